@@ -1,0 +1,122 @@
+//! The one error type of the tool. Every error carries what went wrong and,
+//! where we know it, what the user can do next (`hint:` lines). Rendering
+//! happens in one place, `main.rs`.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// What kind of failure this is; decides the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The command could not do its job (exit 1).
+    Failure,
+    /// The user asked for something that does not make sense (exit 2).
+    Usage,
+    /// Interrupted by a signal (exit 130).
+    Interrupted,
+}
+
+/// An error with a message, hints and an exit-code class.
+#[derive(Debug)]
+pub struct Error {
+    pub kind: Kind,
+    pub message: String,
+    pub hints: Vec<String>,
+    pub source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A failure (exit 1) with a message.
+    pub fn new(message: impl Into<String>) -> Self {
+        Error {
+            kind: Kind::Failure,
+            message: message.into(),
+            hints: Vec::new(),
+            source: None,
+        }
+    }
+
+    /// A usage error (exit 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        Error {
+            kind: Kind::Usage,
+            ..Error::new(message)
+        }
+    }
+
+    /// Adds a `hint:` line.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hints.push(hint.into());
+        self
+    }
+
+    /// Attaches the underlying cause (shown after the message).
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    /// An I/O error on `path`, with the action that failed ("read", "write", …).
+    pub fn io(action: &str, path: &Path, err: std::io::Error) -> Self {
+        let hint = match err.kind() {
+            std::io::ErrorKind::NotFound => Some("check the path; it does not exist"),
+            std::io::ErrorKind::PermissionDenied => {
+                Some("check the file's permissions and owner (ls -l)")
+            }
+            _ => None,
+        };
+        let e = Error::new(format!("cannot {action} {}: {err}", path.display()));
+        match hint {
+            Some(h) => e.hint(h),
+            None => e,
+        }
+    }
+
+    /// The exit code this error maps to.
+    pub fn exit_code(&self) -> i32 {
+        match self.kind {
+            Kind::Failure => 1,
+            Kind::Usage => 2,
+            Kind::Interrupted => 130,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(src) = &self.source {
+            write!(f, ": {src}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Adds context to foreign errors: `.context("reading .sops.yaml")?`.
+pub trait Context<T> {
+    fn context(self, message: impl Into<String>) -> Result<T>;
+    fn with_context<F: FnOnce() -> String>(self, f: F) -> Result<T>;
+}
+
+impl<T, E: std::error::Error + Send + Sync + 'static> Context<T> for std::result::Result<T, E> {
+    fn context(self, message: impl Into<String>) -> Result<T> {
+        self.map_err(|e| Error::new(message).with_source(e))
+    }
+    fn with_context<F: FnOnce() -> String>(self, f: F) -> Result<T> {
+        self.map_err(|e| Error::new(f()).with_source(e))
+    }
+}
+
+/// Reads a file, mapping the error to one with a hint.
+pub fn read_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::io("read", path, e))
+}
+
+/// A path shown to the user, relative to `base` when it is below it.
+pub fn display_path(path: &Path, base: &Path) -> PathBuf {
+    path.strip_prefix(base).map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf())
+}

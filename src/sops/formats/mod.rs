@@ -1,0 +1,158 @@
+//! File formats sops reads and writes. Each format turns bytes into the
+//! neutral [`Node`] tree and back, in exactly the layout sops 3.11 writes.
+//!
+//! Encrypted files carry sops' metadata: YAML and JSON as a top-level `sops`
+//! key (per document), dotenv as flattened `sops_*` keys, INI as a `[sops]`
+//! section, binary files as JSON. Each format moves it between its own shape
+//! and the nested metadata map (`metadata` below) so the core never sees the
+//! difference.
+
+pub mod binary;
+pub mod dotenv;
+pub mod ini;
+pub mod json;
+pub mod yaml;
+
+use crate::error::{Error, Result};
+use crate::sops::tree::Node;
+use std::path::Path;
+
+/// The formats sops knows, named as `--input-type`/`--output-type` name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Yaml,
+    Json,
+    Dotenv,
+    Ini,
+    Binary,
+}
+
+impl Format {
+    /// The format sops picks from a file name: by extension, binary otherwise.
+    pub fn from_path(path: &Path) -> Format {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        match ext {
+            "yaml" | "yml" => Format::Yaml,
+            "json" => Format::Json,
+            "env" => Format::Dotenv,
+            "ini" => Format::Ini,
+            _ if name == ".env" => Format::Dotenv,
+            _ => Format::Binary,
+        }
+    }
+
+    /// Parses a `--input-type`/`--output-type` value.
+    pub fn parse(name: &str) -> Result<Format> {
+        match name {
+            "yaml" => Ok(Format::Yaml),
+            "json" => Ok(Format::Json),
+            "dotenv" => Ok(Format::Dotenv),
+            "ini" => Ok(Format::Ini),
+            "binary" => Ok(Format::Binary),
+            other => Err(Error::usage(format!("unknown file type '{other}'"))
+                .hint("use one of: yaml, json, dotenv, ini, binary")),
+        }
+    }
+
+    /// The file extension sops associates with the format.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Yaml => "yaml",
+            Format::Json => "json",
+            Format::Dotenv => "env",
+            Format::Ini => "ini",
+            Format::Binary => "bin",
+        }
+    }
+
+    /// Parses a plaintext file into documents (only YAML has more than one).
+    pub fn parse_plain(self, input: &[u8]) -> Result<Vec<Node>> {
+        match self {
+            Format::Yaml => yaml::parse(input),
+            Format::Json => json::parse(input).map(|d| vec![d]),
+            Format::Dotenv => dotenv::parse(input).map(|d| vec![d]),
+            Format::Ini => ini::parse(input).map(|d| vec![d]),
+            Format::Binary => Ok(vec![binary::wrap(input)]),
+        }
+    }
+
+    /// Writes plaintext documents the way `sops decrypt` prints them.
+    pub fn emit_plain(self, docs: &[Node]) -> Result<Vec<u8>> {
+        match self {
+            Format::Yaml => yaml::emit(docs, yaml::DEFAULT_INDENT),
+            Format::Json => json::emit(one(docs)?),
+            Format::Dotenv => dotenv::emit(one(docs)?),
+            Format::Ini => ini::emit(one(docs)?),
+            Format::Binary => binary::unwrap(one(docs)?),
+        }
+    }
+
+    /// Parses an encrypted file into its documents (still holding `ENC[…]`
+    /// strings) and the nested metadata map.
+    pub fn parse_encrypted(self, input: &[u8]) -> Result<(Vec<Node>, Node)> {
+        let mut docs = match self {
+            Format::Yaml => yaml::parse(input)?,
+            Format::Json | Format::Binary => vec![json::parse(input)?],
+            Format::Dotenv => vec![dotenv::parse(input)?],
+            Format::Ini => vec![ini::parse(input)?],
+        };
+        let metadata = match self {
+            Format::Dotenv => dotenv::take_metadata(&mut docs[0]),
+            Format::Ini => ini::take_metadata(&mut docs[0]),
+            _ => {
+                let mut found = None;
+                for doc in docs.iter_mut() {
+                    if let Some(m) = doc.remove("sops") {
+                        found.get_or_insert(m);
+                    }
+                }
+                found
+            }
+        };
+        let metadata = metadata.ok_or_else(|| {
+            Error::new("sops metadata not found: this is not a sops-encrypted file")
+                .hint("to encrypt it, run: git secrets encrypt -i FILE")
+        })?;
+        Ok((docs, metadata))
+    }
+
+    /// Writes encrypted documents plus metadata in sops 3.11's layout.
+    /// `indent` applies to YAML only (`.sops.yaml` `stores.yaml.indent`).
+    pub fn emit_encrypted(self, docs: &[Node], metadata: &Node, indent: usize) -> Result<Vec<u8>> {
+        use crate::sops::tree::MapItem;
+        let with_meta = |doc: &Node| -> Result<Node> {
+            match doc {
+                Node::Map(items) => {
+                    let mut items = items.clone();
+                    items.push(MapItem::Entry("sops".into(), metadata.clone()));
+                    Ok(Node::Map(items))
+                }
+                _ => Err(Error::new(
+                    "sops cannot encrypt a file whose top level is not a map",
+                )
+                .hint("wrap the value in a key, e.g. `data: …`")),
+            }
+        };
+        match self {
+            Format::Yaml => {
+                let docs: Vec<Node> = docs.iter().map(with_meta).collect::<Result<_>>()?;
+                yaml::emit(&docs, indent)
+            }
+            Format::Json | Format::Binary => json::emit(&with_meta(one(docs)?)?),
+            Format::Dotenv => dotenv::emit(&dotenv::put_metadata(one(docs)?, metadata)?),
+            Format::Ini => ini::emit(&ini::put_metadata(one(docs)?, metadata)?),
+        }
+    }
+}
+
+fn one(docs: &[Node]) -> Result<&Node> {
+    match docs {
+        [d] => Ok(d),
+        _ => Err(Error::new(format!(
+            "this format holds exactly one document, found {}",
+            docs.len()
+        ))
+        .hint("use YAML for multi-document files")),
+    }
+}

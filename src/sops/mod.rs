@@ -1,0 +1,11 @@
+//! The SOPS file format, read and written natively, byte-compatible with the
+//! `sops` 3.x binary. See `shared/SOPS-NOTES.md` for the facts it rests on.
+
+pub mod cipher;
+pub mod formats;
+pub mod keys;
+pub mod mac;
+pub mod metadata;
+pub mod rules;
+pub mod tree;
+pub mod walk;
