@@ -7,3 +7,6 @@ pub mod error;
 pub mod sops;
 
 pub use error::{Error, Result};
+pub mod git;
+pub mod layout;
+pub mod nix;

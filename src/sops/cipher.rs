@@ -1,1 +1,325 @@
-//! TODO
+//! `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]` values: AES-256-GCM with a
+//! 32-byte nonce, the key path as additional data, and the value's type
+//! carried in clear so it can be restored on decryption.
+
+use crate::error::{Error, Result};
+use crate::sops::tree::{go_format_float_f, Scalar};
+use aes_gcm::aead::generic_array::GenericArray;
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::aes::Aes256;
+use aes_gcm::AesGcm;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use rand::RngCore;
+use std::collections::HashMap;
+use zeroize::{Zeroize, Zeroizing};
+
+/// The 32-byte symmetric key every value of a file is encrypted with.
+pub type DataKey = Zeroizing<[u8; 32]>;
+
+/// A leaf as the cipher sees it: a typed scalar, or a comment line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Plain {
+    Value(Scalar),
+    Comment(String),
+}
+
+impl Plain {
+    /// The bytes that are encrypted and hashed into the MAC, and the `type:`
+    /// name (sops' `ToBytes` and `Encrypt`).
+    pub fn to_bytes(&self) -> (Zeroizing<Vec<u8>>, &'static str) {
+        let (bytes, t) = match self {
+            Plain::Comment(c) => (c.as_bytes().to_vec(), "comment"),
+            Plain::Value(s) => match s {
+                Scalar::Null => (Vec::new(), "str"),
+                Scalar::Str(v) => (v.as_bytes().to_vec(), "str"),
+                // sops walks raw bytes as a string, so they are typed "str".
+                Scalar::Bytes(b) => (b.clone(), "str"),
+                Scalar::Int(i) => (i.to_string().into_bytes(), "int"),
+                Scalar::Float(f) => (go_format_float_f(*f).into_bytes(), "float"),
+                Scalar::Bool(b) => ((if *b { "True" } else { "False" }).into(), "bool"),
+                Scalar::Time(t) => (t.as_bytes().to_vec(), "time"),
+            },
+        };
+        (Zeroizing::new(bytes), t)
+    }
+
+    fn is_empty(&self) -> bool {
+        match self {
+            Plain::Comment(c) => c.is_empty(),
+            Plain::Value(Scalar::Str(s)) => s.is_empty(),
+            Plain::Value(Scalar::Bytes(b)) => b.is_empty(),
+            _ => false,
+        }
+    }
+}
+
+/// The parts of an `ENC[…]` string.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncValue {
+    pub data: Vec<u8>,
+    pub iv: Vec<u8>,
+    pub tag: Vec<u8>,
+    pub kind: String,
+}
+
+/// True when `s` looks like a sops-encrypted value.
+pub fn is_encrypted(s: &str) -> bool {
+    s.starts_with("ENC[AES256_GCM,")
+}
+
+impl EncValue {
+    /// Parses `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]` the way sops'
+    /// regular expression does (greedy fields, anchored only at the start).
+    pub fn parse(s: &str) -> Result<EncValue> {
+        let bad = || {
+            Error::new("a value is not in sops' ENC[AES256_GCM,…] format")
+                .hint("the file may be truncated or hand-edited; restore it from git (git checkout -- FILE)")
+        };
+        let rest = s.strip_prefix("ENC[AES256_GCM,data:").ok_or_else(bad)?;
+        let end = rest.rfind(']').ok_or_else(bad)?;
+        let rest = &rest[..end];
+        let (rest, kind) = rest.rsplit_once(",type:").ok_or_else(bad)?;
+        let (rest, tag) = rest.rsplit_once(",tag:").ok_or_else(bad)?;
+        let (data, iv) = rest.rsplit_once(",iv:").ok_or_else(bad)?;
+        let dec = |field: &str, v: &str| {
+            B64.decode(v).map_err(|e| {
+                Error::new(format!("the {field} of an encrypted value is not valid base64: {e}"))
+                    .hint("the file is damaged; restore it from git (git checkout -- FILE)")
+            })
+        };
+        Ok(EncValue {
+            data: dec("data", data)?,
+            iv: dec("iv", iv)?,
+            tag: dec("tag", tag)?,
+            kind: kind.to_string(),
+        })
+    }
+
+    /// Formats the value as sops writes it.
+    pub fn to_string_sops(&self) -> String {
+        format!(
+            "ENC[AES256_GCM,data:{},iv:{},tag:{},type:{}]",
+            B64.encode(&self.data),
+            B64.encode(&self.iv),
+            B64.encode(&self.tag),
+            self.kind
+        )
+    }
+}
+
+type Gcm32 = AesGcm<Aes256, aes_gcm::aead::consts::U32>;
+type Gcm12 = AesGcm<Aes256, aes_gcm::aead::consts::U12>;
+type Gcm16 = AesGcm<Aes256, aes_gcm::aead::consts::U16>;
+
+/// Encrypts and decrypts values with one data key. Remembers the IV of
+/// every value it decrypted so that re-encrypting an unchanged value yields
+/// the same ciphertext, as `sops edit` does (keeps diffs small).
+pub struct Cipher {
+    key: DataKey,
+    stash: HashMap<(String, Vec<u8>, &'static str), Vec<u8>>,
+}
+
+impl Drop for Cipher {
+    fn drop(&mut self) {
+        for ((_, plain, _), _) in self.stash.drain() {
+            let mut p = plain;
+            p.zeroize();
+        }
+    }
+}
+
+impl Cipher {
+    pub fn new(key: DataKey) -> Cipher {
+        Cipher {
+            key,
+            stash: HashMap::new(),
+        }
+    }
+
+    /// The data key.
+    pub fn key(&self) -> &DataKey {
+        &self.key
+    }
+
+    /// Decrypts one value with `aad` (the key path joined by `:` plus `:`).
+    /// An empty string decrypts to an empty string, as in sops.
+    pub fn decrypt(&mut self, value: &str, aad: &str) -> Result<Plain> {
+        if value.is_empty() {
+            return Ok(Plain::Value(Scalar::Str(String::new())));
+        }
+        let enc = EncValue::parse(value)?;
+        let mut ct = enc.data.clone();
+        ct.extend_from_slice(&enc.tag);
+        let payload = Payload {
+            msg: &ct,
+            aad: aad.as_bytes(),
+        };
+        let key = GenericArray::from_slice(&self.key[..]);
+        let opened = match enc.iv.len() {
+            32 => Gcm32::new(key).decrypt(GenericArray::from_slice(&enc.iv), payload),
+            12 => Gcm12::new(key).decrypt(GenericArray::from_slice(&enc.iv), payload),
+            16 => Gcm16::new(key).decrypt(GenericArray::from_slice(&enc.iv), payload),
+            n => {
+                return Err(Error::new(format!("unsupported IV length {n} in an encrypted value"))
+                    .hint("sops writes 32-byte IVs; this file was not written by sops"))
+            }
+        };
+        let bytes = Zeroizing::new(opened.map_err(|_| {
+            Error::new(format!(
+                "cannot decrypt the value at '{}': authentication failed",
+                display_aad(aad)
+            ))
+            .hint("the value was tampered with or moved to another key; restore the file from git")
+        })?);
+        let text = || {
+            std::str::from_utf8(&bytes).map_err(|_| {
+                Error::new(format!("the value at '{}' is not valid UTF-8", display_aad(aad)))
+            })
+        };
+        let bad = |t: &str| {
+            Error::new(format!(
+                "the value at '{}' is typed {t} but does not parse as one",
+                display_aad(aad)
+            ))
+        };
+        let plain = match enc.kind.as_str() {
+            "str" => match String::from_utf8(bytes.to_vec()) {
+                Ok(s) => Plain::Value(Scalar::Str(s)),
+                Err(e) => Plain::Value(Scalar::Bytes(e.into_bytes())),
+            },
+            "bytes" => Plain::Value(Scalar::Bytes(bytes.to_vec())),
+            "int" => Plain::Value(Scalar::Int(text()?.parse().map_err(|_| bad("int"))?)),
+            "float" => Plain::Value(Scalar::Float(parse_go_float(text()?).ok_or_else(|| bad("float"))?)),
+            "bool" => Plain::Value(Scalar::Bool(parse_go_bool(text()?).ok_or_else(|| bad("bool"))?)),
+            "time" => Plain::Value(Scalar::Time(text()?.to_string())),
+            "comment" => Plain::Comment(text()?.to_string()),
+            other => {
+                return Err(Error::new(format!("unknown value type '{other}' in an encrypted value"))
+                    .hint("the file may come from a newer sops; decrypt it with sops"))
+            }
+        };
+        let (b, t) = plain.to_bytes();
+        self.stash.insert((aad.to_string(), b.to_vec(), t), enc.iv);
+        Ok(plain)
+    }
+
+    /// Encrypts one value. Empty strings and comments stay empty, as in sops.
+    pub fn encrypt(&mut self, plain: &Plain, aad: &str) -> Result<String> {
+        if plain.is_empty() {
+            return Ok(String::new());
+        }
+        let (bytes, kind) = plain.to_bytes();
+        let stash_key = (aad.to_string(), bytes.to_vec(), kind);
+        let iv = match self.stash.get(&stash_key) {
+            Some(iv) if iv.len() == 32 => iv.clone(),
+            _ => {
+                let mut iv = vec![0u8; 32];
+                rand::rngs::OsRng.fill_bytes(&mut iv);
+                iv
+            }
+        };
+        let mut stash_key = stash_key;
+        stash_key.1.zeroize();
+        let key = GenericArray::from_slice(&self.key[..]);
+        let sealed = Gcm32::new(key)
+            .encrypt(
+                GenericArray::from_slice(&iv),
+                Payload {
+                    msg: &bytes,
+                    aad: aad.as_bytes(),
+                },
+            )
+            .map_err(|_| Error::new("AES-GCM encryption failed"))?;
+        let (data, tag) = sealed.split_at(sealed.len() - 16);
+        Ok(EncValue {
+            data: data.to_vec(),
+            iv,
+            tag: tag.to_vec(),
+            kind: kind.to_string(),
+        }
+        .to_string_sops())
+    }
+}
+
+/// Generates a fresh random data key.
+pub fn new_data_key() -> DataKey {
+    let mut key = Zeroizing::new([0u8; 32]);
+    rand::rngs::OsRng.fill_bytes(&mut key[..]);
+    key
+}
+
+fn display_aad(aad: &str) -> String {
+    let p = aad.trim_end_matches(':');
+    if p.is_empty() {
+        "(top level)".into()
+    } else {
+        p.replace(':', ".")
+    }
+}
+
+/// Go's `strconv.ParseBool`.
+pub fn parse_go_bool(s: &str) -> Option<bool> {
+    match s {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+/// Go's `strconv.ParseFloat(s, 64)` for the forms sops writes.
+pub fn parse_go_float(s: &str) -> Option<f64> {
+    match s {
+        "+Inf" | "Inf" | "+inf" | "inf" => Some(f64::INFINITY),
+        "-Inf" | "-inf" => Some(f64::NEG_INFINITY),
+        "NaN" | "nan" => Some(f64::NAN),
+        _ => s.parse().ok(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_every_type() {
+        let mut c = Cipher::new(new_data_key());
+        for p in [
+            Plain::Value(Scalar::Str("hello".into())),
+            Plain::Value(Scalar::Int(-42)),
+            Plain::Value(Scalar::Float(1.5)),
+            Plain::Value(Scalar::Bool(true)),
+            Plain::Value(Scalar::Time("2024-01-01T00:00:00Z".into())),
+            Plain::Comment(" a comment".into()),
+        ] {
+            let enc = c.encrypt(&p, "a:b:").unwrap();
+            assert!(is_encrypted(&enc));
+            assert_eq!(c.decrypt(&enc, "a:b:").unwrap(), p);
+        }
+    }
+
+    #[test]
+    fn wrong_aad_fails() {
+        let mut c = Cipher::new(new_data_key());
+        let enc = c.encrypt(&Plain::Value(Scalar::Str("x".into())), "a:").unwrap();
+        let err = c.decrypt(&enc, "b:").unwrap_err();
+        assert!(err.message.contains("authentication failed"), "{}", err.message);
+    }
+
+    #[test]
+    fn unchanged_value_keeps_ciphertext_after_decrypt() {
+        let mut c = Cipher::new(new_data_key());
+        let p = Plain::Value(Scalar::Str("same".into()));
+        let enc = c.encrypt(&p, "k:").unwrap();
+        let mut c2 = Cipher::new(c.key().clone());
+        c2.decrypt(&enc, "k:").unwrap();
+        assert_eq!(c2.encrypt(&p, "k:").unwrap(), enc);
+        assert_ne!(c2.encrypt(&p, "other:").unwrap(), enc);
+    }
+
+    #[test]
+    fn empty_string_stays_empty() {
+        let mut c = Cipher::new(new_data_key());
+        assert_eq!(c.encrypt(&Plain::Value(Scalar::Str(String::new())), "k:").unwrap(), "");
+    }
+}

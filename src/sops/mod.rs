@@ -4,8 +4,9 @@
 pub mod cipher;
 pub mod formats;
 pub mod keys;
-pub mod mac;
 pub mod metadata;
 pub mod rules;
+pub mod shamir;
 pub mod tree;
 pub mod walk;
+pub mod file;

@@ -1,0 +1,1 @@
+//! Git plumbing: gix reads, git writes. (in progress)

@@ -1,0 +1,260 @@
+//! A whole sops file: parse it, get its data key from the user's identities,
+//! decrypt and verify the MAC, or encrypt plaintext into a new file.
+
+use crate::error::{Error, Result};
+use crate::sops::cipher::{new_data_key, Cipher, DataKey, Plain};
+use crate::sops::formats::Format;
+use crate::sops::keys::{wrap_data_key, Identities, Recipient};
+use crate::sops::metadata::{AgeStanza, EncryptionRules, KeyGroup, Metadata, SOPS_VERSION};
+use crate::sops::shamir;
+use crate::sops::tree::{Node, PlainDocs, Scalar};
+use crate::sops::walk::{self, Rules};
+use zeroize::Zeroizing;
+
+/// An encrypted sops file in memory.
+#[derive(Debug, Clone)]
+pub struct SopsFile {
+    pub format: Format,
+    /// The documents, values still `ENC[…]`.
+    pub docs: Vec<Node>,
+    pub metadata: Metadata,
+}
+
+/// A decrypted file: its plaintext and the cipher that remembers each
+/// value's IV, so re-encrypting unchanged values keeps their ciphertext.
+pub struct Decrypted {
+    pub docs: PlainDocs,
+    pub cipher: Cipher,
+}
+
+/// Who a new file is encrypted for: one or more key groups of recipients.
+#[derive(Debug, Clone, Default)]
+pub struct KeyPlan {
+    pub groups: Vec<Vec<Recipient>>,
+    pub shamir_threshold: i64,
+}
+
+impl KeyPlan {
+    /// One group with these recipients.
+    pub fn single(recipients: Vec<Recipient>) -> KeyPlan {
+        KeyPlan {
+            groups: vec![recipients],
+            shamir_threshold: 0,
+        }
+    }
+}
+
+impl SopsFile {
+    /// Parses an encrypted file.
+    pub fn parse(input: &[u8], format: Format) -> Result<SopsFile> {
+        let (docs, meta) = format.parse_encrypted(input)?;
+        let metadata = Metadata::from_node(&meta)?;
+        Ok(SopsFile {
+            format,
+            docs,
+            metadata,
+        })
+    }
+
+    /// Writes the file in sops 3.11's layout.
+    pub fn to_bytes(&self, indent: usize) -> Result<Vec<u8>> {
+        self.format.emit_encrypted(&self.docs, &self.metadata.to_node(), indent)
+    }
+
+    /// Recovers the data key with the user's identities.
+    pub fn data_key(&self, ids: &Identities) -> Result<DataKey> {
+        let groups = &self.metadata.key_groups;
+        let age_count: usize = groups.iter().map(|g| g.age.len()).sum();
+        if age_count == 0 {
+            let mut types: Vec<&str> = groups.iter().flat_map(KeyGroup::other_types).collect();
+            types.sort_unstable();
+            types.dedup();
+            return Err(Error::new(format!(
+                "this file is encrypted only with {} keys, which git-secrets does not handle",
+                if types.is_empty() { "unknown".to_string() } else { types.join(", ") }
+            ))
+            .hint("decrypt it with sops itself (sops decrypt FILE), or rekey it to an age recipient with sops updatekeys"));
+        }
+        if ids.is_empty() {
+            let mut e = Error::new("no age identity found to decrypt this file")
+                .hint("put your age key in $XDG_CONFIG_HOME/sops/age/keys.txt (or ~/.config/sops/age/keys.txt), or set SOPS_AGE_KEY_FILE");
+            for p in &ids.problems {
+                e = e.hint(p.clone());
+            }
+            return Err(e);
+        }
+        let mut parts: Vec<Zeroizing<Vec<u8>>> = Vec::new();
+        for g in groups {
+            if let Some(k) = g.age.iter().find_map(|a| ids.unwrap_bytes(&a.enc)) {
+                parts.push(k);
+            }
+        }
+        let needed = if groups.len() > 1 {
+            if self.metadata.shamir_threshold > 0 {
+                self.metadata.shamir_threshold as usize
+            } else {
+                groups.len()
+            }
+        } else {
+            1
+        };
+        if parts.len() < needed {
+            let recips = self.metadata.age_recipients().join(", ");
+            let mut e = if parts.is_empty() {
+                Error::new("none of your age identities can decrypt this file")
+            } else {
+                Error::new(format!(
+                    "your identities unlock {} of the {needed} key groups this file needs",
+                    parts.len()
+                ))
+            };
+            e = e.hint(format!("the file is encrypted for: {recips}"));
+            let mine: Vec<String> = ids.recipients.iter().map(|r| r.to_string()).collect();
+            if !mine.is_empty() {
+                e = e.hint(format!(
+                    "your public key is {}; ask someone who can decrypt to run: git secrets rekey --add-recipient {}",
+                    mine[0], mine[0]
+                ));
+            }
+            return Err(e);
+        }
+        if groups.len() == 1 {
+            let bytes: [u8; 32] = parts[0][..].try_into().map_err(|_| Error::new("the data key has the wrong length"))?;
+            return Ok(Zeroizing::new(bytes));
+        }
+        let secret = shamir::combine(&parts[..needed])?;
+        let bytes: [u8; 32] = secret[..].try_into().map_err(|_| {
+            Error::new("the key group shares do not combine into a 32-byte data key")
+                .hint("the file's key groups are damaged; restore it from git")
+        })?;
+        Ok(Zeroizing::new(bytes))
+    }
+
+    /// Decrypts the file and verifies its MAC.
+    pub fn decrypt(&self, ids: &Identities) -> Result<Decrypted> {
+        let key = self.data_key(ids)?;
+        self.decrypt_with_key(key)
+    }
+
+    /// Decrypts with a known data key and verifies the MAC.
+    pub fn decrypt_with_key(&self, key: DataKey) -> Result<Decrypted> {
+        let mut cipher = Cipher::new(key);
+        let rules = Rules::new(&self.metadata.rules)?;
+        let (docs, computed) = walk::decrypt(&self.docs, &rules, &mut cipher)?;
+        let docs = PlainDocs(docs);
+        let stored = match cipher.decrypt(&self.metadata.mac, &self.metadata.mac_aad()?) {
+            Ok(Plain::Value(Scalar::Str(s))) => s,
+            _ => {
+                return Err(Error::new("the file's MAC cannot be decrypted: it was tampered with")
+                    .hint("restore the file from git (git checkout -- FILE)"))
+            }
+        };
+        if stored != computed {
+            return Err(Error::new("MAC mismatch: the file's content was changed after encryption")
+                .hint("the file was tampered with or edited by hand; restore it from git (git checkout -- FILE)"));
+        }
+        Ok(Decrypted { docs, cipher })
+    }
+
+    /// Re-wraps the data key for `plan` (sops `updatekeys`): values,
+    /// `lastmodified`, MAC and version stay as they are.
+    pub fn update_keys(&mut self, key: &DataKey, plan: &KeyPlan) -> Result<()> {
+        let (groups, threshold) = wrap_for(key, plan)?;
+        self.metadata.key_groups = groups;
+        self.metadata.shamir_threshold = threshold;
+        Ok(())
+    }
+}
+
+fn wrap_for(key: &DataKey, plan: &KeyPlan) -> Result<(Vec<KeyGroup>, i64)> {
+    if plan.groups.iter().all(Vec::is_empty) {
+        return Err(Error::new("no recipients to encrypt to")
+            .hint("add an age recipient to .sops.yaml creation_rules, or pass --age age1…"));
+    }
+    let wrap_group = |secret: &DataKey, rs: &[Recipient]| -> Result<KeyGroup> {
+        Ok(KeyGroup {
+            age: rs
+                .iter()
+                .map(|r| {
+                    Ok(AgeStanza {
+                        recipient: r.to_string(),
+                        enc: wrap_data_key(secret, r)?,
+                    })
+                })
+                .collect::<Result<_>>()?,
+            other: Vec::new(),
+        })
+    };
+    if plan.groups.len() == 1 {
+        return Ok((vec![wrap_group(key, &plan.groups[0])?], 0));
+    }
+    let threshold = if plan.shamir_threshold > 0 {
+        plan.shamir_threshold as usize
+    } else {
+        plan.groups.len()
+    };
+    let shares = shamir::split(&key[..], plan.groups.len(), threshold)?;
+    let mut groups = Vec::new();
+    for (share, rs) in shares.iter().zip(&plan.groups) {
+        // A share is 33 bytes; age wraps any bytes, so wrap the share itself.
+        let mut g = KeyGroup::default();
+        for r in rs {
+            g.age.push(AgeStanza {
+                recipient: r.to_string(),
+                enc: wrap_bytes(share, r)?,
+            });
+        }
+        groups.push(g);
+    }
+    Ok((groups, plan.shamir_threshold))
+}
+
+fn wrap_bytes(bytes: &[u8], r: &Recipient) -> Result<String> {
+    // wrap_data_key takes exactly 32 bytes; shares are 33, so go through age directly.
+    crate::sops::keys::wrap_bytes(bytes, r)
+}
+
+/// Encrypts plaintext documents into a new sops file. Pass the cipher of a
+/// previous decryption to keep unchanged values' ciphertext and data key
+/// (edit); pass `None` for a fresh data key.
+pub fn encrypt(
+    docs: &[Node],
+    format: Format,
+    plan: Option<&KeyPlan>,
+    previous: Option<(&mut Cipher, &Metadata)>,
+    rules: EncryptionRules,
+) -> Result<SopsFile> {
+    let (mut fresh, cipher, mut metadata): (Option<Cipher>, Option<&mut Cipher>, Metadata) = match previous {
+        Some((c, md)) => (None, Some(c), md.clone()),
+        None => {
+            let key = new_data_key();
+            let plan = plan.ok_or_else(|| Error::new("no recipients to encrypt to"))?;
+            let (key_groups, shamir_threshold) = wrap_for(&key, plan)?;
+            (
+                Some(Cipher::new(key)),
+                None,
+                Metadata {
+                    shamir_threshold,
+                    key_groups,
+                    rules,
+                    ..Default::default()
+                },
+            )
+        }
+    };
+    let cipher: &mut Cipher = match (cipher, fresh.as_mut()) {
+        (Some(c), _) => c,
+        (None, Some(c)) => c,
+        (None, None) => return Err(Error::new("no data key")), // ok: one of the two is always set
+    };
+    let compiled = Rules::new(&metadata.rules)?;
+    let (enc_docs, mac) = walk::encrypt(docs, &compiled, cipher)?;
+    metadata.touch();
+    metadata.version = SOPS_VERSION.to_string();
+    metadata.mac = cipher.encrypt(&Plain::Value(Scalar::Str(mac)), &metadata.mac_aad()?)?;
+    Ok(SopsFile {
+        format,
+        docs: enc_docs,
+        metadata,
+    })
+}
