@@ -7,6 +7,12 @@ pub mod error;
 pub mod sops;
 
 pub use error::{Error, Result};
+pub mod atomic;
+pub mod cli;
+pub mod commands;
 pub mod git;
 pub mod layout;
 pub mod nix;
+pub mod plaintext;
+pub mod ui;
+pub mod version;

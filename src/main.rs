@@ -1,1 +1,28 @@
-fn main() {}
+//! `git-secrets`: parse the command line, run, render the error, exit.
+
+use clap::Parser;
+use git_secrets::cli::Cli;
+use git_secrets::{commands, ui};
+
+fn main() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(code) = commands::awslabs::forward_if_awslabs(&args) {
+        std::process::exit(code);
+    }
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+            let _ = e.print();
+            std::process::exit(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    ui::init_colors(cli.global.color);
+    match commands::run(cli) {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            ui::render_error(&e);
+            std::process::exit(e.exit_code());
+        }
+    }
+}

@@ -84,8 +84,10 @@ impl EncValue {
         let (data, iv) = rest.rsplit_once(",iv:").ok_or_else(bad)?;
         let dec = |field: &str, v: &str| {
             B64.decode(v).map_err(|e| {
-                Error::new(format!("the {field} of an encrypted value is not valid base64: {e}"))
-                    .hint("the file is damaged; restore it from git (git checkout -- FILE)")
+                Error::new(format!(
+                    "the {field} of an encrypted value is not valid base64: {e}"
+                ))
+                .hint("the file is damaged; restore it from git (git checkout -- FILE)")
             })
         };
         Ok(EncValue {
@@ -161,8 +163,10 @@ impl Cipher {
             12 => Gcm12::new(key).decrypt(GenericArray::from_slice(&enc.iv), payload),
             16 => Gcm16::new(key).decrypt(GenericArray::from_slice(&enc.iv), payload),
             n => {
-                return Err(Error::new(format!("unsupported IV length {n} in an encrypted value"))
-                    .hint("sops writes 32-byte IVs; this file was not written by sops"))
+                return Err(
+                    Error::new(format!("unsupported IV length {n} in an encrypted value"))
+                        .hint("sops writes 32-byte IVs; this file was not written by sops"),
+                )
             }
         };
         let bytes = Zeroizing::new(opened.map_err(|_| {
@@ -174,7 +178,10 @@ impl Cipher {
         })?);
         let text = || {
             std::str::from_utf8(&bytes).map_err(|_| {
-                Error::new(format!("the value at '{}' is not valid UTF-8", display_aad(aad)))
+                Error::new(format!(
+                    "the value at '{}' is not valid UTF-8",
+                    display_aad(aad)
+                ))
             })
         };
         let bad = |t: &str| {
@@ -190,13 +197,19 @@ impl Cipher {
             },
             "bytes" => Plain::Value(Scalar::Bytes(bytes.to_vec())),
             "int" => Plain::Value(Scalar::Int(text()?.parse().map_err(|_| bad("int"))?)),
-            "float" => Plain::Value(Scalar::Float(parse_go_float(text()?).ok_or_else(|| bad("float"))?)),
-            "bool" => Plain::Value(Scalar::Bool(parse_go_bool(text()?).ok_or_else(|| bad("bool"))?)),
+            "float" => Plain::Value(Scalar::Float(
+                parse_go_float(text()?).ok_or_else(|| bad("float"))?,
+            )),
+            "bool" => Plain::Value(Scalar::Bool(
+                parse_go_bool(text()?).ok_or_else(|| bad("bool"))?,
+            )),
             "time" => Plain::Value(Scalar::Time(text()?.to_string())),
             "comment" => Plain::Comment(text()?.to_string()),
             other => {
-                return Err(Error::new(format!("unknown value type '{other}' in an encrypted value"))
-                    .hint("the file may come from a newer sops; decrypt it with sops"))
+                return Err(Error::new(format!(
+                    "unknown value type '{other}' in an encrypted value"
+                ))
+                .hint("the file may come from a newer sops; decrypt it with sops"))
             }
         };
         let (b, t) = plain.to_bytes();
@@ -301,9 +314,15 @@ mod tests {
     #[test]
     fn wrong_aad_fails() {
         let mut c = Cipher::new(new_data_key());
-        let enc = c.encrypt(&Plain::Value(Scalar::Str("x".into())), "a:").unwrap();
+        let enc = c
+            .encrypt(&Plain::Value(Scalar::Str("x".into())), "a:")
+            .unwrap();
         let err = c.decrypt(&enc, "b:").unwrap_err();
-        assert!(err.message.contains("authentication failed"), "{}", err.message);
+        assert!(
+            err.message.contains("authentication failed"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
@@ -320,6 +339,10 @@ mod tests {
     #[test]
     fn empty_string_stays_empty() {
         let mut c = Cipher::new(new_data_key());
-        assert_eq!(c.encrypt(&Plain::Value(Scalar::Str(String::new())), "k:").unwrap(), "");
+        assert_eq!(
+            c.encrypt(&Plain::Value(Scalar::Str(String::new())), "k:")
+                .unwrap(),
+            ""
+        );
     }
 }

@@ -58,7 +58,8 @@ impl SopsFile {
 
     /// Writes the file in sops 3.11's layout.
     pub fn to_bytes(&self, indent: usize) -> Result<Vec<u8>> {
-        self.format.emit_encrypted(&self.docs, &self.metadata.to_node(), indent)
+        self.format
+            .emit_encrypted(&self.docs, &self.metadata.to_node(), indent)
     }
 
     /// Recovers the data key with the user's identities.
@@ -119,7 +120,9 @@ impl SopsFile {
             return Err(e);
         }
         if groups.len() == 1 {
-            let bytes: [u8; 32] = parts[0][..].try_into().map_err(|_| Error::new("the data key has the wrong length"))?;
+            let bytes: [u8; 32] = parts[0][..]
+                .try_into()
+                .map_err(|_| Error::new("the data key has the wrong length"))?;
             return Ok(Zeroizing::new(bytes));
         }
         let secret = shamir::combine(&parts[..needed])?;
@@ -145,8 +148,10 @@ impl SopsFile {
         let stored = match cipher.decrypt(&self.metadata.mac, &self.metadata.mac_aad()?) {
             Ok(Plain::Value(Scalar::Str(s))) => s,
             _ => {
-                return Err(Error::new("the file's MAC cannot be decrypted: it was tampered with")
-                    .hint("restore the file from git (git checkout -- FILE)"))
+                return Err(
+                    Error::new("the file's MAC cannot be decrypted: it was tampered with")
+                        .hint("restore the file from git (git checkout -- FILE)"),
+                )
             }
         };
         if stored != computed {
@@ -224,24 +229,25 @@ pub fn encrypt(
     previous: Option<(&mut Cipher, &Metadata)>,
     rules: EncryptionRules,
 ) -> Result<SopsFile> {
-    let (mut fresh, cipher, mut metadata): (Option<Cipher>, Option<&mut Cipher>, Metadata) = match previous {
-        Some((c, md)) => (None, Some(c), md.clone()),
-        None => {
-            let key = new_data_key();
-            let plan = plan.ok_or_else(|| Error::new("no recipients to encrypt to"))?;
-            let (key_groups, shamir_threshold) = wrap_for(&key, plan)?;
-            (
-                Some(Cipher::new(key)),
-                None,
-                Metadata {
-                    shamir_threshold,
-                    key_groups,
-                    rules,
-                    ..Default::default()
-                },
-            )
-        }
-    };
+    let (mut fresh, cipher, mut metadata): (Option<Cipher>, Option<&mut Cipher>, Metadata) =
+        match previous {
+            Some((c, md)) => (None, Some(c), md.clone()),
+            None => {
+                let key = new_data_key();
+                let plan = plan.ok_or_else(|| Error::new("no recipients to encrypt to"))?;
+                let (key_groups, shamir_threshold) = wrap_for(&key, plan)?;
+                (
+                    Some(Cipher::new(key)),
+                    None,
+                    Metadata {
+                        shamir_threshold,
+                        key_groups,
+                        rules,
+                        ..Default::default()
+                    },
+                )
+            }
+        };
     let cipher: &mut Cipher = match (cipher, fresh.as_mut()) {
         (Some(c), _) => c,
         (None, Some(c)) => c,
@@ -257,4 +263,47 @@ pub fn encrypt(
         docs: enc_docs,
         metadata,
     })
+}
+
+/// Reads and parses an encrypted file (`-` reads stdin).
+pub fn load(path: &std::path::Path, format: Option<Format>) -> Result<SopsFile> {
+    let format = format.unwrap_or_else(|| Format::from_path(path));
+    let bytes = read_input(path)?;
+    SopsFile::parse(&bytes, format).map_err(|e| {
+        let mut e2 = Error::new(format!("{}: {}", path.display(), e.message));
+        e2.hints = e.hints;
+        e2
+    })
+}
+
+/// Reads a file, or stdin for `-`.
+pub fn read_input(path: &std::path::Path) -> Result<Vec<u8>> {
+    if path.as_os_str() == "-" {
+        use std::io::Read;
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| Error::new(format!("cannot read stdin: {e}")))?;
+        Ok(buf)
+    } else {
+        crate::error::read_file(path)
+    }
+}
+
+/// What `sops decrypt --extract` prints for a node: a map as a whole file in
+/// the output format, a string as its raw bytes, anything else as a value.
+pub fn render_extract(node: &Node, format: Format) -> Result<Vec<u8>> {
+    match node {
+        Node::Map(_) => format.emit_plain(std::slice::from_ref(node)),
+        Node::Scalar(Scalar::Str(s)) => Ok(s.as_bytes().to_vec()),
+        Node::Scalar(Scalar::Bytes(b)) => Ok(b.clone()),
+        _ => match format {
+            Format::Json => crate::sops::formats::json::emit(node),
+            Format::Yaml => crate::sops::formats::yaml::emit(std::slice::from_ref(node), 4),
+            _ => Err(
+                Error::new(format!("the {format:?} format can only print strings"))
+                    .hint("use --output-type yaml or json to print a list or number"),
+            ),
+        },
+    }
 }

@@ -42,21 +42,28 @@ impl Recipient {
     pub fn parse(s: &str) -> Result<Recipient> {
         let s = s.trim();
         if s.starts_with("ssh-") {
-            return age::ssh::Recipient::from_str(s).map(Recipient::Ssh).map_err(|e| {
-                Error::usage(format!("'{}' is not a usable SSH recipient: {e:?}", short(s)))
+            return age::ssh::Recipient::from_str(s)
+                .map(Recipient::Ssh)
+                .map_err(|e| {
+                    Error::usage(format!(
+                        "'{}' is not a usable SSH recipient: {e:?}",
+                        short(s)
+                    ))
                     .hint("use an ssh-ed25519 or ssh-rsa public key, or an age1… key")
-            });
+                });
         }
-        age::x25519::Recipient::from_str(s).map(Recipient::X25519).map_err(|e| {
-            let hint = if s.starts_with("age1pq") {
-                "post-quantum age recipients are not supported yet; use an age1… X25519 key"
-            } else if s.starts_with("age1") {
-                "age plugin recipients are not supported; use an age1… X25519 key or an SSH key"
-            } else {
-                "an age recipient starts with age1 (see: age-keygen -y KEYFILE)"
-            };
-            Error::usage(format!("'{}' is not a valid age recipient: {e}", short(s))).hint(hint)
-        })
+        age::x25519::Recipient::from_str(s)
+            .map(Recipient::X25519)
+            .map_err(|e| {
+                let hint = if s.starts_with("age1pq") {
+                    "post-quantum age recipients are not supported yet; use an age1… X25519 key"
+                } else if s.starts_with("age1") {
+                    "age plugin recipients are not supported; use an age1… X25519 key or an SSH key"
+                } else {
+                    "an age recipient starts with age1 (see: age-keygen -y KEYFILE)"
+                };
+                Error::usage(format!("'{}' is not a valid age recipient: {e}", short(s))).hint(hint)
+            })
     }
 
     fn as_dyn(&self) -> &dyn age::Recipient {
@@ -137,8 +144,12 @@ impl Identities {
         if let Some(p) = std::env::var_os("SOPS_AGE_KEY_FILE") {
             let p = PathBuf::from(p);
             match std::fs::read(&p) {
-                Ok(b) => ids.add_age_text(&String::from_utf8_lossy(&b), "SOPS_AGE_KEY_FILE", Some(&p)),
-                Err(e) => ids.problems.push(format!("SOPS_AGE_KEY_FILE {}: {e}", p.display())),
+                Ok(b) => {
+                    ids.add_age_text(&String::from_utf8_lossy(&b), "SOPS_AGE_KEY_FILE", Some(&p))
+                }
+                Err(e) => ids
+                    .problems
+                    .push(format!("SOPS_AGE_KEY_FILE {}: {e}", p.display())),
             }
         }
         if let Ok(cmd) = std::env::var("SOPS_AGE_KEY_CMD") {
@@ -146,7 +157,9 @@ impl Identities {
         }
         if let Some(p) = default_key_file() {
             match std::fs::read(&p) {
-                Ok(b) => ids.add_age_text(&String::from_utf8_lossy(&b), "sops age key file", Some(&p)),
+                Ok(b) => {
+                    ids.add_age_text(&String::from_utf8_lossy(&b), "sops age key file", Some(&p))
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => ids.problems.push(format!("{}: {e}", p.display())),
             }
@@ -197,17 +210,22 @@ impl Identities {
         let file = match std::fs::File::open(path) {
             Ok(f) => f,
             Err(e) => {
-                self.problems.push(format!("{label} {}: {e}", path.display()));
+                self.problems
+                    .push(format!("{label} {}: {e}", path.display()));
                 return;
             }
         };
-        match age::ssh::Identity::from_buffer(BufReader::new(file), Some(path.display().to_string())) {
+        match age::ssh::Identity::from_buffer(
+            BufReader::new(file),
+            Some(path.display().to_string()),
+        ) {
             Ok(age::ssh::Identity::Unencrypted(k)) => {
                 let id = age::ssh::Identity::Unencrypted(k);
                 if let Some(r) = ssh_public_key(path) {
                     self.recipients.push(r);
                 }
-                self.identities.push(Box::new(id.with_callbacks(age::NoCallbacks)));
+                self.identities
+                    .push(Box::new(id.with_callbacks(age::NoCallbacks)));
                 self.sources.push(IdentitySource {
                     label: label.to_string(),
                     path: Some(path.to_path_buf()),
@@ -217,9 +235,10 @@ impl Identities {
                 "{label} {} is passphrase-protected; git-secrets cannot prompt for it",
                 path.display()
             )),
-            Ok(age::ssh::Identity::Unsupported(_)) | Err(_) => self
-                .problems
-                .push(format!("{label} {} is not a supported SSH key", path.display())),
+            Ok(age::ssh::Identity::Unsupported(_)) | Err(_) => self.problems.push(format!(
+                "{label} {} is not a supported SSH key",
+                path.display()
+            )),
         }
     }
 
@@ -238,8 +257,12 @@ impl Identities {
                 let text = Zeroizing::new(String::from_utf8_lossy(&out.stdout).into_owned());
                 self.add_age_text(&text, "SOPS_AGE_KEY_CMD", None);
             }
-            Ok(out) => self.problems.push(format!("SOPS_AGE_KEY_CMD exited with {}", out.status)),
-            Err(e) => self.problems.push(format!("SOPS_AGE_KEY_CMD '{prog}': {e}")),
+            Ok(out) => self
+                .problems
+                .push(format!("SOPS_AGE_KEY_CMD exited with {}", out.status)),
+            Err(e) => self
+                .problems
+                .push(format!("SOPS_AGE_KEY_CMD '{prog}': {e}")),
         }
     }
 
@@ -248,9 +271,14 @@ impl Identities {
         if self.identities.is_empty() {
             return None;
         }
-        let decryptor = age::Decryptor::new_buffered(ArmoredReader::new(armored.as_bytes())).ok()?;
+        let decryptor =
+            age::Decryptor::new_buffered(ArmoredReader::new(armored.as_bytes())).ok()?;
         let mut reader = decryptor
-            .decrypt(self.identities.iter().map(|i| i.as_ref() as &dyn age::Identity))
+            .decrypt(
+                self.identities
+                    .iter()
+                    .map(|i| i.as_ref() as &dyn age::Identity),
+            )
             .ok()?;
         let mut buf = Zeroizing::new(Vec::with_capacity(33));
         reader.read_to_end(&mut buf).ok()?;
@@ -263,9 +291,14 @@ impl Identities {
         if self.identities.is_empty() {
             return None;
         }
-        let decryptor = age::Decryptor::new_buffered(ArmoredReader::new(armored.as_bytes())).ok()?;
+        let decryptor =
+            age::Decryptor::new_buffered(ArmoredReader::new(armored.as_bytes())).ok()?;
         let mut reader = decryptor
-            .decrypt(self.identities.iter().map(|i| i.as_ref() as &dyn age::Identity))
+            .decrypt(
+                self.identities
+                    .iter()
+                    .map(|i| i.as_ref() as &dyn age::Identity),
+            )
             .ok()?;
         let mut buf = Zeroizing::new(Vec::with_capacity(33));
         reader.read_to_end(&mut buf).ok()?;
@@ -275,7 +308,9 @@ impl Identities {
 
 /// The user's home directory ($HOME).
 pub fn home_dir() -> Option<PathBuf> {
-    std::env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from)
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
 }
 
 /// The config dir sops uses: `$XDG_CONFIG_HOME`, else `~/.config` (Linux);
@@ -334,7 +369,9 @@ mod tests {
         assert!(armored.ends_with("-----END AGE ENCRYPTED FILE-----\n"));
         assert_eq!(ids.unwrap_data_key(&armored).unwrap()[..], key[..]);
         let (other, _) = generate_identity();
-        assert!(Identities::from_age_text(&other, "x").unwrap_data_key(&armored).is_none());
+        assert!(Identities::from_age_text(&other, "x")
+            .unwrap_data_key(&armored)
+            .is_none());
     }
 
     #[test]

@@ -88,7 +88,8 @@ fn group_from(node: &Node) -> Result<KeyGroup> {
     if let Some(age) = node.get("age") {
         for item in seq_items(age) {
             g.age.push(AgeStanza {
-                recipient: str_field(item, "recipient").ok_or_else(|| bad("age entry without recipient"))?,
+                recipient: str_field(item, "recipient")
+                    .ok_or_else(|| bad("age entry without recipient"))?,
                 enc: str_field(item, "enc").ok_or_else(|| bad("age entry without enc"))?,
             });
         }
@@ -110,7 +111,10 @@ impl Metadata {
             return Err(bad("'sops' is not a map"));
         }
         let key_groups = match node.get("key_groups") {
-            Some(groups) => seq_items(groups).into_iter().map(group_from).collect::<Result<_>>()?,
+            Some(groups) => seq_items(groups)
+                .into_iter()
+                .map(group_from)
+                .collect::<Result<_>>()?,
             None => vec![group_from(node)?],
         };
         let shamir_threshold = match node.get("shamir_threshold") {
@@ -147,7 +151,10 @@ impl Metadata {
         let entry = |k: &str, v: Node| MapItem::Entry(k.to_string(), v);
         let s = |v: &str| Node::Scalar(Scalar::Str(v.to_string()));
         if self.shamir_threshold != 0 {
-            m.push(entry("shamir_threshold", Node::Scalar(Scalar::Int(self.shamir_threshold))));
+            m.push(entry(
+                "shamir_threshold",
+                Node::Scalar(Scalar::Int(self.shamir_threshold)),
+            ));
         }
         let age_node = |g: &KeyGroup| {
             Node::Seq(
@@ -162,7 +169,8 @@ impl Metadata {
                     .collect(),
             )
         };
-        let other = |g: &KeyGroup, t: &str| g.other.iter().find(|(k, _)| k == t).map(|(_, v)| v.clone());
+        let other =
+            |g: &KeyGroup, t: &str| g.other.iter().find(|(k, _)| k == t).map(|(_, v)| v.clone());
         if self.key_groups.len() > 1 {
             let groups = self
                 .key_groups
@@ -182,7 +190,11 @@ impl Metadata {
                 .collect();
             m.push(entry("key_groups", Node::Seq(groups)));
         }
-        let single = if self.key_groups.len() == 1 { self.key_groups.first() } else { None };
+        let single = if self.key_groups.len() == 1 {
+            self.key_groups.first()
+        } else {
+            None
+        };
         if let Some(g) = single {
             for t in ["kms", "gcp_kms", "azure_kv", "hc_vault"] {
                 if let Some(v) = other(g, t) {
@@ -212,7 +224,10 @@ impl Metadata {
             }
         }
         if r.mac_only_encrypted {
-            m.push(entry("mac_only_encrypted", Node::Scalar(Scalar::Bool(true))));
+            m.push(entry(
+                "mac_only_encrypted",
+                Node::Scalar(Scalar::Bool(true)),
+            ));
         }
         m.push(entry("version", s(&self.version)));
         Node::Map(m)
@@ -229,8 +244,12 @@ impl Metadata {
     /// The MAC's additional data: `lastmodified` re-formatted as Go's
     /// `time.RFC3339` (fractions dropped, `Z` for UTC, offset otherwise).
     pub fn mac_aad(&self) -> Result<String> {
-        let t = chrono::DateTime::parse_from_rfc3339(&self.lastmodified)
-            .map_err(|_| bad(&format!("lastmodified '{}' is not RFC 3339", self.lastmodified)))?;
+        let t = chrono::DateTime::parse_from_rfc3339(&self.lastmodified).map_err(|_| {
+            bad(&format!(
+                "lastmodified '{}' is not RFC 3339",
+                self.lastmodified
+            ))
+        })?;
         let base = t.format("%Y-%m-%dT%H:%M:%S").to_string();
         let off = t.offset().local_minus_utc();
         if off == 0 {
@@ -280,7 +299,16 @@ mod tests {
                 .collect(),
             _ => unreachable!(),
         };
-        assert_eq!(keys, ["age", "lastmodified", "mac", "unencrypted_suffix", "version"]);
+        assert_eq!(
+            keys,
+            [
+                "age",
+                "lastmodified",
+                "mac",
+                "unencrypted_suffix",
+                "version"
+            ]
+        );
         assert_eq!(Metadata::from_node(&node).unwrap(), md);
     }
 

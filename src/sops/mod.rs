@@ -2,11 +2,12 @@
 //! `sops` 3.x binary. See `shared/SOPS-NOTES.md` for the facts it rests on.
 
 pub mod cipher;
+pub mod file;
 pub mod formats;
 pub mod keys;
 pub mod metadata;
+pub mod path;
 pub mod rules;
 pub mod shamir;
 pub mod tree;
 pub mod walk;
-pub mod file;

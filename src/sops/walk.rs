@@ -30,8 +30,10 @@ fn compile(name: &str, re: &Option<String>) -> Result<Option<Regex>> {
     match re.as_deref().filter(|r| !r.is_empty()) {
         None => Ok(None),
         Some(r) => Regex::new(r).map(Some).map_err(|e| {
-            Error::new(format!("{name} '{r}' is not a valid regular expression: {e}"))
-                .hint("fix the rule in .sops.yaml (RE2 syntax)")
+            Error::new(format!(
+                "{name} '{r}' is not a valid regular expression: {e}"
+            ))
+            .hint("fix the rule in .sops.yaml (RE2 syntax)")
         }),
     }
 }
@@ -44,8 +46,14 @@ impl Rules {
             encrypted_suffix: nonempty(&r.encrypted_suffix),
             unencrypted_regex: compile("unencrypted_regex", &r.unencrypted_regex)?,
             encrypted_regex: compile("encrypted_regex", &r.encrypted_regex)?,
-            unencrypted_comment_regex: compile("unencrypted_comment_regex", &r.unencrypted_comment_regex)?,
-            encrypted_comment_regex: compile("encrypted_comment_regex", &r.encrypted_comment_regex)?,
+            unencrypted_comment_regex: compile(
+                "unencrypted_comment_regex",
+                &r.unencrypted_comment_regex,
+            )?,
+            encrypted_comment_regex: compile(
+                "encrypted_comment_regex",
+                &r.encrypted_comment_regex,
+            )?,
             mac_only_encrypted: r.mac_only_encrypted,
         })
     }
@@ -141,7 +149,12 @@ impl Walk<'_> {
     }
 
     /// Handles one leaf; returns the new leaf (encrypted string or plaintext).
-    fn leaf(&mut self, plain_or_enc: Plain, path: &[String], comments: &[Vec<String>]) -> Result<Plain> {
+    fn leaf(
+        &mut self,
+        plain_or_enc: Plain,
+        path: &[String],
+        comments: &[Vec<String>],
+    ) -> Result<Plain> {
         let is_comment = matches!(plain_or_enc, Plain::Comment(_));
         let encrypted = self.rules.should_encrypt(path, comments, is_comment);
         match &mut self.mode {
@@ -193,7 +206,12 @@ impl Walk<'_> {
         }
     }
 
-    fn node(&mut self, node: &Node, path: &mut Vec<String>, comments: &mut Vec<Vec<String>>) -> Result<Node> {
+    fn node(
+        &mut self,
+        node: &Node,
+        path: &mut Vec<String>,
+        comments: &mut Vec<Vec<String>>,
+    ) -> Result<Node> {
         match node {
             Node::Map(items) => self.map(items, path, comments),
             Node::Seq(items) => self.seq(items, path, comments),
@@ -205,7 +223,12 @@ impl Walk<'_> {
         }
     }
 
-    fn map(&mut self, items: &[MapItem], path: &mut Vec<String>, comments: &mut Vec<Vec<String>>) -> Result<Node> {
+    fn map(
+        &mut self,
+        items: &[MapItem],
+        path: &mut Vec<String>,
+        comments: &mut Vec<Vec<String>>,
+    ) -> Result<Node> {
         comments.push(Vec::new());
         let mut out = Vec::with_capacity(items.len());
         for item in items {
@@ -239,7 +262,12 @@ impl Walk<'_> {
         Ok(Node::Map(out))
     }
 
-    fn seq(&mut self, items: &[SeqItem], path: &mut Vec<String>, comments: &mut Vec<Vec<String>>) -> Result<Node> {
+    fn seq(
+        &mut self,
+        items: &[SeqItem],
+        path: &mut Vec<String>,
+        comments: &mut Vec<Vec<String>>,
+    ) -> Result<Node> {
         comments.push(Vec::new());
         let mut out = Vec::with_capacity(items.len());
         for item in items {
@@ -249,13 +277,18 @@ impl Walk<'_> {
                         last.push(c.clone());
                     }
                     // An encrypted comment in a list is written as a plain string item.
-                    out.push(match self.leaf(Plain::Comment(c.clone()), path, comments)? {
-                        Plain::Comment(c) if matches!(self.mode, Mode::Encrypt(_)) && crate::sops::cipher::is_encrypted(&c) => {
-                            SeqItem::Value(Node::Scalar(Scalar::Str(c)))
-                        }
-                        Plain::Comment(c) => SeqItem::Comment(c),
-                        Plain::Value(v) => SeqItem::Value(Node::Scalar(v)),
-                    });
+                    out.push(
+                        match self.leaf(Plain::Comment(c.clone()), path, comments)? {
+                            Plain::Comment(c)
+                                if matches!(self.mode, Mode::Encrypt(_))
+                                    && crate::sops::cipher::is_encrypted(&c) =>
+                            {
+                                SeqItem::Value(Node::Scalar(Scalar::Str(c)))
+                            }
+                            Plain::Comment(c) => SeqItem::Comment(c),
+                            Plain::Value(v) => SeqItem::Value(Node::Scalar(v)),
+                        },
+                    );
                 }
                 SeqItem::Value(v) => {
                     let new = match v {
@@ -341,8 +374,15 @@ mod tests {
         .unwrap();
         let mut c = Cipher::new(new_data_key());
         let (enc, mac1) = encrypt(&[doc()], &rules, &mut c).unwrap();
-        assert_eq!(enc[0].get("n_unencrypted"), Some(&Node::Scalar(Scalar::Int(5))));
-        assert!(enc[0].get("a").and_then(Node::as_str).unwrap().starts_with("ENC["));
+        assert_eq!(
+            enc[0].get("n_unencrypted"),
+            Some(&Node::Scalar(Scalar::Int(5)))
+        );
+        assert!(enc[0]
+            .get("a")
+            .and_then(Node::as_str)
+            .unwrap()
+            .starts_with("ENC["));
         let (dec, mac2) = decrypt(&enc, &rules, &mut c).unwrap();
         assert_eq!(dec[0], doc());
         assert_eq!(mac1, mac2);

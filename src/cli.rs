@@ -1,0 +1,336 @@
+//! Every command and flag of `git secrets`, with its help text (clap derive).
+//! The man page and shell completions are generated from this definition.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Keep a private sops/age secrets repo nested in a public Nix flake.
+///
+/// The secrets live in their own git repository (`secrets/` by default),
+/// ignored by the parent and wired in as a `git+file:` flake input. git-secrets
+/// clones or creates it, keeps Nix's lock in step with it, encrypts and
+/// decrypts sops files natively, and checks that nothing leaks into the
+/// public repository.
+#[derive(Debug, Parser)]
+#[command(name = "git-secrets", bin_name = "git secrets", version = crate::version::LONG, propagate_version = true)]
+#[command(disable_help_subcommand = false, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// Run as if started in <PATH> (like git -C).
+    #[arg(short = 'C', global = true, value_name = "PATH")]
+    pub chdir: Option<PathBuf>,
+    /// The secrets directory (default: `secrets`, or `git config secrets.dir`).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub dir: Option<PathBuf>,
+    /// When to use colors.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+    /// Print only errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Print more about what is done.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Answer yes to every prompt (required when a prompt is needed and stdin is not a terminal).
+    #[arg(short = 'y', long, global = true)]
+    pub yes: bool,
+}
+
+/// `--color` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Clone (or create with --new) the private secrets repo and wire it into the parent flake.
+    #[command(hide = true)]
+    Init(InitArgs),
+    /// Encrypt a new secret per .sops.yaml, commit it in the secrets repo, relock.
+    #[command(hide = true)]
+    Add(AddArgs),
+    /// Give a secret a new value (or a fresh data key), commit, relock, verify.
+    #[command(hide = true)]
+    Rotate(RotateArgs),
+    /// Re-wrap every secret's data key for the recipients .sops.yaml names now.
+    #[command(hide = true)]
+    Rekey(RekeyArgs),
+    /// List the secrets with their recipients and last change.
+    #[command(hide = true)]
+    List(ListArgs),
+    /// Print a secret's decrypted value.
+    Show(ShowArgs),
+    /// Edit a secret in $EDITOR on a tmpfs copy; unchanged values keep their ciphertext.
+    Edit(EditArgs),
+    /// Run a command with secrets as files (memfd/tmpfs) or environment variables.
+    #[command(hide = true)]
+    Exec(ExecArgs),
+    /// Decrypt a sops file to stdout (like `sops decrypt`).
+    Decrypt(DecryptArgs),
+    /// Encrypt a file with sops (like `sops encrypt`).
+    Encrypt(EncryptArgs),
+    /// Check the nested-secrets setup for every known failure and leak.
+    #[command(hide = true)]
+    Doctor(DoctorArgs),
+    /// Regenerate (or --check) the public secrets-example/ from secrets/.
+    #[command(hide = true)]
+    Example(ExampleArgs),
+    /// Install or remove the parent repo's pre-commit / pre-push guards.
+    #[command(hide = true)]
+    Hooks(HooksArgs),
+    /// Build a sandbox cluster from the embedded example and walk through the tool.
+    #[command(hide = true)]
+    Demo(DemoArgs),
+    /// Print shell completions.
+    #[command(hide = true)]
+    Completions(CompletionsArgs),
+}
+
+/// Format selection shared by decrypt/encrypt.
+#[derive(Debug, Args, Clone, Default)]
+pub struct TypeArgs {
+    /// Input format: yaml, json, dotenv, ini or binary (default: from the file name).
+    #[arg(long, value_name = "TYPE")]
+    pub input_type: Option<String>,
+    /// Output format (default: the input format).
+    #[arg(long, value_name = "TYPE")]
+    pub output_type: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DecryptArgs {
+    /// The sops file (`-` for stdin, with --input-type).
+    pub file: PathBuf,
+    /// Print only this part, e.g. '["data"]["token"]' or '["list"][0]'.
+    #[arg(long, value_name = "PATH")]
+    pub extract: Option<String>,
+    #[command(flatten)]
+    pub types: TypeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EncryptArgs {
+    /// The plaintext file.
+    pub file: PathBuf,
+    /// Encrypt to these age recipients (comma-separated) instead of .sops.yaml's rule.
+    #[arg(long, value_name = "RECIPIENTS")]
+    pub age: Option<String>,
+    /// Replace the file with its encrypted form (atomically).
+    #[arg(short, long)]
+    pub in_place: bool,
+    #[command(flatten)]
+    pub types: TypeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A secret name (resolved in the secrets dir) or a path to a sops file.
+    pub secret: String,
+    /// Print only this part, e.g. '["data"]["token"]'.
+    #[arg(long, value_name = "PATH", conflicts_with = "field")]
+    pub extract: Option<String>,
+    /// Print only this field, as a dotted path (a.b.0).
+    #[arg(long, value_name = "PATH")]
+    pub field: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// A secret name or a path to a sops file.
+    pub secret: String,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// URL or path of the private secrets repo to clone.
+    pub url: Option<String>,
+    /// Create a new secrets repo from the built-in template instead of cloning.
+    #[arg(long, conflicts_with = "url")]
+    pub new: bool,
+    /// Name of the flake input (default: <parent-dir-name>-secrets).
+    #[arg(long, value_name = "NAME")]
+    pub input: Option<String>,
+    /// Extra age recipients for .sops.yaml (with --new).
+    #[arg(long = "recipient", value_name = "AGE")]
+    pub recipients: Vec<String>,
+    /// Do not lock the flake input.
+    #[arg(long)]
+    pub no_lock: bool,
+    /// Pass --offline to nix.
+    #[arg(long)]
+    pub offline: bool,
+    /// Print the plan and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Where a new value comes from, shared by add and rotate.
+#[derive(Debug, Args, Clone, Default)]
+pub struct LockArgs {
+    /// Do not commit in the secrets repo (and so do not lock).
+    #[arg(long)]
+    pub no_commit: bool,
+    /// Do not relock the parent flake.
+    #[arg(long)]
+    pub no_lock: bool,
+    /// Also commit the parent's flake.lock.
+    #[arg(long)]
+    pub commit_parent: bool,
+    /// Pass --offline to nix.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Name of the new secret.
+    pub name: String,
+    /// Read the plaintext from FILE (`-` for stdin).
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+    /// Format of the new secret (default: from --from's extension, else yaml).
+    #[arg(long, value_name = "TYPE")]
+    pub format: Option<String>,
+    /// Commit message in the secrets repo.
+    #[arg(short, long, value_name = "MSG")]
+    pub message: Option<String>,
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// The secret to rotate.
+    pub name: String,
+    /// New plaintext from FILE (`-` for stdin).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["edit", "set"])]
+    pub from: Option<PathBuf>,
+    /// New value in $EDITOR.
+    #[arg(long, conflicts_with = "set")]
+    pub edit: bool,
+    /// Set one field: PATH=VALUE (PATH as a.b or ["a"]["b"]); repeatable.
+    #[arg(long, value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Commit message in the secrets repo (default: rotate NAME).
+    #[arg(short, long, value_name = "MSG")]
+    pub message: Option<String>,
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RekeyArgs {
+    /// Add this age recipient to .sops.yaml first.
+    #[arg(long = "add-recipient", value_name = "AGE")]
+    pub add: Vec<String>,
+    /// Remove this age recipient from .sops.yaml first (also rotates every data key).
+    #[arg(long = "remove-recipient", value_name = "AGE")]
+    pub remove: Vec<String>,
+    /// Commit message in the secrets repo.
+    #[arg(short, long, value_name = "MSG")]
+    pub message: Option<String>,
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Put secrets in files: VAR (with the positional secret) or VAR=SECRET[:FIELD]; repeatable.
+    #[arg(long = "file", value_name = "VAR[=SECRET[:FIELD]]")]
+    pub files: Vec<String>,
+    /// Put secrets in environment variables: VAR or VAR=SECRET[:FIELD]; repeatable.
+    #[arg(long = "env", value_name = "VAR[=SECRET[:FIELD]]")]
+    pub envs: Vec<String>,
+    /// The field of the positional secret (a.b).
+    #[arg(long, value_name = "PATH", conflicts_with = "extract")]
+    pub field: Option<String>,
+    /// The part of the positional secret, e.g. '["a"]["b"]'.
+    #[arg(long, value_name = "PATH")]
+    pub extract: Option<String>,
+    /// How to render a map for --env: yaml or json.
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Use a 0600 file on tmpfs instead of a memfd (keeps a parent process that cleans up).
+    #[arg(long)]
+    pub tmpfs: bool,
+    /// A secret name or sops file path, then `--` and the command.
+    #[arg(value_name = "SECRET")]
+    pub secret: Option<String>,
+    /// The command to run.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Apply the safe fixes and check again.
+    #[arg(long)]
+    pub fix: bool,
+    /// Also scan every object of the parent's history for leaks.
+    #[arg(long)]
+    pub history: bool,
+    /// Only the fast checks on the parent's index and staged files (pre-commit).
+    #[arg(long)]
+    pub staged: bool,
+    /// Shortest plaintext value to search for in history.
+    #[arg(long, default_value_t = 8, value_name = "BYTES")]
+    pub min_length: usize,
+    /// Only scan commits in this range (pre-push), e.g. A..B.
+    #[arg(long, value_name = "RANGE", hide = true)]
+    pub range: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExampleArgs {
+    /// Check that secrets-example/ is in sync; exit 1 naming each difference.
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HooksArgs {
+    #[command(subcommand)]
+    pub action: HooksAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HooksAction {
+    /// Install pre-commit and pre-push guards (chaining to existing hooks).
+    Install,
+    /// Remove them, restoring what was there before.
+    Uninstall,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to build the demo (default: a new temp dir, kept and printed).
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// bash, zsh or fish.
+    pub shell: clap_complete::Shell,
+}

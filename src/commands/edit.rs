@@ -1,0 +1,93 @@
+//! `git secrets edit NAME|PATH`: `$EDITOR` on a tmpfs copy; re-encrypted on
+//! save with unchanged values keeping their ciphertext, like `sops edit`.
+
+use super::Ctx;
+use crate::atomic;
+use crate::cli::EditArgs;
+use crate::error::{Error, Result};
+use crate::plaintext::{self, PlainFile};
+use crate::sops::file::{encrypt, load};
+use crate::sops::keys::Identities;
+use crate::sops::rules::{find_config, Config};
+use crate::sops::tree::PlainDocs;
+use std::io::IsTerminal;
+use zeroize::Zeroizing;
+
+pub fn run(ctx: &Ctx, args: EditArgs) -> Result<i32> {
+    plaintext::disable_core_dumps();
+    plaintext::install_signal_cleanup();
+    let path = super::resolve_secret(ctx, &args.secret)?;
+    let file = load(&path, None)?;
+    let mut plain = file.decrypt(&Identities::discover())?;
+    let original = Zeroizing::new(file.format.emit_plain(&plain.docs.0)?);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "secret".into());
+    let tmp = PlainFile::create(&name, &original)?;
+    loop {
+        run_editor(tmp.path())?;
+        let edited = Zeroizing::new(crate::error::read_file(tmp.path())?);
+        if edited[..] == original[..] {
+            ctx.ui
+                .status(format!("{} unchanged; nothing written", args.secret));
+            return Ok(0);
+        }
+        let docs = match file.format.parse_plain(&edited) {
+            Ok(d) => PlainDocs(d),
+            Err(e) => {
+                if std::io::stdin().is_terminal() && !ctx.ui.yes {
+                    ctx.ui.warn(format!("the edited file does not parse: {e}"));
+                    if ctx.ui.confirm("Reopen the editor?", "--yes")? {
+                        continue;
+                    }
+                }
+                return Err(
+                    Error::new(format!("the edited file does not parse: {e}")).hint(format!(
+                        "{} is unchanged; run the edit again",
+                        path.display()
+                    )),
+                );
+            }
+        };
+        let indent = find_config(&ctx.cwd)
+            .and_then(|p| Config::load(&p).ok())
+            .and_then(|c| c.yaml_indent)
+            .unwrap_or(crate::sops::formats::yaml::DEFAULT_INDENT);
+        let new = encrypt(
+            &docs.0,
+            file.format,
+            None,
+            Some((&mut plain.cipher, &file.metadata)),
+            Default::default(),
+        )?;
+        atomic::write(&path, &new.to_bytes(indent)?, 0o644)?;
+        ctx.ui.ok(format!("saved {}", path.display()));
+        return Ok(0);
+    }
+}
+
+/// Runs `$SOPS_EDITOR`, `$VISUAL` or `$EDITOR` (else `vi`) on `path`,
+/// through `sh -c` so editors with arguments (`code --wait`) work.
+fn run_editor(path: &std::path::Path) -> Result<()> {
+    let editor = ["SOPS_EDITOR", "VISUAL", "EDITOR"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
+        .unwrap_or_else(|| "vi".into());
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("sh")
+        .arg(path);
+    let status = plaintext::run_foreground(&mut cmd).map_err(|e| {
+        Error::new(format!("cannot start the editor '{editor}': {e}"))
+            .hint("set EDITOR to an editor that is installed")
+    })?;
+    if !status.success() {
+        return Err(
+            Error::new(format!("the editor '{editor}' exited with {status}"))
+                .hint("nothing was written; the secret is unchanged"),
+        );
+    }
+    Ok(())
+}

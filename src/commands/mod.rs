@@ -1,0 +1,70 @@
+//! One file per subcommand; the only place that talks to the user.
+
+pub mod awslabs;
+pub mod decrypt;
+pub mod edit;
+pub mod encrypt;
+pub mod show;
+
+use crate::cli::{Cli, Command, GlobalArgs};
+use crate::error::{Error, Result};
+use crate::ui::Ui;
+use std::path::PathBuf;
+
+/// What every command gets: output settings, the global flags, and the
+/// directory it runs in (after `-C`).
+pub struct Ctx {
+    pub ui: Ui,
+    pub global: GlobalArgs,
+    pub cwd: PathBuf,
+}
+
+/// Runs the parsed command line; returns the exit code.
+pub fn run(cli: Cli) -> Result<i32> {
+    let cwd = match &cli.global.chdir {
+        Some(p) => std::fs::canonicalize(p).map_err(|e| {
+            Error::usage(format!("cannot change to '{}': {e}", p.display()))
+                .hint("check the path given to -C")
+        })?,
+        None => std::env::current_dir()
+            .map_err(|e| Error::new(format!("cannot read the current directory: {e}")))?,
+    };
+    if !cwd.is_dir() {
+        return Err(
+            Error::usage(format!("'{}' is not a directory", cwd.display()))
+                .hint("-C takes a directory"),
+        );
+    }
+    let ctx = Ctx {
+        ui: Ui {
+            quiet: cli.global.quiet,
+            verbose: cli.global.verbose,
+            yes: cli.global.yes,
+        },
+        global: cli.global.clone(),
+        cwd,
+    };
+    match cli.command {
+        Command::Decrypt(a) => decrypt::run(&ctx, a),
+        Command::Encrypt(a) => encrypt::run(&ctx, a),
+        Command::Show(a) => show::run(&ctx, a),
+        Command::Edit(a) => edit::run(&ctx, a),
+        _ => Err(Error::usage("this command is not available yet")
+            .hint("see git secrets --help for the commands that work")),
+    }
+}
+
+/// Resolves `NAME|PATH`: an existing path (or one with a `/`) is a file;
+/// otherwise a secret name in the secrets dir.
+pub fn resolve_secret(ctx: &Ctx, arg: &str) -> Result<PathBuf> {
+    let as_path = ctx.cwd.join(arg);
+    if arg.contains('/') || as_path.is_file() {
+        if !as_path.is_file() {
+            return Err(Error::new(format!("{arg}: no such file"))
+                .hint("give a secret name or the path to a sops file"));
+        }
+        return Ok(as_path);
+    }
+    let layout = crate::layout::Layout::discover(&ctx.cwd, ctx.global.dir.as_deref())?;
+    layout.secret_path(&crate::layout::SecretName::parse(arg)?)
+}

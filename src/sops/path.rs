@@ -1,0 +1,158 @@
+//! Paths into a tree: sops' `--extract '["a"]["b"][0]'` syntax and the
+//! dotted `--field a.b.0` form.
+
+use crate::error::{Error, Result};
+use crate::sops::tree::{MapItem, Node, SeqItem};
+
+/// One step of a path.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// Parses `["a"]["b"][0]`: quoted strings are keys, bare integers indices.
+pub fn parse_extract(s: &str) -> Result<Vec<Step>> {
+    let bad = || {
+        Error::usage(format!("'{s}' is not a valid extract path"))
+            .hint(r#"write it like '["data"]["token"]' or '["list"][0]'"#)
+    };
+    let mut steps = Vec::new();
+    let mut rest = s.trim();
+    while !rest.is_empty() {
+        rest = rest.strip_prefix('[').ok_or_else(bad)?;
+        if let Some(r) = rest.strip_prefix('"') {
+            let end = r.find("\"]").ok_or_else(bad)?;
+            steps.push(Step::Key(r[..end].to_string()));
+            rest = &r[end + 2..];
+        } else {
+            let end = rest.find(']').ok_or_else(bad)?;
+            steps.push(Step::Index(rest[..end].trim().parse().map_err(|_| bad())?));
+            rest = &rest[end + 1..];
+        }
+    }
+    if steps.is_empty() {
+        return Err(bad());
+    }
+    Ok(steps)
+}
+
+/// Parses `a.b.0` (or, when it starts with `[`, the extract syntax). Numeric
+/// components index lists; on maps they are keys.
+pub fn parse_field(s: &str) -> Result<Vec<Step>> {
+    if s.starts_with('[') {
+        return parse_extract(s);
+    }
+    if s.is_empty() || s.split('.').any(str::is_empty) {
+        return Err(Error::usage(format!("'{s}' is not a valid field path"))
+            .hint("write it as keys joined by dots, e.g. data.token or users.0.name"));
+    }
+    Ok(s.split('.').map(|p| Step::Key(p.to_string())).collect())
+}
+
+/// Finds the node at `steps`. A `Key` that is a number also indexes a list.
+/// Comments count as list elements, as in sops.
+pub fn lookup<'a>(node: &'a Node, steps: &[Step]) -> Result<&'a Node> {
+    let mut cur = node;
+    for (i, step) in steps.iter().enumerate() {
+        let shown = || display(&steps[..=i]);
+        cur = match (cur, step) {
+            (Node::Map(items), Step::Key(k)) => items
+                .iter()
+                .find_map(|it| match it {
+                    MapItem::Entry(key, v) if key == k => Some(v),
+                    _ => None,
+                })
+                .ok_or_else(|| not_found(&shown(), cur))?,
+            (Node::Seq(items), Step::Index(n)) => {
+                seq_at(items, *n).ok_or_else(|| not_found(&shown(), cur))?
+            }
+            (Node::Seq(items), Step::Key(k)) if k.parse::<usize>().is_ok() => {
+                seq_at(items, k.parse().unwrap_or(usize::MAX))
+                    .ok_or_else(|| not_found(&shown(), cur))?
+            }
+            _ => return Err(not_found(&shown(), cur)),
+        };
+    }
+    Ok(cur)
+}
+
+/// Finds the node at `steps` for changing it.
+pub fn lookup_mut<'a>(node: &'a mut Node, steps: &[Step]) -> Option<&'a mut Node> {
+    let mut cur = node;
+    for step in steps {
+        cur = match (cur, step) {
+            (Node::Map(items), Step::Key(k)) => items.iter_mut().find_map(|it| match it {
+                MapItem::Entry(key, v) if key == k => Some(v),
+                _ => None,
+            })?,
+            (Node::Seq(items), Step::Index(n)) => seq_at_mut(items, *n)?,
+            (Node::Seq(items), Step::Key(k)) => seq_at_mut(items, k.parse().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+fn seq_at(items: &[SeqItem], n: usize) -> Option<&Node> {
+    match items.get(n)? {
+        SeqItem::Value(v) => Some(v),
+        SeqItem::Comment(_) => None,
+    }
+}
+
+fn seq_at_mut(items: &mut [SeqItem], n: usize) -> Option<&mut Node> {
+    match items.get_mut(n)? {
+        SeqItem::Value(v) => Some(v),
+        SeqItem::Comment(_) => None,
+    }
+}
+
+fn not_found(path: &str, parent: &Node) -> Error {
+    let keys: Vec<&str> = match parent {
+        Node::Map(items) => items
+            .iter()
+            .filter_map(|i| match i {
+                MapItem::Entry(k, _) => Some(k.as_str()),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let e = Error::new(format!("no value at {path}"));
+    if keys.is_empty() {
+        e.hint("check the path against the decrypted file (git secrets show NAME)")
+    } else {
+        e.hint(format!("keys there: {}", keys.join(", ")))
+    }
+}
+
+/// `["a"][0]` form of a path, for messages.
+pub fn display(steps: &[Step]) -> String {
+    steps
+        .iter()
+        .map(|s| match s {
+            Step::Key(k) => format!("[\"{k}\"]"),
+            Step::Index(i) => format!("[{i}]"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_both_forms() {
+        assert_eq!(
+            parse_extract(r#"["a"]["b"][0]"#).unwrap(),
+            vec![Step::Key("a".into()), Step::Key("b".into()), Step::Index(0)]
+        );
+        assert_eq!(
+            parse_field("a.b").unwrap(),
+            vec![Step::Key("a".into()), Step::Key("b".into())]
+        );
+        assert!(parse_extract("a").is_err());
+        assert!(parse_field("a..b").is_err());
+    }
+}

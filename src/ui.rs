@@ -1,0 +1,91 @@
+//! Talking to the user: colors (console, honouring NO_COLOR and --color),
+//! status lines on stderr, prompts only on a terminal, and error rendering.
+
+use crate::cli::ColorChoice;
+use crate::error::{Error, Result};
+use console::{style, Term};
+use std::io::IsTerminal;
+
+/// Output settings for one run.
+#[derive(Debug, Clone)]
+pub struct Ui {
+    pub quiet: bool,
+    pub verbose: bool,
+    pub yes: bool,
+}
+
+/// Applies `--color` and `NO_COLOR` to both streams.
+pub fn init_colors(choice: ColorChoice) {
+    let on = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stderr().is_terminal()
+        }
+    };
+    console::set_colors_enabled(on);
+    console::set_colors_enabled_stderr(on);
+}
+
+impl Ui {
+    /// A status line on stderr (hidden by --quiet).
+    pub fn status(&self, msg: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("{}", msg.as_ref());
+        }
+    }
+
+    /// A success line: `✓ msg`.
+    pub fn ok(&self, msg: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("{} {}", style("✓").green(), msg.as_ref());
+        }
+    }
+
+    /// A warning: `warning: msg` (shown even with --quiet).
+    pub fn warn(&self, msg: impl AsRef<str>) {
+        eprintln!("{} {}", style("warning:").yellow().bold(), msg.as_ref());
+    }
+
+    /// A hint line.
+    pub fn hint(&self, msg: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("{} {}", style("hint:").cyan(), msg.as_ref());
+        }
+    }
+
+    /// Detail shown only with --verbose.
+    pub fn detail(&self, msg: impl AsRef<str>) {
+        if self.verbose && !self.quiet {
+            eprintln!("{}", style(msg.as_ref()).dim());
+        }
+    }
+
+    /// Asks a yes/no question. `--yes` answers yes; without a terminal and
+    /// without `--yes` it is an error that names the flag.
+    pub fn confirm(&self, question: &str, flag_hint: &str) -> Result<bool> {
+        if self.yes {
+            return Ok(true);
+        }
+        if !std::io::stdin().is_terminal() || !Term::stderr().is_term() {
+            return Err(Error::usage(format!(
+                "{question} — needs an answer, but stdin is not a terminal"
+            ))
+            .hint(format!("pass {flag_hint} to answer yes non-interactively")));
+        }
+        dialoguer::Confirm::new()
+            .with_prompt(question)
+            .default(false)
+            .interact()
+            .map_err(|e| Error::new(format!("prompt failed: {e}")))
+    }
+}
+
+/// Prints an error as `error: …` and `hint: …` lines on stderr.
+pub fn render_error(e: &Error) {
+    eprintln!("{} {}", style("error:").red().bold(), e);
+    for h in &e.hints {
+        eprintln!("{} {}", style("hint:").cyan(), h);
+    }
+}
