@@ -4,6 +4,7 @@ pub mod awslabs;
 pub mod decrypt;
 pub mod edit;
 pub mod encrypt;
+pub mod exec;
 pub mod show;
 
 use crate::cli::{Cli, Command, GlobalArgs};
@@ -49,6 +50,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Encrypt(a) => encrypt::run(&ctx, a),
         Command::Show(a) => show::run(&ctx, a),
         Command::Edit(a) => edit::run(&ctx, a),
+        Command::Exec(a) => exec::run(&ctx, a),
         _ => Err(Error::usage("this command is not available yet")
             .hint("see git secrets --help for the commands that work")),
     }
