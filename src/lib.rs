@@ -12,6 +12,7 @@ pub mod cli;
 pub mod commands;
 pub mod git;
 pub mod layout;
+pub mod man;
 pub mod nix;
 pub mod plaintext;
 pub mod ui;
