@@ -427,3 +427,27 @@ fn every_fixture_case_has_a_test() {
         found.len()
     );
 }
+
+/// The harness itself: children see only the scrubbed env, and git reads only our config.
+#[test]
+fn test_env_is_hermetic() {
+    let env = TestEnv::new();
+    let out = env.command("env").output().unwrap();
+    let allowed: Vec<&str> = env.env_vars().iter().map(|(k, _)| *k).collect();
+    for line in text(&out.stdout).lines() {
+        let key = line.split('=').next().unwrap();
+        assert!(allowed.contains(&key), "leaked into the test env: {key}");
+        assert!(!key.starts_with("SOPS_"), "leaked into the test env: {key}");
+    }
+    if require_tool("git") {
+        let origins = env.git(&env.work(), ["config", "--list", "--show-origin"]);
+        let ours = format!("file:{}", env.root().join("gitconfig").display());
+        for line in origins.lines() {
+            assert!(line.starts_with(&ours), "git config from elsewhere: {line}");
+        }
+        assert_eq!(
+            env.git(&env.work(), ["config", "user.name"]),
+            common::GIT_NAME
+        );
+    }
+}
