@@ -58,7 +58,7 @@ fn placeholder_scalar(s: &Scalar, path: &[String], real: &HashSet<String>) -> Sc
     } else {
         path.join("-")
     };
-    let mut candidate = |make: &dyn Fn(usize) -> Scalar| {
+    let candidate = |make: &dyn Fn(usize) -> Scalar| {
         (0..)
             .map(make)
             .find(|c| !real.contains(&leaf_text(c)))
