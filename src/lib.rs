@@ -4,6 +4,7 @@
 //! user, and `main.rs` renders errors.
 
 pub mod error;
+pub mod nix;
 pub mod sops;
 
 pub use error::{Error, Result};
