@@ -183,10 +183,8 @@ impl FlakeInputs {
                         input.input_follows.insert(sub.to_string(), target.value);
                     }
                 }
-                ["inputs", sub, ..] => {
-                    if !input.input_overrides.iter().any(|s| s == sub) {
-                        input.input_overrides.push(sub.to_string());
-                    }
+                ["inputs", sub, ..] if !input.input_overrides.iter().any(|s| s == sub) => {
+                    input.input_overrides.push(sub.to_string());
                 }
                 _ => {}
             }
@@ -332,7 +330,7 @@ pub fn insert_input(src: &str, name: &str, url: &str) -> Result<String> {
         edits.push(insert_before_entry(src, node(outputs), &flat_line));
     }
 
-    if let Some(edit) = outputs_argument_edit(src, &entries, name).map_err(|why| manual(why))? {
+    if let Some(edit) = outputs_argument_edit(src, &entries, name).map_err(&manual)? {
         edits.push(edit);
     }
     let out = apply(src, edits);
