@@ -9,9 +9,10 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use git_secrets::nix::flake_nix::{find_secrets_input, insert_input, rewrite_url};
 use git_secrets::nix::lock::LockRequest;
 use git_secrets::nix::template::{parent_flake, SECRETS_FLAKE};
-use git_secrets::nix::{LockCommand, Nix};
+use git_secrets::nix::{LockCommand, Nix, UrlKind};
 
 const INPUT: &str = "kubenix-secrets";
 const KUBECONFIG: &str = "apiVersion: v1\nkind: Config\n# pretend this is sops-encrypted\n";
@@ -333,6 +334,42 @@ fn real_nix_path_url_fails_with_a_git_file_hint_and_leaves_no_lock() {
     assert!(err.hints[0].contains("git+file:"), "{:?}", err.hints);
     assert!(!c.lock_path().exists());
     assert!(!c.tracked_in_parent("flake.lock"));
+
+    // The fix the tool offers: rewrite only that url to git+file:, then lock.
+    let src = std::fs::read_to_string(c.parent.join("flake.nix")).unwrap();
+    let input = find_secrets_input(&src, "secrets").unwrap().unwrap();
+    assert_eq!(
+        input.url_kind(),
+        Some(UrlKind::Path {
+            path: "./secrets".into()
+        })
+    );
+    let fixed = rewrite_url(&src, &input, "git+file:./secrets").unwrap();
+    assert_eq!(fixed, parent_flake(INPUT, "git+file:./secrets"));
+    std::fs::write(c.parent.join("flake.nix"), fixed).unwrap();
+    nix.lock(&c.request(&c.inner_head())).unwrap();
+}
+
+#[test]
+fn real_nix_locks_an_input_added_by_insert_input() {
+    let Some(program) = real_nix() else { return };
+    let c = Cluster::new();
+    let bare = "{\n  description = \"no inputs yet\";\n\n  outputs = { self }: {\n    answer = 42;\n  };\n}\n";
+    let with_input = insert_input(bare, INPUT, "git+file:./secrets").unwrap();
+    std::fs::write(c.parent.join("flake.nix"), &with_input).unwrap();
+    c.git(&c.parent, &["commit", "-q", "-am", "add the secrets input"]);
+
+    let nix = c.nix_at(&program);
+    let head = c.inner_head();
+    nix.lock(&c.request(&head)).unwrap();
+    // Nix accepted the edited outputs arguments: the flake still evaluates.
+    let eval = c.eval(&nix, &[".#answer"]);
+    assert!(
+        eval.status.success(),
+        "{}\n{with_input}",
+        String::from_utf8_lossy(&eval.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&eval.stdout).trim(), "42");
 }
 
 #[test]

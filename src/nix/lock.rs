@@ -350,6 +350,39 @@ mod tests {
     }
 
     #[test]
+    fn describe_says_what_moved() {
+        let version = NixVersion::parse("nix (Nix) 2.8.0").unwrap();
+        let locked = LockedInput {
+            input: "s".into(),
+            node: "s".into(),
+            kind: Some("git".into()),
+            url: None,
+            rev: Some("bbbbbbbbbbbbbbbbbbbb".into()),
+            nar_hash: Some("sha256-x".into()),
+            last_modified: None,
+            rev_count: None,
+            git_ref: None,
+        };
+        let mut o = LockOutcome {
+            command: version.lock_command(),
+            version,
+            args: vec![],
+            locked,
+            previous_rev: Some("aaaaaaaaaaaaaaaaaaaa".into()),
+            changed: true,
+            created: false,
+            intent_added: false,
+            warnings: vec![],
+        };
+        assert_eq!(describe(&o), "locked s aaaaaaaaaaaa → bbbbbbbbbbbb");
+        o.changed = false;
+        assert_eq!(describe(&o), "s already locked to bbbbbbbbbbbb");
+        o.changed = true;
+        o.previous_rev = None;
+        assert_eq!(describe(&o), "locked s to bbbbbbbbbbbb");
+    }
+
+    #[test]
     fn failures_carry_nix_stderr_and_a_known_hint() {
         let req = LockRequest {
             parent_root: Path::new("/p"),
