@@ -50,7 +50,9 @@ pub struct LockRequest<'a> {
     pub parent_root: &'a Path,
     /// The flake input name (`kubenix-secrets`).
     pub input: &'a str,
-    /// The inner repo's HEAD commit the lock must end up at.
+    /// The inner repo's HEAD commit the lock must end up at. Commit first:
+    /// Nix sees only committed files (untracked ones silently not at all),
+    /// so a lock can match HEAD and still miss a new secret.
     pub expected_rev: &'a str,
     /// Pass `--offline` to Nix.
     pub offline: bool,
@@ -259,6 +261,8 @@ fn explain_failure(shown: &str, req: &LockRequest<'_>, stderr: &str) -> Error {
         req.parent_root.display()
     ));
     let known: &[(&str, &str)] = &[
+        // Nix 2.8 when the inner repo has no commit holding flake.nix.
+        ("-source/flake.nix': No such file or directory", "the secrets repo has no committed flake.nix: commit it there (git -C <secrets dir> add flake.nix && git -C <secrets dir> commit)"),
         // Nix 2.8 for `path:./secrets` or a bare `./secrets`.
         ("getting status of '/nix/store/", "the input reads the secrets dir through the parent's git index, which cannot see inside a nested repo: use url = \"git+file:./<dir>\""),
         // Newer Nix for the same mistake.
@@ -401,6 +405,15 @@ mod tests {
         );
         assert!(!err.message.contains("show-trace"));
         assert!(err.hints[0].contains("git+file:"), "{:?}", err.hints);
+
+        let stderr = "warning: Git tree './secrets' is dirty\n\
+                      error: getting status of '/nix/store/0ccn-source/flake.nix': No such file or directory\n";
+        let err = explain_failure("nix flake lock --update-input s", &req, stderr);
+        assert!(
+            err.hints[0].contains("no committed flake.nix"),
+            "{:?}",
+            err.hints
+        );
 
         let err = explain_failure("nix x", &req, "error: something new\n");
         assert!(err.hints[0].contains("run `nix x`"), "{:?}", err.hints);
