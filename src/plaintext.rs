@@ -15,7 +15,7 @@ static CLEANUP: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// True when `dir` is on tmpfs or ramfs (memory, never a disk).
 pub fn is_memory_fs(dir: &Path) -> bool {
-    match nix::sys::statfs::statfs(dir) {
+    match ::nix::sys::statfs::statfs(dir) {
         Ok(s) => {
             let t = s.filesystem_type().0 as i64;
             t == TMPFS_MAGIC || t == RAMFS_MAGIC
@@ -121,10 +121,10 @@ pub fn cleanup_all() {
 
 /// Turns off core dumps for this process: no plaintext in a core file.
 pub fn disable_core_dumps() {
-    use nix::sys::resource::{setrlimit, Resource};
+    use ::nix::sys::resource::{setrlimit, Resource};
     let _ = setrlimit(Resource::RLIMIT_CORE, 0, 0);
     #[cfg(target_os = "linux")]
-    let _ = nix::sys::prctl::set_dumpable(false);
+    let _ = ::nix::sys::prctl::set_dumpable(false);
 }
 
 /// Blocks SIGINT/SIGTERM/SIGHUP in this thread (and threads it spawns) and
@@ -132,7 +132,7 @@ pub fn disable_core_dumps() {
 /// with 128+n. While a foreground child runs (`child` set), SIGINT is left
 /// to the child, and SIGTERM/SIGHUP are forwarded to it first.
 pub fn install_signal_cleanup() {
-    use nix::sys::signal::{SigSet, Signal};
+    use ::nix::sys::signal::{SigSet, Signal};
     let mut set = SigSet::empty();
     for s in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
         set.add(s);
@@ -147,7 +147,7 @@ pub fn install_signal_cleanup() {
             if sig == Signal::SIGINT {
                 continue; // the child got it too (same process group); it decides
             }
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(child), sig);
+            let _ = ::nix::sys::signal::kill(::nix::unistd::Pid::from_raw(child), sig);
         }
         cleanup_all();
         std::process::exit(128 + sig as i32);
@@ -162,7 +162,7 @@ pub fn unblock_signals_in_child(cmd: &mut std::process::Command) {
     use std::os::unix::process::CommandExt;
     unsafe {
         cmd.pre_exec(|| {
-            let _ = nix::sys::signal::SigSet::all().thread_unblock();
+            let _ = ::nix::sys::signal::SigSet::all().thread_unblock();
             Ok(())
         });
     }
