@@ -92,8 +92,7 @@ pub enum Command {
     /// Build a sandbox cluster from the embedded example and walk through the tool.
     #[command(hide = true)]
     Demo(DemoArgs),
-    /// Print shell completions.
-    #[command(hide = true)]
+    /// Print shell completions (bash, zsh, fish).
     Completions(CompletionsArgs),
 }
 

@@ -3,16 +3,18 @@
 //! The library never prints; `commands/` is the only place that talks to the
 //! user, and `main.rs` renders errors.
 
-pub mod error;
-pub mod sops;
-
-pub use error::{Error, Result};
 pub mod atomic;
 pub mod cli;
 pub mod commands;
+pub mod error;
+pub mod example;
 pub mod git;
 pub mod layout;
+pub mod man;
 pub mod nix;
 pub mod plaintext;
+pub mod sops;
 pub mod ui;
 pub mod version;
+
+pub use error::{Error, Result};

@@ -6,7 +6,7 @@
 //! than the cleanup.
 
 use crate::error::{Error, Result};
-use nix::sys::signal::{SigSet, Signal};
+use ::nix::sys::signal::{SigSet, Signal};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
@@ -37,7 +37,7 @@ const HANDLED: [Signal; 6] = [
 /// True when `dir` is on tmpfs or ramfs (memory, never a disk).
 #[cfg(target_os = "linux")]
 pub fn is_memory_fs(dir: &Path) -> bool {
-    use nix::sys::statfs::{statfs, FsType, TMPFS_MAGIC};
+    use ::nix::sys::statfs::{statfs, FsType, TMPFS_MAGIC};
     // Neither nix nor libc names ramfs; the value is RAMFS_MAGIC from the
     // kernel's include/uapi/linux/magic.h.
     let ramfs = FsType(0x8584_58f6_u32 as _);
@@ -51,7 +51,7 @@ pub fn is_memory_fs(dir: &Path) -> bool {
 #[cfg(not(target_os = "linux"))]
 pub fn is_memory_fs(dir: &Path) -> bool {
     // statfs reports the type by name elsewhere (f_fstypename).
-    match nix::sys::statfs::statfs(dir) {
+    match ::nix::sys::statfs::statfs(dir) {
         Ok(s) => s.filesystem_type_name() == "tmpfs",
         Err(_) => false,
     }
@@ -170,8 +170,8 @@ impl SealedMemfd {
     /// Creates a memfd named `git-secrets:<name>` (the name shows only in
     /// `/proc/*/fd` links), writes `bytes`, rewinds and seals it.
     pub fn create(name: &str, bytes: &[u8]) -> Result<SealedMemfd> {
-        use nix::fcntl::{fcntl, FcntlArg, SealFlag};
-        use nix::sys::memfd::{memfd_create, MFdFlags};
+        use ::nix::fcntl::{fcntl, FcntlArg, SealFlag};
+        use ::nix::sys::memfd::{memfd_create, MFdFlags};
         use std::io::{Seek, Write};
         let fail = |what: &str, e: &dyn std::fmt::Display| {
             Error::new(format!("cannot {what} a memfd for {name}: {e}"))
@@ -219,10 +219,10 @@ impl SealedMemfd {
 /// resets it to dumpable when the process execs another program, which is
 /// fine: from then on the memory is that program's.
 pub fn disable_core_dumps() {
-    use nix::sys::resource::{setrlimit, Resource};
+    use ::nix::sys::resource::{setrlimit, Resource};
     let _ = setrlimit(Resource::RLIMIT_CORE, 0, 0);
     #[cfg(target_os = "linux")]
-    let _ = nix::sys::prctl::set_dumpable(false);
+    let _ = ::nix::sys::prctl::set_dumpable(false);
 }
 
 /// Blocks the handled signals (INT, TERM, HUP, QUIT, USR1, USR2) in this
@@ -242,7 +242,7 @@ pub fn install_signal_cleanup() {
     for s in HANDLED {
         set.add(s);
     }
-    let Ok(old) = set.thread_swap_mask(nix::sys::signal::SigmaskHow::SIG_BLOCK) else {
+    let Ok(old) = set.thread_swap_mask(::nix::sys::signal::SigmaskHow::SIG_BLOCK) else {
         return;
     };
     let _ = ORIGINAL_MASK.set(old);
@@ -252,11 +252,11 @@ pub fn install_signal_cleanup() {
         };
         if let Ok(child) = CHILD.lock() {
             if let Some(pid) = *child {
-                let pid = nix::unistd::Pid::from_raw(pid);
+                let pid = ::nix::unistd::Pid::from_raw(pid);
                 let same_group =
-                    nix::unistd::getpgid(Some(pid)).is_ok_and(|g| g == nix::unistd::getpgrp());
+                    ::nix::unistd::getpgid(Some(pid)).is_ok_and(|g| g == ::nix::unistd::getpgrp());
                 if !(from_terminal && same_group) {
-                    let _ = nix::sys::signal::kill(pid, sig);
+                    let _ = ::nix::sys::signal::kill(pid, sig);
                 }
                 continue;
             }
@@ -271,14 +271,14 @@ pub fn install_signal_cleanup() {
 /// rather than a process (`kill`).
 #[cfg(target_os = "linux")]
 fn wait_for_signal(set: &SigSet) -> Option<(Signal, bool)> {
-    use nix::libc;
+    use ::nix::libc;
     loop {
         let mut info = std::mem::MaybeUninit::<libc::siginfo_t>::zeroed();
         // SAFETY: the set is a valid sigset_t and `info` is writable memory
         // of the right type; sigwaitinfo fills it when it returns a signal.
         let n = unsafe { libc::sigwaitinfo(set.as_ref(), info.as_mut_ptr()) };
         if n < 0 {
-            if nix::errno::Errno::last() == nix::errno::Errno::EINTR {
+            if ::nix::errno::Errno::last() == ::nix::errno::Errno::EINTR {
                 continue;
             }
             return None;
@@ -338,9 +338,9 @@ pub fn run_foreground(
 /// cannot be reused while the signal thread may still send to it.
 #[cfg(target_os = "linux")]
 fn wait_without_reaping(pid: i32) {
-    use nix::sys::wait::{waitid, Id, WaitPidFlag};
-    let pid = nix::unistd::Pid::from_raw(pid);
-    while let Err(nix::errno::Errno::EINTR) =
+    use ::nix::sys::wait::{waitid, Id, WaitPidFlag};
+    let pid = ::nix::unistd::Pid::from_raw(pid);
+    while let Err(::nix::errno::Errno::EINTR) =
         waitid(Id::Pid(pid), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT)
     {}
 }
@@ -379,7 +379,7 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn memfd_is_sealed_inheritable_and_readable_by_path() {
-        use nix::fcntl::{fcntl, FcntlArg, FdFlag};
+        use ::nix::fcntl::{fcntl, FcntlArg, FdFlag};
         let m = SealedMemfd::create("T", b"marker-2").unwrap();
         let flags = FdFlag::from_bits_truncate(fcntl(&m.fd, FcntlArg::F_GETFD).unwrap());
         assert!(!flags.contains(FdFlag::FD_CLOEXEC));
@@ -396,7 +396,7 @@ mod tests {
         assert!(f.set_len(0).is_err());
         assert!(f.set_len(100).is_err());
         let seals = fcntl(&m.fd, FcntlArg::F_GET_SEALS).unwrap();
-        assert_ne!(seals & nix::libc::F_SEAL_SEAL, 0);
-        assert_ne!(seals & nix::libc::F_SEAL_WRITE, 0);
+        assert_ne!(seals & ::nix::libc::F_SEAL_SEAL, 0);
+        assert_ne!(seals & ::nix::libc::F_SEAL_WRITE, 0);
     }
 }

@@ -1,6 +1,7 @@
 //! One file per subcommand; the only place that talks to the user.
 
 pub mod awslabs;
+pub mod completions;
 pub mod decrypt;
 pub mod edit;
 pub mod encrypt;
@@ -51,6 +52,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Show(a) => show::run(&ctx, a),
         Command::Edit(a) => edit::run(&ctx, a),
         Command::Exec(a) => exec::run(&ctx, a),
+        Command::Completions(a) => completions::run(&ctx, a),
         _ => Err(Error::usage("this command is not available yet")
             .hint("see git secrets --help for the commands that work")),
     }

@@ -1,0 +1,215 @@
+//! The public `secrets-example/`: the same files as the private secrets, with
+//! the same structure (keys, list lengths, scalar types, comment positions)
+//! but placeholder values that never equal a real one.
+
+use crate::sops::tree::{MapItem, Node, Scalar, SeqItem};
+use std::collections::HashSet;
+
+/// The header of the example's committed key file.
+pub const KEY_HEADER: &str =
+    "# This age key is PUBLIC ON PURPOSE: it only decrypts secrets-example/,\n\
+# which holds placeholder values. Never use it for real secrets.\n";
+
+/// Builds the placeholder twin of a document. `real` holds every real leaf
+/// value (as text) so a placeholder can never equal one.
+pub fn placeholder(doc: &Node, real: &HashSet<String>) -> Node {
+    let mut path = Vec::new();
+    walk(doc, &mut path, real)
+}
+
+fn walk(node: &Node, path: &mut Vec<String>, real: &HashSet<String>) -> Node {
+    match node {
+        Node::Map(items) => Node::Map(
+            items
+                .iter()
+                .map(|i| match i {
+                    MapItem::Entry(k, v) => {
+                        path.push(k.clone());
+                        let v = walk(v, path, real);
+                        path.pop();
+                        MapItem::Entry(k.clone(), v)
+                    }
+                    MapItem::Comment(_) => MapItem::Comment(" example comment".into()),
+                })
+                .collect(),
+        ),
+        Node::Seq(items) => Node::Seq(
+            items
+                .iter()
+                .enumerate()
+                .map(|(n, i)| match i {
+                    SeqItem::Value(v) => {
+                        path.push(n.to_string());
+                        let v = walk(v, path, real);
+                        path.pop();
+                        SeqItem::Value(v)
+                    }
+                    SeqItem::Comment(_) => SeqItem::Comment(" example comment".into()),
+                })
+                .collect(),
+        ),
+        Node::Scalar(s) => Node::Scalar(placeholder_scalar(s, path, real)),
+    }
+}
+
+fn placeholder_scalar(s: &Scalar, path: &[String], real: &HashSet<String>) -> Scalar {
+    let base = if path.is_empty() {
+        "value".to_string()
+    } else {
+        path.join("-")
+    };
+    let candidate = |make: &dyn Fn(usize) -> Scalar| {
+        (0..)
+            .map(make)
+            .find(|c| !real.contains(&leaf_text(c)))
+            .unwrap_or(Scalar::Null) // ok: the range is endless, find always returns
+    };
+    match s {
+        Scalar::Null => Scalar::Null,
+        Scalar::Str(v) if v.is_empty() => Scalar::Str(String::new()),
+        Scalar::Str(v) if v.contains('\n') => {
+            candidate(&|n| Scalar::Str(format!("example {base}{}\nsecond line\n", suffix(n))))
+        }
+        Scalar::Str(_) => candidate(&|n| Scalar::Str(format!("example-{base}{}", suffix(n)))),
+        Scalar::Bytes(_) => {
+            candidate(&|n| Scalar::Bytes(format!("example binary {n}\n").into_bytes()))
+        }
+        Scalar::Int(_) => candidate(&|n| Scalar::Int(1000 + n as i64)),
+        Scalar::Float(_) => candidate(&|n| Scalar::Float(0.5 + n as f64)),
+        // Always false: a placeholder must not depend on the real value.
+        Scalar::Bool(_) => Scalar::Bool(false),
+        Scalar::Time(_) => {
+            candidate(&|n| Scalar::Time(format!("2000-01-{:02}T00:00:00Z", 1 + n % 28)))
+        }
+    }
+}
+
+fn suffix(n: usize) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!("-{n}")
+    }
+}
+
+/// The text of a leaf, as compared against real values.
+pub fn leaf_text(s: &Scalar) -> String {
+    match s {
+        Scalar::Null => String::new(),
+        Scalar::Str(v) | Scalar::Time(v) => v.clone(),
+        Scalar::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+        Scalar::Int(i) => i.to_string(),
+        Scalar::Float(f) => crate::sops::tree::go_format_float_f(*f),
+        Scalar::Bool(b) => b.to_string(),
+    }
+}
+
+/// Every non-empty leaf value of a document, as text.
+pub fn leaf_values(node: &Node, out: &mut Vec<String>) {
+    match node {
+        Node::Map(items) => items.iter().for_each(|i| {
+            if let MapItem::Entry(_, v) = i {
+                leaf_values(v, out)
+            }
+        }),
+        Node::Seq(items) => items.iter().for_each(|i| {
+            if let SeqItem::Value(v) = i {
+                leaf_values(v, out)
+            }
+        }),
+        Node::Scalar(s) => {
+            let t = leaf_text(s);
+            if !t.is_empty() {
+                out.push(t);
+            }
+        }
+    }
+}
+
+/// The shape of a document: every key path with its type, in order.
+pub fn shape(node: &Node) -> Vec<String> {
+    let mut out = Vec::new();
+    shape_into(node, "", &mut out);
+    out
+}
+
+fn shape_into(node: &Node, prefix: &str, out: &mut Vec<String>) {
+    match node {
+        Node::Map(items) => {
+            out.push(format!("{prefix} map"));
+            for i in items {
+                match i {
+                    MapItem::Entry(k, v) => shape_into(v, &format!("{prefix}.{k}"), out),
+                    MapItem::Comment(_) => out.push(format!("{prefix} comment")),
+                }
+            }
+        }
+        Node::Seq(items) => {
+            out.push(format!("{prefix} list[{}]", items.len()));
+            for (n, i) in items.iter().enumerate() {
+                match i {
+                    SeqItem::Value(v) => shape_into(v, &format!("{prefix}[{n}]"), out),
+                    SeqItem::Comment(_) => out.push(format!("{prefix}[{n}] comment")),
+                }
+            }
+        }
+        Node::Scalar(s) => out.push(format!(
+            "{prefix} {}",
+            match s {
+                Scalar::Null => "null",
+                Scalar::Str(v) if v.contains('\n') => "multiline",
+                other => other.type_name(),
+            }
+        )),
+    }
+}
+
+/// Human-readable differences between two shapes (first few).
+pub fn shape_diff(real: &[String], example: &[String]) -> Vec<String> {
+    let a: HashSet<&String> = real.iter().collect();
+    let b: HashSet<&String> = example.iter().collect();
+    let mut out: Vec<String> = real
+        .iter()
+        .filter(|x| !b.contains(x))
+        .map(|x| format!("missing in example: {}", x.trim_start_matches('.')))
+        .collect();
+    out.extend(
+        example
+            .iter()
+            .filter(|x| !a.contains(x))
+            .map(|x| format!("only in example: {}", x.trim_start_matches('.'))),
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_keep_shape_and_avoid_real_values() {
+        let doc = Node::Map(vec![
+            MapItem::Comment(" secret note".into()),
+            MapItem::Entry("token".into(), Node::str("example-token")),
+            MapItem::Entry("port".into(), Node::Scalar(Scalar::Int(1000))),
+            MapItem::Entry(
+                "list".into(),
+                Node::Seq(vec![
+                    SeqItem::Value(Node::str("a")),
+                    SeqItem::Value(Node::str("b")),
+                ]),
+            ),
+        ]);
+        let mut vals = Vec::new();
+        leaf_values(&doc, &mut vals);
+        let real: HashSet<String> = vals.into_iter().collect();
+        let ph = placeholder(&doc, &real);
+        assert_eq!(shape(&ph), shape(&doc));
+        let mut ph_vals = Vec::new();
+        leaf_values(&ph, &mut ph_vals);
+        for v in ph_vals {
+            assert!(!real.contains(&v), "{v} is a real value");
+        }
+        assert_eq!(ph.get("token"), Some(&Node::str("example-token-1")));
+    }
+}

@@ -1,0 +1,421 @@
+//! The lock step: relock the secrets input in the parent's `flake.lock` and
+//! prove the result points at the inner repo's HEAD commit.
+//!
+//! For the user this is all or nothing: the previous `flake.lock` bytes are
+//! kept, and put back when Nix fails or when the lock it wrote does not hold
+//! the expected commit (Nix 2.8 happily writes a lock without `rev` for a
+//! dirty tree, and exits 0 for an input name it does not know).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::error::{Error, Result};
+use crate::nix::flake_lock::{short, FlakeLock, LockedInput};
+use crate::nix::version::{LockCommand, Nix, NixVersion};
+
+/// The parent's lock file name.
+pub const FLAKE_LOCK: &str = "flake.lock";
+
+/// What a successful lock did.
+#[derive(Debug, Clone)]
+pub struct LockOutcome {
+    /// The Nix that ran.
+    pub version: NixVersion,
+    /// The command it ran (`nix flake lock --update-input`, …).
+    pub command: LockCommand,
+    /// The full argument list after the program name, for `--verbose`.
+    pub args: Vec<String>,
+    /// What the input is locked to now (checked against the expected rev).
+    pub locked: LockedInput,
+    /// The rev locked before, when there was a lock with this input.
+    pub previous_rev: Option<String>,
+    /// Whether `flake.lock` changed on disk.
+    pub changed: bool,
+    /// Whether `flake.lock` did not exist before.
+    pub created: bool,
+    /// Whether we added `flake.lock` to the parent's index (intent to add)
+    /// so Nix, which reads the parent through git, can see it.
+    pub intent_added: bool,
+    /// Nix's `warning:` lines, minus the "Git tree … is dirty" noise about the
+    /// parent (its flake.lock is about to change; that is expected).
+    pub warnings: Vec<String>,
+}
+
+/// What to lock.
+#[derive(Debug, Clone)]
+pub struct LockRequest<'a> {
+    /// The parent flake's root (where `flake.nix` and `flake.lock` live);
+    /// Nix runs here because relative `git+file:` urls resolve against the
+    /// current directory.
+    pub parent_root: &'a Path,
+    /// The flake input name (`kubenix-secrets`).
+    pub input: &'a str,
+    /// The inner repo's HEAD commit the lock must end up at. Commit first:
+    /// Nix sees only committed files (untracked ones silently not at all),
+    /// so a lock can match HEAD and still miss a new secret.
+    pub expected_rev: &'a str,
+    /// Pass `--offline` to Nix.
+    pub offline: bool,
+}
+
+impl Nix {
+    /// Relocks `req.input` in the parent's `flake.lock` and verifies it,
+    /// restoring the previous `flake.lock` (bytes and index entry) when
+    /// anything fails.
+    pub fn lock(&self, req: &LockRequest<'_>) -> Result<LockOutcome> {
+        let version = self.version()?;
+        let command = version.lock_command();
+        let lock_path = req.parent_root.join(FLAKE_LOCK);
+        let before = read_optional(&lock_path)?;
+        let was_tracked = self.is_tracked(req.parent_root)?;
+        let previous_rev = before
+            .as_deref()
+            .and_then(|b| FlakeLock::parse(b).ok())
+            .and_then(|l| l.input(req.input).ok().flatten())
+            .and_then(|l| l.rev);
+
+        let mut args = command.args(req.input);
+        if req.offline {
+            args.push("--offline".to_string());
+        }
+        let result = self.run_lock(req, &args).and_then(|warnings| {
+            let after = read_optional(&lock_path)?.ok_or_else(|| {
+                Error::new(format!(
+                    "`{command} {}` exited 0 but wrote no flake.lock",
+                    req.input
+                ))
+                .hint(
+                    "run the command yourself in the parent flake's directory to see what Nix does",
+                )
+            })?;
+            let locked = FlakeLock::parse(&after)?.verify(req.input, req.expected_rev)?;
+            Ok((warnings, after, locked))
+        });
+        let (warnings, after, locked) = match result {
+            Ok(ok) => ok,
+            Err(err) => {
+                let restored =
+                    self.restore(req.parent_root, &lock_path, before.as_deref(), was_tracked);
+                return Err(match restored {
+                    Ok(()) => err.hint("flake.lock is unchanged"),
+                    Err(restore_err) => err.hint(format!(
+                        "could not restore flake.lock: {}",
+                        restore_err.message
+                    )),
+                });
+            }
+        };
+
+        // Nix reads the parent flake through git: an untracked flake.lock is
+        // invisible to it, and the next `nix eval` would re-lock from scratch.
+        // Nix 2.8 already runs this itself for a new lock file; newer ones
+        // may not, so we make sure.
+        let intent_added = if self.is_tracked(req.parent_root)? {
+            false
+        } else {
+            self.git(
+                req.parent_root,
+                &["add", "--intent-to-add", "--", FLAKE_LOCK],
+            )?;
+            true
+        };
+
+        Ok(LockOutcome {
+            version,
+            command,
+            args,
+            locked,
+            previous_rev,
+            changed: before.as_deref() != Some(after.as_slice()),
+            created: before.is_none(),
+            intent_added,
+            warnings,
+        })
+    }
+
+    /// Runs the lock command; returns Nix's warnings, or an error that
+    /// carries its stderr and a hint for the failures we know.
+    fn run_lock(&self, req: &LockRequest<'_>, args: &[String]) -> Result<Vec<String>> {
+        let mut cmd = self.command();
+        cmd.args(args)
+            .current_dir(req.parent_root)
+            .stdin(Stdio::null());
+        let out = cmd.output().map_err(|e| {
+            Error::new(format!("cannot run {}: {e}", self.program().display()))
+                .hint("install Nix or set GIT_SECRETS_NIX to the path of a working `nix`")
+        })?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let warnings = warnings(&stderr);
+        if !out.status.success() {
+            let shown = format!("nix {}", args.join(" "));
+            return Err(explain_failure(&shown, req, &stderr));
+        }
+        // Nix ≤ 2.18 only warns about an unknown --update-input and exits 0;
+        // say so plainly instead of failing later on "no input in flake.lock".
+        if let Some(w) = warnings
+            .iter()
+            .find(|w| w.contains("does not match any input"))
+        {
+            return Err(Error::new(format!("flake.nix has no input {:?} ({w})", req.input))
+                .hint("check the input name (git config secrets.input) against the inputs in flake.nix"));
+        }
+        Ok(warnings)
+    }
+
+    /// Puts the previous `flake.lock` back (or removes a new one) and undoes
+    /// an index entry that did not exist before.
+    fn restore(
+        &self,
+        root: &Path,
+        lock_path: &Path,
+        before: Option<&[u8]>,
+        was_tracked: bool,
+    ) -> Result<()> {
+        match before {
+            Some(bytes) => write_atomic(lock_path, bytes)?,
+            None => match std::fs::remove_file(lock_path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io("remove", lock_path, e)),
+            },
+        }
+        if !was_tracked && self.is_tracked(root)? {
+            // Nix adds a new flake.lock with intent-to-add; drop that entry
+            // again so the parent's index is as it was.
+            self.git(
+                root,
+                &[
+                    "rm",
+                    "--cached",
+                    "--quiet",
+                    "--ignore-unmatch",
+                    "--",
+                    FLAKE_LOCK,
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Whether `flake.lock` is in the parent's index.
+    fn is_tracked(&self, root: &Path) -> Result<bool> {
+        let out = self.git_output(root, &["ls-files", "--cached", "--", FLAKE_LOCK])?;
+        Ok(!out.trim().is_empty())
+    }
+
+    fn git(&self, root: &Path, args: &[&str]) -> Result<()> {
+        self.git_output(root, args).map(|_| ())
+    }
+
+    /// Runs `git -C root args…` with the same env overrides as Nix.
+    fn git_output(&self, root: &Path, args: &[&str]) -> Result<String> {
+        let mut cmd = Command::new("git");
+        cmd.arg("-C").arg(root).args(args).stdin(Stdio::null());
+        self.apply_env(&mut cmd);
+        let out = cmd.output().map_err(|e| {
+            Error::new(format!("cannot run git: {e}"))
+                .hint("install git and make sure it is on PATH")
+        })?;
+        if !out.status.success() {
+            return Err(Error::new(format!(
+                "`git {}` failed in {}: {}",
+                args.join(" "),
+                root.display(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))
+            .hint("check the parent repo with `git status`"));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
+/// Nix's `warning:` lines, without the parent's "Git tree … is dirty" (the
+/// lock itself makes the parent dirty) but keeping the inner repo's.
+fn warnings(stderr: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("warning: "))
+        .filter(|w| !(w.starts_with("Git tree '/") && w.ends_with("' is dirty")))
+        .filter(|w| !w.starts_with("updating lock file") && !w.starts_with("creating lock file"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// An error for a failed lock: Nix's own stderr (trimmed to its error lines)
+/// and a hint for the failures we have seen Nix produce.
+fn explain_failure(shown: &str, req: &LockRequest<'_>, stderr: &str) -> Error {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with("warning: Git tree") && !l.contains("--show-trace")
+        })
+        .collect();
+    let shown_stderr = if lines.is_empty() {
+        "no output".to_string()
+    } else {
+        lines.join("\n")
+    };
+    let err = Error::new(format!(
+        "`{shown}` failed in {}:\n{shown_stderr}",
+        req.parent_root.display()
+    ));
+    let known: &[(&str, &str)] = &[
+        // Nix 2.8 when the inner repo has no commit holding flake.nix.
+        ("-source/flake.nix': No such file or directory", "the secrets repo has no committed flake.nix: commit it there (git -C <secrets dir> add flake.nix && git -C <secrets dir> commit)"),
+        // Nix 2.8 for `path:./secrets` or a bare `./secrets`.
+        ("getting status of '/nix/store/", "the input reads the secrets dir through the parent's git index, which cannot see inside a nested repo: use url = \"git+file:./<dir>\""),
+        // Newer Nix for the same mistake.
+        ("is not tracked by Git", "the input reads the secrets dir through the parent's git index, which cannot see inside a nested repo: use url = \"git+file:./<dir>\"; do not `git add` the secrets dir to the parent"),
+        // Nix 2.8 with no secrets dir: it treats `file:./secrets` as a remote.
+        ("Could not resolve hostname file", "the secrets dir is missing: clone it (git secrets init URL) or create it (git secrets init --new)"),
+        ("does not appear to be a git repository", "the secrets dir is not a git repository: clone it (git secrets init URL) or create it (git secrets init --new)"),
+        ("unable to download", "the secrets flake has an input the parent does not `follows`, so locking needs the network: make it follow the parent's (inputs.<secrets>.inputs.<x>.follows = \"<x>\") or remove it"),
+        ("does not provide attribute", "the secrets flake does not evaluate as expected; check its flake.nix"),
+        ("unknown flag '--update-input'", "this Nix has a lock command we did not expect; report `nix --version`"),
+    ];
+    let hint = known
+        .iter()
+        .find(|(needle, _)| stderr.contains(needle))
+        .map(|(_, hint)| hint.to_string())
+        .unwrap_or_else(|| {
+            format!(
+                "run `{shown}` in {} to see what Nix does",
+                req.parent_root.display()
+            )
+        });
+    let err = err.hint(hint);
+    if req.offline || !stderr.contains("unable to download") {
+        err
+    } else {
+        err.hint("--offline stops Nix from retrying the network, but only helps when the inputs are already in the store")
+    }
+}
+
+fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io("read", path, e)),
+    }
+}
+
+/// Writes `bytes` to `path` through a temp file in the same dir and a
+/// rename, so a crash never leaves a half-written `flake.lock`.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir: PathBuf = path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir)
+        .map_err(|e| Error::io("create a temp file in", &dir, e))?;
+    tmp.write_all(bytes)
+        .map_err(|e| Error::io("write", tmp.path(), e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io("sync", tmp.path(), e))?;
+    // Keep the mode Nix gave the file (0644 under the usual umask).
+    let perms = std::fs::metadata(path).map(|m| m.permissions()).ok();
+    if let Some(p) = perms {
+        let _ = std::fs::set_permissions(tmp.path(), p); // best effort: the content matters
+    } else {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644));
+    }
+    tmp.persist(path)
+        .map_err(|e| Error::io("replace", path, e.error))?;
+    Ok(())
+}
+
+/// A one-line description of a lock change, for status output.
+pub fn describe(outcome: &LockOutcome) -> String {
+    let now = outcome.locked.rev.as_deref().map(short).unwrap_or("?");
+    match (&outcome.previous_rev, outcome.changed) {
+        (Some(prev), true) if prev.as_str() != outcome.locked.rev.as_deref().unwrap_or("") => {
+            format!("locked {} {} → {}", outcome.locked.input, short(prev), now)
+        }
+        (_, false) => format!("{} already locked to {}", outcome.locked.input, now),
+        _ => format!("locked {} to {}", outcome.locked.input, now),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warnings_drop_parent_dirt_and_keep_the_inner_repo() {
+        let stderr = "warning: Git tree './secrets' is dirty\n\
+                      warning: updating lock file '/p/flake.lock':\n\
+                      • Updated input 's':\n\
+                      warning: Git tree '/p' is dirty\n";
+        assert_eq!(warnings(stderr), ["Git tree './secrets' is dirty"]);
+    }
+
+    #[test]
+    fn describe_says_what_moved() {
+        let version = NixVersion::parse("nix (Nix) 2.8.0").unwrap();
+        let locked = LockedInput {
+            input: "s".into(),
+            node: "s".into(),
+            kind: Some("git".into()),
+            url: None,
+            rev: Some("bbbbbbbbbbbbbbbbbbbb".into()),
+            nar_hash: Some("sha256-x".into()),
+            last_modified: None,
+            rev_count: None,
+            git_ref: None,
+        };
+        let mut o = LockOutcome {
+            command: version.lock_command(),
+            version,
+            args: vec![],
+            locked,
+            previous_rev: Some("aaaaaaaaaaaaaaaaaaaa".into()),
+            changed: true,
+            created: false,
+            intent_added: false,
+            warnings: vec![],
+        };
+        assert_eq!(describe(&o), "locked s aaaaaaaaaaaa → bbbbbbbbbbbb");
+        o.changed = false;
+        assert_eq!(describe(&o), "s already locked to bbbbbbbbbbbb");
+        o.changed = true;
+        o.previous_rev = None;
+        assert_eq!(describe(&o), "locked s to bbbbbbbbbbbb");
+    }
+
+    #[test]
+    fn failures_carry_nix_stderr_and_a_known_hint() {
+        let req = LockRequest {
+            parent_root: Path::new("/p"),
+            input: "s",
+            expected_rev: "abc",
+            offline: false,
+        };
+        let stderr = "warning: Git tree '/p' is dirty\n\
+                      error: getting status of '/nix/store/az5m-source/secrets': No such file or directory\n\
+                      (use '--show-trace' to show detailed location information)\n";
+        let err = explain_failure("nix flake lock --update-input s", &req, stderr);
+        assert!(
+            err.message.contains("error: getting status of"),
+            "{}",
+            err.message
+        );
+        assert!(!err.message.contains("show-trace"));
+        assert!(err.hints[0].contains("git+file:"), "{:?}", err.hints);
+
+        let stderr = "warning: Git tree './secrets' is dirty\n\
+                      error: getting status of '/nix/store/0ccn-source/flake.nix': No such file or directory\n";
+        let err = explain_failure("nix flake lock --update-input s", &req, stderr);
+        assert!(
+            err.hints[0].contains("no committed flake.nix"),
+            "{:?}",
+            err.hints
+        );
+
+        let err = explain_failure("nix x", &req, "error: something new\n");
+        assert!(err.hints[0].contains("run `nix x`"), "{:?}", err.hints);
+    }
+}

@@ -1,0 +1,566 @@
+//! The lock step against the real Nix (2.8 on the dev machine) and against
+//! fake `nix` scripts that pretend to be newer versions or fail.
+//!
+//! Every test builds its own parent repo (a flake with the input
+//! `git+file:./secrets`) and inner secrets repo in a temp dir, with a temp
+//! HOME and XDG dirs; the Nix store is the machine's real /nix/store.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use git_secrets::nix::flake_nix::{find_secrets_input, insert_input, rewrite_url};
+use git_secrets::nix::lock::LockRequest;
+use git_secrets::nix::template::{parent_flake, SECRETS_FLAKE};
+use git_secrets::nix::{LockCommand, Nix, UrlKind};
+
+const INPUT: &str = "kubenix-secrets";
+const KUBECONFIG: &str = "apiVersion: v1\nkind: Config\n# pretend this is sops-encrypted\n";
+
+/// A parent flake repo with a nested secrets repo, in a temp dir with its
+/// own HOME.
+struct Cluster {
+    _tmp: tempfile::TempDir,
+    home: PathBuf,
+    parent: PathBuf,
+    inner: PathBuf,
+}
+
+impl Cluster {
+    fn new() -> Cluster {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path().join("home");
+        let parent = tmp.path().join("cluster");
+        let inner = parent.join("secrets");
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::create_dir_all(inner.join("secrets")).unwrap();
+        let c = Cluster {
+            _tmp: tmp,
+            home,
+            parent,
+            inner,
+        };
+
+        std::fs::write(c.inner.join("flake.nix"), SECRETS_FLAKE).unwrap();
+        std::fs::write(c.inner.join("secrets/kubeconfig.yaml"), KUBECONFIG).unwrap();
+        c.git(&c.inner, &["init", "-q", "-b", "main"]);
+        c.git(&c.inner, &["add", "-A"]);
+        c.git(&c.inner, &["commit", "-q", "-m", "secrets"]);
+
+        std::fs::write(
+            c.parent.join("flake.nix"),
+            parent_flake(INPUT, "git+file:./secrets"),
+        )
+        .unwrap();
+        std::fs::write(c.parent.join(".gitignore"), "/secrets/\n").unwrap();
+        c.git(&c.parent, &["init", "-q", "-b", "main"]);
+        c.git(&c.parent, &["add", "flake.nix", ".gitignore"]);
+        c.git(&c.parent, &["commit", "-q", "-m", "cluster"]);
+        c
+    }
+
+    /// The environment every tool we start gets: nothing from the user.
+    fn env(&self) -> Vec<(&'static str, PathBuf)> {
+        let h = &self.home;
+        vec![
+            ("HOME", h.clone()),
+            ("XDG_CONFIG_HOME", h.join(".config")),
+            ("XDG_CACHE_HOME", h.join(".cache")),
+            ("XDG_DATA_HOME", h.join(".local/share")),
+            ("XDG_STATE_HOME", h.join(".local/state")),
+            ("GIT_CONFIG_NOSYSTEM", "1".into()),
+            ("GIT_AUTHOR_NAME", "Test".into()),
+            ("GIT_AUTHOR_EMAIL", "test@example.invalid".into()),
+            ("GIT_COMMITTER_NAME", "Test".into()),
+            ("GIT_COMMITTER_EMAIL", "test@example.invalid".into()),
+            // Nothing from the user's nix.conf overrides; flakes come from the
+            // flags the code passes.
+            ("NIX_CONFIG", "".into()),
+            ("NIX_USER_CONF_FILES", h.join("nix.conf")),
+        ]
+    }
+
+    fn nix_at(&self, program: &Path) -> Nix {
+        self.env()
+            .into_iter()
+            .fold(Nix::at(program), |n, (k, v)| n.env(k, v))
+    }
+
+    fn git(&self, dir: &Path, args: &[&str]) -> String {
+        let mut cmd = Command::new("git");
+        cmd.arg("-C").arg(dir).args(args).envs(self.env());
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn inner_head(&self) -> String {
+        self.git(&self.inner, &["rev-parse", "HEAD"])
+            .trim()
+            .to_string()
+    }
+
+    fn commit_inner(&self, file: &str, text: &str) -> String {
+        std::fs::write(self.inner.join(file), text).unwrap();
+        self.git(&self.inner, &["add", "-A"]);
+        self.git(&self.inner, &["commit", "-q", "-m", file]);
+        self.inner_head()
+    }
+
+    fn request<'a>(&'a self, expected_rev: &'a str) -> LockRequest<'a> {
+        LockRequest {
+            parent_root: &self.parent,
+            input: INPUT,
+            expected_rev,
+            offline: true,
+        }
+    }
+
+    fn lock_path(&self) -> PathBuf {
+        self.parent.join("flake.lock")
+    }
+
+    fn lock_json(&self) -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(self.lock_path()).unwrap()).unwrap()
+    }
+
+    fn tracked_in_parent(&self, path: &str) -> bool {
+        !self
+            .git(&self.parent, &["ls-files", "--", path])
+            .trim()
+            .is_empty()
+    }
+
+    /// `nix eval` in the parent, as a user would run it.
+    fn eval(&self, nix: &Nix, args: &[&str]) -> std::process::Output {
+        nix.command()
+            .arg("eval")
+            .args(args)
+            .current_dir(&self.parent)
+            .output()
+            .unwrap()
+    }
+
+    /// Writes an executable script into the temp dir.
+    fn script(&self, name: &str, body: &str) -> PathBuf {
+        let path = self.home.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    /// A fake `nix` that claims `version`, records its argv (one line per
+    /// call) in `argv.log`, then runs `action` (shell).
+    fn fake_nix(&self, version: &str, action: &str) -> (PathBuf, PathBuf) {
+        let log = self.home.join("argv.log");
+        let body = format!(
+            "if [ \"$1\" = --version ]; then echo '{version}'; exit 0; fi\n\
+             echo \"$*\" >> '{log}'\n{action}\n",
+            log = log.display()
+        );
+        (self.script("fake-nix", &body), log)
+    }
+}
+
+/// The real `nix`, or `None` (the test returns early) when it is missing;
+/// under CI a missing Nix is a failure.
+fn real_nix() -> Option<PathBuf> {
+    match Nix::discover() {
+        Ok(n) => Some(n.program().to_path_buf()),
+        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("nix is required under CI: {}", e.message)
+        }
+        Err(_) => {
+            eprintln!("skipping: nix is not installed");
+            None
+        }
+    }
+}
+
+/// A flake.lock that locks INPUT to `rev`, as a fake Nix would write it.
+fn lock_file_for(rev: &str) -> String {
+    format!(
+        r#"{{"nodes":{{"{INPUT}":{{"locked":{{"lastModified":1,"narHash":"sha256-AAAA","rev":"{rev}","type":"git","url":"file:./secrets"}},"original":{{"type":"git","url":"file:./secrets"}}}},"root":{{"inputs":{{"{INPUT}":"{INPUT}"}}}}}},"root":"root","version":7}}"#
+    )
+}
+
+#[test]
+fn real_nix_locks_the_inner_head_and_relocks_when_it_moves() {
+    let Some(program) = real_nix() else { return };
+    let c = Cluster::new();
+    let nix = c.nix_at(&program);
+    let first = c.inner_head();
+
+    let out = nix.lock(&c.request(&first)).unwrap();
+    assert!(out.created && out.changed);
+    assert_eq!(out.previous_rev, None);
+    assert_eq!(out.locked.rev.as_deref(), Some(first.as_str()));
+    assert!(out
+        .locked
+        .nar_hash
+        .as_deref()
+        .unwrap()
+        .starts_with("sha256-"));
+    let json = c.lock_json();
+    assert_eq!(json["nodes"][INPUT]["locked"]["rev"], first.as_str());
+    assert_eq!(json["nodes"][INPUT]["locked"]["type"], "git");
+    // Nix reads the parent through git: the new lock must be in its index.
+    assert!(c.tracked_in_parent("flake.lock"));
+
+    // The parent reads the file through inputs.<input>.lib.secrets.kubeconfig.
+    let eval = c.eval(&nix, &["--raw", ".#secretText.kubeconfig"]);
+    assert!(
+        eval.status.success(),
+        "{}",
+        String::from_utf8_lossy(&eval.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&eval.stdout), KUBECONFIG);
+    let path = c.eval(&nix, &["--raw", ".#secretFiles.kubeconfig"]);
+    assert!(String::from_utf8_lossy(&path.stdout).starts_with("/nix/store/"));
+
+    // Locking again with nothing new changes nothing.
+    let again = nix.lock(&c.request(&first)).unwrap();
+    assert!(!again.changed && !again.created);
+    assert_eq!(again.previous_rev.as_deref(), Some(first.as_str()));
+
+    // A new inner commit moves the lock, and eval sees the new content.
+    let second = c.commit_inner("secrets/kubeconfig.yaml", "rotated: true\n");
+    assert_ne!(first, second);
+    let moved = nix.lock(&c.request(&second)).unwrap();
+    assert!(moved.changed);
+    assert_eq!(moved.previous_rev.as_deref(), Some(first.as_str()));
+    assert_eq!(moved.locked.rev.as_deref(), Some(second.as_str()));
+    assert_eq!(
+        c.lock_json()["nodes"][INPUT]["locked"]["rev"],
+        second.as_str()
+    );
+    let eval = c.eval(&nix, &["--raw", ".#secretText.kubeconfig"]);
+    assert_eq!(String::from_utf8_lossy(&eval.stdout), "rotated: true\n");
+}
+
+#[test]
+fn real_nix_gets_the_lock_command_for_its_version_only() {
+    let Some(program) = real_nix() else { return };
+    let c = Cluster::new();
+    let log = c.home.join("argv.log");
+    let wrapper = c.script(
+        "recording-nix",
+        &format!(
+            "echo \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+            log.display(),
+            program.display()
+        ),
+    );
+    let nix = c.nix_at(&wrapper);
+    let version = nix.version().unwrap();
+    let head = c.inner_head();
+    nix.lock(&c.request(&head)).unwrap();
+    let head = c.commit_inner("secrets/new.yaml", "x: 1\n");
+    nix.lock(&c.request(&head)).unwrap();
+
+    let calls = std::fs::read_to_string(&log).unwrap();
+    let locks: Vec<&str> = calls.lines().filter(|l| l.contains(" flake ")).collect();
+    assert_eq!(locks.len(), 2, "{calls}");
+    let expected = match version.lock_command() {
+        LockCommand::LockUpdateInput => "flake lock --update-input kubenix-secrets --offline",
+        LockCommand::FlakeUpdate => "flake update kubenix-secrets --offline",
+    };
+    for l in &locks {
+        assert!(l.ends_with(expected), "{l}");
+        assert!(
+            l.starts_with("--extra-experimental-features nix-command flakes "),
+            "{l}"
+        );
+    }
+    if (version.major, version.minor) <= (2, 18) {
+        // On ≤ 2.18 `flake update X` reads X as a flake ref and goes to the
+        // network; it must never run there.
+        assert!(!calls.contains("flake update"), "{calls}");
+    }
+}
+
+#[test]
+fn real_nix_dirty_inner_repo_is_refused_and_the_lock_restored() {
+    let Some(program) = real_nix() else { return };
+    let c = Cluster::new();
+    let nix = c.nix_at(&program);
+    let head = c.inner_head();
+    nix.lock(&c.request(&head)).unwrap();
+    let before = std::fs::read(c.lock_path()).unwrap();
+
+    // Modified but not committed: Nix 2.8 warns and writes a lock without rev.
+    std::fs::write(c.inner.join("secrets/kubeconfig.yaml"), "uncommitted: 1\n").unwrap();
+    let err = nix.lock(&c.request(&head)).unwrap_err();
+    assert!(
+        err.message.contains("without a commit id"),
+        "{}",
+        err.message
+    );
+    assert!(
+        err.hints.iter().any(|h| h.contains("commit")),
+        "{:?}",
+        err.hints
+    );
+    assert!(
+        err.hints.iter().any(|h| h == "flake.lock is unchanged"),
+        "{:?}",
+        err.hints
+    );
+    assert_eq!(std::fs::read(c.lock_path()).unwrap(), before);
+}
+
+#[test]
+fn real_nix_path_url_fails_with_a_git_file_hint_and_leaves_no_lock() {
+    let Some(program) = real_nix() else { return };
+    let c = Cluster::new();
+    std::fs::write(
+        c.parent.join("flake.nix"),
+        parent_flake(INPUT, "path:./secrets"),
+    )
+    .unwrap();
+    c.git(&c.parent, &["commit", "-q", "-am", "path url"]);
+    let nix = c.nix_at(&program);
+    let err = nix.lock(&c.request(&c.inner_head())).unwrap_err();
+    // 2.8: "getting status of '/nix/store/…-source/secrets'"; newer: "not tracked by Git".
+    assert!(
+        err.message.contains("getting status of") || err.message.contains("not tracked by Git"),
+        "{}",
+        err.message
+    );
+    assert!(err.hints[0].contains("git+file:"), "{:?}", err.hints);
+    assert!(!c.lock_path().exists());
+    assert!(!c.tracked_in_parent("flake.lock"));
+
+    // The fix the tool offers: rewrite only that url to git+file:, then lock.
+    let src = std::fs::read_to_string(c.parent.join("flake.nix")).unwrap();
+    let input = find_secrets_input(&src, "secrets").unwrap().unwrap();
+    assert_eq!(
+        input.url_kind(),
+        Some(UrlKind::Path {
+            path: "./secrets".into()
+        })
+    );
+    let fixed = rewrite_url(&src, &input, "git+file:./secrets").unwrap();
+    assert_eq!(fixed, parent_flake(INPUT, "git+file:./secrets"));
+    std::fs::write(c.parent.join("flake.nix"), fixed).unwrap();
+    nix.lock(&c.request(&c.inner_head())).unwrap();
+}
+
+#[test]
+fn real_nix_locks_an_input_added_by_insert_input() {
+    let Some(program) = real_nix() else { return };
+    let c = Cluster::new();
+    let bare = "{\n  description = \"no inputs yet\";\n\n  outputs = { self }: {\n    answer = 42;\n  };\n}\n";
+    let with_input = insert_input(bare, INPUT, "git+file:./secrets").unwrap();
+    std::fs::write(c.parent.join("flake.nix"), &with_input).unwrap();
+    c.git(&c.parent, &["commit", "-q", "-am", "add the secrets input"]);
+
+    let nix = c.nix_at(&program);
+    let head = c.inner_head();
+    nix.lock(&c.request(&head)).unwrap();
+    // Nix accepted the edited outputs arguments: the flake still evaluates.
+    let eval = c.eval(&nix, &[".#answer"]);
+    assert!(
+        eval.status.success(),
+        "{}\n{with_input}",
+        String::from_utf8_lossy(&eval.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&eval.stdout).trim(), "42");
+}
+
+#[test]
+fn real_nix_unknown_input_name_is_an_error_not_a_silent_success() {
+    let Some(program) = real_nix() else { return };
+    let c = Cluster::new();
+    let nix = c.nix_at(&program);
+    let head = c.inner_head();
+    let req = LockRequest {
+        input: "no-such-input",
+        ..c.request(&head)
+    };
+    let err = nix.lock(&req).unwrap_err();
+    assert!(err.message.contains("no-such-input"), "{}", err.message);
+    assert!(!c.lock_path().exists());
+}
+
+#[test]
+fn new_nix_and_lix_use_flake_update() {
+    for version in ["nix (Nix) 2.24.9", "nix (Lix, like Nix) 2.91.1"] {
+        let c = Cluster::new();
+        let head = c.inner_head();
+        let (fake, log) = c.fake_nix(
+            version,
+            &format!("cat > flake.lock <<'EOF'\n{}\nEOF", lock_file_for(&head)),
+        );
+        // Found through GIT_SECRETS_NIX, as a user would point at it.
+        let found =
+            Nix::discover_with(|k| (k == "GIT_SECRETS_NIX").then(|| fake.clone().into())).unwrap();
+        let nix = c.env().into_iter().fold(found, |n, (k, v)| n.env(k, v));
+        let out = nix.lock(&c.request(&head)).unwrap();
+        assert_eq!(out.command, LockCommand::FlakeUpdate);
+        let calls = std::fs::read_to_string(&log).unwrap();
+        assert_eq!(
+            calls,
+            "--extra-experimental-features nix-command flakes flake update kubenix-secrets --offline\n",
+            "{version}"
+        );
+        assert!(!calls.contains("--allow-dirty-locks"));
+        // The fake did not `git add -N`; the lock step did.
+        assert!(out.intent_added);
+        assert!(c.tracked_in_parent("flake.lock"));
+    }
+}
+
+#[test]
+fn old_nix_uses_lock_update_input_and_online_by_default() {
+    let c = Cluster::new();
+    let head = c.inner_head();
+    let (fake, log) = c.fake_nix(
+        "nix (Nix) 2.18.1",
+        &format!("cat > flake.lock <<'EOF'\n{}\nEOF", lock_file_for(&head)),
+    );
+    let nix = c.nix_at(&fake);
+    let req = LockRequest {
+        offline: false,
+        ..c.request(&head)
+    };
+    nix.lock(&req).unwrap();
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(calls, "--extra-experimental-features nix-command flakes flake lock --update-input kubenix-secrets\n");
+}
+
+#[test]
+fn failing_nix_restores_flake_lock_byte_for_byte() {
+    let c = Cluster::new();
+    let head = c.inner_head();
+    // A previous lock with bytes Nix would not write (no trailing newline,
+    // odd spacing): restoring must not re-serialise it.
+    let previous = format!(
+        "{}  ",
+        lock_file_for("1111111111111111111111111111111111111111")
+    );
+    std::fs::write(c.lock_path(), &previous).unwrap();
+    c.git(&c.parent, &["add", "flake.lock"]);
+    c.git(&c.parent, &["commit", "-q", "-m", "lock"]);
+
+    let (fake, _) = c.fake_nix(
+        "nix (Nix) 2.24.9",
+        "echo 'garbage' > flake.lock\necho 'error: cannot lock: boom' >&2\nexit 1",
+    );
+    let err = c.nix_at(&fake).lock(&c.request(&head)).unwrap_err();
+    assert!(
+        err.message.contains("error: cannot lock: boom"),
+        "{}",
+        err.message
+    );
+    assert!(!err.hints.is_empty());
+    assert_eq!(std::fs::read_to_string(c.lock_path()).unwrap(), previous);
+    assert_eq!(c.git(&c.parent, &["status", "--porcelain"]), "");
+}
+
+#[test]
+fn failing_first_lock_removes_the_new_file_and_its_index_entry() {
+    let c = Cluster::new();
+    let head = c.inner_head();
+    // Like Nix: write the new lock, `git add -N` it, then fail.
+    let (fake, _) = c.fake_nix(
+        "nix (Nix) 2.24.9",
+        "echo '{}' > flake.lock\ngit add --intent-to-add flake.lock\necho 'error: boom' >&2\nexit 1",
+    );
+    c.nix_at(&fake).lock(&c.request(&head)).unwrap_err();
+    assert!(!c.lock_path().exists());
+    assert!(!c.tracked_in_parent("flake.lock"));
+    assert_eq!(c.git(&c.parent, &["status", "--porcelain"]), "");
+}
+
+#[test]
+fn nix_exiting_0_with_the_wrong_rev_is_an_error_and_restores() {
+    let c = Cluster::new();
+    let head = c.inner_head();
+    let previous = lock_file_for(&head);
+    std::fs::write(c.lock_path(), &previous).unwrap();
+    let stale = "2222222222222222222222222222222222222222";
+    let (fake, _) = c.fake_nix(
+        "nix (Nix) 2.26.0",
+        &format!("cat > flake.lock <<'EOF'\n{}\nEOF", lock_file_for(stale)),
+    );
+    let err = c.nix_at(&fake).lock(&c.request(&head)).unwrap_err();
+    assert!(err.message.contains("222222222222"), "{}", err.message);
+    assert_eq!(std::fs::read_to_string(c.lock_path()).unwrap(), previous);
+}
+
+#[test]
+fn the_secrets_template_evaluates_names_duplicates_wrapper_and_module() {
+    let Some(program) = real_nix() else { return };
+    let c = Cluster::new();
+    let nix = c.nix_at(&program);
+    c.commit_inner("secrets/hcloud-token.json", "{}\n");
+    c.commit_inner("secrets/.gitkeep", "");
+    let flake = format!("builtins.getFlake \"git+file://{}\"", c.inner.display());
+    let eval = |expr: &str| {
+        let out = nix
+            .command()
+            .args(["eval", "--impure", "--json", "--expr"])
+            .arg(expr)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    // name = file name without its extension; dot files are not secrets.
+    let (ok, names, err) = eval(&format!("builtins.attrNames ({flake}).lib.secrets"));
+    assert!(ok, "{err}");
+    assert_eq!(names, r#"["hcloud-token","kubeconfig"]"#);
+
+    // A wrapper built with the consumer's pkgs (stubbed: evaluate only).
+    let stub = r#"{ lib.escapeShellArg = s: "'" + s + "'"; writeShellScriptBin = name: text: { inherit name text; }; }"#;
+    let (ok, wrapper, err) = eval(&format!(
+        "(({flake}).lib.mkSecretWrapper {{ pkgs = {stub}; name = \"kubectl\"; secret = \"kubeconfig\"; file = \"KUBECONFIG\"; command = \"/bin/kubectl\"; }}).text"
+    ));
+    assert!(ok, "{err}");
+    assert!(
+        wrapper.contains(
+            r#"exec git-secrets exec 'kubeconfig' --file 'KUBECONFIG' -- /bin/kubectl \"$@\""#
+        ),
+        "{wrapper}"
+    );
+    let (ok, _, err) = eval(&format!(
+        "(({flake}).lib.mkSecretWrapper {{ pkgs = {stub}; name = \"x\"; secret = \"s\"; env = \"A\"; file = \"B\"; command = \"c\"; }}).text"
+    ));
+    assert!(!ok && err.contains("exactly one of env or file"), "{err}");
+
+    // The flake module, with numtide devshell present and without it.
+    let pkgs = r#"{ sops = "sops"; age = "age"; mkShell = a: a; }"#;
+    let module = |options: &str| {
+        format!("(({flake}).flakeModules.default.perSystem {{ pkgs = {pkgs}; options = {options}; }}).config")
+    };
+    let (ok, with_devshell, err) = eval(&module("{ devshells = { }; }"));
+    assert!(ok, "{err}");
+    assert!(
+        with_devshell.contains(r#""devshells":{"default":{"packages":["sops","age"]}}"#),
+        "{with_devshell}"
+    );
+    let (ok, plain, err) = eval(&module("{ }"));
+    assert!(ok, "{err}");
+    assert_eq!(
+        plain,
+        r#"{"devShells":{"secrets":{"packages":["sops","age"]}}}"#
+    );
+
+    // Two files with the same name: the error names both.
+    c.commit_inner("secrets/kubeconfig.json", "{}\n");
+    let (ok, _, err) = eval(&format!("builtins.attrNames ({flake}).lib.secrets"));
+    assert!(!ok);
+    assert!(
+        err.contains("kubeconfig.json") && err.contains("kubeconfig.yaml"),
+        "{err}"
+    );
+}
