@@ -9,6 +9,7 @@
 
 pub mod binary;
 pub mod dotenv;
+mod flatten;
 pub mod ini;
 pub mod json;
 pub mod yaml;
@@ -98,8 +99,8 @@ impl Format {
             Format::Ini => vec![ini::parse(input)?],
         };
         let metadata = match self {
-            Format::Dotenv => dotenv::take_metadata(&mut docs[0]),
-            Format::Ini => ini::take_metadata(&mut docs[0]),
+            Format::Dotenv => dotenv::take_metadata(&mut docs[0])?,
+            Format::Ini => ini::take_metadata(&mut docs[0])?,
             _ => {
                 let mut found = None;
                 for doc in docs.iter_mut() {
@@ -128,10 +129,10 @@ impl Format {
                     items.push(MapItem::Entry("sops".into(), metadata.clone()));
                     Ok(Node::Map(items))
                 }
-                _ => Err(Error::new(
-                    "sops cannot encrypt a file whose top level is not a map",
-                )
-                .hint("wrap the value in a key, e.g. `data: …`")),
+                _ => Err(
+                    Error::new("sops cannot encrypt a file whose top level is not a map")
+                        .hint("wrap the value in a key, e.g. `data: …`"),
+                ),
             }
         };
         match self {
