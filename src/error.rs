@@ -118,5 +118,7 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>> {
 
 /// A path shown to the user, relative to `base` when it is below it.
 pub fn display_path(path: &Path, base: &Path) -> PathBuf {
-    path.strip_prefix(base).map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf())
+    path.strip_prefix(base)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| path.to_path_buf())
 }

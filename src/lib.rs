@@ -4,6 +4,7 @@
 //! user, and `main.rs` renders errors.
 
 pub mod error;
+pub mod git;
 pub mod sops;
 
 pub use error::{Error, Result};

@@ -4,7 +4,10 @@ use crate::sops::tree::{MapItem, Node, Scalar};
 
 /// Wraps raw bytes as the tree `{"data": <bytes>}`.
 pub fn wrap(input: &[u8]) -> Node {
-    Node::Map(vec![MapItem::Entry("data".into(), Node::Scalar(Scalar::Bytes(input.to_vec())))])
+    Node::Map(vec![MapItem::Entry(
+        "data".into(),
+        Node::Scalar(Scalar::Bytes(input.to_vec())),
+    )])
 }
 
 /// Returns the raw bytes of `{"data": …}`.

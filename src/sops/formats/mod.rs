@@ -128,10 +128,10 @@ impl Format {
                     items.push(MapItem::Entry("sops".into(), metadata.clone()));
                     Ok(Node::Map(items))
                 }
-                _ => Err(Error::new(
-                    "sops cannot encrypt a file whose top level is not a map",
-                )
-                .hint("wrap the value in a key, e.g. `data: …`")),
+                _ => Err(
+                    Error::new("sops cannot encrypt a file whose top level is not a map")
+                        .hint("wrap the value in a key, e.g. `data: …`"),
+                ),
             }
         };
         match self {
