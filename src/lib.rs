@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod git;
+pub mod layout;
 pub mod sops;
 
 pub use error::{Error, Result};

@@ -116,7 +116,7 @@ impl Repo {
     /// the work tree; `..` is refused.
     pub fn rela_path(&self, path: &Path) -> Result<String> {
         let rel = if path.is_absolute() {
-            let abs = canonical_prefix(path);
+            let abs = normalize(path);
             abs.strip_prefix(&self.root)
                 .map(Path::to_path_buf)
                 .map_err(|_| {
@@ -148,26 +148,33 @@ impl Repo {
     }
 }
 
-/// `path` made absolute against the current dir and canonicalized where it exists.
-fn absolute(path: &Path) -> Result<PathBuf> {
-    let abs = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .context("cannot read the current directory")?
-            .join(path)
-    };
-    Ok(canonical_prefix(&abs))
+/// `path` made absolute against the current dir, then [`normalize`]d.
+pub(crate) fn absolute(path: &Path) -> Result<PathBuf> {
+    if path.is_absolute() {
+        return Ok(normalize(path));
+    }
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    Ok(normalize(&cwd.join(path)))
 }
 
-/// Canonicalizes the longest existing prefix of an absolute `path` and appends the rest,
-/// so symlinked temp dirs (macOS `/var`) and not-yet-created files both compare right.
-fn canonical_prefix(path: &Path) -> PathBuf {
-    let mut existing = path;
+/// Resolves `.` and `..` lexically, then canonicalizes the longest existing prefix and
+/// appends the rest, so symlinked temp dirs (macOS `/var`), `root/../other` and
+/// not-yet-created paths all compare equal to what `canonicalize` gives once they exist.
+pub(crate) fn normalize(path: &Path) -> PathBuf {
+    let mut lexical = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                lexical.pop();
+            }
+            Component::CurDir => {}
+            c => lexical.push(c),
+        }
+    }
+    let mut existing = lexical.as_path();
     let mut rest = Vec::new();
     loop {
-        if let Ok(c) = std::fs::canonicalize(existing) {
-            let mut out = c;
+        if let Ok(mut out) = std::fs::canonicalize(existing) {
             out.extend(rest.iter().rev());
             return out;
         }
@@ -176,7 +183,7 @@ fn canonical_prefix(path: &Path) -> PathBuf {
                 rest.push(name.to_os_string());
                 existing = parent;
             }
-            _ => return path.to_path_buf(),
+            _ => return lexical,
         }
     }
 }
