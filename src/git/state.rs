@@ -131,7 +131,7 @@ impl Repo {
     /// it lies in this repository's git dir, so a parent's hook env never leaks into
     /// reads of the inner repo.
     pub(crate) fn index(&self) -> Result<gix::worktree::IndexPersistedOrInMemory> {
-        if let Some(path) = self.hook_index_file() {
+        if let Some(path) = self.hook_index_file(std::env::var_os("GIT_INDEX_FILE").as_deref()) {
             let file =
                 gix::index::File::at(&path, self.inner.object_hash(), false, Default::default())
                     .with_context(|| format!("cannot read the index {}", path.display()))?;
@@ -144,9 +144,9 @@ impl Repo {
         Ok(index.into())
     }
 
-    fn hook_index_file(&self) -> Option<PathBuf> {
-        let raw = std::env::var_os("GIT_INDEX_FILE")?;
-        let path = super::absolute(Path::new(&raw)).ok()?;
+    /// `GIT_INDEX_FILE`'s value when it names an index file in this repo's git dir.
+    pub(super) fn hook_index_file(&self, raw: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
+        let path = super::absolute(Path::new(raw?)).ok()?;
         let git_dir = std::fs::canonicalize(self.git_dir()).ok()?;
         (path.starts_with(&git_dir) && path.is_file()).then_some(path)
     }

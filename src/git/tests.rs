@@ -477,3 +477,21 @@ fn blob_locations_name_a_commit_and_path_for_each_blob() {
     let some = repo.blob_locations(Some(&wanted)).unwrap();
     assert_eq!(some.len(), 1);
 }
+
+#[test]
+fn a_hooks_index_file_is_used_only_for_its_own_repo() {
+    let (_tmp, parent) = parent_with_inner();
+    let inner = Repo::open(&parent.join("secrets")).unwrap();
+    let outer = Repo::discover(&parent).unwrap();
+    // as in a parent's pre-commit hook for `git commit -a`: a temporary index
+    let tmp_index = parent.join(".git/index.lock");
+    std::fs::copy(parent.join(".git/index"), &tmp_index).unwrap();
+    let raw = tmp_index.as_os_str();
+    assert_eq!(outer.hook_index_file(Some(raw)), Some(tmp_index.clone()));
+    assert_eq!(inner.hook_index_file(Some(raw)), None);
+    assert_eq!(
+        outer.hook_index_file(Some(std::ffi::OsStr::new("/nonexistent/index"))),
+        None
+    );
+    assert_eq!(outer.hook_index_file(None), None);
+}
