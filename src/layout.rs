@@ -262,7 +262,7 @@ fn extension_rank(path: &Path) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::git::testutil::{git, hermetic, init, parent_with_inner, write};
+    use crate::git::testutil::{git, init, outside_any_repo, parent_with_inner, write};
 
     #[test]
     fn secret_names_table() {
@@ -358,12 +358,9 @@ mod tests {
 
     #[test]
     fn outside_any_repo_the_error_says_git_init_or_dash_c() {
-        hermetic();
-        let tmp = tempfile::tempdir().unwrap();
-        if gix::discover(tmp.path()).is_ok() {
-            eprintln!("skipping: the temp dir is inside a git repository");
+        let Some(tmp) = outside_any_repo() else {
             return;
-        }
+        };
         let err = Layout::discover(tmp.path(), &Overrides::default())
             .err()
             .expect("no repo");

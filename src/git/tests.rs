@@ -4,19 +4,16 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Mutex;
 
-use super::testutil::{commit_file, git, hermetic, init, parent_with_inner, write};
+use super::testutil::{
+    commit_file, git, hermetic, init, outside_any_repo, parent_with_inner, write,
+};
 use super::*;
 
 #[test]
 fn discover_outside_any_repo_is_a_clear_error_with_a_hint() {
-    hermetic();
-    let tmp = tempfile::tempdir().unwrap();
-    // a ceiling is not needed: temp dirs are not inside a repo on CI or dev machines,
-    // but make sure, or the test would prove nothing
-    if gix::discover(tmp.path()).is_ok() {
-        eprintln!("skipping: the temp dir is inside a git repository");
+    let Some(tmp) = outside_any_repo() else {
         return;
-    }
+    };
     let err = Repo::discover(tmp.path()).err().expect("not a repo");
     assert!(
         err.message.contains("not in a git repository"),

@@ -102,3 +102,15 @@ pub(crate) fn parent_with_inner() -> (tempfile::TempDir, PathBuf) {
     commit_file(&inner, "secrets/kubeconfig.yaml", "a: 1\n", "first secret");
     (tmp, parent)
 }
+
+/// A temp dir that no git repository contains, or `None` (with a note) where the
+/// machine's temp dir sits inside one, so "not in a repo" tests never pass vacuously.
+pub(crate) fn outside_any_repo() -> Option<tempfile::TempDir> {
+    hermetic();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    if gix::discover(tmp.path()).is_ok() {
+        eprintln!("skipping: the temp dir is inside a git repository");
+        return None;
+    }
+    Some(tmp)
+}
