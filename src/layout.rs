@@ -1,46 +1,432 @@
-//! Finds the parent repo root, the secrets dir, the flake input and the example dir. (interim)
-use crate::error::{Error, Result};
+//! Where things are: the parent repo, the secrets dir, the example dir, secret files.
+//!
+//! Defaults are found, not configured: the secrets dir is `<parent>/secrets`, the
+//! example dir `<parent>/secrets-example`. `--dir` (relative to the current dir, like
+//! any path flag) or `git config secrets.dir` (relative to the parent root) move the
+//! secrets dir, even outside the parent (`../kubenix-secrets`); `git config
+//! secrets.example` moves the example dir and `secrets.input` names the flake input.
+
+use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// A validated secret name.
-pub struct SecretName(String);
-impl SecretName {
-    pub fn parse(s: &str) -> Result<SecretName> {
-        let ok = s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
-        if !ok {
-            return Err(Error::usage(format!("'{s}' is not a valid secret name"))
-                .hint("names match [A-Za-z0-9][A-Za-z0-9._-]*"));
-        }
-        Ok(SecretName(s.to_string()))
-    }
+use crate::error::{Error, Result};
+use crate::git::{absolute, normalize, Repo};
+
+/// Default name of the secrets dir, relative to the parent root.
+pub const DEFAULT_DIR: &str = "secrets";
+/// Default name of the public example dir, relative to the parent root.
+pub const DEFAULT_EXAMPLE_DIR: &str = "secrets-example";
+/// The dir inside the secrets dir that holds the encrypted files.
+pub const SECRETS_SUBDIR: &str = "secrets";
+/// Extensions of the formats we know, in the order they are preferred when listing.
+pub const KNOWN_EXTENSIONS: &[&str] = &["yaml", "yml", "json", "env", "ini"];
+
+/// Choices made on the command line, which beat git config and defaults.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--dir`: the secrets dir, relative to the current dir (`start`) when relative.
+    pub dir: Option<PathBuf>,
+    /// `--input`: the flake input name.
+    pub input: Option<String>,
 }
-/// Where things are.
+
+/// The places one invocation works on.
 pub struct Layout {
-    pub secrets_dir: PathBuf,
+    /// The public parent repository (the Nix flake).
+    pub parent: Repo,
+    /// The secrets dir (the private inner repo), absolute; it may not exist yet.
+    pub dir: PathBuf,
+    /// The public example dir, absolute; it may not exist.
+    pub example_dir: PathBuf,
+    /// The flake input name when given (`--input` or `secrets.input`); otherwise the nix
+    /// module finds it from `flake.nix` (the input whose url points at `dir`).
+    pub input: Option<String>,
 }
+
 impl Layout {
-    pub fn discover(start: &Path, dir: Option<&Path>) -> Result<Layout> {
-        let root = start
-            .ancestors()
-            .find(|a| a.join(".git").exists())
-            .unwrap_or(start);
+    /// Finds the layout from `start` (the current dir, or `-C`). Works from anywhere in
+    /// the parent, and from inside the secrets dir: when the nearest repo is the inner
+    /// one, the parent is the repo above it whose secrets dir it is.
+    pub fn discover(start: &Path, overrides: &Overrides) -> Result<Layout> {
+        let start = absolute(start)?;
+        let flag_dir = overrides.dir.as_ref().map(|d| normalize(&start.join(d)));
+        let nearest = Repo::discover(&start)?;
+        let parent = match parent_above(&nearest, flag_dir.as_deref())? {
+            Some(parent) => parent,
+            None => nearest,
+        };
+        let dir = match flag_dir {
+            Some(d) => d,
+            None => configured_dir(&parent),
+        };
+        let example_dir = match parent.config_string("secrets.example") {
+            Some(p) => normalize(&parent.root().join(p)),
+            None => parent.root().join(DEFAULT_EXAMPLE_DIR),
+        };
+        let input = overrides
+            .input
+            .clone()
+            .or_else(|| parent.config_string("secrets.input"));
         Ok(Layout {
-            secrets_dir: root.join(dir.unwrap_or(Path::new("secrets"))),
+            parent,
+            dir,
+            example_dir,
+            input,
         })
     }
-    pub fn secret_path(&self, name: &SecretName) -> Result<PathBuf> {
-        for ext in ["yaml", "yml", "json", "env", "ini"] {
-            let p = self
-                .secrets_dir
-                .join("secrets")
-                .join(format!("{}.{ext}", name.0));
-            if p.is_file() {
-                return Ok(p);
+
+    /// The parent's work tree root.
+    pub fn root(&self) -> &Path {
+        self.parent.root()
+    }
+
+    /// The secrets dir relative to the parent root (`secrets`), or `None` when it lies
+    /// outside the parent.
+    pub fn dir_in_parent(&self) -> Option<&Path> {
+        self.dir.strip_prefix(self.root()).ok()
+    }
+
+    /// The inner repo, when the secrets dir is a git repo of its own (not merely a dir
+    /// of the parent).
+    pub fn inner(&self) -> Result<Option<Repo>> {
+        if !self.dir.join(".git").exists() {
+            return Ok(None);
+        }
+        Repo::open(&self.dir).map(Some)
+    }
+
+    /// `<dir>/secrets`, where the encrypted files live.
+    pub fn secrets_subdir(&self) -> PathBuf {
+        self.dir.join(SECRETS_SUBDIR)
+    }
+
+    /// The path a new secret `name` with extension `ext` gets.
+    pub fn new_secret_path(&self, name: &SecretName, ext: &str) -> PathBuf {
+        self.secrets_subdir()
+            .join(format!("{}.{ext}", name.as_str()))
+    }
+
+    /// The one existing file for `name`: `<dir>/secrets/<name>.<ext>` with any extension
+    /// (yaml, yml, json, env, ini, or another for binary secrets). `None` when there is
+    /// none; an error naming both when there are two, since either could be meant.
+    pub fn find_secret(&self, name: &SecretName) -> Result<Option<PathBuf>> {
+        let subdir = self.secrets_subdir();
+        let rd = match std::fs::read_dir(&subdir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io("list", &subdir, e)),
+        };
+        let mut found = Vec::new();
+        for entry in rd {
+            let entry = entry.map_err(|e| Error::io("list", &subdir, e))?;
+            let file_name = entry.file_name();
+            let Some(file_name) = file_name.to_str() else {
+                continue;
+            };
+            let is_match = file_name
+                .strip_prefix(name.as_str())
+                .and_then(|rest| rest.strip_prefix('.'))
+                .is_some_and(|ext| !ext.is_empty() && !ext.contains('.'));
+            if is_match && entry.path().is_file() {
+                found.push(entry.path());
             }
         }
-        Err(Error::new(format!("no secret named '{}'", name.0))
-            .hint("git secrets list shows the secrets"))
+        found.sort_by_key(|p| extension_rank(p));
+        match found.len() {
+            0 => Ok(None),
+            1 => Ok(found.pop()),
+            _ => Err(Error::usage(format!(
+                "secret '{name}' is ambiguous: {} and {} both exist",
+                found[0].display(),
+                found[1].display()
+            ))
+            .hint("remove or rename one of them, or pass the file's path instead of the name")),
+        }
+    }
+
+    /// Resolves a `NAME|PATH` command argument: an argument with a `/`, or one naming an
+    /// existing file in `cwd`, is a path; anything else is a secret name.
+    pub fn resolve(&self, arg: &str, cwd: &Path) -> Result<Target> {
+        let as_path = cwd.join(arg);
+        if arg.contains('/') || arg.contains(std::path::MAIN_SEPARATOR) {
+            if !as_path.exists() {
+                return Err(Error::usage(format!("no such file: {arg}"))
+                    .hint("pass a secret name (see `git secrets list`) or an existing path"));
+            }
+            return Ok(Target::Path(as_path));
+        }
+        if as_path.is_file() {
+            return Ok(Target::Path(as_path));
+        }
+        let name = SecretName::parse(arg)?;
+        match self.find_secret(&name)? {
+            Some(path) => Ok(Target::Secret { name, path }),
+            None => Err(Error::usage(format!(
+                "no secret named '{name}' in {}",
+                self.secrets_subdir().display()
+            ))
+            .hint("see the names with `git secrets list`, or add it with `git secrets add`")),
+        }
+    }
+}
+
+/// What a `NAME|PATH` argument turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A secret of the layout, found by name.
+    Secret {
+        /// The name given.
+        name: SecretName,
+        /// Its file.
+        path: PathBuf,
+    },
+    /// A file given by path (may lie anywhere).
+    Path(PathBuf),
+}
+
+impl Target {
+    /// The file to work on.
+    pub fn path(&self) -> &Path {
+        match self {
+            Target::Secret { path, .. } | Target::Path(path) => path,
+        }
+    }
+}
+
+/// A secret's name: `[A-Za-z0-9][A-Za-z0-9._-]*`. It becomes part of a file name and of
+/// a Nix attribute path, so nothing that could leave the secrets dir gets through.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SecretName(String);
+
+impl SecretName {
+    /// Checks `s` and wraps it; anything else (a `/`, a leading `.`, `..`, spaces, empty)
+    /// is a usage error.
+    pub fn parse(s: &str) -> Result<SecretName> {
+        let mut chars = s.chars();
+        let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
+        let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if first_ok && rest_ok {
+            return Ok(SecretName(s.to_string()));
+        }
+        Err(Error::usage(format!("invalid secret name '{s}'")).hint(
+            "a name starts with a letter or digit and has only letters, digits, '.', '_' \
+             and '-' (no '/'); to use a file elsewhere, pass its path",
+        ))
+    }
+
+    /// The name as a string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SecretName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The repo above `nearest` whose secrets dir `nearest` is, if any.
+fn parent_above(nearest: &Repo, flag_dir: Option<&Path>) -> Result<Option<Repo>> {
+    let Some(up) = nearest.root().parent() else {
+        return Ok(None);
+    };
+    // no repo above is the common case (we are in the parent), not an error
+    let Ok(above) = Repo::discover(up) else {
+        return Ok(None);
+    };
+    let dir = match flag_dir {
+        Some(d) => d.to_path_buf(),
+        None => configured_dir(&above),
+    };
+    let same = std::fs::canonicalize(&dir).is_ok_and(|d| d == nearest.root());
+    Ok(same.then_some(above))
+}
+
+/// The secrets dir `parent` uses without a `--dir` flag.
+fn configured_dir(parent: &Repo) -> PathBuf {
+    match parent.config_string("secrets.dir") {
+        Some(d) => normalize(&parent.root().join(d)),
+        None => parent.root().join(DEFAULT_DIR),
+    }
+}
+
+fn extension_rank(path: &Path) -> usize {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    KNOWN_EXTENSIONS
+        .iter()
+        .position(|k| *k == ext)
+        .unwrap_or(KNOWN_EXTENSIONS.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::git::testutil::{git, init, outside_any_repo, parent_with_inner, write};
+
+    #[test]
+    fn secret_names_table() {
+        let good = [
+            "kubeconfig",
+            "a",
+            "0",
+            "db-password",
+            "tls.crt",
+            "A_b-c.9",
+            "a..b",
+        ];
+        for n in good {
+            assert_eq!(
+                SecretName::parse(n).unwrap().as_str(),
+                n,
+                "{n} should parse"
+            );
+        }
+        let bad = [
+            "", ".", "..", ".hidden", "-x", "_x", "a/b", "../x", "/abs", "a b", "ä", "a\\b", "x/",
+            "a\n", "name*",
+        ];
+        for n in bad {
+            let err = SecretName::parse(n).expect_err(n);
+            assert_eq!(err.kind, crate::error::Kind::Usage, "{n}");
+            assert!(!err.hints.is_empty(), "{n}");
+        }
+    }
+
+    #[test]
+    fn discovers_from_the_parent_root_a_subdir_and_inside_the_inner_repo() {
+        let (_tmp, parent) = parent_with_inner();
+        std::fs::create_dir_all(parent.join("modules/deep")).unwrap();
+        for start in [
+            parent.clone(),
+            parent.join("modules/deep"),
+            parent.join("secrets"),
+            parent.join("secrets/secrets"),
+        ] {
+            let l = Layout::discover(&start, &Overrides::default()).unwrap();
+            assert_eq!(l.root(), parent, "from {}", start.display());
+            assert_eq!(l.dir, parent.join("secrets"));
+            assert_eq!(l.example_dir, parent.join("secrets-example"));
+            assert_eq!(l.dir_in_parent(), Some(Path::new("secrets")));
+            assert_eq!(l.input, None);
+            assert!(l.inner().unwrap().is_some());
+        }
+    }
+
+    #[test]
+    fn a_nested_repo_that_is_not_the_secrets_dir_is_its_own_parent() {
+        let (_tmp, parent) = parent_with_inner();
+        let other = parent.join("vendor/lib");
+        init(&other);
+        let l = Layout::discover(&other, &Overrides::default()).unwrap();
+        assert_eq!(l.root(), other);
+    }
+
+    #[test]
+    fn config_and_flag_move_the_dirs_even_outside_the_parent() {
+        let (tmp, parent) = parent_with_inner();
+        let outside = parent.parent().unwrap().join("kubenix-secrets");
+        init(&outside);
+        git(&parent, &["config", "secrets.dir", "../kubenix-secrets"]);
+        git(&parent, &["config", "secrets.example", "examples/secrets"]);
+        git(&parent, &["config", "secrets.input", "kubenix-secrets"]);
+        let l = Layout::discover(&parent, &Overrides::default()).unwrap();
+        assert_eq!(l.dir, outside);
+        assert_eq!(l.dir_in_parent(), None);
+        assert_eq!(l.example_dir, parent.join("examples/secrets"));
+        assert_eq!(l.input.as_deref(), Some("kubenix-secrets"));
+        // an outside dir is not below the parent, so from inside it the nearest repo wins
+        let from_outside = Layout::discover(&outside, &Overrides::default()).unwrap();
+        assert_eq!(from_outside.root(), outside);
+        // the flag beats config and is relative to the start dir
+        let o = Overrides {
+            dir: Some("secrets".into()),
+            input: Some("mine".into()),
+        };
+        let l = Layout::discover(&parent, &o).unwrap();
+        assert_eq!(l.dir, parent.join("secrets"));
+        assert_eq!(l.input.as_deref(), Some("mine"));
+        // and from inside the inner repo with `--dir .`, the parent is still found
+        let o = Overrides {
+            dir: Some(".".into()),
+            input: None,
+        };
+        let l = Layout::discover(&parent.join("secrets"), &o).unwrap();
+        assert_eq!(l.root(), parent);
+        drop(tmp);
+    }
+
+    #[test]
+    fn outside_any_repo_the_error_says_git_init_or_dash_c() {
+        let Some(tmp) = outside_any_repo() else {
+            return;
+        };
+        let err = Layout::discover(tmp.path(), &Overrides::default())
+            .err()
+            .expect("no repo");
+        assert!(err
+            .hints
+            .iter()
+            .any(|h| h.contains("git init") && h.contains("-C")));
+    }
+
+    #[test]
+    fn names_resolve_to_the_one_file_with_any_extension() {
+        let (_tmp, parent) = parent_with_inner();
+        let l = Layout::discover(&parent, &Overrides::default()).unwrap();
+        let inner = parent.join("secrets");
+        write(&inner, "secrets/db.json", "{}");
+        write(&inner, "secrets/tls.pem", "x");
+        write(&inner, "secrets/tls.crt.yaml", "x");
+        let find = |n: &str| l.find_secret(&SecretName::parse(n).unwrap()).unwrap();
+        assert_eq!(
+            find("kubeconfig"),
+            Some(inner.join("secrets/kubeconfig.yaml"))
+        );
+        assert_eq!(find("db"), Some(inner.join("secrets/db.json")));
+        assert_eq!(find("tls"), Some(inner.join("secrets/tls.pem")));
+        assert_eq!(find("tls.crt"), Some(inner.join("secrets/tls.crt.yaml")));
+        assert_eq!(find("kube"), None);
+        write(&inner, "secrets/db.yaml", "a: 1");
+        let err = l
+            .find_secret(&SecretName::parse("db").unwrap())
+            .unwrap_err();
+        assert!(
+            err.message.contains("db.yaml") && err.message.contains("db.json"),
+            "{}",
+            err.message
+        );
+        let name = SecretName::parse("x").unwrap();
+        assert_eq!(
+            l.new_secret_path(&name, "yaml"),
+            inner.join("secrets/x.yaml")
+        );
+    }
+
+    #[test]
+    fn name_or_path_arguments() {
+        let (_tmp, parent) = parent_with_inner();
+        let l = Layout::discover(&parent, &Overrides::default()).unwrap();
+        let kc = parent.join("secrets/secrets/kubeconfig.yaml");
+        // a name
+        let t = l.resolve("kubeconfig", &parent).unwrap();
+        assert_eq!(t.path(), kc);
+        assert!(matches!(t, Target::Secret { .. }));
+        // a path with a slash
+        let t = l
+            .resolve("secrets/secrets/kubeconfig.yaml", &parent)
+            .unwrap();
+        assert_eq!(t, Target::Path(kc.clone()));
+        // a bare file name that exists in the cwd is a path, even if a name matches too
+        write(&parent, "kubeconfig", "plain");
+        let t = l.resolve("kubeconfig", &parent).unwrap();
+        assert_eq!(t, Target::Path(parent.join("kubeconfig")));
+        // errors
+        let e = l.resolve("nope/x.yaml", &parent).unwrap_err();
+        assert_eq!(e.kind, crate::error::Kind::Usage);
+        let e = l.resolve("missing", &parent).unwrap_err();
+        assert!(e.hints.iter().any(|h| h.contains("git secrets list")));
+        let e = l.resolve("..", &parent).unwrap_err();
+        assert_eq!(e.kind, crate::error::Kind::Usage);
     }
 }

@@ -13,6 +13,7 @@ pub mod layout;
 pub mod man;
 pub mod nix;
 pub mod plaintext;
+pub mod relock;
 pub mod sops;
 pub mod ui;
 pub mod version;

@@ -58,17 +58,30 @@ pub fn run(cli: Cli) -> Result<i32> {
     }
 }
 
-/// Resolves `NAME|PATH`: an existing path (or one with a `/`) is a file;
-/// otherwise a secret name in the secrets dir.
+/// Resolves `NAME|PATH`: an existing path (or one with a `/`) is a file and
+/// needs no repository; otherwise a secret name in the secrets dir.
 pub fn resolve_secret(ctx: &Ctx, arg: &str) -> Result<PathBuf> {
     let as_path = ctx.cwd.join(arg);
     if arg.contains('/') || as_path.is_file() {
         if !as_path.is_file() {
-            return Err(Error::new(format!("{arg}: no such file"))
-                .hint("give a secret name or the path to a sops file"));
+            return Err(Error::usage(format!("no such file: {arg}"))
+                .hint("pass a secret name (see `git secrets list`) or an existing path"));
         }
         return Ok(as_path);
     }
-    let layout = crate::layout::Layout::discover(&ctx.cwd, ctx.global.dir.as_deref())?;
-    layout.secret_path(&crate::layout::SecretName::parse(arg)?)
+    let layout = ctx.layout()?;
+    Ok(layout.resolve(arg, &ctx.cwd)?.path().to_path_buf())
+}
+
+impl Ctx {
+    /// Finds the parent repo, secrets dir and example dir from the current dir.
+    pub fn layout(&self) -> Result<crate::layout::Layout> {
+        crate::layout::Layout::discover(
+            &self.cwd,
+            &crate::layout::Overrides {
+                dir: self.global.dir.clone(),
+                input: None,
+            },
+        )
+    }
 }

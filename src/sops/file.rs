@@ -59,7 +59,7 @@ impl SopsFile {
     /// Writes the file in sops 3.11's layout.
     pub fn to_bytes(&self, indent: usize) -> Result<Vec<u8>> {
         self.format
-            .emit_encrypted(&self.docs, &self.metadata.to_node(), indent)
+            .emit_encrypted(&self.docs, &self.metadata.to_node(self.format), indent)
     }
 
     /// Recovers the data key with the user's identities.

@@ -3,6 +3,7 @@
 //! and written in sops 3.11's key order.
 
 use crate::error::{Error, Result};
+use crate::sops::formats::Format;
 use crate::sops::tree::{MapItem, Node, Scalar, SeqItem};
 
 /// The sops version this tool writes into files it creates.
@@ -146,7 +147,9 @@ impl Metadata {
     }
 
     /// Writes the metadata map in sops 3.11's key order, omitting empty lists.
-    pub fn to_node(&self) -> Node {
+    /// Inside `key_groups` sops always writes `hc_vault` and `age` (Go nil
+    /// slices: `[]` in YAML, `null` in JSON, nothing once flattened).
+    pub fn to_node(&self, format: Format) -> Node {
         let mut m: Vec<MapItem> = Vec::new();
         let entry = |k: &str, v: Node| MapItem::Entry(k.to_string(), v);
         let s = |v: &str| Node::Scalar(Scalar::Str(v.to_string()));
@@ -177,13 +180,25 @@ impl Metadata {
                 .iter()
                 .map(|g| {
                     let mut items = Vec::new();
-                    for t in ["pgp", "kms", "gcp_kms", "azure_kv", "hc_vault"] {
+                    for t in ["pgp", "kms", "gcp_kms", "azure_kv"] {
                         if let Some(v) = other(g, t) {
                             items.push(entry(t, v));
                         }
                     }
-                    if !g.age.is_empty() {
-                        items.push(entry("age", age_node(g)));
+                    let nil = match format {
+                        Format::Yaml => Some(Node::Seq(Vec::new())),
+                        Format::Json | Format::Binary => Some(Node::Scalar(Scalar::Null)),
+                        Format::Dotenv | Format::Ini => None,
+                    };
+                    match (other(g, "hc_vault"), &nil) {
+                        (Some(v), _) => items.push(entry("hc_vault", v)),
+                        (None, Some(n)) => items.push(entry("hc_vault", n.clone())),
+                        (None, None) => {}
+                    }
+                    match (g.age.is_empty(), &nil) {
+                        (false, _) => items.push(entry("age", age_node(g))),
+                        (true, Some(n)) => items.push(entry("age", n.clone())),
+                        (true, None) => {}
                     }
                     SeqItem::Value(Node::Map(items))
                 })
@@ -288,7 +303,7 @@ mod tests {
             },
             version: SOPS_VERSION.into(),
         };
-        let node = md.to_node();
+        let node = md.to_node(Format::Yaml);
         let keys: Vec<&str> = match &node {
             Node::Map(items) => items
                 .iter()

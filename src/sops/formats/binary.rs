@@ -1,4 +1,6 @@
-//! Binary files: sops stores the whole file as one value under `data`. STUB.
+//! Binary files: sops stores the whole file as one string value under
+//! `data`; the encrypted file is JSON (`{"data": "ENC[…]", "sops": {…}}`),
+//! written by the JSON format. Decrypting gives back the raw bytes.
 use crate::error::{Error, Result};
 use crate::sops::tree::{MapItem, Node, Scalar};
 

@@ -1,13 +1,547 @@
-//! JSON as sops 3.11 reads and writes it. STUB.
-use crate::error::{Error, Result};
-use crate::sops::tree::Node;
+//! JSON as sops 3.11 reads and writes it.
+//!
+//! sops reads JSON token by token with Go's `encoding/json` decoder (no
+//! `UseNumber`), so key order and duplicate keys survive, every number is a
+//! `float64` (up to sops 3.13.1) and anything after the top-level object is
+//! never looked at. It writes with `json.Marshal` per value and
+//! `json.Indent(…, "\t")` over the whole: tab indent, `"key": value`, `{}`
+//! and `[]` for empty containers, HTML characters escaped, trailing newline.
+//! This module reproduces both sides byte for byte; it has its own small
+//! parser because `serde_json` would merge duplicate keys and reject the
+//! trailing bytes Go ignores.
 
-/// Parses a JSON document, keeping key order.
-pub fn parse(_input: &[u8]) -> Result<Node> {
-    Err(Error::new("JSON support is not built yet"))
+use crate::error::{Error, Result};
+use crate::sops::tree::{go_format_float_f, MapItem, Node, Scalar, SeqItem};
+
+/// Parses a JSON document, keeping key order (and duplicate keys).
+///
+/// The top level must be an object; numbers become [`Scalar::Float`], as in
+/// sops ≤ 3.13.1. Bytes after the closing `}` are ignored, as sops does.
+pub fn parse(input: &[u8]) -> Result<Node> {
+    let mut p = Parser { s: input, i: 0 };
+    p.skip_ws();
+    match p.peek() {
+        Some(b'{') => {
+            p.i += 1;
+            p.object(0)
+        }
+        Some(b'[') => Err(Error::new(
+            "cannot read JSON: sops only supports a top-level object, not an array",
+        )
+        .hint("wrap the value in an object, e.g. {\"data\": [...]}")),
+        None => Err(Error::new("cannot read JSON: the file is empty")),
+        Some(_) => Err(Error::new(
+            "cannot read JSON: sops only supports a top-level object ('{…}')",
+        )
+        .hint("wrap the value in an object, e.g. {\"data\": ...}")),
+    }
 }
 
 /// Writes a document the way sops does (tab indent, trailing newline).
-pub fn emit(_doc: &Node) -> Result<Vec<u8>> {
-    Err(Error::new("JSON support is not built yet"))
+pub fn emit(doc: &Node) -> Result<Vec<u8>> {
+    let mut out = emit_value(doc)?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+/// Writes one value as sops' `EmitValue` does (`--extract`): indented like a
+/// file, without the trailing newline.
+pub fn emit_value(node: &Node) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    write_node(&mut out, node, 0)?;
+    Ok(out)
+}
+
+/// Nesting deeper than this is refused rather than overflowing the stack
+/// (the parser, the emitter and the tree walkers all recurse; debug builds
+/// use about 2 KiB per level). Go allows 10 000; no secrets file comes near
+/// either.
+const MAX_DEPTH: usize = 256;
+
+struct Parser<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.i).copied()
+    }
+
+    fn skip_ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.i += 1;
+        }
+    }
+
+    fn err(&self, what: &str) -> Error {
+        let found = match self.peek() {
+            None => "end of input".to_string(),
+            Some(c) if c.is_ascii_graphic() => format!("'{}'", c as char),
+            Some(c) => format!("byte 0x{c:02x}"),
+        };
+        Error::new(format!(
+            "cannot read JSON: {what}, found {found} at byte {}",
+            self.i
+        ))
+        .hint("check the file with a JSON linter (e.g. `jq . FILE`)")
+    }
+
+    /// After the opening `{`.
+    fn object(&mut self, depth: usize) -> Result<Node> {
+        if depth > MAX_DEPTH {
+            return Err(self.err("nesting too deep"));
+        }
+        let mut items = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            return Ok(Node::Map(items));
+        }
+        loop {
+            self.skip_ws();
+            if self.peek() != Some(b'"') {
+                return Err(self.err("expected an object key string"));
+            }
+            self.i += 1;
+            let key = self.string()?;
+            self.skip_ws();
+            if self.peek() != Some(b':') {
+                return Err(self.err("expected ':' after object key"));
+            }
+            self.i += 1;
+            let value = self.value(depth)?;
+            items.push(MapItem::Entry(key, value));
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b'}') => {
+                    self.i += 1;
+                    return Ok(Node::Map(items));
+                }
+                _ => return Err(self.err("expected ',' or '}' after object value")),
+            }
+        }
+    }
+
+    /// After the opening `[`.
+    fn array(&mut self, depth: usize) -> Result<Node> {
+        if depth > MAX_DEPTH {
+            return Err(self.err("nesting too deep"));
+        }
+        let mut items = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.i += 1;
+            return Ok(Node::Seq(items));
+        }
+        loop {
+            let value = self.value(depth)?;
+            items.push(SeqItem::Value(value));
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b']') => {
+                    self.i += 1;
+                    return Ok(Node::Seq(items));
+                }
+                _ => return Err(self.err("expected ',' or ']' after array element")),
+            }
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Node> {
+        self.skip_ws();
+        let scalar = match self.peek() {
+            Some(b'{') => {
+                self.i += 1;
+                return self.object(depth + 1);
+            }
+            Some(b'[') => {
+                self.i += 1;
+                return self.array(depth + 1);
+            }
+            Some(b'"') => {
+                self.i += 1;
+                Scalar::Str(self.string()?)
+            }
+            Some(b't') => self.literal("true", Scalar::Bool(true))?,
+            Some(b'f') => self.literal("false", Scalar::Bool(false))?,
+            Some(b'n') => self.literal("null", Scalar::Null)?,
+            Some(b'-' | b'0'..=b'9') => Scalar::Float(self.number()?),
+            _ => return Err(self.err("expected a value")),
+        };
+        Ok(Node::Scalar(scalar))
+    }
+
+    fn literal(&mut self, word: &str, value: Scalar) -> Result<Scalar> {
+        if self.s[self.i..].starts_with(word.as_bytes()) {
+            self.i += word.len();
+            Ok(value)
+        } else {
+            Err(self.err(&format!("expected '{word}'")))
+        }
+    }
+
+    /// A number in JSON's grammar, read as Go's `ParseFloat` would.
+    fn number(&mut self) -> Result<f64> {
+        let start = self.i;
+        let digits = |p: &mut Self| {
+            let from = p.i;
+            while matches!(p.peek(), Some(b'0'..=b'9')) {
+                p.i += 1;
+            }
+            p.i - from
+        };
+        if self.peek() == Some(b'-') {
+            self.i += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.i += 1,
+            Some(b'1'..=b'9') => {
+                digits(self);
+            }
+            _ => return Err(self.err("expected a digit in number")),
+        }
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            if digits(self) == 0 {
+                return Err(self.err("expected a digit after the decimal point"));
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.i += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.i += 1;
+            }
+            if digits(self) == 0 {
+                return Err(self.err("expected a digit in the exponent"));
+            }
+        }
+        // The grammar above admits only ASCII, so this is valid UTF-8.
+        let text = std::str::from_utf8(&self.s[start..self.i]).unwrap_or("");
+        match text.parse::<f64>() {
+            Ok(f) if f.is_finite() => Ok(f),
+            _ => Err(Error::new(format!(
+                "cannot read JSON: number {text} does not fit a 64-bit float"
+            ))
+            .hint("sops stores every JSON number as a float64; quote the value to keep it")),
+        }
+    }
+
+    /// After the opening `"`. Invalid UTF-8 and lone surrogates become
+    /// U+FFFD, byte by byte, as Go's decoder does.
+    fn string(&mut self) -> Result<String> {
+        let mut raw: Vec<u8> = Vec::new();
+        loop {
+            let Some(c) = self.peek() else {
+                return Err(self.err("unterminated string"));
+            };
+            match c {
+                b'"' => {
+                    self.i += 1;
+                    return Ok(go_lossy_utf8(&raw));
+                }
+                b'\\' => {
+                    self.i += 1;
+                    let esc = self.peek();
+                    self.i += 1;
+                    let ch = match esc {
+                        Some(b'"') => '"',
+                        Some(b'\\') => '\\',
+                        Some(b'/') => '/',
+                        Some(b'b') => '\u{8}',
+                        Some(b'f') => '\u{c}',
+                        Some(b'n') => '\n',
+                        Some(b'r') => '\r',
+                        Some(b't') => '\t',
+                        Some(b'u') => self.unicode_escape()?,
+                        _ => {
+                            self.i -= 1;
+                            return Err(self.err("invalid escape in string"));
+                        }
+                    };
+                    let mut buf = [0u8; 4];
+                    raw.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                }
+                0..=0x1f => return Err(self.err("control character in string")),
+                _ => {
+                    raw.push(c);
+                    self.i += 1;
+                }
+            }
+        }
+    }
+
+    /// After `\u`: four hex digits, pairing surrogates like Go.
+    fn unicode_escape(&mut self) -> Result<char> {
+        let first = self.hex4()?;
+        if (0xD800..0xDC00).contains(&first) && self.s[self.i..].starts_with(b"\\u") {
+            let save = self.i;
+            self.i += 2;
+            let second = self.hex4()?;
+            if (0xDC00..0xE000).contains(&second) {
+                let c = 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00);
+                return Ok(char::from_u32(c).unwrap_or('\u{FFFD}'));
+            }
+            // Not a pair: the high half is replaced, the next escape is read on its own.
+            self.i = save;
+        }
+        Ok(char::from_u32(first).unwrap_or('\u{FFFD}'))
+    }
+
+    fn hex4(&mut self) -> Result<u32> {
+        let digits = self.s.get(self.i..self.i + 4).unwrap_or(&[]);
+        let text = std::str::from_utf8(digits).unwrap_or("");
+        if text.len() != 4 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(self.err("invalid \\u escape"));
+        }
+        self.i += 4;
+        u32::from_str_radix(text, 16).map_err(|_| self.err("invalid \\u escape"))
+    }
+}
+
+/// Decodes bytes as Go does when it reads a string: each byte that does not
+/// start a valid UTF-8 sequence becomes one U+FFFD.
+pub(crate) fn go_lossy_utf8(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for _ in chunk.invalid() {
+            out.push('\u{FFFD}');
+        }
+    }
+    out
+}
+
+fn indent(out: &mut Vec<u8>, level: usize) {
+    out.push(b'\n');
+    out.extend(std::iter::repeat(b'\t').take(level));
+}
+
+fn write_node(out: &mut Vec<u8>, node: &Node, level: usize) -> Result<()> {
+    match node {
+        Node::Map(items) => {
+            let entries = items.iter().filter_map(|i| match i {
+                MapItem::Entry(k, v) => Some((k, v)),
+                MapItem::Comment(_) => None,
+            });
+            let mut empty = true;
+            out.push(b'{');
+            for (k, v) in entries {
+                if !empty {
+                    out.push(b',');
+                }
+                empty = false;
+                indent(out, level + 1);
+                write_string(out, k.as_bytes());
+                out.extend_from_slice(b": ");
+                write_node(out, v, level + 1)?;
+            }
+            if !empty {
+                indent(out, level);
+            }
+            out.push(b'}');
+        }
+        Node::Seq(items) => {
+            let values = items.iter().filter_map(|i| match i {
+                SeqItem::Value(v) => Some(v),
+                SeqItem::Comment(_) => None,
+            });
+            let mut empty = true;
+            out.push(b'[');
+            for v in values {
+                if !empty {
+                    out.push(b',');
+                }
+                empty = false;
+                indent(out, level + 1);
+                write_node(out, v, level + 1)?;
+            }
+            if !empty {
+                indent(out, level);
+            }
+            out.push(b']');
+        }
+        Node::Scalar(s) => write_scalar(out, s)?,
+    }
+    Ok(())
+}
+
+fn write_scalar(out: &mut Vec<u8>, s: &Scalar) -> Result<()> {
+    match s {
+        Scalar::Null => out.extend_from_slice(b"null"),
+        Scalar::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Scalar::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
+        Scalar::Float(f) => out.extend_from_slice(go_json_float(*f)?.as_bytes()),
+        Scalar::Str(t) | Scalar::Time(t) => write_string(out, t.as_bytes()),
+        // sops holds binary data as a Go string, which marshals as text.
+        Scalar::Bytes(b) => write_string(out, b),
+    }
+    Ok(())
+}
+
+/// A float as Go's `json.Marshal` writes it: `'f'` form, switching to `'e'`
+/// below 1e-6 and from 1e21 on, with Go's `e-07` → `e-7` clean-up.
+pub fn go_json_float(f: f64) -> Result<String> {
+    if !f.is_finite() {
+        return Err(
+            Error::new(format!("cannot write {f} as JSON")).hint("JSON has no NaN or infinity")
+        );
+    }
+    let abs = f.abs();
+    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
+        // `{:e}` gives the shortest round-trip mantissa, like Go's precision -1.
+        let e = format!("{f:e}");
+        let (mantissa, exp) = e.split_once('e').unwrap_or((&e, "0")); // ok: `{:e}` always has an 'e'
+        return Ok(match exp.strip_prefix('-') {
+            Some(neg) => format!("{mantissa}e-{neg}"),
+            None => format!("{mantissa}e+{exp:0>2}"),
+        });
+    }
+    Ok(go_format_float_f(f))
+}
+
+/// A string as Go's `json.Marshal` writes it with HTML escaping (the
+/// default): `<>&` and U+2028/U+2029 as `\u…`, control characters escaped,
+/// each invalid UTF-8 byte as `\ufffd`.
+pub fn write_string(out: &mut Vec<u8>, s: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    for chunk in s.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '"' => out.extend_from_slice(b"\\\""),
+                '\\' => out.extend_from_slice(b"\\\\"),
+                '\u{8}' => out.extend_from_slice(b"\\b"),
+                '\u{c}' => out.extend_from_slice(b"\\f"),
+                '\n' => out.extend_from_slice(b"\\n"),
+                '\r' => out.extend_from_slice(b"\\r"),
+                '\t' => out.extend_from_slice(b"\\t"),
+                '\u{0}'..='\u{1f}' | '<' | '>' | '&' => {
+                    let b = c as u8;
+                    out.extend_from_slice(b"\\u00");
+                    out.push(HEX[usize::from(b >> 4)]);
+                    out.push(HEX[usize::from(b & 0xf)]);
+                }
+                '\u{2028}' => out.extend_from_slice(b"\\u2028"),
+                '\u{2029}' => out.extend_from_slice(b"\\u2029"),
+                _ => {
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                }
+            }
+        }
+        for _ in chunk.invalid() {
+            out.extend_from_slice(b"\\ufffd");
+        }
+    }
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round(input: &str) -> String {
+        String::from_utf8(emit(&parse(input.as_bytes()).unwrap()).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn floats_match_go_marshal() {
+        let cases = [
+            (1.0, "1"),
+            (1e3, "1000"),
+            (12345678901234567890.0, "12345678901234567000"),
+            (1e21, "1e+21"),
+            (1.5e300, "1.5e+300"),
+            (1e-7, "1e-7"),
+            (1.5e-10, "1.5e-10"),
+            (1e-100, "1e-100"),
+            (0.000001, "0.000001"),
+            (-0.0, "-0"),
+            (-1.5, "-1.5"),
+            (999999999999999900000.0, "999999999999999900000"),
+        ];
+        for (f, want) in cases {
+            assert_eq!(go_json_float(f).unwrap(), want, "{f:e}");
+        }
+        assert!(go_json_float(f64::NAN).is_err());
+    }
+
+    #[test]
+    fn strings_escape_like_go() {
+        let mut out = Vec::new();
+        write_string(
+            &mut out,
+            b"<a&b>\x01\x08\x0c\t\n\r\"\\\x7f \xe2\x80\xa8 \xff\xe2\x82",
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#""\u003ca\u0026b\u003e\u0001\b\f\t\n\r\"\\"#.to_string()
+                + "\u{7f} \\u2028 \\ufffd\\ufffd\\ufffd\""
+        );
+    }
+
+    #[test]
+    fn parse_keeps_order_duplicates_and_ignores_trailing_bytes() {
+        assert_eq!(
+            round(r#" {"b":1,"a":[],"a":{},"n":null} junk"#),
+            "{\n\t\"b\": 1,\n\t\"a\": [],\n\t\"a\": {},\n\t\"n\": null\n}\n"
+        );
+    }
+
+    #[test]
+    fn parse_decodes_escapes_and_bad_utf8_like_go() {
+        let doc = parse(b"{\"s\":\"\\ud83d\\ude00 \\ud800 \\u00e9 \xff\"}").unwrap();
+        assert_eq!(
+            doc.get("s").and_then(Node::as_str),
+            Some("\u{1F600} \u{FFFD} é \u{FFFD}")
+        );
+    }
+
+    #[test]
+    fn numbers_are_floats() {
+        let doc = parse(br#"{"i":1,"f":1.0,"e":-2E2}"#).unwrap();
+        assert_eq!(doc.get("i"), Some(&Node::Scalar(Scalar::Float(1.0))));
+        assert_eq!(doc.get("e"), Some(&Node::Scalar(Scalar::Float(-200.0))));
+    }
+
+    #[test]
+    fn rejects_what_go_rejects() {
+        for bad in [
+            "[1]",
+            "\"x\"",
+            "",
+            "{\"a\":1e400}",
+            "{\"a\":\"x\ny\"}",
+            "{\"a\":1,}",
+            "{\"a\":01}",
+            "{\"a\":-}",
+            "{\"a\" 1}",
+            "{\"a\":tru}",
+            "{\"a\":\"\\x\"}",
+            "{\"a\":1",
+        ] {
+            assert!(parse(bad.as_bytes()).is_err(), "{bad:?} should fail");
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        let ok = format!("{{\"a\":{}1{}}}", "[".repeat(250), "]".repeat(250));
+        let doc = parse(ok.as_bytes()).unwrap();
+        assert!(emit(&doc).is_ok());
+        let deep = format!("{{\"a\":{}", "[".repeat(100_000));
+        assert!(parse(deep.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn empty_object_and_nested_arrays() {
+        assert_eq!(round("{}"), "{}\n");
+        assert_eq!(
+            round(r#"{"a":[[1,[]],{"x":{}}]}"#),
+            "{\n\t\"a\": [\n\t\t[\n\t\t\t1,\n\t\t\t[]\n\t\t],\n\t\t{\n\t\t\t\"x\": {}\n\t\t}\n\t]\n}\n"
+        );
+    }
 }

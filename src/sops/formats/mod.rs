@@ -9,6 +9,7 @@
 
 pub mod binary;
 pub mod dotenv;
+mod flatten;
 pub mod ini;
 pub mod json;
 pub mod yaml;
@@ -98,8 +99,8 @@ impl Format {
             Format::Ini => vec![ini::parse(input)?],
         };
         let metadata = match self {
-            Format::Dotenv => dotenv::take_metadata(&mut docs[0]),
-            Format::Ini => ini::take_metadata(&mut docs[0]),
+            Format::Dotenv => dotenv::take_metadata(&mut docs[0])?,
+            Format::Ini => ini::take_metadata(&mut docs[0])?,
             _ => {
                 let mut found = None;
                 for doc in docs.iter_mut() {
