@@ -726,3 +726,77 @@ fn no_mode_opens_a_file_for_writing_outside_tmpfs_memfd_or_dev() {
     std::fs::remove_file(&log).unwrap();
     w.assert_no_file_holds(&m);
 }
+
+/// The CMD for the terminal test: blocks SIGINT and reports the `si_code` of
+/// every SIGINT it gets (128 = SI_KERNEL, from the terminal; 0 = SI_USER,
+/// from `kill`, which is what a forwarding parent sends).
+const COUNT_SIGINTS: &str = r#"
+import signal
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+print("READY", flush=True)
+seen = []
+while True:
+    info = signal.sigtimedwait({signal.SIGINT}, 1.5)
+    if info is None:
+        break
+    seen.append(info.si_code)
+print("SEEN", seen, flush=True)
+"#;
+
+#[test]
+fn a_terminal_ctrl_c_reaches_cmd_once_with_tmpfs() {
+    use std::os::unix::process::CommandExt;
+    if !require_tool("python3") {
+        return;
+    }
+    let w = World::new();
+    w.add("kubeconfig", &kubeconfig(&marker("pty")));
+    let pty = nix::pty::openpty(None, None).unwrap();
+    let mut cmd = w.command(&[
+        "exec",
+        "--tmpfs",
+        "kubeconfig",
+        "--file",
+        "F",
+        "--",
+        "python3",
+        "-c",
+        COUNT_SIGINTS,
+    ]);
+    cmd.stdin(Stdio::from(pty.slave.try_clone().unwrap()))
+        .stdout(Stdio::from(pty.slave.try_clone().unwrap()))
+        .stderr(Stdio::from(pty.slave));
+    // SAFETY: setsid and ioctl are async-signal-safe; nothing is allocated.
+    unsafe {
+        cmd.pre_exec(|| {
+            // A new session whose controlling terminal is the pty, so its
+            // ^C goes to the foreground process group: the tool and CMD.
+            nix::unistd::setsid()?;
+            if nix::libc::ioctl(0, nix::libc::TIOCSCTTY as _, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    drop(cmd); // closes our copies of the slave side
+    let mut master = std::fs::File::from(pty.master);
+    let mut output = Vec::new();
+    let mut buf = [0u8; 512];
+    let mut read_until = |master: &mut std::fs::File, output: &mut Vec<u8>, what: &str| {
+        use std::io::Read;
+        while !String::from_utf8_lossy(output).contains(what) {
+            match master.read(&mut buf) {
+                Ok(0) | Err(_) => break, // EIO: every slave fd is closed
+                Ok(n) => output.extend_from_slice(&buf[..n]),
+            }
+        }
+    };
+    read_until(&mut master, &mut output, "READY");
+    master.write_all(b"\x03").unwrap();
+    read_until(&mut master, &mut output, "]");
+    let status = child.wait().unwrap();
+    let text = String::from_utf8_lossy(&output).into_owned();
+    assert!(text.contains("SEEN [128]"), "{text}");
+    assert_eq!(status.code(), Some(0), "{text}");
+}
