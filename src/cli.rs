@@ -257,7 +257,7 @@ pub struct ListArgs {
 Examples:
   git secrets exec kubeconfig --file KUBECONFIG -- kubectl get pods
   git secrets exec hcloud-token --field hcloud_token --env HCLOUD_TOKEN -- hcloud server list
-  git secrets exec --file KUBECONFIG=kubeconfig --env HCLOUD_TOKEN=hcloud-token:hcloud_token -- make deploy
+  git secrets exec --file KUBECONFIG=kubeconfig --env HCLOUD_TOKEN=hcloud-token:hcloud_token -- make
 
 CMD replaces git-secrets (exec), so its exit status and signals are its own; with --tmpfs a \
 parent stays to remove the file, forwards signals and passes the exit status through \

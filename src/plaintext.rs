@@ -320,18 +320,45 @@ pub fn restore_signal_mask_in_child(cmd: &mut std::process::Command) {
 pub fn run_foreground(
     cmd: &mut std::process::Command,
 ) -> std::io::Result<std::process::ExitStatus> {
+    spawn_foreground(cmd)?.wait()
+}
+
+/// Starts `cmd` as the foreground child: from now until [`Foreground::wait`]
+/// returns, the handled signals are forwarded to it. The caller may drop
+/// `cmd` meanwhile (with the copies of environment values it holds).
+pub fn spawn_foreground(cmd: &mut std::process::Command) -> std::io::Result<Foreground> {
     restore_signal_mask_in_child(cmd);
-    let mut child = {
-        // Held across spawn: a signal arriving meanwhile waits for the pid
-        // and is then forwarded instead of ending us without the child.
-        let mut slot = CHILD.lock().unwrap_or_else(|p| p.into_inner());
-        let child = cmd.spawn()?;
-        *slot = Some(child.id() as i32);
-        child
-    };
-    wait_without_reaping(child.id() as i32);
+    // Held across spawn: a signal arriving meanwhile waits for the pid and
+    // is then forwarded instead of ending us without the child.
+    let mut slot = CHILD.lock().unwrap_or_else(|p| p.into_inner());
+    let child = cmd.spawn()?;
+    *slot = Some(child.id() as i32);
+    Ok(Foreground { child })
+}
+
+/// The foreground child started by [`spawn_foreground`].
+pub struct Foreground {
+    child: std::process::Child,
+}
+
+impl Foreground {
+    /// Waits until the child has exited and returns its status.
+    pub fn wait(mut self) -> std::io::Result<std::process::ExitStatus> {
+        wait_without_reaping(self.child.id() as i32);
+        clear_child();
+        self.child.wait()
+    }
+}
+
+impl Drop for Foreground {
+    fn drop(&mut self) {
+        // Only reached without `wait` on an early return: stop forwarding.
+        clear_child();
+    }
+}
+
+fn clear_child() {
     *CHILD.lock().unwrap_or_else(|p| p.into_inner()) = None;
-    child.wait()
 }
 
 /// Blocks until the child has exited but leaves it a zombie, so its pid

@@ -156,9 +156,11 @@ fn run_with_tmpfs_files(
         cmd.env(&var, f.path());
         plain_files.push(f);
     }
-    let status = plaintext::run_foreground(&mut cmd);
-    // Dropping the command wipes its copy of --env values from this process.
-    drop(cmd);
+    let status = plaintext::spawn_foreground(&mut cmd).and_then(|child| {
+        // The command's copies of --env values need not stay in this process.
+        drop(cmd);
+        child.wait()
+    });
     drop(plain_files);
     match status {
         Ok(s) => Ok(exit_code(s)),
