@@ -234,9 +234,9 @@ pub fn disable_core_dumps() {
 ///   group already reached the child and is not sent twice.
 /// - otherwise plaintext files are removed and the process exits with 128+n.
 ///
-/// Call it first, before any other thread exists: a thread started earlier
-/// would not have the signals blocked, and one arriving there would end the
-/// process without cleanup.
+/// Call it before the first plaintext file is created and while no other
+/// thread runs: a thread started earlier would not have the signals blocked,
+/// and one arriving there would end the process without cleanup.
 pub fn install_signal_cleanup() {
     let mut set = SigSet::empty();
     for s in HANDLED {

@@ -46,10 +46,6 @@ struct Binding {
 
 pub fn run(ctx: &Ctx, args: ExecArgs) -> Result<i32> {
     plaintext::disable_core_dumps();
-    if args.tmpfs {
-        // First, before any thread exists (see install_signal_cleanup).
-        plaintext::install_signal_cleanup();
-    }
     let bindings = parse_bindings(&args, &ctx.cwd)?;
     let (program, cmd_args) = args
         .command
@@ -150,6 +146,10 @@ fn run_with_tmpfs_files(
     files: Vec<(String, String, Zeroizing<Vec<u8>>)>,
     program: &OsStr,
 ) -> Result<i32> {
+    // Only now: until a file exists a signal may end us the default way, and
+    // a SOPS_AGE_KEY_CMD started while decrypting kept the normal signal mask.
+    // Decrypting started no thread, so the mask set here covers every thread.
+    plaintext::install_signal_cleanup();
     let mut plain_files = Vec::new();
     for (var, name, bytes) in files {
         let f = plaintext::PlainFile::create(&name, &bytes)?;
