@@ -5,6 +5,7 @@ pub mod completions;
 pub mod decrypt;
 pub mod edit;
 pub mod encrypt;
+pub mod init;
 pub mod show;
 
 use crate::cli::{Cli, Command, GlobalArgs};
@@ -50,6 +51,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Encrypt(a) => encrypt::run(&ctx, a),
         Command::Show(a) => show::run(&ctx, a),
         Command::Edit(a) => edit::run(&ctx, a),
+        Command::Init(a) => init::run(&ctx, a),
         Command::Completions(a) => completions::run(&ctx, a),
         _ => Err(Error::usage("this command is not available yet")
             .hint("see git secrets --help for the commands that work")),
