@@ -5,6 +5,7 @@ pub mod completions;
 pub mod decrypt;
 pub mod edit;
 pub mod encrypt;
+pub mod example;
 pub mod init;
 pub mod show;
 
@@ -52,6 +53,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Show(a) => show::run(&ctx, a),
         Command::Edit(a) => edit::run(&ctx, a),
         Command::Init(a) => init::run(&ctx, a),
+        Command::Example(a) => example::run(&ctx, a),
         Command::Completions(a) => completions::run(&ctx, a),
         _ => Err(Error::usage("this command is not available yet")
             .hint("see git secrets --help for the commands that work")),
