@@ -3,6 +3,7 @@
 pub mod awslabs;
 pub mod completions;
 pub mod decrypt;
+pub mod demo;
 pub mod edit;
 pub mod encrypt;
 pub mod example;
@@ -54,6 +55,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Edit(a) => edit::run(&ctx, a),
         Command::Init(a) => init::run(&ctx, a),
         Command::Example(a) => example::run(&ctx, a),
+        Command::Demo(a) => demo::run(&ctx, a),
         Command::Completions(a) => completions::run(&ctx, a),
         _ => Err(Error::usage("this command is not available yet")
             .hint("see git secrets --help for the commands that work")),
