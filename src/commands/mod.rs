@@ -3,9 +3,12 @@
 pub mod awslabs;
 pub mod completions;
 pub mod decrypt;
+pub mod demo;
 pub mod edit;
 pub mod encrypt;
+pub mod example;
 pub mod exec;
+pub mod init;
 pub mod show;
 
 use crate::cli::{Cli, Command, GlobalArgs};
@@ -52,6 +55,9 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Show(a) => show::run(&ctx, a),
         Command::Edit(a) => edit::run(&ctx, a),
         Command::Exec(a) => exec::run(&ctx, a),
+        Command::Init(a) => init::run(&ctx, a),
+        Command::Example(a) => example::run(&ctx, a),
+        Command::Demo(a) => demo::run(&ctx, a),
         Command::Completions(a) => completions::run(&ctx, a),
         _ => Err(Error::usage("this command is not available yet")
             .hint("see git secrets --help for the commands that work")),
