@@ -13,8 +13,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 /// The format secrets are stored in (their extension). The plaintexts below
-/// are written as JSON, which every YAML parser reads as well.
-const EXT: &str = "yaml";
+/// are written as JSON, which every YAML parser reads as well, so switching
+/// this to "yaml" (the format of real kubeconfigs) changes nothing else.
+/// JSON for now: exec itself does not care, and YAML support lands later.
+const EXT: &str = "json";
 
 /// A parent repo with `secrets/secrets/<name>.<EXT>` files encrypted for the
 /// fixture key `age-a`, which the scrubbed environment can use.
