@@ -12,7 +12,7 @@ use std::path::PathBuf;
 /// decrypts sops files natively, and checks that nothing leaks into the
 /// public repository.
 #[derive(Debug, Parser)]
-#[command(name = "git-secrets", bin_name = "git secrets", version = crate::version::LONG, propagate_version = true)]
+#[command(name = "git-secrets", version = crate::version::LONG, propagate_version = true)]
 #[command(disable_help_subcommand = false, max_term_width = 100)]
 pub struct Cli {
     #[command(flatten)]

@@ -1,6 +1,6 @@
 //! `git-secrets`: parse the command line, run, render the error, exit.
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use git_secrets::cli::Cli;
 use git_secrets::{commands, ui};
 
@@ -9,7 +9,12 @@ fn main() {
     if let Some(code) = commands::awslabs::forward_if_awslabs(&args) {
         std::process::exit(code);
     }
-    let cli = match Cli::try_parse_from(&args) {
+    // Shown as `git secrets` in usage lines, the way git users type it.
+    let parsed = Cli::command()
+        .bin_name("git secrets")
+        .try_get_matches_from(&args)
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
