@@ -16,10 +16,19 @@ fn main() {
         .and_then(|m| Cli::from_arg_matches(&m));
     let cli = match parsed {
         Ok(cli) => cli,
-        Err(e) => {
-            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+        Err(e) if !e.use_stderr() => {
+            // --help / --version: clap prints them to stdout.
             let _ = e.print();
-            std::process::exit(if e.use_stderr() { 2 } else { 0 });
+            std::process::exit(0);
+        }
+        Err(e) => {
+            // Usage errors read like ours: `error: …` then `hint: …` lines.
+            let text = e.render().to_string().replace("\n  tip: ", "\nhint: ");
+            eprint!("{text}");
+            if !text.contains("hint: ") {
+                eprintln!("hint: see 'git secrets --help' (or 'git secrets help <command>')");
+            }
+            std::process::exit(2);
         }
     };
     ui::init_colors(cli.global.color);
