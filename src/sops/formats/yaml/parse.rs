@@ -285,6 +285,17 @@ impl Parser {
                     cur.push(c);
                     recent_empty = false;
                 }
+                None if t_col < 0 => {
+                    // The end of input counts as a line break in go-yaml's
+                    // scan, not as a dedent.
+                    if !cur.is_empty() && !recent_empty {
+                        let start_col = cur[0].col;
+                        if first_empty && (cur[0].line == foot_line || start_col < next_indent) {
+                            let own = start_col < next_indent;
+                            self.place_foot(std::mem::take(&mut cur), prior && !own);
+                        }
+                    }
+                }
                 None => {
                     if !cur.is_empty() && t_col < next_indent && t_col != cur[0].col {
                         self.place_foot(std::mem::take(&mut cur), prior);
