@@ -11,6 +11,7 @@ use crate::cli::{ExecArgs, RenderFormat};
 use crate::error::{Error, Result};
 use crate::plaintext;
 use crate::sops::file::{load, render_extract, Decrypted, SopsFile};
+use crate::sops::formats::yaml::DEFAULT_INDENT;
 use crate::sops::formats::Format;
 use crate::sops::keys::Identities;
 use crate::sops::path::{display, lookup, parse_extract, parse_field, Step};
@@ -356,7 +357,9 @@ fn render(
     });
     let Some(steps) = &b.steps else {
         return Ok(Zeroizing::new(
-            chosen.unwrap_or(file.format).emit_plain(&plain.docs.0)?,
+            chosen
+                .unwrap_or(file.format)
+                .emit_plain(&plain.docs.0, DEFAULT_INDENT)?,
         ));
     };
     let first = plain
@@ -384,6 +387,7 @@ fn render(
                 (_, f) => Ok(Zeroizing::new(render_extract(
                     node,
                     f.unwrap_or(file.format),
+                    DEFAULT_INDENT,
                 )?)),
             }
         }

@@ -58,18 +58,26 @@ impl Event {
 /// Writes documents in go-yaml v3's layout with the given indent
 /// (go-yaml clamps indents outside 2..=9 to 2).
 pub fn emit(docs: &[Node], indent: usize) -> Result<Vec<u8>> {
+    if docs.iter().any(|d| !matches!(d, Node::Map(_))) {
+        return Err(
+            Error::new("sops YAML documents must be maps at the top level")
+                .hint("wrap the value in a key, e.g. `data: …`"),
+        );
+    }
+    emit_nodes(docs, indent)
+}
+
+/// Writes one value of any kind (a list, a scalar) as a YAML document, as
+/// `yaml.Marshal` does for `sops decrypt --extract`.
+pub fn emit_value(node: &Node, indent: usize) -> Result<Vec<u8>> {
+    emit_nodes(std::slice::from_ref(node), indent)
+}
+
+fn emit_nodes(docs: &[Node], indent: usize) -> Result<Vec<u8>> {
     let mut events = vec![Event::new(Kind::StreamStart)];
     for doc in docs {
         events.push(Event::new(Kind::DocStart));
-        match doc {
-            Node::Map(_) => node_events(doc, String::new(), String::new(), &mut events)?,
-            _ => {
-                return Err(
-                    Error::new("sops YAML documents must be maps at the top level")
-                        .hint("wrap the value in a key, e.g. `data: …`"),
-                )
-            }
-        }
+        node_events(doc, String::new(), String::new(), &mut events)?;
         events.push(Event::new(Kind::DocEnd));
     }
     events.push(Event::new(Kind::StreamEnd));

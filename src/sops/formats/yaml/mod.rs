@@ -9,7 +9,7 @@ mod emit;
 mod parse;
 mod resolve;
 
-pub use emit::emit;
+pub use emit::{emit, emit_value};
 pub use parse::parse;
 
 /// go-yaml v3's default indent, which sops keeps unless `.sops.yaml` says otherwise.
