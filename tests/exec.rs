@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 /// are written as JSON, which every YAML parser reads as well, so switching
 /// this to "yaml" (the format of real kubeconfigs) changes nothing else.
 /// JSON for now: exec itself does not care, and YAML support lands later.
-const EXT: &str = "json";
+const EXT: &str = "yaml";
 
 /// A parent repo with `secrets/secrets/<name>.<EXT>` files encrypted for the
 /// fixture key `age-a`, which the scrubbed environment can use.
