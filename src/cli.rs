@@ -83,7 +83,6 @@ pub enum Command {
     #[command(hide = true)]
     Doctor(DoctorArgs),
     /// Regenerate (or --check) the public secrets-example/ from secrets/.
-    #[command(hide = true)]
     Example(ExampleArgs),
     /// Install or remove the parent repo's pre-commit / pre-push guards.
     #[command(hide = true)]

@@ -34,7 +34,7 @@ fn readme(input: Option<&str>) -> String {
          ```\n\n\
          To evaluate the flake without the private repository, point its secrets input here:\n\n\
          ```sh\n\
-         nix eval --override-input {input} \"path:$PWD/secrets-example\" .#<attr>\n\
+         nix eval --no-write-lock-file --override-input {input} \"path:$PWD/secrets-example\" .#<attr>\n\
          ```\n"
     )
 }
