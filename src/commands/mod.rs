@@ -3,8 +3,10 @@
 pub mod awslabs;
 pub mod completions;
 pub mod decrypt;
+pub mod doctor;
 pub mod edit;
 pub mod encrypt;
+pub mod hooks;
 pub mod show;
 
 use crate::cli::{Cli, Command, GlobalArgs};
@@ -51,6 +53,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Show(a) => show::run(&ctx, a),
         Command::Edit(a) => edit::run(&ctx, a),
         Command::Completions(a) => completions::run(&ctx, a),
+        Command::Doctor(a) => doctor::run(&ctx, a),
+        Command::Hooks(a) => hooks::run(&ctx, a),
         _ => Err(Error::usage("this command is not available yet")
             .hint("see git secrets --help for the commands that work")),
     }
