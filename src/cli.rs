@@ -56,7 +56,6 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Clone (or create with --new) the private secrets repo and wire it into the parent flake.
-    #[command(hide = true)]
     Init(InitArgs),
     /// Encrypt a new secret per .sops.yaml, commit it in the secrets repo, relock.
     #[command(hide = true)]

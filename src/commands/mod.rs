@@ -3,10 +3,13 @@
 pub mod awslabs;
 pub mod completions;
 pub mod decrypt;
+pub mod demo;
 pub mod doctor;
 pub mod edit;
 pub mod encrypt;
+pub mod example;
 pub mod hooks;
+pub mod init;
 pub mod show;
 
 use crate::cli::{Cli, Command, GlobalArgs};
@@ -52,6 +55,9 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Encrypt(a) => encrypt::run(&ctx, a),
         Command::Show(a) => show::run(&ctx, a),
         Command::Edit(a) => edit::run(&ctx, a),
+        Command::Init(a) => init::run(&ctx, a),
+        Command::Example(a) => example::run(&ctx, a),
+        Command::Demo(a) => demo::run(&ctx, a),
         Command::Completions(a) => completions::run(&ctx, a),
         Command::Doctor(a) => doctor::run(&ctx, a),
         Command::Hooks(a) => hooks::run(&ctx, a),
