@@ -169,9 +169,15 @@ mod tests {
         assert!(dir.join("pre-commit.git-secrets-saved").is_file());
         // a second install changes nothing
         let again = install(&dir).unwrap();
-        assert!(again.iter().all(|l| l.contains("already installed")), "{again:?}");
+        assert!(
+            again.iter().all(|l| l.contains("already installed")),
+            "{again:?}"
+        );
         uninstall(&dir).unwrap();
-        assert_eq!(std::fs::read_to_string(&mine).unwrap(), "#!/bin/sh\necho mine\n");
+        assert_eq!(
+            std::fs::read_to_string(&mine).unwrap(),
+            "#!/bin/sh\necho mine\n"
+        );
         let mode = std::fs::metadata(&mine).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o750);
         assert!(!dir.join("pre-push").exists());
@@ -187,7 +193,11 @@ mod tests {
                 .arg(script(name))
                 .output()
                 .unwrap();
-            assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{name}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
     }
 }

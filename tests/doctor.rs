@@ -4,197 +4,12 @@
 
 mod common;
 
-use common::{assert_success, require_tool, sops_fixtures, TestEnv};
+mod cluster;
+
+use cluster::{assert_check, check, key_text, public_key, Cluster, INPUT, TOKEN};
+use common::{assert_success, TestEnv};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-
-const INPUT: &str = "kubenix-secrets";
-/// A secret value long enough to be searched for; never printed in full by doctor.
-pub const TOKEN: &str = "hunter2-very-secret-token-value";
-const KUBECONFIG: &str = r#"{"server":"https://k8s.example.invalid:6443","token":"hunter2-very-secret-token-value","note_unencrypted":"not a secret"}"#;
-const EXAMPLE: &str = r#"{"server":"example-server","token":"example-token","note_unencrypted":"example"}"#;
-
-fn key_text(id: &str) -> String {
-    fs::read_to_string(sops_fixtures().join(format!("keys/{id}.txt"))).unwrap()
-}
-
-fn public_key(id: &str) -> String {
-    fs::read_to_string(sops_fixtures().join(format!("keys/{id}.pub")))
-        .unwrap()
-        .trim()
-        .to_string()
-}
-
-/// A healthy parent flake with its secrets repo and public example, locked by Nix.
-pub struct Cluster {
-    pub env: TestEnv,
-    pub parent: PathBuf,
-    pub inner: PathBuf,
-    /// Dir holding our binary, put first on PATH.
-    pub bin_dir: PathBuf,
-}
-
-impl Cluster {
-    /// None (after a note on stderr) when sops, age or nix is missing outside CI.
-    pub fn new() -> Option<Cluster> {
-        if !(require_tool("sops") && require_tool("nix") && require_tool("git")) {
-            return None;
-        }
-        let env = TestEnv::new();
-        env.install_fixture_identity("age-a");
-        let parent = env.work().join("cluster");
-        let inner = parent.join("secrets");
-        let bin_dir = Path::new(common::BIN).parent().unwrap().to_path_buf();
-        let c = Cluster {
-            env,
-            parent,
-            inner,
-            bin_dir,
-        };
-        // the secrets repo
-        fs::create_dir_all(c.inner.join("secrets")).unwrap();
-        fs::write(
-            c.inner.join("flake.nix"),
-            git_secrets::nix::template::SECRETS_FLAKE,
-        )
-        .unwrap();
-        fs::write(
-            c.inner.join(".sops.yaml"),
-            format!(
-                "creation_rules:\n    - path_regex: ^secrets/\n      age: {}\n",
-                public_key("age-a")
-            ),
-        )
-        .unwrap();
-        c.encrypt(&c.inner, "secrets/kubeconfig.json", KUBECONFIG);
-        c.env.git(&c.inner, ["init", "-q", "-b", "main"]);
-        c.env.git(&c.inner, ["add", "-A"]);
-        c.env.git(&c.inner, ["commit", "-qm", "secrets"]);
-        // the public example, with its own throwaway key
-        let ex = c.parent.join("secrets-example");
-        fs::create_dir_all(ex.join("secrets")).unwrap();
-        fs::write(ex.join("key.txt"), key_text("age-b")).unwrap();
-        fs::write(
-            ex.join(".sops.yaml"),
-            format!(
-                "creation_rules:\n    - path_regex: ^secrets/\n      age: {}\n",
-                public_key("age-b")
-            ),
-        )
-        .unwrap();
-        c.encrypt(&ex, "secrets/kubeconfig.json", EXAMPLE);
-        // the parent
-        fs::write(
-            c.parent.join("flake.nix"),
-            git_secrets::nix::template::parent_flake(INPUT, "git+file:./secrets"),
-        )
-        .unwrap();
-        fs::write(c.parent.join(".gitignore"), "/secrets/\n").unwrap();
-        c.env.git(&c.parent, ["init", "-q", "-b", "main"]);
-        c.env.git(&c.parent, ["add", "-A"]);
-        c.env.git(&c.parent, ["commit", "-qm", "cluster"]);
-        c.lock();
-        c.env.git(&c.parent, ["add", "flake.lock"]);
-        c.env.git(&c.parent, ["commit", "-qm", "lock"]);
-        Some(c)
-    }
-
-    /// Writes `plain` to `dir/rel` and encrypts it in place with the real sops (which
-    /// reads `dir/.sops.yaml`).
-    pub fn encrypt(&self, dir: &Path, rel: &str, plain: &str) {
-        let path = dir.join(rel);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(&path, plain).unwrap();
-        let mut sops = self.env.sops().unwrap();
-        let out = sops
-            .current_dir(dir)
-            .args(["encrypt", "-i", rel])
-            .output()
-            .unwrap();
-        assert_success("sops encrypt", &out);
-    }
-
-    /// `nix flake lock --update-input` in the parent (Nix 2.8).
-    pub fn lock(&self) {
-        let out = self
-            .env
-            .nix()
-            .unwrap()
-            .current_dir(&self.parent)
-            .args(["flake", "lock", "--offline", "--update-input", INPUT])
-            .output()
-            .unwrap();
-        assert_success("nix flake lock", &out);
-    }
-
-    fn path_var(&self, first: Option<&Path>) -> std::ffi::OsString {
-        let mut dirs: Vec<PathBuf> = first.into_iter().map(Path::to_path_buf).collect();
-        dirs.push(self.bin_dir.clone());
-        dirs.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
-        std::env::join_paths(dirs).unwrap()
-    }
-
-    /// Our binary in the parent, with our dir first on PATH.
-    pub fn cmd(&self, args: &[&str]) -> assert_cmd::Command {
-        let mut cmd = self.env.cmd(args);
-        cmd.current_dir(&self.parent).env("PATH", self.path_var(None));
-        cmd
-    }
-
-    /// Runs `doctor --json ARGS`; returns (exit code, report, stderr).
-    pub fn doctor(&self, args: &[&str]) -> (i32, serde_json::Value, String) {
-        self.doctor_with(self.cmd(&[]), args)
-    }
-
-    pub fn doctor_with(
-        &self,
-        mut cmd: assert_cmd::Command,
-        args: &[&str],
-    ) -> (i32, serde_json::Value, String) {
-        let out = cmd
-            .args(["doctor", "--json", "--offline"])
-            .args(args)
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-        let report: serde_json::Value = serde_json::from_str(&stdout)
-            .unwrap_or_else(|e| panic!("stdout is not the JSON report ({e}):\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&out.stderr)));
-        (
-            out.status.code().unwrap_or(-1),
-            report,
-            String::from_utf8_lossy(&out.stderr).to_string(),
-        )
-    }
-
-    pub fn git(&self, dir: &Path, args: &[&str]) -> String {
-        self.env.git(dir, args)
-    }
-}
-
-/// The check `id` of a report.
-pub fn check<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
-    report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("no check {id} in {report:#}"))
-}
-
-/// Asserts that `id` has `status` and (if given) a hint containing `hint`.
-#[track_caller]
-pub fn assert_check(report: &serde_json::Value, id: &str, status: &str, hint: Option<&str>) {
-    let c = check(report, id);
-    assert_eq!(c["status"], status, "{id}: {c:#}\nfull report: {report:#}");
-    if let Some(h) = hint {
-        let hints = c["hints"].as_array().unwrap();
-        assert!(
-            hints.iter().any(|x| x.as_str().unwrap().contains(h)),
-            "{id}: no hint containing {h:?}: {c:#}"
-        );
-    }
-}
 
 fn failing(report: &serde_json::Value) -> Vec<String> {
     report["checks"]
@@ -258,10 +73,17 @@ fn a_healthy_cluster_passes_with_exit_0() {
 fn a_staged_gitlink_fails_and_fix_drops_it_from_the_index() {
     let Some(c) = Cluster::new() else { return };
     c.git(&c.parent, &["add", "-f", "secrets"]);
-    assert!(c.git(&c.parent, &["ls-files", "-s", "secrets"]).starts_with("160000"));
+    assert!(c
+        .git(&c.parent, &["ls-files", "-s", "secrets"])
+        .starts_with("160000"));
     let (code, report, _) = c.doctor(&[]);
     assert_eq!(code, 1);
-    assert_check(&report, "dir.gitlink", "fail", Some("git rm --cached secrets"));
+    assert_check(
+        &report,
+        "dir.gitlink",
+        "fail",
+        Some("git rm --cached secrets"),
+    );
     let (code, report, stderr) = c.doctor(&["--fix"]);
     assert_check(&report, "dir.gitlink", "ok", None);
     assert_eq!(code, 0, "{stderr}\n{report:#}");
@@ -296,7 +118,9 @@ fn a_path_input_fails_with_the_git_file_url_in_the_hint() {
     assert_check(&report, "flake.input", "fail", Some("git+file:./secrets"));
     let (_, report, _) = c.doctor(&["--fix"]);
     assert_check(&report, "flake.input", "ok", None);
-    assert!(fs::read_to_string(&flake).unwrap().contains("\"git+file:./secrets\""));
+    assert!(fs::read_to_string(&flake)
+        .unwrap()
+        .contains("\"git+file:./secrets\""));
 }
 
 #[test]
@@ -328,12 +152,21 @@ fn untracked_unstaged_and_staged_secrets_in_the_inner_repo_fail() {
 #[test]
 fn a_stale_lock_after_a_plain_git_commit_fails_and_fix_relocks() {
     let Some(c) = Cluster::new() else { return };
-    c.encrypt(&c.inner, "secrets/db.json", r#"{"password":"correct-horse-battery"}"#);
+    c.encrypt(
+        &c.inner,
+        "secrets/db.json",
+        r#"{"password":"correct-horse-battery"}"#,
+    );
     c.git(&c.inner, &["add", "-A"]);
     c.git(&c.inner, &["commit", "-qm", "db"]);
     let (code, report, _) = c.doctor(&[]);
     assert_eq!(code, 1);
-    assert_check(&report, "lock.fresh", "fail", Some("nix flake lock --update-input"));
+    assert_check(
+        &report,
+        "lock.fresh",
+        "fail",
+        Some("nix flake lock --update-input"),
+    );
     let (code, report, stderr) = c.doctor(&["--fix"]);
     assert_check(&report, "lock.fresh", "ok", None);
     assert!(stderr.contains("fixed:"), "{stderr}");
@@ -342,19 +175,33 @@ fn a_stale_lock_after_a_plain_git_commit_fails_and_fix_relocks() {
         serde_json::from_str(&fs::read_to_string(c.parent.join("flake.lock")).unwrap()).unwrap();
     assert_eq!(lock["nodes"][INPUT]["locked"]["rev"], head.as_str());
     // the example now lacks `db`: reported, not fixed behind the user's back
-    assert_check(&report, "example.matches", "fail", Some("git secrets example"));
+    assert_check(
+        &report,
+        "example.matches",
+        "fail",
+        Some("git secrets example"),
+    );
     assert_eq!(code, 1);
 }
 
 #[test]
 fn plaintext_committed_among_the_secrets_fails() {
     let Some(c) = Cluster::new() else { return };
-    fs::write(c.inner.join("secrets/oops.yaml"), "password: plain-as-day-123\n").unwrap();
+    fs::write(
+        c.inner.join("secrets/oops.yaml"),
+        "password: plain-as-day-123\n",
+    )
+    .unwrap();
     c.git(&c.inner, &["add", "-A"]);
     c.git(&c.inner, &["commit", "-qm", "oops"]);
     let (code, report, _) = c.doctor(&[]);
     assert_eq!(code, 1);
-    assert_check(&report, "secrets.plaintext", "fail", Some("git secrets encrypt -i"));
+    assert_check(
+        &report,
+        "secrets.plaintext",
+        "fail",
+        Some("git secrets encrypt -i"),
+    );
     assert_check(&report, "secrets.plaintext", "fail", Some("filter-repo"));
 }
 
@@ -373,7 +220,12 @@ fn recipient_drift_fails_with_rekey_in_the_hint() {
     c.git(&c.inner, &["commit", "-qam", "add a recipient"]);
     let (code, report, _) = c.doctor(&[]);
     assert_eq!(code, 1);
-    assert_check(&report, "secrets.recipients", "fail", Some("git secrets rekey"));
+    assert_check(
+        &report,
+        "secrets.recipients",
+        "fail",
+        Some("git secrets rekey"),
+    );
 }
 
 #[test]
@@ -385,7 +237,12 @@ fn a_tampered_mac_fails_and_names_the_file() {
     fs::write(&f, text.replace("not a secret", "not a secreT")).unwrap();
     let (code, report, _) = c.doctor(&[]);
     assert_eq!(code, 1);
-    assert_check(&report, "secrets.mac", "fail", Some("checkout -- secrets/kubeconfig.json"));
+    assert_check(
+        &report,
+        "secrets.mac",
+        "fail",
+        Some("checkout -- secrets/kubeconfig.json"),
+    );
     // without a key, the MAC check is skipped with a reason, not failed
     fs::remove_file(c.env.config().join("sops/age/keys.txt")).unwrap();
     let (_, report, _) = c.doctor(&[]);
@@ -404,13 +261,20 @@ fn a_key_file_readable_by_others_fails_and_fix_chmods_it() {
     let (code, report, _) = c.doctor(&["--fix"]);
     assert_eq!(code, 0);
     assert_check(&report, "key.permissions", "ok", None);
-    assert_eq!(fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
 }
 
 #[test]
 fn a_plaintext_value_in_an_old_parent_commit_is_found_only_with_history() {
     let Some(c) = Cluster::new() else { return };
-    fs::write(c.parent.join("notes.txt"), format!("token for ci: {TOKEN}\n")).unwrap();
+    fs::write(
+        c.parent.join("notes.txt"),
+        format!("token for ci: {TOKEN}\n"),
+    )
+    .unwrap();
     c.git(&c.parent, &["add", "notes.txt"]);
     c.git(&c.parent, &["commit", "-qm", "notes"]);
     let leaked = c.git(&c.parent, &["rev-parse", "--short=12", "HEAD"]);
@@ -422,7 +286,12 @@ fn a_plaintext_value_in_an_old_parent_commit_is_found_only_with_history() {
     assert_eq!(code, 1);
     assert_check(&report, "history.plaintext", "fail", Some(&leaked));
     assert_check(&report, "history.plaintext", "fail", Some("notes.txt"));
-    assert_check(&report, "history.plaintext", "fail", Some("git secrets rotate kubeconfig"));
+    assert_check(
+        &report,
+        "history.plaintext",
+        "fail",
+        Some("git secrets rotate kubeconfig"),
+    );
     let all = report.to_string();
     assert!(!all.contains(TOKEN), "the value is printed: {all}");
     assert!(all.contains("'hu…', 31 bytes"), "{all}");
@@ -464,7 +333,9 @@ fn another_git_secrets_earlier_on_path_fails() {
     assert_check(&report, "awslabs.path", "fail", Some("before"));
     // later on PATH it is fine: its options are forwarded there
     let mut dirs = vec![c.bin_dir.clone(), other.clone()];
-    dirs.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
     let mut cmd = c.cmd(&[]);
     cmd.env("PATH", std::env::join_paths(dirs).unwrap());
     let (_, report, _) = c.doctor_with(cmd, &[]);
@@ -475,7 +346,11 @@ fn another_git_secrets_earlier_on_path_fails() {
 fn awslabs_hook_lines_are_reported() {
     let Some(c) = Cluster::new() else { return };
     let hook = c.parent.join(".git/hooks/commit-msg");
-    fs::write(&hook, "#!/usr/bin/env bash\ngit secrets --commit_msg_hook -- \"$@\"\n").unwrap();
+    fs::write(
+        &hook,
+        "#!/usr/bin/env bash\ngit secrets --commit_msg_hook -- \"$@\"\n",
+    )
+    .unwrap();
     let (code, report, _) = c.doctor(&[]);
     let me = fs::canonicalize(common::BIN).unwrap();
     let awslabs_installed = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
@@ -484,11 +359,21 @@ fn awslabs_hook_lines_are_reported() {
     if awslabs_installed {
         // its options are forwarded to the installed awslabs binary: worth a warning
         assert_eq!(code, 0);
-        assert_check(&report, "awslabs.hooks", "warn", Some("forwards its options"));
+        assert_check(
+            &report,
+            "awslabs.hooks",
+            "warn",
+            Some("forwards its options"),
+        );
     } else {
         // no awslabs binary: these hooks fail every commit, so it is a failure
         assert_eq!(code, 1);
-        assert_check(&report, "awslabs.hooks", "fail", Some("apt install git-secrets"));
+        assert_check(
+            &report,
+            "awslabs.hooks",
+            "fail",
+            Some("apt install git-secrets"),
+        );
     }
     assert!(check(&report, "awslabs.hooks")["message"]
         .as_str()

@@ -28,7 +28,10 @@ pub fn apply(fix: &Fix, scene: &Scene) -> Result<String> {
         }
         Fix::UntrackDir => {
             scene.layout.parent.rm_cached(&scene.layout.dir)?;
-            Ok(format!("git rm --cached -r {} (files kept on disk)", scene.dir_shown()))
+            Ok(format!(
+                "git rm --cached -r {} (files kept on disk)",
+                scene.dir_shown()
+            ))
         }
         Fix::RewriteUrl => {
             let (Some(src), Some(input)) = (&scene.flake_src, &scene.input) else {
@@ -36,7 +39,11 @@ pub fn apply(fix: &Fix, scene: &Scene) -> Result<String> {
             };
             let url = format!("git+file:{}", crate::relock::dir_rel(&scene.layout));
             let new = crate::nix::flake_nix::rewrite_url(src, input, &url)?;
-            crate::atomic::write(&scene.layout.root().join("flake.nix"), new.as_bytes(), 0o644)?;
+            crate::atomic::write(
+                &scene.layout.root().join("flake.nix"),
+                new.as_bytes(),
+                0o644,
+            )?;
             Ok(format!("flake.nix: inputs.{}.url = \"{url}\"", input.name))
         }
         Fix::Relock => {

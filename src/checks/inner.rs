@@ -11,13 +11,18 @@ use crate::git::Head;
 pub fn checks(s: &Scene) -> Vec<Check> {
     let dir = s.dir_shown();
     if !s.layout.dir.is_dir() {
-        let mut out = vec![Check::fail(
-            "dir.repo",
-            format!("the secrets dir {dir} does not exist"),
-        )
-        .hint("clone it: git secrets init URL")
-        .hint("or create one: git secrets init --new")];
-        for id in ["inner.head", "inner.untracked", "inner.unstaged", "inner.staged"] {
+        let mut out =
+            vec![
+                Check::fail("dir.repo", format!("the secrets dir {dir} does not exist"))
+                    .hint("clone it: git secrets init URL")
+                    .hint("or create one: git secrets init --new"),
+            ];
+        for id in [
+            "inner.head",
+            "inner.untracked",
+            "inner.unstaged",
+            "inner.staged",
+        ] {
             out.push(Check::skip(id, "no secrets dir"));
         }
         return out;
@@ -46,7 +51,12 @@ pub fn checks(s: &Scene) -> Vec<Check> {
     };
     let Some(inner) = &s.inner else {
         let mut out = vec![repo_check];
-        for id in ["inner.head", "inner.untracked", "inner.unstaged", "inner.staged"] {
+        for id in [
+            "inner.head",
+            "inner.untracked",
+            "inner.unstaged",
+            "inner.staged",
+        ] {
             out.push(Check::skip(id, "the secrets dir is not a git repo"));
         }
         return out;
@@ -54,12 +64,17 @@ pub fn checks(s: &Scene) -> Vec<Check> {
     let head = match inner.head() {
         Ok(Head::Branch { commit: None, name }) => Check::fail(
             "inner.head",
-            format!("the secrets repo has no commits yet (branch {name} is unborn): Nix cannot lock it"),
+            format!(
+                "the secrets repo has no commits yet (branch {name} is unborn): Nix cannot lock it"
+            ),
         )
-        .hint(format!("commit in it: git -C {dir} add -A && git -C {dir} commit -m secrets")),
-        Ok(Head::Branch { name, .. }) => {
-            Check::ok("inner.head", format!("the secrets repo is on branch {name}"))
-        }
+        .hint(format!(
+            "commit in it: git -C {dir} add -A && git -C {dir} commit -m secrets"
+        )),
+        Ok(Head::Branch { name, .. }) => Check::ok(
+            "inner.head",
+            format!("the secrets repo is on branch {name}"),
+        ),
         Ok(Head::Detached(id)) => Check::warn(
             "inner.head",
             format!(
@@ -104,10 +119,12 @@ pub fn checks(s: &Scene) -> Vec<Check> {
     out
 }
 
-
 fn state(id: &'static str, paths: &[String], what: &str, hint: &str, dir: &str) -> Check {
     if paths.is_empty() {
-        return Check::ok(id, format!("nothing {} in {dir}", id.trim_start_matches("inner.")));
+        return Check::ok(
+            id,
+            format!("nothing {} in {dir}", id.trim_start_matches("inner.")),
+        );
     }
     Check::fail(
         id,

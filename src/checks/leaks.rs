@@ -186,7 +186,10 @@ pub fn staged(scene: &Scene) -> Vec<Check> {
             "staged.sops",
             format!("sops-encrypted content staged: {}", list(&sops, 3)),
         )
-        .hint(format!("unstage it: git restore --staged {}", sops.join(" ")))
+        .hint(format!(
+            "unstage it: git restore --staged {}",
+            sops.join(" ")
+        ))
         .hint("secrets belong in the secrets repo (git secrets add NAME)")
     });
     let keys = paths_where(&|f| f.age_key);
@@ -197,18 +200,18 @@ pub fn staged(scene: &Scene) -> Vec<Check> {
             "staged.age-key",
             format!("a private age key is staged: {}", list(&keys, 3)),
         )
-        .hint(format!("unstage it: git restore --staged {}", keys.join(" ")))
+        .hint(format!(
+            "unstage it: git restore --staged {}",
+            keys.join(" ")
+        ))
         .hint("keep keys in ~/.config/sops/age/keys.txt, never in the repo")
     });
     out.push(plaintext_check(
         "staged.plaintext",
         scene,
         &patterns,
-        hits.iter().flat_map(|(p, f)| {
-            f.values
-                .iter()
-                .map(move |v| (*v, p.clone()))
-        }),
+        hits.iter()
+            .flat_map(|(p, f)| f.values.iter().map(move |v| (*v, p.clone()))),
         |paths| format!("unstage: git restore --staged {}", paths.join(" ")),
     ));
     out
@@ -250,7 +253,10 @@ fn plaintext_check(
 ) -> Check {
     let (open, closed) = scene.opened();
     if open.is_empty() && closed > 0 {
-        return Check::skip(id, "no identity to decrypt the secrets with: their values are unknown");
+        return Check::skip(
+            id,
+            "no identity to decrypt the secrets with: their values are unknown",
+        );
     }
     if open.is_empty() {
         return Check::skip(id, "no secrets to look for");
@@ -363,7 +369,8 @@ pub fn history(scene: &Scene, range: Option<&str>, progress: &(dyn Fn(u64) + Syn
         Some(r) => format!("the pushed range {r}"),
         None => format!("history ({} objects)", total),
     };
-    let unreachable_hint = "for an unreachable object: git reflog expire --expire=now --all && git gc --prune=now";
+    let unreachable_hint =
+        "for an unreachable object: git reflog expire --expire=now --all && git gc --prune=now";
     let mut out = vec![history_dir(scene, &g.roots, &scope)];
     let blob_check = |id: &'static str, ids: &[ObjectId], what: &str, ok: &str| -> Check {
         if ids.is_empty() {
@@ -376,7 +383,9 @@ pub fn history(scene: &Scene, range: Option<&str>, progress: &(dyn Fn(u64) + Syn
             .collect();
         let mut c = Check::fail(id, format!("{what} in {scope}: {}", list(&places, 3)));
         for p in &paths {
-            c = c.hint(format!("purge it from history: git filter-repo --path {p} --invert-paths"));
+            c = c.hint(format!(
+                "purge it from history: git filter-repo --path {p} --invert-paths"
+            ));
         }
         if places.iter().any(|p| p.starts_with("unreachable")) {
             c = c.hint(unreachable_hint);
@@ -389,14 +398,12 @@ pub fn history(scene: &Scene, range: Option<&str>, progress: &(dyn Fn(u64) + Syn
         "sops-encrypted content",
         "no sops-encrypted content (other than the example's)",
     ));
-    out.push(
-        blob_check(
-            "history.age-key",
-            &g.keys,
-            "a private age key",
-            "no private age key (other than the example's)",
-        ),
-    );
+    out.push(blob_check(
+        "history.age-key",
+        &g.keys,
+        "a private age key",
+        "no private age key (other than the example's)",
+    ));
     if let Some(c) = out.last_mut() {
         if c.status == super::Status::Fail {
             c.hints.push("the key is burnt: make a new one (age-keygen) and rekey (git secrets rekey --remove-recipient <its age1… key>)".into());
@@ -407,7 +414,10 @@ pub fn history(scene: &Scene, range: Option<&str>, progress: &(dyn Fn(u64) + Syn
         scene,
         &patterns,
         g.values.iter().map(|(id, v)| (*v, place(id))),
-        |_| "purge them from history: git filter-repo --replace-text <file listing the values>".into(),
+        |_| {
+            "purge them from history: git filter-repo --replace-text <file listing the values>"
+                .into()
+        },
     );
     if plain.status == super::Status::Ok {
         plain.message = format!("{} in {scope}", plain.message);
@@ -416,11 +426,7 @@ pub fn history(scene: &Scene, range: Option<&str>, progress: &(dyn Fn(u64) + Syn
     out
 }
 
-fn history_dir(
-    scene: &Scene,
-    roots: &HashMap<ObjectId, Vec<ObjectId>>,
-    scope: &str,
-) -> Check {
+fn history_dir(scene: &Scene, roots: &HashMap<ObjectId, Vec<ObjectId>>, scope: &str) -> Check {
     const ID: &str = "history.dir";
     let Some(rel) = scene.layout.dir_in_parent() else {
         return Check::ok(ID, "the secrets dir lies outside the parent");
@@ -442,7 +448,10 @@ fn history_dir(
         return Check::ok(ID, format!("no commit holds {shown} in {scope}"));
     }
     commits.sort();
-    let shown_commits: Vec<String> = commits.iter().map(|c| short(&c.to_string()).to_string()).collect();
+    let shown_commits: Vec<String> = commits
+        .iter()
+        .map(|c| short(&c.to_string()).to_string())
+        .collect();
     Check::fail(
         ID,
         format!(
@@ -451,7 +460,9 @@ fn history_dir(
             list(&shown_commits, 3)
         ),
     )
-    .hint(format!("purge it from history: git filter-repo --path {shown} --invert-paths"))
+    .hint(format!(
+        "purge it from history: git filter-repo --path {shown} --invert-paths"
+    ))
 }
 
 /// The tree id a raw commit object starts with.
@@ -471,10 +482,17 @@ fn scan_range(
     visit: &(dyn Fn(ScannedObject<'_>) + Sync),
 ) -> Result<u64> {
     let (a, b) = range.split_once("..").ok_or_else(|| {
-        Error::usage(format!("--range {range}: expected A..B")).hint("for example: origin/main..HEAD")
+        Error::usage(format!("--range {range}: expected A..B"))
+            .hint("for example: origin/main..HEAD")
     })?;
     let mut cmd = Command::new("git");
-    for var in ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX", "GIT_COMMON_DIR"] {
+    for var in [
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_PREFIX",
+        "GIT_COMMON_DIR",
+    ] {
         cmd.env_remove(var);
     }
     cmd.arg("-C")

@@ -80,7 +80,9 @@ impl Fix {
             Fix::IgnoreDir { gitignore, pattern } => {
                 format!("add {pattern} to {}", gitignore.display())
             }
-            Fix::UntrackDir => "drop the secrets dir from the parent's index (git rm --cached)".into(),
+            Fix::UntrackDir => {
+                "drop the secrets dir from the parent's index (git rm --cached)".into()
+            }
             Fix::RewriteUrl => "point the flake input at git+file:".into(),
             Fix::Relock => "relock the flake input to the secrets repo's HEAD".into(),
             Fix::Chmod(p) => format!("chmod 0600 {}", p.display()),

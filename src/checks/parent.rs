@@ -51,12 +51,15 @@ fn dir_ignored(s: &Scene) -> Check {
         Ok(true) => Check::ok(ID, format!("{shown}/ is ignored by the parent")),
         Ok(false) => {
             let pattern = format!("/{shown}/");
-            Check::fail(ID, format!("{shown}/ is not ignored by the parent: `git add -A` would publish it"))
-                .hint(format!("echo '{pattern}' >> .gitignore"))
-                .with_fix(Fix::IgnoreDir {
-                    gitignore: s.layout.root().join(".gitignore"),
-                    pattern,
-                })
+            Check::fail(
+                ID,
+                format!("{shown}/ is not ignored by the parent: `git add -A` would publish it"),
+            )
+            .hint(format!("echo '{pattern}' >> .gitignore"))
+            .with_fix(Fix::IgnoreDir {
+                gitignore: s.layout.root().join(".gitignore"),
+                pattern,
+            })
         }
         Err(e) => Check::error(ID, &e),
     }
@@ -76,7 +79,9 @@ fn dir_gitlink(s: &Scene) -> Check {
     if staged {
         return Check::fail(
             ID,
-            format!("the parent's index holds a gitlink for {shown} (git add recorded the nested repo)"),
+            format!(
+                "the parent's index holds a gitlink for {shown} (git add recorded the nested repo)"
+            ),
         )
         .hint(format!("git rm --cached {shown}"))
         .with_fix(Fix::UntrackDir);
@@ -133,8 +138,12 @@ fn dir_tracked(s: &Scene) -> Check {
             ID,
             format!("the parent's HEAD commit still holds files of {shown}"),
         )
-        .hint(format!("commit their removal: git commit -m 'untrack {shown}'"))
-        .hint(format!("then purge history: git filter-repo --path {shown} --invert-paths")),
+        .hint(format!(
+            "commit their removal: git commit -m 'untrack {shown}'"
+        ))
+        .hint(format!(
+            "then purge history: git filter-repo --path {shown} --invert-paths"
+        )),
         Ok(_) => Check::ok(ID, format!("no file of {shown} is tracked by the parent")),
         Err(e) => Check::error(ID, &e),
     }
@@ -155,7 +164,11 @@ fn flake_input(s: &Scene) -> Check {
         .hint(format!("add to flake.nix: inputs.{name}.url = \"{want}\";"))
         .hint("or run: git secrets init");
     };
-    let url = input.url.as_ref().map(|u| u.value.clone()).unwrap_or_default();
+    let url = input
+        .url
+        .as_ref()
+        .map(|u| u.value.clone())
+        .unwrap_or_default();
     match input.url_kind() {
         Some(UrlKind::GitFile { .. }) => {
             Check::ok(ID, format!("input {} is {url}", input.name))
@@ -195,7 +208,10 @@ fn flake_follows(s: &Scene) -> Check {
     };
     let loose = unfollowed_inputs(input, &own);
     if loose.is_empty() {
-        return Check::ok(ID, "the secrets flake has no inputs of its own to fetch (locks offline)");
+        return Check::ok(
+            ID,
+            "the secrets flake has no inputs of its own to fetch (locks offline)",
+        );
     }
     let mut c = Check::warn(
         ID,
@@ -242,10 +258,18 @@ fn lock_fresh(s: &Scene) -> Check {
         return Check::skip(ID, "the secrets repo has no commits");
     };
     let head = head.to_string();
-    let clean = inner.status_under(Path::new("")).is_ok_and(|st| st.is_clean());
+    let clean = inner
+        .status_under(Path::new(""))
+        .is_ok_and(|st| st.is_clean());
     let relock_hint = format!("git secrets doctor --fix (or: {})", lock_cmd(&name));
-    let with_fix = |c: Check| if clean { c.with_fix(Fix::Relock) } else {
-        c.hint("commit every change in the secrets repo first; Nix locks only committed content")
+    let with_fix = |c: Check| {
+        if clean {
+            c.with_fix(Fix::Relock)
+        } else {
+            c.hint(
+                "commit every change in the secrets repo first; Nix locks only committed content",
+            )
+        }
     };
     let path = s.layout.root().join("flake.lock");
     if !path.is_file() {

@@ -125,7 +125,10 @@ mod tests {
         assert!(t.contains("✗ c.fail"), "{t}");
         assert!(t.contains("- d.skip"), "{t}");
         assert!(t.contains("hint: run y"), "{t}");
-        assert!(t.ends_with("1 ok, 1 warnings, 1 failed, 1 skipped\n"), "{t}");
+        assert!(
+            t.ends_with("1 ok, 1 warnings, 1 failed, 1 skipped\n"),
+            "{t}"
+        );
         assert!(sample().failed());
         assert!(!Report::default().failed());
     }

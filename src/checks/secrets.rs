@@ -89,7 +89,10 @@ fn plaintext(s: &Scene) -> Check {
         format!("plaintext among the secrets: {}", list(&names, 3)),
     );
     for f in &plain {
-        c = c.hint(format!("encrypt it: git secrets encrypt -i {}", f.path.display()));
+        c = c.hint(format!(
+            "encrypt it: git secrets encrypt -i {}",
+            f.path.display()
+        ));
     }
     let committed = s.inner.as_ref().is_some_and(|inner| {
         plain
@@ -126,13 +129,21 @@ fn valid(s: &Scene) -> Check {
         if n == 0 {
             return Check::warn(ID, "no secrets yet").hint("add one: git secrets add NAME");
         }
-        return Check::ok(ID, format!("{} valid sops", count(n, "file is", "files are")));
+        return Check::ok(
+            ID,
+            format!("{} valid sops", count(n, "file is", "files are")),
+        );
     }
     let mut c = Check::fail(
         ID,
         format!(
             "not valid sops: {}",
-            list(&bad.iter().map(|(f, e)| format!("{} ({})", f.rel, e.message)).collect::<Vec<_>>(), 2)
+            list(
+                &bad.iter()
+                    .map(|(f, e)| format!("{} ({})", f.rel, e.message))
+                    .collect::<Vec<_>>(),
+                2
+            )
         ),
     );
     for (f, _) in bad {
@@ -149,8 +160,11 @@ fn identity(s: &Scene) -> Check {
     const ID: &str = "key.identity";
     let ids = &s.identities;
     if ids.is_empty() {
-        let mut c = Check::warn(ID, "no age identity found: secrets cannot be decrypted or checked here")
-            .hint("put your age key in ~/.config/sops/age/keys.txt (or set SOPS_AGE_KEY_FILE)");
+        let mut c = Check::warn(
+            ID,
+            "no age identity found: secrets cannot be decrypted or checked here",
+        )
+        .hint("put your age key in ~/.config/sops/age/keys.txt (or set SOPS_AGE_KEY_FILE)");
         for p in &ids.problems {
             c = c.hint(p.clone());
         }
@@ -164,7 +178,10 @@ fn identity(s: &Scene) -> Check {
         .map(|f| f.rel.clone())
         .collect();
     if locked.is_empty() {
-        return Check::ok(ID, format!("identities from {} decrypt every secret", from.join(", ")));
+        return Check::ok(
+            ID,
+            format!("identities from {} decrypt every secret", from.join(", ")),
+        );
     }
     let mut c = Check::warn(
         ID,
@@ -195,14 +212,23 @@ fn key_permissions(s: &Scene) -> Check {
             if mode & 0o077 != 0 {
                 return Check::fail(
                     ID,
-                    format!("key file {} is readable by others (mode {mode:04o})", f.display()),
+                    format!(
+                        "key file {} is readable by others (mode {mode:04o})",
+                        f.display()
+                    ),
                 )
                 .hint(format!("chmod 600 {}", f.display()))
                 .with_fix(Fix::Chmod(f.to_path_buf()));
             }
         }
     }
-    Check::ok(ID, format!("{} mode 0600", count(files.len(), "key file has", "key files have")))
+    Check::ok(
+        ID,
+        format!(
+            "{} mode 0600",
+            count(files.len(), "key file has", "key files have")
+        ),
+    )
 }
 
 fn mac(s: &Scene) -> Check {
@@ -224,7 +250,13 @@ fn mac(s: &Scene) -> Check {
             ID,
             format!(
                 "MAC check failed for {}: {}",
-                list(&broken.iter().map(|(f, _)| f.rel.clone()).collect::<Vec<_>>(), 3),
+                list(
+                    &broken
+                        .iter()
+                        .map(|(f, _)| f.rel.clone())
+                        .collect::<Vec<_>>(),
+                    3
+                ),
                 broken[0].1.message
             ),
         );
@@ -242,7 +274,10 @@ fn mac(s: &Scene) -> Check {
     if open.is_empty() {
         return Check::skip(ID, "no secret could be decrypted with your identities");
     }
-    let mut msg = format!("{} decrypt and verify", count(open.len(), "secret", "secrets"));
+    let mut msg = format!(
+        "{} decrypt and verify",
+        count(open.len(), "secret", "secrets")
+    );
     if closed > 0 {
         msg.push_str(&format!(" ({closed} not checked: no key)"));
     }
@@ -279,14 +314,14 @@ fn recipients(s: &Scene, config: &Option<crate::error::Result<Config>>) -> Check
         }
     }
     if drift.is_empty() {
-        return Check::ok(ID, "every secret is encrypted for the recipients .sops.yaml names");
+        return Check::ok(
+            ID,
+            "every secret is encrypted for the recipients .sops.yaml names",
+        );
     }
     Check::fail(
         ID,
-        format!(
-            "recipients differ from .sops.yaml for {}",
-            list(&drift, 3)
-        ),
+        format!("recipients differ from .sops.yaml for {}", list(&drift, 3)),
     )
     .hint("re-wrap every data key for the recipients .sops.yaml names: git secrets rekey")
     .with_fix(Fix::Rekey)
@@ -295,16 +330,24 @@ fn recipients(s: &Scene, config: &Option<crate::error::Result<Config>>) -> Check
 fn example(s: &Scene) -> Check {
     const ID: &str = "example.matches";
     let ex = &s.layout.example_dir;
-    let shown = crate::error::display_path(ex, s.layout.root()).display().to_string();
+    let shown = crate::error::display_path(ex, s.layout.root())
+        .display()
+        .to_string();
     if !ex.is_dir() {
-        return Check::warn(ID, format!("no public example ({shown}/) for contributors without the key"))
-            .hint("generate it: git secrets example");
+        return Check::warn(
+            ID,
+            format!("no public example ({shown}/) for contributors without the key"),
+        )
+        .hint("generate it: git secrets example");
     }
     let key = match std::fs::read_to_string(ex.join("key.txt")) {
         Ok(k) => k,
         Err(_) => {
-            return Check::fail(ID, format!("{shown}/key.txt is missing: the example cannot be decrypted"))
-                .hint("regenerate it: git secrets example")
+            return Check::fail(
+                ID,
+                format!("{shown}/key.txt is missing: the example cannot be decrypted"),
+            )
+            .hint("regenerate it: git secrets example")
         }
     };
     let ids = Identities::from_age_text(&key, "example key");
@@ -315,11 +358,18 @@ fn example(s: &Scene) -> Check {
         .filter(|f| matches!(f.content, Content::Sops(..)))
         .collect();
     let mut ex_files: Vec<std::path::PathBuf> = std::fs::read_dir(ex.join("secrets"))
-        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect())
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file())
+                .collect()
+        })
         .unwrap_or_default();
     ex_files.sort();
     let ex_name = |p: &Path| {
-        let n = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let n = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         n.rsplit_once('.').map(|(a, _)| a.to_string()).unwrap_or(n)
     };
     for f in &real {
@@ -342,7 +392,10 @@ fn example(s: &Scene) -> Check {
         let dec = match opened {
             Ok(d) => d,
             Err(e) => {
-                problems.push(format!("example {name} does not decrypt with key.txt: {}", e.message));
+                problems.push(format!(
+                    "example {name} does not decrypt with key.txt: {}",
+                    e.message
+                ));
                 continue;
             }
         };
@@ -363,6 +416,9 @@ fn example(s: &Scene) -> Check {
             format!("{shown}/ matches the secrets and decrypts with its own key"),
         );
     }
-    Check::fail(ID, format!("{shown}/ is out of date: {}", list(&problems, 2)))
-        .hint("regenerate it: git secrets example")
+    Check::fail(
+        ID,
+        format!("{shown}/ is out of date: {}", list(&problems, 2)),
+    )
+    .hint("regenerate it: git secrets example")
 }

@@ -25,7 +25,12 @@ fn nix() -> Check {
     match nix.version() {
         Ok(v) => Check::ok(
             ID,
-            format!("{} ({}); relocks with `{}`", v.line.trim(), nix.program().display(), v.lock_command()),
+            format!(
+                "{} ({}); relocks with `{}`",
+                v.line.trim(),
+                nix.program().display(),
+                v.lock_command()
+            ),
         ),
         Err(e) => Check::error(ID, &e),
     }
@@ -69,7 +74,10 @@ fn awslabs_path() -> Check {
             ),
         ),
         (_, Some(o)) => {
-            let dir = me.parent().map(|d| d.display().to_string()).unwrap_or_default();
+            let dir = me
+                .parent()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default();
             Check::fail(
                 ID,
                 format!(
@@ -86,7 +94,9 @@ fn awslabs_path() -> Check {
         )
         .hint(format!(
             "add {} to PATH",
-            me.parent().map(|d| d.display().to_string()).unwrap_or_default()
+            me.parent()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default()
         )),
     }
 }
@@ -103,14 +113,17 @@ fn awslabs_hooks(s: &Scene) -> Check {
         dirs.push(t.join("hooks"));
     }
     dirs.dedup();
-    let found: Vec<PathBuf> = dirs.iter().flat_map(|d| hooks::awslabs_hooks_in(d)).collect();
+    let found: Vec<PathBuf> = dirs
+        .iter()
+        .flat_map(|d| hooks::awslabs_hooks_in(d))
+        .collect();
     if found.is_empty() {
         return Check::ok(ID, "no awslabs/git-secrets hooks");
     }
     let shown: Vec<String> = found.iter().map(|p| p.display().to_string()).collect();
-    let has_other = on_path().iter().any(|p| {
-        std::env::current_exe().is_ok_and(|me| !same_file(p, &me))
-    });
+    let has_other = on_path()
+        .iter()
+        .any(|p| std::env::current_exe().is_ok_and(|me| !same_file(p, &me)));
     let base = Check::warn(
         ID,
         format!("awslabs/git-secrets hooks in {}", super::list(&shown, 3)),
@@ -139,9 +152,18 @@ fn our_hooks(s: &Scene) -> Check {
         .filter(|h| !hooks::is_ours(&dir.join(h)))
         .collect();
     if missing.is_empty() {
-        Check::ok(ID, format!("pre-commit and pre-push guards installed in {}", dir.display()))
+        Check::ok(
+            ID,
+            format!(
+                "pre-commit and pre-push guards installed in {}",
+                dir.display()
+            ),
+        )
     } else {
-        Check::warn(ID, format!("no git-secrets guard for {}", missing.join(", ")))
-            .hint("git secrets hooks install")
+        Check::warn(
+            ID,
+            format!("no git-secrets guard for {}", missing.join(", ")),
+        )
+        .hint("git secrets hooks install")
     }
 }

@@ -86,7 +86,8 @@ fn apply(ctx: &Ctx, f: &Fix, scene: &Scene) {
                 return;
             }
             Err(e) => {
-                ctx.ui.warn(format!("skipped: {}: {}", f.describe(), e.message));
+                ctx.ui
+                    .warn(format!("skipped: {}: {}", f.describe(), e.message));
                 for h in &e.hints {
                     ctx.ui.hint(h);
                 }
