@@ -551,6 +551,55 @@ fn scan_range(
 mod tests {
     use super::*;
 
+    const KEY_A: &str =
+        "AGE-SECRET-KEY-1NJNWZ7T269GTS4XHHV4KDSFVQHNSZ8G5V0H42WQXC4MZSMKZZZNS4VG6N3";
+    const KEY_B: &str =
+        "AGE-SECRET-KEY-19NTAEEPLYDZMQPYDZDLVTQ50UMHAME3W44JKS0LNX7FY30MMLRCQK5XWGA";
+    const PUB_B: &str = "age1c2e72kjzelwls697s5udv9g9kkn9y06hww3fzn52spn98u064q7qh0vk7x";
+
+    fn patterns(values: &[&str]) -> Patterns {
+        let mut pats: Vec<&[u8]> = vec![SOPS_MARK.as_bytes(), AGE_MARK.as_bytes()];
+        pats.extend(values.iter().map(|v| v.as_bytes()));
+        Patterns {
+            ac: AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .build(pats)
+                .unwrap(),
+            values: values
+                .iter()
+                .map(|v| KnownValue {
+                    secret: "s".into(),
+                    path: "p".into(),
+                    value: zeroize::Zeroizing::new(v.to_string()),
+                })
+                .collect(),
+            example_key: Some(KEY_B.into()),
+            example_recipient: Some(PUB_B.into()),
+            recipient_re: Regex::new(r"age1[02-9ac-hj-np-z]{58}").unwrap(),
+        }
+    }
+
+    #[test]
+    fn one_pass_finds_keys_sops_and_every_overlapping_value() {
+        let p = patterns(&["secret-one", "one-two-three", "two-three"]);
+        let f = p.scan(b"x secret-one-two-three y");
+        assert_eq!(f.values, BTreeSet::from([0, 1, 2]));
+        assert!(!f.sops && !f.age_key);
+        // a foreign key is found, the example's own key (any case) is not
+        assert!(p.scan(format!("k={KEY_A}\n").as_bytes()).age_key);
+        assert!(!p.scan(KEY_B.to_lowercase().as_bytes()).age_key);
+        // the bare prefix (docs, source code) is not a key
+        assert!(!p.scan(b"starts with AGE-SECRET-KEY-1...").age_key);
+        // sops content is a leak unless every recipient is the example's
+        let example = format!("a: ENC[AES256_GCM,data:x]\nrecipient: {PUB_B}\n");
+        assert!(!p.scan(example.as_bytes()).sops);
+        let real = format!(
+            "{example}recipient: age1smq6snefxae0fhsvczar07kzvl7fw2haqs0400lknccqzxfp8s3sw8g3a2\n"
+        );
+        assert!(p.scan(real.as_bytes()).sops);
+        assert!(p.scan(b"ENC[AES256_GCM,data:x] no recipient at all").sops);
+    }
+
     #[test]
     fn commit_tree_reads_the_first_line() {
         let id = commit_tree(b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor x\n").unwrap();
