@@ -227,7 +227,7 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<i32> {
     for (name, enc) in EXAMPLE_SECRETS {
         let file = SopsFile::parse(enc, Format::Yaml)?;
         let plain = file.decrypt(&example_ids)?;
-        let bytes = zeroize::Zeroizing::new(Format::Yaml.emit_plain(&plain.docs.0)?);
+        let bytes = zeroize::Zeroizing::new(Format::Yaml.emit_plain(&plain.docs.0, 4)?);
         sb.step(&parent, &with(&["add", name, "--from", "-"]), Some(&bytes))?;
     }
     sb.step(

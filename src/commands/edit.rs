@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::plaintext::{self, PlainFile};
 use crate::sops::file::{encrypt, load};
 use crate::sops::keys::Identities;
-use crate::sops::rules::{find_config, Config};
+use crate::sops::rules::yaml_indent;
 use crate::sops::tree::PlainDocs;
 use std::io::IsTerminal;
 use zeroize::Zeroizing;
@@ -19,7 +19,10 @@ pub fn run(ctx: &Ctx, args: EditArgs) -> Result<i32> {
     let path = super::resolve_secret(ctx, &args.secret)?;
     let file = load(&path, None)?;
     let mut plain = file.decrypt(&Identities::discover())?;
-    let original = Zeroizing::new(file.format.emit_plain(&plain.docs.0)?);
+    let original = Zeroizing::new(
+        file.format
+            .emit_plain(&plain.docs.0, yaml_indent(&ctx.cwd))?,
+    );
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -50,10 +53,7 @@ pub fn run(ctx: &Ctx, args: EditArgs) -> Result<i32> {
                 );
             }
         };
-        let indent = find_config(&ctx.cwd)
-            .and_then(|p| Config::load(&p).ok())
-            .and_then(|c| c.yaml_indent)
-            .unwrap_or(crate::sops::formats::yaml::DEFAULT_INDENT);
+        let indent = yaml_indent(&ctx.cwd);
         let new = encrypt(
             &docs.0,
             file.format,

@@ -8,6 +8,7 @@ pub mod doctor;
 pub mod edit;
 pub mod encrypt;
 pub mod example;
+pub mod exec;
 pub mod hooks;
 pub mod init;
 pub mod show;
@@ -55,6 +56,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Encrypt(a) => encrypt::run(&ctx, a),
         Command::Show(a) => show::run(&ctx, a),
         Command::Edit(a) => edit::run(&ctx, a),
+        Command::Exec(a) => exec::run(&ctx, a),
         Command::Init(a) => init::run(&ctx, a),
         Command::Example(a) => example::run(&ctx, a),
         Command::Demo(a) => demo::run(&ctx, a),
