@@ -80,12 +80,10 @@ pub enum Command {
     /// Encrypt a file with sops (like `sops encrypt`).
     Encrypt(EncryptArgs),
     /// Check the nested-secrets setup for every known failure and leak.
-    #[command(hide = true)]
     Doctor(DoctorArgs),
     /// Regenerate (or --check) the public secrets-example/ from secrets/.
     Example(ExampleArgs),
     /// Install or remove the parent repo's pre-commit / pre-push guards.
-    #[command(hide = true)]
     Hooks(HooksArgs),
     /// Build a sandbox cluster from the embedded example and walk through the tool.
     #[command(hide = true)]
@@ -303,23 +301,26 @@ pub enum RenderFormat {
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
-    /// Print the report as JSON.
+    /// Print the report as JSON: {"version":1,"checks":[{"id","status","message","hints"}]}.
     #[arg(long)]
     pub json: bool,
-    /// Apply the safe fixes and check again.
-    #[arg(long)]
+    /// Apply the safe fixes (never deletes a file or rewrites history) and check again.
+    #[arg(long, conflicts_with = "staged")]
     pub fix: bool,
     /// Also scan every object of the parent's history for leaks.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "staged")]
     pub history: bool,
     /// Only the fast checks on the parent's index and staged files (pre-commit).
     #[arg(long)]
     pub staged: bool,
-    /// Shortest plaintext value to search for in history.
+    /// Shortest plaintext value to search for.
     #[arg(long, default_value_t = 8, value_name = "BYTES")]
     pub min_length: usize,
-    /// Only scan commits in this range (pre-push), e.g. A..B.
-    #[arg(long, value_name = "RANGE", hide = true)]
+    /// Pass --offline to nix when --fix relocks.
+    #[arg(long)]
+    pub offline: bool,
+    /// Only scan the objects of this range (pre-push), e.g. A..B.
+    #[arg(long, value_name = "RANGE", hide = true, conflicts_with_all = ["staged", "fix", "history"])]
     pub range: Option<String>,
 }
 

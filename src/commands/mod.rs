@@ -4,10 +4,12 @@ pub mod awslabs;
 pub mod completions;
 pub mod decrypt;
 pub mod demo;
+pub mod doctor;
 pub mod edit;
 pub mod encrypt;
 pub mod example;
 pub mod exec;
+pub mod hooks;
 pub mod init;
 pub mod show;
 
@@ -59,6 +61,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Example(a) => example::run(&ctx, a),
         Command::Demo(a) => demo::run(&ctx, a),
         Command::Completions(a) => completions::run(&ctx, a),
+        Command::Doctor(a) => doctor::run(&ctx, a),
+        Command::Hooks(a) => hooks::run(&ctx, a),
         _ => Err(Error::usage("this command is not available yet")
             .hint("see git secrets --help for the commands that work")),
     }
