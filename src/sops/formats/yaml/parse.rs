@@ -921,7 +921,7 @@ impl Parser {
             if breaks == 0 {
                 text.push(' ');
             } else {
-                text.extend(std::iter::repeat('\n').take(breaks));
+                text.extend(std::iter::repeat_n('\n', breaks));
             }
             text.push_str(&self.plain_line());
             end_line = self.line;
@@ -1011,7 +1011,7 @@ impl Parser {
         if breaks == 0 {
             out.push(' ');
         } else {
-            out.extend(std::iter::repeat('\n').take(breaks));
+            out.extend(std::iter::repeat_n('\n', breaks));
         }
     }
 
@@ -1230,12 +1230,12 @@ impl Parser {
                     if pending_breaks == 0 && !more && !prev_more {
                         text.push(' ');
                     } else if !more && !prev_more {
-                        text.extend(std::iter::repeat('\n').take(pending_breaks));
+                        text.extend(std::iter::repeat_n('\n', pending_breaks));
                     } else {
-                        text.extend(std::iter::repeat('\n').take(pending_breaks + 1));
+                        text.extend(std::iter::repeat_n('\n', pending_breaks + 1));
                     }
                 } else {
-                    text.extend(std::iter::repeat('\n').take(pending_breaks));
+                    text.extend(std::iter::repeat_n('\n', pending_breaks));
                 }
                 pending_breaks = 0;
                 text.push_str(l);
@@ -1250,7 +1250,7 @@ impl Parser {
                 if has_content && ends_with_break_or_more(trailing, ends_with_break) {
                     text.push('\n');
                 }
-                text.extend(std::iter::repeat('\n').take(trailing));
+                text.extend(std::iter::repeat_n('\n', trailing));
                 if !has_content && trailing == 0 {
                     // "|+" with nothing at all stays empty.
                 }
@@ -1428,7 +1428,7 @@ fn fold_plain_flow(t: &str) -> String {
             if breaks == 0 {
                 out.push(' ');
             } else {
-                out.extend(std::iter::repeat('\n').take(breaks));
+                out.extend(std::iter::repeat_n('\n', breaks));
             }
             breaks = 0;
         }
