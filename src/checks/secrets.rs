@@ -187,7 +187,7 @@ fn identity(s: &Scene) -> Check {
         ID,
         format!("your identities cannot decrypt {}", list(&locked, 3)),
     );
-    if let Some(me) = ids.recipients.first() {
+    if let Some(me) = ids.recipients().first() {
         c = c.hint(format!(
             "ask someone who can decrypt to run: git secrets rekey --add-recipient {me}"
         ));

@@ -296,7 +296,7 @@ fn shown(layout: &Layout, p: &Path) -> String {
 fn example_key(path: &Path) -> Result<(String, Recipient, bool)> {
     if let Ok(text) = std::fs::read_to_string(path) {
         let ids = Identities::from_age_text(&text, "secrets-example/key.txt");
-        let r = ids.recipients.first().cloned().ok_or_else(|| {
+        let r = ids.recipients().first().cloned().ok_or_else(|| {
             Error::new(format!("{} holds no age key", path.display())).hint(
                 "delete it to have a new throwaway key made (the example is regenerated for it)",
             )

@@ -176,7 +176,7 @@ fn shown_dir(layout: &Layout) -> String {
 /// a prompt when there is none) plus `--recipient`s.
 fn my_recipients(steps: &mut Steps, ids: &Identities, extra: &[String]) -> Result<Vec<Recipient>> {
     let mut out: Vec<Recipient> = Vec::new();
-    match ids.recipients.first() {
+    match ids.recipients().first() {
         Some(r) => out.push(r.clone()),
         None => {
             let path = default_key_file().ok_or_else(|| {
@@ -282,7 +282,7 @@ fn check_recipients(ctx: &Ctx, layout: &Layout, ids: &Identities) -> Result<()> 
         .iter()
         .flat_map(|r| r.plan.groups.iter().flatten().map(|x| x.to_string()))
         .collect();
-    let mine: Vec<String> = ids.recipients.iter().map(|r| r.to_string()).collect();
+    let mine: Vec<String> = ids.recipients().iter().map(|r| r.to_string()).collect();
     if mine.iter().any(|m| named.contains(m)) {
         ctx.ui.ok(".sops.yaml names your age key");
         return Ok(());

@@ -110,7 +110,7 @@ impl SopsFile {
                 ))
             };
             e = e.hint(format!("the file is encrypted for: {recips}"));
-            let mine: Vec<String> = ids.recipients.iter().map(|r| r.to_string()).collect();
+            let mine: Vec<String> = ids.recipients().iter().map(|r| r.to_string()).collect();
             if !mine.is_empty() {
                 e = e.hint(format!(
                     "your public key is {}; ask someone who can decrypt to run: git secrets rekey --add-recipient {}",
