@@ -59,16 +59,12 @@ pub enum Command {
     #[command(hide = true)]
     Init(InitArgs),
     /// Encrypt a new secret per .sops.yaml, commit it in the secrets repo, relock.
-    #[command(hide = true)]
     Add(AddArgs),
     /// Give a secret a new value (or a fresh data key), commit, relock, verify.
-    #[command(hide = true)]
     Rotate(RotateArgs),
     /// Re-wrap every secret's data key for the recipients .sops.yaml names now.
-    #[command(hide = true)]
     Rekey(RekeyArgs),
     /// List the secrets with their recipients and last change.
-    #[command(hide = true)]
     List(ListArgs),
     /// Print a secret's decrypted value.
     Show(ShowArgs),

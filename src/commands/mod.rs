@@ -1,10 +1,15 @@
 //! One file per subcommand; the only place that talks to the user.
 
+pub mod add;
 pub mod awslabs;
+pub mod change;
 pub mod completions;
 pub mod decrypt;
 pub mod edit;
 pub mod encrypt;
+pub mod list;
+pub mod rekey;
+pub mod rotate;
 pub mod show;
 
 use crate::cli::{Cli, Command, GlobalArgs};
@@ -51,6 +56,10 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Show(a) => show::run(&ctx, a),
         Command::Edit(a) => edit::run(&ctx, a),
         Command::Completions(a) => completions::run(&ctx, a),
+        Command::Add(a) => add::run(&ctx, a),
+        Command::Rotate(a) => rotate::run(&ctx, a),
+        Command::Rekey(a) => rekey::run(&ctx, a),
+        Command::List(a) => list::run(&ctx, a),
         _ => Err(Error::usage("this command is not available yet")
             .hint("see git secrets --help for the commands that work")),
     }
