@@ -40,35 +40,33 @@ pub fn run(ctx: &Ctx, args: AddArgs) -> Result<i32> {
     let docs = match &args.from {
         Some(from) => {
             let bytes = Zeroizing::new(read_input(from)?);
-            PlainDocs(format.parse_plain(&bytes).map_err(|e| {
+            format.parse_plain(&bytes).map(PlainDocs).map_err(|e| {
                 Error::new(format!(
                     "{} is not valid {format:?}: {}",
                     from.display(),
                     e.message
                 ))
                 .hint("nothing was added")
-            })?)
+            })
         }
-        None => {
-            if existing.is_some() {
-                return Err(exists(&name, &shown));
+        None if existing.is_some() => return Err(exists(&name, &shown)),
+        None => match edit_plain(ctx, &path, format, b"")? {
+            Some(d) => Ok(d),
+            None => {
+                ctx.ui
+                    .status("nothing written in the editor; nothing added");
+                return Ok(0);
             }
-            match edit_plain(ctx, &path, format, b"")? {
-                Some(d) => d,
-                None => {
-                    ctx.ui
-                        .status("nothing written in the editor; nothing added");
-                    return Ok(0);
-                }
-            }
-        }
+        },
     };
 
     if let Some(old) = &existing {
         // only a rerun with the very same value may pass (finishes a killed add)
-        let same = load(old, None)
-            .and_then(|f| f.decrypt(&Identities::discover()))
-            .is_ok_and(|p| p.docs.0 == docs.0);
+        let same = docs.as_ref().is_ok_and(|d| {
+            load(old, None)
+                .and_then(|f| f.decrypt(&Identities::discover()))
+                .is_ok_and(|p| p.docs.0 == d.0)
+        });
         if !same {
             return Err(exists(&name, &shown));
         }
@@ -77,6 +75,7 @@ pub fn run(ctx: &Ctx, args: AddArgs) -> Result<i32> {
             shown.display()
         ));
     } else {
+        let docs = docs?;
         let (plan, rules, indent) = plan_from(&layout.dir, &path, None).map_err(|e| {
             e.hint(format!(
                 "the rules are read from {}/.sops.yaml",

@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+pub mod cluster;
+
 /// Fixed author/committer identity and date for every git commit a test makes.
 pub const GIT_NAME: &str = "Test User";
 /// See [`GIT_NAME`].
