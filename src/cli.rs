@@ -171,7 +171,7 @@ pub struct InitArgs {
     pub dry_run: bool,
 }
 
-/// Where a new value comes from, shared by add and rotate.
+/// How far add, rotate and rekey go after writing: commit, relock, commit the parent.
 #[derive(Debug, Args, Clone, Default)]
 pub struct LockArgs {
     /// Do not commit in the secrets repo (and so do not lock).
