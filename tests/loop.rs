@@ -639,3 +639,40 @@ fn rekey_adds_and_removes_recipients_keeping_sops_yaml_comments() {
     assert_eq!(c.git(&c.inner, &["log", "-1", "--format=%s"]), "rekey");
     assert_eq!(c.locked_rev(), c.inner_head());
 }
+
+#[test]
+fn the_inner_commit_runs_the_users_hooks_and_a_rerun_finishes_after_a_refusal() {
+    let Some(c) = Cluster::new(&[("kubeconfig.json", KUBE_JSON)]) else {
+        return;
+    };
+    let snap = Snapshot::take(&c, &[]);
+    let hook = c.inner.join(".git/hooks/pre-commit");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\necho 'pre-commit: no rotations on Fridays' >&2\nexit 1\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let from = c.env.write("new.json", KUBE_JSON_NEW);
+    let from = from.to_str().unwrap();
+    let out = c
+        .cmd(&["rotate", "kubeconfig", "--from", from, "--offline"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no rotations on Fridays"),
+        "{}",
+        stderr(&out)
+    );
+    snap.assert_unchanged(&c, "hook refused");
+    // the new value is written but not committed; once the hook agrees, a rerun commits it
+    std::fs::remove_file(&hook).unwrap();
+    c.cmd(&["rotate", "kubeconfig", "--from", from, "--offline"])
+        .assert()
+        .success();
+    assert_eq!(c.sops_decrypt("kubeconfig.json").unwrap(), KUBE_JSON_NEW);
+    assert_eq!(c.git(&c.inner, &["status", "--porcelain"]), "");
+    assert_eq!(c.locked_rev(), c.inner_head());
+}

@@ -107,7 +107,12 @@ impl Session {
                 .status("already committed in the secrets repo; nothing new to commit");
         } else {
             let refs: Vec<&Path> = pending.iter().map(PathBuf::as_path).collect();
-            let id = self.inner.commit_paths(&refs, message)?;
+            let id = self.inner.commit_paths(&refs, message).map_err(|e| {
+                e.hint(format!(
+                    "{} written but not committed; fix the cause and run this command again to finish",
+                    rel.join(", ")
+                ))
+            })?;
             ctx.ui.ok(format!(
                 "committed {} in {}: {message}",
                 short(&id.to_string()),
