@@ -12,7 +12,7 @@ use std::path::PathBuf;
 /// decrypts sops files natively, and checks that nothing leaks into the
 /// public repository.
 #[derive(Debug, Parser)]
-#[command(name = "git-secrets", bin_name = "git secrets", version = crate::version::LONG, propagate_version = true)]
+#[command(name = "git-secrets", version = crate::version::LONG, propagate_version = true)]
 #[command(disable_help_subcommand = false, max_term_width = 100)]
 pub struct Cli {
     #[command(flatten)]
@@ -56,7 +56,6 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Clone (or create with --new) the private secrets repo and wire it into the parent flake.
-    #[command(hide = true)]
     Init(InitArgs),
     /// Encrypt a new secret per .sops.yaml, commit it in the secrets repo, relock.
     Add(AddArgs),
@@ -71,20 +70,16 @@ pub enum Command {
     /// Edit a secret in $EDITOR on a tmpfs copy; unchanged values keep their ciphertext.
     Edit(EditArgs),
     /// Run a command with secrets as files (memfd/tmpfs) or environment variables.
-    #[command(hide = true)]
     Exec(ExecArgs),
     /// Decrypt a sops file to stdout (like `sops decrypt`).
     Decrypt(DecryptArgs),
     /// Encrypt a file with sops (like `sops encrypt`).
     Encrypt(EncryptArgs),
     /// Check the nested-secrets setup for every known failure and leak.
-    #[command(hide = true)]
     Doctor(DoctorArgs),
     /// Regenerate (or --check) the public secrets-example/ from secrets/.
-    #[command(hide = true)]
     Example(ExampleArgs),
     /// Install or remove the parent repo's pre-commit / pre-push guards.
-    #[command(hide = true)]
     Hooks(HooksArgs),
     /// Build a sandbox cluster from the embedded example and walk through the tool.
     #[command(hide = true)]
@@ -247,53 +242,81 @@ pub struct ListArgs {
     pub json: bool,
 }
 
+/// `git secrets exec`: plaintext reaches CMD as a sealed memfd (`/dev/fd/N`),
+/// a tmpfs file, or an environment variable, and never a disk.
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  git secrets exec kubeconfig --file KUBECONFIG -- kubectl get pods
+  git secrets exec hcloud-token --field hcloud_token --env HCLOUD_TOKEN -- hcloud server list
+  git secrets exec --file KUBECONFIG=kubeconfig --env HCLOUD_TOKEN=hcloud-token:hcloud_token -- make
+
+CMD replaces git-secrets (exec), so its exit status and signals are its own; with --tmpfs a \
+parent stays to remove the file, forwards signals and passes the exit status through \
+(128+n when CMD dies of signal n). A CMD that cannot be found exits 127.")]
 pub struct ExecArgs {
-    /// Put secrets in files: VAR (with the positional secret) or VAR=SECRET[:FIELD]; repeatable.
+    /// Pass a secret as a file: VAR is set to its path (/dev/fd/N, or a tmpfs
+    /// file with --tmpfs). VAR alone uses SECRET; VAR=NAME[:FIELD] names its
+    /// own. Repeatable.
     #[arg(long = "file", value_name = "VAR[=SECRET[:FIELD]]")]
     pub files: Vec<String>,
-    /// Put secrets in environment variables: VAR or VAR=SECRET[:FIELD]; repeatable.
+    /// Pass a secret as the value of VAR: a field's value, or the whole file
+    /// as decrypted. VAR alone uses SECRET; VAR=NAME[:FIELD] names its own.
+    /// Repeatable.
     #[arg(long = "env", value_name = "VAR[=SECRET[:FIELD]]")]
     pub envs: Vec<String>,
-    /// The field of the positional secret (a.b).
+    /// Use only this field of SECRET, as a dotted path (a.b, list.0).
     #[arg(long, value_name = "PATH", conflicts_with = "extract")]
     pub field: Option<String>,
-    /// The part of the positional secret, e.g. '["a"]["b"]'.
+    /// Use only this part of SECRET, in sops' syntax: '["a"]["b"]'.
     #[arg(long, value_name = "PATH")]
     pub extract: Option<String>,
-    /// How to render a map for --env: yaml or json.
-    #[arg(long, value_name = "FORMAT")]
-    pub format: Option<String>,
-    /// Use a 0600 file on tmpfs instead of a memfd (keeps a parent process that cleans up).
+    /// How to render a map or list (and whole files): yaml or json. Needed
+    /// for --env with a field that is a map.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<RenderFormat>,
+    /// Use a 0600 file on tmpfs ($XDG_RUNTIME_DIR, else /dev/shm) instead of
+    /// a memfd, for commands that need a real path; a parent process stays
+    /// to remove it.
     #[arg(long)]
     pub tmpfs: bool,
-    /// A secret name or sops file path, then `--` and the command.
+    /// A secret name (in the secrets dir) or a path to a sops file.
     #[arg(value_name = "SECRET")]
     pub secret: Option<String>,
-    /// The command to run.
+    /// The command to run, after `--`.
     #[arg(last = true, required = true, value_name = "CMD")]
-    pub command: Vec<String>,
+    pub command: Vec<std::ffi::OsString>,
+}
+
+/// `exec --format` values: how a map or list becomes text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RenderFormat {
+    Yaml,
+    Json,
 }
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
-    /// Print the report as JSON.
+    /// Print the report as JSON: {"version":1,"checks":[{"id","status","message","hints"}]}.
     #[arg(long)]
     pub json: bool,
-    /// Apply the safe fixes and check again.
-    #[arg(long)]
+    /// Apply the safe fixes (never deletes a file or rewrites history) and check again.
+    #[arg(long, conflicts_with = "staged")]
     pub fix: bool,
     /// Also scan every object of the parent's history for leaks.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "staged")]
     pub history: bool,
     /// Only the fast checks on the parent's index and staged files (pre-commit).
     #[arg(long)]
     pub staged: bool,
-    /// Shortest plaintext value to search for in history.
+    /// Shortest plaintext value to search for.
     #[arg(long, default_value_t = 8, value_name = "BYTES")]
     pub min_length: usize,
-    /// Only scan commits in this range (pre-push), e.g. A..B.
-    #[arg(long, value_name = "RANGE", hide = true)]
+    /// Pass --offline to nix when --fix relocks.
+    #[arg(long)]
+    pub offline: bool,
+    /// Only scan the objects of this range (pre-push), e.g. A..B.
+    #[arg(long, value_name = "RANGE", hide = true, conflicts_with_all = ["staged", "fix", "history"])]
     pub range: Option<String>,
 }
 

@@ -60,18 +60,17 @@ impl Error {
 
     /// An I/O error on `path`, with the action that failed ("read", "write", …).
     pub fn io(action: &str, path: &Path, err: std::io::Error) -> Self {
+        use std::io::ErrorKind as K;
         let hint = match err.kind() {
-            std::io::ErrorKind::NotFound => Some("check the path; it does not exist"),
-            std::io::ErrorKind::PermissionDenied => {
-                Some("check the file's permissions and owner (ls -l)")
-            }
-            _ => None,
+            K::NotFound => "check the path; it does not exist",
+            K::PermissionDenied => "check the file's permissions and owner (ls -l)",
+            K::IsADirectory => "give the path of a file, not a directory",
+            K::NotADirectory => "a part of the path is a file, not a directory",
+            K::StorageFull => "the disk is full; free some space and run the command again",
+            K::ReadOnlyFilesystem => "the file system is read-only; work in a writable checkout",
+            _ => "check the path, its permissions and the free disk space",
         };
-        let e = Error::new(format!("cannot {action} {}: {err}", path.display()));
-        match hint {
-            Some(h) => e.hint(h),
-            None => e,
-        }
+        Error::new(format!("cannot {action} {}: {err}", path.display())).hint(hint)
     }
 
     /// The exit code this error maps to.

@@ -100,6 +100,26 @@ impl Layout {
         self.dir.join(SECRETS_SUBDIR)
     }
 
+    /// Every secret file in `<dir>/secrets/` (dot files skipped), sorted by name.
+    pub fn secret_files(&self) -> Result<Vec<PathBuf>> {
+        let subdir = self.secrets_subdir();
+        let rd = match std::fs::read_dir(&subdir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io("list", &subdir, e)),
+        };
+        let mut files = Vec::new();
+        for entry in rd {
+            let entry = entry.map_err(|e| Error::io("list", &subdir, e))?;
+            let hidden = entry.file_name().to_string_lossy().starts_with('.');
+            if !hidden && entry.path().is_file() {
+                files.push(entry.path());
+            }
+        }
+        files.sort();
+        Ok(files)
+    }
+
     /// The path a new secret `name` with extension `ext` gets.
     pub fn new_secret_path(&self, name: &SecretName, ext: &str) -> PathBuf {
         self.secrets_subdir()

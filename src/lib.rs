@@ -4,11 +4,13 @@
 //! user, and `main.rs` renders errors.
 
 pub mod atomic;
+pub mod checks;
 pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod example;
 pub mod git;
+pub mod hooks;
 pub mod layout;
 pub mod man;
 pub mod nix;

@@ -1,6 +1,6 @@
 //! `git-secrets`: parse the command line, run, render the error, exit.
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use git_secrets::cli::Cli;
 use git_secrets::{commands, ui};
 
@@ -9,12 +9,26 @@ fn main() {
     if let Some(code) = commands::awslabs::forward_if_awslabs(&args) {
         std::process::exit(code);
     }
-    let cli = match Cli::try_parse_from(&args) {
+    // Shown as `git secrets` in usage lines, the way git users type it.
+    let parsed = Cli::command()
+        .bin_name("git secrets")
+        .try_get_matches_from(&args)
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
-        Err(e) => {
-            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+        Err(e) if !e.use_stderr() => {
+            // --help / --version: clap prints them to stdout.
             let _ = e.print();
-            std::process::exit(if e.use_stderr() { 2 } else { 0 });
+            std::process::exit(0);
+        }
+        Err(e) => {
+            // Usage errors read like ours: `error: …` then `hint: …` lines.
+            let text = e.render().to_string().replace("\n  tip: ", "\nhint: ");
+            eprint!("{text}");
+            if !text.contains("hint: ") {
+                eprintln!("hint: see 'git secrets --help' (or 'git secrets help <command>')");
+            }
+            std::process::exit(2);
         }
     };
     ui::init_colors(cli.global.color);

@@ -1,25 +1,58 @@
-//! Where plaintext may live outside memory: a 0600 file in a 0700 directory
-//! on tmpfs (checked with statfs), or a sealed memfd. Files are removed when
-//! their guard drops and, through the signal thread, on SIGINT/SIGTERM/SIGHUP.
+//! Where plaintext may live outside this process's memory: a sealed memfd
+//! (Linux), or a 0600 file in a 0700 directory on tmpfs (checked with statfs).
+//! Files are removed when their guard drops and, through the signal thread,
+//! when a signal ends the process; a foreground child gets the signals
+//! forwarded and is waited for first, so its file outlives it by no more
+//! than the cleanup.
 
 use crate::error::{Error, Result};
+use ::nix::sys::signal::{SigSet, Signal};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
-const TMPFS_MAGIC: i64 = 0x0102_1994;
-const RAMFS_MAGIC: i64 = 0x8584_58f6;
-
-/// Paths to remove if a signal ends the process.
+/// Directories holding plaintext files, removed if a signal ends the process.
 static CLEANUP: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
+/// The foreground child's pid while one runs. The lock is held while a
+/// signal is forwarded and while the pid is cleared, so a signal never goes
+/// to a reaped (and possibly reused) pid.
+static CHILD: Mutex<Option<i32>> = Mutex::new(None);
+
+/// The signal mask the process started with, restored in children.
+static ORIGINAL_MASK: OnceLock<SigSet> = OnceLock::new();
+
+/// The signals the cleanup thread takes over. Besides the three that end a
+/// wrapper (INT, TERM, HUP), QUIT and USR1/2 would otherwise kill this
+/// process by default and leave a plaintext file behind.
+const HANDLED: [Signal; 6] = [
+    Signal::SIGINT,
+    Signal::SIGTERM,
+    Signal::SIGHUP,
+    Signal::SIGQUIT,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+];
+
 /// True when `dir` is on tmpfs or ramfs (memory, never a disk).
+#[cfg(target_os = "linux")]
 pub fn is_memory_fs(dir: &Path) -> bool {
+    use ::nix::sys::statfs::{statfs, FsType, TMPFS_MAGIC};
+    // Neither nix nor libc names ramfs; the value is RAMFS_MAGIC from the
+    // kernel's include/uapi/linux/magic.h.
+    let ramfs = FsType(0x8584_58f6_u32 as _);
+    match statfs(dir) {
+        Ok(s) => s.filesystem_type() == TMPFS_MAGIC || s.filesystem_type() == ramfs,
+        Err(_) => false,
+    }
+}
+
+/// True when `dir` is on tmpfs or ramfs (memory, never a disk).
+#[cfg(not(target_os = "linux"))]
+pub fn is_memory_fs(dir: &Path) -> bool {
+    // statfs reports the type by name elsewhere (f_fstypename).
     match ::nix::sys::statfs::statfs(dir) {
-        Ok(s) => {
-            let t = s.filesystem_type().0 as i64;
-            t == TMPFS_MAGIC || t == RAMFS_MAGIC
-        }
+        Ok(s) => s.filesystem_type_name() == "tmpfs",
         Err(_) => false,
     }
 }
@@ -47,6 +80,10 @@ pub fn tmpfs_root() -> Result<PathBuf> {
 }
 
 /// A plaintext file on tmpfs, removed (with its private directory) on drop.
+///
+/// A SIGKILL of this process cannot be caught: the file then stays in its
+/// 0700 directory until the next reboot empties tmpfs. `exec` avoids files
+/// by default (memfd) for that reason.
 pub struct PlainFile {
     dir: Option<tempfile::TempDir>,
     path: PathBuf,
@@ -62,20 +99,21 @@ impl PlainFile {
             .permissions(std::fs::Permissions::from_mode(0o700))
             .tempdir_in(&root)
             .map_err(|e| Error::io("create a private directory in", &root, e))?;
-        let path = dir.path().join(name);
+        // Registered before the file exists: a signal from here on removes it.
         register(dir.path());
+        let file = PlainFile {
+            path: dir.path().join(name),
+            dir: Some(dir),
+        };
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
-            .open(&path)
-            .map_err(|e| Error::io("create", &path, e))?;
+            .open(&file.path)
+            .map_err(|e| Error::io("create", &file.path, e))?;
         f.write_all(bytes)
-            .map_err(|e| Error::io("write", &path, e))?;
-        Ok(PlainFile {
-            dir: Some(dir),
-            path,
-        })
+            .map_err(|e| Error::io("write", &file.path, e))?;
+        Ok(file)
     }
 
     /// The file's path.
@@ -88,10 +126,9 @@ impl Drop for PlainFile {
     fn drop(&mut self) {
         if let Some(dir) = self.dir.take() {
             let p = dir.path().to_path_buf();
-            // Overwrite before unlinking: tmpfs pages may be reused by others.
-            if let Ok(meta) = std::fs::metadata(&self.path) {
-                let _ = std::fs::write(&self.path, vec![0u8; meta.len() as usize]);
-            }
+            // No overwrite first: truncating or unlinking a tmpfs file hands
+            // its pages back to the kernel, which zeroes pages before any
+            // other process gets them.
             let _ = dir.close();
             unregister(&p);
         }
@@ -119,7 +156,68 @@ pub fn cleanup_all() {
     }
 }
 
+/// A memfd holding plaintext, sealed so nobody (not even a child holding the
+/// fd read-write) can change, grow or shrink it. Not close-on-exec: a child
+/// inherits it and reads it as `/dev/fd/N`. No path names it, so nothing is
+/// left to remove: the kernel frees it when the last fd closes.
+#[cfg(target_os = "linux")]
+pub struct SealedMemfd {
+    fd: std::os::fd::OwnedFd,
+}
+
+#[cfg(target_os = "linux")]
+impl SealedMemfd {
+    /// Creates a memfd named `git-secrets:<name>` (the name shows only in
+    /// `/proc/*/fd` links), writes `bytes`, rewinds and seals it.
+    pub fn create(name: &str, bytes: &[u8]) -> Result<SealedMemfd> {
+        use ::nix::fcntl::{fcntl, FcntlArg, SealFlag};
+        use ::nix::sys::memfd::{memfd_create, MFdFlags};
+        use std::io::{Seek, Write};
+        let fail = |what: &str, e: &dyn std::fmt::Display| {
+            Error::new(format!("cannot {what} a memfd for {name}: {e}"))
+                .hint("use --tmpfs to pass the secret as a file on tmpfs instead")
+        };
+        // No MFD_CLOEXEC: inheriting this one fd is the point.
+        let fd = memfd_create(
+            format!("git-secrets:{name}").as_str(),
+            MFdFlags::MFD_ALLOW_SEALING,
+        )
+        .map_err(|e| fail("create", &e))?;
+        let mut file = std::fs::File::from(fd);
+        file.write_all(bytes).map_err(|e| fail("write", &e))?;
+        // A reader given the fd itself (not a reopened /dev/fd/N) shares
+        // this offset.
+        file.rewind().map_err(|e| fail("rewind", &e))?;
+        let fd = std::os::fd::OwnedFd::from(file);
+        let seals = SealFlag::F_SEAL_WRITE
+            | SealFlag::F_SEAL_SHRINK
+            | SealFlag::F_SEAL_GROW
+            | SealFlag::F_SEAL_SEAL;
+        fcntl(&fd, FcntlArg::F_ADD_SEALS(seals)).map_err(|e| fail("seal", &e))?;
+        Ok(SealedMemfd { fd })
+    }
+
+    /// The fd number a child inherits.
+    pub fn raw_fd(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        self.fd.as_raw_fd()
+    }
+
+    /// `/dev/fd/N`: opening it reopens the memfd; a write through any fd
+    /// fails (EPERM) because of the seals.
+    pub fn dev_path(&self) -> PathBuf {
+        PathBuf::from(format!("/dev/fd/{}", self.raw_fd()))
+    }
+}
+
 /// Turns off core dumps for this process: no plaintext in a core file.
+///
+/// RLIMIT_CORE 0 is inherited by children and across exec, so a command run
+/// with a secret (which then holds it too) dumps no core either unless it
+/// raises the limit. PR_SET_DUMPABLE 0 also keeps other processes of the
+/// same user from ptrace-attaching or reading `/proc/<pid>/mem`; the kernel
+/// resets it to dumpable when the process execs another program, which is
+/// fine: from then on the memory is that program's.
 pub fn disable_core_dumps() {
     use ::nix::sys::resource::{setrlimit, Resource};
     let _ = setrlimit(Resource::RLIMIT_CORE, 0, 0);
@@ -127,55 +225,205 @@ pub fn disable_core_dumps() {
     let _ = ::nix::sys::prctl::set_dumpable(false);
 }
 
-/// Blocks SIGINT/SIGTERM/SIGHUP in this thread (and threads it spawns) and
-/// starts a thread that, on one of them, removes plaintext files and exits
-/// with 128+n. While a foreground child runs (`child` set), SIGINT is left
-/// to the child, and SIGTERM/SIGHUP are forwarded to it first.
+/// Blocks the handled signals (INT, TERM, HUP, QUIT, USR1, USR2) in this
+/// thread and every thread it spawns later, and starts a thread that takes
+/// them:
+/// - while a foreground child runs ([`run_foreground`]), the signal is
+///   forwarded to it and the child decides; the caller cleans up once it
+///   has exited. A signal the terminal sent to the whole foreground process
+///   group already reached the child and is not sent twice.
+/// - otherwise plaintext files are removed and the process exits with 128+n.
+///
+/// Call it before the first plaintext file is created and while no other
+/// thread runs: a thread started earlier would not have the signals blocked,
+/// and one arriving there would end the process without cleanup.
 pub fn install_signal_cleanup() {
-    use ::nix::sys::signal::{SigSet, Signal};
     let mut set = SigSet::empty();
-    for s in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+    for s in HANDLED {
         set.add(s);
     }
-    if set.thread_block().is_err() {
+    let Ok(old) = set.thread_swap_mask(::nix::sys::signal::SigmaskHow::SIG_BLOCK) else {
         return;
-    }
+    };
+    let _ = ORIGINAL_MASK.set(old);
     std::thread::spawn(move || loop {
-        let Ok(sig) = set.wait() else { return };
-        let child = CHILD.load(std::sync::atomic::Ordering::SeqCst);
-        if child > 0 {
-            if sig == Signal::SIGINT {
-                continue; // the child got it too (same process group); it decides
+        let Some((sig, from_terminal)) = wait_for_signal(&set) else {
+            return;
+        };
+        if let Ok(child) = CHILD.lock() {
+            if let Some(pid) = *child {
+                let pid = ::nix::unistd::Pid::from_raw(pid);
+                let same_group =
+                    ::nix::unistd::getpgid(Some(pid)).is_ok_and(|g| g == ::nix::unistd::getpgrp());
+                if !(from_terminal && same_group) {
+                    let _ = ::nix::sys::signal::kill(pid, sig);
+                }
+                continue;
             }
-            let _ = ::nix::sys::signal::kill(::nix::unistd::Pid::from_raw(child), sig);
         }
         cleanup_all();
         std::process::exit(128 + sig as i32);
     });
 }
 
-/// The pid of the foreground child, 0 when none.
-pub static CHILD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+/// Waits for one of `set`; says whether the kernel sent it (a terminal's
+/// ^C, ^\ or hangup, which went to the whole foreground process group)
+/// rather than a process (`kill`).
+#[cfg(target_os = "linux")]
+fn wait_for_signal(set: &SigSet) -> Option<(Signal, bool)> {
+    use ::nix::libc;
+    loop {
+        let mut info = std::mem::MaybeUninit::<libc::siginfo_t>::zeroed();
+        // SAFETY: the set is a valid sigset_t and `info` is writable memory
+        // of the right type; sigwaitinfo fills it when it returns a signal.
+        let n = unsafe { libc::sigwaitinfo(set.as_ref(), info.as_mut_ptr()) };
+        if n < 0 {
+            if ::nix::errno::Errno::last() == ::nix::errno::Errno::EINTR {
+                continue;
+            }
+            return None;
+        }
+        // SAFETY: sigwaitinfo succeeded, so it wrote the siginfo.
+        let info = unsafe { info.assume_init() };
+        let sig = Signal::try_from(n).ok()?;
+        return Some((sig, info.si_code == libc::SI_KERNEL));
+    }
+}
 
-/// Unblocks the signals in a child before exec (the mask is inherited).
-pub fn unblock_signals_in_child(cmd: &mut std::process::Command) {
+/// Waits for one of `set`. Without sigwaitinfo the sender is unknown; a
+/// SIGINT is taken to come from the terminal (the child has it already).
+#[cfg(not(target_os = "linux"))]
+fn wait_for_signal(set: &SigSet) -> Option<(Signal, bool)> {
+    let sig = set.wait().ok()?;
+    Some((sig, sig == Signal::SIGINT))
+}
+
+/// Gives a child the signal mask the process started with (the blocked
+/// handled signals would otherwise be inherited through exec).
+pub fn restore_signal_mask_in_child(cmd: &mut std::process::Command) {
     use std::os::unix::process::CommandExt;
+    let Some(mask) = ORIGINAL_MASK.get().copied() else {
+        return;
+    };
+    // SAFETY: the closure runs between fork and exec and only calls
+    // pthread_sigmask, which is async-signal-safe; it allocates nothing.
     unsafe {
-        cmd.pre_exec(|| {
-            let _ = ::nix::sys::signal::SigSet::all().thread_unblock();
+        cmd.pre_exec(move || {
+            let _ = mask.thread_set_mask();
             Ok(())
         });
     }
 }
 
-/// Runs `cmd` in the foreground with signal forwarding; returns its status.
+/// Runs `cmd` in the foreground with signal forwarding (see
+/// [`install_signal_cleanup`]) and returns its status once it has exited.
 pub fn run_foreground(
     cmd: &mut std::process::Command,
 ) -> std::io::Result<std::process::ExitStatus> {
-    unblock_signals_in_child(cmd);
-    let mut child = cmd.spawn()?;
-    CHILD.store(child.id() as i32, std::sync::atomic::Ordering::SeqCst);
-    let status = child.wait();
-    CHILD.store(0, std::sync::atomic::Ordering::SeqCst);
-    status
+    spawn_foreground(cmd)?.wait()
+}
+
+/// Starts `cmd` as the foreground child: from now until [`Foreground::wait`]
+/// returns, the handled signals are forwarded to it. The caller may drop
+/// `cmd` meanwhile (with the copies of environment values it holds).
+pub fn spawn_foreground(cmd: &mut std::process::Command) -> std::io::Result<Foreground> {
+    restore_signal_mask_in_child(cmd);
+    // Held across spawn: a signal arriving meanwhile waits for the pid and
+    // is then forwarded instead of ending us without the child.
+    let mut slot = CHILD.lock().unwrap_or_else(|p| p.into_inner());
+    let child = cmd.spawn()?;
+    *slot = Some(child.id() as i32);
+    Ok(Foreground { child })
+}
+
+/// The foreground child started by [`spawn_foreground`].
+pub struct Foreground {
+    child: std::process::Child,
+}
+
+impl Foreground {
+    /// Waits until the child has exited and returns its status.
+    pub fn wait(mut self) -> std::io::Result<std::process::ExitStatus> {
+        wait_without_reaping(self.child.id() as i32);
+        clear_child();
+        self.child.wait()
+    }
+}
+
+impl Drop for Foreground {
+    fn drop(&mut self) {
+        // Only reached without `wait` on an early return: stop forwarding.
+        clear_child();
+    }
+}
+
+fn clear_child() {
+    *CHILD.lock().unwrap_or_else(|p| p.into_inner()) = None;
+}
+
+/// Blocks until the child has exited but leaves it a zombie, so its pid
+/// cannot be reused while the signal thread may still send to it.
+#[cfg(target_os = "linux")]
+fn wait_without_reaping(pid: i32) {
+    use ::nix::sys::wait::{waitid, Id, WaitPidFlag};
+    let pid = ::nix::unistd::Pid::from_raw(pid);
+    while let Err(::nix::errno::Errno::EINTR) =
+        waitid(Id::Pid(pid), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT)
+    {}
+}
+
+/// Elsewhere the tiny window between reaping and clearing the pid stays.
+#[cfg(not(target_os = "linux"))]
+fn wait_without_reaping(_pid: i32) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dev_shm_is_memory_and_cwd_of_tests_may_not_be() {
+        if Path::new("/dev/shm").is_dir() {
+            assert!(is_memory_fs(Path::new("/dev/shm")));
+        }
+        assert!(!is_memory_fs(Path::new("/nonexistent/dir")));
+    }
+
+    #[test]
+    fn plain_file_is_private_and_removed_on_drop() {
+        let f = PlainFile::create("s.yaml", b"marker-1").unwrap();
+        let path = f.path().to_path_buf();
+        let dir = path.parent().unwrap().to_path_buf();
+        assert!(is_memory_fs(&dir));
+        assert_eq!(std::fs::read(&path).unwrap(), b"marker-1");
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&dir), 0o700);
+        drop(f);
+        assert!(!dir.exists());
+        assert!(!CLEANUP.lock().unwrap().contains(&dir));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn memfd_is_sealed_inheritable_and_readable_by_path() {
+        use ::nix::fcntl::{fcntl, FcntlArg, FdFlag};
+        let m = SealedMemfd::create("T", b"marker-2").unwrap();
+        let flags = FdFlag::from_bits_truncate(fcntl(&m.fd, FcntlArg::F_GETFD).unwrap());
+        assert!(!flags.contains(FdFlag::FD_CLOEXEC));
+        assert_eq!(std::fs::read(m.dev_path()).unwrap(), b"marker-2");
+        // Seals: opening for writing works, writing does not; no truncation,
+        // no growth, no new seals.
+        use std::io::Write;
+        let mut w = std::fs::OpenOptions::new()
+            .write(true)
+            .open(m.dev_path())
+            .unwrap();
+        assert!(w.write_all(b"x").is_err());
+        let f = std::fs::File::from(m.fd.try_clone().unwrap());
+        assert!(f.set_len(0).is_err());
+        assert!(f.set_len(100).is_err());
+        let seals = fcntl(&m.fd, FcntlArg::F_GET_SEALS).unwrap();
+        assert_ne!(seals & ::nix::libc::F_SEAL_SEAL, 0);
+        assert_ne!(seals & ::nix::libc::F_SEAL_WRITE, 0);
+    }
 }

@@ -76,7 +76,7 @@ fn plaintext_emits_what_sops_decrypt_prints() {
             .format
             .parse_plain(&case.read("in"))
             .unwrap_or_else(|e| panic!("{}: {e}", case.name));
-        let got = case.format.emit_plain(&docs).unwrap();
+        let got = case.format.emit_plain(&docs, 4).unwrap();
         let want = case.read("out");
         if got != want {
             failures.push(mismatch(

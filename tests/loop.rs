@@ -1,9 +1,6 @@
 //! The daily loop against real tools: `rotate`, `add`, `rekey`, `list` in a parent
 //! flake with a nested secrets repo (real git, real sops 3.11, real Nix 2.8 offline),
 //! plus a fake newer `nix` that records how it is called.
-//!
-//! Tests marked `needs_yaml` depend on the YAML format (`.sops.yaml` is YAML); they
-//! are ignored until it lands on main.
 
 mod common;
 
@@ -506,7 +503,6 @@ fn two_concurrent_rotates_of_different_secrets_both_land() {
 }
 
 #[test]
-#[ignore = "needs_yaml: the YAML format lands on main soon"]
 fn rotate_kubeconfig_yaml_from_file_end_to_end() {
     let old = "apiVersion: v1\nkind: Config\nusers:\n    admin:\n        token: old-token\n";
     let new =
@@ -558,7 +554,6 @@ fn rotate_edit_runs_the_editor_and_commits() {
 }
 
 #[test]
-#[ignore = "needs_yaml: .sops.yaml is read with the YAML format, which lands on main soon"]
 fn add_encrypts_per_sops_yaml_commits_and_relocks() {
     let Some(c) = Cluster::new(&[("kubeconfig.json", KUBE_JSON)]) else {
         return;
@@ -589,7 +584,6 @@ fn add_encrypts_per_sops_yaml_commits_and_relocks() {
 }
 
 #[test]
-#[ignore = "needs_yaml: .sops.yaml is read with the YAML format, which lands on main soon"]
 fn rekey_adds_and_removes_recipients_keeping_sops_yaml_comments() {
     let Some(c) = Cluster::new(&[("kubeconfig.json", KUBE_JSON), ("db.json", DB_JSON)]) else {
         return;

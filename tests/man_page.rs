@@ -28,3 +28,43 @@ fn man_page_documents_every_visible_command() {
         );
     }
 }
+
+mod common;
+
+/// `git help -m secrets` and `git secrets --help` open our man page when
+/// MANPATH points at the repo's `man/` (real git and man-db).
+#[test]
+fn git_help_finds_the_man_page() {
+    if !common::require_tool("man") {
+        return;
+    }
+    let env = common::TestEnv::new();
+    let manpath = concat!(env!("CARGO_MANIFEST_DIR"), "/man");
+    let bin_dir = common::bin().parent().unwrap().to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for args in [&["help", "-m", "secrets"][..], &["secrets", "--help"][..]] {
+        let out = env
+            .command("git")
+            .args(args)
+            .env("MANPATH", manpath)
+            .env("MANPAGER", "cat")
+            .env("PAGER", "cat")
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            text.contains("GIT-SECRETS") && text.contains("decrypt"),
+            "git {args:?}: {text}"
+        );
+    }
+}

@@ -36,7 +36,7 @@ _git_secrets() {
     local COMP_WORDS_SAVED=("${COMP_WORDS[@]}")
     COMP_WORDS=(git-secrets "${COMP_WORDS[@]:2}")
     COMP_CWORD=$((COMP_CWORD - 1))
-    _git-secrets git-secrets "$cur" "${COMP_WORDS[COMP_CWORD-1]}"
+    _git__secrets git-secrets "$cur" "${COMP_WORDS[COMP_CWORD-1]}"
     COMP_WORDS=("${COMP_WORDS_SAVED[@]}")
 }
 "#;
@@ -50,8 +50,17 @@ pub fn run(_ctx: &Ctx, args: CompletionsArgs) -> Result<i32> {
 /// Writes the completion script for `shell`.
 pub fn write(shell: Shell, out: &mut Vec<u8>) {
     let mut cmd = Cli::command();
-    clap_complete::generate(shell, &mut cmd, "git-secrets", out);
     if shell == Shell::Bash {
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut cmd, "git-secrets", &mut script);
+        // clap_complete 4.6 names the subcommand states of a hyphenated binary two
+        // ways (`git__secrets__subcmd__x` when matching words, `git__subcmd__secrets…`
+        // in the case labels), so subcommand options never complete; unify them.
+        let script =
+            String::from_utf8_lossy(&script).replace("git__subcmd__secrets", "git__secrets");
+        out.extend_from_slice(script.as_bytes());
         out.extend_from_slice(BASH_GIT_GLUE.as_bytes());
+    } else {
+        clap_complete::generate(shell, &mut cmd, "git-secrets", out);
     }
 }

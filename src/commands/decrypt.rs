@@ -7,6 +7,7 @@ use crate::sops::file::{load, render_extract};
 use crate::sops::formats::Format;
 use crate::sops::keys::Identities;
 use crate::sops::path::{lookup, parse_extract};
+use crate::sops::rules::yaml_indent;
 use std::io::Write;
 
 pub fn run(ctx: &Ctx, args: DecryptArgs) -> Result<i32> {
@@ -36,9 +37,9 @@ pub fn run(ctx: &Ctx, args: DecryptArgs) -> Result<i32> {
                 .0
                 .first()
                 .ok_or_else(|| crate::Error::new("the file has no document"))?;
-            render_extract(lookup(first, steps)?, output)?
+            render_extract(lookup(first, steps)?, output, yaml_indent(&ctx.cwd))?
         }
-        None => output.emit_plain(&plain.docs.0)?,
+        None => output.emit_plain(&plain.docs.0, yaml_indent(&ctx.cwd))?,
     });
     write_stdout(&bytes)
 }

@@ -11,7 +11,7 @@ use crate::sops::cipher::Cipher;
 use crate::sops::file::{encrypt, load, SopsFile};
 use crate::sops::formats::Format;
 use crate::sops::keys::Identities;
-use crate::sops::rules::{find_config, Config};
+use crate::sops::rules::yaml_indent;
 use crate::sops::tree::PlainDocs;
 use std::io::IsTerminal;
 use std::path::Path;
@@ -23,7 +23,10 @@ pub fn run(ctx: &Ctx, args: EditArgs) -> Result<i32> {
     let path = super::resolve_secret(ctx, &args.secret)?;
     let file = load(&path, None)?;
     let mut plain = file.decrypt(&Identities::discover())?;
-    let original = Zeroizing::new(file.format.emit_plain(&plain.docs.0)?);
+    let original = Zeroizing::new(
+        file.format
+            .emit_plain(&plain.docs.0, yaml_indent(&ctx.cwd))?,
+    );
     let Some(docs) = edit_plain(ctx, &path, file.format, &original)? else {
         ctx.ui
             .status(format!("{} unchanged; nothing written", args.secret));
@@ -66,7 +69,7 @@ pub(crate) fn edit_plain(
                 }
                 return Err(
                     Error::new(format!("the edited file does not parse: {e}")).hint(format!(
-                        "{} is unchanged; run the command again",
+                        "{} is unchanged; run the edit again",
                         path.display()
                     )),
                 );
@@ -90,16 +93,6 @@ pub(crate) fn reencrypt(
         Some((cipher, &file.metadata)),
         Default::default(),
     )
-}
-
-/// The YAML indent `.sops.yaml` asks for (`stores.yaml.indent`), looked up
-/// from `start` upwards; go-yaml's default when there is none or it does
-/// not parse (the indent only shapes layout, never content).
-pub(crate) fn yaml_indent(start: &Path) -> usize {
-    find_config(start)
-        .and_then(|p| Config::load(&p).ok())
-        .and_then(|c| c.yaml_indent)
-        .unwrap_or(crate::sops::formats::yaml::DEFAULT_INDENT)
 }
 
 /// Runs `$SOPS_EDITOR`, `$VISUAL` or `$EDITOR` (else `vi`) on `path`,

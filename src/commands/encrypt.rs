@@ -13,7 +13,15 @@ use crate::sops::rules::{find_config, with_default_suffix, Config};
 
 pub fn run(ctx: &Ctx, args: EncryptArgs) -> Result<i32> {
     crate::plaintext::disable_core_dumps();
-    let path = ctx.cwd.join(&args.file);
+    let path = if args.file.as_os_str() == "-" {
+        args.file.clone()
+    } else {
+        ctx.cwd.join(&args.file)
+    };
+    if args.in_place && args.file.as_os_str() == "-" {
+        return Err(Error::usage("--in-place needs a file, not stdin")
+            .hint("drop -i to print the encrypted file"));
+    }
     let input = match args.types.input_type.as_deref() {
         Some(t) => Format::parse(t)?,
         None => Format::from_path(&path),

@@ -5,8 +5,14 @@ pub mod awslabs;
 pub mod change;
 pub mod completions;
 pub mod decrypt;
+pub mod demo;
+pub mod doctor;
 pub mod edit;
 pub mod encrypt;
+pub mod example;
+pub mod exec;
+pub mod hooks;
+pub mod init;
 pub mod list;
 pub mod rekey;
 pub mod rotate;
@@ -55,13 +61,17 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Encrypt(a) => encrypt::run(&ctx, a),
         Command::Show(a) => show::run(&ctx, a),
         Command::Edit(a) => edit::run(&ctx, a),
+        Command::Exec(a) => exec::run(&ctx, a),
+        Command::Init(a) => init::run(&ctx, a),
+        Command::Example(a) => example::run(&ctx, a),
+        Command::Demo(a) => demo::run(&ctx, a),
         Command::Completions(a) => completions::run(&ctx, a),
+        Command::Doctor(a) => doctor::run(&ctx, a),
+        Command::Hooks(a) => hooks::run(&ctx, a),
         Command::Add(a) => add::run(&ctx, a),
         Command::Rotate(a) => rotate::run(&ctx, a),
         Command::Rekey(a) => rekey::run(&ctx, a),
         Command::List(a) => list::run(&ctx, a),
-        _ => Err(Error::usage("this command is not available yet")
-            .hint("see git secrets --help for the commands that work")),
     }
 }
 

@@ -9,7 +9,7 @@
 //! and the lock always follows the inner HEAD.
 
 use super::change::{no_such_secret, Session};
-use super::edit::{edit_plain, reencrypt, yaml_indent};
+use super::edit::{edit_plain, reencrypt};
 use super::Ctx;
 use crate::atomic;
 use crate::cli::RotateArgs;
@@ -20,6 +20,7 @@ use crate::sops::file::{encrypt, load, read_input, KeyPlan, SopsFile};
 use crate::sops::formats::json;
 use crate::sops::keys::{Identities, Recipient};
 use crate::sops::path::{parse_field, Step};
+use crate::sops::rules::yaml_indent;
 use crate::sops::tree::{MapItem, Node, PlainDocs, SeqItem};
 use std::path::Path;
 use zeroize::Zeroizing;
@@ -57,7 +58,7 @@ pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
         })?;
         Some(PlainDocs(docs))
     } else if args.edit {
-        let original = Zeroizing::new(file.format.emit_plain(&plain.docs.0)?);
+        let original = Zeroizing::new(file.format.emit_plain(&plain.docs.0, yaml_indent(&path))?);
         match edit_plain(ctx, &path, file.format, &original)? {
             Some(d) => Some(d),
             None => {

@@ -146,7 +146,7 @@ impl Repo {
                         }
                     } else if entry.mode.is_blob_or_symlink()
                         && !found.contains_key(&id)
-                        && wanted.map_or(true, |w| w.contains(&id))
+                        && wanted.is_none_or(|w| w.contains(&id))
                     {
                         found.insert(
                             id,

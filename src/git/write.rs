@@ -61,6 +61,18 @@ pub fn clone(url: &str, dest: &Path) -> Result<()> {
         .map_err(|e| e.hint("check the URL and that you can reach it: git ls-remote <url>"))
 }
 
+/// `git init` in `dir` (created when missing) with `main` as the first branch,
+/// so a new secrets repo does not depend on the user's `init.defaultBranch`.
+pub fn init(dir: &Path) -> Result<Repo> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+    let mut cmd = git_command();
+    cmd.arg("-C")
+        .arg(dir)
+        .args(["init", "--quiet", "--initial-branch=main"]);
+    run(cmd, &format!("git init {}", dir.display()))?;
+    Repo::open(dir)
+}
+
 impl Repo {
     /// `git add -- <paths>`: stages the current content of `paths` (new, modified or
     /// deleted).

@@ -428,7 +428,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "needs_yaml: the check parses the result as YAML"]
     fn removing_the_last_recipient_is_refused() {
         let text = format!("creation_rules:\n  - age: {A}\n");
         let err = edit_recipients(&text, Path::new("/x/.sops.yaml"), &remove(A)).unwrap_err();

@@ -110,7 +110,7 @@ impl SopsFile {
                 ))
             };
             e = e.hint(format!("the file is encrypted for: {recips}"));
-            let mine: Vec<String> = ids.recipients.iter().map(|r| r.to_string()).collect();
+            let mine: Vec<String> = ids.recipients().iter().map(|r| r.to_string()).collect();
             if !mine.is_empty() {
                 e = e.hint(format!(
                     "your public key is {}; ask someone who can decrypt to run: git secrets rekey --add-recipient {}",
@@ -292,14 +292,14 @@ pub fn read_input(path: &std::path::Path) -> Result<Vec<u8>> {
 
 /// What `sops decrypt --extract` prints for a node: a map as a whole file in
 /// the output format, a string as its raw bytes, anything else as a value.
-pub fn render_extract(node: &Node, format: Format) -> Result<Vec<u8>> {
+pub fn render_extract(node: &Node, format: Format, indent: usize) -> Result<Vec<u8>> {
     match node {
-        Node::Map(_) => format.emit_plain(std::slice::from_ref(node)),
+        Node::Map(_) => format.emit_plain(std::slice::from_ref(node), indent),
         Node::Scalar(Scalar::Str(s)) => Ok(s.as_bytes().to_vec()),
         Node::Scalar(Scalar::Bytes(b)) => Ok(b.clone()),
         _ => match format {
             Format::Json => crate::sops::formats::json::emit(node),
-            Format::Yaml => crate::sops::formats::yaml::emit(std::slice::from_ref(node), 4),
+            Format::Yaml => crate::sops::formats::yaml::emit_value(node, indent),
             _ => Err(
                 Error::new(format!("the {format:?} format can only print strings"))
                     .hint("use --output-type yaml or json to print a list or number"),

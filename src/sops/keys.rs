@@ -112,8 +112,11 @@ pub struct IdentitySource {
 #[derive(Default)]
 pub struct Identities {
     identities: Vec<Box<dyn age::Identity + Send + Sync>>,
-    /// Public keys of the X25519 identities (for `.sops.yaml` of a new repo).
-    pub recipients: Vec<Recipient>,
+    /// X25519 identities again, for their public keys (computed on demand:
+    /// a scalar multiplication each, not needed to decrypt).
+    x25519: Vec<age::x25519::Identity>,
+    /// Public keys of the SSH identities (from their `.pub` files).
+    ssh_recipients: Vec<Recipient>,
     /// Where identities were found.
     pub sources: Vec<IdentitySource>,
     /// Problems found on the way (unreadable files, bad keys): reported only
@@ -174,6 +177,15 @@ impl Identities {
         ids
     }
 
+    /// The public keys of this user's identities (X25519 first).
+    pub fn recipients(&self) -> Vec<Recipient> {
+        self.x25519
+            .iter()
+            .map(|id| Recipient::X25519(id.to_public()))
+            .chain(self.ssh_recipients.iter().cloned())
+            .collect()
+    }
+
     /// True when no identity was found.
     pub fn is_empty(&self) -> bool {
         self.identities.is_empty()
@@ -188,7 +200,7 @@ impl Identities {
             }
             match age::x25519::Identity::from_str(line) {
                 Ok(id) => {
-                    self.recipients.push(Recipient::X25519(id.to_public()));
+                    self.x25519.push(id.clone());
                     self.identities.push(Box::new(id));
                     n += 1;
                 }
@@ -222,7 +234,7 @@ impl Identities {
             Ok(age::ssh::Identity::Unencrypted(k)) => {
                 let id = age::ssh::Identity::Unencrypted(k);
                 if let Some(r) = ssh_public_key(path) {
-                    self.recipients.push(r);
+                    self.ssh_recipients.push(r);
                 }
                 self.identities
                     .push(Box::new(id.with_callbacks(age::NoCallbacks)));

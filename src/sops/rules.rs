@@ -132,7 +132,19 @@ impl Config {
         for rule in seq_values(rules) {
             let mut r = CreationRule::default();
             if let Some(p) = rule.get("path_regex").and_then(string_of) {
-                Regex::new(&p).map_err(|e| bad(path, format!("path_regex '{p}': {e}")))?;
+                Regex::new(&p).map_err(|e| {
+                    let why = e
+                        .to_string()
+                        .lines()
+                        .last()
+                        .unwrap_or("")
+                        .trim()
+                        .to_string();
+                    bad(
+                        path,
+                        format!("path_regex '{p}' is not a valid regular expression ({why})"),
+                    )
+                })?;
                 r.path_regex = Some(p);
             }
             if let Some(groups) = rule.get("key_groups") {
@@ -208,4 +220,13 @@ pub fn with_default_suffix(mut r: EncryptionRules) -> EncryptionRules {
         r.unencrypted_suffix = Some("_unencrypted".into());
     }
     r
+}
+
+/// The YAML indent for files written or printed from `cwd`: sops reads
+/// `stores.yaml.indent` from the `.sops.yaml` found from the current dir.
+pub fn yaml_indent(cwd: &Path) -> usize {
+    find_config(cwd)
+        .and_then(|p| Config::load(&p).ok())
+        .and_then(|c| c.yaml_indent)
+        .unwrap_or(yaml::DEFAULT_INDENT)
 }

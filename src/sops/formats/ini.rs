@@ -380,7 +380,7 @@ pub fn emit(doc: &Node) -> Result<Vec<u8>> {
                 }
             }
             out.extend_from_slice(name.as_bytes());
-            out.extend(std::iter::repeat(b' ').take(align - name.len()));
+            out.extend(std::iter::repeat_n(b' ', align - name.len()));
             out.extend_from_slice(b" = ");
             out.extend_from_slice(quote_value(&key.value).as_bytes());
             out.push(b'\n');

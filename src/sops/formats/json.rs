@@ -316,7 +316,7 @@ pub(crate) fn go_lossy_utf8(bytes: &[u8]) -> String {
 
 fn indent(out: &mut Vec<u8>, level: usize) {
     out.push(b'\n');
-    out.extend(std::iter::repeat(b'\t').take(level));
+    out.extend(std::iter::repeat_n(b'\t', level));
 }
 
 fn write_node(out: &mut Vec<u8>, node: &Node, level: usize) -> Result<()> {

@@ -79,9 +79,10 @@ impl Format {
     }
 
     /// Writes plaintext documents the way `sops decrypt` prints them.
-    pub fn emit_plain(self, docs: &[Node]) -> Result<Vec<u8>> {
+    /// `indent` applies to YAML only (see `rules::yaml_indent`).
+    pub fn emit_plain(self, docs: &[Node], indent: usize) -> Result<Vec<u8>> {
         match self {
-            Format::Yaml => yaml::emit(docs, yaml::DEFAULT_INDENT),
+            Format::Yaml => yaml::emit(docs, indent),
             Format::Json => json::emit(one(docs)?),
             Format::Dotenv => dotenv::emit(one(docs)?),
             Format::Ini => ini::emit(one(docs)?),

@@ -1,0 +1,138 @@
+//! The private inner repo as Nix sees it: a repo of its own (not a submodule), with
+//! commits, on a branch, and nothing untracked, unstaged or staged-but-uncommitted —
+//! Nix locks only committed content and silently skips untracked files.
+
+use std::path::Path;
+
+use super::{Check, Scene};
+use crate::git::Head;
+
+/// The inner repo's checks, in report order.
+pub fn checks(s: &Scene) -> Vec<Check> {
+    let dir = s.dir_shown();
+    if !s.layout.dir.is_dir() {
+        let mut out =
+            vec![
+                Check::fail("dir.repo", format!("the secrets dir {dir} does not exist"))
+                    .hint("clone it: git secrets init URL")
+                    .hint("or create one: git secrets init --new"),
+            ];
+        for id in [
+            "inner.head",
+            "inner.untracked",
+            "inner.unstaged",
+            "inner.staged",
+        ] {
+            out.push(Check::skip(id, "no secrets dir"));
+        }
+        return out;
+    }
+    let submodule = s
+        .layout
+        .dir_in_parent()
+        .and_then(|_| s.layout.parent.submodule_at(&s.layout.dir).ok().flatten());
+    let repo_check = match (&s.inner, submodule) {
+        (_, Some(name)) => Check::fail(
+            "dir.repo",
+            format!("{dir} is a git submodule ({name}) of the parent: its url and commit are public"),
+        )
+        .hint(format!(
+            "git submodule deinit -f {dir} && git rm --cached {dir}, then remove the [submodule \"{name}\"] section from .gitmodules"
+        ))
+        .hint("keep the clone as a plain nested repo; the parent reads it through the git+file: input"),
+        (Some(_), None) => Check::ok("dir.repo", format!("{dir} is a git repo of its own")),
+        (None, None) => Check::fail(
+            "dir.repo",
+            format!("{dir} exists but is not a git repo: Nix cannot lock it"),
+        )
+        .hint(format!(
+            "make it one: git -C {dir} init && git -C {dir} add -A && git -C {dir} commit -m secrets"
+        )),
+    };
+    let Some(inner) = &s.inner else {
+        let mut out = vec![repo_check];
+        for id in [
+            "inner.head",
+            "inner.untracked",
+            "inner.unstaged",
+            "inner.staged",
+        ] {
+            out.push(Check::skip(id, "the secrets dir is not a git repo"));
+        }
+        return out;
+    };
+    let head = match inner.head() {
+        Ok(Head::Branch { commit: None, name }) => Check::fail(
+            "inner.head",
+            format!(
+                "the secrets repo has no commits yet (branch {name} is unborn): Nix cannot lock it"
+            ),
+        )
+        .hint(format!(
+            "commit in it: git -C {dir} add -A && git -C {dir} commit -m secrets"
+        )),
+        Ok(Head::Branch { name, .. }) => Check::ok(
+            "inner.head",
+            format!("the secrets repo is on branch {name}"),
+        ),
+        Ok(Head::Detached(id)) => Check::warn(
+            "inner.head",
+            format!(
+                "the secrets repo is on a detached HEAD ({}): new commits belong to no branch",
+                crate::nix::flake_lock::short(&id.to_string())
+            ),
+        )
+        .hint(format!("git -C {dir} switch main (or your branch)")),
+        Err(e) => Check::error("inner.head", &e),
+    };
+    let mut out = vec![repo_check, head];
+    match inner.status_under(Path::new("")) {
+        Ok(st) => {
+            out.push(state(
+                "inner.untracked",
+                &st.untracked,
+                "untracked, so invisible to Nix",
+                &format!("git -C {dir} add <file> && git -C {dir} commit -m 'add secret', then relock (git secrets doctor --fix)"),
+                &dir,
+            ));
+            out.push(state(
+                "inner.unstaged",
+                &st.unstaged,
+                "changed but not committed: a lock now would have no rev",
+                &format!("git -C {dir} commit -am 'update secrets', then relock (git secrets doctor --fix)"),
+                &dir,
+            ));
+            out.push(state(
+                "inner.staged",
+                &st.staged,
+                "staged but not committed: a lock now would have no rev",
+                &format!("git -C {dir} commit -m 'update secrets', then relock (git secrets doctor --fix)"),
+                &dir,
+            ));
+        }
+        Err(e) => {
+            for id in ["inner.untracked", "inner.unstaged", "inner.staged"] {
+                out.push(Check::error(id, &e));
+            }
+        }
+    }
+    out
+}
+
+fn state(id: &'static str, paths: &[String], what: &str, hint: &str, dir: &str) -> Check {
+    if paths.is_empty() {
+        return Check::ok(
+            id,
+            format!("nothing {} in {dir}", id.trim_start_matches("inner.")),
+        );
+    }
+    Check::fail(
+        id,
+        format!(
+            "{} {what}: {}",
+            super::count(paths.len(), "file is", "files are"),
+            super::list(paths, 3)
+        ),
+    )
+    .hint(hint.to_string())
+}

@@ -1,0 +1,303 @@
+//! The public parent: a git repo and a flake, the secrets dir ignored and never in its
+//! index or HEAD, the input a `git+file:` url whose own inputs are followed, and a
+//! `flake.lock` locked to the inner HEAD.
+
+use std::path::Path;
+
+use super::{Check, Fix, Scene};
+use crate::git::EntryKind;
+use crate::nix::flake_lock::short;
+use crate::nix::flake_nix::unfollowed_inputs;
+use crate::nix::{FlakeInputs, FlakeLock, UrlKind};
+
+/// The parent's checks, in report order.
+pub fn checks(s: &Scene) -> Vec<Check> {
+    vec![
+        Check::ok(
+            "parent.repo",
+            format!("parent repo at {}", s.layout.root().display()),
+        ),
+        flake(s),
+        dir_ignored(s),
+        dir_gitlink(s),
+        dir_tracked(s),
+        flake_input(s),
+        flake_follows(s),
+        lock_tracked(s),
+        lock_fresh(s),
+    ]
+}
+
+fn flake(s: &Scene) -> Check {
+    const ID: &str = "parent.flake";
+    match &s.flake_src {
+        None => Check::fail(ID, "the parent has no flake.nix (or it is not UTF-8)").hint(
+            "create flake.nix with the secrets input, e.g. inputs.secrets.url = \"git+file:./secrets\";",
+        ),
+        Some(src) => match FlakeInputs::parse(src) {
+            Ok(_) => Check::ok(ID, "the parent is a flake (flake.nix parses)"),
+            Err(e) => Check::error(ID, &e),
+        },
+    }
+}
+
+fn dir_ignored(s: &Scene) -> Check {
+    const ID: &str = "dir.ignored";
+    let Some(rel) = s.layout.dir_in_parent() else {
+        return Check::ok(ID, "the secrets dir lies outside the parent");
+    };
+    let shown = rel.display().to_string();
+    match s.layout.parent.is_ignored(&s.layout.dir, true) {
+        Ok(true) => Check::ok(ID, format!("{shown}/ is ignored by the parent")),
+        Ok(false) => {
+            let pattern = format!("/{shown}/");
+            Check::fail(
+                ID,
+                format!("{shown}/ is not ignored by the parent: `git add -A` would publish it"),
+            )
+            .hint(format!("echo '{pattern}' >> .gitignore"))
+            .with_fix(Fix::IgnoreDir {
+                gitignore: s.layout.root().join(".gitignore"),
+                pattern,
+            })
+        }
+        Err(e) => Check::error(ID, &e),
+    }
+}
+
+fn dir_gitlink(s: &Scene) -> Check {
+    const ID: &str = "dir.gitlink";
+    if s.layout.dir_in_parent().is_none() {
+        return Check::ok(ID, "the secrets dir lies outside the parent");
+    }
+    let shown = s.dir_shown();
+    let parent = &s.layout.parent;
+    let staged = match parent.index_entry(&s.layout.dir) {
+        Ok(e) => e.is_some_and(|e| e.kind == EntryKind::Gitlink),
+        Err(e) => return Check::error(ID, &e),
+    };
+    if staged {
+        return Check::fail(
+            ID,
+            format!(
+                "the parent's index holds a gitlink for {shown} (git add recorded the nested repo)"
+            ),
+        )
+        .hint(format!("git rm --cached {shown}"))
+        .with_fix(Fix::UntrackDir);
+    }
+    match parent.head_entry(&s.layout.dir) {
+        Ok(Some(e)) if e.kind == EntryKind::Gitlink => Check::fail(
+            ID,
+            format!(
+                "the parent's HEAD commit holds a gitlink for {shown} (commit {})",
+                short(&e.id.to_string())
+            ),
+        )
+        .hint(format!("commit its removal: git rm --cached {shown} && git commit -m 'untrack {shown}'"))
+        .hint(format!(
+            "the commit id is public once pushed; to drop it from history: git filter-repo --path {shown} --invert-paths"
+        )),
+        Ok(_) => Check::ok(ID, format!("no gitlink for {shown} in the parent's index or HEAD")),
+        Err(e) => Check::error(ID, &e),
+    }
+}
+
+fn dir_tracked(s: &Scene) -> Check {
+    const ID: &str = "dir.tracked";
+    if s.layout.dir_in_parent().is_none() {
+        return Check::ok(ID, "the secrets dir lies outside the parent");
+    }
+    let shown = s.dir_shown();
+    let parent = &s.layout.parent;
+    let files: Vec<String> = match parent.index_entries_under(&s.layout.dir) {
+        Ok(es) => es
+            .into_iter()
+            .filter(|e| e.kind != EntryKind::Gitlink)
+            .map(|e| e.path)
+            .collect(),
+        Err(e) => return Check::error(ID, &e),
+    };
+    if !files.is_empty() {
+        return Check::fail(
+            ID,
+            format!(
+                "the parent tracks {} of {shown}: {}",
+                super::count(files.len(), "file", "files"),
+                super::list(&files, 3)
+            ),
+        )
+        .hint(format!("git rm --cached -r {shown}"))
+        .hint(format!(
+            "if they were ever committed, purge them: git filter-repo --path {shown} --invert-paths"
+        ))
+        .with_fix(Fix::UntrackDir);
+    }
+    match parent.head_entry(&s.layout.dir) {
+        Ok(Some(e)) if e.kind != EntryKind::Gitlink => Check::fail(
+            ID,
+            format!("the parent's HEAD commit still holds files of {shown}"),
+        )
+        .hint(format!(
+            "commit their removal: git commit -m 'untrack {shown}'"
+        ))
+        .hint(format!(
+            "then purge history: git filter-repo --path {shown} --invert-paths"
+        )),
+        Ok(_) => Check::ok(ID, format!("no file of {shown} is tracked by the parent")),
+        Err(e) => Check::error(ID, &e),
+    }
+}
+
+fn flake_input(s: &Scene) -> Check {
+    const ID: &str = "flake.input";
+    let want = format!("git+file:{}", crate::relock::dir_rel(&s.layout));
+    if s.flake_src.is_none() {
+        return Check::skip(ID, "no flake.nix");
+    }
+    let Some(input) = &s.input else {
+        let name = s.layout.input.clone().unwrap_or_else(|| "secrets".into());
+        return Check::fail(
+            ID,
+            format!("no input of flake.nix points at {}", s.dir_shown()),
+        )
+        .hint(format!("add to flake.nix: inputs.{name}.url = \"{want}\";"))
+        .hint("or run: git secrets init");
+    };
+    let url = input
+        .url
+        .as_ref()
+        .map(|u| u.value.clone())
+        .unwrap_or_default();
+    match input.url_kind() {
+        Some(UrlKind::GitFile { .. }) => {
+            Check::ok(ID, format!("input {} is {url}", input.name))
+        }
+        Some(UrlKind::Path { .. }) | Some(UrlKind::Bare { .. }) => Check::fail(
+            ID,
+            format!(
+                "input {} is \"{url}\": Nix reads it through the parent's index, where the nested repo is invisible",
+                input.name
+            ),
+        )
+        .hint(format!(
+            "in flake.nix set inputs.{}.url = \"{want}\"; then relock",
+            input.name
+        ))
+        .with_fix(Fix::RewriteUrl),
+        _ => Check::fail(
+            ID,
+            format!("input {} has no literal url Nix can lock from the secrets dir", input.name),
+        )
+        .hint(format!("in flake.nix set inputs.{}.url = \"{want}\";", input.name)),
+    }
+}
+
+fn flake_follows(s: &Scene) -> Check {
+    const ID: &str = "flake.follows";
+    let Some(input) = &s.input else {
+        return Check::skip(ID, "no secrets input in flake.nix");
+    };
+    let path = s.layout.dir.join("flake.nix");
+    let Ok(src) = std::fs::read_to_string(&path) else {
+        return Check::skip(ID, "the secrets dir has no flake.nix");
+    };
+    let own = match FlakeInputs::parse(&src) {
+        Ok(f) => f,
+        Err(e) => return Check::error(ID, &e),
+    };
+    let loose = unfollowed_inputs(input, &own);
+    if loose.is_empty() {
+        return Check::ok(
+            ID,
+            "the secrets flake has no inputs of its own to fetch (locks offline)",
+        );
+    }
+    let mut c = Check::warn(
+        ID,
+        format!(
+            "the secrets flake's inputs {} are not followed: locking needs the network",
+            loose.join(", ")
+        ),
+    );
+    for l in &loose {
+        c = c.hint(format!(
+            "in the parent's flake.nix: inputs.{}.inputs.{l}.follows = \"{l}\";",
+            input.name
+        ));
+    }
+    c
+}
+
+fn lock_tracked(s: &Scene) -> Check {
+    const ID: &str = "lock.tracked";
+    let lock = s.layout.root().join("flake.lock");
+    if !lock.is_file() {
+        return Check::skip(ID, "no flake.lock yet");
+    }
+    match s.layout.parent.index_entry(Path::new("flake.lock")) {
+        Ok(Some(_)) => Check::ok(ID, "flake.lock is tracked by the parent"),
+        Ok(None) => Check::warn(
+            ID,
+            "flake.lock is not tracked: Nix ignores an untracked lock and locks again",
+        )
+        .hint("git add flake.lock"),
+        Err(e) => Check::error(ID, &e),
+    }
+}
+
+fn lock_fresh(s: &Scene) -> Check {
+    const ID: &str = "lock.fresh";
+    let Some(name) = s.input_name() else {
+        return Check::skip(ID, "no secrets input in flake.nix");
+    };
+    let Some(inner) = &s.inner else {
+        return Check::skip(ID, "the secrets dir is not a git repo");
+    };
+    let Some(head) = inner.head().ok().and_then(|h| h.commit()) else {
+        return Check::skip(ID, "the secrets repo has no commits");
+    };
+    let head = head.to_string();
+    let clean = inner
+        .status_under(Path::new(""))
+        .is_ok_and(|st| st.is_clean());
+    let relock_hint = format!("git secrets doctor --fix (or: {})", lock_cmd(&name));
+    let with_fix = |c: Check| {
+        if clean {
+            c.with_fix(Fix::Relock)
+        } else {
+            c.hint(
+                "commit every change in the secrets repo first; Nix locks only committed content",
+            )
+        }
+    };
+    let path = s.layout.root().join("flake.lock");
+    if !path.is_file() {
+        return with_fix(
+            Check::fail(ID, format!("no flake.lock: input {name} is not locked")).hint(relock_hint),
+        );
+    }
+    let lock = match FlakeLock::read(&path) {
+        Ok(l) => l,
+        Err(e) => return Check::error(ID, &e),
+    };
+    match lock.verify(&name, &head) {
+        Ok(l) => Check::ok(
+            ID,
+            format!(
+                "flake.lock locks {name} to the secrets repo's HEAD {}",
+                short(l.rev.as_deref().unwrap_or(""))
+            ),
+        ),
+        Err(e) => with_fix(Check::fail(ID, format!("stale lock: {}", e.message)).hint(relock_hint)),
+    }
+}
+
+/// The command that relocks `input` with the installed Nix (2.18 and older differ).
+fn lock_cmd(input: &str) -> String {
+    let cmd = crate::nix::Nix::discover()
+        .and_then(|n| n.version())
+        .map(|v| v.lock_command())
+        .unwrap_or(crate::nix::LockCommand::FlakeUpdate);
+    format!("{cmd} {input}")
+}

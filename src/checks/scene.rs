@@ -1,0 +1,351 @@
+//! The facts every check reads, gathered once per run: where things are, the flake
+//! input, the user's identities, and each secret file parsed and (when a key is at
+//! hand) decrypted in memory.
+
+use std::path::{Path, PathBuf};
+
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+use crate::git::Repo;
+use crate::layout::{Layout, Overrides};
+use crate::nix::flake_nix::{find_secrets_input, Input};
+use crate::sops::cipher::is_encrypted;
+use crate::sops::file::SopsFile;
+use crate::sops::formats::Format;
+use crate::sops::keys::Identities;
+use crate::sops::tree::{MapItem, Node, Scalar, SeqItem};
+
+/// doctor's tunables.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Plaintext values shorter than this (bytes) are not searched for.
+    pub min_length: usize,
+    /// Pass `--offline` to nix when relocking.
+    pub offline: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            min_length: 8,
+            offline: false,
+        }
+    }
+}
+
+/// Everything the checks look at.
+pub struct Scene {
+    /// Parent, secrets dir, example dir.
+    pub layout: Layout,
+    /// The run's options.
+    pub opts: Options,
+    /// The inner repo when the secrets dir is one.
+    pub inner: Option<Repo>,
+    /// The parent's `flake.nix`, when it exists and is UTF-8.
+    pub flake_src: Option<String>,
+    /// The flake input pointing at the secrets dir (or named by config).
+    pub input: Option<Input>,
+    /// The user's age/SSH identities.
+    pub identities: Identities,
+    /// Every file under `<dir>/secrets/`, sorted.
+    pub secrets: Vec<SecretFile>,
+}
+
+/// One file among the secrets.
+pub struct SecretFile {
+    /// Absolute path.
+    pub path: PathBuf,
+    /// Path relative to the secrets dir (`secrets/kubeconfig.yaml`), for messages.
+    pub rel: String,
+    /// The secret's name (file name without its last extension).
+    pub name: String,
+    /// What the file turned out to be.
+    pub content: Content,
+}
+
+/// What a file among the secrets holds.
+pub enum Content {
+    /// No sops marker at all: plaintext sitting among the secrets.
+    Plaintext,
+    /// Looks like sops but does not parse.
+    Invalid(Error),
+    /// A sops file, and what decrypting it gave.
+    Sops(Box<SopsFile>, Decryption),
+}
+
+/// The result of decrypting one sops file in memory.
+pub enum Decryption {
+    /// The user has no identity at all.
+    NoIdentity,
+    /// None of the user's identities unwraps the data key.
+    Locked(Error),
+    /// The data key unwrapped, but decryption or the MAC failed (tampered).
+    Broken(Error),
+    /// Decrypted and the MAC verified.
+    Open(Opened),
+}
+
+/// What doctor keeps of a decrypted file: the encrypted leaf values (to search for
+/// leaks) and the document shape (to compare with the example). Values are zeroized.
+pub struct Opened {
+    /// Every leaf that was encrypted, with where it sits.
+    pub values: Vec<KnownValue>,
+    /// [`crate::example::shape`] of each document.
+    pub shape: Vec<Vec<String>>,
+}
+
+/// A plaintext value of a current secret.
+pub struct KnownValue {
+    /// The secret's name.
+    pub secret: String,
+    /// The key path inside it (`users.0.token`).
+    pub path: String,
+    /// The value itself.
+    pub value: Zeroizing<String>,
+}
+
+impl KnownValue {
+    /// How a value is shown: its first 2 characters and its length, never more.
+    pub fn redacted(&self) -> String {
+        let head: String = self.value.chars().take(2).collect();
+        format!(
+            "{}:{} ('{head}…', {} bytes)",
+            self.secret,
+            self.path,
+            self.value.len()
+        )
+    }
+}
+
+impl Scene {
+    /// Gathers the scene from `start`; an error only when there is no parent repo.
+    pub fn discover(start: &Path, overrides: &Overrides, opts: Options) -> Result<Scene> {
+        let layout = Layout::discover(start, overrides)?;
+        let inner = layout.inner().ok().flatten();
+        let flake_path = layout.root().join("flake.nix");
+        let flake_src = std::fs::read(&flake_path)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok());
+        let input = flake_src.as_deref().and_then(|src| match &layout.input {
+            Some(name) => crate::nix::FlakeInputs::parse(src)
+                .ok()
+                .and_then(|f| f.get(name).cloned()),
+            None => find_secrets_input(src, &crate::relock::dir_rel(&layout))
+                .ok()
+                .flatten(),
+        });
+        let identities = Identities::discover();
+        let secrets = load_secrets(&layout, &identities);
+        Ok(Scene {
+            layout,
+            opts,
+            inner,
+            flake_src,
+            input,
+            identities,
+            secrets,
+        })
+    }
+
+    /// The flake input's name: config/flag first, else the one found in flake.nix.
+    pub fn input_name(&self) -> Option<String> {
+        self.layout
+            .input
+            .clone()
+            .or_else(|| self.input.as_ref().map(|i| i.name.clone()))
+    }
+
+    /// The secrets dir as the user would type it from the parent root.
+    pub fn dir_shown(&self) -> String {
+        match self.layout.dir_in_parent() {
+            Some(p) => p.display().to_string(),
+            None => self.layout.dir.display().to_string(),
+        }
+    }
+
+    /// Every known plaintext value at least `min` bytes long, deduplicated; multi-line
+    /// values also contribute each long-enough line (a PEM pasted elsewhere keeps its
+    /// lines but rarely its indentation).
+    pub fn known_values(&self, min: usize) -> Vec<KnownValue> {
+        let mut out: Vec<KnownValue> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut push = |v: &KnownValue, text: &str, out: &mut Vec<KnownValue>| {
+            let text = text.trim();
+            if text.len() >= min && seen.insert(text.to_string()) {
+                out.push(KnownValue {
+                    secret: v.secret.clone(),
+                    path: v.path.clone(),
+                    value: Zeroizing::new(text.to_string()),
+                });
+            }
+        };
+        for f in &self.secrets {
+            if let Content::Sops(_, Decryption::Open(o)) = &f.content {
+                for v in &o.values {
+                    push(v, &v.value, &mut out);
+                    if v.value.contains('\n') {
+                        for line in v.value.lines() {
+                            push(v, line, &mut out);
+                        }
+                    }
+                }
+            }
+        }
+        // `seen` held copies of the values; wipe them
+        for s in seen.drain() {
+            drop(Zeroizing::new(s));
+        }
+        out
+    }
+
+    /// The sops files that decrypted, and how many could not be opened for lack of a key.
+    pub fn opened(&self) -> (Vec<(&SecretFile, &Opened)>, usize) {
+        let mut open = Vec::new();
+        let mut closed = 0;
+        for f in &self.secrets {
+            match &f.content {
+                Content::Sops(_, Decryption::Open(o)) => open.push((f, o)),
+                Content::Sops(_, _) => closed += 1,
+                _ => {}
+            }
+        }
+        (open, closed)
+    }
+}
+
+/// True when `bytes` carry a sops marker: an encrypted value or the MAC's `ENC[`.
+pub fn looks_like_sops(bytes: &[u8]) -> bool {
+    memfind(bytes, b"ENC[AES256_GCM,")
+}
+
+/// Whether `needle` occurs in `hay`.
+pub(crate) fn memfind(hay: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn load_secrets(layout: &Layout, ids: &Identities) -> Vec<SecretFile> {
+    let subdir = layout.secrets_subdir();
+    let mut paths: Vec<PathBuf> = match std::fs::read_dir(&subdir) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            // dot files (.gitkeep) are not secrets; the secrets flake skips them too
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| !n.starts_with('.'))
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let rel = path
+                .strip_prefix(&layout.dir)
+                .unwrap_or(&path)
+                .display()
+                .to_string();
+            let file_name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let name = match file_name.rsplit_once('.') {
+                Some((stem, _)) if !stem.is_empty() => stem.to_string(),
+                _ => file_name.clone(),
+            };
+            let content = load_one(&path, &name, ids);
+            SecretFile {
+                path,
+                rel,
+                name,
+                content,
+            }
+        })
+        .collect()
+}
+
+fn load_one(path: &Path, name: &str, ids: &Identities) -> Content {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return Content::Invalid(Error::io("read", path, e)),
+    };
+    if !looks_like_sops(&bytes) {
+        return Content::Plaintext;
+    }
+    let file = match SopsFile::parse(&bytes, Format::from_path(path)) {
+        Ok(f) => f,
+        Err(e) => return Content::Invalid(e),
+    };
+    let dec = decrypt(&file, name, ids);
+    Content::Sops(Box::new(file), dec)
+}
+
+fn decrypt(file: &SopsFile, name: &str, ids: &Identities) -> Decryption {
+    if ids.is_empty() {
+        return Decryption::NoIdentity;
+    }
+    let key = match file.data_key(ids) {
+        Ok(k) => k,
+        Err(e) => return Decryption::Locked(e),
+    };
+    let dec = match file.decrypt_with_key(key) {
+        Ok(d) => d,
+        Err(e) => return Decryption::Broken(e),
+    };
+    let mut values = Vec::new();
+    for (enc, plain) in file.docs.iter().zip(dec.docs.0.iter()) {
+        encrypted_values(enc, plain, name, &mut Vec::new(), &mut values);
+    }
+    let shape = dec.docs.0.iter().map(crate::example::shape).collect();
+    Decryption::Open(Opened { values, shape })
+}
+
+/// Walks the encrypted and the decrypted document side by side and keeps the plaintext
+/// of every leaf that was encrypted (values left plain by `_unencrypted` or a regex are
+/// not secret, so they are not searched for).
+fn encrypted_values(
+    enc: &Node,
+    plain: &Node,
+    secret: &str,
+    path: &mut Vec<String>,
+    out: &mut Vec<KnownValue>,
+) {
+    match (enc, plain) {
+        (Node::Map(a), Node::Map(b)) => {
+            for (x, y) in a.iter().zip(b) {
+                if let (MapItem::Entry(k, ev), MapItem::Entry(_, pv)) = (x, y) {
+                    path.push(k.clone());
+                    encrypted_values(ev, pv, secret, path, out);
+                    path.pop();
+                }
+            }
+        }
+        (Node::Seq(a), Node::Seq(b)) => {
+            for (n, (x, y)) in a.iter().zip(b).enumerate() {
+                if let (SeqItem::Value(ev), SeqItem::Value(pv)) = (x, y) {
+                    path.push(n.to_string());
+                    encrypted_values(ev, pv, secret, path, out);
+                    path.pop();
+                }
+            }
+        }
+        (Node::Scalar(Scalar::Str(e)), Node::Scalar(p)) if is_encrypted(e) => {
+            let text = crate::example::leaf_text(p);
+            if !text.is_empty() {
+                out.push(KnownValue {
+                    secret: secret.to_string(),
+                    path: if path.is_empty() {
+                        "(value)".into()
+                    } else {
+                        path.join(".")
+                    },
+                    value: Zeroizing::new(text),
+                });
+            }
+        }
+        _ => {}
+    }
+}

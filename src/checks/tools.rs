@@ -1,0 +1,169 @@
+//! The tools around the repos: which Nix (and so which lock command), whether
+//! `git secrets` reaches this binary or awslabs/git-secrets, awslabs hooks, and our
+//! own guards.
+
+use std::path::{Path, PathBuf};
+
+use super::{Check, Scene};
+use crate::hooks;
+use crate::nix::Nix;
+
+/// The tool checks, in report order.
+pub fn checks(s: &Scene) -> Vec<Check> {
+    vec![nix(), awslabs_path(), awslabs_hooks(s), our_hooks(s)]
+}
+
+fn nix() -> Check {
+    const ID: &str = "nix.version";
+    let nix = match Nix::discover() {
+        Ok(n) => n,
+        Err(e) => {
+            return Check::warn(ID, "nix is not installed: secrets cannot be relocked here")
+                .hint(e.hints.first().cloned().unwrap_or_default())
+        }
+    };
+    match nix.version() {
+        Ok(v) => Check::ok(
+            ID,
+            format!(
+                "{} ({}); relocks with `{}`",
+                v.line.trim(),
+                nix.program().display(),
+                v.lock_command()
+            ),
+        ),
+        Err(e) => Check::error(ID, &e),
+    }
+}
+
+/// Every executable `git-secrets` on PATH, in PATH order.
+fn on_path() -> Vec<PathBuf> {
+    let Some(path) = std::env::var_os("PATH") else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = Vec::new();
+    for dir in std::env::split_paths(&path) {
+        let p = dir.join("git-secrets");
+        if hooks::is_executable(&p) && !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+fn awslabs_path() -> Check {
+    const ID: &str = "awslabs.path";
+    let me = std::env::current_exe().unwrap_or_default();
+    let found = on_path();
+    let mine = found.iter().position(|p| same_file(p, &me));
+    let others: Vec<&PathBuf> = found.iter().filter(|p| !same_file(p, &me)).collect();
+    match (mine, others.first()) {
+        (Some(0), None) => Check::ok(ID, "`git secrets` runs this binary"),
+        (Some(0), Some(o)) => Check::ok(
+            ID,
+            format!(
+                "`git secrets` runs this binary; awslabs/git-secrets options go to {}",
+                o.display()
+            ),
+        ),
+        (_, Some(o)) => {
+            let dir = me
+                .parent()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default();
+            Check::fail(
+                ID,
+                format!(
+                    "another git-secrets ({}, likely awslabs/git-secrets) comes first on PATH: `git secrets` and the hooks run it, not this tool",
+                    o.display()
+                ),
+            )
+            .hint(format!("put {dir} before {} on PATH", o.parent().map(|d| d.display().to_string()).unwrap_or_default()))
+            .hint("or remove the other one (Debian/Ubuntu: apt remove git-secrets)")
+        }
+        (_, None) => Check::warn(
+            ID,
+            "git-secrets is not on PATH: `git secrets` and the hooks cannot find it",
+        )
+        .hint(format!(
+            "add {} to PATH",
+            me.parent()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default()
+        )),
+    }
+}
+
+fn awslabs_hooks(s: &Scene) -> Check {
+    const ID: &str = "awslabs.hooks";
+    let repo = &s.layout.parent;
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    if let Ok(d) = hooks::hooks_dir(repo) {
+        dirs.push(d);
+    }
+    dirs.push(repo.gix().common_dir().join("hooks"));
+    if let Ok(Some(t)) = repo.config_path("init.templateDir") {
+        dirs.push(t.join("hooks"));
+    }
+    dirs.dedup();
+    let found: Vec<PathBuf> = dirs
+        .iter()
+        .flat_map(|d| hooks::awslabs_hooks_in(d))
+        .collect();
+    if found.is_empty() {
+        return Check::ok(ID, "no awslabs/git-secrets hooks");
+    }
+    let shown: Vec<String> = found.iter().map(|p| p.display().to_string()).collect();
+    let has_other = on_path()
+        .iter()
+        .any(|p| std::env::current_exe().is_ok_and(|me| !same_file(p, &me)));
+    let base = Check::warn(
+        ID,
+        format!("awslabs/git-secrets hooks in {}", super::list(&shown, 3)),
+    );
+    if has_other {
+        base.hint("they run awslabs/git-secrets, which is installed; this tool forwards its options there")
+    } else {
+        Check {
+            status: super::Status::Fail,
+            ..base
+        }
+        .hint("awslabs/git-secrets is not installed, so these hooks fail every commit (closed on purpose)")
+        .hint("install it (apt install git-secrets) or delete its lines from those hooks")
+    }
+}
+
+fn our_hooks(s: &Scene) -> Check {
+    const ID: &str = "hooks.installed";
+    let dir = match hooks::hooks_dir(&s.layout.parent) {
+        Ok(d) => d,
+        Err(e) => return Check::error(ID, &e),
+    };
+    let missing: Vec<&str> = hooks::HOOKS
+        .iter()
+        .copied()
+        .filter(|h| !hooks::is_ours(&dir.join(h)))
+        .collect();
+    if missing.is_empty() {
+        Check::ok(
+            ID,
+            format!(
+                "pre-commit and pre-push guards installed in {}",
+                dir.display()
+            ),
+        )
+    } else {
+        Check::warn(
+            ID,
+            format!("no git-secrets guard for {}", missing.join(", ")),
+        )
+        .hint("git secrets hooks install")
+    }
+}

@@ -1,0 +1,157 @@
+//! `git secrets doctor [--json] [--fix] [--history] [--staged]`: every check, the report
+//! on stdout (text or JSON, nothing else), fixes and progress on stderr. Exit 1 when a
+//! check fails; warnings alone exit 0.
+
+use std::io::{IsTerminal, Write};
+
+use super::Ctx;
+use crate::checks::{self, fix, leaks, Check, Fix, Options, Report, Scene, Status};
+use crate::cli::DoctorArgs;
+use crate::error::{Error, Result};
+use crate::layout::Overrides;
+
+/// Runs doctor; returns the exit code.
+pub fn run(ctx: &Ctx, args: DoctorArgs) -> Result<i32> {
+    let opts = Options {
+        min_length: args.min_length.max(1),
+        offline: args.offline,
+    };
+    let overrides = Overrides {
+        dir: ctx.global.dir.clone(),
+        input: None,
+    };
+    let scene = match Scene::discover(&ctx.cwd, &overrides, opts.clone()) {
+        Ok(s) => s,
+        Err(e) => {
+            // no parent repo: nothing else can be checked
+            let report = Report {
+                checks: vec![Check::error("parent.repo", &e)],
+            };
+            print(&report, args.json)?;
+            return Ok(1);
+        }
+    };
+    if args.staged {
+        let report = Report {
+            checks: leaks::staged(&scene),
+        };
+        print(&report, args.json)?;
+        return Ok(exit_code(&report));
+    }
+    if let Some(range) = &args.range {
+        let report = Report {
+            checks: history(ctx, &scene, Some(range)),
+        };
+        print(&report, args.json)?;
+        return Ok(exit_code(&report));
+    }
+    let mut report = checks::run(&scene);
+    // fixes never rewrite history, so one scan serves before and after --fix
+    let history_checks = if args.history {
+        history(ctx, &scene, None)
+    } else {
+        Vec::new()
+    };
+    if args.fix {
+        let fixes = checks::planned_fixes(&report);
+        if fixes.is_empty() {
+            ctx.ui.status("nothing doctor can fix on its own");
+        }
+        for f in &fixes {
+            apply(ctx, f, &scene);
+        }
+        if !fixes.is_empty() {
+            let again = Scene::discover(&ctx.cwd, &overrides, opts)?;
+            report = checks::run(&again);
+        }
+    }
+    report.checks.extend(history_checks);
+    if args.fix {
+        left_to_user(ctx, &report);
+    }
+    print(&report, args.json)?;
+    Ok(exit_code(&report))
+}
+
+fn exit_code(report: &Report) -> i32 {
+    i32::from(report.failed())
+}
+
+fn apply(ctx: &Ctx, f: &Fix, scene: &Scene) {
+    if *f == Fix::Rekey {
+        match ctx.ui.confirm(&format!("{}?", f.describe()), "--yes") {
+            Ok(true) => {}
+            Ok(false) => {
+                ctx.ui.status(format!("skipped: {}", f.describe()));
+                return;
+            }
+            Err(e) => {
+                ctx.ui
+                    .warn(format!("skipped: {}: {}", f.describe(), e.message));
+                for h in &e.hints {
+                    ctx.ui.hint(h);
+                }
+                return;
+            }
+        }
+    }
+    match fix::apply(f, scene) {
+        Ok(done) => ctx.ui.ok(format!("fixed: {done}")),
+        Err(e) => {
+            ctx.ui.warn(format!("could not {}: {}", f.describe(), e));
+            for h in &e.hints {
+                ctx.ui.hint(h);
+            }
+        }
+    }
+}
+
+fn left_to_user(ctx: &Ctx, report: &Report) {
+    let left: Vec<&Check> = report
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Fail)
+        .collect();
+    if left.is_empty() {
+        return;
+    }
+    ctx.ui.status("left to you:");
+    for c in left {
+        let what = c.hints.first().map(String::as_str).unwrap_or(&c.message);
+        ctx.ui.status(format!("  {}: {what}", c.id));
+    }
+}
+
+fn history(ctx: &Ctx, scene: &Scene, range: Option<&str>) -> Vec<Check> {
+    let bar = (std::io::stderr().is_terminal() && !ctx.ui.quiet).then(|| {
+        let pb = indicatif::ProgressBar::new_spinner();
+        pb.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} scanning history: {pos} objects")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        pb.enable_steady_tick(std::time::Duration::from_millis(120));
+        pb
+    });
+    let progress = |n: u64| {
+        if let Some(pb) = &bar {
+            pb.set_position(n);
+        }
+    };
+    let out = leaks::history(scene, range, &progress);
+    if let Some(pb) = bar {
+        pb.finish_and_clear();
+    }
+    out
+}
+
+fn print(report: &Report, json: bool) -> Result<()> {
+    let text = if json {
+        report.to_json()
+    } else {
+        report.to_text()
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .map_err(|e| Error::new(format!("cannot write the report: {e}")))
+}

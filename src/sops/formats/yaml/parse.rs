@@ -1,0 +1,1512 @@
+//! Reads YAML into the neutral tree the way sops 3.11 does: go-yaml v3
+//! parses it into nodes with head/line/foot comments, and sops' store
+//! flattens those comments into comment items of the enclosing map or list.
+//!
+//! This is our own reader for YAML's block and flow syntax. Comments are
+//! placed with a model of go-yaml's scanner (`yaml_parser_scan_comments`):
+//! a run of comment lines after some content is split into "foot" groups
+//! (which stay with the content above) and a final "head" group (which goes
+//! with the next key or item). A line comment moves before its entry, as
+//! sops writes it. Anchors and aliases are expanded, as sops does.
+
+use super::resolve::{parse_timestamp, resolve_plain, Resolved};
+use crate::error::{Error, Result};
+use crate::sops::tree::{MapItem, Node, Scalar, SeqItem};
+use std::collections::HashMap;
+
+/// Parses a YAML stream into documents, keeping comments as items.
+pub fn parse(input: &[u8]) -> Result<Vec<Node>> {
+    let text = std::str::from_utf8(input).map_err(|e| {
+        Error::new(format!("the YAML file is not valid UTF-8: {e}"))
+            .hint("YAML files must be UTF-8; re-save the file as UTF-8")
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    let mut p = Parser::new(&text);
+    p.stream()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FrameKind {
+    Map,
+    Seq,
+}
+
+/// An open block collection: its indentation and the comments waiting to
+/// be placed after its last item so far.
+struct Frame {
+    indent: i64,
+    kind: FrameKind,
+    pending: Vec<String>,
+}
+
+/// One comment line met between two tokens.
+#[derive(Debug, Clone)]
+struct GapComment {
+    line: usize,
+    col: i64,
+    text: String,
+}
+
+#[derive(Debug, Clone)]
+enum GapLine {
+    Comment(GapComment),
+    Blank,
+}
+
+/// Node properties: `&anchor` and `!tag`.
+#[derive(Default, Debug, Clone)]
+struct Props {
+    anchor: Option<String>,
+    tag: Option<String>,
+}
+
+struct Parser {
+    s: Vec<char>,
+    pos: usize,
+    line: usize,
+    line_start: usize,
+    frames: Vec<Frame>,
+    /// Head comments for whatever entry comes next, at any level.
+    carry: Vec<String>,
+    anchors: HashMap<String, Node>,
+    /// Line of the last content token, for telling foot from head comments.
+    last_content_line: usize,
+}
+
+fn err_at(line: usize, col: i64, msg: impl std::fmt::Display) -> Error {
+    Error::new(format!(
+        "YAML syntax error at line {line}, column {}: {msg}",
+        col + 1
+    ))
+    .hint("fix the YAML syntax; `sops` would reject this file too")
+}
+
+impl Parser {
+    fn new(text: &str) -> Parser {
+        Parser {
+            s: text.chars().collect(),
+            pos: 0,
+            line: 1,
+            line_start: 0,
+            frames: Vec::new(),
+            carry: Vec::new(),
+            anchors: HashMap::new(),
+            last_content_line: 0,
+        }
+    }
+
+    // ---- character helpers -------------------------------------------
+
+    fn peek(&self) -> Option<char> {
+        self.s.get(self.pos).copied()
+    }
+
+    fn peek_at(&self, n: usize) -> Option<char> {
+        self.s.get(self.pos + n).copied()
+    }
+
+    fn col(&self) -> i64 {
+        (self.pos - self.line_start) as i64
+    }
+
+    fn bump(&mut self) -> Option<char> {
+        let c = self.peek()?;
+        self.pos += 1;
+        if c == '\n' {
+            self.line += 1;
+            self.line_start = self.pos;
+        }
+        Some(c)
+    }
+
+    fn at_eof(&self) -> bool {
+        self.pos >= self.s.len()
+    }
+
+    fn is_blank_at(&self, n: usize) -> bool {
+        matches!(self.peek_at(n), None | Some(' ' | '\t' | '\n'))
+    }
+
+    fn err(&self, msg: impl std::fmt::Display) -> Error {
+        err_at(self.line, self.col(), msg)
+    }
+
+    fn skip_inline_space(&mut self) {
+        while matches!(self.peek(), Some(' ' | '\t')) {
+            self.bump();
+        }
+    }
+
+    /// At column 0: `---` or `...` followed by a blank.
+    fn at_doc_marker(&self) -> Option<&'static str> {
+        if self.col() != 0 {
+            return None;
+        }
+        for m in ["---", "..."] {
+            let ok = m
+                .chars()
+                .enumerate()
+                .all(|(i, c)| self.peek_at(i) == Some(c));
+            if ok && self.is_blank_at(3) {
+                return Some(m);
+            }
+        }
+        None
+    }
+
+    /// Reads `# text` to the end of the line; returns the text after `#`.
+    fn read_comment(&mut self) -> String {
+        self.bump(); // '#'
+        let mut t = String::new();
+        while let Some(c) = self.peek() {
+            if c == '\n' {
+                break;
+            }
+            t.push(c);
+            self.bump();
+        }
+        t
+    }
+
+    /// After a token on the current line: spaces, then an optional line
+    /// comment, then the line break. Returns the line comment.
+    fn line_rest(&mut self) -> Result<Option<String>> {
+        self.skip_inline_space();
+        let mut comment = None;
+        if self.peek() == Some('#') {
+            let prev = self.pos.checked_sub(1).and_then(|i| self.s.get(i)).copied();
+            if self.pos > self.line_start && !matches!(prev, Some(' ' | '\t')) {
+                return Err(self.err("a comment must be separated from the value by a space"));
+            }
+            comment = Some(self.read_comment());
+        }
+        match self.peek() {
+            None => Ok(comment),
+            Some('\n') => {
+                self.bump();
+                Ok(comment)
+            }
+            Some(c) => Err(self.err(format!("unexpected '{c}' after a value"))),
+        }
+    }
+
+    /// Skips blank lines and comment lines up to the next token (which
+    /// must start a line). Returns what was skipped.
+    fn gap(&mut self) -> Vec<GapLine> {
+        let mut out = Vec::new();
+        loop {
+            if self.col() != 0 {
+                // Already past the indentation of a token's line (a gap
+                // scanned twice), or blanks after a token.
+                self.skip_inline_space();
+                if self.peek() == Some('\n') {
+                    self.bump();
+                    continue;
+                }
+                return out;
+            }
+            let start = self.pos;
+            self.skip_inline_space();
+            match self.peek() {
+                None => {
+                    if self.pos > start {
+                        out.push(GapLine::Blank);
+                    }
+                    return out;
+                }
+                Some('\n') => {
+                    self.bump();
+                    out.push(GapLine::Blank);
+                }
+                Some('#') => {
+                    let line = self.line;
+                    let col = self.col();
+                    let text = self.read_comment();
+                    out.push(GapLine::Comment(GapComment { line, col, text }));
+                    if self.peek() == Some('\n') {
+                        self.bump();
+                    }
+                }
+                Some(_) => return out,
+            }
+        }
+    }
+
+    /// The column of the next token, or -1 at the end of the document.
+    fn next_token_col(&self) -> i64 {
+        if self.at_eof() || self.at_doc_marker().is_some() {
+            -1
+        } else {
+            self.col()
+        }
+    }
+
+    /// Places the comments of a gap that follows some content, using the
+    /// splitting rules of go-yaml's scanner. Foot groups go to open frames
+    /// (they come after the content above), the final head group to
+    /// `carry` (it comes before the next entry, wherever that is).
+    fn place_gap(&mut self, gap: Vec<GapLine>) {
+        if gap.iter().all(|g| matches!(g, GapLine::Blank)) {
+            return;
+        }
+        let next_indent = self.frames.last().map_or(0, |f| f.indent.max(0));
+        let foot_line = self.last_content_line + 1;
+        let t_col = self.next_token_col();
+        let mut first_empty = true;
+        let mut recent_empty = false;
+        let mut prior = true; // the first foot belongs to the prior token
+        let mut cur: Vec<GapComment> = Vec::new();
+        let mut seen_comment = false;
+        for g in gap.into_iter().map(Some).chain(std::iter::once(None)) {
+            match g {
+                Some(GapLine::Blank) => {
+                    if !seen_comment {
+                        first_empty = false;
+                        continue;
+                    }
+                    if !cur.is_empty() && !recent_empty {
+                        let start_col = cur[0].col;
+                        if first_empty && (cur[0].line == foot_line || start_col < next_indent) {
+                            let own = start_col < next_indent;
+                            self.place_foot(std::mem::take(&mut cur), prior && !own);
+                            prior = false;
+                        }
+                    }
+                    first_empty = false;
+                    recent_empty = true;
+                }
+                Some(GapLine::Comment(c)) => {
+                    seen_comment = true;
+                    if !cur.is_empty() && c.col < next_indent && c.col != cur[0].col {
+                        self.place_foot(std::mem::take(&mut cur), prior);
+                        prior = false;
+                    }
+                    cur.push(c);
+                    recent_empty = false;
+                }
+                None if t_col < 0 => {
+                    // The end of input counts as a line break in go-yaml's
+                    // scan, not as a dedent.
+                    if !cur.is_empty() && !recent_empty {
+                        let start_col = cur[0].col;
+                        if first_empty && (cur[0].line == foot_line || start_col < next_indent) {
+                            let own = start_col < next_indent;
+                            self.place_foot(std::mem::take(&mut cur), prior && !own);
+                        }
+                    }
+                }
+                None => {
+                    if !cur.is_empty() && t_col < next_indent && t_col != cur[0].col {
+                        self.place_foot(std::mem::take(&mut cur), prior);
+                    }
+                }
+            }
+        }
+        self.carry.extend(cur.into_iter().map(|c| c.text));
+    }
+
+    /// A foot group: with the prior token it stays in the innermost open
+    /// collection; otherwise it goes to the open collection whose indent
+    /// matches its column (a list hands it to its parent map), or, with no
+    /// match, waits for the next entry like a head comment.
+    fn place_foot(&mut self, group: Vec<GapComment>, prior: bool) {
+        if group.is_empty() {
+            return;
+        }
+        let col = group[0].col;
+        let texts = group.into_iter().map(|c| c.text);
+        let target = if prior {
+            self.frames.len().checked_sub(1)
+        } else {
+            match self.frames.iter().rposition(|f| f.indent == col) {
+                Some(i) if self.frames[i].kind == FrameKind::Seq && i > 0 => Some(i - 1),
+                other => other,
+            }
+        };
+        match target {
+            Some(i) if self.carry.is_empty() => self.frames[i].pending.extend(texts),
+            _ => self.carry.extend(texts),
+        }
+    }
+
+    // ---- documents ---------------------------------------------------
+
+    fn stream(&mut self) -> Result<Vec<Node>> {
+        let mut docs = Vec::new();
+        loop {
+            let gap = self.gap();
+            let mut comments: Vec<String> = gap
+                .into_iter()
+                .filter_map(|g| match g {
+                    GapLine::Comment(c) => Some(c.text),
+                    GapLine::Blank => None,
+                })
+                .collect();
+            // Directives are skipped (go-yaml accepts %YAML and %TAG).
+            while self.col() == 0 && self.peek() == Some('%') {
+                while !matches!(self.peek(), None | Some('\n')) {
+                    self.bump();
+                }
+                self.bump();
+                for g in self.gap() {
+                    if let GapLine::Comment(c) = g {
+                        comments.push(c.text);
+                    }
+                }
+            }
+            if self.at_eof() {
+                return Ok(docs);
+            }
+            let mut explicit = false;
+            if self.at_doc_marker() == Some("---") {
+                explicit = true;
+                for _ in 0..3 {
+                    self.bump();
+                }
+                self.skip_inline_space();
+                if self.peek() == Some('#') {
+                    comments.push(self.read_comment());
+                }
+                if self.peek() == Some('\n') {
+                    self.bump();
+                }
+                for g in self.gap() {
+                    if let GapLine::Comment(c) = g {
+                        comments.push(c.text);
+                    }
+                }
+            } else if self.at_doc_marker() == Some("...") {
+                self.skip_doc_end()?;
+                continue;
+            }
+            self.carry = comments;
+            self.anchors.clear();
+            let doc = if self.at_eof() || self.at_doc_marker().is_some() {
+                // An empty document: go-yaml gives a null scalar, which sops
+                // turns into an empty map.
+                if !explicit {
+                    return Ok(docs);
+                }
+                Node::Map(self.carry.drain(..).map(MapItem::Comment).collect())
+            } else {
+                self.block_node(-1, Vec::new())?.0
+            };
+            let doc = self.finish_document(doc);
+            docs.push(doc);
+            let gap = self.gap();
+            self.place_gap(gap);
+            if !self.at_eof() && self.at_doc_marker().is_none() {
+                return Err(self.err("unexpected content after the end of the document"));
+            }
+            if self.at_doc_marker() == Some("...") {
+                self.skip_doc_end()?;
+            }
+        }
+    }
+
+    fn skip_doc_end(&mut self) -> Result<()> {
+        for _ in 0..3 {
+            self.bump();
+        }
+        self.line_rest()?;
+        Ok(())
+    }
+
+    /// Trailing comments of a document go to the end of its top-level map.
+    fn finish_document(&mut self, doc: Node) -> Node {
+        let rest: Vec<String> = self.carry.drain(..).collect();
+        match doc {
+            Node::Map(mut items) => {
+                items.extend(rest.into_iter().map(MapItem::Comment));
+                Node::Map(items)
+            }
+            Node::Seq(mut items) => {
+                items.extend(rest.into_iter().map(SeqItem::Comment));
+                Node::Seq(items)
+            }
+            other => other,
+        }
+    }
+
+    // ---- block nodes -------------------------------------------------
+
+    /// Reads `&anchor` and `!tag` properties in any order.
+    fn props(&mut self) -> Result<Props> {
+        let mut props = Props::default();
+        loop {
+            match self.peek() {
+                Some('&') if props.anchor.is_none() => {
+                    self.bump();
+                    props.anchor = Some(self.read_name());
+                }
+                Some('!') if props.tag.is_none() => {
+                    props.tag = Some(self.read_tag()?);
+                }
+                _ => return Ok(props),
+            }
+            self.skip_inline_space();
+        }
+    }
+
+    fn read_name(&mut self) -> String {
+        let mut n = String::new();
+        while let Some(c) = self.peek() {
+            if c.is_whitespace() || matches!(c, ',' | '[' | ']' | '{' | '}') {
+                break;
+            }
+            n.push(c);
+            self.bump();
+        }
+        n
+    }
+
+    fn read_tag(&mut self) -> Result<String> {
+        self.bump(); // '!'
+        if self.peek() == Some('<') {
+            self.bump();
+            let mut t = String::new();
+            while let Some(c) = self.bump() {
+                if c == '>' {
+                    return Ok(t);
+                }
+                t.push(c);
+            }
+            return Err(self.err("unterminated verbatim tag"));
+        }
+        let rest = self.read_name();
+        Ok(match rest.strip_prefix('!') {
+            Some(suffix) => format!("tag:yaml.org,2002:{suffix}"),
+            None => format!("!{rest}"),
+        })
+    }
+
+    fn alias(&mut self) -> Result<Node> {
+        self.bump(); // '*'
+        let name = self.read_name();
+        self.anchors
+            .get(&name)
+            .cloned()
+            .ok_or_else(|| self.err(format!("unknown anchor '{name}' referenced")))
+    }
+
+    fn remember(&mut self, props: &Props, node: &Node) {
+        if let Some(a) = &props.anchor {
+            self.anchors.insert(a.clone(), node.clone());
+        }
+    }
+
+    /// Parses the block node at the current position (start of a token).
+    /// `parent` is the indent of the enclosing collection. Returns the node
+    /// and, for scalars, the comments that sops puts before its entry.
+    fn block_node(&mut self, parent: i64, head: Vec<String>) -> Result<(Node, Vec<String>)> {
+        let col = self.col();
+        let props = self.props()?;
+        let mut head = head;
+        if props.anchor.is_some() || props.tag.is_some() {
+            // Properties alone on a line: the node follows on the next lines.
+            if matches!(self.peek(), None | Some('\n' | '#')) {
+                if let Some(c) = self.line_rest()? {
+                    head.push(c);
+                }
+                let gap = self.gap();
+                head.extend(gap_texts(gap));
+                let (node, lead) = if self.next_token_col() > parent {
+                    self.block_node(parent, Vec::new())?
+                } else {
+                    (Node::Scalar(Scalar::Null), Vec::new())
+                };
+                let node = apply_collection_tag(node, &props)?;
+                self.remember(&props, &node);
+                head.extend(lead);
+                return Ok((node, head));
+            }
+        }
+        let c = self.peek();
+        if c == Some('-') && self.is_blank_at(1) {
+            let node = self.block_seq(col, head)?;
+            self.remember(&props, &node);
+            return Ok((node, Vec::new()));
+        }
+        if c == Some('?') && self.is_blank_at(1) {
+            // An explicit key, as go-yaml writes keys longer than 128 bytes.
+            let node = self.block_map(col, head)?;
+            self.remember(&props, &node);
+            return Ok((node, Vec::new()));
+        }
+        // A key of a block mapping starts here if a ':' follows the first
+        // scalar on this line.
+        if self.key_follows()? {
+            if props.tag.is_some() || props.anchor.is_some() {
+                // Properties before the first key belong to the mapping.
+                let node = self.block_map(col, head)?;
+                self.remember(&props, &node);
+                return Ok((node, Vec::new()));
+            }
+            let node = self.block_map(col, head)?;
+            return Ok((node, Vec::new()));
+        }
+        let (node, mut lead) = self.inline_value(parent, &props)?;
+        head.append(&mut lead);
+        Ok((node, head))
+    }
+
+    /// Whether the token at the current position is a mapping key.
+    fn key_follows(&self) -> Result<bool> {
+        let mut i = self.pos;
+        let s = &self.s;
+        match s.get(i) {
+            Some('"') | Some('\'') => {
+                let q = s[i];
+                i += 1;
+                while i < s.len() {
+                    if s[i] == q {
+                        if q == '\'' && s.get(i + 1) == Some(&'\'') {
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    if q == '"' && s[i] == '\\' {
+                        i += 1;
+                    }
+                    if s[i] == '\n' {
+                        return Ok(false);
+                    }
+                    i += 1;
+                }
+                i += 1;
+                while matches!(s.get(i), Some(' ' | '\t')) {
+                    i += 1;
+                }
+                Ok(
+                    s.get(i) == Some(&':')
+                        && matches!(s.get(i + 1), None | Some(' ' | '\t' | '\n')),
+                )
+            }
+            Some('?') if matches!(s.get(i + 1), None | Some(' ' | '\t' | '\n')) => Ok(true),
+            Some('[' | '{' | '|' | '>' | '*' | '#') | None => Ok(false),
+            _ => {
+                while i < s.len() && s[i] != '\n' {
+                    if s[i] == ':' && matches!(s.get(i + 1), None | Some(' ' | '\t' | '\n')) {
+                        return Ok(true);
+                    }
+                    if s[i] == '#' && i > 0 && matches!(s[i - 1], ' ' | '\t') {
+                        return Ok(false);
+                    }
+                    i += 1;
+                }
+                Ok(false)
+            }
+        }
+    }
+
+    /// A block sequence whose dashes sit at column `indent`.
+    fn block_seq(&mut self, indent: i64, head: Vec<String>) -> Result<Node> {
+        self.frames.push(Frame {
+            indent,
+            kind: FrameKind::Seq,
+            pending: head,
+        });
+        let mut items: Vec<SeqItem> = Vec::new();
+        loop {
+            // Comments waiting for this list come before the next item.
+            self.drain_into_seq(&mut items);
+            self.bump(); // '-'
+            self.skip_inline_space();
+            let mut lead: Vec<String> = Vec::new();
+            let node = if matches!(self.peek(), None | Some('\n' | '#')) {
+                // "- " alone: a line comment becomes a head comment of the item.
+                if let Some(c) = self.line_rest()? {
+                    lead.push(c);
+                }
+                self.last_content_line = self.line - 1;
+                let gap = self.gap();
+                let mut head = gap_texts(gap);
+                if self.next_token_col() > indent {
+                    let (n, l) = self.block_node(indent, std::mem::take(&mut head))?;
+                    lead.extend(l);
+                    n
+                } else {
+                    lead.extend(head);
+                    Node::Scalar(Scalar::Null)
+                }
+            } else {
+                let (n, l) = self.block_node(indent, Vec::new())?;
+                lead.extend(l);
+                n
+            };
+            items.extend(lead.into_iter().map(SeqItem::Comment));
+            items.push(SeqItem::Value(node));
+            let gap = self.gap();
+            self.place_gap(gap);
+            if self.next_token_col() == indent && self.peek() == Some('-') && self.is_blank_at(1) {
+                continue;
+            }
+            break;
+        }
+        self.drain_own_into_seq(&mut items);
+        self.frames.pop();
+        Ok(Node::Seq(items))
+    }
+
+    fn drain_into_seq(&mut self, items: &mut Vec<SeqItem>) {
+        self.drain_own_into_seq(items);
+        items.extend(self.carry.drain(..).map(SeqItem::Comment));
+    }
+
+    fn drain_own_into_seq(&mut self, items: &mut Vec<SeqItem>) {
+        if let Some(f) = self.frames.last_mut() {
+            items.extend(f.pending.drain(..).map(SeqItem::Comment));
+        }
+    }
+
+    fn drain_into_map(&mut self, items: &mut Vec<MapItem>) {
+        self.drain_own_into_map(items);
+        items.extend(self.carry.drain(..).map(MapItem::Comment));
+    }
+
+    fn drain_own_into_map(&mut self, items: &mut Vec<MapItem>) {
+        if let Some(f) = self.frames.last_mut() {
+            items.extend(f.pending.drain(..).map(MapItem::Comment));
+        }
+    }
+
+    /// A block mapping whose keys sit at column `indent`.
+    fn block_map(&mut self, indent: i64, head: Vec<String>) -> Result<Node> {
+        self.frames.push(Frame {
+            indent,
+            kind: FrameKind::Map,
+            pending: head,
+        });
+        let mut items: Vec<MapItem> = Vec::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        loop {
+            self.drain_into_map(&mut items);
+            let key_line = self.line;
+            let key = self.key()?;
+            if seen.insert(key.clone(), key_line).is_some() {
+                return Err(err_at(
+                    key_line,
+                    indent,
+                    format!("mapping key \"{key}\" already defined"),
+                )
+                .hint("remove or rename the duplicate key"));
+            }
+            // After "key:" — value on this line, or on the next lines.
+            self.skip_inline_space();
+            let mut lead: Vec<String> = Vec::new();
+            let value = if matches!(self.peek(), None | Some('\n' | '#')) {
+                if let Some(c) = self.line_rest()? {
+                    lead.push(c);
+                }
+                self.last_content_line = key_line;
+                let gap = self.gap();
+                let head = gap_texts(gap);
+                let next = self.next_token_col();
+                let is_dash = self.peek() == Some('-') && self.is_blank_at(1);
+                if next > indent || (next == indent && is_dash) {
+                    let (n, l) = self.block_node(indent, head)?;
+                    lead.extend(l);
+                    n
+                } else {
+                    // No value: null. Comments in between wait for the next key.
+                    self.carry.extend(head);
+                    Node::Scalar(Scalar::Null)
+                }
+            } else {
+                let (n, l) = self.block_node(indent, Vec::new())?;
+                lead.extend(l);
+                n
+            };
+            items.extend(lead.into_iter().map(MapItem::Comment));
+            items.push(MapItem::Entry(key, value));
+            let gap = self.gap();
+            self.place_gap(gap);
+            if self.next_token_col() == indent && !(self.peek() == Some('-') && self.is_blank_at(1))
+            {
+                continue;
+            }
+            if self.next_token_col() > indent {
+                return Err(self.err("bad indentation of a mapping entry"));
+            }
+            break;
+        }
+        self.drain_own_into_map(&mut items);
+        self.frames.pop();
+        Ok(Node::Map(items))
+    }
+
+    /// Reads a mapping key and its ':'; keys must decode to strings, as
+    /// sops rejects other keys.
+    fn key(&mut self) -> Result<String> {
+        let line = self.line;
+        let col = self.col();
+        let explicit = self.peek() == Some('?') && self.is_blank_at(1);
+        if explicit {
+            self.bump();
+            self.skip_inline_space();
+        }
+        let props = self.props()?;
+        let (text, quoted) = match self.peek() {
+            Some('"') => (self.double_quoted()?, true),
+            Some('\'') => (self.single_quoted()?, true),
+            _ => {
+                let mut t = String::new();
+                while let Some(c) = self.peek() {
+                    if c == ':' && self.is_blank_at(1) {
+                        break;
+                    }
+                    if c == '\n' || (explicit && c == '#' && t.ends_with([' ', '\t'])) {
+                        if explicit {
+                            break;
+                        }
+                        return Err(self.err("could not find expected ':'"));
+                    }
+                    t.push(c);
+                    self.bump();
+                }
+                (t.trim_end().to_string(), false)
+            }
+        };
+        self.skip_inline_space();
+        if explicit {
+            // "? key" then ": value" on the next line, at the same column.
+            if let Some(c) = self.line_rest()? {
+                self.carry.push(c);
+            }
+            let gap = self.gap();
+            self.carry.extend(gap_texts(gap));
+            if self.col() != col {
+                return Err(self.err("could not find expected ':'"));
+            }
+        }
+        if self.peek() != Some(':') {
+            return Err(self.err("could not find expected ':'"));
+        }
+        self.bump();
+        self.last_content_line = line;
+        let scalar =
+            decode_scalar(&text, quoted, props.tag.as_deref()).map_err(|m| err_at(line, col, m))?;
+        match scalar {
+            Scalar::Str(s) => Ok(s),
+            other => Err(Error::new(format!(
+                "line {line}: the key '{text}' is not a string (it reads as {}); sops only supports string keys",
+                other.type_name()
+            ))
+            .hint(format!("quote the key: \"{text}\":"))),
+        }
+    }
+
+    /// A value that starts on the current line: scalar, flow collection,
+    /// alias or block scalar. Returns the node and its line comment.
+    fn inline_value(&mut self, parent: i64, props: &Props) -> Result<(Node, Vec<String>)> {
+        let start_line = self.line;
+        let mut lead = Vec::new();
+        let node = match self.peek() {
+            Some('*') => {
+                let n = self.alias()?;
+                if let Some(c) = self.line_rest()? {
+                    lead.push(c);
+                }
+                self.last_content_line = start_line;
+                return Ok((n, lead));
+            }
+            Some('[' | '{') => {
+                let mut n = self.flow_node(props)?;
+                self.remember(props, &n);
+                let end_line = self.line;
+                if let Some(c) = self.line_rest()? {
+                    // A line comment after a flow collection goes inside it.
+                    match &mut n {
+                        Node::Map(items) => items.insert(0, MapItem::Comment(c)),
+                        Node::Seq(items) => items.insert(0, SeqItem::Comment(c)),
+                        Node::Scalar(_) => lead.push(c),
+                    }
+                }
+                self.last_content_line = end_line;
+                return Ok((n, lead));
+            }
+            Some('|' | '>') => {
+                let (text, comment) = self.block_scalar()?;
+                if let Some(c) = comment {
+                    lead.push(c);
+                }
+                let s =
+                    decode_scalar(&text, true, props.tag.as_deref()).map_err(|m| self.err(m))?;
+                Node::Scalar(s)
+            }
+            Some('"') => {
+                let t = self.double_quoted()?;
+                let end_line = self.line;
+                if let Some(c) = self.line_rest()? {
+                    lead.push(c);
+                }
+                self.last_content_line = end_line;
+                Node::Scalar(
+                    decode_scalar(&t, true, props.tag.as_deref()).map_err(|m| self.err(m))?,
+                )
+            }
+            Some('\'') => {
+                let t = self.single_quoted()?;
+                let end_line = self.line;
+                if let Some(c) = self.line_rest()? {
+                    lead.push(c);
+                }
+                self.last_content_line = end_line;
+                Node::Scalar(
+                    decode_scalar(&t, true, props.tag.as_deref()).map_err(|m| self.err(m))?,
+                )
+            }
+            _ => {
+                let (t, comment, end_line) = self.plain_multiline(parent)?;
+                if let Some(c) = comment {
+                    lead.push(c);
+                }
+                self.last_content_line = end_line;
+                Node::Scalar(
+                    decode_scalar(&t, false, props.tag.as_deref()).map_err(|m| self.err(m))?,
+                )
+            }
+        };
+        self.remember(props, &node);
+        Ok((node, lead))
+    }
+
+    /// A plain scalar in block context, possibly continued on more-indented
+    /// lines (folded with spaces). Returns text, line comment, last line.
+    fn plain_multiline(&mut self, parent: i64) -> Result<(String, Option<String>, usize)> {
+        let mut text = self.plain_line();
+        let mut end_line = self.line;
+        loop {
+            self.skip_inline_space();
+            if self.peek() == Some('#') {
+                let c = self.read_comment();
+                if self.peek() == Some('\n') {
+                    self.bump();
+                }
+                return Ok((text, Some(c), end_line));
+            }
+            if self.peek() != Some('\n') {
+                if self.at_eof() {
+                    return Ok((text, None, end_line));
+                }
+                return Err(self.err("unexpected character in a plain value"));
+            }
+            // Look ahead: continuation lines are more indented than the parent.
+            let save = (self.pos, self.line, self.line_start);
+            self.bump();
+            let mut breaks = 0;
+            loop {
+                self.skip_inline_space();
+                if self.peek() == Some('\n') {
+                    breaks += 1;
+                    self.bump();
+                    continue;
+                }
+                break;
+            }
+            let ok = !self.at_eof()
+                && self.col() > parent
+                && self.peek() != Some('#')
+                && self.at_doc_marker().is_none()
+                && !self.continuation_is_key();
+            if !ok {
+                self.pos = save.0;
+                self.line = save.1;
+                self.line_start = save.2;
+                self.bump();
+                return Ok((text, None, end_line));
+            }
+            if breaks == 0 {
+                text.push(' ');
+            } else {
+                text.extend(std::iter::repeat_n('\n', breaks));
+            }
+            text.push_str(&self.plain_line());
+            end_line = self.line;
+        }
+    }
+
+    /// Whether a continuation line would contain `: ` (then it is an error
+    /// in YAML; we stop the scalar and let the caller report it).
+    fn continuation_is_key(&self) -> bool {
+        let mut i = self.pos;
+        while i < self.s.len() && self.s[i] != '\n' {
+            if self.s[i] == ':' && matches!(self.s.get(i + 1), None | Some(' ' | '\t' | '\n')) {
+                return true;
+            }
+            if self.s[i] == '#' && i > 0 && matches!(self.s[i - 1], ' ' | '\t') {
+                return false;
+            }
+            i += 1;
+        }
+        false
+    }
+
+    /// One line of a plain scalar (block context), trailing spaces trimmed.
+    fn plain_line(&mut self) -> String {
+        let mut t = String::new();
+        while let Some(c) = self.peek() {
+            if c == '\n' || (c == ':' && self.is_blank_at(1)) {
+                break;
+            }
+            if c == '#' && t.ends_with([' ', '\t']) {
+                break;
+            }
+            t.push(c);
+            self.bump();
+        }
+        let trimmed = t.trim_end_matches([' ', '\t']).len();
+        // Step back over trailing blanks so a following comment is seen.
+        let back = t.chars().count() - t[..trimmed].chars().count();
+        self.pos -= back;
+        t.truncate(trimmed);
+        t
+    }
+
+    fn single_quoted(&mut self) -> Result<String> {
+        let (line, col) = (self.line, self.col());
+        self.bump();
+        let mut out = String::new();
+        loop {
+            match self.peek() {
+                None => return Err(err_at(line, col, "unterminated single-quoted string")),
+                Some('\'') => {
+                    if self.peek_at(1) == Some('\'') {
+                        out.push('\'');
+                        self.bump();
+                        self.bump();
+                    } else {
+                        self.bump();
+                        return Ok(out);
+                    }
+                }
+                Some('\n') => self.fold_quoted_break(&mut out),
+                Some(c) => {
+                    out.push(c);
+                    self.bump();
+                }
+            }
+        }
+    }
+
+    /// Line folding inside quoted scalars: trailing blanks dropped, one
+    /// break becomes a space, n+1 breaks become n newlines.
+    fn fold_quoted_break(&mut self, out: &mut String) {
+        while out.ends_with([' ', '\t']) {
+            out.pop();
+        }
+        self.bump();
+        let mut breaks = 0;
+        loop {
+            self.skip_inline_space();
+            if self.peek() == Some('\n') {
+                breaks += 1;
+                self.bump();
+            } else {
+                break;
+            }
+        }
+        if breaks == 0 {
+            out.push(' ');
+        } else {
+            out.extend(std::iter::repeat_n('\n', breaks));
+        }
+    }
+
+    fn double_quoted(&mut self) -> Result<String> {
+        let (line, col) = (self.line, self.col());
+        self.bump();
+        let mut out = String::new();
+        loop {
+            match self.peek() {
+                None => return Err(err_at(line, col, "unterminated double-quoted string")),
+                Some('"') => {
+                    self.bump();
+                    return Ok(out);
+                }
+                Some('\\') => {
+                    self.bump();
+                    let e = self
+                        .bump()
+                        .ok_or_else(|| err_at(line, col, "unterminated escape"))?;
+                    let simple = match e {
+                        '0' => Some('\0'),
+                        'a' => Some('\x07'),
+                        'b' => Some('\x08'),
+                        't' | '\t' => Some('\t'),
+                        'n' => Some('\n'),
+                        'v' => Some('\x0b'),
+                        'f' => Some('\x0c'),
+                        'r' => Some('\r'),
+                        'e' => Some('\x1b'),
+                        ' ' => Some(' '),
+                        '"' => Some('"'),
+                        '/' => Some('/'),
+                        '\\' => Some('\\'),
+                        'N' => Some('\u{85}'),
+                        '_' => Some('\u{a0}'),
+                        'L' => Some('\u{2028}'),
+                        'P' => Some('\u{2029}'),
+                        _ => None,
+                    };
+                    if let Some(c) = simple {
+                        out.push(c);
+                        continue;
+                    }
+                    let n = match e {
+                        'x' => 2,
+                        'u' => 4,
+                        'U' => 8,
+                        '\n' => {
+                            // Escaped line break: joined without a space.
+                            loop {
+                                self.skip_inline_space();
+                                if self.peek() == Some('\n') {
+                                    out.push('\n');
+                                    self.bump();
+                                } else {
+                                    break;
+                                }
+                            }
+                            continue;
+                        }
+                        other => {
+                            return Err(
+                                self.err(format!("found unknown escape character '\\{other}'"))
+                            )
+                        }
+                    };
+                    let mut v = 0u32;
+                    for _ in 0..n {
+                        let d = self
+                            .bump()
+                            .and_then(|c| c.to_digit(16))
+                            .ok_or_else(|| self.err("did not find expected hexdecimal number"))?;
+                        v = v * 16 + d;
+                    }
+                    let c = char::from_u32(v)
+                        .ok_or_else(|| self.err("found invalid Unicode character escape code"))?;
+                    out.push(c);
+                }
+                Some('\n') => self.fold_quoted_break(&mut out),
+                Some(c) => {
+                    out.push(c);
+                    self.bump();
+                }
+            }
+        }
+    }
+
+    /// A literal (`|`) or folded (`>`) block scalar. Returns the text and
+    /// the comment on the header line.
+    fn block_scalar(&mut self) -> Result<(String, Option<String>)> {
+        let literal = self.bump() == Some('|');
+        let mut chomp = 'c'; // clip
+        let mut explicit: Option<i64> = None;
+        for _ in 0..2 {
+            match self.peek() {
+                Some('+') => {
+                    chomp = '+';
+                    self.bump();
+                }
+                Some('-') => {
+                    chomp = '-';
+                    self.bump();
+                }
+                Some(d @ '1'..='9') => {
+                    explicit = Some(i64::from(d.to_digit(10).unwrap_or(1))); // ok: matched a digit
+                    self.bump();
+                }
+                _ => {}
+            }
+        }
+        let header_line = self.line;
+        let comment = self.line_rest()?;
+        let base = self.frames.last().map_or(-1, |f| f.indent);
+        let mut indent = match explicit {
+            Some(n) => base.max(0) + n,
+            None => 0,
+        };
+        // Collect lines.
+        let mut lines: Vec<String> = Vec::new();
+        let mut max_blank_indent = 0;
+        loop {
+            if self.at_eof() {
+                break;
+            }
+            let save = (self.pos, self.line, self.line_start);
+            let mut n = 0i64;
+            while self.peek() == Some(' ') && (indent == 0 || n < indent) {
+                self.bump();
+                n += 1;
+            }
+            match self.peek() {
+                None => {
+                    break;
+                }
+                Some('\n') => {
+                    if indent == 0 {
+                        max_blank_indent = max_blank_indent.max(n);
+                    }
+                    lines.push(String::new());
+                    self.bump();
+                    continue;
+                }
+                _ => {}
+            }
+            if indent == 0 {
+                let min = (base + 1).max(1);
+                if n < min || n < max_blank_indent {
+                    if n < min {
+                        self.pos = save.0;
+                        self.line = save.1;
+                        self.line_start = save.2;
+                        break;
+                    }
+                    return Err(
+                        self.err("found a tab character where an indentation space is expected")
+                    );
+                }
+                indent = n;
+            } else if n < indent {
+                self.pos = save.0;
+                self.line = save.1;
+                self.line_start = save.2;
+                break;
+            }
+            if self.at_doc_marker().is_some() {
+                self.pos = save.0;
+                self.line = save.1;
+                self.line_start = save.2;
+                break;
+            }
+            let mut t = String::new();
+            while let Some(c) = self.peek() {
+                if c == '\n' {
+                    break;
+                }
+                t.push(c);
+                self.bump();
+            }
+            lines.push(t);
+            self.last_content_line = self.line;
+            if self.peek() == Some('\n') {
+                self.bump();
+            } else {
+                break;
+            }
+        }
+        if lines.iter().all(|l| l.is_empty()) {
+            self.last_content_line = header_line;
+        }
+        // Trailing empty lines belong to chomping; an unfinished last line
+        // (at EOF without a newline) has no break of its own.
+        let ends_with_break =
+            self.s.get(self.pos.wrapping_sub(1)) == Some(&'\n') || lines.is_empty();
+        let content_end = lines
+            .iter()
+            .rposition(|l| !l.is_empty())
+            .map_or(0, |p| p + 1);
+        let trailing = lines.len() - content_end;
+        let body = &lines[..content_end];
+        let mut text = String::new();
+        if literal {
+            text = body.join("\n");
+        } else {
+            // Folding: a break between two non-empty, not more-indented
+            // lines becomes a space; empty lines become newlines.
+            let mut prev_more = true;
+            let mut first = true;
+            let mut pending_breaks = 0;
+            for l in body {
+                if l.is_empty() {
+                    pending_breaks += 1;
+                    continue;
+                }
+                let more = l.starts_with([' ', '\t']);
+                if !first {
+                    if pending_breaks == 0 && !more && !prev_more {
+                        text.push(' ');
+                    } else if !more && !prev_more {
+                        text.extend(std::iter::repeat_n('\n', pending_breaks));
+                    } else {
+                        text.extend(std::iter::repeat_n('\n', pending_breaks + 1));
+                    }
+                } else {
+                    text.extend(std::iter::repeat_n('\n', pending_breaks));
+                }
+                pending_breaks = 0;
+                text.push_str(l);
+                prev_more = more;
+                first = false;
+            }
+        }
+        let has_content = content_end > 0;
+        match chomp {
+            '-' => {}
+            '+' => {
+                if has_content && ends_with_break_or_more(trailing, ends_with_break) {
+                    text.push('\n');
+                }
+                text.extend(std::iter::repeat_n('\n', trailing));
+                if !has_content && trailing == 0 {
+                    // "|+" with nothing at all stays empty.
+                }
+            }
+            _ => {
+                if has_content && (trailing > 0 || ends_with_break) {
+                    text.push('\n');
+                }
+            }
+        }
+        Ok((text, comment))
+    }
+
+    // ---- flow nodes --------------------------------------------------
+
+    fn flow_skip(&mut self, items_comments: &mut Vec<String>) -> Result<()> {
+        loop {
+            match self.peek() {
+                Some(' ' | '\t' | '\n') => {
+                    self.bump();
+                }
+                Some('#') => items_comments.push(self.read_comment()),
+                None => return Err(self.err("unterminated flow collection")),
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    fn flow_node(&mut self, props: &Props) -> Result<Node> {
+        let open = self.bump();
+        let close = if open == Some('[') { ']' } else { '}' };
+        let mut map_items: Vec<MapItem> = Vec::new();
+        let mut seq_items: Vec<SeqItem> = Vec::new();
+        let mut seen: HashMap<String, ()> = HashMap::new();
+        loop {
+            let mut cs = Vec::new();
+            self.flow_skip(&mut cs)?;
+            map_items.extend(cs.iter().cloned().map(MapItem::Comment));
+            seq_items.extend(cs.into_iter().map(SeqItem::Comment));
+            if self.peek() == Some(close) {
+                self.bump();
+                break;
+            }
+            let item_props = self.props()?;
+            let mut cs = Vec::new();
+            self.flow_skip(&mut cs)?;
+            let first = self.flow_scalar_or_node(&item_props)?;
+            let mut cs2 = Vec::new();
+            self.flow_skip(&mut cs2)?;
+            let is_pair = self.peek() == Some(':');
+            let (first, entry_map) = if is_pair {
+                self.bump();
+                let mut cs3 = Vec::new();
+                self.flow_skip(&mut cs3)?;
+                let value = if matches!(self.peek(), Some(',' | ']' | '}')) {
+                    Node::Scalar(Scalar::Null)
+                } else {
+                    let vp = self.props()?;
+                    self.flow_scalar_or_node(&vp)?
+                };
+                let key = match first {
+                    Node::Scalar(Scalar::Str(k)) => k,
+                    _ => return Err(self.err("flow mapping keys must be strings")),
+                };
+                (Node::Scalar(Scalar::Null), Some((key, value)))
+            } else {
+                (first, None)
+            };
+            if close == '}' {
+                let (k, v) = match entry_map {
+                    Some(kv) => kv,
+                    None => match first {
+                        Node::Scalar(Scalar::Str(k)) => (k, Node::Scalar(Scalar::Null)),
+                        _ => return Err(self.err("flow mapping keys must be strings")),
+                    },
+                };
+                if seen.insert(k.clone(), ()).is_some() {
+                    return Err(self.err(format!("mapping key \"{k}\" already defined")));
+                }
+                map_items.push(MapItem::Entry(k, v));
+            } else {
+                match entry_map {
+                    Some((k, v)) => {
+                        seq_items.push(SeqItem::Value(Node::Map(vec![MapItem::Entry(k, v)])))
+                    }
+                    None => seq_items.push(SeqItem::Value(first)),
+                }
+            }
+            let mut cs = Vec::new();
+            self.flow_skip(&mut cs)?;
+            map_items.extend(cs.iter().cloned().map(MapItem::Comment));
+            seq_items.extend(cs.into_iter().map(SeqItem::Comment));
+            match self.peek() {
+                Some(',') => {
+                    self.bump();
+                }
+                Some(c) if c == close => {
+                    self.bump();
+                    break;
+                }
+                _ => return Err(self.err("did not find expected ',' or closing bracket")),
+            }
+        }
+        let node = if close == '}' {
+            Node::Map(map_items)
+        } else {
+            Node::Seq(seq_items)
+        };
+        apply_collection_tag(node, props)
+    }
+
+    fn flow_scalar_or_node(&mut self, props: &Props) -> Result<Node> {
+        let node = match self.peek() {
+            Some('[' | '{') => self.flow_node(props)?,
+            Some('*') => self.alias()?,
+            Some('"') => {
+                let t = self.double_quoted()?;
+                Node::Scalar(
+                    decode_scalar(&t, true, props.tag.as_deref()).map_err(|m| self.err(m))?,
+                )
+            }
+            Some('\'') => {
+                let t = self.single_quoted()?;
+                Node::Scalar(
+                    decode_scalar(&t, true, props.tag.as_deref()).map_err(|m| self.err(m))?,
+                )
+            }
+            _ => {
+                let mut t = String::new();
+                while let Some(c) = self.peek() {
+                    if matches!(c, ',' | '[' | ']' | '{' | '}')
+                        || (c == ':' && self.flow_colon_ends())
+                    {
+                        break;
+                    }
+                    if c == '#' && t.ends_with([' ', '\t', '\n']) {
+                        break;
+                    }
+                    t.push(c);
+                    self.bump();
+                }
+                let folded = fold_plain_flow(&t);
+                Node::Scalar(
+                    decode_scalar(&folded, false, props.tag.as_deref()).map_err(|m| self.err(m))?,
+                )
+            }
+        };
+        self.remember(props, &node);
+        Ok(node)
+    }
+
+    fn flow_colon_ends(&self) -> bool {
+        matches!(
+            self.peek_at(1),
+            None | Some(' ' | '\t' | '\n' | ',' | ']' | '}' | '[' | '{')
+        )
+    }
+}
+
+fn ends_with_break_or_more(trailing: usize, ends_with_break: bool) -> bool {
+    trailing > 0 || ends_with_break
+}
+
+/// Folds a multi-line plain scalar from a flow collection.
+fn fold_plain_flow(t: &str) -> String {
+    let lines: Vec<&str> = t.split('\n').map(|l| l.trim_matches([' ', '\t'])).collect();
+    let mut out = String::new();
+    let mut breaks = 0;
+    for (i, l) in lines.iter().enumerate() {
+        if i > 0 && l.is_empty() && i + 1 < lines.len() {
+            breaks += 1;
+            continue;
+        }
+        if i > 0 && !l.is_empty() {
+            if breaks == 0 {
+                out.push(' ');
+            } else {
+                out.extend(std::iter::repeat_n('\n', breaks));
+            }
+            breaks = 0;
+        }
+        out.push_str(l);
+    }
+    out.trim_end().to_string()
+}
+
+fn gap_texts(gap: Vec<GapLine>) -> Vec<String> {
+    gap.into_iter()
+        .filter_map(|g| match g {
+            GapLine::Comment(c) => Some(c.text),
+            GapLine::Blank => None,
+        })
+        .collect()
+}
+
+/// Tags on collections are dropped (sops keeps only the content), except
+/// that a scalar-only tag on a collection is an error in go-yaml too.
+fn apply_collection_tag(node: Node, _props: &Props) -> Result<Node> {
+    Ok(node)
+}
+
+const YAML_TAG: &str = "tag:yaml.org,2002:";
+
+/// go-yaml's scalar decoding into `interface{}`: quoted and block scalars
+/// are strings unless tagged; plain ones resolve; tags force a type.
+pub(crate) fn decode_scalar(
+    text: &str,
+    quoted: bool,
+    tag: Option<&str>,
+) -> std::result::Result<Scalar, String> {
+    let short = tag.map(|t| match t.strip_prefix(YAML_TAG) {
+        Some(s) => format!("!!{s}"),
+        None => t.to_string(),
+    });
+    let short = short.as_deref();
+    if short == Some("!!binary") {
+        let cleaned: String = text.chars().filter(|c| !matches!(c, '\n' | '\r')).collect();
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(cleaned.as_bytes())
+            .map_err(|_| "!!binary value contains invalid base64 data".to_string())?;
+        return match String::from_utf8(bytes) {
+            Ok(s) => Ok(Scalar::Str(s)),
+            Err(e) => Ok(Scalar::Bytes(e.into_bytes())),
+        };
+    }
+    let resolved = match short {
+        None | Some("!") if quoted => return Ok(Scalar::Str(text.to_string())),
+        Some("!!str") => return Ok(Scalar::Str(text.to_string())),
+        None => resolve_plain(text),
+        Some(t @ ("!!int" | "!!float" | "!!bool" | "!!null" | "!!timestamp")) => {
+            let r = if t == "!!timestamp" {
+                parse_timestamp(text).map_or_else(|| resolve_plain(text), Resolved::Time)
+            } else {
+                resolve_plain(text)
+            };
+            let ok = match (t, &r) {
+                ("!!int", Resolved::Int(_) | Resolved::Uint(_)) => true,
+                ("!!float", Resolved::Float(_)) => true,
+                ("!!float", Resolved::Int(i)) => {
+                    return Ok(Scalar::Float(*i as f64));
+                }
+                ("!!bool", Resolved::Bool(_)) => true,
+                ("!!null", Resolved::Null) => true,
+                ("!!timestamp", Resolved::Time(_)) => true,
+                _ => false,
+            };
+            if !ok {
+                return Err(format!("cannot decode `{text}` as a {t}"));
+            }
+            r
+        }
+        // Other tags (custom ones, !!map on a scalar, …) keep the text.
+        Some(_) => return Ok(Scalar::Str(text.to_string())),
+    };
+    resolved
+        .into_scalar(text)
+        .ok_or_else(|| format!("the integer {text} does not fit in 64 bits; sops cannot handle it (quote it to keep it as a string)"))
+}

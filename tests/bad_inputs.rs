@@ -1,0 +1,320 @@
+//! A table of bad inputs across commands. Each must exit 1 or 2 with an
+//! `error:` line and a `hint:`, print nothing on stdout, not panic, and
+//! leave every file byte for byte as it was. All error texts are kept in
+//! one snapshot (tests/snapshots/) so a reviewer reads them in one place.
+
+mod common;
+
+use common::{require_tool, sops_fixtures, TestEnv};
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// A world with a parent repo, a secrets repo holding fixture secrets, and
+/// fixture key A installed.
+fn world(env: &TestEnv) -> PathBuf {
+    let dir = env.work().join("cluster");
+    fs::create_dir_all(dir.join("secrets/secrets")).unwrap();
+    env.git(&dir, ["init", "-q"]);
+    fs::write(
+        dir.join("flake.nix"),
+        "{\n  inputs.c-secrets.url = \"git+file:./secrets\";\n  outputs = { self, ... }: { };\n}\n",
+    )
+    .unwrap();
+    fs::write(dir.join(".gitignore"), "/secrets/\n").unwrap();
+    env.git(&dir, ["add", "-A"]);
+    env.git(&dir, ["commit", "-qm", "parent"]);
+    let inner = dir.join("secrets");
+    env.git(&inner, ["init", "-q"]);
+    let fx = sops_fixtures();
+    let a_pub = fs::read_to_string(fx.join("keys/age-a.txt"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: ").map(String::from))
+        .unwrap();
+    fs::write(
+        inner.join(".sops.yaml"),
+        format!("creation_rules:\n    - path_regex: ^secrets/\n      age: {a_pub}\n"),
+    )
+    .unwrap();
+    fs::copy(
+        fx.join("yaml-simple/encrypted.yaml"),
+        inner.join("secrets/app.yaml"),
+    )
+    .unwrap();
+    fs::copy(
+        fx.join("yaml-nested/encrypted.yaml"),
+        inner.join("secrets/nested.yaml"),
+    )
+    .unwrap();
+    for (name, case) in [
+        ("truncated", "bad-truncated"),
+        ("notsops", "bad-not-sops"),
+        ("tampered", "bad-tampered-value"),
+        ("tamperedmac", "bad-tampered-mac"),
+        ("foreign", "bad-not-our-key"),
+        ("swapped", "bad-swapped-values"),
+    ] {
+        fs::copy(
+            fx.join(case).join("encrypted.yaml"),
+            dir.join(format!("{name}.yaml")),
+        )
+        .unwrap();
+    }
+    fs::copy(fx.join("pgp-only/encrypted.yaml"), dir.join("pgp.yaml")).unwrap();
+    fs::write(dir.join("plain.yaml"), "password: hunter2hunter2\n").unwrap();
+    env.git(&inner, ["add", "-A"]);
+    env.git(&inner, ["commit", "-qm", "secrets"]);
+    env.install_fixture_identity("age-a");
+    dir
+}
+
+/// Every file under the env root with its bytes (git internals included:
+/// a refused command must not even touch an index).
+fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let meta = fs::symlink_metadata(&p).unwrap();
+            if meta.is_dir() {
+                stack.push(p);
+            } else if meta.is_file() {
+                out.insert(p.clone(), fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+struct Case {
+    name: &'static str,
+    args: Vec<String>,
+    /// Runs before the command (may change files; the snapshot is taken after).
+    setup: fn(&TestEnv, &Path),
+    env: Vec<(&'static str, String)>,
+    stdin: Option<Vec<u8>>,
+}
+
+fn case(name: &'static str, args: &[&str]) -> Case {
+    Case {
+        name,
+        args: args.iter().map(|s| s.to_string()).collect(),
+        setup: |_, _| {},
+        env: Vec::new(),
+        stdin: None,
+    }
+}
+
+fn cases() -> Vec<Case> {
+    let mut v = vec![
+        case("unknown command", &["shwo"]),
+        case("name with ..", &["show", "../etc"]),
+        case("name with a slash that does not exist", &["show", "a/b"]),
+        case("name starting with a dot", &["show", ".hidden"]),
+        case("name that is ..", &["show", ".."]),
+        case("unknown secret name", &["show", "nope"]),
+        case(
+            "-C to a missing dir",
+            &["-C", "/nonexistent/dir", "show", "app"],
+        ),
+        case("-C to a file", &["-C", "plain.yaml", "show", "app"]),
+        case("decrypt a missing file", &["decrypt", "missing.yaml"]),
+        case("decrypt a truncated file", &["decrypt", "truncated.yaml"]),
+        case(
+            "decrypt a file that is not sops",
+            &["decrypt", "notsops.yaml"],
+        ),
+        case("decrypt a tampered value", &["decrypt", "tampered.yaml"]),
+        case("decrypt a tampered MAC", &["decrypt", "tamperedmac.yaml"]),
+        case("decrypt swapped values", &["decrypt", "swapped.yaml"]),
+        case(
+            "decrypt a file for another key",
+            &["decrypt", "foreign.yaml"],
+        ),
+        case("decrypt a PGP-only file", &["decrypt", "pgp.yaml"]),
+        case(
+            "decrypt with an unknown type",
+            &[
+                "decrypt",
+                "--input-type",
+                "toml",
+                "secrets/secrets/app.yaml",
+            ],
+        ),
+        case(
+            "decrypt with a bad extract path",
+            &["decrypt", "--extract", "data.x", "secrets/secrets/app.yaml"],
+        ),
+        case(
+            "decrypt with a missing extract key",
+            &[
+                "decrypt",
+                "--extract",
+                "[\"nope\"]",
+                "secrets/secrets/app.yaml",
+            ],
+        ),
+        case("decrypt a directory", &["decrypt", "secrets"]),
+        case("decrypt a non-UTF-8 path", &["decrypt", "caf\u{FFFD}.yaml"]),
+        case(
+            "encrypt an encrypted file",
+            &["encrypt", "secrets/secrets/app.yaml"],
+        ),
+        case(
+            "encrypt with a bad recipient",
+            &["encrypt", "--age", "age1notakey", "plain.yaml"],
+        ),
+        case(
+            "encrypt without .sops.yaml or --age",
+            &["encrypt", "plain.yaml"],
+        ),
+        case(
+            "show a field that does not exist",
+            &["show", "app", "--field", "no.such.field"],
+        ),
+        case(
+            "show with an empty field path",
+            &["show", "app", "--field", "a..b"],
+        ),
+        case(
+            "exec without --file or --env",
+            &["exec", "app", "--", "true"],
+        ),
+        case(
+            "exec with a bad variable name",
+            &["exec", "app", "--env", "1BAD", "--", "true"],
+        ),
+        case(
+            "example --check before any example exists",
+            &["example", "--check"],
+        ),
+        case(
+            "init outside a git repo",
+            &["-C", "/", "init", "--new", "--yes"],
+        ),
+        case("hooks with an unknown action", &["hooks", "frobnicate"]),
+    ];
+    v.push(Case {
+        env: vec![
+            ("SOPS_AGE_KEY_FILE", "/nonexistent/keys.txt".into()),
+            ("XDG_CONFIG_HOME", "/nonexistent".into()),
+        ],
+        ..case(
+            "decrypt with no key at all",
+            &["decrypt", "secrets/secrets/app.yaml"],
+        )
+    });
+    v.push(Case {
+        setup: |_, dir| {
+            fs::write(
+                dir.join("secrets/.sops.yaml"),
+                "creation_rules: [ {path_regex: \"(\"} ]\n",
+            )
+            .unwrap()
+        },
+        ..case(
+            "encrypt with a malformed .sops.yaml",
+            &["-C", "secrets", "encrypt", "../plain.yaml"],
+        )
+    });
+    v.push(Case {
+        setup: |_, dir| {
+            let cfg = format!("creation_rules:\n    - path_regex: ^nothing/\n      age: {AGE_A}\n");
+            fs::write(dir.join("secrets/.sops.yaml"), cfg).unwrap()
+        },
+        ..case(
+            "encrypt with no matching rule",
+            &["-C", "secrets", "encrypt", "../plain.yaml"],
+        )
+    });
+    v.push(Case {
+        env: vec![("EDITOR", "false".into())],
+        ..case("edit with an editor that fails", &["edit", "app"])
+    });
+    v.push(Case {
+        env: vec![("EDITOR", "sh -c 'printf \"a: [\" > \"$0\"'".into())],
+        ..case("edit leaving YAML that does not parse", &["edit", "app"])
+    });
+    v.push(Case {
+        setup: |_, dir| fs::write(dir.join("flake.nix"), "{ inputs = ; }").unwrap(),
+        ..case(
+            "init with a flake.nix that does not parse",
+            &["init", "--no-lock"],
+        )
+    });
+    v.push(Case {
+        stdin: Some(format!("{{\"a\":{}}}", "[".repeat(100_000)).into_bytes()),
+        ..case(
+            "encrypt deeply nested JSON from stdin",
+            &["encrypt", "--age", AGE_A, "--input-type", "json", "-"],
+        )
+    });
+    v
+}
+
+/// Fixture key A's public key (from fixtures/sops/keys/age-a.txt).
+const AGE_A: &str = "age1smq6snefxae0fhsvczar07kzvl7fw2haqs0400lknccqzxfp8s3sw8g3a2";
+
+#[test]
+fn bad_inputs_fail_clearly_and_change_nothing() {
+    if !(require_tool("git") && require_tool("sops")) {
+        return;
+    }
+    let mut report = String::new();
+    let all = cases();
+    assert!(all.len() >= 30, "only {} cases", all.len());
+    for c in all {
+        let env = TestEnv::new();
+        let dir = world(&env);
+        (c.setup)(&env, &dir);
+        let before = snapshot(env.root());
+        let mut cmd = env.cmd(&c.args);
+        cmd.current_dir(&dir);
+        for (k, v) in &c.env {
+            cmd.env(k, v);
+        }
+        if let Some(input) = &c.stdin {
+            cmd.write_stdin(input.clone());
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr)
+            .replace(&env.root().display().to_string(), "[ROOT]");
+        let code = out.status.code();
+        assert!(
+            matches!(code, Some(1) | Some(2)),
+            "{}: exit {code:?}\n{stderr}",
+            c.name
+        );
+        assert!(
+            stderr.contains("error:"),
+            "{}: no error line\n{stderr}",
+            c.name
+        );
+        assert!(stderr.contains("hint:"), "{}: no hint\n{stderr}", c.name);
+        assert!(!stderr.contains("panicked"), "{}: panic\n{stderr}", c.name);
+        assert!(out.stdout.is_empty(), "{}: stdout not empty", c.name);
+        let after = snapshot(env.root());
+        let changed: Vec<_> = after
+            .iter()
+            .filter(|(p, b)| before.get(*p) != Some(b))
+            .map(|(p, _)| p.display().to_string())
+            .chain(
+                before
+                    .keys()
+                    .filter(|p| !after.contains_key(*p))
+                    .map(|p| p.display().to_string()),
+            )
+            .collect();
+        assert!(changed.is_empty(), "{}: changed {changed:?}", c.name);
+        report.push_str(&format!(
+            "## {} (exit {})\n$ git secrets {}\n{}\n",
+            c.name,
+            code.unwrap_or(-1),
+            c.args.join(" "),
+            stderr.trim_end()
+        ));
+    }
+    insta::assert_snapshot!("bad_input_errors", report);
+}

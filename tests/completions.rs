@@ -1,0 +1,97 @@
+//! Shell completions, including `git secrets <TAB>` through git's own bash
+//! completion (real bash-completion and git's completion script).
+
+mod common;
+
+use common::{assert_success, in_ci, TestEnv};
+use std::path::Path;
+
+const BASH_COMPLETION: &str = "/usr/share/bash-completion/bash_completion";
+const GIT_COMPLETION: &str = "/usr/share/bash-completion/completions/git";
+
+/// Runs the completion for `words` (the last one being completed) in `dir`.
+fn complete(env: &TestEnv, dir: &Path, script: &Path, words: &[&str]) -> Vec<String> {
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let prog = format!(
+        "source {BASH_COMPLETION}; source {GIT_COMPLETION}; source '{}'; \
+         COMP_WORDS=({}); COMP_CWORD=$((${{#COMP_WORDS[@]}}-1)); COMP_LINE=\"${{COMP_WORDS[*]}}\"; \
+         COMP_POINT=${{#COMP_LINE}}; COMPREPLY=(); __git_wrap__git_main; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        script.display(),
+        quoted.join(" ")
+    );
+    let out = env
+        .command("bash")
+        .current_dir(dir)
+        .args(["-c", &prog])
+        .output()
+        .unwrap();
+    assert_success("bash completion", &out);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn git_secrets_completes_through_gits_bash_completion() {
+    if !(Path::new(BASH_COMPLETION).exists() && Path::new(GIT_COMPLETION).exists()) {
+        assert!(
+            !in_ci(),
+            "bash-completion and git's completion script are required under CI"
+        );
+        eprintln!("skipping: bash-completion not installed");
+        return;
+    }
+    let env = TestEnv::new();
+    let out = env.cmd(["completions", "bash"]).output().unwrap();
+    assert_success("completions bash", &out);
+    let script = env.write("git-secrets.bash", &out.stdout);
+
+    let repo = env.work().join("cluster");
+    std::fs::create_dir_all(repo.join("secrets/secrets")).unwrap();
+    env.git(&repo, ["init", "-q"]);
+    for f in ["kubeconfig.yaml", "hcloud-token.yaml"] {
+        std::fs::write(repo.join("secrets/secrets").join(f), "").unwrap();
+    }
+
+    assert_eq!(
+        complete(&env, &repo, &script, &["git", "secrets", "sh"]),
+        ["show"]
+    );
+    let all = complete(&env, &repo, &script, &["git", "secrets", ""]);
+    for cmd in ["init", "show", "exec", "doctor", "decrypt"] {
+        assert!(all.iter().any(|c| c == cmd), "{cmd} missing from {all:?}");
+    }
+    let names = complete(&env, &repo, &script, &["git", "secrets", "show", ""]);
+    assert_eq!(names, ["hcloud-token", "kubeconfig"]);
+    assert_eq!(
+        complete(&env, &repo, &script, &["git", "secrets", "exec", "kube"]),
+        ["kubeconfig"]
+    );
+    assert_eq!(
+        complete(
+            &env,
+            &repo,
+            &script,
+            &["git", "secrets", "decrypt", "--inp"]
+        ),
+        ["--input-type"]
+    );
+}
+
+#[test]
+fn zsh_and_fish_completions_are_generated() {
+    let env = TestEnv::new();
+    for (shell, marker) in [
+        ("zsh", "#compdef git-secrets"),
+        ("fish", "complete -c git-secrets"),
+    ] {
+        let out = env.cmd(["completions", shell]).output().unwrap();
+        assert_success(shell, &out);
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains(marker),
+            "{shell}"
+        );
+    }
+}

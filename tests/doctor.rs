@@ -1,0 +1,392 @@
+//! `git secrets doctor`: every broken state built for real (git, Nix 2.8 offline, the
+//! real sops), the check that must fail with its hint, and `--fix` where it promises a
+//! repair. A healthy cluster passes with exit 0.
+
+mod common;
+
+mod cluster;
+
+use cluster::{assert_check, check, key_text, public_key, Cluster, INPUT, TOKEN};
+use common::{assert_success, TestEnv};
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+
+fn failing(report: &serde_json::Value) -> Vec<String> {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "fail")
+        .map(|c| format!("{}: {}", c["id"], c["message"]))
+        .collect()
+}
+
+#[test]
+fn a_healthy_cluster_passes_with_exit_0() {
+    let Some(c) = Cluster::new() else { return };
+    c.cmd(&["hooks", "install"]).assert().success();
+    let (code, report, stderr) = c.doctor(&["--history"]);
+    assert_eq!(failing(&report), Vec::<String>::new(), "{stderr}");
+    assert_eq!(code, 0);
+    assert!(report["checks"].as_array().unwrap().len() >= 18);
+    for id in [
+        "parent.repo",
+        "parent.flake",
+        "dir.ignored",
+        "dir.gitlink",
+        "dir.tracked",
+        "flake.input",
+        "flake.follows",
+        "lock.fresh",
+        "dir.repo",
+        "inner.head",
+        "inner.untracked",
+        "inner.unstaged",
+        "inner.staged",
+        "secrets.plaintext",
+        "secrets.valid",
+        "key.identity",
+        "key.permissions",
+        "secrets.mac",
+        "example.matches",
+        "nix.version",
+        "awslabs.path",
+        "awslabs.hooks",
+        "hooks.installed",
+        "history.dir",
+        "history.sops",
+        "history.age-key",
+        "history.plaintext",
+    ] {
+        assert_check(&report, id, "ok", None);
+    }
+    // the text form: one mark per check and the summary, nothing secret
+    let out = c.cmd(&["doctor", "--color", "never"]).output().unwrap();
+    assert_success("doctor", &out);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("✓ lock.fresh"), "{text}");
+    assert!(text.contains(" 0 failed"), "{text}");
+    assert!(!text.contains(TOKEN));
+}
+
+#[test]
+fn a_staged_gitlink_fails_and_fix_drops_it_from_the_index() {
+    let Some(c) = Cluster::new() else { return };
+    c.git(&c.parent, &["add", "-f", "secrets"]);
+    assert!(c
+        .git(&c.parent, &["ls-files", "-s", "secrets"])
+        .starts_with("160000"));
+    let (code, report, _) = c.doctor(&[]);
+    assert_eq!(code, 1);
+    assert_check(
+        &report,
+        "dir.gitlink",
+        "fail",
+        Some("git rm --cached secrets"),
+    );
+    let (code, report, stderr) = c.doctor(&["--fix"]);
+    assert_check(&report, "dir.gitlink", "ok", None);
+    assert_eq!(code, 0, "{stderr}\n{report:#}");
+    assert_eq!(c.git(&c.parent, &["ls-files", "secrets"]), "");
+    assert!(c.inner.join(".git").is_dir(), "the inner repo stays");
+}
+
+#[test]
+fn a_dir_not_ignored_fails_and_fix_ignores_it() {
+    let Some(c) = Cluster::new() else { return };
+    fs::write(c.parent.join(".gitignore"), "result\n").unwrap();
+    let (code, report, _) = c.doctor(&[]);
+    assert_eq!(code, 1);
+    assert_check(&report, "dir.ignored", "fail", Some("/secrets/"));
+    let (code, report, _) = c.doctor(&["--fix"]);
+    assert_check(&report, "dir.ignored", "ok", None);
+    assert_eq!(code, 0);
+    assert_eq!(
+        fs::read_to_string(c.parent.join(".gitignore")).unwrap(),
+        "result\n/secrets/\n"
+    );
+}
+
+#[test]
+fn a_path_input_fails_with_the_git_file_url_in_the_hint() {
+    let Some(c) = Cluster::new() else { return };
+    let flake = c.parent.join("flake.nix");
+    let src = fs::read_to_string(&flake).unwrap();
+    fs::write(&flake, src.replace("git+file:./secrets", "path:./secrets")).unwrap();
+    let (code, report, _) = c.doctor(&[]);
+    assert_eq!(code, 1);
+    assert_check(&report, "flake.input", "fail", Some("git+file:./secrets"));
+    let (_, report, _) = c.doctor(&["--fix"]);
+    assert_check(&report, "flake.input", "ok", None);
+    assert!(fs::read_to_string(&flake)
+        .unwrap()
+        .contains("\"git+file:./secrets\""));
+}
+
+#[test]
+fn untracked_unstaged_and_staged_secrets_in_the_inner_repo_fail() {
+    let Some(c) = Cluster::new() else { return };
+    c.encrypt(&c.inner, "secrets/new.json", r#"{"a":"b"}"#);
+    let (code, report, _) = c.doctor(&[]);
+    assert_eq!(code, 1);
+    assert_check(&report, "inner.untracked", "fail", Some("commit"));
+    assert!(check(&report, "inner.untracked")["message"]
+        .as_str()
+        .unwrap()
+        .contains("secrets/new.json"));
+    assert_check(&report, "inner.unstaged", "ok", None);
+    // staged, not committed
+    c.git(&c.inner, &["add", "secrets/new.json"]);
+    let (_, report, _) = c.doctor(&[]);
+    assert_check(&report, "inner.untracked", "ok", None);
+    assert_check(&report, "inner.staged", "fail", Some("commit"));
+    // a committed file changed in the work tree
+    c.git(&c.inner, &["commit", "-qm", "new"]);
+    c.encrypt(&c.inner, "secrets/new.json", r#"{"a":"c"}"#);
+    let (_, report, _) = c.doctor(&[]);
+    assert_check(&report, "inner.unstaged", "fail", Some("commit"));
+    // the lock cannot be fixed while the repo is dirty: no fix is offered
+    assert_check(&report, "lock.fresh", "fail", Some("commit every change"));
+}
+
+#[test]
+fn a_stale_lock_after_a_plain_git_commit_fails_and_fix_relocks() {
+    let Some(c) = Cluster::new() else { return };
+    c.encrypt(
+        &c.inner,
+        "secrets/db.json",
+        r#"{"password":"correct-horse-battery"}"#,
+    );
+    c.git(&c.inner, &["add", "-A"]);
+    c.git(&c.inner, &["commit", "-qm", "db"]);
+    let (code, report, _) = c.doctor(&[]);
+    assert_eq!(code, 1);
+    assert_check(
+        &report,
+        "lock.fresh",
+        "fail",
+        Some("nix flake lock --update-input"),
+    );
+    let (code, report, stderr) = c.doctor(&["--fix"]);
+    assert_check(&report, "lock.fresh", "ok", None);
+    assert!(stderr.contains("fixed:"), "{stderr}");
+    let head = c.git(&c.inner, &["rev-parse", "HEAD"]);
+    let lock: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(c.parent.join("flake.lock")).unwrap()).unwrap();
+    assert_eq!(lock["nodes"][INPUT]["locked"]["rev"], head.as_str());
+    // the example now lacks `db`: reported, not fixed behind the user's back
+    assert_check(
+        &report,
+        "example.matches",
+        "fail",
+        Some("git secrets example"),
+    );
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn plaintext_committed_among_the_secrets_fails() {
+    let Some(c) = Cluster::new() else { return };
+    fs::write(
+        c.inner.join("secrets/oops.yaml"),
+        "password: plain-as-day-123\n",
+    )
+    .unwrap();
+    c.git(&c.inner, &["add", "-A"]);
+    c.git(&c.inner, &["commit", "-qm", "oops"]);
+    let (code, report, _) = c.doctor(&[]);
+    assert_eq!(code, 1);
+    assert_check(
+        &report,
+        "secrets.plaintext",
+        "fail",
+        Some("git secrets encrypt -i"),
+    );
+    assert_check(&report, "secrets.plaintext", "fail", Some("filter-repo"));
+}
+
+#[test]
+fn recipient_drift_fails_with_rekey_in_the_hint() {
+    let Some(c) = Cluster::new() else { return };
+    fs::write(
+        c.inner.join(".sops.yaml"),
+        format!(
+            "creation_rules:\n    - path_regex: ^secrets/\n      age: {},{}\n",
+            public_key("age-a"),
+            public_key("age-b")
+        ),
+    )
+    .unwrap();
+    c.git(&c.inner, &["commit", "-qam", "add a recipient"]);
+    let (code, report, _) = c.doctor(&[]);
+    assert_eq!(code, 1);
+    assert_check(
+        &report,
+        "secrets.recipients",
+        "fail",
+        Some("git secrets rekey"),
+    );
+}
+
+#[test]
+fn a_tampered_mac_fails_and_names_the_file() {
+    let Some(c) = Cluster::new() else { return };
+    let f = c.inner.join("secrets/kubeconfig.json");
+    let text = fs::read_to_string(&f).unwrap();
+    assert!(text.contains("not a secret"));
+    fs::write(&f, text.replace("not a secret", "not a secreT")).unwrap();
+    let (code, report, _) = c.doctor(&[]);
+    assert_eq!(code, 1);
+    assert_check(
+        &report,
+        "secrets.mac",
+        "fail",
+        Some("checkout -- secrets/kubeconfig.json"),
+    );
+    // without a key, the MAC check is skipped with a reason, not failed
+    fs::remove_file(c.env.config().join("sops/age/keys.txt")).unwrap();
+    let (_, report, _) = c.doctor(&[]);
+    assert_check(&report, "secrets.mac", "skip", None);
+    assert_check(&report, "key.identity", "warn", Some("keys.txt"));
+}
+
+#[test]
+fn a_key_file_readable_by_others_fails_and_fix_chmods_it() {
+    let Some(c) = Cluster::new() else { return };
+    let key = c.env.config().join("sops/age/keys.txt");
+    fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).unwrap();
+    let (code, report, _) = c.doctor(&[]);
+    assert_eq!(code, 1);
+    assert_check(&report, "key.permissions", "fail", Some("chmod 600"));
+    let (code, report, _) = c.doctor(&["--fix"]);
+    assert_eq!(code, 0);
+    assert_check(&report, "key.permissions", "ok", None);
+    assert_eq!(
+        fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+}
+
+#[test]
+fn a_plaintext_value_in_an_old_parent_commit_is_found_only_with_history() {
+    let Some(c) = Cluster::new() else { return };
+    fs::write(
+        c.parent.join("notes.txt"),
+        format!("token for ci: {TOKEN}\n"),
+    )
+    .unwrap();
+    c.git(&c.parent, &["add", "notes.txt"]);
+    c.git(&c.parent, &["commit", "-qm", "notes"]);
+    let leaked = c.git(&c.parent, &["rev-parse", "--short=12", "HEAD"]);
+    c.git(&c.parent, &["rm", "-q", "notes.txt"]);
+    c.git(&c.parent, &["commit", "-qm", "remove notes"]);
+    let (code, report, _) = c.doctor(&[]);
+    assert_eq!(code, 0, "{report:#}");
+    let (code, report, _) = c.doctor(&["--history"]);
+    assert_eq!(code, 1);
+    assert_check(&report, "history.plaintext", "fail", Some(&leaked));
+    assert_check(&report, "history.plaintext", "fail", Some("notes.txt"));
+    assert_check(
+        &report,
+        "history.plaintext",
+        "fail",
+        Some("git secrets rotate kubeconfig"),
+    );
+    let all = report.to_string();
+    assert!(!all.contains(TOKEN), "the value is printed: {all}");
+    assert!(all.contains("'hu…', 31 bytes"), "{all}");
+    // --min-length above the value's length skips it
+    let (code, _, _) = c.doctor(&["--history", "--min-length", "64"]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn a_private_age_key_committed_in_the_parent_is_found() {
+    let Some(c) = Cluster::new() else { return };
+    fs::write(c.parent.join("deploy-key.txt"), key_text("age-a")).unwrap();
+    c.git(&c.parent, &["add", "deploy-key.txt"]);
+    c.git(&c.parent, &["commit", "-qm", "key"]);
+    let commit = c.git(&c.parent, &["rev-parse", "--short=12", "HEAD"]);
+    let (code, report, _) = c.doctor(&["--history"]);
+    assert_eq!(code, 1);
+    assert_check(&report, "history.age-key", "fail", Some("deploy-key.txt"));
+    assert!(check(&report, "history.age-key")["message"]
+        .as_str()
+        .unwrap()
+        .contains(&commit));
+    // the example's own key is committed on purpose and is not reported
+    assert_check(&report, "history.sops", "ok", None);
+}
+
+#[test]
+fn another_git_secrets_earlier_on_path_fails() {
+    let Some(c) = Cluster::new() else { return };
+    let other = c.env.root().join("awslabs-bin");
+    fs::create_dir_all(&other).unwrap();
+    let fake = other.join("git-secrets");
+    fs::write(&fake, "#!/bin/sh\necho awslabs\n").unwrap();
+    fs::set_permissions(&fake, fs::Permissions::from_mode(0o755)).unwrap();
+    let mut cmd = c.cmd(&[]);
+    cmd.env("PATH", c.path_var(Some(&other)));
+    let (code, report, _) = c.doctor_with(cmd, &[]);
+    assert_eq!(code, 1);
+    assert_check(&report, "awslabs.path", "fail", Some("before"));
+    // later on PATH it is fine: its options are forwarded there
+    let mut dirs = vec![c.bin_dir.clone(), other.clone()];
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    let mut cmd = c.cmd(&[]);
+    cmd.env("PATH", std::env::join_paths(dirs).unwrap());
+    let (_, report, _) = c.doctor_with(cmd, &[]);
+    assert_check(&report, "awslabs.path", "ok", None);
+}
+
+#[test]
+fn awslabs_hook_lines_are_reported() {
+    let Some(c) = Cluster::new() else { return };
+    let hook = c.parent.join(".git/hooks/commit-msg");
+    fs::write(
+        &hook,
+        "#!/usr/bin/env bash\ngit secrets --commit_msg_hook -- \"$@\"\n",
+    )
+    .unwrap();
+    let (code, report, _) = c.doctor(&[]);
+    let me = fs::canonicalize(common::BIN).unwrap();
+    let awslabs_installed = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|d| d.join("git-secrets"))
+        .any(|p| p.is_file() && fs::canonicalize(&p).unwrap() != me);
+    if awslabs_installed {
+        // its options are forwarded to the installed awslabs binary: worth a warning
+        assert_eq!(code, 0);
+        assert_check(
+            &report,
+            "awslabs.hooks",
+            "warn",
+            Some("forwards its options"),
+        );
+    } else {
+        // no awslabs binary: these hooks fail every commit, so it is a failure
+        assert_eq!(code, 1);
+        assert_check(
+            &report,
+            "awslabs.hooks",
+            "fail",
+            Some("apt install git-secrets"),
+        );
+    }
+    assert!(check(&report, "awslabs.hooks")["message"]
+        .as_str()
+        .unwrap()
+        .contains("commit-msg"));
+}
+
+#[test]
+fn outside_any_repo_doctor_fails_with_a_json_report() {
+    let env = TestEnv::new();
+    let out = env.cmd(["doctor", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["version"], 1);
+    assert_check(&v, "parent.repo", "fail", Some("git init"));
+}
