@@ -82,7 +82,6 @@ pub enum Command {
     /// Install or remove the parent repo's pre-commit / pre-push guards.
     Hooks(HooksArgs),
     /// Build a sandbox cluster from the embedded example and walk through the tool.
-    #[command(hide = true)]
     Demo(DemoArgs),
     /// Print shell completions (bash, zsh, fish).
     Completions(CompletionsArgs),
