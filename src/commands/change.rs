@@ -39,6 +39,10 @@ impl Session {
                 shown(&layout, inner.root()).display()
             ))
         })?;
+        // A command killed mid-write leaves its temp file; we hold the lock now.
+        for dir in [inner.root().to_path_buf(), layout.secrets_subdir()] {
+            crate::atomic::remove_stale_temps(&dir);
+        }
         Ok(Session {
             layout,
             inner,
