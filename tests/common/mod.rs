@@ -18,6 +18,8 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 
+pub mod cluster;
+
 /// Fixed author/committer identity and date for every git commit a test makes.
 pub const GIT_NAME: &str = "Test User";
 /// See [`GIT_NAME`].
