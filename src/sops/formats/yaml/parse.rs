@@ -570,10 +570,13 @@ impl Parser {
                     if q == '"' && s[i] == '\\' {
                         i += 1;
                     }
-                    if s[i] == '\n' {
-                        return Ok(false);
+                    // A backslash may be the last character of the input:
+                    // the scalar is unterminated, which `double_quoted` reports.
+                    match s.get(i) {
+                        None => break,
+                        Some('\n') => return Ok(false),
+                        Some(_) => i += 1,
                     }
-                    i += 1;
                 }
                 i += 1;
                 while matches!(s.get(i), Some(' ' | '\t')) {
@@ -1509,4 +1512,18 @@ pub(crate) fn decode_scalar(
     resolved
         .into_scalar(text)
         .ok_or_else(|| format!("the integer {text} does not fit in 64 bits; sops cannot handle it (quote it to keep it as a string)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the `formats` fuzz target: a double-quoted scalar ending in
+    /// a lone backslash read past the end of the input.
+    #[test]
+    fn backslash_at_end_of_a_quoted_key_is_an_error_not_a_panic() {
+        let err = parse(b"\"1\\%\\\\\\%\\\\\\\\\\\\\\").unwrap_err();
+        assert!(err.to_string().contains("YAML"), "{err}");
+        assert!(parse(b"\"\\").is_err());
+    }
 }
