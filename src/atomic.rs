@@ -36,3 +36,22 @@ pub fn write(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     }
     Ok(())
 }
+
+/// Removes temp files [`write`] left in `dir` when a process was killed
+/// between creating and renaming one (they hold ciphertext, never
+/// plaintext, but would show up as untracked files). Call it only while
+/// holding the repo lock, so no other writer's temp file is taken.
+pub fn remove_stale_temps(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            let n = e.file_name();
+            let n = n.to_string_lossy();
+            n.starts_with(".git-secrets-") && n.ends_with(".tmp")
+        })
+        .filter(|e| std::fs::remove_file(e.path()).is_ok())
+        .count()
+}

@@ -58,16 +58,12 @@ pub enum Command {
     /// Clone (or create with --new) the private secrets repo and wire it into the parent flake.
     Init(InitArgs),
     /// Encrypt a new secret per .sops.yaml, commit it in the secrets repo, relock.
-    #[command(hide = true)]
     Add(AddArgs),
     /// Give a secret a new value (or a fresh data key), commit, relock, verify.
-    #[command(hide = true)]
     Rotate(RotateArgs),
     /// Re-wrap every secret's data key for the recipients .sops.yaml names now.
-    #[command(hide = true)]
     Rekey(RekeyArgs),
     /// List the secrets with their recipients and last change.
-    #[command(hide = true)]
     List(ListArgs),
     /// Print a secret's decrypted value.
     Show(ShowArgs),
@@ -86,7 +82,6 @@ pub enum Command {
     /// Install or remove the parent repo's pre-commit / pre-push guards.
     Hooks(HooksArgs),
     /// Build a sandbox cluster from the embedded example and walk through the tool.
-    #[command(hide = true)]
     Demo(DemoArgs),
     /// Print shell completions (bash, zsh, fish).
     Completions(CompletionsArgs),
@@ -170,7 +165,7 @@ pub struct InitArgs {
     pub dry_run: bool,
 }
 
-/// Where a new value comes from, shared by add and rotate.
+/// How far add, rotate and rekey go after writing: commit, relock, commit the parent.
 #[derive(Debug, Args, Clone, Default)]
 pub struct LockArgs {
     /// Do not commit in the secrets repo (and so do not lock).

@@ -16,6 +16,7 @@ pub mod man;
 pub mod nix;
 pub mod plaintext;
 pub mod relock;
+pub mod repo_lock;
 pub mod sops;
 pub mod ui;
 pub mod version;

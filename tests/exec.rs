@@ -4,12 +4,11 @@
 
 mod common;
 
-use common::{assert_success, require_tool, TestEnv};
+use common::{assert_success, files_holding, marker, require_tool, writes_outside_memory, TestEnv};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 /// The format secrets are stored in (their extension). The plaintexts below
@@ -95,20 +94,6 @@ impl World {
     }
 }
 
-/// A marker no other test (or run) uses, so a leak is ours.
-fn marker(what: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!(
-        "MARK-{what}-{}-{nanos}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    )
-}
-
 /// A kubeconfig-shaped secret whose client key holds `marker`.
 fn kubeconfig(marker: &str) -> String {
     format!(
@@ -116,36 +101,6 @@ fn kubeconfig(marker: &str) -> String {
             "clusters": [{{"name": "prod", "cluster": {{"server": "https://prod.example.invalid:6443"}}}}],
             "users": [{{"name": "admin", "user": {{"client-key-data": "{marker}"}}}}]}}"#
     )
-}
-
-/// Every regular file below `roots` (not following links; files up to
-/// 1 MiB, plaintext files are small) that contains `needle`.
-fn files_holding(needle: &[u8], roots: &[PathBuf]) -> Vec<PathBuf> {
-    fn walk(dir: &Path, needle: &[u8], out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for e in entries.flatten() {
-            let Ok(t) = e.file_type() else { continue };
-            let p = e.path();
-            if t.is_dir() {
-                walk(&p, needle, out);
-            } else if t.is_file() {
-                let small = e.metadata().is_ok_and(|m| m.len() <= 1 << 20);
-                if small
-                    && std::fs::read(&p).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle))
-                    && !out.contains(&p)
-                {
-                    out.push(p);
-                }
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for r in roots {
-        walk(r, needle, &mut out);
-    }
-    out
 }
 
 fn stdout(out: &Output) -> String {
@@ -628,28 +583,6 @@ fn bad_arguments_fail_before_cmd_runs() {
         assert!(stderr(&out).contains("error"), "{argv:?}: {}", stderr(&out));
         assert!(!marker_file.exists(), "{argv:?} ran CMD");
     }
-}
-
-/// Opens that create or write a file outside memory-backed places, from a
-/// `strace -f -e trace=openat,open,creat` log.
-fn writes_outside_memory(log: &str, allowed: &[&str]) -> Vec<String> {
-    log.lines()
-        .filter(|l| l.contains("open(") || l.contains("openat(") || l.contains("creat("))
-        .filter(|l| {
-            l.contains("creat(")
-                || l.contains("O_CREAT")
-                || l.contains("O_WRONLY")
-                || l.contains("O_RDWR")
-        })
-        .filter(|l| {
-            // openat(AT_FDCWD, "/path", …) or open("/path", …): an absolute
-            // path under an allowed prefix is fine; anything else is not.
-            let path = l.split('"').nth(1).unwrap_or("");
-            let relative_to_fd = l.contains("openat(") && !l.contains("openat(AT_FDCWD");
-            relative_to_fd || !allowed.iter().any(|a| path.starts_with(a))
-        })
-        .map(str::to_string)
-        .collect()
 }
 
 #[test]

@@ -19,7 +19,9 @@ fn man_page_matches_the_cli() {
 #[test]
 fn man_page_documents_every_visible_command() {
     let page = String::from_utf8(git_secrets::man::render()).unwrap();
-    for cmd in ["show", "edit", "decrypt", "encrypt"] {
+    for cmd in [
+        "show", "edit", "decrypt", "encrypt", "add", "rotate", "rekey", "list",
+    ] {
         assert!(
             page.contains(&format!("GIT SECRETS {}", cmd.to_uppercase())),
             "{cmd} missing"

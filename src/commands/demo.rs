@@ -73,6 +73,13 @@ impl Sandbox {
                 cmd.env_remove(&k);
             }
         }
+        // `git secrets` in hooks and on the command line must be this binary.
+        let bin_dir = self.exe.parent().map(Path::to_path_buf).unwrap_or_default();
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let path =
+            std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(&path)))
+                .unwrap_or(path);
+        cmd.env("PATH", path);
         cmd.env("HOME", &home)
             .env("XDG_CONFIG_HOME", home.join(".config"))
             .env("GIT_CONFIG_NOSYSTEM", "1")
@@ -262,6 +269,7 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<i32> {
         None,
     )?;
     sb.step(&parent, &["example"], None)?;
+    sb.step(&parent, &["hooks", "install"], None)?;
     sb.git(&parent, &["add", "-A"])?;
     sb.git(
         &parent,

@@ -1,16 +1,20 @@
 //! `git secrets edit NAME|PATH`: `$EDITOR` on a tmpfs copy; re-encrypted on
 //! save with unchanged values keeping their ciphertext, like `sops edit`.
+//! `rotate --edit` and `add` (without `--from`) use the same editor loop.
 
 use super::Ctx;
 use crate::atomic;
 use crate::cli::EditArgs;
 use crate::error::{Error, Result};
 use crate::plaintext::{self, PlainFile};
-use crate::sops::file::{encrypt, load};
+use crate::sops::cipher::Cipher;
+use crate::sops::file::{encrypt, load, SopsFile};
+use crate::sops::formats::Format;
 use crate::sops::keys::Identities;
 use crate::sops::rules::yaml_indent;
 use crate::sops::tree::PlainDocs;
 use std::io::IsTerminal;
+use std::path::Path;
 use zeroize::Zeroizing;
 
 pub fn run(ctx: &Ctx, args: EditArgs) -> Result<i32> {
@@ -23,21 +27,39 @@ pub fn run(ctx: &Ctx, args: EditArgs) -> Result<i32> {
         file.format
             .emit_plain(&plain.docs.0, yaml_indent(&ctx.cwd))?,
     );
+    let Some(docs) = edit_plain(ctx, &path, file.format, &original)? else {
+        ctx.ui
+            .status(format!("{} unchanged; nothing written", args.secret));
+        return Ok(0);
+    };
+    let new = reencrypt(&file, &mut plain.cipher, &docs)?;
+    atomic::write(&path, &new.to_bytes(yaml_indent(&ctx.cwd))?, 0o644)?;
+    ctx.ui.ok(format!("saved {}", path.display()));
+    Ok(0)
+}
+
+/// Opens the editor on a tmpfs copy of `original` (named after `path`)
+/// until what is saved parses as `format`. `None` when the user saved no
+/// change. Callers must have set up plaintext cleanup (signals, core dumps).
+pub(crate) fn edit_plain(
+    ctx: &Ctx,
+    path: &Path,
+    format: Format,
+    original: &[u8],
+) -> Result<Option<PlainDocs>> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "secret".into());
-    let tmp = PlainFile::create(&name, &original)?;
+    let tmp = PlainFile::create(&name, original)?;
     loop {
         run_editor(tmp.path())?;
         let edited = Zeroizing::new(crate::error::read_file(tmp.path())?);
         if edited[..] == original[..] {
-            ctx.ui
-                .status(format!("{} unchanged; nothing written", args.secret));
-            return Ok(0);
+            return Ok(None);
         }
-        let docs = match file.format.parse_plain(&edited) {
-            Ok(d) => PlainDocs(d),
+        match format.parse_plain(&edited) {
+            Ok(d) => return Ok(Some(PlainDocs(d))),
             Err(e) => {
                 if std::io::stdin().is_terminal() && !ctx.ui.yes {
                     ctx.ui.warn(format!("the edited file does not parse: {e}"));
@@ -52,19 +74,25 @@ pub fn run(ctx: &Ctx, args: EditArgs) -> Result<i32> {
                     )),
                 );
             }
-        };
-        let indent = yaml_indent(&ctx.cwd);
-        let new = encrypt(
-            &docs.0,
-            file.format,
-            None,
-            Some((&mut plain.cipher, &file.metadata)),
-            Default::default(),
-        )?;
-        atomic::write(&path, &new.to_bytes(indent)?, 0o644)?;
-        ctx.ui.ok(format!("saved {}", path.display()));
-        return Ok(0);
+        }
     }
+}
+
+/// Encrypts `docs` as the new content of `file`, keeping its data key,
+/// recipients and rules, and the ciphertext of every value `cipher` saw
+/// unchanged (so a diff shows only what changed, as with `sops edit`).
+pub(crate) fn reencrypt(
+    file: &SopsFile,
+    cipher: &mut Cipher,
+    docs: &PlainDocs,
+) -> Result<SopsFile> {
+    encrypt(
+        &docs.0,
+        file.format,
+        None,
+        Some((cipher, &file.metadata)),
+        Default::default(),
+    )
 }
 
 /// Runs `$SOPS_EDITOR`, `$VISUAL` or `$EDITOR` (else `vi`) on `path`,

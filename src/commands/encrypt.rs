@@ -48,13 +48,24 @@ pub fn run(ctx: &Ctx, args: EncryptArgs) -> Result<i32> {
     }
 }
 
-/// Recipients, encryption rules and YAML indent for a new file at `path`.
+/// Recipients, encryption rules and YAML indent for a new file at `path`,
+/// with `.sops.yaml` found from the current directory up (as sops does).
 pub fn plan_for(
     ctx: &Ctx,
     path: &std::path::Path,
     age: Option<&str>,
 ) -> Result<(KeyPlan, crate::sops::metadata::EncryptionRules, usize)> {
-    let config = find_config(&ctx.cwd)
+    plan_from(&ctx.cwd, path, age)
+}
+
+/// [`plan_for`] with `.sops.yaml` found from `config_start` up: `add` looks
+/// in the secrets dir, wherever the user runs it from.
+pub fn plan_from(
+    config_start: &std::path::Path,
+    path: &std::path::Path,
+    age: Option<&str>,
+) -> Result<(KeyPlan, crate::sops::metadata::EncryptionRules, usize)> {
+    let config = find_config(config_start)
         .map(|p| Config::load(&p))
         .transpose()?;
     let indent = config

@@ -1,6 +1,8 @@
 //! One file per subcommand; the only place that talks to the user.
 
+pub mod add;
 pub mod awslabs;
+pub mod change;
 pub mod completions;
 pub mod decrypt;
 pub mod demo;
@@ -11,6 +13,9 @@ pub mod example;
 pub mod exec;
 pub mod hooks;
 pub mod init;
+pub mod list;
+pub mod rekey;
+pub mod rotate;
 pub mod show;
 
 use crate::cli::{Cli, Command, GlobalArgs};
@@ -63,8 +68,10 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Completions(a) => completions::run(&ctx, a),
         Command::Doctor(a) => doctor::run(&ctx, a),
         Command::Hooks(a) => hooks::run(&ctx, a),
-        _ => Err(Error::usage("this command is not available yet")
-            .hint("see git secrets --help for the commands that work")),
+        Command::Add(a) => add::run(&ctx, a),
+        Command::Rotate(a) => rotate::run(&ctx, a),
+        Command::Rekey(a) => rekey::run(&ctx, a),
+        Command::List(a) => list::run(&ctx, a),
     }
 }
 

@@ -1,0 +1,139 @@
+//! `git secrets add NAME [--from FILE|-]`: a new secret, encrypted for the
+//! recipients of the secrets repo's `.sops.yaml` rule for its path,
+//! committed there, relocked.
+//!
+//! An existing name is refused, except when it holds exactly the value
+//! being added: that is a rerun after a killed `add`, and it finishes the
+//! job (commit, lock) instead of failing.
+
+use super::change::Session;
+use super::edit::edit_plain;
+use super::encrypt::plan_from;
+use super::Ctx;
+use crate::atomic;
+use crate::cli::AddArgs;
+use crate::error::{Error, Result};
+use crate::layout::SecretName;
+use crate::relock::check_no_foreign_staged;
+use crate::sops::file::{encrypt, load, read_input};
+use crate::sops::formats::Format;
+use crate::sops::keys::Identities;
+use crate::sops::rules::with_default_suffix;
+use crate::sops::tree::PlainDocs;
+use std::path::PathBuf;
+use zeroize::Zeroizing;
+
+pub fn run(ctx: &Ctx, args: AddArgs) -> Result<i32> {
+    crate::plaintext::disable_core_dumps();
+    crate::plaintext::install_signal_cleanup();
+    let name = SecretName::parse(&args.name)?;
+    let (format, ext) = format_and_extension(&args)?;
+    let session = Session::open(ctx)?;
+    let layout = &session.layout;
+    let existing = layout.find_secret(&name)?;
+    let path = existing
+        .clone()
+        .unwrap_or_else(|| layout.new_secret_path(&name, &ext));
+    check_no_foreign_staged(&session.inner, &[&path])?;
+    let shown = session.shown(&path);
+
+    let docs = match &args.from {
+        Some(from) => {
+            let bytes = Zeroizing::new(read_input(from)?);
+            format.parse_plain(&bytes).map(PlainDocs).map_err(|e| {
+                Error::new(format!(
+                    "{} is not valid {format:?}: {}",
+                    from.display(),
+                    e.message
+                ))
+                .hint("nothing was added")
+            })
+        }
+        None if existing.is_some() => return Err(exists(&name, &shown)),
+        None => match edit_plain(ctx, &path, format, b"")? {
+            Some(d) => Ok(d),
+            None => {
+                ctx.ui
+                    .status("nothing written in the editor; nothing added");
+                return Ok(0);
+            }
+        },
+    };
+
+    if let Some(old) = &existing {
+        // only a rerun with the very same value may pass (finishes a killed add)
+        let same = docs.as_ref().is_ok_and(|d| {
+            load(old, None)
+                .and_then(|f| f.decrypt(&Identities::discover()))
+                .is_ok_and(|p| p.docs.0 == d.0)
+        });
+        if !same {
+            return Err(exists(&name, &shown));
+        }
+        ctx.ui.status(format!(
+            "{} already holds this value; finishing the add",
+            shown.display()
+        ));
+    } else {
+        let docs = docs?;
+        let (plan, rules, indent) = plan_from(&layout.dir, &path, None).map_err(|e| {
+            e.hint(format!(
+                "the rules are read from {}/.sops.yaml",
+                layout.dir.display()
+            ))
+        })?;
+        let file = encrypt(
+            &docs.0,
+            format,
+            Some(&plan),
+            None,
+            with_default_suffix(rules),
+        )?;
+        let bytes = file.to_bytes(indent)?;
+        let subdir = layout.secrets_subdir();
+        std::fs::create_dir_all(&subdir).map_err(|e| Error::io("create", &subdir, e))?;
+        atomic::write(&path, &bytes, 0o644)?;
+        ctx.ui.ok(format!(
+            "encrypted {} for {}",
+            shown.display(),
+            file.metadata.age_recipients().join(", ")
+        ));
+    }
+    let message = args.message.unwrap_or_else(|| format!("add {name}"));
+    session.finish(ctx, &[path], &message, &args.lock)?;
+    Ok(0)
+}
+
+fn exists(name: &SecretName, shown: &std::path::Path) -> Error {
+    Error::usage(format!(
+        "secret '{name}' already exists ({})",
+        shown.display()
+    ))
+    .hint(format!(
+        "to give it a new value: git secrets rotate {name} --from FILE"
+    ))
+}
+
+/// The format of the new secret and its file extension: `--format`, else
+/// `--from`'s extension (kept as is, so `tls.pem` stays a binary `.pem`),
+/// else YAML.
+fn format_and_extension(args: &AddArgs) -> Result<(Format, String)> {
+    if let Some(f) = &args.format {
+        let format = Format::parse(f)?;
+        return Ok((format, format.extension().to_string()));
+    }
+    let from_ext = args
+        .from
+        .as_ref()
+        .filter(|p| p.as_os_str() != "-")
+        .and_then(|p| p.extension())
+        .and_then(|e| e.to_str())
+        .filter(|e| !e.is_empty() && e.chars().all(|c| c.is_ascii_alphanumeric()));
+    Ok(match from_ext {
+        Some(ext) => (
+            Format::from_path(&PathBuf::from(format!("x.{ext}"))),
+            ext.to_string(),
+        ),
+        None => (Format::Yaml, "yaml".to_string()),
+    })
+}
