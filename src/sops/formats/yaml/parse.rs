@@ -28,9 +28,25 @@ pub fn parse(input: &[u8]) -> Result<Vec<Node>> {
             .hint("YAML files must be UTF-8; re-save the file as UTF-8")
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some((at, c)) = text.char_indices().find(|&(_, c)| !is_printable(c)) {
+        let line = text[..at].matches('\n').count() + 1;
+        return Err(Error::new(format!(
+            "the YAML file has a control character (U+{:04X}) on line {line}",
+            u32::from(c)
+        ))
+        .hint(
+            "sops rejects it too; write it as an escape in a double-quoted string, like \"\\x01\"",
+        ));
+    }
     let text = text.replace("\r\n", "\n").replace('\r', "\n");
     let mut p = Parser::new(&text);
     p.stream()
+}
+
+/// The characters go-yaml's reader accepts (YAML's printable set);
+/// anything else fails with "control characters are not allowed".
+fn is_printable(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1615,6 +1631,24 @@ mod tests {
         let err = parse(b"\"1\\%\\\\\\%\\\\\\\\\\\\\\").unwrap_err();
         assert!(err.to_string().contains("YAML"), "{err}");
         assert!(parse(b"\"\\").is_err());
+    }
+
+    /// Found by the `formats` fuzz target's write-and-reread check: a
+    /// control character sops refuses was read, and the file written from
+    /// it did not parse again.
+    #[test]
+    fn control_characters_are_refused_like_go_yaml() {
+        let found = b"a: ![2, twlt*.\x00\t\x00i,%\n ne\r\r\n&\n: &b\n \n  -\n &s he\n]\n";
+        let err = parse(found).unwrap_err().to_string();
+        assert!(
+            err.contains("control character (U+0000) on line 1"),
+            "{err}"
+        );
+        let err = error_of("a: 1\nb: x\u{1}y\n");
+        assert!(err.contains("(U+0001) on line 2"), "{err}");
+        // Escapes are fine, and so are tabs, CRs, NEL and the non-ASCII planes.
+        let docs = parse("a: \"x\\x01\"\r\nb: \"\tü\u{85}😀\"\n".as_bytes()).unwrap();
+        assert_eq!(docs.len(), 1);
     }
 
     fn error_of(input: &str) -> String {
