@@ -29,6 +29,7 @@ pub fn write(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     tmp.as_file()
         .sync_all()
         .map_err(|e| Error::io("sync", tmp.path(), e))?;
+    crate::failpoint::hit("write.before-rename")?;
     tmp.persist(path)
         .map_err(|e| Error::io("replace", path, e.error))?;
     if let Ok(d) = std::fs::File::open(dir) {

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod example;
+pub mod failpoint;
 pub mod git;
 pub mod hooks;
 pub mod layout;

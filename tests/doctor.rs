@@ -226,6 +226,12 @@ fn recipient_drift_fails_with_rekey_in_the_hint() {
         "fail",
         Some("git secrets rekey"),
     );
+    // --fix --yes rekeys (through `git secrets rekey`), commits and relocks.
+    let (_, report, stderr) = c.doctor(&["--fix", "--yes"]);
+    assert_check(&report, "secrets.recipients", "ok", None);
+    assert_check(&report, "lock.fresh", "ok", None);
+    let text = fs::read_to_string(c.inner.join("secrets/kubeconfig.json")).unwrap();
+    assert!(text.contains(&public_key("age-b")), "not rekeyed: {stderr}");
 }
 
 #[test]

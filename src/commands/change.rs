@@ -83,6 +83,7 @@ impl Session {
         message: &str,
         flags: &LockArgs,
     ) -> Result<()> {
+        crate::failpoint::hit("change.before-commit")?;
         let dir = self.shown(self.inner.root());
         let pending = self.pending(paths)?;
         let rel: Vec<String> = pending
@@ -123,6 +124,7 @@ impl Session {
                 dir.display()
             ));
         }
+        crate::failpoint::hit("change.after-commit")?;
         if flags.no_lock {
             ctx.ui.status("not relocked (--no-lock)");
             ctx.ui.hint(format!(
@@ -156,6 +158,7 @@ impl Session {
         }
         ctx.ui.detail(format!("ran nix {}", outcome.args.join(" ")));
         ctx.ui.ok(describe(&outcome));
+        crate::failpoint::hit("change.after-lock")?;
         self.finish_parent(ctx, &input, outcome.locked.rev.as_deref(), flags)
     }
 

@@ -3,10 +3,10 @@
 use super::Ctx;
 use crate::cli::DecryptArgs;
 use crate::error::Result;
-use crate::sops::file::{load, render_extract};
+use crate::sops::file::{load, render_plain};
 use crate::sops::formats::Format;
 use crate::sops::keys::Identities;
-use crate::sops::path::{lookup, parse_extract};
+use crate::sops::path::parse_extract;
 use crate::sops::rules::yaml_indent;
 use std::io::Write;
 
@@ -30,17 +30,7 @@ pub fn run(ctx: &Ctx, args: DecryptArgs) -> Result<i32> {
         None => file.format,
     };
     let plain = file.decrypt(&Identities::discover())?;
-    let bytes = zeroize::Zeroizing::new(match &steps {
-        Some(steps) => {
-            let first = plain
-                .docs
-                .0
-                .first()
-                .ok_or_else(|| crate::Error::new("the file has no document"))?;
-            render_extract(lookup(first, steps)?, output, yaml_indent(&ctx.cwd))?
-        }
-        None => output.emit_plain(&plain.docs.0, yaml_indent(&ctx.cwd))?,
-    });
+    let bytes = render_plain(&plain.docs, steps.as_deref(), output, yaml_indent(&ctx.cwd))?;
     write_stdout(&bytes)
 }
 

@@ -167,6 +167,7 @@ pub fn run(ctx: &Ctx, args: ExampleArgs) -> Result<i32> {
                 std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
             }
             atomic::write(&p.path, bytes, 0o644)?;
+            crate::failpoint::hit("example.after-one-file")?;
             ctx.ui.ok(format!("wrote {}", shown(&layout, &p.path)));
             changed += 1;
         }

@@ -58,9 +58,12 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result<i32> {
     refuse_tracked_files(&layout)?;
     let ids = Identities::discover();
     inner_repo(&mut steps, &layout, &args, &ids)?;
+    crate::failpoint::hit("init.after-repo")?;
     ignore_dir(&mut steps, &layout)?;
+    crate::failpoint::hit("init.after-ignore")?;
     drop_gitlink(&mut steps, &layout)?;
     let input = flake_input(&mut steps, &layout, &args)?;
+    crate::failpoint::hit("init.after-flake")?;
     if let Some(input) = input {
         lock(&mut steps, &layout, &input, &args)?;
     }
@@ -233,30 +236,50 @@ pub fn sops_yaml(recipients: &[Recipient]) -> String {
     )
 }
 
+/// Builds the new repo in a hidden temp dir beside `dir` and renames it
+/// into place only once its first commit exists: a crash at any moment
+/// leaves either no secrets repo or a complete one, never half of one.
 fn create_repo(dir: &Path, recipients: &[Recipient]) -> Result<()> {
-    let created = !dir.exists();
-    let result = (|| {
-        let repo = crate::git::init(dir)?;
-        atomic::write(&dir.join("flake.nix"), SECRETS_FLAKE.as_bytes(), 0o644)?;
-        atomic::write(
-            &dir.join(".sops.yaml"),
-            sops_yaml(recipients).as_bytes(),
-            0o644,
-        )?;
-        let keep = dir.join("secrets").join(".gitkeep");
-        std::fs::create_dir_all(dir.join("secrets"))
-            .map_err(|e| Error::io("create", &dir.join("secrets"), e))?;
-        atomic::write(&keep, b"", 0o644)?;
-        let paths = [dir.join("flake.nix"), dir.join(".sops.yaml"), keep];
-        let refs: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
-        repo.commit_paths(&refs, "Secrets repo created by git secrets init --new")?;
-        Ok(())
-    })();
-    if result.is_err() && created {
-        // Leave nothing half-made: the next init starts clean.
-        let _ = std::fs::remove_dir_all(dir);
+    const PREFIX: &str = ".git-secrets-new-";
+    let parent = dir.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
+    // Leftovers of an init that was killed before its rename.
+    if let Ok(rd) = std::fs::read_dir(parent) {
+        for e in rd.flatten() {
+            if e.file_name().to_string_lossy().starts_with(PREFIX) {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
     }
-    result
+    let tmp = tempfile::Builder::new()
+        .prefix(PREFIX)
+        .tempdir_in(parent)
+        .map_err(|e| Error::io("create a temporary directory in", parent, e))?;
+    let t = tmp.path();
+    let repo = crate::git::init(t)?;
+    atomic::write(&t.join("flake.nix"), SECRETS_FLAKE.as_bytes(), 0o644)?;
+    atomic::write(
+        &t.join(".sops.yaml"),
+        sops_yaml(recipients).as_bytes(),
+        0o644,
+    )?;
+    std::fs::create_dir_all(t.join("secrets"))
+        .map_err(|e| Error::io("create", &t.join("secrets"), e))?;
+    let keep = t.join("secrets").join(".gitkeep");
+    atomic::write(&keep, b"", 0o644)?;
+    let paths = [t.join("flake.nix"), t.join(".sops.yaml"), keep];
+    let refs: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
+    repo.commit_paths(&refs, "Secrets repo created by git secrets init --new")?;
+    crate::failpoint::hit("init.before-rename")?;
+    if dir.is_dir() {
+        // Only an empty dir gets here (inner_repo refuses others).
+        std::fs::remove_dir(dir).map_err(|e| Error::io("replace", dir, e))?;
+    }
+    let built = tmp.keep();
+    std::fs::rename(&built, dir).map_err(|e| {
+        let _ = std::fs::remove_dir_all(&built);
+        Error::io("move the new repo to", dir, e)
+    })
 }
 
 /// After a clone: `.sops.yaml` exists, parses, and names one of our keys.

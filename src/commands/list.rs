@@ -22,28 +22,21 @@ pub(crate) struct SecretFile {
 /// The secret files in `<dir>/secrets/`, sorted by name: regular files, no
 /// dot files (`.gitkeep`), named as the secrets flake names them.
 pub(crate) fn secret_files(layout: &Layout) -> Result<Vec<SecretFile>> {
-    let subdir = layout.secrets_subdir();
-    let rd = match std::fs::read_dir(&subdir) {
-        Ok(rd) => rd,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io("list", &subdir, e)),
-    };
-    let mut out = Vec::new();
-    for entry in rd {
-        let entry = entry.map_err(|e| Error::io("list", &subdir, e))?;
-        let file_name = entry.file_name().to_string_lossy().into_owned();
-        if file_name.starts_with('.') || !entry.path().is_file() {
-            continue;
-        }
-        let name = match file_name.rsplit_once('.') {
-            Some((stem, _)) if !stem.is_empty() => stem.to_string(),
-            _ => file_name.clone(),
-        };
-        out.push(SecretFile {
-            name,
-            path: entry.path(),
-        });
-    }
+    let mut out: Vec<SecretFile> = layout
+        .secret_files()?
+        .into_iter()
+        .map(|path| {
+            let file_name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let name = match file_name.rsplit_once('.') {
+                Some((stem, _)) if !stem.is_empty() => stem.to_string(),
+                _ => file_name,
+            };
+            SecretFile { name, path }
+        })
+        .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name).then(a.path.cmp(&b.path)));
     Ok(out)
 }

@@ -146,6 +146,7 @@ pub fn run(ctx: &Ctx, args: RekeyArgs) -> Result<i32> {
     }
     for (path, bytes, what) in &writes {
         atomic::write(path, bytes, 0o644)?;
+        crate::failpoint::hit("rekey.after-one-file")?;
         ctx.ui
             .ok(format!("{}: {what}", session.shown(path).display()));
     }

@@ -3,9 +3,9 @@
 use super::Ctx;
 use crate::cli::ShowArgs;
 use crate::error::Result;
-use crate::sops::file::{load, render_extract};
+use crate::sops::file::{load, render_plain};
 use crate::sops::keys::Identities;
-use crate::sops::path::{lookup, parse_extract, parse_field};
+use crate::sops::path::{parse_extract, parse_field};
 use crate::sops::rules::yaml_indent;
 
 pub fn run(ctx: &Ctx, args: ShowArgs) -> Result<i32> {
@@ -18,24 +18,15 @@ pub fn run(ctx: &Ctx, args: ShowArgs) -> Result<i32> {
     let path = super::resolve_secret(ctx, &args.secret)?;
     let file = load(&path, None)?;
     let plain = file.decrypt(&Identities::discover())?;
-    let bytes = zeroize::Zeroizing::new(match &steps {
-        Some(steps) => {
-            let first = plain
-                .docs
-                .0
-                .first()
-                .ok_or_else(|| crate::Error::new("the file has no document"))?;
-            let mut out =
-                render_extract(lookup(first, steps)?, file.format, yaml_indent(&ctx.cwd))?;
-            // A scalar printed for a human ends with a newline, like `yq -r`.
-            if !out.ends_with(b"\n") {
-                out.push(b'\n');
-            }
-            out
-        }
-        None => file
-            .format
-            .emit_plain(&plain.docs.0, yaml_indent(&ctx.cwd))?,
-    });
+    let mut bytes = render_plain(
+        &plain.docs,
+        steps.as_deref(),
+        file.format,
+        yaml_indent(&ctx.cwd),
+    )?;
+    // A single value printed for a human ends with a newline, like `yq -r`.
+    if steps.is_some() && !bytes.ends_with(b"\n") {
+        bytes.push(b'\n');
+    }
     super::decrypt::write_stdout(&bytes)
 }

@@ -290,6 +290,27 @@ pub fn read_input(path: &std::path::Path) -> Result<Vec<u8>> {
     }
 }
 
+/// What `sops decrypt [--extract PATH]` prints: the whole plaintext in
+/// `format`, or the part at `steps` (see [`render_extract`]).
+pub fn render_plain(
+    docs: &PlainDocs,
+    steps: Option<&[crate::sops::path::Step]>,
+    format: Format,
+    indent: usize,
+) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+    let bytes = match steps {
+        Some(steps) => {
+            let first = docs
+                .0
+                .first()
+                .ok_or_else(|| Error::new("the file has no document"))?;
+            render_extract(crate::sops::path::lookup(first, steps)?, format, indent)?
+        }
+        None => format.emit_plain(&docs.0, indent)?,
+    };
+    Ok(zeroize::Zeroizing::new(bytes))
+}
+
 /// What `sops decrypt --extract` prints for a node: a map as a whole file in
 /// the output format, a string as its raw bytes, anything else as a value.
 pub fn render_extract(node: &Node, format: Format, indent: usize) -> Result<Vec<u8>> {

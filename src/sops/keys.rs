@@ -280,22 +280,9 @@ impl Identities {
 
     /// Unwraps a data key from one armored age stanza, if any identity can.
     pub fn unwrap_data_key(&self, armored: &str) -> Option<DataKey> {
-        if self.identities.is_empty() {
-            return None;
-        }
-        let decryptor =
-            age::Decryptor::new_buffered(ArmoredReader::new(armored.as_bytes())).ok()?;
-        let mut reader = decryptor
-            .decrypt(
-                self.identities
-                    .iter()
-                    .map(|i| i.as_ref() as &dyn age::Identity),
-            )
-            .ok()?;
-        let mut buf = Zeroizing::new(Vec::with_capacity(33));
-        reader.read_to_end(&mut buf).ok()?;
-        let bytes: [u8; 32] = buf.as_slice().try_into().ok()?;
-        Some(Zeroizing::new(bytes))
+        let bytes = self.unwrap_bytes(armored)?;
+        let key: [u8; 32] = bytes.as_slice().try_into().ok()?;
+        Some(Zeroizing::new(key))
     }
 
     /// Unwraps any bytes (a Shamir share) from one armored age stanza.

@@ -71,23 +71,10 @@ fn str_field(node: &Node, key: &str) -> Option<String> {
     }
 }
 
-fn seq_items(node: &Node) -> Vec<&Node> {
-    match node {
-        Node::Seq(items) => items
-            .iter()
-            .filter_map(|i| match i {
-                SeqItem::Value(v) => Some(v),
-                SeqItem::Comment(_) => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
 fn group_from(node: &Node) -> Result<KeyGroup> {
     let mut g = KeyGroup::default();
     if let Some(age) = node.get("age") {
-        for item in seq_items(age) {
+        for item in age.seq_values() {
             g.age.push(AgeStanza {
                 recipient: str_field(item, "recipient")
                     .ok_or_else(|| bad("age entry without recipient"))?,
@@ -97,7 +84,7 @@ fn group_from(node: &Node) -> Result<KeyGroup> {
     }
     for t in OTHER_KEY_TYPES {
         if let Some(v) = node.get(t) {
-            if !seq_items(v).is_empty() {
+            if !v.seq_values().is_empty() {
                 g.other.push((t.to_string(), v.clone()));
             }
         }
@@ -112,7 +99,8 @@ impl Metadata {
             return Err(bad("'sops' is not a map"));
         }
         let key_groups = match node.get("key_groups") {
-            Some(groups) => seq_items(groups)
+            Some(groups) => groups
+                .seq_values()
                 .into_iter()
                 .map(group_from)
                 .collect::<Result<_>>()?,
@@ -304,16 +292,7 @@ mod tests {
             version: SOPS_VERSION.into(),
         };
         let node = md.to_node(Format::Yaml);
-        let keys: Vec<&str> = match &node {
-            Node::Map(items) => items
-                .iter()
-                .filter_map(|i| match i {
-                    MapItem::Entry(k, _) => Some(k.as_str()),
-                    _ => None,
-                })
-                .collect(),
-            _ => unreachable!(),
-        };
+        let keys = node.keys();
         assert_eq!(
             keys,
             [

@@ -109,16 +109,7 @@ fn seq_at_mut(items: &mut [SeqItem], n: usize) -> Option<&mut Node> {
 }
 
 fn not_found(path: &str, parent: &Node) -> Error {
-    let keys: Vec<&str> = match parent {
-        Node::Map(items) => items
-            .iter()
-            .filter_map(|i| match i {
-                MapItem::Entry(k, _) => Some(k.as_str()),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
+    let keys = parent.keys();
     let e = Error::new(format!("no value at {path}"));
     if keys.is_empty() {
         e.hint("check the path against the decrypted file (git secrets show NAME)")

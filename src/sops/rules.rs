@@ -71,19 +71,6 @@ fn list_of_strings(node: &Node) -> Vec<String> {
     }
 }
 
-fn seq_values(node: &Node) -> Vec<&Node> {
-    match node {
-        Node::Seq(items) => items
-            .iter()
-            .filter_map(|i| match i {
-                SeqItem::Value(v) => Some(v),
-                SeqItem::Comment(_) => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
 fn recipients(path: &Path, node: &Node) -> Result<Vec<Recipient>> {
     list_of_strings(node)
         .iter()
@@ -129,7 +116,7 @@ impl Config {
         if !matches!(rules, Node::Seq(_)) {
             return Err(bad(path, "creation_rules must be a list"));
         }
-        for rule in seq_values(rules) {
+        for rule in rules.seq_values() {
             let mut r = CreationRule::default();
             if let Some(p) = rule.get("path_regex").and_then(string_of) {
                 Regex::new(&p).map_err(|e| {
@@ -148,7 +135,7 @@ impl Config {
                 r.path_regex = Some(p);
             }
             if let Some(groups) = rule.get("key_groups") {
-                for g in seq_values(groups) {
+                for g in groups.seq_values() {
                     r.plan.groups.push(match g.get("age") {
                         Some(a) => recipients(path, a)?,
                         None => Vec::new(),

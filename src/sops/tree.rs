@@ -90,6 +90,34 @@ impl Node {
         }
     }
 
+    /// The keys of a map, in order (empty for other nodes).
+    pub fn keys(&self) -> Vec<&str> {
+        match self {
+            Node::Map(items) => items
+                .iter()
+                .filter_map(|i| match i {
+                    MapItem::Entry(k, _) => Some(k.as_str()),
+                    MapItem::Comment(_) => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The values of a sequence, comments skipped (empty for other nodes).
+    pub fn seq_values(&self) -> Vec<&Node> {
+        match self {
+            Node::Seq(items) => items
+                .iter()
+                .filter_map(|i| match i {
+                    SeqItem::Value(v) => Some(v),
+                    SeqItem::Comment(_) => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The string value of a scalar string node.
     pub fn as_str(&self) -> Option<&str> {
         match self {
