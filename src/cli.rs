@@ -351,3 +351,60 @@ pub struct CompletionsArgs {
     /// bash, zsh or fish.
     pub shell: clap_complete::Shell,
 }
+
+/// `git secrets decrypt FILE` without building clap's command tree: the
+/// devshell-wrapper call, where building every subcommand's parser was about
+/// an eighth of the run. Anything else (any flag, a missing or `-`-led
+/// argument) is `None`, for clap to parse; a test holds this equal to clap.
+pub fn parse_plain_decrypt(args: &[std::ffi::OsString]) -> Option<Cli> {
+    let [_, cmd, file] = args else {
+        return None;
+    };
+    if cmd != "decrypt" || file.is_empty() || file.as_encoded_bytes().starts_with(b"-") {
+        return None;
+    }
+    Some(Cli {
+        global: GlobalArgs {
+            chdir: None,
+            dir: None,
+            color: ColorChoice::Auto,
+            quiet: false,
+            verbose: false,
+            yes: false,
+        },
+        command: Command::Decrypt(DecryptArgs {
+            file: PathBuf::from(file),
+            extract: None,
+            types: TypeArgs::default(),
+        }),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_decrypt_parses_as_clap_does_and_leaves_the_rest_to_clap() {
+        let argv = |a: &[&str]| a.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        for file in ["secret.yaml", "dir/x.json", "help", "decrypt", "a b", "é"] {
+            let args = argv(&["git-secrets", "decrypt", file]);
+            let fast = parse_plain_decrypt(&args).map(|c| format!("{c:?}"));
+            let clap = Cli::try_parse_from(&args).map(|c| format!("{c:?}")).ok();
+            assert!(fast.is_some(), "{file}");
+            assert_eq!(fast, clap, "{file}");
+        }
+        for a in [
+            &["git-secrets", "decrypt"][..],
+            &["git-secrets", "decrypt", "-"],
+            &["git-secrets", "decrypt", "--help"],
+            &["git-secrets", "decrypt", "-q"],
+            &["git-secrets", "decrypt", ""],
+            &["git-secrets", "show", "x"],
+            &["git-secrets", "decrypt", "x", "-q"],
+            &["git-secrets", "-q", "decrypt", "x"],
+        ] {
+            assert!(parse_plain_decrypt(&argv(a)).is_none(), "{a:?}");
+        }
+    }
+}

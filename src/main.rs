@@ -10,10 +10,13 @@ fn main() {
         std::process::exit(code);
     }
     // Shown as `git secrets` in usage lines, the way git users type it.
-    let parsed = Cli::command()
-        .bin_name("git secrets")
-        .try_get_matches_from(&args)
-        .and_then(|m| Cli::from_arg_matches(&m));
+    let parsed = match git_secrets::cli::parse_plain_decrypt(&args) {
+        Some(cli) => Ok(cli),
+        None => Cli::command()
+            .bin_name("git secrets")
+            .try_get_matches_from(&args)
+            .and_then(|m| Cli::from_arg_matches(&m)),
+    };
     let cli = match parsed {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {

@@ -1059,12 +1059,25 @@ impl Parser {
             if c == '#' && t.ends_with([' ', '\t']) {
                 break;
             }
+            // Up to the next character that can end the scalar, in one go (a
+            // long token was a tenth of a decrypt char by char); no line break
+            // in it, so the line counters stay right.
+            let run = self.s[self.pos..]
+                .iter()
+                .take_while(|&&c| !matches!(c, '\n' | ':' | '#'))
+                .count();
+            if run > 0 {
+                t.extend(&self.s[self.pos..self.pos + run]);
+                self.pos += run;
+                continue;
+            }
             t.push(c);
             self.bump();
         }
         let trimmed = t.trim_end_matches([' ', '\t']).len();
-        // Step back over trailing blanks so a following comment is seen.
-        let back = t.chars().count() - t[..trimmed].chars().count();
+        // Step back over trailing blanks so a following comment is seen
+        // (blanks are one byte, so bytes count characters here).
+        let back = t.len() - trimmed;
         self.pos -= back;
         t.truncate(trimmed);
         t
