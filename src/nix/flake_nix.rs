@@ -494,9 +494,16 @@ fn is_identifier(name: &str) -> bool {
         && !KEYWORDS.contains(&name)
 }
 
+/// Lists nested deeper than this are refused before rnix sees them: rnix
+/// bounds the depth of expressions (512) but parses list items outside
+/// that count, so some 20 000 `[` overflow the stack. No flake.nix nests
+/// lists anywhere near this deep.
+const MAX_LIST_DEPTH: usize = 256;
+
 /// Parses `src`, turning the first syntax error into a message with a
 /// line and column.
 fn parse(src: &str) -> Result<Root> {
+    check_list_depth(src)?;
     let parsed = Root::parse(src);
     if let Some(err) = parsed.errors().first() {
         use rnix::parser::ParseError as P;
@@ -536,6 +543,28 @@ fn parse(src: &str) -> Result<Root> {
             .hint("fix the syntax (`nix flake metadata` shows Nix's own message), then run the command again"));
     }
     Ok(parsed.tree())
+}
+
+/// Refuses lists nested past `MAX_LIST_DEPTH`. Tokens, not characters, so
+/// brackets in strings and comments do not count.
+fn check_list_depth(src: &str) -> Result<()> {
+    let (mut depth, mut offset) = (0usize, 0usize);
+    for (kind, text) in rnix::tokenize(src) {
+        match kind {
+            rnix::SyntaxKind::TOKEN_L_BRACK => depth += 1,
+            rnix::SyntaxKind::TOKEN_R_BRACK => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth > MAX_LIST_DEPTH {
+            let (line, col) = line_col(src, offset);
+            return Err(Error::new(format!(
+                "flake.nix does not parse: line {line}, column {col}: lists nested more than {MAX_LIST_DEPTH} deep"
+            ))
+            .hint("flatten the nested lists, then run the command again"));
+        }
+        offset += text.len();
+    }
+    Ok(())
 }
 
 /// `TOKEN_SEMICOLON` → `semicolon`, for parse errors people can read.
@@ -984,6 +1013,29 @@ mod tests {
             .unwrap_err()
             .message
             .contains("line 1, column"));
+    }
+
+    /// Found by probing the `flake_nix` fuzz target's parser with deep
+    /// input: 20 000 `[` overflowed the stack inside rnix.
+    #[test]
+    fn deeply_nested_lists_are_an_error_not_a_stack_overflow() {
+        let deep = format!("{{ x = {}; }}", "[".repeat(20_000));
+        let err = FlakeInputs::parse(&deep).unwrap_err();
+        assert!(
+            err.message
+                .contains("line 1, column 263: lists nested more than 256 deep"),
+            "{}",
+            err.message
+        );
+        // Brackets in strings and comments are not lists; real lists up
+        // to the limit still parse.
+        let fine = format!(
+            "{{ s = \"{0}\"; # {0}\n l = {1}{2}; }}",
+            "[".repeat(1_000),
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        assert!(FlakeInputs::parse(&fine).is_ok());
     }
 
     #[test]

@@ -55,8 +55,8 @@ pub fn emit_value(node: &Node) -> Result<Vec<u8>> {
 /// Nesting deeper than this is refused rather than overflowing the stack
 /// (the parser, the emitter and the tree walkers all recurse; debug builds
 /// use about 2 KiB per level). Go allows 10 000; no secrets file comes near
-/// either.
-const MAX_DEPTH: usize = 256;
+/// either. The YAML reader uses the same bound.
+pub(crate) const MAX_DEPTH: usize = 256;
 
 struct Parser<'a> {
     s: &'a [u8],

@@ -11,8 +11,15 @@
 
 use super::resolve::{parse_timestamp, resolve_plain, Resolved};
 use crate::error::{Error, Result};
+use crate::sops::formats::json::MAX_DEPTH;
 use crate::sops::tree::{MapItem, Node, Scalar, SeqItem};
 use std::collections::HashMap;
+
+/// Nodes that alias expansion may add to one stream. Every `*alias` copies
+/// its anchored node, so anchors that alias each other twice grow the tree
+/// exponentially ("billion laughs": 40 short lines would need terabytes).
+/// go-yaml's decoder refuses such documents too ("excessive aliasing").
+const MAX_ALIAS_NODES: usize = 100_000;
 
 /// Parses a YAML stream into documents, keeping comments as items.
 pub fn parse(input: &[u8]) -> Result<Vec<Node>> {
@@ -21,9 +28,25 @@ pub fn parse(input: &[u8]) -> Result<Vec<Node>> {
             .hint("YAML files must be UTF-8; re-save the file as UTF-8")
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some((at, c)) = text.char_indices().find(|&(_, c)| !is_printable(c)) {
+        let line = text[..at].matches('\n').count() + 1;
+        return Err(Error::new(format!(
+            "the YAML file has a control character (U+{:04X}) on line {line}",
+            u32::from(c)
+        ))
+        .hint(
+            "sops rejects it too; write it as an escape in a double-quoted string, like \"\\x01\"",
+        ));
+    }
     let text = text.replace("\r\n", "\n").replace('\r', "\n");
     let mut p = Parser::new(&text);
     p.stream()
+}
+
+/// The characters go-yaml's reader accepts (YAML's printable set);
+/// anything else fails with "control characters are not allowed".
+fn is_printable(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,9 +92,56 @@ struct Parser {
     frames: Vec<Frame>,
     /// Head comments for whatever entry comes next, at any level.
     carry: Vec<String>,
-    anchors: HashMap<String, Node>,
+    /// Anchored nodes with their size and height, for bounding aliases.
+    anchors: HashMap<String, Anchored>,
     /// Line of the last content token, for telling foot from head comments.
     last_content_line: usize,
+    /// Nodes being read around the current position, up to `MAX_DEPTH`:
+    /// the parser, the emitter and the tree walkers all recurse.
+    depth: usize,
+    /// Nodes added by alias expansion so far, up to `MAX_ALIAS_NODES`.
+    alias_nodes: usize,
+}
+
+/// A node with an `&anchor`, and what copying it costs.
+struct Anchored {
+    node: Node,
+    size: usize,
+    height: usize,
+}
+
+/// The number of nodes in `node` (itself included) and its height (0 for a
+/// scalar). Recursion is safe: the parser never builds trees deeper than
+/// `MAX_DEPTH`.
+fn extent(node: &Node) -> (usize, usize) {
+    let children: Vec<&Node> = match node {
+        Node::Scalar(_) => return (1, 0),
+        Node::Map(items) => items
+            .iter()
+            .filter_map(|i| match i {
+                MapItem::Entry(_, v) => Some(v),
+                MapItem::Comment(_) => None,
+            })
+            .collect(),
+        Node::Seq(items) => items
+            .iter()
+            .filter_map(|i| match i {
+                SeqItem::Value(v) => Some(v),
+                SeqItem::Comment(_) => None,
+            })
+            .collect(),
+    };
+    children
+        .into_iter()
+        .map(extent)
+        .fold((1, 1), |(n, h), (cn, ch)| (n + cn, h.max(ch + 1)))
+}
+
+fn too_deep(line: usize) -> Error {
+    Error::new(format!(
+        "the YAML file nests more than {MAX_DEPTH} levels deep (line {line})"
+    ))
+    .hint("flatten the data; git-secrets reads at most 256 nested levels")
 }
 
 fn err_at(line: usize, col: i64, msg: impl std::fmt::Display) -> Error {
@@ -93,6 +163,8 @@ impl Parser {
             carry: Vec::new(),
             anchors: HashMap::new(),
             last_content_line: 0,
+            depth: 0,
+            alias_nodes: 0,
         }
     }
 
@@ -482,24 +554,54 @@ impl Parser {
     }
 
     fn alias(&mut self) -> Result<Node> {
+        let line = self.line;
         self.bump(); // '*'
         let name = self.read_name();
-        self.anchors
-            .get(&name)
-            .cloned()
-            .ok_or_else(|| self.err(format!("unknown anchor '{name}' referenced")))
+        let Some(a) = self.anchors.get(&name) else {
+            return Err(self.err(format!("unknown anchor '{name}' referenced")));
+        };
+        if self.depth + a.height > MAX_DEPTH {
+            return Err(too_deep(line));
+        }
+        self.alias_nodes += a.size;
+        if self.alias_nodes > MAX_ALIAS_NODES {
+            return Err(Error::new(format!(
+                "the YAML aliases expand to more than {MAX_ALIAS_NODES} values (line {line}, *{name})"
+            ))
+            .hint("write the repeated data out, or alias fewer times; anchors that alias each other grow the file exponentially"));
+        }
+        Ok(a.node.clone())
     }
 
     fn remember(&mut self, props: &Props, node: &Node) {
         if let Some(a) = &props.anchor {
-            self.anchors.insert(a.clone(), node.clone());
+            let (size, height) = extent(node);
+            let node = node.clone();
+            self.anchors
+                .insert(a.clone(), Anchored { node, size, height });
         }
+    }
+
+    /// Runs `read` for a node one level deeper, refusing to go past
+    /// `MAX_DEPTH` rather than overflowing the stack.
+    fn nested<T>(&mut self, read: impl FnOnce(&mut Parser) -> Result<T>) -> Result<T> {
+        if self.depth >= MAX_DEPTH {
+            return Err(too_deep(self.line));
+        }
+        self.depth += 1;
+        let out = read(self);
+        self.depth -= 1;
+        out
     }
 
     /// Parses the block node at the current position (start of a token).
     /// `parent` is the indent of the enclosing collection. Returns the node
     /// and, for scalars, the comments that sops puts before its entry.
     fn block_node(&mut self, parent: i64, head: Vec<String>) -> Result<(Node, Vec<String>)> {
+        self.nested(|p| p.block_node_here(parent, head))
+    }
+
+    fn block_node_here(&mut self, parent: i64, head: Vec<String>) -> Result<(Node, Vec<String>)> {
         let col = self.col();
         let props = self.props()?;
         let mut head = head;
@@ -570,10 +672,13 @@ impl Parser {
                     if q == '"' && s[i] == '\\' {
                         i += 1;
                     }
-                    if s[i] == '\n' {
-                        return Ok(false);
+                    // A backslash may be the last character of the input:
+                    // the scalar is unterminated, which `double_quoted` reports.
+                    match s.get(i) {
+                        None => break,
+                        Some('\n') => return Ok(false),
+                        Some(_) => i += 1,
                     }
-                    i += 1;
                 }
                 i += 1;
                 while matches!(s.get(i), Some(' ' | '\t')) {
@@ -1293,6 +1398,10 @@ impl Parser {
     }
 
     fn flow_node(&mut self, props: &Props) -> Result<Node> {
+        self.nested(|p| p.flow_node_here(props))
+    }
+
+    fn flow_node_here(&mut self, props: &Props) -> Result<Node> {
         let open = self.bump();
         let close = if open == Some('[') { ']' } else { '}' };
         let mut map_items: Vec<MapItem> = Vec::new();
@@ -1522,4 +1631,124 @@ pub(crate) fn decode_scalar(
     resolved
         .into_scalar(text)
         .ok_or_else(|| format!("the integer {text} does not fit in 64 bits; sops cannot handle it (quote it to keep it as a string)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the `formats` fuzz target: a double-quoted scalar ending in
+    /// a lone backslash read past the end of the input.
+    #[test]
+    fn backslash_at_end_of_a_quoted_key_is_an_error_not_a_panic() {
+        let err = parse(b"\"1\\%\\\\\\%\\\\\\\\\\\\\\").unwrap_err();
+        assert!(err.to_string().contains("YAML"), "{err}");
+        assert!(parse(b"\"\\").is_err());
+    }
+
+    /// Found by the `formats` fuzz target's write-and-reread check: a
+    /// control character sops refuses was read, and the file written from
+    /// it did not parse again.
+    #[test]
+    fn control_characters_are_refused_like_go_yaml() {
+        let found = b"a: ![2, twlt*.\x00\t\x00i,%\n ne\r\r\n&\n: &b\n \n  -\n &s he\n]\n";
+        let err = parse(found).unwrap_err().to_string();
+        assert!(
+            err.contains("control character (U+0000) on line 1"),
+            "{err}"
+        );
+        let err = error_of("a: 1\nb: x\u{1}y\n");
+        assert!(err.contains("(U+0001) on line 2"), "{err}");
+        // Escapes are fine, and so are tabs, CRs, NEL and the non-ASCII planes.
+        let docs = parse("a: \"x\\x01\"\r\nb: \"\tü\u{85}😀\"\n".as_bytes()).unwrap();
+        assert_eq!(docs.len(), 1);
+    }
+
+    fn error_of(input: &str) -> String {
+        match parse(input.as_bytes()) {
+            Ok(_) => panic!("{:?}… should not parse", &input[..input.len().min(40)]),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    /// Runs `f` with the stack of a main thread (8 MiB). A debug build
+    /// needs about 10 KiB per YAML level, so 256 levels do not fit in a
+    /// test thread's 2 MiB; the CLI parses on its main thread.
+    fn with_main_thread_stack(f: impl FnOnce() + Send + 'static) {
+        let t = std::thread::Builder::new().stack_size(8 << 20).spawn(f);
+        t.unwrap().join().unwrap();
+    }
+
+    /// Deep nesting is refused at 256 levels, like JSON, instead of
+    /// overflowing the stack (each of these crashed with a 64 MiB stack).
+    #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        with_main_thread_stack(deep_nesting);
+    }
+
+    fn deep_nesting() {
+        let flow = "[".repeat(100_000);
+        let block_seq = "- ".repeat(50_000);
+        let block_map: String = (0..5_000)
+            .map(|i| format!("{}a:\n", " ".repeat(i)))
+            .collect();
+        let props_alone = "&a\n".repeat(50_000);
+        for deep in [flow, block_seq, block_map, props_alone] {
+            let err = error_of(&deep);
+            assert!(err.contains("nests more than 256 levels"), "{err}");
+        }
+    }
+
+    /// Up to the limit, deep files still parse and write back (the emitter
+    /// recurses too, so this also checks it has the stack for it).
+    #[test]
+    fn nesting_just_under_the_limit_parses_and_emits() {
+        with_main_thread_stack(nesting_under_the_limit);
+    }
+
+    fn nesting_under_the_limit() {
+        let flow = format!("a: {}1{}\n", "[".repeat(250), "]".repeat(250));
+        let block: String = (0..250).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
+        for ok in [flow, block] {
+            let docs = parse(ok.as_bytes()).unwrap();
+            super::super::emit(&docs, 2).unwrap();
+        }
+    }
+
+    /// A "billion laughs" chain of anchors is refused instead of eating
+    /// all memory; ordinary reuse of anchors still works.
+    #[test]
+    fn exponential_aliases_are_refused() {
+        let mut bomb = String::from("a0: &a0 [x, x]\n");
+        for i in 1..40 {
+            bomb.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}]\n", p = i - 1));
+        }
+        let err = error_of(&bomb);
+        assert!(err.contains("aliases expand to more than"), "{err}");
+        let mut block_bomb = String::from("a0: &a0 x\n");
+        for i in 1..40 {
+            block_bomb.push_str(&format!("a{i}: &a{i}\n  - *a{p}\n  - *a{p}\n", p = i - 1));
+        }
+        let err = error_of(&block_bomb);
+        assert!(err.contains("aliases expand"), "{err}");
+
+        let reuse = "base: &b {user: u, host: h}\nx: *b\ny: [*b, *b]\n";
+        let docs = parse(reuse.as_bytes()).unwrap();
+        assert_eq!(docs.len(), 1);
+    }
+
+    /// An alias copies its anchor's depth: a deep anchor used deep down
+    /// would otherwise build a tree past the limit.
+    #[test]
+    fn an_alias_cannot_nest_past_the_limit() {
+        with_main_thread_stack(alias_past_the_limit);
+    }
+
+    fn alias_past_the_limit() {
+        let deep = format!("a: &d {}1{}\n", "[".repeat(200), "]".repeat(200));
+        let ok = format!("{deep}b: *d\n");
+        assert!(parse(ok.as_bytes()).is_ok());
+        let too_deep = format!("{deep}b: {}*d{}\n", "[".repeat(100), "]".repeat(100));
+        assert!(error_of(&too_deep).contains("nests more than 256 levels"));
+    }
 }
