@@ -3,7 +3,7 @@
 //! error (`NAME`) or as if killed, without any cleanup (`NAME:abort`).
 //! Release builds compile every point to nothing.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// The environment variable that names the point to stop at.
 pub const ENV: &str = "GIT_SECRETS_FAILPOINT";
@@ -17,8 +17,10 @@ pub fn hit(name: &str) -> Result<()> {
             std::process::abort();
         }
         if wanted == name {
-            return Err(Error::new(format!("injected failure at {name}"))
-                .hint(format!("fault injection for tests ({ENV}); unset it")));
+            return Err(
+                crate::error::Error::new(format!("injected failure at {name}"))
+                    .hint(format!("fault injection for tests ({ENV}); unset it")),
+            );
         }
     }
     let _ = name;

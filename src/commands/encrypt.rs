@@ -31,11 +31,11 @@ pub fn run(ctx: &Ctx, args: EncryptArgs) -> Result<i32> {
         None => input,
     };
     let plain = zeroize::Zeroizing::new(read_input(&path)?);
-    if input.parse_encrypted(&plain).is_ok() {
+    let docs = crate::sops::tree::PlainDocs(input.parse_plain(&plain)?);
+    if looks_encrypted(input, &docs.0, &plain) {
         return Err(Error::new(format!("{} is already encrypted", args.file.display()))
             .hint("to change it, use git secrets edit; to re-encrypt for new recipients, git secrets rekey"));
     }
-    let docs = crate::sops::tree::PlainDocs(input.parse_plain(&plain)?);
     let (plan, rules, indent) = plan_for(ctx, &path, args.age.as_deref())?;
     let file = encrypt(&docs.0, output, Some(&plan), None, rules)?;
     let bytes = file.to_bytes(indent)?;
@@ -45,6 +45,20 @@ pub fn run(ctx: &Ctx, args: EncryptArgs) -> Result<i32> {
         Ok(0)
     } else {
         super::decrypt::write_stdout(&bytes)
+    }
+}
+
+/// Whether parsed plaintext is in fact a sops file: its metadata is there
+/// (a top-level `sops` key, flattened `sops_*` keys, a `[sops]` section).
+/// Checked on the one parse instead of parsing again as an encrypted file.
+fn looks_encrypted(format: Format, docs: &[crate::sops::tree::Node], raw: &[u8]) -> bool {
+    match format {
+        Format::Yaml | Format::Json | Format::Ini => docs.iter().any(|d| d.get("sops").is_some()),
+        Format::Dotenv => docs
+            .iter()
+            .any(|d| d.keys().iter().any(|k| k.starts_with("sops_"))),
+        // A binary file is opaque; only a whole sops JSON file counts.
+        Format::Binary => raw.first() == Some(&b'{') && Format::Binary.parse_encrypted(raw).is_ok(),
     }
 }
 
