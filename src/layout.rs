@@ -102,22 +102,7 @@ impl Layout {
 
     /// Every secret file in `<dir>/secrets/` (dot files skipped), sorted by name.
     pub fn secret_files(&self) -> Result<Vec<PathBuf>> {
-        let subdir = self.secrets_subdir();
-        let rd = match std::fs::read_dir(&subdir) {
-            Ok(rd) => rd,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io("list", &subdir, e)),
-        };
-        let mut files = Vec::new();
-        for entry in rd {
-            let entry = entry.map_err(|e| Error::io("list", &subdir, e))?;
-            let hidden = entry.file_name().to_string_lossy().starts_with('.');
-            if !hidden && entry.path().is_file() {
-                files.push(entry.path());
-            }
-        }
-        files.sort();
-        Ok(files)
+        secret_files_in(&self.secrets_subdir())
     }
 
     /// The path a new secret `name` with extension `ext` gets.
@@ -277,6 +262,27 @@ fn extension_rank(path: &Path) -> usize {
         .iter()
         .position(|k| *k == ext)
         .unwrap_or(KNOWN_EXTENSIONS.len())
+}
+
+/// Every secret file directly in `dir` (a `secrets/` dir of the private repo
+/// or of the example), dot files (`.gitkeep`) skipped, sorted; none when
+/// `dir` does not exist.
+pub fn secret_files_in(dir: &Path) -> Result<Vec<PathBuf>> {
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io("list", dir, e)),
+    };
+    let mut files = Vec::new();
+    for entry in rd {
+        let entry = entry.map_err(|e| Error::io("list", dir, e))?;
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        if !hidden && entry.path().is_file() {
+            files.push(entry.path());
+        }
+    }
+    files.sort();
+    Ok(files)
 }
 
 #[cfg(test)]

@@ -267,18 +267,7 @@ fn check(
 }
 
 fn example_secret_files(example_dir: &Path) -> Result<Vec<PathBuf>> {
-    let dir = example_dir.join("secrets");
-    let rd = match std::fs::read_dir(&dir) {
-        Ok(rd) => rd,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io("list", &dir, e)),
-    };
-    let mut out: Vec<PathBuf> = rd
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && !file_name(p).starts_with('.'))
-        .collect();
-    out.sort();
-    Ok(out)
+    crate::layout::secret_files_in(&example_dir.join(crate::layout::SECRETS_SUBDIR))
 }
 
 fn file_name(p: &Path) -> String {
