@@ -149,19 +149,14 @@ impl Layout {
         }
     }
 
-    /// Resolves a `NAME|PATH` command argument: an argument with a `/`, or one naming an
-    /// existing file in `cwd`, is a path; anything else is a secret name.
+    /// Resolves a `NAME|PATH` command argument: an argument with a `/` is a path; anything
+    /// else is a secret name, even when a file of that name sits in `cwd`. A file in the
+    /// current directory must never stand in for a secret: sops files have integrity, not
+    /// authenticity, so anyone with the user's public key can craft one that decrypts
+    /// (a `./kubeconfig` in a pull-request checkout would otherwise win).
     pub fn resolve(&self, arg: &str, cwd: &Path) -> Result<Target> {
-        let as_path = cwd.join(arg);
-        if arg.contains('/') || arg.contains(std::path::MAIN_SEPARATOR) {
-            if !as_path.exists() {
-                return Err(Error::usage(format!("no such file: {arg}"))
-                    .hint("pass a secret name (see `git secrets list`) or an existing path"));
-            }
-            return Ok(Target::Path(as_path));
-        }
-        if as_path.is_file() {
-            return Ok(Target::Path(as_path));
+        if is_path_argument(arg) {
+            return path_target(arg, cwd);
         }
         let name = SecretName::parse(arg)?;
         match self.find_secret(&name)? {
@@ -170,9 +165,27 @@ impl Layout {
                 "no secret named '{name}' in {}",
                 self.secrets_subdir().display()
             ))
-            .hint("see the names with `git secrets list`, or add it with `git secrets add`")),
+            .hint("see the names with `git secrets list`, or add it with `git secrets add`")
+            .hint(format!(
+                "to use a file of that name in this directory, give it as a path: ./{arg}"
+            ))),
         }
     }
+}
+
+/// Whether a `NAME|PATH` argument is a path: only when it contains a `/`.
+pub fn is_path_argument(arg: &str) -> bool {
+    arg.contains('/') || arg.contains(std::path::MAIN_SEPARATOR)
+}
+
+/// The file a path argument names; it must exist and be a file.
+pub fn path_target(arg: &str, cwd: &Path) -> Result<Target> {
+    let as_path = cwd.join(arg);
+    if !as_path.is_file() {
+        return Err(Error::usage(format!("no such file: {arg}"))
+            .hint("pass a secret name (see `git secrets list`) or an existing path"));
+    }
+    Ok(Target::Path(as_path))
 }
 
 /// What a `NAME|PATH` argument turned out to be.
@@ -443,10 +456,16 @@ mod tests {
             .resolve("secrets/secrets/kubeconfig.yaml", &parent)
             .unwrap();
         assert_eq!(t, Target::Path(kc.clone()));
-        // a bare file name that exists in the cwd is a path, even if a name matches too
+        // a bare word is always a name, even when a file of that name sits in the cwd
         write(&parent, "kubeconfig", "plain");
         let t = l.resolve("kubeconfig", &parent).unwrap();
-        assert_eq!(t, Target::Path(parent.join("kubeconfig")));
+        assert_eq!(t.path(), kc);
+        assert!(matches!(t, Target::Secret { .. }));
+        let t = l.resolve("./kubeconfig", &parent).unwrap();
+        assert_eq!(t, Target::Path(parent.join("./kubeconfig")));
+        write(&parent, "only-here", "plain");
+        let e = l.resolve("only-here", &parent).unwrap_err();
+        assert!(e.hints.iter().any(|h| h.contains("./only-here")), "{e:?}");
         // errors
         let e = l.resolve("nope/x.yaml", &parent).unwrap_err();
         assert_eq!(e.kind, crate::error::Kind::Usage);

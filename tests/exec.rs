@@ -735,3 +735,59 @@ fn a_terminal_ctrl_c_reaches_cmd_once_with_tmpfs() {
     assert!(text.contains("SEEN [128]"), "{text}");
     assert_eq!(status.code(), Some(0), "{text}");
 }
+
+/// Issue 16.2: sops files have integrity, not authenticity — anyone with the user's public
+/// key can craft one that decrypts. A file named like a secret in the current directory
+/// (a pull-request checkout, `talosctl kubeconfig .`) must never stand in for the secret.
+#[test]
+fn a_file_in_the_current_dir_never_stands_in_for_a_secret_of_that_name() {
+    let w = World::new();
+    let real = marker("real");
+    let forged = marker("forged");
+    w.add("kubeconfig", &kubeconfig(&real));
+    // The forged file decrypts with the same key (like an attacker's, made from a public key).
+    let forged_file = w.add("forged", &kubeconfig(&forged));
+    std::fs::copy(&forged_file, w.repo.join("kubeconfig")).unwrap();
+    std::fs::copy(&forged_file, w.repo.join("kubeconfig.yaml")).unwrap();
+    std::fs::copy(&forged_file, w.repo.join("only-here")).unwrap();
+    for args in [
+        vec!["show", "kubeconfig"],
+        vec![
+            "exec",
+            "kubeconfig",
+            "--file",
+            "K",
+            "--",
+            "sh",
+            "-c",
+            "cat \"$K\"",
+        ],
+        vec![
+            "exec",
+            "--file",
+            "K=kubeconfig",
+            "--",
+            "sh",
+            "-c",
+            "cat \"$K\"",
+        ],
+    ] {
+        let out = w.run(&args);
+        assert_success(&args.join(" "), &out);
+        let text = stdout(&out);
+        assert!(
+            text.contains(&real),
+            "{args:?} did not use the secret: {text}"
+        );
+        assert!(!text.contains(&forged), "{args:?} used ./kubeconfig");
+    }
+    // A bare word that is no secret is an error naming the path form, even with the file here.
+    let out = w.run(&["show", "only-here"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+    assert!(stderr(&out).contains("./only-here"), "{}", stderr(&out));
+    // With a `/` it is a path, on purpose.
+    let out = w.run(&["show", "./kubeconfig.yaml"]);
+    assert_success("show ./kubeconfig.yaml", &out);
+    assert!(stdout(&out).contains(&forged));
+}

@@ -298,8 +298,11 @@ fn parse_binding(
                 )),
             )
         }
-        // A path to an existing file is taken whole, even with a ':' in it.
-        Some(r) if cwd.join(r).is_file() => (r.to_string(), None),
+        // A path (it has a `/`) to an existing file is taken whole, even with a ':' in it;
+        // a bare word is a secret name even when a file of that name sits in the cwd.
+        Some(r) if crate::layout::is_path_argument(r) && cwd.join(r).is_file() => {
+            (r.to_string(), None)
+        }
         Some(r) => match r.split_once(':') {
             Some((s, f)) => (s.to_string(), Some(parse_field(f)?)),
             None => (r.to_string(), None),

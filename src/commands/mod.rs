@@ -75,16 +75,13 @@ pub fn run(cli: Cli) -> Result<i32> {
     }
 }
 
-/// Resolves `NAME|PATH`: an existing path (or one with a `/`) is a file and
-/// needs no repository; otherwise a secret name in the secrets dir.
+/// Resolves `NAME|PATH`: an argument with a `/` is a file and needs no repository; a bare
+/// word is always a secret name in the secrets dir (see `Layout::resolve` for why).
 pub fn resolve_secret(ctx: &Ctx, arg: &str) -> Result<PathBuf> {
-    let as_path = ctx.cwd.join(arg);
-    if arg.contains('/') || as_path.is_file() {
-        if !as_path.is_file() {
-            return Err(Error::usage(format!("no such file: {arg}"))
-                .hint("pass a secret name (see `git secrets list`) or an existing path"));
-        }
-        return Ok(as_path);
+    if crate::layout::is_path_argument(arg) {
+        return Ok(crate::layout::path_target(arg, &ctx.cwd)?
+            .path()
+            .to_path_buf());
     }
     let layout = ctx.layout()?;
     Ok(layout.resolve(arg, &ctx.cwd)?.path().to_path_buf())
