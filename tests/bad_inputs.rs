@@ -237,6 +237,24 @@ fn cases() -> Vec<Case> {
         env: vec![("EDITOR", "sh -c 'printf \"a: [\" > \"$0\"'".into())],
         ..case("edit leaving YAML that does not parse", &["edit", "app"])
     });
+    // A value typed on a key's line must not become a (never encrypted) map key.
+    v.push(Case {
+        stdin: Some(b"password: SuperSecretP4ss: x\n".to_vec()),
+        ..case(
+            "add a value with ': ' on a key's line",
+            &["add", "leak", "--from", "-", "--no-lock"],
+        )
+    });
+    v.push(Case {
+        env: vec![(
+            "EDITOR",
+            "sh -c 'printf \"password: SuperSecretP4ss: x\\n\" > \"$0\"'".into(),
+        )],
+        ..case(
+            "edit leaving a value with ': ' on a key's line",
+            &["edit", "app"],
+        )
+    });
     v.push(Case {
         setup: |_, dir| fs::write(dir.join("flake.nix"), "{ inputs = ; }").unwrap(),
         ..case(
@@ -295,10 +313,18 @@ fn bad_inputs_fail_clearly_and_change_nothing() {
         assert!(stderr.contains("hint:"), "{}: no hint\n{stderr}", c.name);
         assert!(!stderr.contains("panicked"), "{}: panic\n{stderr}", c.name);
         assert!(out.stdout.is_empty(), "{}: stdout not empty", c.name);
+        assert!(
+            !stderr.contains("SuperSecretP4ss"),
+            "{}: the error echoes a value\n{stderr}",
+            c.name
+        );
         let after = snapshot(env.root());
+        // The empty flock file in the inner git dir (src/repo_lock.rs) is no state: a
+        // refused change may leave it, as git leaves its config behind.
         let changed: Vec<_> = after
             .iter()
             .filter(|(p, b)| before.get(*p) != Some(b))
+            .filter(|(p, b)| !(p.ends_with(".git/git-secrets.lock") && b.is_empty()))
             .map(|(p, _)| p.display().to_string())
             .chain(
                 before

@@ -303,6 +303,23 @@ fn decrypt(file: &SopsFile, name: &str, ids: &Identities) -> Decryption {
     Decryption::Open(Opened { values, shape })
 }
 
+/// Whether a map key reads like a credential rather than a field name: at least 8 bytes
+/// with letters and digits, and upper and lower case or a character no identifier has
+/// (`SuperSecretP4ss`, `hunter2-Xy`), or 20+ bytes of one unbroken token with digits.
+pub fn key_looks_like_credential(key: &str) -> bool {
+    let has = |f: fn(&char) -> bool| key.chars().any(|c| f(&c));
+    let letters = has(char::is_ascii_alphabetic);
+    let digits = has(char::is_ascii_digit);
+    let mixed_case = has(char::is_ascii_uppercase) && has(char::is_ascii_lowercase);
+    let odd = has(|c| !c.is_ascii_alphanumeric() && !matches!(c, '-' | '_' | '.' | '/'));
+    let long_token = key.len() >= 20
+        && digits
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '=');
+    key.len() >= 8 && ((letters && digits && (mixed_case || odd)) || long_token)
+}
+
 /// Walks the encrypted and the decrypted document side by side and keeps the plaintext
 /// of every leaf that was encrypted (values left plain by `_unencrypted` or a regex are
 /// not secret, so they are not searched for).
@@ -317,6 +334,18 @@ fn encrypted_values(
         (Node::Map(a), Node::Map(b)) => {
             for (x, y) in a.iter().zip(b) {
                 if let (MapItem::Entry(k, ev), MapItem::Entry(_, pv)) = (x, y) {
+                    // sops never encrypts keys, and `example` publishes them: a key that
+                    // looks like a credential (a value typed where a key goes) is guarded
+                    // like a value. Structural keys (`namespace`, `apiVersion`) are not.
+                    if key_looks_like_credential(k) {
+                        let mut at = path.clone();
+                        at.push(format!("({k_len}-byte key)", k_len = k.len()));
+                        out.push(KnownValue {
+                            secret: secret.to_string(),
+                            path: at.join("."),
+                            value: Zeroizing::new(k.clone()),
+                        });
+                    }
                     path.push(k.clone());
                     encrypted_values(ev, pv, secret, path, out);
                     path.pop();
@@ -347,5 +376,34 @@ fn encrypted_values(
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key_looks_like_credential;
+
+    #[test]
+    fn credential_like_keys_are_guarded_and_field_names_are_not() {
+        for k in [
+            "SuperSecretP4ss",
+            "hunter2-Xy",
+            "s3cr3t!pass",
+            "AbCdEf0123456789abcdefGH",
+        ] {
+            assert!(key_looks_like_credential(k), "{k}");
+        }
+        for k in [
+            "namespace",
+            "apiVersion",
+            "client-certificate-data",
+            "current-context",
+            "v1alpha1",
+            "hcloud_token",
+            "Password",
+            "k8s-cluster-01",
+        ] {
+            assert!(!key_looks_like_credential(k), "{k}");
+        }
     }
 }

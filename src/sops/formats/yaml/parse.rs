@@ -101,6 +101,9 @@ struct Parser {
     depth: usize,
     /// Nodes added by alias expansion so far, up to `MAX_ALIAS_NODES`.
     alias_nodes: usize,
+    /// The next block node starts on the line of its map key (`key: …`), where YAML allows
+    /// no block collection: `password: a: b` is an error, never a nested map.
+    on_key_line: bool,
 }
 
 /// A node with an `&anchor`, and what copying it costs.
@@ -165,6 +168,7 @@ impl Parser {
             last_content_line: 0,
             depth: 0,
             alias_nodes: 0,
+            on_key_line: false,
         }
     }
 
@@ -602,6 +606,7 @@ impl Parser {
     }
 
     fn block_node_here(&mut self, parent: i64, head: Vec<String>) -> Result<(Node, Vec<String>)> {
+        let on_key_line = std::mem::take(&mut self.on_key_line);
         let col = self.col();
         let props = self.props()?;
         let mut head = head;
@@ -625,6 +630,19 @@ impl Parser {
             }
         }
         let c = self.peek();
+        if on_key_line {
+            // Only `- k: v` (and `? k: v`) may open a collection on a line that already
+            // holds a key; go-yaml, and so sops, refuses the rest.
+            if c == Some('-') && self.is_blank_at(1) {
+                return Err(self
+                    .err("block sequence entries are not allowed in this context")
+                    .hint("quote the value, or put the list on the next lines, indented"));
+            }
+            if (c == Some('?') && self.is_blank_at(1)) || self.key_follows()? {
+                return Err(self.err("mapping values are not allowed in this context")
+                    .hint("quote a value that contains ': ', or put the nested map on the next lines, indented"));
+            }
+        }
         if c == Some('-') && self.is_blank_at(1) {
             let node = self.block_seq(col, head)?;
             self.remember(&props, &node);
@@ -820,6 +838,7 @@ impl Parser {
                     Node::Scalar(Scalar::Null)
                 }
             } else {
+                self.on_key_line = true;
                 let (n, l) = self.block_node(indent, Vec::new())?;
                 lead.extend(l);
                 n
@@ -1636,6 +1655,40 @@ pub(crate) fn decode_scalar(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A secret must never end up in a map key (keys are not encrypted): go-yaml refuses a
+    /// block collection on the line of a key, and so do we. `- k: v` stays allowed.
+    #[test]
+    fn a_map_or_list_on_the_line_of_a_key_is_refused_like_go_yaml() {
+        for bad in [
+            "password: SuperSecretP4ss: x\n",
+            "a:\n  password: SuperSecretP4ss: x\n",
+            "password: &a SuperSecretP4ss: x\n",
+            "password: \"SuperSecretP4ss\": x\n",
+            "- password: SuperSecretP4ss: x\n",
+            "password: - x\n",
+            "password: ? x\n",
+        ] {
+            let err = parse(bad.as_bytes()).expect_err(bad).to_string();
+            assert!(err.contains("not allowed in this context"), "{bad}: {err}");
+            assert!(
+                !err.contains("SuperSecretP4ss"),
+                "the error echoes the value: {err}"
+            );
+        }
+        for good in [
+            "- password: x\n",
+            "- - a: b\n",
+            "? k\n: v\n",
+            "a:\n  b: c\n",
+            "url: http://x:80/a\n",
+            "t: a:b\n",
+            "k: &a\n  b: c\n",
+            "k: [a: b]\n",
+        ] {
+            assert!(parse(good.as_bytes()).is_ok(), "{good} should parse");
+        }
+    }
 
     /// Found by the `formats` fuzz target: a double-quoted scalar ending in
     /// a lone backslash read past the end of the input.
