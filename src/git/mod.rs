@@ -32,7 +32,7 @@ pub use history::CommitInfo;
 pub use objects::{BlobLocation, ObjectKind, ScannedObject};
 pub use state::{EntryKind, Head, IndexEntry, TreeEntry};
 pub use status::InnerStatus;
-pub use write::{clone, init};
+pub use write::{clone, command, init, run_in};
 
 /// An open git repository with a work tree.
 pub struct Repo {
