@@ -98,7 +98,7 @@ fn refuse_tracked_files(layout: &Layout) -> Result<()> {
                 shown.join(", "),
                 if files.len() > 5 { ", …" } else { "" }
             ))
-            .hint(format!("stop tracking them (the files stay on disk): git rm -r --cached {rel_s}"))
+            .hint(format!("stop tracking them (the files stay on disk): git rm --cached -r {rel_s}"))
             .hint("they are still in the parent's history: check with git secrets doctor --history before publishing")
             .hint("then run git secrets init again"))
         }
