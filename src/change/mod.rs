@@ -61,6 +61,14 @@ impl Transaction {
                 display_path(inner.root(), layout.root()).display()
             ))
         })?;
+        // Before anything is written: a change made on a HEAD behind or beside the lock
+        // could only be locked by moving the lock backwards or sideways.
+        if let (Some(input), Some(_)) = (
+            wiring::lock::input_name(&layout).ok().flatten(),
+            inner.head()?.commit(),
+        ) {
+            wiring::lock::check_direction(&layout, &inner, &input)?;
+        }
         // A command killed mid-write leaves its temp file; we hold the lock now.
         for dir in [inner.root().to_path_buf(), layout.secrets_subdir()] {
             crate::atomic::remove_stale_temps(&dir);

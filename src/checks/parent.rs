@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use super::{Check, Fix, Scene};
+use crate::lock_direction::Direction;
 use crate::nix::flake_lock::short;
 use crate::nix::flake_nix::unfollowed_inputs;
 use crate::nix::FlakeInputs;
@@ -285,8 +286,54 @@ fn lock_fresh(s: &Scene) -> Check {
                 short(locked.rev.as_deref().unwrap_or(""))
             ),
         ),
-        lock::State::Stale { reason, .. } => {
-            with_fix(Check::fail(ID, format!("stale lock: {}", reason.message)).hint(relock_hint))
+        lock::State::Unreadable { error, .. } => Check::error(ID, &error),
+        lock::State::Stale {
+            input: name,
+            locked,
+            reason: verified,
+        } => {
+            let head = head.to_string();
+            // the lock only moves forward: name the case, and offer a relock only for that one
+            match crate::lock_direction::check(inner, &name, locked.as_deref(), &head) {
+        Ok(Direction::Forward) => with_fix(
+            Check::fail(
+                ID,
+                format!(
+                    "flake.lock is behind: it locks {name} to {}, an ancestor of the secrets repo's HEAD {} (relocking moves it forward)",
+                    short(locked.as_deref().unwrap_or("")),
+                    short(&head)
+                ),
+            )
+            .hint(relock_hint),
+        ),
+        Ok(_) => with_fix(
+            Check::fail(ID, format!("flake.lock does not lock {name} to the secrets repo's HEAD: {}", verified.message))
+                .hint(relock_hint),
+        ),
+        Err(refusal) => {
+            let case = crate::lock_direction::decide(inner, locked.as_deref(), &head)
+                .map(|d| d.name())
+                .unwrap_or("unknown");
+            let what = match case {
+                "behind" => "the secrets repo is behind the lock",
+                "missing" => "the locked rev is missing from the secrets repo",
+                "diverged" => "the secrets repo and the lock have diverged",
+                _ => "the lock cannot move to the secrets repo's HEAD",
+            };
+            let locked = locked.as_deref().unwrap_or("");
+            Check {
+                hints: refusal.hints.clone(),
+                ..Check::fail(
+                    ID,
+                    format!(
+                        "{what}: flake.lock locks {name} to {}; the secrets repo's HEAD is {}",
+                        crate::lock_direction::describe_commit(inner, locked),
+                        crate::lock_direction::describe_commit(inner, &head)
+                    ),
+                )
+            }
+        }
+            }
         }
         lock::State::NoInput | lock::State::NoInner | lock::State::NoCommits => {
             Check::skip(ID, "nothing to lock")

@@ -15,7 +15,6 @@ use crate::change::Transaction;
 use crate::cli::RotateArgs;
 use crate::editor::edit_plain;
 use crate::error::{Error, Result};
-use crate::layout::Layout;
 use crate::layout::SecretName;
 use crate::sops::file::{load, read_input, SopsFile};
 use crate::sops::keys::Identities;
@@ -38,7 +37,7 @@ pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
     let path = session
         .layout
         .find_secret(&name)?
-        .ok_or_else(|| no_such_secret(name.as_str(), &session.layout))?;
+        .ok_or_else(|| session.layout.no_such_secret(name.as_str()))?;
     session.check_no_foreign_staged(&[&path])?;
 
     let file = load(&path, None)?;
@@ -110,13 +109,4 @@ pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
     let message = args.message.unwrap_or_else(|| format!("rotate {name}"));
     session.finish(&[path], &message, &args.lock.options(), &ctx.ui)?;
     Ok(0)
-}
-
-/// A usage error for a name that has no secret file.
-fn no_such_secret(name: &str, layout: &Layout) -> Error {
-    Error::usage(format!(
-        "no secret named '{name}' in {}",
-        crate::error::display_path(&layout.secrets_subdir(), layout.root()).display()
-    ))
-    .hint("see the names with `git secrets list`, or add it with `git secrets add NAME`")
 }

@@ -6,7 +6,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::Result;
+use crate::git::Repo;
 use crate::layout::Layout;
+use crate::lock_direction::Direction;
 use crate::nix::{FlakeLock, LockCommand, LockOutcome, LockRequest, LockedInput, Nix};
 
 /// Where the lock stands.
@@ -23,10 +25,20 @@ pub enum State {
         /// The input name.
         input: String,
     },
-    /// `flake.lock` names another commit (or cannot be read); the error says how.
+    /// `flake.lock` cannot be read.
+    Unreadable {
+        /// The input name.
+        input: String,
+        /// Why.
+        error: crate::Error,
+    },
+    /// `flake.lock` names another commit (or none); whether relocking may move it
+    /// there is [`check_direction`]'s call.
     Stale {
         /// The input name.
         input: String,
+        /// The rev locked now, if any.
+        locked: Option<String>,
         /// What is wrong, from [`FlakeLock::verify`].
         reason: crate::Error,
     },
@@ -75,17 +87,48 @@ pub fn freshness(path: &Path, input: String, head: &str) -> State {
     if !path.is_file() {
         return State::Missing { input };
     }
-    match FlakeLock::read(path).and_then(|l| l.verify(&input, head)) {
+    let lock = match FlakeLock::read(path) {
+        Ok(l) => l,
+        Err(error) => return State::Unreadable { input, error },
+    };
+    match lock.verify(&input, head) {
         Ok(locked) => State::Fresh { input, locked },
-        Err(reason) => State::Stale { input, reason },
+        Err(reason) => State::Stale {
+            locked: lock.input(&input).ok().flatten().and_then(|l| l.rev),
+            input,
+            reason,
+        },
     }
 }
 
+/// The rev the parent's `flake.lock` locks `input` to now; `None` when there is no
+/// `flake.lock`, no such input in it, or no rev (a dirty lock).
+pub fn locked_rev(layout: &Layout, input: &str) -> Result<Option<String>> {
+    let path = lock_path(layout);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let lock = FlakeLock::read(&path)?;
+    Ok(lock.input(input)?.and_then(|l| l.rev))
+}
+
+/// Refuses, changing nothing, unless locking `input` to the inner HEAD moves the lock
+/// forward along the inner history (or nothing is locked yet): a lock that went back
+/// would publish older, perhaps revoked, secrets; one that went sideways would drop
+/// someone's change. See [`crate::lock_direction`].
+pub fn check_direction(layout: &Layout, inner: &Repo, input: &str) -> Result<Direction> {
+    let head = super::inner_head(inner)?;
+    let locked = locked_rev(layout, input)?;
+    crate::lock_direction::check(inner, input, locked.as_deref(), &head)
+}
+
 /// Locks `input` to the inner HEAD and verifies it (Nix may exit 0 on a failed update);
-/// the previous `flake.lock` is put back on any failure.
+/// the previous `flake.lock` is put back on any failure. Refuses to move the lock
+/// backwards or sideways ([`check_direction`]).
 pub fn apply(layout: &Layout, input: &str, offline: bool) -> Result<LockOutcome> {
     let inner = super::inner_repo(layout)?;
     let rev = super::inner_head(&inner)?;
+    check_direction(layout, &inner, input)?;
     let nix = Nix::discover()?;
     nix.lock(&LockRequest {
         parent_root: layout.root(),
