@@ -105,6 +105,20 @@ impl Layout {
         secret_files_in(&self.secrets_subdir())
     }
 
+    /// The secret files in `<dir>/secrets/` with their names, sorted by name.
+    pub fn named_secrets(&self) -> Result<Vec<SecretFile>> {
+        let mut out: Vec<SecretFile> = self
+            .secret_files()?
+            .into_iter()
+            .map(|path| SecretFile {
+                name: secret_name_of(&path),
+                path,
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name).then(a.path.cmp(&b.path)));
+        Ok(out)
+    }
+
     /// The path a new secret `name` with extension `ext` gets.
     pub fn new_secret_path(&self, name: &SecretName, ext: &str) -> PathBuf {
         self.secrets_subdir()
@@ -349,6 +363,28 @@ fn extension_rank(path: &Path) -> usize {
         .iter()
         .position(|k| *k == ext)
         .unwrap_or(KNOWN_EXTENSIONS.len())
+}
+
+/// One secret file of the secrets dir, with its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretFile {
+    /// The name: the file name without its last extension (as the secrets flake names it).
+    pub name: String,
+    /// Absolute path.
+    pub path: PathBuf,
+}
+
+/// The secret's name for a file: its file name without the last extension
+/// (`kubeconfig.yaml` → `kubeconfig`, `tls.pem` → `tls`, `.env` stays `.env`).
+pub fn secret_name_of(path: &Path) -> String {
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match file_name.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem.to_string(),
+        _ => file_name,
+    }
 }
 
 /// Every secret file directly in `dir` (a `secrets/` dir of the private repo
