@@ -6,12 +6,19 @@ use super::Ctx;
 use crate::atomic;
 use crate::cli::EncryptArgs;
 use crate::error::{Error, Result};
+use crate::sops::codes;
 use crate::sops::file::{encrypt, read_input, KeyPlan};
 use crate::sops::formats::{yaml, Format};
 use crate::sops::keys::Recipient;
 use crate::sops::rules::{find_config, with_default_suffix, Config};
 
+/// Exits with sops' status codes on failure (see `sops::codes`), as scripts written for
+/// `sops encrypt` expect.
 pub fn run(ctx: &Ctx, args: EncryptArgs) -> Result<i32> {
+    encrypt_file(ctx, args).map_err(Error::in_sops_terms)
+}
+
+fn encrypt_file(ctx: &Ctx, args: EncryptArgs) -> Result<i32> {
     crate::plaintext::disable_core_dumps();
     let path = if args.file.as_os_str() == "-" {
         args.file.clone()
@@ -31,10 +38,15 @@ pub fn run(ctx: &Ctx, args: EncryptArgs) -> Result<i32> {
         None => input,
     };
     let plain = zeroize::Zeroizing::new(read_input(&path)?);
-    let docs = crate::sops::tree::PlainDocs(input.parse_plain(&plain)?);
+    let docs = crate::sops::tree::PlainDocs(
+        input
+            .parse_plain(&plain)
+            .map_err(|e| e.sops_default(codes::COULD_NOT_READ_INPUT_FILE))?,
+    );
     if looks_encrypted(input, &docs.0, &plain) {
         return Err(Error::new(format!("{} is already encrypted", args.file.display()))
-            .hint("to change it, use git secrets edit; to re-encrypt for new recipients, git secrets rekey"));
+            .hint("to change it, use git secrets edit; to re-encrypt for new recipients, git secrets rekey")
+            .sops(codes::FILE_ALREADY_ENCRYPTED));
     }
     let (plan, rules, indent) = plan_for(ctx, &path, args.age.as_deref())?;
     let file = encrypt(&docs.0, output, Some(&plan), None, rules)?;

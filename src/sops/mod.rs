@@ -2,6 +2,7 @@
 //! `sops` 3.x binary. See `shared/SOPS-NOTES.md` for the facts it rests on.
 
 pub mod cipher;
+pub mod codes;
 pub mod config_edit;
 pub mod file;
 pub mod formats;

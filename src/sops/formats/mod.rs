@@ -68,9 +68,17 @@ impl Format {
     }
 
     /// Parses a plaintext file into documents (only YAML has more than one).
+    /// A YAML file with no document (empty, or only comments and blank lines) is refused
+    /// as sops refuses it: encrypting it would write a file that is not a sops file.
     pub fn parse_plain(self, input: &[u8]) -> Result<Vec<Node>> {
         match self {
-            Format::Yaml => yaml::parse(input),
+            Format::Yaml => {
+                let docs = yaml::parse(input)?;
+                if docs.is_empty() {
+                    return Err(no_document(input.is_empty()));
+                }
+                Ok(docs)
+            }
             Format::Json => json::parse(input).map(|d| vec![d]),
             Format::Dotenv => dotenv::parse(input).map(|d| vec![d]),
             Format::Ini => ini::parse(input).map(|d| vec![d]),
@@ -145,6 +153,20 @@ impl Format {
             Format::Dotenv => dotenv::emit(&dotenv::put_metadata(one(docs)?, metadata)?),
             Format::Ini => ini::emit(&ini::put_metadata(one(docs)?, metadata)?),
         }
+    }
+}
+
+/// The refusal for a plaintext with no document to encrypt, with sops' exit status.
+pub fn no_document(empty: bool) -> Error {
+    use crate::sops::codes;
+    if empty {
+        Error::new("the file is empty: there is nothing to encrypt")
+            .hint("a secret needs at least one value, e.g. `key: value`")
+            .sops(codes::NEED_AT_LEAST_ONE_DOCUMENT)
+    } else {
+        Error::new("the file holds no YAML document, only comments or blank lines")
+            .hint("a secret needs at least one value, e.g. `key: value`")
+            .sops(codes::COULD_NOT_READ_INPUT_FILE)
     }
 }
 
