@@ -220,7 +220,8 @@ fn wrap_for(key: &DataKey, plan: &KeyPlan) -> Result<(Vec<KeyGroup>, i64)> {
         }
         groups.push(g);
     }
-    Ok((groups, plan.shamir_threshold))
+    // sops writes the threshold it used: with several groups and none given, all of them.
+    Ok((groups, threshold as i64))
 }
 
 fn wrap_bytes(bytes: &[u8], r: &Recipient) -> Result<String> {
@@ -243,6 +244,13 @@ pub fn encrypt(
     if docs.is_empty() {
         return Err(crate::sops::formats::no_document(true));
     }
+    // A binary file is one value that is always encrypted: sops drops every rule for it
+    // (and writes none into its metadata).
+    let rules = if format == Format::Binary {
+        EncryptionRules::default()
+    } else {
+        rules
+    };
     let (mut fresh, cipher, mut metadata): (Option<Cipher>, Option<&mut Cipher>, Metadata) =
         match previous {
             Some((c, md)) => (None, Some(c), md.clone()),

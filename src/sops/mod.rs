@@ -9,6 +9,7 @@ pub mod formats;
 pub mod keys;
 pub mod metadata;
 pub mod path;
+pub mod re2;
 pub mod rules;
 pub mod shamir;
 pub mod tree;

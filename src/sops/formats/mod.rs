@@ -29,17 +29,21 @@ pub enum Format {
 }
 
 impl Format {
-    /// The format sops picks from a file name: by extension, binary otherwise.
+    /// The format sops picks from a file name: by the suffix of the path (`.yaml`,
+    /// `.yml`, `.json`, `.env`, `.ini`), binary otherwise. A suffix, not an extension: a
+    /// file named only `.yaml` or `.env` is YAML or dotenv to sops, as it is here.
     pub fn from_path(path: &Path) -> Format {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-        match ext {
-            "yaml" | "yml" => Format::Yaml,
-            "json" => Format::Json,
-            "env" => Format::Dotenv,
-            "ini" => Format::Ini,
-            _ if name == ".env" => Format::Dotenv,
-            _ => Format::Binary,
+        let name = path.to_string_lossy();
+        if name.ends_with(".yaml") || name.ends_with(".yml") {
+            Format::Yaml
+        } else if name.ends_with(".json") {
+            Format::Json
+        } else if name.ends_with(".env") {
+            Format::Dotenv
+        } else if name.ends_with(".ini") {
+            Format::Ini
+        } else {
+            Format::Binary
         }
     }
 
