@@ -27,7 +27,8 @@ fn encrypt_file(ctx: &Ctx, args: EncryptArgs) -> Result<i32> {
     };
     if args.in_place && args.file.as_os_str() == "-" {
         return Err(Error::usage("--in-place needs a file, not stdin")
-            .hint("drop -i to print the encrypted file"));
+            .hint("drop -i to print the encrypted file")
+            .sops(codes::ERROR_CONFLICTING_PARAMETERS));
     }
     let input = match args.types.input_type.as_deref() {
         Some(t) => Format::parse(t)?,
@@ -101,8 +102,11 @@ pub fn plan_from(
     // sops: a config with creation rules is consulted even when recipients are given
     // (`--age`, SOPS_AGE_RECIPIENTS): its matching rule supplies what to encrypt, and no
     // matching rule is an error. The file's path is cleaned before it is matched.
+    // stdin (`-`) has no name to match: with recipients given, no rule applies (sops
+    // needs --filename-override there; we have no such option).
+    let stdin_with_age = path.as_os_str() == "-" && age.is_some_and(|a| !a.trim().is_empty());
     let rule = match &config {
-        Some(c) if c.has_creation_rules => Some(c.rule_for(&clean_path(path))?),
+        Some(c) if c.has_creation_rules && !stdin_with_age => Some(c.rule_for(&clean_path(path))?),
         _ => None,
     };
     let rules = with_default_suffix(rule.map(|r| r.rules.clone()).unwrap_or_default());
