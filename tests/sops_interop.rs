@@ -569,6 +569,18 @@ fn extract_and_output_type_match_sops() {
         ("yaml-list-of-maps", &["--extract", r#"["users"][0]"#]),
         ("yaml-scalar-types", &["--extract", r#"["float_exp"]"#]),
         ("json-nested", &["--extract", r#"["database"]["options"]"#]),
+        // Issue 17.9: JSON lists and non-string scalars end without a newline; quotes
+        // may be single.
+        ("json-arrays", &["--extract", r#"["list"]"#]),
+        ("json-arrays", &["--extract", r#"["matrix"]"#]),
+        ("json-arrays", &["--extract", r#"["list"][2]"#]),
+        ("json-arrays", &["--extract", r#"["list"][3]"#]),
+        ("json-arrays", &["--extract", r#"["list"][4]"#]),
+        ("json-numbers", &["--extract", r#"["exp"]"#]),
+        ("json-arrays", &["--extract", "['list'][0]"]),
+        ("yaml-nested", &["--extract", "['database']['replica']"]),
+        ("yaml-lists", &["--extract", r#"["nested"]"#]),
+        ("yaml-scalar-types", &["--extract", r#"["bool_true"]"#]),
         ("yaml-nested", &["--output-type", "json"]),
         ("json-arrays", &["--output-type", "yaml"]),
         ("dotenv-comments", &["--output-type", "json"]),

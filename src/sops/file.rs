@@ -350,8 +350,14 @@ pub fn render_extract(node: &Node, format: Format, indent: usize) -> Result<Vec<
         Node::Map(_) => format.emit_plain(std::slice::from_ref(node), indent),
         Node::Scalar(Scalar::Str(s)) => Ok(s.as_bytes().to_vec()),
         Node::Scalar(Scalar::Bytes(b)) => Ok(b.clone()),
+        // sops prints a JSON list or non-string scalar without a final newline.
         _ => match format {
-            Format::Json => crate::sops::formats::json::emit(node),
+            Format::Json => crate::sops::formats::json::emit(node).map(|mut b| {
+                if b.last() == Some(&b'\n') {
+                    b.pop();
+                }
+                b
+            }),
             Format::Yaml => crate::sops::formats::yaml::emit_value(node, indent),
             _ => Err(
                 Error::new(format!("the {format:?} format can only print strings"))
