@@ -162,7 +162,7 @@ impl SopsFile {
                 )
             }
         };
-        if stored != computed {
+        if !mac_matches(&stored, &computed) {
             return Err(Error::new("MAC mismatch: the file's content was changed after encryption")
                 .hint("the file was tampered with or edited by hand; restore it from git (git checkout -- FILE)")
                 .sops(codes::MAC_MISMATCH));
@@ -178,6 +178,12 @@ impl SopsFile {
         self.metadata.shamir_threshold = threshold;
         Ok(())
     }
+}
+
+/// Whether a file's stored MAC equals the one computed from its content, compared in
+/// constant time: how much of a forged MAC matched must not show in the timing.
+pub fn mac_matches(stored: &str, computed: &str) -> bool {
+    subtle::ConstantTimeEq::ct_eq(stored.as_bytes(), computed.as_bytes()).into()
 }
 
 fn wrap_for(key: &DataKey, plan: &KeyPlan) -> Result<(Vec<KeyGroup>, i64)> {
@@ -364,5 +370,19 @@ pub fn render_extract(node: &Node, format: Format, indent: usize) -> Result<Vec<
                     .hint("use --output-type yaml or json to print a list or number"),
             ),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mac_compare_is_exact() {
+        let a = "A".repeat(128);
+        assert!(mac_matches(&a, &a));
+        assert!(!mac_matches(&a, &"a".repeat(128)));
+        assert!(!mac_matches(&a, &"A".repeat(127)));
+        assert!(!mac_matches(&a, ""));
     }
 }
