@@ -136,9 +136,18 @@ pub struct ShowArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+A secret of the secrets repo is then committed there and the flake input relocked, like \
+`rotate --edit` (--no-commit stops after saving); a sops file elsewhere is only saved. \
+Interrupted (SIGINT) while the editor runs, it exits 130 and removes the plaintext copy.")]
 pub struct EditArgs {
     /// A secret name or a path to a sops file.
     pub secret: String,
+    /// Commit message in the secrets repo (default: edit NAME).
+    #[arg(short, long, value_name = "MSG")]
+    pub message: Option<String>,
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 #[derive(Debug, Args)]
@@ -165,7 +174,7 @@ pub struct InitArgs {
     pub dry_run: bool,
 }
 
-/// How far add, rotate and rekey go after writing: commit, relock, commit the parent.
+/// How far add, rotate, rekey and edit go after writing: commit, relock, commit the parent.
 #[derive(Debug, Args, Clone, Default)]
 pub struct LockArgs {
     /// Do not commit in the secrets repo (and so do not lock).

@@ -51,6 +51,21 @@ pub fn edit_plain(
     }
 }
 
+/// The signal that ended the editor: it died of it, or the `sh -c` around it
+/// reported a child that did (exit 128+n) for the three signals that stop an
+/// editor session (HUP, INT, TERM). Our own SIGINT/SIGTERM is forwarded to the
+/// editor (see `plaintext::install_signal_cleanup`), so this is how an
+/// interrupt reaches us while it runs.
+fn interrupted_by(status: std::process::ExitStatus) -> Option<i32> {
+    use std::os::unix::process::ExitStatusExt;
+    const STOPPING: [i32; 3] = [1, 2, 15];
+    match (status.signal(), status.code()) {
+        (Some(n), _) => Some(n),
+        (None, Some(c)) if c > 128 && STOPPING.contains(&(c - 128)) => Some(c - 128),
+        _ => None,
+    }
+}
+
 /// Runs `$SOPS_EDITOR`, `$VISUAL` or `$EDITOR` (else `vi`) on `path`,
 /// through `sh -c` so editors with arguments (`code --wait`) work.
 fn run_editor(path: &std::path::Path) -> Result<()> {
@@ -67,6 +82,16 @@ fn run_editor(path: &std::path::Path) -> Result<()> {
         Error::new(format!("cannot start the editor '{editor}': {e}"))
             .hint("set EDITOR to an editor that is installed")
     })?;
+    if let Some(signal) = interrupted_by(status) {
+        let name = ::nix::sys::signal::Signal::try_from(signal)
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_else(|_| format!("signal {signal}"));
+        return Err(Error::interrupted(
+            format!("interrupted ({name}) while the editor was open"),
+            signal,
+        )
+        .hint("nothing was written and the plaintext copy is removed; the secret is unchanged"));
+    }
     if !status.success() {
         return Err(
             Error::new(format!("the editor '{editor}' exited with {status}"))

@@ -55,6 +55,15 @@ impl Error {
         }
     }
 
+    /// Interrupted by signal `signal` (exit 128+n: 130 for SIGINT, as a shell reports it).
+    pub fn interrupted(message: impl Into<String>, signal: i32) -> Self {
+        Error {
+            kind: Kind::Interrupted,
+            exit: Some(128 + signal),
+            ..Error::new(message)
+        }
+    }
+
     /// Adds a `hint:` line.
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hints.push(hint.into());

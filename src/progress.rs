@@ -16,6 +16,12 @@ pub trait Progress {
     fn hint(&self, msg: &str);
     /// Detail for `--verbose`.
     fn detail(&self, msg: &str);
+    /// One step of several done (`committed …`, `locked …`): the sink shows it as
+    /// a `✓` line under `--verbose`; by default the caller sums the steps up in
+    /// one [`Progress::ok`] line.
+    fn step(&self, msg: &str) {
+        self.detail(&format!("✓ {msg}"));
+    }
 }
 
 /// A sink that shows nothing.

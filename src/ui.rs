@@ -62,6 +62,14 @@ impl Ui {
         }
     }
 
+    /// One step of several: a `✓` line only with --verbose (by default a
+    /// summary line names the steps).
+    pub fn step(&self, msg: impl AsRef<str>) {
+        if self.verbose {
+            self.ok(msg);
+        }
+    }
+
     /// Asks a yes/no question. `--yes` answers yes; without a terminal and
     /// without `--yes` it is an error that names the flag.
     pub fn confirm(&self, question: &str, flag_hint: &str) -> Result<bool> {
@@ -106,6 +114,9 @@ impl crate::progress::Progress for Ui {
     }
     fn detail(&self, msg: &str) {
         Ui::detail(self, msg)
+    }
+    fn step(&self, msg: &str) {
+        Ui::step(self, msg)
     }
 }
 

@@ -132,6 +132,9 @@ impl Transaction {
 
     /// Commits whichever of `paths` differ from HEAD, then relocks and verifies,
     /// as far as `opts` allow; when it stops early, the hints say what is left.
+    ///
+    /// Each step done goes to [`Progress::step`] (a `✓` line under `--verbose`);
+    /// at the end one summary line names them all: `✓ MESSAGE: committed …, locked …`.
     pub fn finish(
         &self,
         paths: &[PathBuf],
@@ -139,6 +142,26 @@ impl Transaction {
         opts: &Options,
         progress: &dyn Progress,
     ) -> Result<()> {
+        let mut done = Vec::new();
+        let result = self.finish_steps(paths, message, opts, progress, &mut done);
+        if result.is_ok() && !done.is_empty() {
+            progress.ok(&format!("{message}: {}", done.join(", ")));
+        }
+        result
+    }
+
+    fn finish_steps(
+        &self,
+        paths: &[PathBuf],
+        message: &str,
+        opts: &Options,
+        progress: &dyn Progress,
+        done: &mut Vec<String>,
+    ) -> Result<()> {
+        let mut did = |what: String| {
+            progress.step(&what);
+            done.push(what);
+        };
         crate::failpoint::hit("change.before-commit")?;
         let dir = self.shown(self.inner.root());
         let pending = self.pending(paths)?;
@@ -150,7 +173,10 @@ impl Transaction {
             if pending.is_empty() {
                 progress.status("nothing to commit: the secrets repo already has it");
             } else {
-                progress.status(&format!("not committed (--no-commit): {}", rel.join(", ")));
+                progress.status(&format!(
+                    "written, not committed (--no-commit): {}",
+                    rel.join(", ")
+                ));
                 progress.hint(&format!(
                     "Nix sees only committed files; commit with: git -C {} commit -m '{message}' -- {}",
                     dir.display(),
@@ -161,7 +187,7 @@ impl Transaction {
             return Ok(());
         }
         if pending.is_empty() {
-            progress.status("already committed in the secrets repo; nothing new to commit");
+            did("already committed in the secrets repo".to_string());
         } else {
             let refs: Vec<&Path> = pending.iter().map(PathBuf::as_path).collect();
             let id = self.inner.commit_paths(&refs, message).map_err(|e| {
@@ -170,15 +196,15 @@ impl Transaction {
                     rel.join(", ")
                 ))
             })?;
-            progress.ok(&format!(
-                "committed {} in {}: {message}",
+            did(format!(
+                "committed {} in {}",
                 short(&id.to_string()),
                 dir.display()
             ));
         }
         crate::failpoint::hit("change.after-commit")?;
         if opts.no_lock {
-            progress.status("not relocked (--no-lock)");
+            did("not relocked (--no-lock)".to_string());
             progress.hint(&format!(
                 "Nix still uses the old secrets until you relock: {}",
                 self.lock_command_hint()
@@ -209,40 +235,44 @@ impl Transaction {
             progress.warn(&format!("nix: {w}"));
         }
         progress.detail(&format!("ran nix {}", outcome.args.join(" ")));
-        progress.ok(&describe(&outcome));
+        did(describe(&outcome));
         crate::failpoint::hit("change.after-lock")?;
-        self.finish_parent(&input, outcome.locked.rev.as_deref(), opts, progress)
+        if let Some(parent_commit) =
+            self.finish_parent(&input, outcome.locked.rev.as_deref(), opts, progress)?
+        {
+            did(parent_commit);
+        }
+        Ok(())
     }
 
-    /// Commits `flake.lock` with `commit_parent`, else says it is left to commit (when
-    /// it differs from the parent's HEAD).
+    /// Commits `flake.lock` with `commit_parent` (the step done, for the summary),
+    /// else says it is left to commit (when it differs from the parent's HEAD).
     fn finish_parent(
         &self,
         input: &str,
         rev: Option<&str>,
         opts: &Options,
         progress: &dyn Progress,
-    ) -> Result<()> {
+    ) -> Result<Option<String>> {
         let parent = &self.layout.parent;
         let lock = wiring::lock::lock_path(&self.layout);
         let st = parent.status_under(Path::new(FLAKE_LOCK))?;
         if st.is_clean() {
-            return Ok(());
+            return Ok(None);
         }
         let rev = rev.map(short).unwrap_or("?");
         let message = format!("flake.lock: lock {input} to {rev}");
         if opts.commit_parent {
             let id = parent.commit_paths(&[lock.as_path()], &message)?;
-            progress.ok(&format!(
+            return Ok(Some(format!(
                 "committed {} in the parent: {message}",
                 short(&id.to_string())
-            ));
-        } else {
-            progress.hint(&format!(
-                "flake.lock changed; commit it: git commit -m '{message}' -- flake.lock (or pass --commit-parent)"
-            ));
+            )));
         }
-        Ok(())
+        progress.hint(&format!(
+            "flake.lock changed; commit it: git commit -m '{message}' -- flake.lock (or pass --commit-parent)"
+        ));
+        Ok(None)
     }
 
     /// The Nix command that relocks the input by hand, for hints.

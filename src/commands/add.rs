@@ -97,7 +97,7 @@ pub fn run(ctx: &Ctx, args: AddArgs) -> Result<i32> {
         let subdir = layout.secrets_subdir();
         std::fs::create_dir_all(&subdir).map_err(|e| Error::io("create", &subdir, e))?;
         atomic::write(&path, &bytes, 0o644)?;
-        ctx.ui.ok(format!(
+        ctx.ui.step(format!(
             "encrypted {} for {}",
             shown.display(),
             file.metadata.age_recipients().join(", ")

@@ -1,34 +1,140 @@
 //! `git secrets edit NAME|PATH`: `$EDITOR` on a tmpfs copy; re-encrypted on
 //! save with unchanged values keeping their ciphertext, like `sops edit`.
-//! `rotate --edit` and `add` (without `--from`) use the same editor loop.
+//!
+//! A file of the secrets repo (a bare NAME, or a PATH inside it) then goes
+//! through the same tail as `rotate --edit`: commit in the secrets repo,
+//! relock, verify (`--no-commit` stops after the write). Nix sees only
+//! committed files, so a saved but uncommitted edit would be invisible to it.
+//! A sops file anywhere else is saved and that is all. Either way the last
+//! line says which of the two happened.
 
 use super::Ctx;
 use crate::atomic;
+use crate::change::Transaction;
 use crate::cli::EditArgs;
-use crate::error::Result;
-use crate::plaintext::{self};
-use crate::sops::file::load;
+use crate::error::{display_path, Error, Result};
+use crate::layout::Layout;
+use crate::plaintext;
+use crate::sops::file::{load, SopsFile};
 use crate::sops::keys::Identities;
 use crate::sops::rules::yaml_indent;
+use crate::sops::tree::PlainDocs;
+use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 pub fn run(ctx: &Ctx, args: EditArgs) -> Result<i32> {
     plaintext::disable_core_dumps();
     plaintext::install_signal_cleanup();
     let path = super::resolve_secret(ctx, &args.secret)?;
-    let file = load(&path, None)?;
-    let mut plain = file.decrypt(&Identities::discover())?;
-    let original = Zeroizing::new(
-        file.format
-            .emit_plain(&plain.docs.0, yaml_indent(&ctx.cwd))?,
-    );
-    let Some(docs) = crate::editor::edit_plain(&ctx.ui, &path, file.format, &original)? else {
-        ctx.ui
-            .status(format!("{} unchanged; nothing written", args.secret));
-        return Ok(0);
+    match in_secrets_repo(ctx, &path)? {
+        Some((layout, path)) => edit_in_repo(ctx, &args, layout, path),
+        None => edit_elsewhere(ctx, &args, &path),
+    }
+}
+
+/// The layout and the path inside it (through the secrets dir as the layout
+/// names it, so the inner repo can stage it) when `path` lies in a secrets
+/// repo that is a git repository; `None` for a file anywhere else.
+fn in_secrets_repo(ctx: &Ctx, path: &Path) -> Result<Option<(Layout, PathBuf)>> {
+    let Ok(layout) = ctx.layout() else {
+        return Ok(None);
     };
-    let new = crate::change::secrets::reencrypt(&file, &mut plain.cipher, &docs)?;
-    atomic::write(&path, &new.to_bytes(yaml_indent(&ctx.cwd))?, 0o644)?;
-    ctx.ui.ok(format!("saved {}", path.display()));
+    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let Ok(rel) = canon(path)
+        .strip_prefix(canon(&layout.dir))
+        .map(Path::to_path_buf)
+    else {
+        return Ok(None);
+    };
+    if layout.inner()?.is_none() {
+        return Ok(None);
+    }
+    let inside = layout.dir.join(rel);
+    Ok(Some((layout, inside)))
+}
+
+/// Opens the editor on `file`'s plaintext; the re-encrypted file when the
+/// user saved a change, `None` when not.
+fn edit_file(ctx: &Ctx, path: &Path, file: &SopsFile, indent: usize) -> Result<Option<SopsFile>> {
+    let mut plain = file.decrypt(&Identities::discover())?;
+    let original = Zeroizing::new(file.format.emit_plain(&plain.docs.0, indent)?);
+    let edited: Option<PlainDocs> =
+        crate::editor::edit_plain(&ctx.ui, path, file.format, &original)?;
+    match edited {
+        Some(docs) => Ok(Some(crate::change::secrets::reencrypt(
+            file,
+            &mut plain.cipher,
+            &docs,
+        )?)),
+        None => Ok(None),
+    }
+}
+
+/// A secret of the secrets repo: edit, then commit → relock → verify.
+fn edit_in_repo(ctx: &Ctx, args: &EditArgs, layout: Layout, path: PathBuf) -> Result<i32> {
+    // Held from reading until the commit: a rekey or rotate meanwhile would
+    // otherwise be undone by our save.
+    let session = Transaction::open(layout, &ctx.ui)?;
+    session.check_no_foreign_staged(&[&path])?;
+    let shown = session.shown(&path);
+    let file = load(&path, None)?;
+    // Indent as `rotate` does: from the secrets repo's .sops.yaml.
+    let indent = yaml_indent(path.parent().unwrap_or(&session.layout.dir));
+    match edit_file(ctx, &path, &file, indent)? {
+        Some(new) => {
+            atomic::write(&path, &new.to_bytes(indent)?, 0o644)?;
+            ctx.ui.step(format!("saved {}", shown.display()));
+        }
+        None if session.pending(std::slice::from_ref(&path))?.is_empty() => {
+            ctx.ui.status(format!(
+                "{} unchanged in the editor; nothing written or committed",
+                shown.display()
+            ));
+            return Ok(0);
+        }
+        // An earlier edit left it uncommitted (--no-commit, a crash): finish that.
+        None => ctx.ui.status(format!(
+            "{} unchanged in the editor, but it differs from the secrets repo's HEAD; committing it",
+            shown.display()
+        )),
+    }
+    let name = crate::layout::secret_name_of(&path);
+    let message = args
+        .message
+        .clone()
+        .unwrap_or_else(|| format!("edit {name}"));
+    session.finish(&[path], &message, &args.lock.options(), &ctx.ui)?;
+    Ok(0)
+}
+
+/// A sops file outside any secrets repo: edit and save, nothing else.
+fn edit_elsewhere(ctx: &Ctx, args: &EditArgs, path: &Path) -> Result<i32> {
+    let shown = display_path(path, &ctx.cwd);
+    if args.lock.no_commit || args.lock.no_lock || args.lock.commit_parent || args.message.is_some()
+    {
+        return Err(Error::usage(format!(
+            "{} is not in a secrets repo; there is nothing to commit or lock",
+            shown.display()
+        ))
+        .hint(
+            "drop -m/--no-commit/--no-lock/--commit-parent for a file outside the secrets repo",
+        ));
+    }
+    let file = load(path, None)?;
+    // Like `sops edit`: the .sops.yaml found from the current dir.
+    let indent = yaml_indent(&ctx.cwd);
+    match edit_file(ctx, path, &file, indent)? {
+        Some(new) => {
+            atomic::write(path, &new.to_bytes(indent)?, 0o644)?;
+            ctx.ui.ok(format!(
+                "saved {} (not in a secrets repo: nothing committed or locked)",
+                shown.display()
+            ));
+        }
+        None => ctx.ui.status(format!(
+            "{} unchanged in the editor; nothing written",
+            shown.display()
+        )),
+    }
     Ok(0)
 }

@@ -99,7 +99,8 @@ pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
             } else {
                 "new value"
             };
-            ctx.ui.ok(format!("{what} written to {}", shown.display()));
+            ctx.ui
+                .step(format!("{what} written to {}", shown.display()));
         }
         None => ctx.ui.status(format!(
             "{} already holds this value; nothing to re-encrypt",
