@@ -143,9 +143,14 @@ impl Transaction {
         progress: &dyn Progress,
     ) -> Result<()> {
         let mut done = Vec::new();
-        let result = self.finish_steps(paths, message, opts, progress, &mut done);
+        let mut next = Vec::new();
+        let result = self.finish_steps(paths, message, opts, progress, &mut done, &mut next);
         if result.is_ok() && !done.is_empty() {
             progress.ok(&format!("{message}: {}", done.join(", ")));
+        }
+        // What is left to do comes after what was done.
+        for hint in next {
+            progress.hint(&hint);
         }
         result
     }
@@ -157,6 +162,7 @@ impl Transaction {
         opts: &Options,
         progress: &dyn Progress,
         done: &mut Vec<String>,
+        next: &mut Vec<String>,
     ) -> Result<()> {
         let mut did = |what: String| {
             progress.step(&what);
@@ -205,7 +211,7 @@ impl Transaction {
         crate::failpoint::hit("change.after-commit")?;
         if opts.no_lock {
             did("not relocked (--no-lock)".to_string());
-            progress.hint(&format!(
+            next.push(format!(
                 "Nix still uses the old secrets until you relock: {}",
                 self.lock_command_hint()
             ));
@@ -237,23 +243,23 @@ impl Transaction {
         progress.detail(&format!("ran nix {}", outcome.args.join(" ")));
         did(describe(&outcome));
         crate::failpoint::hit("change.after-lock")?;
-        if let Some(parent_commit) =
-            self.finish_parent(&input, outcome.locked.rev.as_deref(), opts, progress)?
-        {
-            did(parent_commit);
+        match self.finish_parent(&input, outcome.locked.rev.as_deref(), opts)? {
+            Some(Ok(parent_commit)) => did(parent_commit),
+            Some(Err(hint)) => next.push(hint),
+            None => {}
         }
         Ok(())
     }
 
-    /// Commits `flake.lock` with `commit_parent` (the step done, for the summary),
-    /// else says it is left to commit (when it differs from the parent's HEAD).
+    /// Commits `flake.lock` with `commit_parent` (`Ok`: the step done, for the
+    /// summary), else the hint that it is left to commit (`Err`); `None` when it
+    /// does not differ from the parent's HEAD.
     fn finish_parent(
         &self,
         input: &str,
         rev: Option<&str>,
         opts: &Options,
-        progress: &dyn Progress,
-    ) -> Result<Option<String>> {
+    ) -> Result<Option<std::result::Result<String, String>>> {
         let parent = &self.layout.parent;
         let lock = wiring::lock::lock_path(&self.layout);
         let st = parent.status_under(Path::new(FLAKE_LOCK))?;
@@ -264,15 +270,14 @@ impl Transaction {
         let message = format!("flake.lock: lock {input} to {rev}");
         if opts.commit_parent {
             let id = parent.commit_paths(&[lock.as_path()], &message)?;
-            return Ok(Some(format!(
+            return Ok(Some(Ok(format!(
                 "committed {} in the parent: {message}",
                 short(&id.to_string())
-            )));
+            ))));
         }
-        progress.hint(&format!(
+        Ok(Some(Err(format!(
             "flake.lock changed; commit it: git commit -m '{message}' -- flake.lock (or pass --commit-parent)"
-        ));
-        Ok(None)
+        ))))
     }
 
     /// The Nix command that relocks the input by hand, for hints.

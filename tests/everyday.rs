@@ -1,0 +1,234 @@
+//! Issue 18, rough edges of everyday use: `edit` of a secret commits and relocks
+//! like `rotate --edit`, an interrupted edit exits 130 without leaving plaintext,
+//! and a change prints one summary line (the steps under `-v`). Wording is held
+//! in insta snapshots, with commit ids masked.
+
+mod common;
+
+use common::cluster::Cluster;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const KUBE_YAML: &str = "apiVersion: v1\nusers:\n    - name: admin\n      token: old-token\n";
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Stderr as a snapshot sees it: commit ids (12 or 40 hex digits) become `<id>`,
+/// the temp root `<root>`, and Nix's own warnings about this machine's nix.conf
+/// (`warning: nix: …`, present or not depending on the host) are dropped.
+fn normalized(text: &str, root: &Path) -> String {
+    let text = text.replace(&root.display().to_string(), "<root>");
+    let mut out = String::new();
+    for line in text.lines().filter(|l| !l.starts_with("warning: nix:")) {
+        let mut word = String::new();
+        for c in line.chars().chain(std::iter::once('\n')) {
+            if c.is_ascii_hexdigit() {
+                word.push(c);
+                continue;
+            }
+            let is_id = (word.len() == 12 || word.len() == 40)
+                && word.chars().any(|c| c.is_ascii_digit())
+                && word.chars().all(|c| !c.is_ascii_uppercase());
+            out.push_str(if is_id { "<id>" } else { &word });
+            word.clear();
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn edit_of_a_secret_commits_relocks_and_says_so_in_one_line() {
+    let Some(c) = Cluster::new(&[("kubeconfig.yaml", KUBE_YAML)]) else {
+        return;
+    };
+    let before = c.inner_head();
+    let out = c
+        .cmd(&["edit", "kubeconfig", "--offline"])
+        .env("EDITOR", "sed -i s/old-token/edited-token/")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        c.sops_decrypt("kubeconfig.yaml").unwrap(),
+        KUBE_YAML.replace("old-token", "edited-token")
+    );
+    // committed in the secrets repo, the lock follows, Nix sees the new ciphertext
+    assert_ne!(c.inner_head(), before);
+    assert_eq!(c.git(&c.inner, &["status", "--porcelain"]), "");
+    assert_eq!(
+        c.git(&c.inner, &["log", "-1", "--format=%s"]),
+        "edit kubeconfig"
+    );
+    assert_eq!(c.locked_rev(), c.inner_head());
+    let on_disk = std::fs::read_to_string(c.secret("kubeconfig.yaml")).unwrap();
+    assert_eq!(c.nix_eval_text("kubeconfig"), on_disk);
+    insta::assert_snapshot!(
+        "edit_commits_and_relocks",
+        normalized(&stderr(&out), c.env.root())
+    );
+}
+
+#[test]
+fn edit_no_commit_saves_and_says_what_is_left() {
+    let Some(c) = Cluster::new(&[("kubeconfig.yaml", KUBE_YAML)]) else {
+        return;
+    };
+    let before = c.inner_head();
+    let lock = std::fs::read(c.parent.join("flake.lock")).unwrap();
+    let out = c
+        .cmd(&["edit", "kubeconfig", "--no-commit", "-m", "new token"])
+        .env("EDITOR", "sed -i s/old-token/edited-token/")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        c.sops_decrypt("kubeconfig.yaml").unwrap(),
+        KUBE_YAML.replace("old-token", "edited-token")
+    );
+    assert_eq!(c.inner_head(), before);
+    assert_eq!(std::fs::read(c.parent.join("flake.lock")).unwrap(), lock);
+    insta::assert_snapshot!("edit_no_commit", normalized(&stderr(&out), c.env.root()));
+
+    // An edit that changes nothing finishes what --no-commit left, and says so.
+    let out = c
+        .cmd(&["edit", "kubeconfig", "--no-lock"])
+        .env("EDITOR", "true")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ne!(c.inner_head(), before);
+    assert_eq!(c.git(&c.inner, &["status", "--porcelain"]), "");
+    // And with nothing left to commit, nothing happens.
+    let head = c.inner_head();
+    let again = c
+        .cmd(&["edit", "kubeconfig"])
+        .env("EDITOR", "true")
+        .output()
+        .unwrap();
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(c.inner_head(), head);
+    insta::assert_snapshot!(
+        "edit_finishes_then_nothing",
+        normalized(
+            &format!("{}---\n{}", stderr(&out), stderr(&again)),
+            c.env.root()
+        )
+    );
+}
+
+#[test]
+fn edit_of_a_file_outside_the_secrets_repo_only_saves_and_says_so() {
+    let Some(c) = Cluster::new(&[("kubeconfig.yaml", KUBE_YAML)]) else {
+        return;
+    };
+    // A sops file of the parent's work tree, not of the secrets repo.
+    let elsewhere = c.parent.join("other.yaml");
+    std::fs::copy(c.secret("kubeconfig.yaml"), &elsewhere).unwrap();
+    let before = c.inner_head();
+    let out = c
+        .cmd(&["edit", "./other.yaml"])
+        .env("EDITOR", "sed -i s/old-token/edited-token/")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let sops = c
+        .env
+        .sops()
+        .unwrap()
+        .arg("decrypt")
+        .arg(&elsewhere)
+        .output();
+    assert!(String::from_utf8_lossy(&sops.unwrap().stdout).contains("edited-token"));
+    assert_eq!(c.inner_head(), before);
+    // the commit flags make no sense there: refused, nothing changed
+    let bytes = std::fs::read(&elsewhere).unwrap();
+    let refused = c
+        .cmd(&["edit", "./other.yaml", "--no-commit"])
+        .env("EDITOR", "sed -i s/edited-token/x/")
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(std::fs::read(&elsewhere).unwrap(), bytes);
+    insta::assert_snapshot!(
+        "edit_elsewhere",
+        normalized(
+            &format!("{}---\n{}", stderr(&out), stderr(&refused)),
+            c.env.root()
+        )
+    );
+}
+
+#[test]
+fn sigint_while_the_editor_runs_exits_130_and_removes_the_plaintext_copy() {
+    let Some(c) = Cluster::new(&[("kubeconfig.yaml", KUBE_YAML)]) else {
+        return;
+    };
+    let before = std::fs::read(c.secret("kubeconfig.yaml")).unwrap();
+    let head = c.inner_head();
+    let seen = c.env.root().join("editor-saw");
+    // The "editor" records the plaintext copy's path, then waits to be interrupted
+    // (exec: the signal we forward goes to the program the editor's shell runs;
+    // `#` drops the path argument the tool appends).
+    let editor = format!("printf %s \"$1\" > '{}'; exec sleep 60 #", seen.display());
+    let child = c
+        .env
+        .command(common::bin())
+        .args(["edit", "kubeconfig"])
+        .current_dir(&c.parent)
+        .env("EDITOR", editor)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !seen.exists() || std::fs::read(&seen).unwrap().is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "editor never ran"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let copy = std::path::PathBuf::from(std::fs::read_to_string(&seen).unwrap());
+    assert!(
+        copy.exists(),
+        "the editor's copy should exist while it runs"
+    );
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(!copy.exists(), "plaintext copy left at {}", copy.display());
+    assert!(!copy.parent().unwrap().exists(), "its private dir is left");
+    assert_eq!(std::fs::read(c.secret("kubeconfig.yaml")).unwrap(), before);
+    assert_eq!(c.inner_head(), head);
+    insta::assert_snapshot!("edit_interrupted", stderr(&out));
+}
+
+#[test]
+fn a_change_prints_one_summary_line_and_the_steps_under_verbose() {
+    let Some(c) = Cluster::new(&[("kubeconfig.yaml", KUBE_YAML)]) else {
+        return;
+    };
+    let quiet = c
+        .cmd(&["rotate", "kubeconfig", "--offline"])
+        .output()
+        .unwrap();
+    assert!(quiet.status.success(), "{}", stderr(&quiet));
+    let ticks = |o: &std::process::Output| stderr(o).lines().filter(|l| l.starts_with('✓')).count();
+    assert_eq!(ticks(&quiet), 1, "{}", stderr(&quiet));
+    let verbose = c
+        .cmd(&["-v", "rotate", "kubeconfig", "--offline"])
+        .output()
+        .unwrap();
+    assert!(verbose.status.success(), "{}", stderr(&verbose));
+    assert!(ticks(&verbose) >= 3, "{}", stderr(&verbose));
+    insta::assert_snapshot!(
+        "change_summary",
+        normalized(
+            &format!("{}--- -v\n{}", stderr(&quiet), stderr(&verbose)),
+            c.env.root()
+        )
+    );
+}
