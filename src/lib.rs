@@ -14,6 +14,7 @@ pub mod git;
 pub mod hooks;
 pub mod layout;
 pub mod man;
+pub mod man_lookup;
 pub mod nix;
 pub mod plaintext;
 pub mod relock;
