@@ -291,6 +291,10 @@ The \fBnix\fR binary to run (default: the first \fBnix\fR on PATH).
 .B GIT_SECRETS_LOCK_TIMEOUT
 Seconds a command waits for another one holding the secrets repo (default 60).
 .TP
+.B GIT_SECRETS_FETCH_TIMEOUT
+Seconds \fBdoctor \-\-fetch\fR may take to fetch the secrets repo's upstream before git
+and ssh are stopped (default 30).
+.TP
 .B GIT_SECRETS_FAILPOINT
 Fault injection for the crash tests; only debug builds read it.
 .TP
