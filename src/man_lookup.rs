@@ -6,7 +6,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use crate::man::MARKER;
 
@@ -43,36 +43,66 @@ pub struct Lookup {
 }
 
 /// Looks both up with the `man` at `man`; `MANPATH` as this process has it.
+/// The two `man -w` runs go side by side.
 pub fn lookup(man: &Path) -> Lookup {
     let manpath = std::env::var_os("MANPATH");
     let git_man_path = git_man_path();
-    let git_help = git_man_path.as_ref().and_then(|g| {
+    let plain = spawn_which(man, manpath.as_deref());
+    // A git man dir without the page cannot change what man finds: skip that run.
+    let shadowing = git_man_path.as_ref().filter(|g| has_page(g));
+    let via_git = shadowing.and_then(|g| {
         // git's setup_man_path(): "<git man path>:" + the old MANPATH.
         let mut mp = OsString::from(g.as_os_str());
         mp.push(":");
         if let Some(old) = &manpath {
             mp.push(old);
         }
-        which_page(man, Some(&mp))
+        spawn_which(man, Some(&mp))
     });
+    let man = plain.and_then(finish_which);
+    let git_help = match via_git {
+        Some(child) => finish_which(child),
+        None if git_man_path.is_some() => man.clone(),
+        None => None,
+    };
     Lookup {
-        man: which_page(man, manpath.as_deref()),
+        man,
         git_help,
         git_man_path,
     }
 }
 
-/// `man -w git-secrets` with `MANPATH` set to `manpath` (unset when None).
-fn which_page(man: &Path, manpath: Option<&OsStr>) -> Option<Page> {
+/// Whether `<dir>/man1` holds a `git-secrets.1` page (compressed or not).
+fn has_page(dir: &Path) -> bool {
+    std::fs::read_dir(dir.join("man1")).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name == "git-secrets.1" || name.starts_with("git-secrets.1.")
+        })
+    })
+}
+
+/// Starts `man -w git-secrets` with `MANPATH` set to `manpath` (unset when None).
+fn spawn_which(man: &Path, manpath: Option<&OsStr>) -> Option<Child> {
     let mut cmd = Command::new(man);
     cmd.args(["-w", "git-secrets"])
         .stdin(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null());
     match manpath {
         Some(mp) => cmd.env("MANPATH", mp),
         None => cmd.env_remove("MANPATH"),
     };
-    let out = cmd.output().ok().filter(|o| o.status.success())?;
+    cmd.spawn().ok()
+}
+
+/// The page a `man -w` run named, and whose it is.
+fn finish_which(child: Child) -> Option<Page> {
+    let out = child
+        .wait_with_output()
+        .ok()
+        .filter(|o| o.status.success())?;
     let text = String::from_utf8_lossy(&out.stdout);
     let path = PathBuf::from(text.lines().next()?.trim());
     let owner = owner_of(&path);
@@ -127,11 +157,5 @@ pub fn owner_of(path: &Path) -> Owner {
 pub fn beside_binary(exe: &Path) -> Option<PathBuf> {
     let prefix = exe.parent()?.parent()?;
     let dir = prefix.join("share").join("man");
-    let man1 = dir.join("man1");
-    let found = std::fs::read_dir(&man1).ok()?.flatten().any(|e| {
-        let name = e.file_name();
-        let name = name.to_string_lossy();
-        name == "git-secrets.1" || name.starts_with("git-secrets.1.")
-    });
-    found.then_some(dir)
+    has_page(&dir).then_some(dir)
 }

@@ -11,13 +11,7 @@ use crate::nix::Nix;
 
 /// The tool checks, in report order.
 pub fn checks(s: &Scene) -> Vec<Check> {
-    vec![
-        nix(),
-        awslabs_path(),
-        awslabs_hooks(s),
-        our_hooks(s),
-        man_page(),
-    ]
+    vec![nix(), awslabs_path(), awslabs_hooks(s), our_hooks(s)]
 }
 
 fn nix() -> Check {
@@ -193,8 +187,9 @@ fn describe(page: &Page) -> String {
 }
 
 /// Which page `man git-secrets` and `git secrets --help` open. A warning at
-/// worst: a wrong page misleads, it breaks nothing.
-fn man_page() -> Check {
+/// worst: a wrong page misleads, it breaks nothing. Needs no scene, so
+/// [`super::run`] runs it beside the others (`man -w` takes tens of ms).
+pub fn man_page() -> Check {
     const ID: &str = "man.page";
     let Some(man) = first_on_path("man") else {
         return Check::skip(
