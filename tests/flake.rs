@@ -266,6 +266,12 @@ fn consumer(env: &TestEnv) -> PathBuf {
         devshell = withDevshell.config.devshells.default.commands;
         plain = builtins.attrNames plain.config;
       };
+      # The secrets flake's own helper, given the package: its absolute binary.
+      summary.secretsFlakeWrapper = (kubenix-secrets.lib.mkSecretWrapper {
+        inherit pkgs; name = "kubectl"; secret = secrets.kubeconfig; file = "KUBECONFIG";
+        command = "${pkgs.kubectl}/bin/kubectl";
+        gitSecrets = git-secrets.packages.${system}.default;
+      }).text;
       bad = {
         both = (git-secrets.lib.wrapperScripts { inherit pkgs secrets;
           wrappers.kubectl = wrappers.kubectl // { env = "KUBECONFIG"; }; }).kubectl;
@@ -416,6 +422,10 @@ fn wrappers_from_lib_and_flake_module_evaluate_against_a_nixpkgs_stand_in() {
         .unwrap();
     assert_success("decrypt", &decrypted);
     assert_eq!(run("kubectl").as_bytes(), decrypted.stdout.as_slice());
+    // The secrets flake's mkSecretWrapper, given the package, runs its binary (it
+    // used to write `exec /nix/store/…-git-secrets-0.1.0 exec`, a directory).
+    assert_eq!(v["secretsFlakeWrapper"].as_str().unwrap(), kube);
+
     // Mistakes are named at evaluation time, with the wrapper's name.
     for (attr, message) in [
         ("both", "git-secrets wrapper 'kubectl': give exactly one of file"),
