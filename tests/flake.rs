@@ -193,6 +193,23 @@ fn flake_outputs_evaluate_against_a_nixpkgs_stand_in() {
     assert_eq!(overlaid["added"], serde_json::json!(["git-secrets"]));
     assert_eq!(overlaid["out"], out);
 
+    // Nix's own checks of the output shapes (apps, overlays, packages), no build.
+    let mut cmd = env.nix().unwrap();
+    let out = cmd
+        .current_dir(env.work())
+        .args([
+            "flake",
+            "check",
+            "--no-build",
+            &flake,
+            "--override-input",
+            "nixpkgs",
+        ])
+        .arg(format!("path:{override_}"))
+        .output()
+        .unwrap();
+    assert_success("nix flake check", &out);
+
     // The module is there for flake-parts.
     let modules = eval("flakeModules", "builtins.attrNames", false);
     assert_eq!(modules, serde_json::json!(["default"]));
