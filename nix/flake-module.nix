@@ -46,7 +46,7 @@
         package = lib.mkOption {
           type = t.package;
           default = self.packages.${system}.default;
-          defaultText = "git-secrets from its flake";
+          defaultText = lib.literalExpression "inputs.git-secrets.packages.\${system}.default";
           description = "The git-secrets package the wrappers run.";
         };
         secrets = opt (t.attrsOf t.path) { }

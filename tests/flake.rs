@@ -253,6 +253,7 @@ fn consumer(env: &TestEnv) -> PathBuf {
       # submodule values filled in as the module system would (nulls).
       lib = {
         mkOption = o: o;
+        literalExpression = text: { _type = "literalExpression"; inherit text; };
         types = {
           str = "str"; path = "path"; package = "package";
           nullOr = t: "nullOr ${t}"; attrsOf = t: { attrsOf = t; }; submodule = m: m;
