@@ -180,8 +180,11 @@ fn the_page_documents_exit_status_environment_files_and_examples() {
     }
 }
 
-/// `git help -m secrets` and `git secrets --help` open our man page when
-/// MANPATH points at the repo's `man/` (real git and man-db).
+/// `git help -m secrets` and `git secrets --help` open our man page when MANPATH
+/// points at the repo's `man/` (real git and man-db) — unless git's own man dir
+/// (`git --man-path`, which git puts first) holds another git-secrets page, as with
+/// Debian's git and git-secrets packages: then git shows that one, and doctor's
+/// man.page check says exactly that.
 #[test]
 #[cfg_attr(missing_man, ignore = "needs man on PATH (CI=true runs it)")]
 fn git_help_finds_the_man_page() {
@@ -194,6 +197,11 @@ fn git_help_finds_the_man_page() {
         bin_dir.display(),
         std::env::var("PATH").unwrap_or_default()
     );
+    let git_man = env.git(&env.work(), ["--man-path"]);
+    let shadowed = std::fs::read_dir(Path::new(&git_man).join("man1")).is_ok_and(|d| {
+        d.flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("git-secrets.1"))
+    });
     for args in [&["help", "-m", "secrets"][..], &["secrets", "--help"][..]] {
         let out = env
             .command("git")
@@ -210,9 +218,33 @@ fn git_help_finds_the_man_page() {
             "git {args:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        let ours = text.contains("GIT-SECRETS") && text.contains("nested in a public Nix flake");
+        assert_eq!(
+            ours, !shadowed,
+            "git {args:?} (git's man dir {git_man}): {text}"
+        );
+    }
+    if shadowed {
+        env.git(&env.work(), ["init", "-q"]);
+        let out = env
+            .cmd(["doctor", "--json"])
+            .env("MANPATH", manpath)
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let check = report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "man.page")
+            .unwrap();
         assert!(
-            text.contains("GIT-SECRETS") && text.contains("decrypt"),
-            "git {args:?}: {text}"
+            check["message"]
+                .as_str()
+                .unwrap()
+                .ends_with("but `git secrets --help` does not"),
+            "{check:#}"
         );
     }
 }
