@@ -65,6 +65,8 @@ pub enum Command {
     Rekey(RekeyArgs),
     /// List the secrets with their recipients and last change.
     List(ListArgs),
+    /// Push the secrets repo to its upstream (--parent: then commit flake.lock and push the parent).
+    Push(PushArgs),
     /// Print a secret's decrypted value.
     Show(ShowArgs),
     /// Edit a secret in $EDITOR on a tmpfs copy; unchanged values keep their ciphertext.
@@ -180,6 +182,19 @@ pub struct LockArgs {
     /// Pass --offline to nix.
     #[arg(long)]
     pub offline: bool,
+    /// Push the secrets repo afterwards (default with `git config secrets.push true`).
+    #[arg(long, conflicts_with_all = ["no_commit", "no_push"])]
+    pub push: bool,
+    /// Do not push, even when `git config secrets.push` is true.
+    #[arg(long)]
+    pub no_push: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// Then commit the relocked flake.lock alone in the parent and push the parent.
+    #[arg(long)]
+    pub parent: bool,
 }
 
 #[derive(Debug, Args)]

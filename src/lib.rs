@@ -20,6 +20,7 @@ pub mod plaintext;
 pub mod relock;
 pub mod repo_lock;
 pub mod sops;
+pub mod sync;
 pub mod ui;
 pub mod version;
 

@@ -419,3 +419,81 @@ fn doctor_fetch_reports_a_missing_or_hanging_remote_within_the_timeout() {
     assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
     assert_eq!(snapshot(&c.parent), before);
 }
+
+// ---------------------------------------------------------------------------------
+// git secrets push, --push, secrets.push.
+
+#[test]
+fn push_sends_the_inner_repo_and_with_parent_commits_flake_lock_and_pushes_the_parent() {
+    let t = Team::new();
+    let c = &t.c;
+    t.cmd(&["hooks", "install"]).assert().success();
+    rotate(&t, &c.parent, "kubeconfig");
+    let head = c.inner_head();
+
+    let out = t.cmd(&["push"]).output().unwrap();
+    assert_success("push", &out);
+    assert_eq!(c.git(&t.inner_remote, &["rev-parse", "main"]), head);
+    assert!(
+        stderr(&out).contains("--parent"),
+        "says what is left: {}",
+        stderr(&out)
+    );
+
+    let parent_before = c.parent_head();
+    let bin_dir = Path::new(common::BIN).parent().unwrap().to_path_buf();
+    let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .unwrap();
+    let out = t
+        .cmd(&["push", "--parent"])
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert_success("push --parent", &out);
+    assert_ne!(c.parent_head(), parent_before, "flake.lock committed");
+    assert_eq!(
+        c.git(
+            &c.parent,
+            &["diff-tree", "--no-commit-id", "--name-only", "-r", "HEAD"]
+        ),
+        "flake.lock"
+    );
+    assert_eq!(
+        c.git(&t.parent_remote, &["rev-parse", "main"]),
+        c.parent_head()
+    );
+}
+
+#[test]
+fn rotate_push_and_the_secrets_push_config_push_the_inner_repo() {
+    let t = Team::new();
+    let c = &t.c;
+    let out = t
+        .cmd(&["rotate", "kubeconfig", "--offline", "--push"])
+        .output()
+        .unwrap();
+    assert_success("rotate --push", &out);
+    assert_eq!(
+        c.git(&t.inner_remote, &["rev-parse", "main"]),
+        c.inner_head()
+    );
+
+    c.git(&c.parent, &["config", "secrets.push", "true"]);
+    rotate(&t, &c.parent, "db");
+    assert_eq!(
+        c.git(&t.inner_remote, &["rev-parse", "main"]),
+        c.inner_head()
+    );
+
+    let out = t
+        .cmd(&["rotate", "db", "--offline", "--no-push"])
+        .output()
+        .unwrap();
+    assert_success("rotate --no-push", &out);
+    assert_ne!(
+        c.git(&t.inner_remote, &["rev-parse", "main"]),
+        c.inner_head()
+    );
+}

@@ -137,7 +137,7 @@ impl Session {
                 "Nix still uses the old secrets until you relock: {}",
                 self.lock_command_hint()
             ));
-            return Ok(());
+            return self.push_if_asked(ctx, flags);
         }
         let Some(input) = input_name(&self.layout)? else {
             ctx.ui.warn(format!(
@@ -149,7 +149,7 @@ impl Session {
                 "add one (inputs.<name>.url = \"git+file:{}\") or name it: git config secrets.input NAME",
                 crate::relock::dir_rel(&self.layout)
             ));
-            return Ok(());
+            return self.push_if_asked(ctx, flags);
         };
         ctx.ui.detail(format!("relocking {input}"));
         let outcome = relock(&self.layout, &input, flags.offline).map_err(|e| {
@@ -165,7 +165,21 @@ impl Session {
         ctx.ui.detail(format!("ran nix {}", outcome.args.join(" ")));
         ctx.ui.ok(describe(&outcome));
         crate::failpoint::hit("change.after-lock")?;
-        self.finish_parent(ctx, &input, outcome.locked.rev.as_deref(), flags)
+        self.finish_parent(ctx, &input, outcome.locked.rev.as_deref(), flags)?;
+        self.push_if_asked(ctx, flags)
+    }
+
+    /// `--push`, or `git config secrets.push true` without `--no-push`: pushes the
+    /// secrets repo (and, with `--commit-parent`, the parent too).
+    fn push_if_asked(&self, ctx: &Ctx, flags: &LockArgs) -> Result<()> {
+        let wanted = flags.push
+            || (!flags.no_push && crate::sync::push_by_default(&self.layout, &self.inner));
+        if !wanted {
+            return Ok(());
+        }
+        push_then_parent(ctx, &self.layout, &self.inner, flags.commit_parent).map_err(|e| {
+            e.hint("the change is committed and locked; push later with: git secrets push")
+        })
     }
 
     /// Commits `flake.lock` with `--commit-parent`, else says it is left to
@@ -224,4 +238,83 @@ pub fn no_such_secret(name: &str, layout: &Layout) -> Error {
         display_path(&layout.secrets_subdir(), layout.root()).display()
     ))
     .hint("see the names with `git secrets list`, or add it with `git secrets add NAME`")
+}
+
+/// Pushes the inner repo, then commits and pushes the parent's `flake.lock` when
+/// `parent` is set, else says what is left to do with it. Shared with `--push` of
+/// add, rotate and rekey.
+pub(crate) fn push_then_parent(
+    ctx: &Ctx,
+    layout: &crate::layout::Layout,
+    inner: &crate::git::Repo,
+    parent: bool,
+) -> Result<()> {
+    let pushed = crate::sync::push_inner(inner)?;
+    let rev = pushed.rev.to_string();
+    if pushed.already {
+        ctx.ui.ok(format!(
+            "{}/{} already has {}",
+            pushed.remote,
+            pushed.branch,
+            short(&rev)
+        ));
+    } else {
+        ctx.ui.ok(format!(
+            "pushed the secrets repo ({}) to {}/{}{}",
+            short(&rev),
+            pushed.remote,
+            pushed.branch,
+            if pushed.set_upstream {
+                " and set it as upstream"
+            } else {
+                ""
+            }
+        ));
+    }
+    let Some(input) = input_name(layout)? else {
+        return Ok(());
+    };
+    let locked = crate::relock::locked_rev(layout, &input)?;
+    if parent {
+        let lock_rev = locked.as_deref().unwrap_or(&rev);
+        if let Some(id) = crate::sync::commit_parent_lock(layout, &input, lock_rev)? {
+            ctx.ui.ok(format!(
+                "committed flake.lock in the parent ({})",
+                short(&id.to_string())
+            ));
+        }
+        let to = crate::sync::push_parent(&layout.parent)?;
+        ctx.ui.ok(format!("pushed the parent to {to}"));
+        return Ok(());
+    }
+    let lock_dirty = !layout
+        .parent
+        .status_under(std::path::Path::new(crate::nix::lock::FLAKE_LOCK))?
+        .is_clean();
+    if lock_dirty {
+        ctx.ui.hint(format!(
+            "flake.lock locks {input} to {}; commit and push it: git commit -m 'flake.lock: lock {input}' -- flake.lock && git push (or: git secrets push --parent)",
+            locked.as_deref().map(short).unwrap_or("?")
+        ));
+    } else if let Ok(Some(up)) = layout.parent.upstream() {
+        let ahead = layout
+            .parent
+            .head()
+            .ok()
+            .and_then(|h| h.commit())
+            .zip(up.tip)
+            .and_then(|(h, t)| {
+                layout
+                    .parent
+                    .ahead_behind(&h.to_string(), &t.to_string())
+                    .ok()
+            })
+            .map(|ab| ab.ahead)
+            .unwrap_or(0);
+        if ahead > 0 {
+            ctx.ui
+                .hint("the parent has unpushed commits: git push (or: git secrets push --parent)");
+        }
+    }
+    Ok(())
 }

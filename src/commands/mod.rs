@@ -14,6 +14,7 @@ pub mod exec;
 pub mod hooks;
 pub mod init;
 pub mod list;
+pub mod push;
 pub mod rekey;
 pub mod rotate;
 pub mod show;
@@ -72,6 +73,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Rotate(a) => rotate::run(&ctx, a),
         Command::Rekey(a) => rekey::run(&ctx, a),
         Command::List(a) => list::run(&ctx, a),
+        Command::Push(a) => push::run(&ctx, a),
     }
 }
 
