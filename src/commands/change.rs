@@ -233,11 +233,7 @@ fn shown(layout: &Layout, path: &Path) -> PathBuf {
 
 /// A usage error for a name that must not exist yet / must exist.
 pub fn no_such_secret(name: &str, layout: &Layout) -> Error {
-    Error::usage(format!(
-        "no secret named '{name}' in {}",
-        display_path(&layout.secrets_subdir(), layout.root()).display()
-    ))
-    .hint("see the names with `git secrets list`, or add it with `git secrets add NAME`")
+    layout.no_such_secret(name)
 }
 
 /// Pushes the inner repo, then commits and pushes the parent's `flake.lock` when
