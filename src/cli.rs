@@ -67,6 +67,14 @@ pub enum Command {
     List(ListArgs),
     /// Push the secrets repo to its upstream (--parent: then commit flake.lock and push the parent).
     Push(PushArgs),
+    /// Fetch and fast-forward (or rebase onto) the secrets repo's upstream, then relock forward.
+    Pull(PullArgs),
+    /// git's merge driver for sops files (installed by init): merges value by value.
+    #[command(hide = true)]
+    MergeDriver(MergeDriverArgs),
+    /// git's diff textconv for sops files (installed by init): decrypted, values masked.
+    #[command(hide = true)]
+    Textconv(TextconvArgs),
     /// Print a secret's decrypted value.
     Show(ShowArgs),
     /// Edit a secret in $EDITOR on a tmpfs copy; unchanged values keep their ciphertext.
@@ -195,6 +203,37 @@ pub struct PushArgs {
     /// Then commit the relocked flake.lock alone in the parent and push the parent.
     #[arg(long)]
     pub parent: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// Do not relock the parent flake.
+    #[arg(long)]
+    pub no_lock: bool,
+    /// Pass --offline to nix.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeDriverArgs {
+    /// The common ancestor's version (%O).
+    pub base: PathBuf,
+    /// Our version (%A); the merge result is written here.
+    pub ours: PathBuf,
+    /// Their version (%B).
+    pub theirs: PathBuf,
+    /// The path in the repo (%P), for the format and messages.
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct TextconvArgs {
+    /// The file git hands over.
+    pub file: PathBuf,
+    /// Show the values in clear instead of masked (also: git config secrets.showValues true).
+    #[arg(long)]
+    pub show_values: bool,
 }
 
 #[derive(Debug, Args)]

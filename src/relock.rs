@@ -97,8 +97,16 @@ pub fn check_direction(layout: &Layout, inner: &Repo, input: &str) -> Result<Dir
 /// or sideways ([`check_direction`]).
 pub fn relock(layout: &Layout, input: &str, offline: bool) -> Result<LockOutcome> {
     let inner = inner_repo(layout)?;
-    let rev = inner_head(&inner)?;
     check_direction(layout, &inner, input)?;
+    relock_unchecked(layout, input, offline)
+}
+
+/// [`relock`] without the direction check, for `pull` after it rebased the local
+/// commit the lock named onto the remote's: the lock moves to that commit's replayed
+/// successor, which carries the same change.
+pub fn relock_unchecked(layout: &Layout, input: &str, offline: bool) -> Result<LockOutcome> {
+    let inner = inner_repo(layout)?;
+    let rev = inner_head(&inner)?;
     let nix = Nix::discover()?;
     nix.lock(&LockRequest {
         parent_root: layout.root(),

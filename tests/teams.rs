@@ -497,3 +497,159 @@ fn rotate_push_and_the_secrets_push_config_push_the_inner_repo() {
         c.inner_head()
     );
 }
+
+// ---------------------------------------------------------------------------------
+// Two clones at once: pull rebases, the merge driver merges values, conflicts are named.
+
+fn set(t: &Team, dir: &Path, name: &str, field: &str) {
+    let out = t
+        .cmd_in(dir, &["rotate", name, "--offline", "--set", field])
+        .output()
+        .unwrap();
+    assert_success(&format!("rotate {name} --set {field}"), &out);
+}
+
+fn sops_decrypt(t: &Team, file: &Path) -> String {
+    let out =
+        t.c.env
+            .sops()
+            .unwrap()
+            .arg("decrypt")
+            .arg(file)
+            .output()
+            .unwrap();
+    assert_success(&format!("sops decrypt {}", file.display()), &out);
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn two_clones_rotating_different_secrets_both_push_and_lock_the_merged_head() {
+    let t = Team::new();
+    let c = &t.c;
+    let bob = t.teammate("bob");
+    rotate(&t, &c.parent, "kubeconfig");
+    rotate(&t, &bob, "db");
+    t.cmd(&["push"]).assert().success();
+    // bob's push is refused (non-fast-forward): pull first
+    let out = t.cmd_in(&bob, &["push"]).output().unwrap();
+    assert!(
+        !out.status.success(),
+        "a non-fast-forward push went through"
+    );
+    let out = t.cmd_in(&bob, &["pull", "--offline"]).output().unwrap();
+    assert_success("bob pulls", &out);
+    t.cmd_in(&bob, &["push"]).assert().success();
+    let merged = t.c.git(&t.inner_remote, &["rev-parse", "main"]);
+    assert_eq!(
+        locked_rev(&bob),
+        merged,
+        "bob's parent locks the merged head"
+    );
+    // alice pulls the merged head: a fast-forward, and her lock moves forward
+    let out = t.cmd(&["pull", "--offline"]).output().unwrap();
+    assert_success("alice pulls", &out);
+    assert_eq!(c.inner_head(), merged);
+    assert_eq!(
+        locked_rev(&c.parent),
+        merged,
+        "alice's parent locks the merged head"
+    );
+    for dir in [&c.parent, &bob] {
+        for f in ["kubeconfig.yaml", "db.yaml"] {
+            sops_decrypt(&t, &dir.join("secrets/secrets").join(f));
+        }
+    }
+}
+
+#[test]
+fn the_merge_driver_merges_disjoint_values_of_one_secret_and_reports_a_true_conflict() {
+    let t = Team::new();
+    let c = &t.c;
+    let bob = t.teammate("bob");
+    // disjoint: alice changes the password, bob the user
+    set(&t, &c.parent, "db", "password=alice-password-1234");
+    set(&t, &bob, "db", "user=bob-the-admin");
+    t.cmd(&["push"]).assert().success();
+    let out = t.cmd_in(&bob, &["pull", "--offline"]).output().unwrap();
+    assert_success("bob pulls a change of the same secret", &out);
+    let db = bob.join("secrets/secrets/db.yaml");
+    let plain = sops_decrypt(&t, &db);
+    assert!(plain.contains("alice-password-1234"), "{plain}");
+    assert!(plain.contains("bob-the-admin"), "{plain}");
+    assert!(plain.contains("db.example.invalid"), "{plain}");
+    t.cmd_in(&bob, &["push"]).assert().success();
+    let merged = c.git(&t.inner_remote, &["rev-parse", "main"]);
+    assert_eq!(locked_rev(&bob), merged);
+
+    // a true conflict: both change the host
+    t.cmd(&["pull", "--offline"]).assert().success();
+    set(&t, &c.parent, "db", "host=alice.example.invalid");
+    set(&t, &bob, "db", "host=bob.example.invalid");
+    t.cmd(&["push"]).assert().success();
+    let before = snapshot(&bob);
+    let out = t.cmd_in(&bob, &["pull", "--offline"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("secrets/db.yaml"), "names the path: {err}");
+    assert!(err.contains("[\"host\"]"), "names the value: {err}");
+    assert_eq!(snapshot(&bob), before, "the conflict changed something");
+    assert!(sops_decrypt(&t, &db).contains("bob.example.invalid"));
+}
+
+// ---------------------------------------------------------------------------------
+// Decrypted (masked) diffs in the inner repo, nothing decrypted on disk.
+
+#[test]
+fn git_log_p_in_the_inner_repo_shows_masked_value_changes_and_writes_no_plaintext() {
+    assert!(require_tool("strace"), "strace is needed by this test");
+    let t = Team::new();
+    let bob = t.teammate("bob");
+    let secret_value = common::marker("textconv");
+    set(&t, &bob, "db", &format!("password={secret_value}"));
+    let inner = bob.join("secrets");
+    let log = t.c.env.root().join("strace.log");
+    let out =
+        t.c.env
+            .command("strace")
+            .args(["-f", "-e", "trace=openat,open,creat", "-o"])
+            .arg(&log)
+            .args(["git", "log", "-p", "-1", "--", "secrets/db.yaml"])
+            .current_dir(&inner)
+            .output()
+            .unwrap();
+    assert_success("git log -p under strace", &out);
+    let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(shown.contains("-password: <masked "), "{shown}");
+    assert!(shown.contains("+password: <masked "), "{shown}");
+    assert!(
+        !shown.contains("+user: "),
+        "unchanged values are no part of the diff:\n{shown}"
+    );
+    assert!(!shown.contains(&secret_value), "a value in clear:\n{shown}");
+    assert!(
+        !shown.contains("ENC["),
+        "ciphertext instead of the decrypted form:\n{shown}"
+    );
+
+    let tmp = std::env::temp_dir().display().to_string();
+    let git_dir = inner.join(".git").display().to_string();
+    let bad = common::writes_outside_memory(
+        &std::fs::read_to_string(&log).unwrap(),
+        &["/dev/", "/proc/", &tmp, &git_dir],
+    );
+    assert!(bad.is_empty(), "writes outside memory: {bad:#?}");
+    let held = common::files_holding(
+        secret_value.as_bytes(),
+        &[t.c.env.root().to_path_buf(), std::env::temp_dir()],
+    );
+    assert!(held.is_empty(), "plaintext on disk: {held:?}");
+
+    // asked for, the values show in clear
+    t.c.git(&inner, &["config", "secrets.showValues", "true"]);
+    let shown =
+        t.c.git(&inner, &["log", "-p", "-1", "--", "secrets/db.yaml"]);
+    assert!(
+        shown.contains(&format!("+password: {secret_value}")),
+        "{shown}"
+    );
+}

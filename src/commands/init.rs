@@ -59,6 +59,7 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result<i32> {
     let ids = Identities::discover();
     inner_repo(&mut steps, &layout, &args, &ids)?;
     crate::failpoint::hit("init.after-repo")?;
+    merge_and_diff_drivers(&mut steps, &layout)?;
     ignore_dir(&mut steps, &layout)?;
     crate::failpoint::hit("init.after-ignore")?;
     drop_gitlink(&mut steps, &layout)?;
@@ -527,4 +528,30 @@ fn lock(steps: &mut Steps, layout: &Layout, input: &str, args: &InitArgs) -> Res
         .ui
         .hint("commit the parent's flake.nix, flake.lock and .gitignore when you are ready");
     Ok(())
+}
+
+/// The sops merge driver and diff textconv in the inner repo (local config and
+/// `.git/info/attributes`; nothing committed), so plain git in `secrets/` merges and
+/// diffs secrets value by value.
+fn merge_and_diff_drivers(steps: &mut Steps, layout: &Layout) -> Result<()> {
+    if steps.dry_run {
+        steps
+            .ctx
+            .ui
+            .status("would: install the sops merge driver and diff textconv in the secrets repo");
+        return Ok(());
+    }
+    let Some(inner) = layout.inner()? else {
+        return Ok(());
+    };
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::new(format!("cannot find this executable: {e}")))?;
+    if crate::drivers::installed(&inner, &exe) {
+        steps.already("the sops merge driver and diff textconv are installed in the secrets repo");
+        return Ok(());
+    }
+    steps.change(
+        "installed the sops merge driver and diff textconv in the secrets repo (git -C secrets log -p shows masked values)",
+        || crate::drivers::install(&inner, &exe).map(|_| ()),
+    )
 }

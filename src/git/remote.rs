@@ -312,9 +312,22 @@ impl Repo {
         let mut err = if conflicted.is_empty() {
             Error::new(format!("`git rebase {onto}` failed: {}", said.trim()))
         } else {
+            // git's own account (and the merge driver's, which names the values), minus
+            // its advice on resolving by hand: the rebase is aborted below
+            let detail: Vec<&str> = said
+                .lines()
+                .map(str::trim)
+                .filter(|l| {
+                    !l.is_empty()
+                        && !l.starts_with("hint:")
+                        && !l.starts_with("error: could not apply")
+                        && !l.starts_with("Could not apply")
+                })
+                .collect();
             Error::new(format!(
-                "the same values changed on both sides in: {}",
-                conflicted.join(", ")
+                "the same values changed on both sides in: {}\n{}",
+                conflicted.join(", "),
+                detail.join("\n")
             ))
         };
         err = if aborted {

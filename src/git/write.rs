@@ -186,3 +186,14 @@ fn run(mut cmd: Command, shown: &str) -> Result<String> {
     }
     Err(Error::new(msg))
 }
+
+impl Repo {
+    /// `git config <key> <value>` in this repository's local config.
+    pub fn set_config(&self, key: &str, value: &str) -> Result<()> {
+        let mut cmd = git_command();
+        cmd.arg("-C")
+            .arg(&self.root)
+            .args(["config", "--local", "--", key, value]);
+        run(cmd, &format!("git config {key}")).map(|_| ())
+    }
+}
