@@ -158,6 +158,9 @@ pub struct InitArgs {
     /// Create a new secrets repo from the built-in template instead of cloning.
     #[arg(long, conflicts_with = "url")]
     pub new: bool,
+    /// With --new: set this as the secrets repo's origin and push to it (after confirmation).
+    #[arg(long, value_name = "URL", requires = "new")]
+    pub remote: Option<String>,
     /// Name of the flake input (default: <parent-dir-name>-secrets).
     #[arg(long, value_name = "NAME")]
     pub input: Option<String>,

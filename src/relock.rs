@@ -68,7 +68,7 @@ pub fn inner_head(inner: &Repo) -> Result<String> {
         .map(|c| c.to_string())
         .ok_or_else(|| {
             Error::new("the secrets repo has no commits yet; Nix cannot lock it")
-                .hint("commit something in it first (git secrets add NAME)")
+                .hint("commit its .sops.yaml and flake.nix first, or start over: move the empty dir away and run git secrets init <URL> (an empty remote gets the template) or git secrets init --new")
         })
 }
 

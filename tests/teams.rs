@@ -653,3 +653,175 @@ fn git_log_p_in_the_inner_repo_shows_masked_value_changes_and_writes_no_plaintex
         "{shown}"
     );
 }
+
+// ---------------------------------------------------------------------------------
+// init for every starting point.
+
+const PARENT_FLAKE: &str = r#"{
+  description = "kubenix-cluster (test)";
+
+  outputs = { self, ... }@inputs: {
+    names = builtins.attrNames inputs.kubenix-cluster-secrets.lib.secrets;
+  };
+}
+"#;
+
+/// A fresh parent repo `work/kubenix-cluster` with a committed flake.nix and no
+/// secrets input yet; and a bare, empty `remotes/secrets.git`.
+fn fresh_parent(env: &common::TestEnv) -> (PathBuf, PathBuf) {
+    need_tools();
+    let dir = env.work().join("kubenix-cluster");
+    std::fs::create_dir_all(&dir).unwrap();
+    env.git(&dir, ["init", "-q"]);
+    std::fs::write(dir.join("flake.nix"), PARENT_FLAKE).unwrap();
+    env.git(&dir, ["add", "flake.nix"]);
+    env.git(&dir, ["commit", "-qm", "parent"]);
+    let remote = env.root().join("remotes/secrets.git");
+    std::fs::create_dir_all(&remote).unwrap();
+    env.git(&remote, ["init", "-q", "--bare"]);
+    (dir, remote)
+}
+
+fn read(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap_or_default()
+}
+
+#[test]
+fn init_on_an_empty_remote_creates_the_template_pushes_it_and_locks_the_parent() {
+    let env = common::TestEnv::new();
+    let (dir, remote) = fresh_parent(&env);
+    let out = env
+        .cmd(["init", remote.to_str().unwrap(), "--yes", "--offline"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_success("init <empty remote>", &out);
+    let pushed = env.git(&remote, ["rev-parse", "main"]);
+    assert_eq!(env.git(&dir.join("secrets"), ["rev-parse", "HEAD"]), pushed);
+    assert_eq!(locked_rev_of(&dir, "kubenix-cluster-secrets"), pushed);
+    assert!(String::from_utf8_lossy(&read(&dir.join(".gitignore"))).contains("/secrets/"));
+    // the new clone tracks the remote, so doctor sees it pushed
+    let out = env
+        .cmd(["doctor", "--offline"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        check_line(&report, "lock.pushed").contains("every clone can fetch it"),
+        "{report}"
+    );
+}
+
+#[test]
+fn init_new_with_remote_sets_origin_and_pushes() {
+    let env = common::TestEnv::new();
+    let (dir, remote) = fresh_parent(&env);
+    let out = env
+        .cmd([
+            "init",
+            "--new",
+            "--remote",
+            remote.to_str().unwrap(),
+            "--yes",
+            "--offline",
+        ])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_success("init --new --remote", &out);
+    let pushed = env.git(&remote, ["rev-parse", "main"]);
+    assert_eq!(env.git(&dir.join("secrets"), ["rev-parse", "HEAD"]), pushed);
+    assert_eq!(
+        env.git(
+            &dir.join("secrets"),
+            ["rev-parse", "--abbrev-ref", "@{upstream}"]
+        ),
+        "origin/main"
+    );
+}
+
+#[test]
+fn init_from_a_missing_or_hanging_remote_fails_in_time_and_leaves_the_parent_untouched() {
+    let env = common::TestEnv::new();
+    let (dir, _) = fresh_parent(&env);
+    let flake = read(&dir.join("flake.nix"));
+    let out = env
+        .cmd(["init", "/nonexistent/secrets.git", "--yes"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nothing was changed"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(read(&dir.join("flake.nix")), flake);
+    assert!(!dir.join(".gitignore").exists());
+    assert!(!dir.join("secrets").exists());
+
+    let ssh = env.write("fake-ssh", "#!/bin/sh\nexec sleep 60\n");
+    std::fs::set_permissions(&ssh, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let start = std::time::Instant::now();
+    let out = env
+        .cmd(["init", "ssh://git.example.invalid/secrets.git", "--yes"])
+        .env("GIT_SSH_COMMAND", &ssh)
+        .env("GIT_SECRETS_FETCH_TIMEOUT", "2")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("did not finish within 2s"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(start.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(read(&dir.join("flake.nix")), flake);
+    assert!(!dir.join(".gitignore").exists());
+    assert!(!dir.join("secrets").exists());
+}
+
+#[test]
+fn a_teammate_without_a_key_gets_one_and_the_line_to_send() {
+    let t = Team::new();
+    // bob's machine: no key at all
+    let env = common::TestEnv::new();
+    let dir = env.work().join("bob");
+    env.git(
+        &env.work(),
+        [
+            "clone",
+            "-q",
+            t.parent_remote.to_str().unwrap(),
+            dir.to_str().unwrap(),
+        ],
+    );
+    let out = env
+        .cmd([
+            "init",
+            t.inner_remote.to_str().unwrap(),
+            "--yes",
+            "--offline",
+        ])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_success("bob's init without a key", &out);
+    let err = stderr(&out);
+    assert!(env.config().join("sops/age/keys.txt").is_file(), "{err}");
+    assert!(
+        err.contains("git secrets rekey --add-recipient age1"),
+        "{err}"
+    );
+}
+
+fn locked_rev_of(parent: &Path, input: &str) -> String {
+    let lock: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(parent.join("flake.lock")).unwrap()).unwrap();
+    lock["nodes"][input]["locked"]["rev"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
