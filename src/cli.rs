@@ -239,6 +239,23 @@ pub struct TextconvArgs {
     pub show_values: bool,
 }
 
+impl LockArgs {
+    /// How far the change transaction goes.
+    pub fn options(&self) -> crate::change::Options {
+        crate::change::Options {
+            no_commit: self.no_commit,
+            no_lock: self.no_lock,
+            commit_parent: self.commit_parent,
+            offline: self.offline,
+            push: match (self.push, self.no_push) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            },
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct AddArgs {
     /// Name of the new secret.

@@ -4,10 +4,12 @@
 //! user, and `main.rs` renders errors.
 
 pub mod atomic;
+pub mod change;
 pub mod checks;
 pub mod cli;
 pub mod commands;
 pub mod drivers;
+pub mod editor;
 pub mod error;
 pub mod example;
 pub mod failpoint;
@@ -19,11 +21,12 @@ pub mod man;
 pub mod merge;
 pub mod nix;
 pub mod plaintext;
-pub mod relock;
+pub mod progress;
 pub mod repo_lock;
 pub mod sops;
 pub mod sync;
 pub mod ui;
 pub mod version;
+pub mod wiring;
 
 pub use error::{Error, Result};

@@ -8,9 +8,10 @@ use crate::cli::PullArgs;
 use crate::error::Result;
 use crate::lock_direction::Direction;
 use crate::nix::flake_lock::short;
-use crate::relock::{inner_repo, input_name, locked_rev};
 use crate::repo_lock::{timeout_from_env, RepoLock};
 use crate::sync::{self, Pulled};
+use crate::wiring::inner_repo;
+use crate::wiring::lock::{input_name, locked_rev};
 
 pub fn run(ctx: &Ctx, args: PullArgs) -> Result<i32> {
     let layout = ctx.layout()?;
@@ -50,7 +51,7 @@ pub fn run(ctx: &Ctx, args: PullArgs) -> Result<i32> {
         ctx.ui.status("not relocked (--no-lock)");
         return Ok(0);
     }
-    let head = crate::relock::inner_head(&inner)?;
+    let head = crate::wiring::inner_head(&inner)?;
     let direction = crate::lock_direction::decide(&inner, locked_before.as_deref(), &head)?;
     // A rebase rewrote our local commits: a lock on one of them (never pushed, so never
     // published by the pre-push guard) may move to its replayed successor.
@@ -74,8 +75,10 @@ pub fn run(ctx: &Ctx, args: PullArgs) -> Result<i32> {
             ));
             return Ok(0);
         }
-        _ if rebased_from_local => crate::relock::relock_unchecked(&layout, &input, args.offline)?,
-        _ => crate::relock::relock(&layout, &input, args.offline)?,
+        _ if rebased_from_local => {
+            crate::wiring::lock::apply_unchecked(&layout, &input, args.offline)?
+        }
+        _ => crate::wiring::lock::apply(&layout, &input, args.offline)?,
     };
     for w in &outcome.warnings {
         ctx.ui.warn(format!("nix: {w}"));

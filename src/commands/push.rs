@@ -5,11 +5,10 @@
 use super::Ctx;
 use crate::cli::PushArgs;
 use crate::error::Result;
-use crate::relock::inner_repo;
 
 pub fn run(ctx: &Ctx, args: PushArgs) -> Result<i32> {
     let layout = ctx.layout()?;
-    let inner = inner_repo(&layout)?;
-    super::change::push_then_parent(ctx, &layout, &inner, args.parent)?;
+    let inner = crate::wiring::inner_repo(&layout)?;
+    crate::change::push::push_then_parent(&layout, &inner, args.parent, &ctx.ui)?;
     Ok(0)
 }

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::write::git_command;
+use super::write::command as git_command;
 use super::{ObjectId, Repo};
 use crate::error::{Error, Result};
 
@@ -444,4 +444,11 @@ fn run_with_timeout(mut cmd: Command, shown: &str, timeout: Duration) -> Result<
         msg.push_str(&said);
     }
     Err(Error::new(msg))
+}
+
+impl Repo {
+    /// `git config --local <key> <value>`.
+    pub fn set_config(&self, key: &str, value: &str) -> Result<()> {
+        super::write::run_in(self.root(), &["config", "--local", "--", key, value], &[]).map(|_| ())
+    }
 }
