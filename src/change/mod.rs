@@ -13,9 +13,11 @@
 //! A new step of the workflow (pushing the inner repo, say) goes into
 //! [`Transaction::finish`], after the lock is verified.
 
+pub mod merge;
 pub mod push;
 pub mod rekey;
 pub mod secrets;
+pub mod sync;
 
 use std::path::{Path, PathBuf};
 
@@ -224,7 +226,7 @@ impl Transaction {
     fn push_if_asked(&self, opts: &Options, progress: &dyn Progress) -> Result<()> {
         let wanted = opts
             .push
-            .unwrap_or_else(|| crate::sync::push_by_default(&self.layout, &self.inner));
+            .unwrap_or_else(|| crate::change::sync::push_by_default(&self.layout, &self.inner));
         if !wanted {
             return Ok(());
         }

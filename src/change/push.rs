@@ -17,7 +17,7 @@ pub fn push_then_parent(
     parent: bool,
     progress: &dyn Progress,
 ) -> Result<()> {
-    let pushed = crate::sync::push_inner(inner)?;
+    let pushed = crate::change::sync::push_inner(inner)?;
     let rev = pushed.rev.to_string();
     if pushed.already {
         progress.ok(&format!(
@@ -45,13 +45,13 @@ pub fn push_then_parent(
     let locked = crate::wiring::lock::locked_rev(layout, &input)?;
     if parent {
         let lock_rev = locked.as_deref().unwrap_or(&rev);
-        if let Some(id) = crate::sync::commit_parent_lock(layout, &input, lock_rev)? {
+        if let Some(id) = crate::change::sync::commit_parent_lock(layout, &input, lock_rev)? {
             progress.ok(&format!(
                 "committed flake.lock in the parent ({})",
                 short(&id.to_string())
             ));
         }
-        let to = crate::sync::push_parent(&layout.parent)?;
+        let to = crate::change::sync::push_parent(&layout.parent)?;
         progress.ok(&format!("pushed the parent to {to}"));
         return Ok(());
     }

@@ -506,13 +506,13 @@ fn merge_and_diff_drivers(steps: &mut Steps, layout: &Layout) -> Result<()> {
     };
     let exe = std::env::current_exe()
         .map_err(|e| Error::new(format!("cannot find this executable: {e}")))?;
-    if crate::drivers::installed(&inner, &exe) {
+    if crate::wiring::drivers::installed(&inner, &exe) {
         steps.already("the sops merge driver and diff textconv are installed in the secrets repo");
         return Ok(());
     }
     steps.change(
         "installed the sops merge driver and diff textconv in the secrets repo (git -C secrets log -p shows masked values)",
-        || crate::drivers::install(&inner, &exe).map(|_| ()),
+        || crate::wiring::drivers::install(&inner, &exe).map(|_| ()),
     )
 }
 
@@ -564,7 +564,7 @@ fn connect_remote(steps: &mut Steps, layout: &Layout, url: &str) -> Result<()> {
     }
     // opened again: gix read the config before origin was set
     let inner = crate::wiring::inner_repo(layout)?;
-    let pushed = crate::sync::push_inner(&inner)?;
+    let pushed = crate::change::sync::push_inner(&inner)?;
     steps.ctx.ui.ok(format!(
         "pushed the secrets repo to {}/{}",
         pushed.remote, pushed.branch

@@ -5,9 +5,9 @@
 //! as a conflict in PATH.
 
 use super::Ctx;
+use crate::change::merge::{merge_files, Outcome};
 use crate::cli::MergeDriverArgs;
 use crate::error::{read_file, Result};
-use crate::merge::{merge_files, Outcome};
 use crate::sops::formats::Format;
 use crate::sops::keys::Identities;
 use crate::sops::rules::yaml_indent;

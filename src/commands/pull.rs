@@ -4,12 +4,12 @@
 //! forward to the new inner HEAD.
 
 use super::Ctx;
+use crate::change::sync::{self, Pulled};
 use crate::cli::PullArgs;
 use crate::error::Result;
 use crate::lock_direction::Direction;
 use crate::nix::flake_lock::short;
 use crate::repo_lock::{timeout_from_env, RepoLock};
-use crate::sync::{self, Pulled};
 use crate::wiring::inner_repo;
 use crate::wiring::lock::{input_name, locked_rev};
 
@@ -21,7 +21,7 @@ pub fn run(ctx: &Ctx, args: PullArgs) -> Result<i32> {
             .status("waiting for another git-secrets command to finish …")
     })?;
     if let Ok(exe) = std::env::current_exe() {
-        if crate::drivers::install(&inner, &exe)? {
+        if crate::wiring::drivers::install(&inner, &exe)? {
             ctx.ui
                 .detail("installed the sops merge driver and diff textconv in the secrets repo");
         }

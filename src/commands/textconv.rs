@@ -24,13 +24,13 @@ pub fn run(ctx: &Ctx, args: TextconvArgs) -> Result<i32> {
             });
     let key = repo
         .as_ref()
-        .map(crate::drivers::mask_key)
+        .map(crate::wiring::drivers::mask_key)
         .unwrap_or_default();
     // git hands textconv a temp file; the format comes from the path it diffs, which
     // git does not pass, so sniff: JSON and binary start with `{`, dotenv/INI never
     // parse as sops YAML
     let format = sniff(&args.file, &bytes);
-    let text = zeroize::Zeroizing::new(crate::drivers::textconv(
+    let text = zeroize::Zeroizing::new(crate::wiring::drivers::textconv(
         &bytes,
         format,
         &Identities::discover(),

@@ -1,6 +1,6 @@
 //! git's hooks into the inner repo for sops files: a merge driver (`merge.sops`) so a
 //! plain `git pull` / `git rebase` in `secrets/` merges two changes of one secret at the
-//! value level ([`crate::merge`]), and a diff textconv (`diff.sops`) so `git log -p`
+//! value level ([`crate::change::merge`]), and a diff textconv (`diff.sops`) so `git log -p`
 //! shows which values changed, masked unless asked.
 //!
 //! Both live in the inner repo's local config and `.git/info/attributes`, not in a
