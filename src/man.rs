@@ -218,7 +218,7 @@ invalid tree path (\-\-extract)
 the file has no document
 .TP
 .B 100
-no file specified
+no file given, or it does not exist
 .TP
 .B 111
 no encryption key found (no recipient)
