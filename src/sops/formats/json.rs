@@ -77,8 +77,7 @@ impl Parser<'_> {
     fn err(&self, what: &str) -> Error {
         let found = match self.peek() {
             None => "end of input".to_string(),
-            Some(c) if c.is_ascii_graphic() => format!("'{}'", c as char),
-            Some(c) => format!("byte 0x{c:02x}"),
+            Some(c) => crate::sops::formats::yaml::shown_char(c as char),
         };
         Error::new(format!(
             "cannot read JSON: {what}, found {found} at byte {}",
@@ -223,7 +222,7 @@ impl Parser<'_> {
         match text.parse::<f64>() {
             Ok(f) if f.is_finite() => Ok(f),
             _ => Err(Error::new(format!(
-                "cannot read JSON: number {text} does not fit a 64-bit float"
+                "cannot read JSON: the number at byte {start} does not fit a 64-bit float"
             ))
             .hint("sops stores every JSON number as a float64; quote the value to keep it")),
         }
