@@ -491,6 +491,7 @@ positive_cases! {
     age_b_only => "age-b-only",
     ssh_ed25519 => "ssh-ed25519",
     ssh_rsa => "ssh-rsa",
+    ssh_ed25519_comment => "ssh-ed25519-comment",
     key_groups_shamir => "key-groups-shamir",
     tree_prod => "tree/prod",
     tree_dev => "tree/dev",
