@@ -11,7 +11,7 @@ use crate::sops::cipher::Cipher;
 use crate::sops::file::{encrypt, load, SopsFile};
 use crate::sops::formats::Format;
 use crate::sops::keys::Identities;
-use crate::sops::rules::yaml_indent;
+use crate::sops::rules::store_indent;
 use crate::sops::tree::PlainDocs;
 use std::io::IsTerminal;
 use std::path::Path;
@@ -25,7 +25,7 @@ pub fn run(ctx: &Ctx, args: EditArgs) -> Result<i32> {
     let mut plain = file.decrypt(&Identities::discover())?;
     let original = Zeroizing::new(
         file.format
-            .emit_plain(&plain.docs.0, yaml_indent(&ctx.cwd))?,
+            .emit_plain(&plain.docs.0, store_indent(&ctx.cwd))?,
     );
     let Some(docs) = edit_plain(ctx, &path, file.format, &original)? else {
         ctx.ui
@@ -33,7 +33,7 @@ pub fn run(ctx: &Ctx, args: EditArgs) -> Result<i32> {
         return Ok(0);
     };
     let new = reencrypt(&file, &mut plain.cipher, &docs)?;
-    atomic::write(&path, &new.to_bytes(yaml_indent(&ctx.cwd))?, 0o644)?;
+    atomic::write(&path, &new.to_bytes(store_indent(&ctx.cwd))?, 0o644)?;
     ctx.ui.ok(format!("saved {}", path.display()));
     Ok(0)
 }

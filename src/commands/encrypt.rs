@@ -8,7 +8,7 @@ use crate::cli::EncryptArgs;
 use crate::error::{Error, Result};
 use crate::sops::codes;
 use crate::sops::file::{encrypt, read_input, KeyPlan};
-use crate::sops::formats::{yaml, Format};
+use crate::sops::formats::{Format, Indent};
 use crate::sops::keys::Recipient;
 use crate::sops::rules::{clean_path, find_config, with_default_suffix, Config};
 
@@ -81,7 +81,7 @@ pub fn plan_for(
     ctx: &Ctx,
     path: &std::path::Path,
     age: Option<&str>,
-) -> Result<(KeyPlan, crate::sops::metadata::EncryptionRules, usize)> {
+) -> Result<(KeyPlan, crate::sops::metadata::EncryptionRules, Indent)> {
     plan_from(&ctx.cwd, path, age)
 }
 
@@ -91,14 +91,11 @@ pub fn plan_from(
     config_start: &std::path::Path,
     path: &std::path::Path,
     age: Option<&str>,
-) -> Result<(KeyPlan, crate::sops::metadata::EncryptionRules, usize)> {
+) -> Result<(KeyPlan, crate::sops::metadata::EncryptionRules, Indent)> {
     let config = find_config(config_start)
         .map(|p| Config::load(&p))
         .transpose()?;
-    let indent = config
-        .as_ref()
-        .and_then(|c| c.yaml_indent)
-        .unwrap_or(yaml::DEFAULT_INDENT);
+    let indent = config.as_ref().map(Config::indent).unwrap_or_default();
     // sops: a config with creation rules is consulted even when recipients are given
     // (`--age`, SOPS_AGE_RECIPIENTS): its matching rule supplies what to encrypt, and no
     // matching rule is an error. The file's path is cleaned before it is matched.

@@ -20,7 +20,7 @@ use crate::sops::file::{encrypt, load, read_input, KeyPlan, SopsFile};
 use crate::sops::formats::json;
 use crate::sops::keys::{Identities, Recipient};
 use crate::sops::path::{parse_field, Step};
-use crate::sops::rules::yaml_indent;
+use crate::sops::rules::store_indent;
 use crate::sops::tree::{MapItem, Node, PlainDocs, SeqItem};
 use std::path::Path;
 use zeroize::Zeroizing;
@@ -58,7 +58,7 @@ pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
         })?;
         Some(PlainDocs(docs))
     } else if args.edit {
-        let original = Zeroizing::new(file.format.emit_plain(&plain.docs.0, yaml_indent(&path))?);
+        let original = Zeroizing::new(file.format.emit_plain(&plain.docs.0, store_indent(&path))?);
         match edit_plain(ctx, &path, file.format, &original)? {
             Some(d) => Some(d),
             None => {
@@ -95,7 +95,7 @@ pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
     match new_file {
         Some(f) => {
             let dir = path.parent().unwrap_or(Path::new("."));
-            atomic::write(&path, &f.to_bytes(yaml_indent(dir))?, 0o644)?;
+            atomic::write(&path, &f.to_bytes(store_indent(dir))?, 0o644)?;
             let what = if data_key_rotation {
                 "new data key"
             } else {
