@@ -9,7 +9,6 @@ use crate::sops::formats::Format;
 use crate::sops::keys::Identities;
 use crate::sops::path::parse_extract;
 use crate::sops::rules::store_indent;
-use std::io::Write;
 
 /// Exits with sops' status codes on failure (see `sops::codes`), as scripts written for
 /// `sops decrypt` expect.
@@ -48,15 +47,5 @@ fn decrypt(ctx: &Ctx, args: DecryptArgs) -> Result<i32> {
         output,
         store_indent(&ctx.cwd),
     )?;
-    write_stdout(&bytes)
-}
-
-/// Writes plaintext to stdout; a closed pipe is not an error.
-pub fn write_stdout(bytes: &[u8]) -> Result<i32> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(bytes).and_then(|_| out.flush()) {
-        Ok(()) => Ok(0),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
-        Err(e) => Err(crate::Error::new(format!("cannot write to stdout: {e}"))),
-    }
+    crate::ui::write_stdout(&bytes)
 }

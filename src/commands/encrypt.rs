@@ -7,10 +7,8 @@ use crate::atomic;
 use crate::cli::EncryptArgs;
 use crate::error::{Error, Result};
 use crate::sops::codes;
-use crate::sops::file::{encrypt, read_input, KeyPlan};
-use crate::sops::formats::{Format, Indent};
-use crate::sops::keys::Recipient;
-use crate::sops::rules::{clean_path, find_config, with_default_suffix, Config};
+use crate::sops::file::{encrypt, read_input};
+use crate::sops::formats::Format;
 
 /// Exits with sops' status codes on failure (see `sops::codes`), as scripts written for
 /// `sops encrypt` expect.
@@ -49,7 +47,8 @@ fn encrypt_file(ctx: &Ctx, args: EncryptArgs) -> Result<i32> {
             .hint("to change it, use git secrets edit; to re-encrypt for new recipients, git secrets rekey")
             .sops(codes::FILE_ALREADY_ENCRYPTED));
     }
-    let (plan, rules, indent) = plan_for(ctx, &path, args.age.as_deref())?;
+    let (plan, rules, indent) =
+        crate::change::secrets::plan_from(&ctx.cwd, &path, args.age.as_deref())?;
     let file = encrypt(&docs.0, output, Some(&plan), None, rules)?;
     let bytes = file.to_bytes(indent)?;
     if args.in_place {
@@ -57,7 +56,7 @@ fn encrypt_file(ctx: &Ctx, args: EncryptArgs) -> Result<i32> {
         ctx.ui.ok(format!("encrypted {}", args.file.display()));
         Ok(0)
     } else {
-        super::decrypt::write_stdout(&bytes)
+        crate::ui::write_stdout(&bytes)
     }
 }
 
@@ -73,53 +72,4 @@ fn looks_encrypted(format: Format, docs: &[crate::sops::tree::Node], raw: &[u8])
         // A binary file is opaque; only a whole sops JSON file counts.
         Format::Binary => raw.first() == Some(&b'{') && Format::Binary.parse_encrypted(raw).is_ok(),
     }
-}
-
-/// Recipients, encryption rules and YAML indent for a new file at `path`,
-/// with `.sops.yaml` found from the current directory up (as sops does).
-pub fn plan_for(
-    ctx: &Ctx,
-    path: &std::path::Path,
-    age: Option<&str>,
-) -> Result<(KeyPlan, crate::sops::metadata::EncryptionRules, Indent)> {
-    plan_from(&ctx.cwd, path, age)
-}
-
-/// [`plan_for`] with `.sops.yaml` found from `config_start` up: `add` looks
-/// in the secrets dir, wherever the user runs it from.
-pub fn plan_from(
-    config_start: &std::path::Path,
-    path: &std::path::Path,
-    age: Option<&str>,
-) -> Result<(KeyPlan, crate::sops::metadata::EncryptionRules, Indent)> {
-    let config = find_config(config_start)
-        .map(|p| Config::load(&p))
-        .transpose()?;
-    let indent = config.as_ref().map(Config::indent).unwrap_or_default();
-    // sops: a config with creation rules is consulted even when recipients are given
-    // (`--age`, SOPS_AGE_RECIPIENTS): its matching rule supplies what to encrypt, and no
-    // matching rule is an error. The file's path is cleaned before it is matched.
-    // stdin (`-`) has no name to match: with recipients given, no rule applies (sops
-    // needs --filename-override there; we have no such option).
-    let stdin_with_age = path.as_os_str() == "-" && age.is_some_and(|a| !a.trim().is_empty());
-    let rule = match &config {
-        Some(c) if c.has_creation_rules && !stdin_with_age => Some(c.rule_for(&clean_path(path))?),
-        _ => None,
-    };
-    let rules = with_default_suffix(rule.map(|r| r.rules.clone()).unwrap_or_default());
-    // An empty --age / SOPS_AGE_RECIPIENTS is no recipient list, as in sops.
-    if let Some(age) = age.filter(|a| !a.trim().is_empty()) {
-        let rs = age
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(Recipient::parse)
-            .collect::<Result<Vec<_>>>()?;
-        return Ok((KeyPlan::single(rs), rules, indent));
-    }
-    let Some(rule) = rule else {
-        return Err(Error::new("no .sops.yaml with creation rules found, and no recipients given")
-            .hint("pass --age age1… (or set SOPS_AGE_RECIPIENTS), or create a .sops.yaml with creation_rules (git secrets init --new writes one)"));
-    };
-    Ok((rule.plan.clone(), rules, indent))
 }

@@ -2,7 +2,6 @@
 
 pub mod add;
 pub mod awslabs;
-pub mod change;
 pub mod completions;
 pub mod decrypt;
 pub mod demo;

@@ -121,7 +121,7 @@ impl Format {
     }
 
     /// Writes plaintext documents the way `sops decrypt` prints them.
-    /// `indent` applies to YAML only (see `rules::yaml_indent`).
+    /// `indent`: the `stores` indents (see `rules::store_indent`); a number is YAML only.
     pub fn emit_plain(self, docs: &[Node], indent: impl Into<Indent>) -> Result<Vec<u8>> {
         let indent = indent.into();
         match self {
