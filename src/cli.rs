@@ -82,8 +82,19 @@ pub enum Command {
     /// Run a command with secrets as files (memfd/tmpfs) or environment variables.
     Exec(ExecArgs),
     /// Decrypt a sops file to stdout (like `sops decrypt`).
+    ///
+    /// Exits with sops' status codes, so scripts written for sops keep working: 100 no
+    /// such file, 2 the file cannot be read, 1 not a sops file (or another failure), 128
+    /// no identity recovers the data key, 25 a value does not decrypt, 51 MAC mismatch,
+    /// 91 a bad --extract path, 4 the output format cannot hold the data. See
+    /// docs/SOPS-COMPAT.md.
     Decrypt(DecryptArgs),
     /// Encrypt a file with sops (like `sops encrypt`).
+    ///
+    /// Exits with sops' status codes, so scripts written for sops keep working: 100 no
+    /// such file, 2 the file cannot be read or parsed (also: YAML with only comments), 92
+    /// an empty file, 203 the file is already encrypted, 8 -i with stdin, 1 any other
+    /// failure (.sops.yaml, recipients). See docs/SOPS-COMPAT.md.
     Encrypt(EncryptArgs),
     /// Check the nested-secrets setup for every known failure and leak.
     Doctor(DoctorArgs),
