@@ -13,8 +13,11 @@
 //! A new step of the workflow (pushing the inner repo, say) goes into
 //! [`Transaction::finish`], after the lock is verified.
 
+pub mod merge;
+pub mod push;
 pub mod rekey;
 pub mod secrets;
+pub mod sync;
 
 use std::path::{Path, PathBuf};
 
@@ -38,6 +41,9 @@ pub struct Options {
     pub commit_parent: bool,
     /// Pass `--offline` to Nix.
     pub offline: bool,
+    /// Push the secrets repo at the end: `Some(true)` `--push`, `Some(false)`
+    /// `--no-push`, `None` as `git config secrets.push` says.
+    pub push: Option<bool>,
 }
 
 /// The secrets repo of one change, locked against other git-secrets commands for as
@@ -133,8 +139,9 @@ impl Transaction {
     /// Commits whichever of `paths` differ from HEAD, then relocks and verifies,
     /// as far as `opts` allow; when it stops early, the hints say what is left.
     ///
-    /// Each step done goes to [`Progress::step`] (a `✓` line under `--verbose`);
-    /// at the end one summary line names them all: `✓ MESSAGE: committed …, locked …`.
+    /// Each step done is a [`Progress::step`] (a `✓` line under `--verbose`); at
+    /// the end one line sums them up, `✓ MESSAGE: committed …, locked …`, and then
+    /// come the hints (what is left to do after what was done).
     pub fn finish(
         &self,
         paths: &[PathBuf],
@@ -142,16 +149,9 @@ impl Transaction {
         opts: &Options,
         progress: &dyn Progress,
     ) -> Result<()> {
-        let mut done = Vec::new();
-        let mut next = Vec::new();
-        let result = self.finish_steps(paths, message, opts, progress, &mut done, &mut next);
-        if result.is_ok() && !done.is_empty() {
-            progress.ok(&format!("{message}: {}", done.join(", ")));
-        }
-        // What is left to do comes after what was done.
-        for hint in next {
-            progress.hint(&hint);
-        }
+        let steps = Summary::new(progress);
+        let result = self.finish_steps(paths, message, opts, &steps);
+        steps.close(message, result.is_ok());
         result
     }
 
@@ -161,13 +161,7 @@ impl Transaction {
         message: &str,
         opts: &Options,
         progress: &dyn Progress,
-        done: &mut Vec<String>,
-        next: &mut Vec<String>,
     ) -> Result<()> {
-        let mut did = |what: String| {
-            progress.step(&what);
-            done.push(what);
-        };
         crate::failpoint::hit("change.before-commit")?;
         let dir = self.shown(self.inner.root());
         let pending = self.pending(paths)?;
@@ -193,7 +187,7 @@ impl Transaction {
             return Ok(());
         }
         if pending.is_empty() {
-            did("already committed in the secrets repo".to_string());
+            progress.ok("already committed in the secrets repo");
         } else {
             let refs: Vec<&Path> = pending.iter().map(PathBuf::as_path).collect();
             let id = self.inner.commit_paths(&refs, message).map_err(|e| {
@@ -202,7 +196,7 @@ impl Transaction {
                     rel.join(", ")
                 ))
             })?;
-            did(format!(
+            progress.ok(&format!(
                 "committed {} in {}",
                 short(&id.to_string()),
                 dir.display()
@@ -210,12 +204,12 @@ impl Transaction {
         }
         crate::failpoint::hit("change.after-commit")?;
         if opts.no_lock {
-            did("not relocked (--no-lock)".to_string());
-            next.push(format!(
+            progress.ok("not relocked (--no-lock)");
+            progress.hint(&format!(
                 "Nix still uses the old secrets until you relock: {}",
                 self.lock_command_hint()
             ));
-            return Ok(());
+            return self.push_if_asked(opts, progress);
         }
         let Some(input) = wiring::lock::input_name(&self.layout)? else {
             let want = wiring::flake_input::url(&self.layout);
@@ -227,7 +221,7 @@ impl Transaction {
             progress.hint(&format!(
                 "add one (inputs.<name>.url = \"{want}\") or name it: git config secrets.input NAME"
             ));
-            return Ok(());
+            return self.push_if_asked(opts, progress);
         };
         progress.detail(&format!("relocking {input}"));
         let outcome = wiring::lock::apply(&self.layout, &input, opts.offline).map_err(|e| {
@@ -241,43 +235,55 @@ impl Transaction {
             progress.warn(&format!("nix: {w}"));
         }
         progress.detail(&format!("ran nix {}", outcome.args.join(" ")));
-        did(describe(&outcome));
+        progress.ok(&describe(&outcome));
         crate::failpoint::hit("change.after-lock")?;
-        match self.finish_parent(&input, outcome.locked.rev.as_deref(), opts)? {
-            Some(Ok(parent_commit)) => did(parent_commit),
-            Some(Err(hint)) => next.push(hint),
-            None => {}
-        }
-        Ok(())
+        self.finish_parent(&input, outcome.locked.rev.as_deref(), opts, progress)?;
+        self.push_if_asked(opts, progress)
     }
 
-    /// Commits `flake.lock` with `commit_parent` (`Ok`: the step done, for the
-    /// summary), else the hint that it is left to commit (`Err`); `None` when it
-    /// does not differ from the parent's HEAD.
+    /// `--push`, or `git config secrets.push true` without `--no-push`: pushes the
+    /// secrets repo (and, with `commit_parent`, the parent too).
+    fn push_if_asked(&self, opts: &Options, progress: &dyn Progress) -> Result<()> {
+        let wanted = opts
+            .push
+            .unwrap_or_else(|| crate::change::sync::push_by_default(&self.layout, &self.inner));
+        if !wanted {
+            return Ok(());
+        }
+        push::push_then_parent(&self.layout, &self.inner, opts.commit_parent, progress).map_err(
+            |e| e.hint("the change is committed and locked; push later with: git secrets push"),
+        )
+    }
+
+    /// Commits `flake.lock` with `commit_parent`, else says it is left to commit (when
+    /// it differs from the parent's HEAD).
     fn finish_parent(
         &self,
         input: &str,
         rev: Option<&str>,
         opts: &Options,
-    ) -> Result<Option<std::result::Result<String, String>>> {
+        progress: &dyn Progress,
+    ) -> Result<()> {
         let parent = &self.layout.parent;
         let lock = wiring::lock::lock_path(&self.layout);
         let st = parent.status_under(Path::new(FLAKE_LOCK))?;
         if st.is_clean() {
-            return Ok(None);
+            return Ok(());
         }
         let rev = rev.map(short).unwrap_or("?");
         let message = format!("flake.lock: lock {input} to {rev}");
         if opts.commit_parent {
             let id = parent.commit_paths(&[lock.as_path()], &message)?;
-            return Ok(Some(Ok(format!(
+            progress.ok(&format!(
                 "committed {} in the parent: {message}",
                 short(&id.to_string())
-            ))));
+            ));
+        } else {
+            progress.hint(&format!(
+                "flake.lock changed; commit it: git commit -m '{message}' -- flake.lock (or pass --commit-parent)"
+            ));
         }
-        Ok(Some(Err(format!(
-            "flake.lock changed; commit it: git commit -m '{message}' -- flake.lock (or pass --commit-parent)"
-        ))))
+        Ok(())
     }
 
     /// The Nix command that relocks the input by hand, for hints.
@@ -287,5 +293,58 @@ impl Transaction {
             .flatten()
             .unwrap_or_else(|| "<input>".into());
         wiring::lock::command_hint(&self.layout, &input)
+    }
+}
+
+/// The progress sink of [`Transaction::finish`]: every `ok` becomes a
+/// [`Progress::step`] of the sink it wraps and a part of the summary line, and
+/// hints wait until that line is out.
+struct Summary<'a> {
+    inner: &'a dyn Progress,
+    done: std::cell::RefCell<Vec<String>>,
+    hints: std::cell::RefCell<Vec<String>>,
+}
+
+impl<'a> Summary<'a> {
+    fn new(inner: &'a dyn Progress) -> Self {
+        Summary {
+            inner,
+            done: Default::default(),
+            hints: Default::default(),
+        }
+    }
+
+    /// Prints `✓ MESSAGE: step, step, …` (when it succeeded and did something),
+    /// then the hints held back.
+    fn close(self, message: &str, succeeded: bool) {
+        let done = self.done.into_inner();
+        if succeeded && !done.is_empty() {
+            self.inner.ok(&format!("{message}: {}", done.join(", ")));
+        }
+        for hint in self.hints.into_inner() {
+            self.inner.hint(&hint);
+        }
+    }
+}
+
+impl Progress for Summary<'_> {
+    fn ok(&self, msg: &str) {
+        self.inner.step(msg);
+        self.done.borrow_mut().push(msg.to_string());
+    }
+    fn status(&self, msg: &str) {
+        self.inner.status(msg)
+    }
+    fn warn(&self, msg: &str) {
+        self.inner.warn(msg)
+    }
+    fn hint(&self, msg: &str) {
+        self.hints.borrow_mut().push(msg.to_string());
+    }
+    fn detail(&self, msg: &str) {
+        self.inner.detail(msg)
+    }
+    fn step(&self, msg: &str) {
+        self.ok(msg)
     }
 }

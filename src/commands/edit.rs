@@ -16,8 +16,9 @@ use crate::error::{display_path, Error, Result};
 use crate::layout::Layout;
 use crate::plaintext;
 use crate::sops::file::{load, SopsFile};
+use crate::sops::formats::Indent;
 use crate::sops::keys::Identities;
-use crate::sops::rules::yaml_indent;
+use crate::sops::rules::store_indent;
 use crate::sops::tree::PlainDocs;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
@@ -55,7 +56,7 @@ fn in_secrets_repo(ctx: &Ctx, path: &Path) -> Result<Option<(Layout, PathBuf)>> 
 
 /// Opens the editor on `file`'s plaintext; the re-encrypted file when the
 /// user saved a change, `None` when not.
-fn edit_file(ctx: &Ctx, path: &Path, file: &SopsFile, indent: usize) -> Result<Option<SopsFile>> {
+fn edit_file(ctx: &Ctx, path: &Path, file: &SopsFile, indent: Indent) -> Result<Option<SopsFile>> {
     let mut plain = file.decrypt(&Identities::discover())?;
     let original = Zeroizing::new(file.format.emit_plain(&plain.docs.0, indent)?);
     let edited: Option<PlainDocs> =
@@ -79,7 +80,7 @@ fn edit_in_repo(ctx: &Ctx, args: &EditArgs, layout: Layout, path: PathBuf) -> Re
     let shown = session.shown(&path);
     let file = load(&path, None)?;
     // Indent as `rotate` does: from the secrets repo's .sops.yaml.
-    let indent = yaml_indent(path.parent().unwrap_or(&session.layout.dir));
+    let indent = store_indent(path.parent().unwrap_or(&session.layout.dir));
     match edit_file(ctx, &path, &file, indent)? {
         Some(new) => {
             atomic::write(&path, &new.to_bytes(indent)?, 0o644)?;
@@ -110,19 +111,20 @@ fn edit_in_repo(ctx: &Ctx, args: &EditArgs, layout: Layout, path: PathBuf) -> Re
 /// A sops file outside any secrets repo: edit and save, nothing else.
 fn edit_elsewhere(ctx: &Ctx, args: &EditArgs, path: &Path) -> Result<i32> {
     let shown = display_path(path, &ctx.cwd);
-    if args.lock.no_commit || args.lock.no_lock || args.lock.commit_parent || args.message.is_some()
+    let l = &args.lock;
+    if l.no_commit || l.no_lock || l.commit_parent || l.push || l.no_push || args.message.is_some()
     {
         return Err(Error::usage(format!(
             "{} is not in a secrets repo; there is nothing to commit or lock",
             shown.display()
         ))
         .hint(
-            "drop -m/--no-commit/--no-lock/--commit-parent for a file outside the secrets repo",
+            "drop -m, --no-commit, --no-lock, --commit-parent and --push/--no-push for a file outside the secrets repo",
         ));
     }
     let file = load(path, None)?;
     // Like `sops edit`: the .sops.yaml found from the current dir.
-    let indent = yaml_indent(&ctx.cwd);
+    let indent = store_indent(&ctx.cwd);
     match edit_file(ctx, path, &file, indent)? {
         Some(new) => {
             atomic::write(path, &new.to_bytes(indent)?, 0o644)?;
