@@ -34,7 +34,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    ui::init_colors(cli.global.color);
+    ui::init_colors(cli.global.color, cli.global.chdir.as_deref());
     match commands::run(cli) {
         Ok(code) => std::process::exit(code),
         Err(e) => {

@@ -14,18 +14,52 @@ pub struct Ui {
     pub yes: bool,
 }
 
-/// Applies `--color` and `NO_COLOR` to both streams.
-pub fn init_colors(choice: ColorChoice) {
+/// Applies `--color`, `NO_COLOR` and git's `color.secrets` / `color.ui` (read
+/// from `dir`, the `-C` directory, else the current one) to both streams.
+pub fn init_colors(choice: ColorChoice, dir: Option<&std::path::Path>) {
     let on = match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
             std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                 && std::io::stderr().is_terminal()
+                // last: it runs git, and only matters on a terminal
+                && git_color_config(dir) != Some(ColorChoice::Never)
         }
     };
     console::set_colors_enabled(on);
     console::set_colors_enabled_stderr(on);
+}
+
+/// What git config says about colors for us: `color.secrets` (like git's
+/// `color.diff`, one command's switch), else `color.ui`. Git's words: `never`
+/// and false-ish values turn colors off, `always` on, `auto`/true-ish leave it
+/// to the terminal. `None` when neither is set (or git cannot be run).
+fn git_color_config(dir: Option<&std::path::Path>) -> Option<ColorChoice> {
+    let mut cmd = crate::git::command();
+    if let Some(d) = dir {
+        cmd.arg("-C").arg(d);
+    }
+    let out = cmd
+        .args(["config", "--get-regexp", r"^color\.(secrets|ui)$"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // git prints every value in config order; the last one of a key wins
+    let value_of = |key: &str| {
+        text.lines()
+            .filter_map(|l| l.split_once(' '))
+            .filter(|(k, _)| k.eq_ignore_ascii_case(key))
+            .last()
+            .map(|(_, v)| v.trim().to_ascii_lowercase())
+    };
+    let value = value_of("color.secrets").or_else(|| value_of("color.ui"))?;
+    Some(match value.as_str() {
+        "never" | "false" | "no" | "off" | "0" => ColorChoice::Never,
+        "always" => ColorChoice::Always,
+        _ => ColorChoice::Auto,
+    })
 }
 
 impl Ui {

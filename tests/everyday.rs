@@ -232,3 +232,126 @@ fn a_change_prints_one_summary_line_and_the_steps_under_verbose() {
         )
     );
 }
+
+#[test]
+fn init_dry_run_says_what_it_would_do_in_the_future_tense() {
+    if !common::require_tool("git") {
+        return;
+    }
+    let env = common::TestEnv::new();
+    let parent = env.work().join("cluster");
+    std::fs::create_dir_all(&parent).unwrap();
+    env.git(&parent, ["init", "-q"]);
+    std::fs::write(parent.join("flake.nix"), "{ outputs = { self }: { }; }\n").unwrap();
+    env.git(&parent, ["add", "flake.nix"]);
+    env.git(&parent, ["commit", "-qm", "parent"]);
+    let upstream = env.work().join("upstream");
+    std::fs::create_dir_all(&upstream).unwrap();
+    env.git(&upstream, ["init", "-q"]);
+    std::fs::write(upstream.join("flake.nix"), "{ outputs = { self }: { }; }\n").unwrap();
+    env.git(&upstream, ["add", "flake.nix"]);
+    env.git(&upstream, ["commit", "-qm", "secrets"]);
+
+    let out = env
+        .cmd(["init", upstream.to_str().unwrap(), "--dry-run"])
+        .current_dir(&parent)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!parent.join("secrets").exists());
+    assert!(!parent.join(".gitignore").exists());
+    let text = stderr(&out);
+    assert!(!text.contains("would:"), "{text}");
+    assert!(text.contains("would clone "), "{text}");
+    insta::assert_snapshot!("init_dry_run", normalized(&text, env.root()));
+}
+
+#[test]
+fn doctor_quiet_prints_only_failures_with_the_same_exit_code() {
+    let Some(c) = Cluster::new(&[("kubeconfig.yaml", KUBE_YAML)]) else {
+        return;
+    };
+    let failed = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with('✗'))
+            .map(str::to_string)
+            .collect()
+    };
+    // Twice: as built (only a warning, or a host-dependent failure such as another
+    // git-secrets first on PATH), then with a failure of our making.
+    for broken in [false, true] {
+        if broken {
+            std::fs::write(c.parent.join(".gitignore"), "").unwrap();
+        }
+        let loud = c.cmd(&["doctor"]).output().unwrap();
+        let quiet = c.cmd(&["-q", "doctor"]).output().unwrap();
+        let (loud_out, quiet_out) = (
+            String::from_utf8_lossy(&loud.stdout).into_owned(),
+            String::from_utf8_lossy(&quiet.stdout).into_owned(),
+        );
+        assert_eq!(loud.status.code(), quiet.status.code(), "{quiet_out}");
+        assert!(loud_out.contains(" ok, "), "{loud_out}");
+        assert!(loud_out.contains("! inner.upstream"), "{loud_out}");
+        // only failures (and their hints), no summary, no warnings, nothing on stderr
+        assert_eq!(failed(&quiet_out), failed(&loud_out));
+        assert!(
+            quiet_out
+                .lines()
+                .all(|l| l.starts_with('✗') || l.trim_start().starts_with("hint:")),
+            "{quiet_out}"
+        );
+        assert_eq!(stderr(&quiet), "");
+        if broken {
+            assert_eq!(quiet.status.code(), Some(1));
+            assert!(quiet_out.contains("✗ dir.ignored"), "{quiet_out}");
+        } else if failed(&loud_out).is_empty() {
+            assert_eq!(quiet_out, "");
+        }
+    }
+    // JSON is data: whole with or without -q
+    let json = c.cmd(&["doctor", "--json"]).output().unwrap();
+    let json_q = c.cmd(&["-q", "doctor", "--json"]).output().unwrap();
+    assert_eq!(json.stdout, json_q.stdout);
+}
+
+/// Runs our binary on a pseudo-terminal (util-linux `script`), so colors are
+/// decided as for a user; returns what it wrote (stdout and stderr merged).
+fn on_a_terminal(env: &common::TestEnv, args: &str) -> String {
+    let bin = common::bin();
+    let out = env
+        .command("script")
+        .args(["-qec", &format!("'{}' {args}", bin.display()), "/dev/null"])
+        .env_remove("NO_COLOR")
+        .env("TERM", "xterm")
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn git_config_color_never_is_honoured_like_color_never() {
+    if !(common::require_tool("script") && common::require_tool("git")) {
+        return;
+    }
+    let env = common::TestEnv::new();
+    let escape = "\u{1b}[";
+    // an error on a terminal is in color (the check below means something)
+    let colored = on_a_terminal(&env, "show nope");
+    assert!(colored.contains("error:"), "{colored}");
+    assert!(
+        colored.contains(escape),
+        "no colors on a terminal: {colored:?}"
+    );
+    for (key, value) in [("color.ui", "never"), ("color.secrets", "false")] {
+        let config = env.root().join("gitconfig");
+        std::fs::write(&config, "").unwrap();
+        env.git(&env.work(), ["config", "--global", key, value]);
+        if key == "color.secrets" {
+            // ours wins over color.ui
+            env.git(&env.work(), ["config", "--global", "color.ui", "auto"]);
+        }
+        let plain = on_a_terminal(&env, "show nope");
+        assert!(plain.contains("error:"), "{plain}");
+        assert!(!plain.contains(escape), "{key}={value} ignored: {plain:?}");
+    }
+}

@@ -53,9 +53,28 @@ impl Report {
     /// The text form: one line per check, hints indented below it, and a summary line.
     /// Colors follow `console`'s global setting (`--color`, `NO_COLOR`).
     pub fn to_text(&self) -> String {
+        let mut out = self.lines(|_| true);
+        out.push_str(&format!(
+            "{} ok, {} warnings, {} failed, {} skipped\n",
+            self.count(Status::Ok),
+            self.count(Status::Warn),
+            self.count(Status::Fail),
+            self.count(Status::Skip)
+        ));
+        out
+    }
+
+    /// The report for `--quiet`: only the failed checks with their hints, no
+    /// summary; empty when nothing failed.
+    pub fn failures_to_text(&self) -> String {
+        self.lines(|c| c.status == Status::Fail)
+    }
+
+    /// One line per check that `keep` selects, with its hints below.
+    fn lines(&self, keep: impl Fn(&Check) -> bool) -> String {
         let width = self.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
         let mut out = String::new();
-        for c in &self.checks {
+        for c in self.checks.iter().filter(|c| keep(c)) {
             let mark = match c.status {
                 Status::Ok => style("✓").green(),
                 Status::Warn => style("!").yellow().bold(),
@@ -73,13 +92,6 @@ impl Report {
                 out.push_str(&format!("  {:width$}  {} {h}\n", "", style("hint:").cyan()));
             }
         }
-        out.push_str(&format!(
-            "{} ok, {} warnings, {} failed, {} skipped\n",
-            self.count(Status::Ok),
-            self.count(Status::Warn),
-            self.count(Status::Fail),
-            self.count(Status::Skip)
-        ));
         out
     }
 }

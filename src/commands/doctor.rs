@@ -27,7 +27,7 @@ pub fn run(ctx: &Ctx, args: DoctorArgs) -> Result<i32> {
             let report = Report {
                 checks: vec![Check::error("parent.repo", &e)],
             };
-            print(&report, args.json)?;
+            print(ctx, &report, args.json)?;
             return Ok(1);
         }
     };
@@ -35,7 +35,7 @@ pub fn run(ctx: &Ctx, args: DoctorArgs) -> Result<i32> {
         let report = Report {
             checks: leaks::staged(&scene),
         };
-        print(&report, args.json)?;
+        print(ctx, &report, args.json)?;
         return Ok(exit_code(&report));
     }
     if let Some(range) = &args.range {
@@ -45,7 +45,7 @@ pub fn run(ctx: &Ctx, args: DoctorArgs) -> Result<i32> {
             checks.push(checks::remote::pushed_lock_at(&scene, tip));
         }
         let report = Report { checks };
-        print(&report, args.json)?;
+        print(ctx, &report, args.json)?;
         return Ok(exit_code(&report));
     }
     let fetched = args.fetch.then(|| fetch(ctx, &scene));
@@ -81,7 +81,7 @@ pub fn run(ctx: &Ctx, args: DoctorArgs) -> Result<i32> {
     if args.fix {
         left_to_user(ctx, &report);
     }
-    print(&report, args.json)?;
+    print(ctx, &report, args.json)?;
     Ok(exit_code(&report))
 }
 
@@ -187,9 +187,14 @@ fn history(ctx: &Ctx, scene: &Scene, range: Option<&str>) -> Vec<Check> {
     out
 }
 
-fn print(report: &Report, json: bool) -> Result<()> {
+/// The report on stdout: JSON (always whole: it is data), or text; with
+/// `--quiet` the text names only the failed checks, nothing when none failed
+/// (the exit code says the same).
+fn print(ctx: &Ctx, report: &Report, json: bool) -> Result<()> {
     let text = if json {
         report.to_json()
+    } else if ctx.ui.quiet {
+        report.failures_to_text()
     } else {
         report.to_text()
     };

@@ -25,16 +25,44 @@ impl Steps<'_> {
     fn already(&self, what: impl AsRef<str>) {
         self.ctx.ui.ok(format!("{} (already)", what.as_ref()));
     }
+    /// A step --dry-run plans: `would clone …`, in the future tense.
+    fn would(&mut self, what: impl AsRef<str>) {
+        self.ctx.ui.status(format!("would {}", what.as_ref()));
+        self.changed += 1;
+    }
     /// Runs `act` unless --dry-run; reports what was (or would be) done.
     fn change(&mut self, what: impl AsRef<str>, act: impl FnOnce() -> Result<()>) -> Result<()> {
         if self.dry_run {
-            self.ctx.ui.status(format!("would: {}", what.as_ref()));
+            self.would(future(what.as_ref()));
         } else {
             act()?;
             self.ctx.ui.ok(what.as_ref());
+            self.changed += 1;
         }
-        self.changed += 1;
         Ok(())
+    }
+}
+
+/// What a step reports once done ("cloned X into Y"), as what it would do:
+/// "clone X into Y". The steps' words are written in the past tense, shared
+/// with `doctor --fix`; only their first word changes.
+fn future(done: &str) -> String {
+    const VERBS: [(&str, &str); 9] = [
+        ("added", "add"),
+        ("changed", "change"),
+        ("cloned", "clone"),
+        ("created", "create"),
+        ("installed", "install"),
+        ("removed", "remove"),
+        ("rewrote", "rewrite"),
+        ("set", "set"),
+        ("wrote", "write"),
+    ];
+    let (first, rest) = done.split_once(' ').unwrap_or((done, ""));
+    match VERBS.iter().find(|(past, _)| *past == first) {
+        Some((_, now)) if rest.is_empty() => now.to_string(),
+        Some((_, now)) => format!("{now} {rest}"),
+        None => done.to_string(),
     }
 }
 
@@ -450,8 +478,8 @@ fn lock(steps: &mut Steps, layout: &Layout, input: &str, args: &InitArgs) -> Res
         return Ok(());
     }
     if steps.dry_run {
-        steps.ctx.ui.status(format!(
-            "would: lock flake input {input} to the secrets repo's HEAD"
+        steps.would(format!(
+            "lock flake input {input} to the secrets repo's HEAD"
         ));
         return Ok(());
     }
@@ -495,10 +523,7 @@ fn lock(steps: &mut Steps, layout: &Layout, input: &str, args: &InitArgs) -> Res
 /// diffs secrets value by value.
 fn merge_and_diff_drivers(steps: &mut Steps, layout: &Layout) -> Result<()> {
     if steps.dry_run {
-        steps
-            .ctx
-            .ui
-            .status("would: install the sops merge driver and diff textconv in the secrets repo");
+        steps.would("install the sops merge driver and diff textconv in the secrets repo");
         return Ok(());
     }
     let Some(inner) = layout.inner()? else {
@@ -532,9 +557,7 @@ fn absolute_url(url: &str) -> String {
 /// confirmation (`--yes`); declined, the hint says how to push later.
 fn connect_remote(steps: &mut Steps, layout: &Layout, url: &str) -> Result<()> {
     if steps.dry_run {
-        steps.ctx.ui.status(format!(
-            "would: set origin to {url} and push the new secrets repo"
-        ));
+        steps.would(format!("set origin to {url} and push the new secrets repo"));
         return Ok(());
     }
     let inner = crate::wiring::inner_repo(layout)?;
