@@ -49,9 +49,9 @@ fn git_color_config(dir: Option<&std::path::Path>) -> Option<ColorChoice> {
     // git prints every value in config order; the last one of a key wins
     let value_of = |key: &str| {
         text.lines()
+            .rev()
             .filter_map(|l| l.split_once(' '))
-            .filter(|(k, _)| k.eq_ignore_ascii_case(key))
-            .last()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
             .map(|(_, v)| v.trim().to_ascii_lowercase())
     };
     let value = value_of("color.secrets").or_else(|| value_of("color.ui"))?;
