@@ -11,7 +11,6 @@ use crate::sops::rules::yaml_indent;
 use std::io::Write;
 
 pub fn run(ctx: &Ctx, args: DecryptArgs) -> Result<i32> {
-    crate::plaintext::disable_core_dumps();
     let input = args
         .types
         .input_type

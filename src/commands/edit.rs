@@ -18,7 +18,6 @@ use std::path::Path;
 use zeroize::Zeroizing;
 
 pub fn run(ctx: &Ctx, args: EditArgs) -> Result<i32> {
-    plaintext::disable_core_dumps();
     plaintext::install_signal_cleanup();
     let path = super::resolve_secret(ctx, &args.secret)?;
     let file = load(&path, None)?;
@@ -107,6 +106,8 @@ fn run_editor(path: &std::path::Path) -> Result<()> {
         .arg(format!("{editor} \"$1\""))
         .arg("sh")
         .arg(path);
+    // The editor sees this secret, not the identity that decrypts every other one.
+    plaintext::remove_identity_env(&mut cmd);
     let status = plaintext::run_foreground(&mut cmd).map_err(|e| {
         Error::new(format!("cannot start the editor '{editor}': {e}"))
             .hint("set EDITOR to an editor that is installed")

@@ -12,7 +12,6 @@ use crate::sops::keys::Recipient;
 use crate::sops::rules::{find_config, with_default_suffix, Config};
 
 pub fn run(ctx: &Ctx, args: EncryptArgs) -> Result<i32> {
-    crate::plaintext::disable_core_dumps();
     let path = if args.file.as_os_str() == "-" {
         args.file.clone()
     } else {

@@ -46,7 +46,6 @@ struct Planned {
 }
 
 pub fn run(ctx: &Ctx, args: ExampleArgs) -> Result<i32> {
-    crate::plaintext::disable_core_dumps();
     let layout = ctx.layout()?;
     let inner = &layout.dir;
     if !inner.is_dir() {

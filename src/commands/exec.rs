@@ -46,7 +46,6 @@ struct Binding {
 }
 
 pub fn run(ctx: &Ctx, args: ExecArgs) -> Result<i32> {
-    plaintext::disable_core_dumps();
     let bindings = parse_bindings(&args, &ctx.cwd)?;
     let (program, cmd_args) = args
         .command
@@ -54,6 +53,8 @@ pub fn run(ctx: &Ctx, args: ExecArgs) -> Result<i32> {
         .ok_or_else(|| Error::usage("no command given after --"))?; // clap requires one
     let mut cmd = Command::new(program);
     cmd.args(cmd_args);
+    // CMD gets its secrets, not the identity that decrypts all of them.
+    plaintext::remove_identity_env(&mut cmd);
 
     let format = args.format;
     let ids = Identities::discover();
@@ -157,6 +158,7 @@ fn run_with_tmpfs_files(
         cmd.env(&var, f.path());
         plain_files.push(f);
     }
+    crate::failpoint::hit("exec.after-tmpfs-file")?;
     let status = plaintext::spawn_foreground(&mut cmd).and_then(|child| {
         // The command's copies of --env values need not stay in this process.
         drop(cmd);

@@ -33,6 +33,10 @@ pub struct Ctx {
 
 /// Runs the parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> Result<i32> {
+    // Before anything is read: almost every command decrypts (doctor and list
+    // check every secret, example and the leak guards compare values, init
+    // may generate a key), and a crash must not write any of it to a core file.
+    crate::plaintext::disable_core_dumps();
     let cwd = match &cli.global.chdir {
         Some(p) => std::fs::canonicalize(p).map_err(|e| {
             Error::usage(format!("cannot change to '{}': {e}", p.display()))

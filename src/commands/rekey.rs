@@ -29,7 +29,6 @@ use crate::sops::rules::Config;
 use std::path::{Path, PathBuf};
 
 pub fn run(ctx: &Ctx, args: RekeyArgs) -> Result<i32> {
-    crate::plaintext::disable_core_dumps();
     let canon = |list: &[String]| -> Result<Vec<String>> {
         list.iter()
             .map(|r| Recipient::parse(r).map(|r| r.to_string()))

@@ -26,7 +26,6 @@ use std::path::Path;
 use zeroize::Zeroizing;
 
 pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
-    crate::plaintext::disable_core_dumps();
     crate::plaintext::install_signal_cleanup();
     let name = SecretName::parse(&args.name)?;
     // parse --set before touching anything: a typo is a usage error

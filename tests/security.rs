@@ -1,0 +1,324 @@
+//! Issue 16 (security hardening): one regression test per item this file
+//! covers, each written to fail on the code before its fix. A refusal prints
+//! nothing on stdout and leaves every file as it was.
+
+mod common;
+
+use common::cluster::{age_a, age_b, Cluster};
+use common::{assert_success, files_holding, marker, require_tool, sops_fixtures, TestEnv};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// An executable `sh` script at `path`.
+fn script(path: &Path, body: &str) -> PathBuf {
+    std::fs::write(path, format!("#!/bin/sh\n{body}")).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path.to_path_buf()
+}
+
+/// Every file below `root` with its bytes (git internals included).
+fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let meta = std::fs::symlink_metadata(&p).unwrap();
+            if meta.is_dir() {
+                stack.push(p);
+            } else if meta.is_file() {
+                out.insert(p.clone(), std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// Panics naming every file that differs between two snapshots (the empty
+/// flock file of src/repo_lock.rs excepted: it is no state).
+fn assert_unchanged(what: &str, before: &BTreeMap<PathBuf, Vec<u8>>, root: &Path) {
+    let after = snapshot(root);
+    let changed: Vec<_> = after
+        .iter()
+        .filter(|(p, b)| before.get(*p) != Some(b))
+        .filter(|(p, b)| !(p.ends_with(".git/git-secrets.lock") && b.is_empty()))
+        .map(|(p, _)| p.display().to_string())
+        .chain(
+            before
+                .keys()
+                .filter(|p| !after.contains_key(*p))
+                .map(|p| p.display().to_string()),
+        )
+        .collect();
+    assert!(changed.is_empty(), "{what}: changed {changed:?}");
+}
+
+/// Asserts a refusal: exit 1 or 2, `error:` and `hint:` on stderr, nothing on stdout.
+fn assert_refused(what: &str, out: &Output) {
+    let err = stderr(out);
+    assert!(
+        matches!(out.status.code(), Some(1) | Some(2)),
+        "{what}: exit {:?}\n{err}",
+        out.status
+    );
+    assert!(err.contains("error:"), "{what}: no error line\n{err}");
+    assert!(err.contains("hint:"), "{what}: no hint\n{err}");
+    assert!(
+        out.stdout.is_empty(),
+        "{what}: stdout not empty: {}",
+        stdout(out)
+    );
+}
+
+// ---- 16.8: every command that holds plaintext runs without core dumps
+
+/// A SOPS_AGE_KEY_CMD that records the core-file limit of the process that
+/// started it (the tool) and prints key A: run while the tool decrypts.
+fn limit_recording_key_cmd(env: &TestEnv) -> (PathBuf, PathBuf) {
+    let log = env.root().join("core-limits.log");
+    let key = sops_fixtures().join("keys/age-a.txt");
+    let cmd = script(
+        &env.root().join("keycmd"),
+        &format!(
+            "grep '^Max core file size' /proc/$PPID/limits >> '{}'\ncat '{}'\n",
+            log.display(),
+            key.display()
+        ),
+    );
+    (cmd, log)
+}
+
+#[test]
+fn doctor_list_and_every_decrypting_command_run_without_core_dumps() {
+    let Some(c) = Cluster::new(&[("db.yaml", "password: hunter2hunter2\n")]) else {
+        return;
+    };
+    let (keycmd, log) = limit_recording_key_cmd(&c.env);
+    for args in [
+        &["doctor"][..],
+        &["list"],
+        &["show", "db"],
+        &["decrypt", "secrets/secrets/db.yaml"],
+        &["exec", "db", "--env", "X", "--", "true"],
+    ] {
+        let _ = std::fs::remove_file(&log);
+        let out = c
+            .cmd(args)
+            .env("SOPS_AGE_KEY_CMD", &keycmd)
+            .output()
+            .unwrap();
+        let limits = std::fs::read_to_string(&log).unwrap_or_default();
+        assert!(
+            !limits.is_empty(),
+            "{args:?} never ran the key command\n{}",
+            stderr(&out)
+        );
+        for line in limits.lines() {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            // "Max core file size <soft> <hard> bytes"
+            assert_eq!(fields[4..6], ["0", "0"], "{args:?}: {line}");
+        }
+    }
+}
+
+// ---- 16.12: exec and the editor never pass the identity on
+
+#[test]
+fn exec_and_the_editor_get_no_identity_variables() {
+    let Some(c) = Cluster::new(&[("db.yaml", "password: hunter2hunter2\n")]) else {
+        return;
+    };
+    let key_file = sops_fixtures().join("keys/age-a.txt");
+    let key_text = std::fs::read_to_string(&key_file).unwrap();
+    let keycmd = script(
+        &c.env.root().join("keycmd"),
+        &format!("cat '{}'\n", key_file.display()),
+    );
+    let with_identities = |args: &[&str]| {
+        let mut cmd = c.cmd(args);
+        cmd.env("SOPS_AGE_KEY", &key_text)
+            .env("SOPS_AGE_KEY_FILE", &key_file)
+            .env("SOPS_AGE_KEY_CMD", &keycmd)
+            .env("SOPS_AGE_SSH_PRIVATE_KEY_FILE", "/nonexistent/id_ed25519");
+        cmd
+    };
+    let names = [
+        "SOPS_AGE_KEY=",
+        "SOPS_AGE_KEY_FILE=",
+        "SOPS_AGE_KEY_CMD=",
+        "SOPS_AGE_SSH_PRIVATE_KEY_FILE=",
+    ];
+    for tmpfs in [false, true] {
+        let mut args = vec!["exec"];
+        if tmpfs {
+            args.push("--tmpfs");
+        }
+        args.extend(["db", "--file", "F", "--", "env"]);
+        let out = with_identities(&args).output().unwrap();
+        assert_success("exec env", &out);
+        let env = stdout(&out);
+        assert!(env.contains("F=/"), "{env}");
+        for n in names {
+            assert!(
+                !env.lines().any(|l| l.starts_with(n)),
+                "exec (tmpfs: {tmpfs}) passed {n}…"
+            );
+        }
+        assert!(
+            !env.contains("AGE-SECRET-KEY-"),
+            "the key itself reached CMD"
+        );
+    }
+    let seen = c.env.root().join("editor-env");
+    let editor = script(
+        &c.env.root().join("editor"),
+        &format!("env > '{}'\n", seen.display()),
+    );
+    let out = with_identities(&["edit", "db"])
+        .env("EDITOR", &editor)
+        .output()
+        .unwrap();
+    assert_success("edit", &out);
+    let env = std::fs::read_to_string(&seen).unwrap();
+    for n in names {
+        assert!(
+            !env.lines().any(|l| l.starts_with(n)),
+            "the editor got {n}…"
+        );
+    }
+}
+
+// ---- 16.9: exec --tmpfs removes its file on every catchable ending
+
+/// A parent repo with `secrets/secrets/kubeconfig.yaml` holding `m`,
+/// encrypted for key A (installed). No Nix needed.
+fn exec_world(m: &str) -> (TestEnv, PathBuf) {
+    let env = TestEnv::new();
+    env.install_fixture_identity("age-a");
+    let repo = env.work().join("cluster");
+    std::fs::create_dir_all(repo.join("secrets/secrets")).unwrap();
+    env.git(&repo, ["init", "-q"]);
+    let out = env
+        .cmd(["encrypt", "--age", &age_a(), "--input-type", "yaml", "-"])
+        .write_stdin(format!("token: {m}\n"))
+        .output()
+        .unwrap();
+    assert_success("encrypt", &out);
+    std::fs::write(repo.join("secrets/secrets/kubeconfig.yaml"), &out.stdout).unwrap();
+    (env, repo)
+}
+
+fn leak_roots(env: &TestEnv) -> Vec<PathBuf> {
+    vec![
+        std::env::temp_dir(),
+        PathBuf::from("/dev/shm"),
+        env.runtime(),
+        env.root().to_path_buf(),
+    ]
+}
+
+/// Runs `exec --tmpfs` with a sleeping CMD, sends signal `sig` to the tool
+/// and checks the file is gone and the tool ends with 128+sig.
+fn tool_gets_signal(sig: i32) {
+    let m = marker("sig");
+    let (env, repo) = exec_world(&m);
+    let mut cmd = env.command(common::bin());
+    let mut child = cmd
+        .current_dir(&repo)
+        .args([
+            "exec",
+            "--tmpfs",
+            "kubeconfig",
+            "--file",
+            "K",
+            "--",
+            "sh",
+            "-c",
+        ])
+        .arg(r#"printf '%s\n' "$K"; exec sleep 30"#)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let file = PathBuf::from(line.trim());
+    assert!(std::fs::read_to_string(&file).unwrap().contains(&m));
+    // SAFETY: plain kill(2) of our own child.
+    assert_eq!(unsafe { nix::libc::kill(child.id() as i32, sig) }, 0);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the tool did not end after signal {sig}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(
+        !file.exists(),
+        "signal {sig}: {} left behind",
+        file.display()
+    );
+    assert!(!file.parent().unwrap().exists(), "signal {sig}: dir left");
+    assert!(
+        files_holding(m.as_bytes(), &leak_roots(&env)).is_empty(),
+        "signal {sig}: plaintext left"
+    );
+    assert_eq!(status.code(), Some(128 + sig), "signal {sig}: {status:?}");
+}
+
+#[test]
+fn tmpfs_file_is_removed_after_every_catchable_terminating_signal() {
+    use nix::libc;
+    for sig in [
+        libc::SIGALRM,
+        libc::SIGXCPU,
+        libc::SIGVTALRM,
+        libc::SIGPROF,
+        libc::SIGXFSZ,
+        libc::SIGIO,
+        libc::SIGPWR,
+        libc::SIGABRT,
+        libc::SIGRTMIN(),
+        libc::SIGRTMAX(),
+    ] {
+        tool_gets_signal(sig);
+    }
+}
+
+#[test]
+fn tmpfs_file_is_removed_when_the_tool_aborts() {
+    let m = marker("abort");
+    let (env, repo) = exec_world(&m);
+    let out = env
+        .command(common::bin())
+        .current_dir(&repo)
+        .env("GIT_SECRETS_FAILPOINT", "exec.after-tmpfs-file:abort")
+        .args(["exec", "--tmpfs", "kubeconfig", "--file", "K", "--", "true"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.signal(), Some(nix::libc::SIGABRT), "{out:?}");
+    assert!(
+        files_holding(m.as_bytes(), &leak_roots(&env)).is_empty(),
+        "plaintext left after abort"
+    );
+}
