@@ -4,14 +4,14 @@
 
 mod common;
 
-use common::cluster::{age_a, age_b, Cluster};
-use common::{assert_success, files_holding, marker, require_tool, sops_fixtures, TestEnv};
+use common::cluster::{age_a, Cluster};
+use common::{assert_success, files_holding, marker, sops_fixtures, TestEnv};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 fn stdout(out: &Output) -> String {
@@ -321,4 +321,112 @@ fn tmpfs_file_is_removed_when_the_tool_aborts() {
         files_holding(m.as_bytes(), &leak_roots(&env)).is_empty(),
         "plaintext left after abort"
     );
+}
+
+// ---- 16.10: CLI errors name positions and keys, never values
+
+#[test]
+fn cli_errors_never_echo_a_value() {
+    let Some(c) = Cluster::new(&[("db.yaml", "password: hunter2hunter2\n")]) else {
+        return;
+    };
+    let value = "Sup3rS3cretValue";
+    let cases: Vec<Vec<String>> = vec![
+        // --set without '=': the whole argument may be the value
+        vec!["rotate".into(), "db".into(), "--set".into(), value.into()],
+        vec![
+            "rotate".into(),
+            "db".into(),
+            "--set".into(),
+            "a=b".into(),
+            "--set".into(),
+            format!("password{value}"),
+        ],
+        // the value as a stray argument after an option that took one word
+        vec![
+            "rotate".into(),
+            "db".into(),
+            "--set".into(),
+            "password".into(),
+            value.into(),
+        ],
+        vec![
+            "rotate".into(),
+            "db".into(),
+            "--set-from".into(),
+            value.into(),
+        ],
+        // a value pasted where exec wants a variable name
+        vec![
+            "exec".into(),
+            "db".into(),
+            "--env".into(),
+            format!("{value}!"),
+            "--".into(),
+            "true".into(),
+        ],
+    ];
+    for args in cases {
+        let before = snapshot(c.env.root());
+        let out = c
+            .cmd(&args.iter().map(String::as_str).collect::<Vec<_>>())
+            .output()
+            .unwrap();
+        assert_refused(&format!("{args:?}"), &out);
+        assert!(
+            !stderr(&out).contains(value),
+            "{args:?} echoes the value:\n{}",
+            stderr(&out)
+        );
+        assert_unchanged(&format!("{args:?}"), &before, c.env.root());
+    }
+    // the position is named instead
+    let out = c
+        .cmd(&["rotate", "db", "--set", "a=b", "--set", value])
+        .output()
+        .unwrap();
+    assert!(stderr(&out).contains("--set number 2"), "{}", stderr(&out));
+}
+
+// ---- 16.11: --set-from PATH=FILE|- keeps values out of argv
+
+#[test]
+fn rotate_set_from_reads_values_from_stdin_and_files() {
+    let Some(c) = Cluster::new(&[("db.yaml", "user: app\npassword: hunter2hunter2\n")]) else {
+        return;
+    };
+    let token_file = c.env.write("token.txt", "fromAFileValue\n");
+    let out = c
+        .cmd(&[
+            "rotate",
+            "db",
+            "--set-from",
+            "password=-",
+            "--set-from",
+            &format!("extra.token={}", token_file.display()),
+            "--no-lock",
+        ])
+        .write_stdin("fromStdinValue\n")
+        .output()
+        .unwrap();
+    assert_success("rotate --set-from", &out);
+    assert!(out.stdout.is_empty());
+    let plain = c.sops_decrypt("db.yaml").unwrap();
+    assert_eq!(
+        plain,
+        "user: app\npassword: fromStdinValue\nextra:\n    token: fromAFileValue\n"
+    );
+    // Refusals: stdin twice, a missing file, no '='. Nothing changes.
+    for args in [
+        &["rotate", "db", "--set-from", "a=-", "--set-from", "b=-"][..],
+        &["rotate", "db", "--set-from", "a=/nonexistent/token"],
+        &["rotate", "db", "--set-from", "a="],
+        &["rotate", "db", "--set-from", "a", "--set", "b=c"],
+        &["rotate", "db", "--set-from", "a=-", "--edit"],
+    ] {
+        let before = snapshot(c.env.root());
+        let out = c.cmd(args).write_stdin("x\n").output().unwrap();
+        assert_refused(&format!("{args:?}"), &out);
+        assert_unchanged(&format!("{args:?}"), &before, c.env.root());
+    }
 }

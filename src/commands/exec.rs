@@ -281,8 +281,11 @@ fn parse_binding(
     };
     if !is_env_name(var) {
         return Err(
-            Error::usage(format!("{flag} {spec}: '{var}' is not a variable name"))
-                .hint("write VAR or VAR=SECRET[:FIELD]; VAR is letters, digits and _"),
+            // Not echoed: a value pasted here (`--env 'p@ss'`) must not reach a log.
+            Error::usage(format!(
+                "a {flag} argument does not start with a variable name (not shown: it may be a value)"
+            ))
+            .hint("write VAR or VAR=SECRET[:FIELD]; VAR is letters, digits and _, and SECRET a secret name, never a value"),
         );
     }
     let (secret, steps) = match reference {

@@ -28,12 +28,14 @@ use zeroize::Zeroizing;
 pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
     crate::plaintext::install_signal_cleanup();
     let name = SecretName::parse(&args.name)?;
-    // parse --set before touching anything: a typo is a usage error
-    let sets = args
+    // parse --set and read --set-from before touching anything: a typo is a usage error
+    let mut sets = args
         .set
         .iter()
-        .map(|s| parse_set(s))
+        .enumerate()
+        .map(|(i, s)| parse_set(s, i + 1))
         .collect::<Result<Vec<_>>>()?;
+    sets.extend(read_set_from(&args.set_from, &ctx.cwd)?);
     let session = Session::open(ctx)?;
     let path = session
         .layout
@@ -156,18 +158,27 @@ fn plan_of(file: &SopsFile) -> Result<KeyPlan> {
     })
 }
 
-/// Parses `PATH=VALUE`. PATH is `a.b` or `["a"]["b"]` (then the first `]=`
-/// ends it, so keys may hold `=`); VALUE is JSON when it parses, like
-/// `sops set` (numbers become floats there too), else a plain string.
-pub(crate) fn parse_set(arg: &str) -> Result<(Vec<Step>, Node)> {
-    let split = if arg.starts_with('[') {
+/// Splits `PATH=REST`: PATH is `a.b` or `["a"]["b"]` (then the first `]=`
+/// ends it, so keys may hold `=`). `None` without a `=`.
+fn split_path(arg: &str) -> Option<(&str, &str)> {
+    if arg.starts_with('[') {
         arg.find("]=").map(|i| (&arg[..=i], &arg[i + 2..]))
     } else {
         arg.split_once('=')
-    };
-    let Some((path, value)) = split else {
-        return Err(Error::usage(format!("--set '{arg}' has no '='"))
-            .hint("write it as PATH=VALUE, e.g. --set data.token=abc or --set '[\"data\"][\"port\"]=5432'"));
+    }
+}
+
+/// Parses the `nth` `--set PATH=VALUE`. VALUE is JSON when it parses, like
+/// `sops set` (numbers become floats there too), else a plain string.
+/// Errors name the option's position and the path, never the argument: it
+/// may be a secret typed without its `=`.
+pub(crate) fn parse_set(arg: &str, nth: usize) -> Result<(Vec<Step>, Node)> {
+    let Some((path, value)) = split_path(arg) else {
+        return Err(Error::usage(format!(
+            "--set number {nth} has no '=' (not shown: it may hold a value)"
+        ))
+        .hint("write it as PATH=VALUE, e.g. --set data.port=5432 or --set '[\"data\"][\"port\"]=5432'")
+        .hint("for a secret value use --set-from PATH=FILE or --set-from PATH=- (stdin): argv and shell history keep --set values"));
     };
     let steps = parse_field(path)?;
     let wrapped = format!("{{\"v\":{value}}}");
@@ -176,6 +187,53 @@ pub(crate) fn parse_set(arg: &str) -> Result<(Vec<Step>, Node)> {
         .and_then(|mut n| n.remove("v"))
         .unwrap_or_else(|| Node::str(value));
     Ok((steps, node))
+}
+
+/// Reads every `--set-from PATH=FILE|-` (the `nth` counted for errors): the
+/// value is the file's text (stdin for `-`, at most once) with one trailing
+/// newline dropped, always a string. Errors name positions, paths and files,
+/// never contents.
+fn read_set_from(args: &[String], cwd: &Path) -> Result<Vec<(Vec<Step>, Node)>> {
+    let mut out = Vec::new();
+    let mut stdin_used = false;
+    for (i, arg) in args.iter().enumerate() {
+        let nth = i + 1;
+        let Some((path, source)) = split_path(arg) else {
+            return Err(Error::usage(format!("--set-from number {nth} has no '='"))
+                .hint("write it as PATH=FILE or PATH=- (stdin), e.g. --set-from data.token=-"));
+        };
+        let steps = parse_field(path)?;
+        if source.is_empty() {
+            return Err(
+                Error::usage(format!("--set-from {path}= names no file")).hint(format!(
+                    "write --set-from {path}=FILE, or {path}=- to read stdin"
+                )),
+            );
+        }
+        if source == "-" {
+            if stdin_used {
+                return Err(Error::usage("--set-from reads stdin (-) more than once")
+                    .hint("give every other value as a file: --set-from PATH=FILE"));
+            }
+            stdin_used = true;
+        }
+        let file = std::path::PathBuf::from(source);
+        let file = if source == "-" { file } else { cwd.join(file) };
+        let bytes = Zeroizing::new(read_input(&file)?);
+        let trimmed = bytes
+            .strip_suffix(b"\r\n")
+            .or_else(|| bytes.strip_suffix(b"\n"))
+            .unwrap_or(&bytes);
+        let text = std::str::from_utf8(trimmed).map_err(|_| {
+            Error::usage(format!(
+                "--set-from {path}: {} is not UTF-8 text",
+                if source == "-" { "stdin" } else { source }
+            ))
+            .hint("a field holds text; store binary data whole with `git secrets rotate NAME --from FILE`")
+        })?;
+        out.push((steps, Node::str(text)));
+    }
+    Ok(out)
 }
 
 /// Sets the value at `steps`, creating missing map keys (as `sops set`
@@ -264,15 +322,17 @@ mod tests {
             ("a.b=x=y", Node::str("x=y")),
         ];
         for (arg, want) in cases {
-            let (steps, v) = parse_set(arg).unwrap();
+            let (steps, v) = parse_set(arg, 1).unwrap();
             assert_eq!(steps, vec![Step::Key("a".into()), Step::Key("b".into())]);
             assert_eq!(v, want, "{arg}");
         }
-        let (steps, v) = parse_set(r#"["a=b"]["c"]={"k":null}"#).unwrap();
+        let (steps, v) = parse_set(r#"["a=b"]["c"]={"k":null}"#, 1).unwrap();
         assert_eq!(steps, vec![Step::Key("a=b".into()), Step::Key("c".into())]);
         assert_eq!(v.get("k"), Some(&Node::Scalar(Scalar::Null)));
-        assert!(parse_set("novalue").is_err());
-        assert!(parse_set("a..b=1").is_err());
+        let e = parse_set("secretvalue", 3).unwrap_err();
+        assert!(e.message.contains("number 3"), "{}", e.message);
+        assert!(!e.to_string().contains("secretvalue"));
+        assert!(parse_set("a..b=1", 1).is_err());
     }
 
     #[test]
