@@ -25,7 +25,7 @@ use zeroize::Zeroizing;
 
 pub fn run(ctx: &Ctx, args: AddArgs) -> Result<i32> {
     crate::plaintext::install_signal_cleanup();
-    let name = SecretName::parse(&args.name)?;
+    let name = SecretName::parse_new(&args.name)?;
     let (format, ext) = format_and_extension(&args)?;
     let session = Session::open(ctx)?;
     let layout = &session.layout;
