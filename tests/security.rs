@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::cluster::{age_a, Cluster};
+use common::cluster::{age_a, age_b, Cluster};
 use common::{assert_success, files_holding, marker, sops_fixtures, TestEnv};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -429,4 +429,139 @@ fn rotate_set_from_reads_values_from_stdin_and_files() {
         assert_refused(&format!("{args:?}"), &out);
         assert_unchanged(&format!("{args:?}"), &before, c.env.root());
     }
+}
+
+// ---- 16.4: edit never writes back over a change made while the editor was open
+
+/// An EDITOR that says it started (creates `<root>/editor-started`), waits
+/// until `<root>/editor-go` exists, optionally runs `meanwhile`, then saves
+/// `new` as the plaintext.
+fn slow_editor(env: &TestEnv, new: &str, meanwhile: &str) -> PathBuf {
+    let root = env.root();
+    script(
+        &root.join("slow-editor"),
+        &format!(
+            "touch '{r}/editor-started'\n\
+             while [ ! -e '{r}/editor-go' ]; do sleep 0.05; done\n\
+             {meanwhile}\n\
+             printf '%s' '{new}' > \"$1\"\n",
+            r = root.display()
+        ),
+    )
+}
+
+fn wait_for(path: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !path.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The age recipients named in an encrypted file.
+fn recipients_in(file: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(file).unwrap();
+    let mut out: Vec<String> = text
+        .split_whitespace()
+        .filter(|w| w.starts_with("age1") && w.len() > 50)
+        .map(String::from)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn a_rekey_while_the_editor_is_open_is_not_undone_by_the_save() {
+    let Some(c) = Cluster::new(&[("db.yaml", "password: hunter2hunter2\n")]) else {
+        return;
+    };
+    let out = c
+        .cmd(&["rekey", "--add-recipient", &age_b(), "--yes", "--no-lock"])
+        .output()
+        .unwrap();
+    assert_success("rekey --add-recipient B", &out);
+    let file = c.secret("db.yaml");
+    assert_eq!(recipients_in(&file).len(), 2);
+
+    let editor = slow_editor(&c.env, "password: editedValue\n", "");
+    let mut edit = c
+        .env
+        .command(common::bin())
+        .current_dir(&c.parent)
+        .env("EDITOR", &editor)
+        .args(["edit", "db"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(&c.env.root().join("editor-started"));
+    // B leaves the team while the editor is open.
+    let rekey = c
+        .env
+        .command(common::bin())
+        .current_dir(&c.parent)
+        .env("GIT_SECRETS_LOCK_TIMEOUT", "60")
+        .args([
+            "rekey",
+            "--remove-recipient",
+            &age_b(),
+            "--yes",
+            "--no-lock",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    std::fs::write(c.env.root().join("editor-go"), "").unwrap();
+    let edit = edit.wait_with_output().unwrap();
+    let rekey = rekey.wait_with_output().unwrap();
+    assert_success("edit", &edit);
+    assert_success("rekey --remove-recipient B", &rekey);
+    // Both changes stand: the edited value, and B is no recipient.
+    assert_eq!(recipients_in(&file), vec![age_a()], "B can still decrypt");
+    assert_eq!(
+        c.sops_decrypt("db.yaml").unwrap(),
+        "password: editedValue\n"
+    );
+}
+
+#[test]
+fn edit_refuses_to_save_over_a_file_another_tool_changed_meanwhile() {
+    let Some(c) = Cluster::new(&[("db.yaml", "password: hunter2hunter2\n")]) else {
+        return;
+    };
+    let file = c.secret("db.yaml");
+    // What another writer (sops, git checkout) puts there while the editor is open.
+    c.sops_encrypt("other.yaml", "password: theirValue\n");
+    let theirs = std::fs::read(c.secret("other.yaml")).unwrap();
+    std::fs::remove_file(c.secret("other.yaml")).unwrap();
+    let other = c.env.write("theirs.yaml", &theirs);
+    let editor = slow_editor(
+        &c.env,
+        "password: ourValue\n",
+        &format!("cp '{}' '{}'", other.display(), file.display()),
+    );
+    std::fs::write(c.env.root().join("editor-go"), "").unwrap();
+    let before_inner = c.inner_head();
+    let out = c
+        .cmd(&["edit", "db"])
+        .env("EDITOR", &editor)
+        .output()
+        .unwrap();
+    assert_refused("edit over a changed file", &out);
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        theirs,
+        "their change was overwritten"
+    );
+    assert_eq!(c.inner_head(), before_inner);
+    assert!(!stderr(&out).contains("ourValue"));
 }

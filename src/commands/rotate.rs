@@ -43,6 +43,7 @@ pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
         .ok_or_else(|| no_such_secret(name.as_str(), &session.layout))?;
     check_no_foreign_staged(&session.inner, &[&path])?;
 
+    let opened = Zeroizing::new(crate::error::read_file(&path)?);
     let file = load(&path, None)?;
     let mut plain = file.decrypt(&Identities::discover())?;
     let shown = session.shown(&path);
@@ -96,6 +97,15 @@ pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
     match new_file {
         Some(f) => {
             let dir = path.parent().unwrap_or(Path::new("."));
+            // The lock keeps other git-secrets commands out, not sops or a
+            // checkout: with --edit the editor may have been open for long.
+            if crate::error::read_file(&path)?[..] != opened[..] {
+                return Err(Error::new(format!(
+                    "{} changed while {name} was being rotated; nothing was written",
+                    shown.display()
+                ))
+                .hint("the file keeps the other change; run the rotate again"));
+            }
             atomic::write(&path, &f.to_bytes(yaml_indent(dir))?, 0o644)?;
             let what = if data_key_rotation {
                 "new data key"
