@@ -489,7 +489,7 @@ fn a_rekey_while_the_editor_is_open_is_not_undone_by_the_save() {
     assert_eq!(recipients_in(&file).len(), 2);
 
     let editor = slow_editor(&c.env, "password: editedValue\n", "");
-    let mut edit = c
+    let edit = c
         .env
         .command(common::bin())
         .current_dir(&c.parent)
