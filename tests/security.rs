@@ -565,3 +565,85 @@ fn edit_refuses_to_save_over_a_file_another_tool_changed_meanwhile() {
     assert_eq!(c.inner_head(), before_inner);
     assert!(!stderr(&out).contains("ourValue"));
 }
+
+// ---- 16.5: a recipient slipped into .sops.yaml is named and confirmed
+
+/// A `.sops.yaml` naming A (alice) and, on its own line, B (mallory).
+fn sops_yaml_with_mallory() -> String {
+    format!(
+        "creation_rules:\n  - path_regex: secrets/.*\n    age:\n      - {} # alice\n      - {} # mallory\n",
+        age_a(),
+        age_b()
+    )
+}
+
+/// A cluster whose `.sops.yaml` gained B in a commit; the secret is for A only.
+fn cluster_with_slipped_recipient() -> Option<Cluster> {
+    let c = Cluster::new(&[("db.yaml", "password: hunter2hunter2\n")])?;
+    std::fs::write(c.inner.join(".sops.yaml"), sops_yaml_with_mallory()).unwrap();
+    c.git(&c.inner, &["commit", "-qam", "a harmless-looking change"]);
+    // The parent follows (as after a pull), so only the recipients are off.
+    let out = c
+        .nix()
+        .args(["flake", "lock", "--offline", "--update-input"])
+        .arg(common::cluster::INPUT)
+        .current_dir(&c.parent)
+        .output()
+        .unwrap();
+    assert_success("nix flake lock", &out);
+    c.git(&c.parent, &["commit", "-qam", "lock"]);
+    assert_eq!(c.locked_rev(), c.inner_head());
+    Some(c)
+}
+
+#[test]
+fn rekey_names_a_slipped_in_recipient_and_needs_a_yes() {
+    let Some(c) = cluster_with_slipped_recipient() else {
+        return;
+    };
+    let before = snapshot(c.env.root());
+    let out = c.cmd(&["rekey", "--no-lock"]).output().unwrap();
+    assert_refused("rekey without --yes", &out);
+    let err = stderr(&out);
+    assert!(err.contains(&age_b()) && err.contains("mallory"), "{err}");
+    assert_unchanged("rekey without --yes", &before, c.env.root());
+    assert_eq!(recipients_in(&c.secret("db.yaml")), vec![age_a()]);
+
+    let out = c.cmd(&["rekey", "--yes", "--no-lock"]).output().unwrap();
+    assert_success("rekey --yes", &out);
+    assert!(out.stdout.is_empty());
+    let err = stderr(&out);
+    assert!(
+        err.lines()
+            .any(|l| l.contains(&format!("+ {} (mallory)", age_b()))),
+        "the summary is printed with --yes too:\n{err}"
+    );
+    let mut both = vec![age_a(), age_b()];
+    both.sort();
+    assert_eq!(recipients_in(&c.secret("db.yaml")), both);
+}
+
+#[test]
+fn doctor_fix_names_a_slipped_in_recipient_before_rekeying() {
+    let Some(c) = cluster_with_slipped_recipient() else {
+        return;
+    };
+    // Without --yes and without a terminal the rekey is skipped, naming them.
+    let before = snapshot(c.env.root());
+    let out = c.cmd(&["doctor", "--fix"]).output().unwrap();
+    let err = stderr(&out);
+    assert!(err.contains(&age_b()) && err.contains("mallory"), "{err}");
+    assert!(err.contains("skipped"), "{err}");
+    assert_unchanged("doctor --fix without --yes", &before, c.env.root());
+
+    let out = c.cmd(&["doctor", "--fix", "--yes"]).output().unwrap();
+    let err = stderr(&out);
+    assert!(
+        err.lines()
+            .any(|l| l.contains(&format!("+ {} (mallory)", age_b()))),
+        "doctor --fix --yes does not say who gets access:\n{err}"
+    );
+    let mut both = vec![age_a(), age_b()];
+    both.sort();
+    assert_eq!(recipients_in(&c.secret("db.yaml")), both);
+}

@@ -20,6 +20,7 @@ use super::Ctx;
 use crate::atomic;
 use crate::cli::RekeyArgs;
 use crate::error::{Error, Result};
+use crate::recipient_change::RecipientChange;
 use crate::relock::check_no_foreign_staged;
 use crate::sops::config_edit::{edit_recipients, RecipientEdit};
 use crate::sops::file::{load, KeyPlan};
@@ -86,6 +87,7 @@ pub fn run(ctx: &Ctx, args: RekeyArgs) -> Result<i32> {
         .hint("see the recipients with `git secrets list`"));
     }
     let mut writes: Vec<(PathBuf, Vec<u8>, &'static str)> = Vec::new();
+    let mut change = RecipientChange::default();
     for (f, file) in &loaded {
         let shown = session.shown(&f.path);
         if let Some(g) = file
@@ -109,6 +111,11 @@ pub fn run(ctx: &Ctx, args: RekeyArgs) -> Result<i32> {
             .iter()
             .map(|g| g.age.iter().map(|a| a.recipient.clone()).collect())
             .collect();
+        change.record(
+            &f.path,
+            &have.concat(),
+            &want.iter().flatten().cloned().collect::<Vec<_>>(),
+        );
         let loses = have
             .iter()
             .flatten()
@@ -136,6 +143,23 @@ pub fn run(ctx: &Ctx, args: RekeyArgs) -> Result<i32> {
         let mut new = file.clone();
         new.update_keys(&key, &rule.plan)?;
         writes.push((f.path.clone(), new.to_bytes(indent)?, "re-wrapped"));
+    }
+
+    // Who gains or loses access, by key and by the name .sops.yaml gives it;
+    // a recipient the user did not name here (one slipped into .sops.yaml)
+    // needs a yes. Printed with --yes too, and before anything is written.
+    let named: Vec<String> = edit.add.iter().chain(&edit.remove).cloned().collect();
+    change.finish(&[&new_text, &old_text], &named);
+    if !change.is_empty() {
+        ctx.ui.notice("rekey changes who can decrypt the secrets:");
+        for line in change.summary_lines() {
+            ctx.ui.notice(line);
+        }
+        if change.needs_confirmation() && !ctx.ui.confirm(&change.question(), "--yes")? {
+            return Err(Error::new("rekey cancelled; nothing was changed").hint(
+                "check the recipients in .sops.yaml (git log -p .sops.yaml in the secrets repo)",
+            ));
+        }
     }
 
     if new_text != old_text {
