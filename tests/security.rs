@@ -647,3 +647,101 @@ fn doctor_fix_names_a_slipped_in_recipient_before_rekeying() {
     both.sort();
     assert_eq!(recipients_in(&c.secret("db.yaml")), both);
 }
+
+// ---- 16.13: the example publishes only what it needs, and never over the secrets
+
+#[test]
+fn example_sops_yaml_holds_only_the_rules_and_the_example_key() {
+    let Some(c) = Cluster::new(&[("db.yaml", "password: hunter2hunter2\n")]) else {
+        return;
+    };
+    let private = format!(
+        "# Company secrets. Ops contact: ops-oncall@corp.example\n\
+         creation_rules:\n  \
+           # production, shared with the AWS account\n  \
+           - path_regex: secrets/.*\n    \
+             encrypted_regex: ^(password|token)$\n    \
+             kms: arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-private\n    \
+             pgp: FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4\n    \
+             hc_vault_transit_uri: https://vault.corp.example:8200/v1/sops/keys/prod\n    \
+             age: {} # alice's laptop\n",
+        age_a()
+    );
+    std::fs::write(c.inner.join(".sops.yaml"), &private).unwrap();
+    c.git(&c.inner, &["commit", "-qam", "rules"]);
+    let out = c.cmd(&["example"]).output().unwrap();
+    assert_success("example", &out);
+    let public = std::fs::read_to_string(c.parent.join("secrets-example/.sops.yaml")).unwrap();
+    for private_bit in [
+        "arn:aws",
+        "123456789012",
+        "FBC7B9E2",
+        "vault.corp.example",
+        "ops-oncall",
+        "alice",
+        "AWS account",
+        &age_a(),
+    ] {
+        assert!(
+            !public.contains(private_bit),
+            "{private_bit} published:\n{public}"
+        );
+    }
+    // What the example needs stays: which files, which values, its own key.
+    assert!(public.contains("secrets/.*"), "{public}");
+    assert!(public.contains("^(password|token)$"), "{public}");
+    let key = std::fs::read_to_string(c.parent.join("secrets-example/key.txt")).unwrap();
+    let example_recipient = key
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            // the header may not carry it: derive it with age-keygen -y
+            let out = c
+                .env
+                .command("age-keygen")
+                .arg("-y")
+                .arg(c.parent.join("secrets-example/key.txt"))
+                .output()
+                .unwrap();
+            String::from_utf8(out.stdout).unwrap().trim().to_string()
+        });
+    assert!(public.contains(&example_recipient), "{public}");
+    // sops itself reads it: a new file in the example gets the example key.
+    let out = c
+        .env
+        .sops()
+        .unwrap()
+        .current_dir(c.parent.join("secrets-example"))
+        .args([
+            "encrypt",
+            "--filename-override",
+            "secrets/new.yaml",
+            "/dev/stdin",
+        ])
+        .stdin(std::fs::File::open(c.env.write("new.yaml", "password: x\n")).unwrap())
+        .output()
+        .unwrap();
+    assert_success("sops encrypt with the example's .sops.yaml", &out);
+    assert!(stdout(&out).contains(&example_recipient));
+}
+
+#[test]
+fn example_refuses_a_dir_that_is_inside_or_holds_the_secrets() {
+    let Some(c) = Cluster::new(&[("db.yaml", "password: hunter2hunter2\n")]) else {
+        return;
+    };
+    for dir in ["secrets", "secrets/secrets", "secrets/x", "."] {
+        c.git(&c.parent, &["config", "secrets.example", dir]);
+        let before = snapshot(c.env.root());
+        for args in [&["example"][..], &["example", "--check"]] {
+            let out = c.cmd(args).output().unwrap();
+            assert_refused(&format!("secrets.example={dir} {args:?}"), &out);
+            assert_unchanged(&format!("secrets.example={dir}"), &before, c.env.root());
+        }
+    }
+    assert_eq!(
+        c.sops_decrypt("db.yaml").unwrap(),
+        "password: hunter2hunter2\n"
+    );
+}
