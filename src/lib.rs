@@ -17,6 +17,7 @@ pub mod lock_direction;
 pub mod man;
 pub mod nix;
 pub mod plaintext;
+pub mod quote;
 pub mod recipient_change;
 pub mod relock;
 pub mod repo_lock;

@@ -127,10 +127,15 @@ pub fn check_no_foreign_staged(inner: &Repo, ours: &[&Path]) -> Result<()> {
         "the secrets repo has other staged changes: {}",
         foreign.join(", ")
     ))
-    .hint(format!(
-        "commit or unstage them first: git -C {} commit, or git -C {} restore --staged {}",
-        inner.root().display(),
-        inner.root().display(),
-        foreign.join(" ")
-    )))
+    .hint({
+        let root = crate::quote::shell(&inner.root().display().to_string()).into_owned();
+        let files: Vec<String> = foreign
+            .iter()
+            .map(|f| crate::quote::shell(f).into_owned())
+            .collect();
+        format!(
+            "commit or unstage them first: git -C {root} commit, or git -C {root} restore --staged {}",
+            files.join(" ")
+        )
+    }))
 }

@@ -745,3 +745,132 @@ fn example_refuses_a_dir_that_is_inside_or_holds_the_secrets() {
         "password: hunter2hunter2\n"
     );
 }
+
+// ---- 16.14: names in hints are shell words; the dir in .gitignore is escaped
+
+/// A parent flake repo in `work/p` with a committed flake.nix.
+fn parent_repo(env: &TestEnv) -> PathBuf {
+    let p = env.work().join("p");
+    std::fs::create_dir_all(&p).unwrap();
+    env.git(&p, ["init", "-q"]);
+    std::fs::write(
+        p.join("flake.nix"),
+        "{\n  outputs = { self, ... }: { };\n}\n",
+    )
+    .unwrap();
+    env.git(&p, ["add", "flake.nix"]);
+    env.git(&p, ["commit", "-qm", "flake"]);
+    p
+}
+
+#[test]
+fn a_hostile_submodule_name_in_a_hint_stays_one_shell_word() {
+    let env = TestEnv::new();
+    let p = parent_repo(&env);
+    // A pull request registered the secrets dir as a submodule with a crafted name.
+    let inner = p.join("secrets");
+    std::fs::create_dir_all(&inner).unwrap();
+    env.git(&inner, ["init", "-q"]);
+    env.git(&inner, ["commit", "-q", "--allow-empty", "-m", "x"]);
+    let name = "x;touch PWNED;#";
+    env.git(
+        &p,
+        [
+            "config",
+            "-f",
+            ".gitmodules",
+            &format!("submodule.{name}.path"),
+            "secrets",
+        ],
+    );
+    env.git(&p, ["add", ".gitmodules", "secrets"]);
+    env.git(&p, ["commit", "-qm", "submodule"]);
+    let before = snapshot(env.root());
+    let out = env
+        .cmd(["init", "--no-lock"])
+        .current_dir(&p)
+        .output()
+        .unwrap();
+    assert_refused("init over a submodule", &out);
+    assert_unchanged("init over a submodule", &before, env.root());
+    let err = stderr(&out);
+    let hint = err
+        .lines()
+        .find_map(|l| l.strip_prefix("hint: keep the files and unregister it: "))
+        .unwrap_or_else(|| panic!("no unregister hint:\n{err}"));
+    // The user copies the hint into a shell.
+    let run = env
+        .command("sh")
+        .arg("-c")
+        .arg(hint)
+        .current_dir(&p)
+        .output()
+        .unwrap();
+    assert!(
+        !p.join("PWNED").exists(),
+        "the hint ran a command from the submodule name: {hint}"
+    );
+    // It did what it says (the last step, in .git/config, has nothing to remove here).
+    let left = std::fs::read_to_string(p.join(".gitmodules")).unwrap_or_default();
+    assert!(!left.contains("PWNED"), "{left}\n{}", stderr(&run));
+
+    // doctor's hint for the same thing quotes the name too.
+    let env = TestEnv::new();
+    let p = parent_repo(&env);
+    let inner = p.join("secrets");
+    std::fs::create_dir_all(&inner).unwrap();
+    env.git(&inner, ["init", "-q"]);
+    env.git(&inner, ["commit", "-q", "--allow-empty", "-m", "x"]);
+    env.git(
+        &p,
+        [
+            "config",
+            "-f",
+            ".gitmodules",
+            &format!("submodule.{name}.path"),
+            "secrets",
+        ],
+    );
+    env.git(&p, ["add", ".gitmodules", "secrets"]);
+    let out = env.cmd(["doctor"]).current_dir(&p).output().unwrap();
+    let report = stdout(&out);
+    assert!(
+        report.contains("'submodule.x;touch PWNED;#'"),
+        "doctor's hint does not quote the name:\n{report}"
+    );
+}
+
+#[test]
+fn a_dir_with_glob_characters_is_escaped_in_gitignore() {
+    for dir in ["sec[1]", "s*"] {
+        let env = TestEnv::new();
+        let p = parent_repo(&env);
+        let out = env
+            .cmd(["--dir", dir, "init", "--new", "--yes", "--no-lock"])
+            .current_dir(&p)
+            .output()
+            .unwrap();
+        assert_success(&format!("init --dir {dir}"), &out);
+        let check = env
+            .git_cmd(&p, ["check-ignore", "-q", &format!("{dir}/flake.nix")])
+            .output()
+            .unwrap();
+        assert!(
+            check.status.success(),
+            "{dir}/ is not ignored by the parent:\n{}",
+            std::fs::read_to_string(p.join(".gitignore")).unwrap()
+        );
+        // ... and nothing else is: `sec1` or `src` would be hidden by a glob.
+        for other in ["sec1/x", "src/x"] {
+            let check = env
+                .git_cmd(&p, ["check-ignore", "-q", other])
+                .output()
+                .unwrap();
+            assert!(
+                !check.status.success(),
+                "{other} is ignored by the pattern for {dir}:\n{}",
+                std::fs::read_to_string(p.join(".gitignore")).unwrap()
+            );
+        }
+    }
+}

@@ -51,12 +51,16 @@ fn dir_ignored(s: &Scene) -> Check {
     match s.layout.parent.is_ignored(&s.layout.dir, true) {
         Ok(true) => Check::ok(ID, format!("{shown}/ is ignored by the parent")),
         Ok(false) => {
-            let pattern = format!("/{shown}/");
+            // Escaped for .gitignore (`a[1]` would match `a1`), quoted for the shell.
+            let pattern = crate::quote::gitignore_dir(&shown);
             Check::fail(
                 ID,
                 format!("{shown}/ is not ignored by the parent: `git add -A` would publish it"),
             )
-            .hint(format!("echo '{pattern}' >> .gitignore"))
+            .hint(format!(
+                "echo {} >> .gitignore",
+                crate::quote::shell(&pattern)
+            ))
             .with_fix(Fix::IgnoreDir {
                 gitignore: s.layout.root().join(".gitignore"),
                 pattern,
@@ -95,7 +99,7 @@ fn dir_gitlink(s: &Scene) -> Check {
                 short(&e.id.to_string())
             ),
         )
-        .hint(format!("commit its removal: git rm --cached {shown} && git commit -m 'untrack {shown}'"))
+        .hint(format!("commit its removal: git rm --cached {shown} && git commit -m 'untrack the secrets dir'"))
         .hint(format!(
             "the commit id is public once pushed; to drop it from history: git filter-repo --path {shown} --invert-paths"
         )),
@@ -139,9 +143,7 @@ fn dir_tracked(s: &Scene) -> Check {
             ID,
             format!("the parent's HEAD commit still holds files of {shown}"),
         )
-        .hint(format!(
-            "commit their removal: git commit -m 'untrack {shown}'"
-        ))
+        .hint("commit their removal: git commit -m 'untrack the secrets dir'")
         .hint(format!(
             "then purge history: git filter-repo --path {shown} --invert-paths"
         )),

@@ -15,6 +15,7 @@ use crate::layout::Layout;
 use crate::nix::flake_lock::short;
 use crate::nix::lock::{describe, FLAKE_LOCK};
 use crate::nix::Nix;
+use crate::quote;
 use crate::relock::{input_name, relock};
 use crate::repo_lock::{timeout_from_env, RepoLock};
 use std::path::{Path, PathBuf};
@@ -104,9 +105,13 @@ impl Session {
                 ctx.ui
                     .status(format!("not committed (--no-commit): {}", rel.join(", ")));
                 ctx.ui.hint(format!(
-                    "Nix sees only committed files; commit with: git -C {} commit -m '{message}' -- {}",
-                    dir.display(),
-                    rel.join(" ")
+                    "Nix sees only committed files; commit with: git -C {} commit -m {} -- {}",
+                    quote::shell(&dir.display().to_string()),
+                    quote::shell(message),
+                    rel.iter()
+                        .map(|r| quote::shell(r))
+                        .collect::<Vec<_>>()
+                        .join(" ")
                 ));
             }
             ctx.ui
@@ -193,7 +198,8 @@ impl Session {
             ));
         } else {
             ctx.ui.hint(format!(
-                "flake.lock changed; commit it: git commit -m '{message}' -- flake.lock (or pass --commit-parent)"
+                "flake.lock changed; commit it: git commit -m {} -- flake.lock (or pass --commit-parent)",
+                quote::shell(&message)
             ));
         }
         Ok(())
@@ -207,9 +213,19 @@ impl Session {
             .unwrap_or_else(|| "<input>".into());
         let args = Nix::discover()
             .and_then(|n| n.version())
-            .map(|v| v.lock_command().args(&input).join(" "))
-            .unwrap_or_else(|_| format!("flake lock --update-input {input}"));
-        format!("(cd {} && nix {args})", self.layout.root().display())
+            .map(|v| {
+                v.lock_command()
+                    .args(&input)
+                    .iter()
+                    .map(|a| quote::shell(a).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_else(|_| format!("flake lock --update-input {}", quote::shell(&input)));
+        format!(
+            "(cd {} && nix {args})",
+            quote::shell(&self.layout.root().display().to_string())
+        )
     }
 }
 

@@ -20,7 +20,11 @@ use std::path::{Path, PathBuf};
 
 /// The README written into the example dir.
 fn readme(input: Option<&str>) -> String {
-    let input = input.unwrap_or("<secrets-input>");
+    // The input's name comes from flake.nix: one shell word in the command below.
+    let input = input.map_or_else(
+        || "<secrets-input>".to_string(),
+        |i| crate::quote::shell(i).into_owned(),
+    );
     format!(
         "# secrets-example/\n\n\
          The same files, layout and structure as the private `secrets/` repository of this\n\
@@ -190,7 +194,7 @@ pub fn run(ctx: &Ctx, args: ExampleArgs) -> Result<i32> {
     } else {
         ctx.ui.hint(format!(
             "review and commit it: git add {}",
-            shown(&layout, &example_dir)
+            crate::quote::shell(&shown(&layout, &example_dir))
         ));
     }
     Ok(0)

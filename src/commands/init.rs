@@ -12,6 +12,7 @@ use crate::layout::{Layout, Overrides};
 use crate::nix::flake_nix::{find_secrets_input, insert_input, rewrite_url};
 use crate::nix::template::SECRETS_FLAKE;
 use crate::nix::UrlKind;
+use crate::quote;
 use crate::relock;
 use crate::sops::keys::{default_key_file, generate_identity, Identities, Recipient};
 use crate::sops::rules::Config;
@@ -85,11 +86,14 @@ fn refuse_tracked_files(layout: &Layout) -> Result<()> {
         return Ok(());
     };
     let rel_s = rel.display().to_string();
+    // Both come from the repo (.gitmodules, flake.nix): quoted for the shell.
+    let rel_q = quote::shell(&rel_s);
     if let Some(name) = layout.parent.submodule_at(rel)? {
-        return Err(Error::new(format!("{rel_s} is registered as a git submodule ('{name}') of the parent"))
+        let section = quote::shell(&format!("submodule.{name}")).into_owned();
+        return Err(Error::new(format!("{rel_s} is registered as a git submodule ({}) of the parent", quote::shell(&name)))
             .hint("a submodule publishes the inner repo's commit id and Nix cannot read through it")
             .hint(format!(
-                "keep the files and unregister it: git rm --cached {rel_s} && git config -f .gitmodules --remove-section submodule.{name} && git add .gitmodules && git config --remove-section submodule.{name}"
+                "keep the files and unregister it: git rm --cached {rel_q} && git config -f .gitmodules --remove-section {section} && git add .gitmodules && git config --remove-section {section}"
             ))
             .hint("then run git secrets init again"));
     }
@@ -108,7 +112,7 @@ fn refuse_tracked_files(layout: &Layout) -> Result<()> {
             shown.join(", "),
             if files.len() > 5 { ", …" } else { "" }
         ))
-        .hint(format!("stop tracking them (the files stay on disk): git rm -r --cached {rel_s}"))
+        .hint(format!("stop tracking them (the files stay on disk): git rm -r --cached {rel_q}"))
         .hint("they are still in the parent's history: check with git secrets doctor --history before publishing")
         .hint("then run git secrets init again"));
     }
@@ -135,9 +139,15 @@ fn inner_repo(steps: &mut Steps, layout: &Layout, args: &InitArgs, ids: &Identit
             .next()
             .is_some();
     if non_empty {
-        return Err(Error::new(format!("{shown} exists but is not a git repository")).hint(format!(
-            "move it away (mv {shown} {shown}.bak) and run init again, or make it a repo: git -C {shown} init"
-        )));
+        let (q, bak) = (
+            quote::shell(&shown),
+            quote::shell(&format!("{shown}.bak")).into_owned(),
+        );
+        return Err(
+            Error::new(format!("{shown} exists but is not a git repository")).hint(format!(
+            "move it away (mv {q} {bak}) and run init again, or make it a repo: git -C {q} init"
+        )),
+        );
     }
     if dir.exists() && !dir.is_dir() {
         return Err(Error::new(format!("{shown} exists and is not a directory"))
@@ -339,7 +349,9 @@ fn ignore_dir(steps: &mut Steps, layout: &Layout) -> Result<()> {
         return Ok(());
     }
     let path = layout.root().join(".gitignore");
-    steps.change(format!("added /{rel_s}/ to .gitignore"), || {
+    // Escaped: a dir named `a[1]` must not ignore `a1` instead (and stay public).
+    let pattern = quote::gitignore_dir(&rel_s);
+    steps.change(format!("added {pattern} to .gitignore"), || {
         let mut text = match std::fs::read(&path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
@@ -349,7 +361,7 @@ fn ignore_dir(steps: &mut Steps, layout: &Layout) -> Result<()> {
             text.push(b'\n');
         }
         text.extend_from_slice(
-            format!("# private secrets repo (git secrets)\n/{rel_s}/\n").as_bytes(),
+            format!("# private secrets repo (git secrets)\n{pattern}\n").as_bytes(),
         );
         atomic::write(&path, &text, 0o644)
     })
