@@ -4,9 +4,11 @@
 //! user, and `main.rs` renders errors.
 
 pub mod atomic;
+pub mod change;
 pub mod checks;
 pub mod cli;
 pub mod commands;
+pub mod editor;
 pub mod error;
 pub mod example;
 pub mod failpoint;
@@ -17,12 +19,13 @@ pub mod lock_direction;
 pub mod man;
 pub mod nix;
 pub mod plaintext;
+pub mod progress;
 pub mod quote;
 pub mod recipient_change;
-pub mod relock;
 pub mod repo_lock;
 pub mod sops;
 pub mod ui;
 pub mod version;
+pub mod wiring;
 
 pub use error::{Error, Result};

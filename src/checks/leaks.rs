@@ -6,7 +6,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
@@ -474,8 +473,7 @@ fn commit_tree(data: &[u8]) -> Option<ObjectId> {
 
 /// Reads the objects reachable from B but not from A (`A..B`; an all-zero or empty A,
 /// as git gives a pre-push hook for a new branch, means "not on any remote"), in
-/// parallel. The object list comes from `git rev-list --objects`, the one read we
-/// leave to git: gix has no object-level range walk.
+/// parallel. The object list comes from [`crate::git::Repo::objects_between`].
 fn scan_range(
     repo: &crate::git::Repo,
     range: &str,
@@ -485,42 +483,7 @@ fn scan_range(
         Error::usage(format!("--range {range}: expected A..B"))
             .hint("for example: origin/main..HEAD")
     })?;
-    let mut cmd = Command::new("git");
-    for var in [
-        "GIT_DIR",
-        "GIT_WORK_TREE",
-        "GIT_INDEX_FILE",
-        "GIT_PREFIX",
-        "GIT_COMMON_DIR",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.arg("-C")
-        .arg(repo.root())
-        .args(["rev-list", "--objects", b, "--not"]);
-    if a.is_empty() || a.bytes().all(|c| c == b'0') {
-        cmd.arg("--remotes");
-    } else {
-        cmd.arg(a);
-    }
-    let out = cmd
-        .stdin(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .context("cannot run git rev-list")?;
-    if !out.status.success() {
-        return Err(Error::new(format!(
-            "git rev-list --objects {range} failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-        .hint("check that both ends of the range exist (git rev-parse A B)"));
-    }
-    let ids: Vec<ObjectId> = out
-        .stdout
-        .split(|b| *b == b'\n')
-        .filter_map(|l| l.get(..40).or(None))
-        .filter_map(|h| ObjectId::from_hex(h).ok())
-        .collect();
+    let ids = repo.objects_between(a, b)?;
     let sync = repo.gix().clone().into_sync();
     ids.par_iter()
         .map_init(

@@ -2,7 +2,6 @@
 
 pub mod add;
 pub mod awslabs;
-pub mod change;
 pub mod completions;
 pub mod decrypt;
 pub mod demo;
@@ -102,4 +101,21 @@ impl Ctx {
             },
         )
     }
+}
+
+/// Shows who gains and who loses access (by key and by the name `.sops.yaml`
+/// gives it; even with --quiet and --yes) and asks when a recipient changes
+/// that the user did not name on the command line (rekey, doctor --fix).
+pub fn confirm_recipient_change(
+    ctx: &Ctx,
+    change: &crate::recipient_change::RecipientChange,
+) -> Result<bool> {
+    ctx.ui.notice("this changes who can decrypt the secrets:");
+    for line in change.summary_lines() {
+        ctx.ui.notice(line);
+    }
+    if !change.needs_confirmation() {
+        return Ok(true);
+    }
+    ctx.ui.confirm(&change.question(), "--yes")
 }
