@@ -317,6 +317,10 @@ pub struct DoctorArgs {
     /// Only scan the objects of this range (pre-push), e.g. A..B.
     #[arg(long, value_name = "RANGE", hide = true, conflicts_with_all = ["staged", "fix", "history"])]
     pub range: Option<String>,
+    /// The remote the pre-push hook pushes to (its `$1`): what its remote-tracking refs
+    /// hold is not scanned again.
+    #[arg(long, value_name = "REMOTE", hide = true, requires = "range")]
+    pub remote: Option<String>,
 }
 
 #[derive(Debug, Args)]

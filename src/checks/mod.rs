@@ -10,6 +10,7 @@
 
 pub mod fix;
 pub mod inner;
+pub mod known;
 pub mod leaks;
 pub mod parent;
 pub mod report;

@@ -40,7 +40,14 @@ pub fn run(ctx: &Ctx, args: DoctorArgs) -> Result<i32> {
     }
     if let Some(range) = &args.range {
         let report = Report {
-            checks: history(ctx, &scene, Some(range)),
+            checks: history(
+                ctx,
+                &scene,
+                Some(leaks::Pushed {
+                    range,
+                    remote: args.remote.as_deref(),
+                }),
+            ),
         };
         print(&report, args.json)?;
         return Ok(exit_code(&report));
@@ -122,7 +129,7 @@ fn left_to_user(ctx: &Ctx, report: &Report) {
     }
 }
 
-fn history(ctx: &Ctx, scene: &Scene, range: Option<&str>) -> Vec<Check> {
+fn history(ctx: &Ctx, scene: &Scene, pushed: Option<leaks::Pushed<'_>>) -> Vec<Check> {
     let bar = (std::io::stderr().is_terminal() && !ctx.ui.quiet).then(|| {
         let pb = indicatif::ProgressBar::new_spinner();
         pb.set_style(
@@ -137,7 +144,7 @@ fn history(ctx: &Ctx, scene: &Scene, range: Option<&str>) -> Vec<Check> {
             pb.set_position(n);
         }
     };
-    let out = leaks::history(scene, range, &progress);
+    let out = leaks::history(scene, pushed, &progress);
     if let Some(pb) = bar {
         pb.finish_and_clear();
     }
