@@ -17,7 +17,8 @@ use crate::error::{Error, Result};
 pub const FILE: &str = ".git-secrets-allow";
 
 /// What a new file starts with.
-const HEADER: &str = "# Values of the secrets that are public on purpose (names, namespaces, hosts):\n\
+const HEADER: &str =
+    "# Values of the secrets that are public on purpose (names, namespaces, hosts):\n\
 # the git-secrets leak guards do not search for them. One NAME:PATH a line; in PATH\n\
 # `*` matches one key and `**` any number of keys. Managed by `git secrets allow`.\n";
 
@@ -194,7 +195,10 @@ mod tests {
         assert!(first.starts_with("# Values"), "{first}");
         assert!(first.ends_with("k:a\n"));
         let second = edit(&format!("{first}# mine\n"), std::slice::from_ref(&b), &[a]);
-        assert!(!second.contains("k:a\n") && second.contains("# mine\nk:b\n"), "{second}");
+        assert!(
+            !second.contains("k:a\n") && second.contains("# mine\nk:b\n"),
+            "{second}"
+        );
         assert_eq!(Allowlist::parse(&second).unwrap().patterns, vec![b]);
     }
 }

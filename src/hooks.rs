@@ -139,7 +139,11 @@ pub fn install(dir: &Path, bin: &Path) -> Result<Vec<String>> {
                 done.push(format!("{name}: already installed"));
             } else {
                 crate::atomic::write(&path, text.as_bytes(), 0o755)?;
-                done.push(format!("{name}: refreshed {} (runs {})", path.display(), bin.display()));
+                done.push(format!(
+                    "{name}: refreshed {} (runs {})",
+                    path.display(),
+                    bin.display()
+                ));
             }
             continue;
         }

@@ -214,7 +214,10 @@ fn example_key_opens(scene: &Scene, key_text: &str) -> Option<String> {
 /// indentation, quotes, `+` and `\` of string concatenation and continuation, `#` of a
 /// commented-out block. A run of plain spaces alone does not split a key.
 fn is_split(b: u8) -> bool {
-    matches!(b, b'\n' | b'\r' | b' ' | b'\t' | b'"' | b'\'' | b'`' | b'+' | b'\\' | b'#')
+    matches!(
+        b,
+        b'\n' | b'\r' | b' ' | b'\t' | b'"' | b'\'' | b'`' | b'+' | b'\\' | b'#'
+    )
 }
 
 /// Skips a run of split bytes at `j`; None when the run is only spaces and tabs.
@@ -556,6 +559,93 @@ pub(crate) fn shell_word(word: &str) -> String {
     }
 }
 
+/// doctor's view of the parent's allowlist: what it marks public, and entries that
+/// cover nothing or cover a credential.
+pub fn allowlist_check(scene: &Scene) -> Check {
+    const ID: &str = "allow.list";
+    let allow = match Allowlist::load(scene.layout.root()) {
+        Ok(a) => a,
+        Err(e) => return Check::error(ID, &e),
+    };
+    if allow.patterns.is_empty() {
+        return Check::ok(
+            ID,
+            format!(
+                "no values of the secrets are marked public ({} has no entries)",
+                allowlist::FILE
+            ),
+        );
+    }
+    let shown: Vec<String> = allow.patterns.iter().map(|p| p.to_string()).collect();
+    let (open, _) = scene.opened();
+    if open.is_empty() {
+        return Check::ok(
+            ID,
+            format!(
+                "{} marked public in {}: {} (not checked: no secret could be decrypted)",
+                count(shown.len(), "pattern", "patterns"),
+                allowlist::FILE,
+                list(&shown, 4)
+            ),
+        );
+    }
+    let cov = known::coverage(scene, &allow.patterns);
+    let stale: Vec<String> = cov
+        .iter()
+        .filter(|c| c.values == 0)
+        .map(|c| shell_word(&c.pattern.to_string()))
+        .collect();
+    let risky: Vec<&known::Coverage> = cov.iter().filter(|c| !c.credentials.is_empty()).collect();
+    if stale.is_empty() && risky.is_empty() {
+        let n: usize = cov.iter().map(|c| c.values).sum();
+        return Check::ok(
+            ID,
+            format!(
+                "{} marked public in {}: {}",
+                count(n, "value", "values"),
+                allowlist::FILE,
+                list(&shown, 4)
+            ),
+        );
+    }
+    let mut c = Check::warn(
+        ID,
+        format!(
+            "{} needs a look: {}",
+            allowlist::FILE,
+            [
+                (!risky.is_empty()).then(|| format!(
+                    "{} cover values that look like credentials",
+                    count(risky.len(), "pattern", "patterns")
+                )),
+                (!stale.is_empty()).then(|| format!(
+                    "{} match no value",
+                    count(stale.len(), "pattern", "patterns")
+                )),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("; ")
+        ),
+    );
+    for r in &risky {
+        c = c.hint(format!(
+            "{} covers {}: the guards do not search for it; unless it is public on purpose: git secrets allow --remove {}",
+            r.pattern,
+            list(&r.credentials, 3),
+            shell_word(&r.pattern.to_string())
+        ));
+    }
+    if !stale.is_empty() {
+        c = c.hint(format!(
+            "drop what matches nothing: git secrets allow --remove {}",
+            stale.join(" ")
+        ));
+    }
+    c
+}
+
 /// What the history scan gathered.
 #[derive(Default)]
 struct Gathered {
@@ -637,7 +727,13 @@ pub fn history(
     };
     progress(total);
     let g = gathered.into_inner().unwrap_or_else(|p| p.into_inner());
-    let mut wanted: HashSet<ObjectId> = g.sops.iter().chain(&g.keys).chain(&g.pems).copied().collect();
+    let mut wanted: HashSet<ObjectId> = g
+        .sops
+        .iter()
+        .chain(&g.keys)
+        .chain(&g.pems)
+        .copied()
+        .collect();
     wanted.extend(g.values.iter().map(|(id, _, _)| *id));
     let locations = parent.blob_locations(Some(&wanted)).unwrap_or_default();
     let place = |id: &ObjectId| match locations.get(id) {
@@ -958,7 +1054,11 @@ mod tests {
             format!("{a}\\\n{b}"),
             // split inside the prefix
             format!("AGE-SECRET-\n  KEY-1{}", &KEY_A[16..]),
-            format!("{}\n{}", &KEY_A[..9].to_lowercase(), &KEY_A[9..].to_lowercase()),
+            format!(
+                "{}\n{}",
+                &KEY_A[..9].to_lowercase(),
+                &KEY_A[9..].to_lowercase()
+            ),
         ] {
             assert!(p.scan(text.as_bytes()).age_key, "{text}");
         }
@@ -966,9 +1066,10 @@ mod tests {
         let (a, b) = KEY_B.split_at(30);
         assert!(!p.scan(format!("{a}\n{b}").as_bytes()).age_key);
         // words after a bare prefix on the same line are not a key body
-        assert!(!p
-            .scan(b"AGE-SECRET-KEY-1 the secret key that the users never share at any cost")
-            .age_key);
+        assert!(
+            !p.scan(b"AGE-SECRET-KEY-1 the secret key that the users never share at any cost")
+                .age_key
+        );
     }
 
     #[test]
@@ -999,14 +1100,28 @@ mod tests {
     fn a_pem_or_openssh_private_key_is_found_and_its_header_alone_is_not() {
         let p = patterns(&[]);
         let body = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n";
-        for kind in ["OPENSSH PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "RSA PRIVATE KEY"] {
+        for kind in [
+            "OPENSSH PRIVATE KEY",
+            "PRIVATE KEY",
+            "EC PRIVATE KEY",
+            "RSA PRIVATE KEY",
+        ] {
             let pem = format!("-----BEGIN {kind}-----\n{body}-----END {kind}-----\n");
             assert!(p.scan(pem.as_bytes()).private_key, "{kind}");
             let indented = pem.replace('\n', "\n    ");
-            assert!(p.scan(format!("x = ''\n    {indented}'';").as_bytes()).private_key);
+            assert!(
+                p.scan(format!("x = ''\n    {indented}'';").as_bytes())
+                    .private_key
+            );
         }
-        assert!(!p.scan(b"match \"-----BEGIN OPENSSH PRIVATE KEY-----\" here").private_key);
-        assert!(!p.scan(b"-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----").private_key);
+        assert!(
+            !p.scan(b"match \"-----BEGIN OPENSSH PRIVATE KEY-----\" here")
+                .private_key
+        );
+        assert!(
+            !p.scan(b"-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----")
+                .private_key
+        );
     }
 
     #[test]
@@ -1018,7 +1133,10 @@ mod tests {
 
     #[test]
     fn shell_words_are_quoted_only_when_needed() {
-        assert_eq!(shell_word("kubeconfig:contexts.0.context.namespace"), "kubeconfig:contexts.0.context.namespace");
+        assert_eq!(
+            shell_word("kubeconfig:contexts.0.context.namespace"),
+            "kubeconfig:contexts.0.context.namespace"
+        );
         assert_eq!(shell_word("a b"), "'a b'");
         assert_eq!(shell_word("it's"), "'it'\\''s'");
     }

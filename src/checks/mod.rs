@@ -177,6 +177,7 @@ pub fn run(scene: &Scene) -> Report {
     let mut checks = parent::checks(scene);
     checks.extend(inner::checks(scene));
     checks.extend(secrets::checks(scene));
+    checks.push(leaks::allowlist_check(scene));
     checks.extend(tools::checks(scene));
     Report { checks }
 }
