@@ -128,15 +128,31 @@ pub fn collect(scene: &Scene, min: usize, allow: &Allowlist) -> Collected {
                 classify(key, value.as_bytes())
             };
             add(value.as_bytes(), &source, class, &label);
+            let public = class == Class::Name && is_public_material(value);
             for line in pem_lines(value) {
-                add(line.as_bytes(), &source, classify_line(line), &label);
+                let class = if public {
+                    Class::Name
+                } else {
+                    classify_line(line)
+                };
+                add(line.as_bytes(), &source, class, &label);
             }
             if let Some(decoded) = decode_base64(value) {
-                let class = classify(key, &decoded);
+                let class = if is_key {
+                    class
+                } else {
+                    classify(key, &decoded)
+                };
                 add(&decoded, &source, class, &label);
                 if let Ok(text) = std::str::from_utf8(&decoded) {
+                    let public = class == Class::Name && is_public_material(text.trim());
                     for line in pem_lines(text) {
-                        add(line.as_bytes(), &source, classify_line(line), &label);
+                        let class = if public {
+                            Class::Name
+                        } else {
+                            classify_line(line)
+                        };
+                        add(line.as_bytes(), &source, class, &label);
                     }
                 }
             }
@@ -372,6 +388,16 @@ pub fn classify(key: &str, value: &[u8]) -> Class {
     if is_public_material(text) {
         return Class::Name;
     }
+    // base64 of a certificate (`certificate-authority-data`) is as public as the
+    // certificate; base64 of anything else is judged by its key and its shape
+    if let Some(decoded) = decode_base64(text) {
+        if std::str::from_utf8(&decoded).is_ok_and(|d| {
+            let d = d.trim();
+            is_public_material(d) && !is_key_material(d)
+        }) {
+            return Class::Name;
+        }
+    }
     if let Some(url) = url_parts(text) {
         return if url_holds_credential(url) {
             Class::Credential
@@ -503,6 +529,10 @@ mod tests {
                 "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
             ),
             ("tokenEndpoint", "https://auth.example.com/oauth2/token"),
+            (
+                "certificate-authority-data",
+                "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUIKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=",
+            ),
         ] {
             assert_eq!(classify(key, v.as_bytes()), Class::Name, "{key}: {v}");
         }

@@ -81,7 +81,7 @@ fn awslabs_path() -> Check {
             Check::fail(
                 ID,
                 format!(
-                    "another git-secrets ({}, likely awslabs/git-secrets) comes first on PATH: `git secrets` and the hooks run it, not this tool",
+                    "another git-secrets ({}, likely awslabs/git-secrets) comes first on PATH: `git secrets` runs it, not this tool (hooks installed by this version run it by its path)",
                     o.display()
                 ),
             )
@@ -90,7 +90,7 @@ fn awslabs_path() -> Check {
         }
         (_, None) => Check::warn(
             ID,
-            "git-secrets is not on PATH: `git secrets` and the hooks cannot find it",
+            "git-secrets is not on PATH: `git secrets` cannot find it (hooks installed by this version run it by its path)",
         )
         .hint(format!(
             "add {} to PATH",
