@@ -161,16 +161,67 @@ impl Layout {
         let name = SecretName::parse(arg)?;
         match self.find_secret(&name)? {
             Some(path) => Ok(Target::Secret { name, path }),
-            None => Err(Error::usage(format!(
-                "no secret named '{name}' in {}",
-                self.secrets_subdir().display()
-            ))
-            .hint("see the names with `git secrets list`, or add it with `git secrets add`")
-            .hint(format!(
-                "to use a file of that name in this directory, give it as a path: ./{arg}"
+            None if cwd.join(arg).is_file() => Err(self.no_such_secret(arg).hint(format!(
+                "to use the file of that name in this directory, give it as a path: ./{arg}"
             ))),
+            None => Err(self.no_such_secret(arg)),
         }
     }
+
+    /// The error for a name that has no secret: with no secrets repo at all, how to set one
+    /// up (`add` would fail there too); else the closest existing name, if one is close.
+    pub fn no_such_secret(&self, name: &str) -> Error {
+        let subdir = crate::error::display_path(&self.secrets_subdir(), self.root());
+        if !self.dir.join(".git").exists() {
+            return self.no_secrets_repo();
+        }
+        let err = Error::usage(format!("no secret named '{name}' in {}", subdir.display()));
+        let names = self.secret_names().unwrap_or_default();
+        let err = match closest_name(name, &names) {
+            Some(close) => err.hint(format!("did you mean '{close}'?")),
+            None => err,
+        };
+        err.hint("see the names with `git secrets list`, or add it with `git secrets add NAME --from FILE`")
+    }
+
+    /// The error for a command that needs the secrets repo when there is none.
+    pub fn no_secrets_repo(&self) -> Error {
+        Error::new(format!(
+            "there is no secrets repo at {}",
+            crate::error::display_path(&self.dir, self.root()).display()
+        ))
+        .hint("clone yours with `git secrets init URL`, or start one with `git secrets init --new`")
+    }
+
+    /// The names of the secrets there are (file names without their extension).
+    pub fn secret_names(&self) -> Result<Vec<String>> {
+        Ok(self
+            .secret_files()?
+            .iter()
+            .filter_map(|p| name_of_secret_file(p))
+            .collect())
+    }
+}
+
+/// A secret's name from its file name: the name up to its last `.` (`kubeconfig.yaml` →
+/// `kubeconfig`, `tls.crt.bin` → `tls.crt`); a name without an extension is itself.
+pub fn name_of_secret_file(path: &Path) -> Option<String> {
+    let file_name = path.file_name()?.to_string_lossy().into_owned();
+    Some(match file_name.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem.to_string(),
+        _ => file_name,
+    })
+}
+
+/// The existing name closest to a mistyped one, when it is close enough to be a typo
+/// (the Jaro-Winkler score clap uses for subcommands, ≥ 0.8).
+fn closest_name<'a>(typed: &str, names: &'a [String]) -> Option<&'a str> {
+    names
+        .iter()
+        .map(|n| (strsim::jaro_winkler(typed, n), n))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, n)| n.as_str())
 }
 
 /// Whether a `NAME|PATH` argument is a path: only when it contains a `/`.
@@ -230,6 +281,24 @@ impl SecretName {
             "a name starts with a letter or digit and has only letters, digits, '.', '_' \
              and '-' (no '/'); to use a file elsewhere, pass its path",
         ))
+    }
+
+    /// Like [`SecretName::parse`], for a name that is about to be created: a name ending in
+    /// a format's extension (`talos.yaml`) is refused, since the file would become
+    /// `talos.yaml.yaml` and the name `talos.yaml`; the extension comes from the format.
+    pub fn parse_new(s: &str) -> Result<SecretName> {
+        let name = SecretName::parse(s)?;
+        if let Some((stem, ext)) = s.rsplit_once('.') {
+            if matches!(ext, "yaml" | "yml" | "json" | "env" | "ini") && !stem.is_empty() {
+                return Err(Error::usage(format!(
+                    "a secret name has no extension: '{s}' ends in '.{ext}', and its file would get a second one"
+                ))
+                .hint(format!(
+                    "name it '{stem}' (the file gets its extension from --format or --from's)"
+                )));
+            }
+        }
+        Ok(name)
     }
 
     /// The name as a string.
@@ -471,6 +540,13 @@ mod tests {
         assert_eq!(e.kind, crate::error::Kind::Usage);
         let e = l.resolve("missing", &parent).unwrap_err();
         assert!(e.hints.iter().any(|h| h.contains("git secrets list")));
+        assert!(SecretName::parse_new("talos.yaml").is_err());
+        assert!(SecretName::parse_new("tls.crt").is_ok());
+        let e = l.resolve("kubeconfg", &parent).unwrap_err();
+        assert!(
+            e.hints.iter().any(|h| h == "did you mean 'kubeconfig'?"),
+            "{e:?}"
+        );
         let e = l.resolve("..", &parent).unwrap_err();
         assert_eq!(e.kind, crate::error::Kind::Usage);
     }

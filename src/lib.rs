@@ -14,6 +14,7 @@ pub mod failpoint;
 pub mod git;
 pub mod hooks;
 pub mod layout;
+pub mod lock_direction;
 pub mod man;
 pub mod nix;
 pub mod plaintext;

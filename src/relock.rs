@@ -5,6 +5,7 @@
 use crate::error::{Error, Result};
 use crate::git::Repo;
 use crate::layout::Layout;
+use crate::lock_direction::Direction;
 use crate::nix::flake_nix::find_secrets_input;
 use crate::nix::{LockOutcome, LockRequest, Nix};
 use std::path::{Path, PathBuf};
@@ -71,10 +72,33 @@ pub fn inner_head(inner: &Repo) -> Result<String> {
         })
 }
 
-/// Locks `input` to the inner HEAD and verifies it.
+/// The rev the parent's `flake.lock` locks `input` to now; `None` when there is no
+/// `flake.lock`, no such input in it, or no rev (a dirty lock).
+pub fn locked_rev(layout: &Layout, input: &str) -> Result<Option<String>> {
+    let path = layout.root().join(crate::nix::lock::FLAKE_LOCK);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let lock = crate::nix::FlakeLock::read(&path)?;
+    Ok(lock.input(input)?.and_then(|l| l.rev))
+}
+
+/// Refuses, changing nothing, unless locking `input` to the inner HEAD moves the lock
+/// forward along the inner history (or nothing is locked yet): a lock that went back
+/// would publish older, perhaps revoked, secrets; one that went sideways would drop
+/// someone's change. See [`crate::lock_direction`].
+pub fn check_direction(layout: &Layout, inner: &Repo, input: &str) -> Result<Direction> {
+    let head = inner_head(inner)?;
+    let locked = locked_rev(layout, input)?;
+    crate::lock_direction::check(inner, input, locked.as_deref(), &head)
+}
+
+/// Locks `input` to the inner HEAD and verifies it; refuses to move the lock backwards
+/// or sideways ([`check_direction`]).
 pub fn relock(layout: &Layout, input: &str, offline: bool) -> Result<LockOutcome> {
     let inner = inner_repo(layout)?;
     let rev = inner_head(&inner)?;
+    check_direction(layout, &inner, input)?;
     let nix = Nix::discover()?;
     nix.lock(&LockRequest {
         parent_root: layout.root(),

@@ -115,6 +115,12 @@ fn cases() -> Vec<Case> {
         case("name starting with a dot", &["show", ".hidden"]),
         case("name that is ..", &["show", ".."]),
         case("unknown secret name", &["show", "nope"]),
+        case("misspelled secret name", &["show", "nestd"]),
+        case("add without a value and no terminal", &["add", "newone"]),
+        case(
+            "add a name with an extension",
+            &["add", "talos.yaml", "--from", "plain.yaml"],
+        ),
         case(
             "-C to a missing dir",
             &["-C", "/nonexistent/dir", "show", "app"],
@@ -236,6 +242,14 @@ fn cases() -> Vec<Case> {
     v.push(Case {
         env: vec![("EDITOR", "sh -c 'printf \"a: [\" > \"$0\"'".into())],
         ..case("edit leaving YAML that does not parse", &["edit", "app"])
+    });
+    v.push(Case {
+        setup: |_, dir| fs::rename(dir.join("secrets"), dir.join("elsewhere")).unwrap(),
+        ..case("list with no secrets repo", &["list"])
+    });
+    v.push(Case {
+        setup: |_, dir| fs::rename(dir.join("secrets"), dir.join("elsewhere")).unwrap(),
+        ..case("show with no secrets repo", &["show", "app"])
     });
     // A value typed on a key's line must not become a (never encrypted) map key.
     v.push(Case {

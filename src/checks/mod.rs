@@ -13,6 +13,7 @@ pub mod inner;
 pub mod known;
 pub mod leaks;
 pub mod parent;
+pub mod remote;
 pub mod report;
 pub mod scene;
 pub mod secrets;
@@ -176,6 +177,7 @@ impl Check {
 pub fn run(scene: &Scene) -> Report {
     let mut checks = parent::checks(scene);
     checks.extend(inner::checks(scene));
+    checks.extend(remote::checks(scene));
     checks.extend(secrets::checks(scene));
     checks.push(leaks::allowlist_check(scene));
     checks.extend(tools::checks(scene));

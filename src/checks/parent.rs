@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::{Check, Fix, Scene};
 use crate::git::EntryKind;
+use crate::lock_direction::Direction;
 use crate::nix::flake_lock::short;
 use crate::nix::flake_nix::unfollowed_inputs;
 use crate::nix::{FlakeInputs, FlakeLock, UrlKind};
@@ -289,15 +290,59 @@ fn lock_fresh(s: &Scene) -> Check {
         Ok(l) => l,
         Err(e) => return Check::error(ID, &e),
     };
-    match lock.verify(&name, &head) {
-        Ok(l) => Check::ok(
-            ID,
-            format!(
-                "flake.lock locks {name} to the secrets repo's HEAD {}",
-                short(l.rev.as_deref().unwrap_or(""))
-            ),
+    let verified = match lock.verify(&name, &head) {
+        Ok(l) => {
+            return Check::ok(
+                ID,
+                format!(
+                    "flake.lock locks {name} to the secrets repo's HEAD {}",
+                    short(l.rev.as_deref().unwrap_or(""))
+                ),
+            )
+        }
+        Err(e) => e,
+    };
+    let locked = lock.input(&name).ok().flatten().and_then(|l| l.rev);
+    // the lock only moves forward: name the case, and offer a relock only for that one
+    match crate::lock_direction::check(inner, &name, locked.as_deref(), &head) {
+        Ok(Direction::Forward) => with_fix(
+            Check::fail(
+                ID,
+                format!(
+                    "flake.lock is behind: it locks {name} to {}, an ancestor of the secrets repo's HEAD {} (relocking moves it forward)",
+                    short(locked.as_deref().unwrap_or("")),
+                    short(&head)
+                ),
+            )
+            .hint(relock_hint),
         ),
-        Err(e) => with_fix(Check::fail(ID, format!("stale lock: {}", e.message)).hint(relock_hint)),
+        Ok(_) => with_fix(
+            Check::fail(ID, format!("flake.lock does not lock {name} to the secrets repo's HEAD: {}", verified.message))
+                .hint(relock_hint),
+        ),
+        Err(refusal) => {
+            let case = crate::lock_direction::decide(inner, locked.as_deref(), &head)
+                .map(|d| d.name())
+                .unwrap_or("unknown");
+            let what = match case {
+                "behind" => "the secrets repo is behind the lock",
+                "missing" => "the locked rev is missing from the secrets repo",
+                "diverged" => "the secrets repo and the lock have diverged",
+                _ => "the lock cannot move to the secrets repo's HEAD",
+            };
+            let locked = locked.as_deref().unwrap_or("");
+            Check {
+                hints: refusal.hints.clone(),
+                ..Check::fail(
+                    ID,
+                    format!(
+                        "{what}: flake.lock locks {name} to {}; the secrets repo's HEAD is {}",
+                        crate::lock_direction::describe_commit(inner, locked),
+                        crate::lock_direction::describe_commit(inner, &head)
+                    ),
+                )
+            }
+        }
     }
 }
 

@@ -26,7 +26,7 @@ use zeroize::Zeroizing;
 pub fn run(ctx: &Ctx, args: AddArgs) -> Result<i32> {
     crate::plaintext::disable_core_dumps();
     crate::plaintext::install_signal_cleanup();
-    let name = SecretName::parse(&args.name)?;
+    let name = SecretName::parse_new(&args.name)?;
     let (format, ext) = format_and_extension(&args)?;
     let session = Session::open(ctx)?;
     let layout = &session.layout;
@@ -50,6 +50,11 @@ pub fn run(ctx: &Ctx, args: AddArgs) -> Result<i32> {
             })
         }
         None if existing.is_some() => return Err(exists(&name, &shown)),
+        // An editor needs a terminal: without one (a script, CI) it would read garbage.
+        None if !std::io::IsTerminal::is_terminal(&std::io::stdin()) => {
+            return Err(Error::usage(format!("no value given for '{name}'"))
+                .hint("use --from FILE, or --from - to read it from stdin"))
+        }
         None => match edit_plain(ctx, &path, format, b"")? {
             Some(d) => Ok(d),
             None => {

@@ -39,6 +39,12 @@ impl Session {
                 shown(&layout, inner.root()).display()
             ))
         })?;
+        // Before anything is written: a change made on a HEAD behind or beside the lock
+        // could only be locked by moving the lock backwards or sideways.
+        if let (Some(input), Some(_)) = (input_name(&layout).ok().flatten(), inner.head()?.commit())
+        {
+            crate::relock::check_direction(&layout, &inner, &input)?;
+        }
         // A command killed mid-write leaves its temp file; we hold the lock now.
         for dir in [inner.root().to_path_buf(), layout.secrets_subdir()] {
             crate::atomic::remove_stale_temps(&dir);
@@ -213,9 +219,5 @@ fn shown(layout: &Layout, path: &Path) -> PathBuf {
 
 /// A usage error for a name that must not exist yet / must exist.
 pub fn no_such_secret(name: &str, layout: &Layout) -> Error {
-    Error::usage(format!(
-        "no secret named '{name}' in {}",
-        display_path(&layout.secrets_subdir(), layout.root()).display()
-    ))
-    .hint("see the names with `git secrets list`, or add it with `git secrets add NAME`")
+    layout.no_such_secret(name)
 }

@@ -88,6 +88,9 @@ pub fn run(ctx: &Ctx, args: ListArgs) -> Result<i32> {
         text.push('\n');
         return super::decrypt::write_stdout(text.as_bytes());
     }
+    if rows.is_empty() && inner.is_none() {
+        return Err(layout.no_secrets_repo());
+    }
     if rows.is_empty() {
         ctx.ui.status(format!(
             "no secrets in {}; add one with `git secrets add NAME --from FILE`",

@@ -15,6 +15,7 @@
 
 mod history;
 mod objects;
+mod remote;
 mod state;
 mod status;
 #[cfg(test)]
@@ -30,6 +31,9 @@ use crate::error::{Context, Error, Result};
 pub use gix::ObjectId;
 pub use history::CommitInfo;
 pub use objects::{BlobLocation, ObjectKind, ScannedObject};
+pub use remote::{
+    fetch_timeout_from_env, ls_remote, AheadBehind, RemoteReach, Upstream, FETCH_TIMEOUT,
+};
 pub use state::{EntryKind, Head, IndexEntry, TreeEntry};
 pub use status::InnerStatus;
 pub use write::{clone, init};
