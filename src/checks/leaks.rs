@@ -135,6 +135,7 @@ impl Patterns {
             .match_kind(MatchKind::Standard)
             .build(&pats)
             .context("cannot build the search automaton")?;
+
         for p in &mut pats {
             zeroize::Zeroize::zeroize(p);
         }
