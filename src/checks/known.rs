@@ -333,13 +333,17 @@ fn key_words(key: &str) -> Vec<String> {
     words
 }
 
-/// Whether a key's name says its value is a credential.
+/// Whether a key's name says its value is a credential: `password`, `client-key-data`,
+/// `apiToken`, `bootstraptoken`. Not when the name says the value only points at one
+/// (`secretName`, `existingSecret`, `passwordFile`, `tokenEndpoint`), nor a bare `key`
+/// (the name of a key in a Kubernetes `secretKeyRef`; key material is caught by shape).
 pub fn key_names_a_credential(key: &str) -> bool {
-    const WORDS: [&str; 22] = [
+    const WORDS: [&str; 25] = [
         "password",
         "passwd",
         "pass",
         "pwd",
+        "pw",
         "passphrase",
         "secret",
         "secrets",
@@ -358,20 +362,52 @@ pub fn key_names_a_credential(key: &str) -> bool {
         "salt",
         "otp",
         "seed",
+        "psk",
+        "hmac",
     ];
-    let lower = key.to_ascii_lowercase();
-    // `bootstraptoken`, `secretboxencryptionsecret`: no separators at all
-    let glued = [
-        "token",
-        "secret",
-        "password",
-        "passwd",
-        "apikey",
-        "privatekey",
-    ]
-    .iter()
-    .any(|w| lower.contains(w));
-    glued || key_words(key).iter().any(|w| WORDS.contains(&w.as_str()))
+    const POINTERS: [&str; 21] = [
+        "name",
+        "names",
+        "ref",
+        "id",
+        "ids",
+        "file",
+        "path",
+        "endpoint",
+        "url",
+        "uri",
+        "type",
+        "namespace",
+        "length",
+        "size",
+        "version",
+        "format",
+        "field",
+        "env",
+        "issuer",
+        "mode",
+        "enabled",
+    ];
+    let words = key_words(key);
+    let (Some(first), Some(last)) = (words.first(), words.last()) else {
+        return false;
+    };
+    if words == ["key"] || first == "existing" || POINTERS.contains(&last.as_str()) {
+        return false;
+    }
+    // `bootstraptoken`, `secretboxencryptionsecret`: one word, no separators
+    let glued = words.len() == 1
+        && [
+            "token",
+            "secret",
+            "password",
+            "passwd",
+            "apikey",
+            "privatekey",
+        ]
+        .iter()
+        .any(|w| first.contains(w));
+    glued || words.iter().any(|w| WORDS.contains(&w.as_str()))
 }
 
 /// How much a value matters, from its key's name and its own shape.
@@ -592,7 +628,27 @@ mod tests {
         assert_eq!(key_words("client-key-data"), ["client", "key", "data"]);
         assert_eq!(key_words("apiToken"), ["api", "token"]);
         assert_eq!(key_words("HCLOUD_TOKEN"), ["hcloud", "token"]);
-        assert!(key_names_a_credential("secretboxencryptionsecret"));
-        assert!(!key_names_a_credential("namespace"));
+        for k in [
+            "secretboxencryptionsecret",
+            "bootstraptoken",
+            "client-key-data",
+            "apiToken",
+            "admin_password",
+            "secretKey",
+        ] {
+            assert!(key_names_a_credential(k), "{k}");
+        }
+        for k in [
+            "namespace",
+            "secretName",
+            "existingSecret",
+            "key",
+            "passwordFile",
+            "tokenEndpoint",
+            "oidc_client_id",
+            "certificate-authority-data",
+        ] {
+            assert!(!key_names_a_credential(k), "{k}");
+        }
     }
 }

@@ -535,8 +535,12 @@ fn values_check(
                 c = c.hint(u);
             }
             c.hint(format!(
-                "treat them as leaked once pushed or shared: git secrets rotate {}, and revoke the old value at its provider (the API token, the certificate), which a new value alone does not do",
+                "treat them as leaked once pushed or shared: git secrets rotate {}, and revoke the old value at its provider (the API token, the key's certificate), which a new value alone does not do",
                 secrets.into_iter().collect::<Vec<_>>().join(" / ")
+            ))
+            .hint(format!(
+                "only if one is no credential at all but a name the public code needs: git secrets allow --force {}",
+                sources.into_iter().collect::<Vec<_>>().join(" ")
             ))
         }
         Class::Name => c.hint(format!(
