@@ -184,6 +184,18 @@ pub struct LockArgs {
     pub offline: bool,
 }
 
+impl LockArgs {
+    /// How far the change transaction goes.
+    pub fn options(&self) -> crate::change::Options {
+        crate::change::Options {
+            no_commit: self.no_commit,
+            no_lock: self.no_lock,
+            commit_parent: self.commit_parent,
+            offline: self.offline,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct AddArgs {
     /// Name of the new secret.

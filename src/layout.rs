@@ -105,6 +105,20 @@ impl Layout {
         secret_files_in(&self.secrets_subdir())
     }
 
+    /// The secret files in `<dir>/secrets/` with their names, sorted by name.
+    pub fn named_secrets(&self) -> Result<Vec<SecretFile>> {
+        let mut out: Vec<SecretFile> = self
+            .secret_files()?
+            .into_iter()
+            .map(|path| SecretFile {
+                name: secret_name_of(&path),
+                path,
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name).then(a.path.cmp(&b.path)));
+        Ok(out)
+    }
+
     /// The path a new secret `name` with extension `ext` gets.
     pub fn new_secret_path(&self, name: &SecretName, ext: &str) -> PathBuf {
         self.secrets_subdir()
@@ -172,7 +186,7 @@ impl Layout {
     /// up (`add` would fail there too); else the closest existing name, if one is close.
     pub fn no_such_secret(&self, name: &str) -> Error {
         let subdir = crate::error::display_path(&self.secrets_subdir(), self.root());
-        if !self.dir.join(".git").exists() {
+        if !self.has_secrets_dir() {
             return self.no_secrets_repo();
         }
         let err = Error::usage(format!("no secret named '{name}' in {}", subdir.display()));
@@ -182,6 +196,11 @@ impl Layout {
             None => err,
         };
         err.hint("see the names with `git secrets list`, or add it with `git secrets add NAME --from FILE`")
+    }
+
+    /// Whether there is a secrets dir at all: a repo, or at least its `secrets/` folder.
+    pub fn has_secrets_dir(&self) -> bool {
+        self.dir.join(".git").exists() || self.secrets_subdir().is_dir()
     }
 
     /// The error for a command that needs the secrets repo when there is none.
@@ -344,6 +363,28 @@ fn extension_rank(path: &Path) -> usize {
         .iter()
         .position(|k| *k == ext)
         .unwrap_or(KNOWN_EXTENSIONS.len())
+}
+
+/// One secret file of the secrets dir, with its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretFile {
+    /// The name: the file name without its last extension (as the secrets flake names it).
+    pub name: String,
+    /// Absolute path.
+    pub path: PathBuf,
+}
+
+/// The secret's name for a file: its file name without the last extension
+/// (`kubeconfig.yaml` → `kubeconfig`, `tls.pem` → `tls`, `.env` stays `.env`).
+pub fn secret_name_of(path: &Path) -> String {
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match file_name.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem.to_string(),
+        _ => file_name,
+    }
 }
 
 /// Every secret file directly in `dir` (a `secrets/` dir of the private repo

@@ -5,9 +5,11 @@
 
 pub mod allowlist;
 pub mod atomic;
+pub mod change;
 pub mod checks;
 pub mod cli;
 pub mod commands;
+pub mod editor;
 pub mod error;
 pub mod example;
 pub mod failpoint;
@@ -18,10 +20,11 @@ pub mod lock_direction;
 pub mod man;
 pub mod nix;
 pub mod plaintext;
-pub mod relock;
+pub mod progress;
 pub mod repo_lock;
 pub mod sops;
 pub mod ui;
 pub mod version;
+pub mod wiring;
 
 pub use error::{Error, Result};

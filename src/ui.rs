@@ -89,3 +89,33 @@ pub fn render_error(e: &Error) {
         eprintln!("{} {}", style("hint:").cyan(), h);
     }
 }
+
+/// The terminal as the core's progress sink.
+impl crate::progress::Progress for Ui {
+    fn ok(&self, msg: &str) {
+        Ui::ok(self, msg)
+    }
+    fn status(&self, msg: &str) {
+        Ui::status(self, msg)
+    }
+    fn warn(&self, msg: &str) {
+        Ui::warn(self, msg)
+    }
+    fn hint(&self, msg: &str) {
+        Ui::hint(self, msg)
+    }
+    fn detail(&self, msg: &str) {
+        Ui::detail(self, msg)
+    }
+}
+
+/// Writes plaintext to stdout; a closed pipe is not an error.
+pub fn write_stdout(bytes: &[u8]) -> Result<i32> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|_| out.flush()) {
+        Ok(()) => Ok(0),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+        Err(e) => Err(Error::new(format!("cannot write to stdout: {e}"))),
+    }
+}

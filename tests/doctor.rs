@@ -106,7 +106,8 @@ fn a_dir_not_ignored_fails_and_fix_ignores_it() {
     assert_eq!(code, 0);
     assert_eq!(
         fs::read_to_string(c.parent.join(".gitignore")).unwrap(),
-        "result\n/secrets/\n"
+        "result\n# private secrets repo (git secrets)\n/secrets/\n",
+        "the same text init writes"
     );
 }
 
@@ -229,8 +230,13 @@ fn recipient_drift_fails_with_rekey_in_the_hint() {
         "fail",
         Some("git secrets rekey"),
     );
-    // --fix --yes rekeys (through `git secrets rekey`), commits and relocks.
+    // --fix --yes rekeys (the same rekey as `git secrets rekey`, in this process: its
+    // commit shows in doctor's own stderr), commits and relocks.
     let (_, report, stderr) = c.doctor(&["--fix", "--yes"]);
+    assert!(
+        stderr.contains("committed ") && stderr.contains(": rekey"),
+        "{stderr}"
+    );
     assert_check(&report, "secrets.recipients", "ok", None);
     assert_check(&report, "lock.fresh", "ok", None);
     let text = fs::read_to_string(c.inner.join("secrets/kubeconfig.json")).unwrap();

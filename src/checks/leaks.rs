@@ -5,9 +5,7 @@
 //! whatever the number of values.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
@@ -877,8 +875,7 @@ fn commit_tree(data: &[u8]) -> Option<ObjectId> {
 /// remote counts: a leak already pushed to a private mirror is still a leak when it
 /// goes to the public remote. An A that is not here (the remote moved on since the
 /// last fetch) excludes nothing rather than failing. The object list comes from `git
-/// rev-list --objects`, the one read we leave to git: gix has no object-level range
-/// walk.
+/// rev-list --objects` ([`crate::git::Repo::objects_between`]).
 fn scan_range(
     repo: &crate::git::Repo,
     pushed: Pushed<'_>,
@@ -889,62 +886,17 @@ fn scan_range(
         Error::usage(format!("--range {range}: expected A..B"))
             .hint("for example: origin/main..HEAD")
     })?;
-    let mut revs = format!("{b}\n");
+    let mut not: Vec<String> = Vec::new();
     if !(a.is_empty() || a.bytes().all(|c| c == b'0')) {
-        if let Ok(id) = ObjectId::from_hex(a.as_bytes()) {
-            if repo.has_object(id) {
-                revs.push_str(&format!("^{a}\n"));
-            }
-        } else {
-            revs.push_str(&format!("^{a}\n"));
+        match ObjectId::from_hex(a.as_bytes()) {
+            Ok(id) if !repo.has_object(id) => {}
+            _ => not.push(a.to_string()),
         }
     }
     if let Some(remote) = pushed.remote {
-        for tip in repo.remote_tips(remote)? {
-            revs.push_str(&format!("^{tip}\n"));
-        }
+        not.extend(repo.remote_tips(remote)?.iter().map(|t| t.to_string()));
     }
-    let mut cmd = Command::new("git");
-    for var in [
-        "GIT_DIR",
-        "GIT_WORK_TREE",
-        "GIT_INDEX_FILE",
-        "GIT_PREFIX",
-        "GIT_COMMON_DIR",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.arg("-C")
-        .arg(repo.root())
-        .args(["rev-list", "--objects", "--stdin"]);
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .context("cannot run git rev-list")?;
-    if let Some(mut stdin) = child.stdin.take() {
-        // rev-list reads all of stdin before it writes: no deadlock
-        stdin
-            .write_all(revs.as_bytes())
-            .context("cannot write to git rev-list")?;
-    }
-    let out = child
-        .wait_with_output()
-        .context("cannot run git rev-list")?;
-    if !out.status.success() {
-        return Err(Error::new(format!(
-            "git rev-list --objects {range} failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-        .hint("check that both ends of the range exist (git rev-parse A B)"));
-    }
-    let ids: Vec<ObjectId> = out
-        .stdout
-        .split(|b| *b == b'\n')
-        .filter_map(|l| l.get(..40).or(None))
-        .filter_map(|h| ObjectId::from_hex(h).ok())
-        .collect();
+    let ids = repo.objects_between(&not, b)?;
     let sync = repo.gix().clone().into_sync();
     ids.par_iter()
         .map_init(

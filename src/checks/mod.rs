@@ -52,26 +52,25 @@ impl Status {
 }
 
 /// A repair doctor may make on its own with `--fix`: none deletes a file or rewrites
-/// history.
+/// history. The wiring ones are the steps `init` applies ([`crate::wiring`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fix {
-    /// Append `pattern` to the parent's `.gitignore`.
-    IgnoreDir {
-        /// The `.gitignore` to append to.
-        gitignore: PathBuf,
-        /// The line to add (`/secrets/`).
-        pattern: String,
-    },
-    /// `git rm --cached -r` of the secrets dir in the parent (drops a gitlink or tracked
-    /// files from the index; the files stay on disk).
+    /// Append the secrets dir to the parent's `.gitignore` ([`crate::wiring::ignore`]).
+    IgnoreDir,
+    /// Drop a staged gitlink for the secrets dir ([`crate::wiring::gitlink`]).
+    DropGitlink,
+    /// `git rm --cached -r` of the secrets dir's files in the parent (the files stay on
+    /// disk; [`crate::wiring::tracked`]).
     UntrackDir,
-    /// Rewrite the flake input's url to `git+file:<dir>`.
+    /// Add the `git+file:` input to `flake.nix` ([`crate::wiring::flake_input`]).
+    AddInput,
+    /// Rewrite the flake input's url to `git+file:<dir>` ([`crate::wiring::flake_input`]).
     RewriteUrl,
-    /// Relock the flake input to the inner HEAD.
+    /// Relock the flake input to the inner HEAD ([`crate::wiring::lock`]).
     Relock,
     /// `chmod 0600` a key file.
     Chmod(PathBuf),
-    /// `git secrets rekey --yes` (asks first unless `--yes`).
+    /// Rekey every secret ([`crate::change::rekey`]; asks first unless `--yes`).
     Rekey,
 }
 
@@ -79,12 +78,15 @@ impl Fix {
     /// What the fix does, for the prompt and the log.
     pub fn describe(&self) -> String {
         match self {
-            Fix::IgnoreDir { gitignore, pattern } => {
-                format!("add {pattern} to {}", gitignore.display())
+            Fix::IgnoreDir => "add the secrets dir to the parent's .gitignore".into(),
+            Fix::DropGitlink => {
+                "drop the gitlink for the secrets dir from the parent's index (git rm --cached)"
+                    .into()
             }
             Fix::UntrackDir => {
                 "drop the secrets dir from the parent's index (git rm --cached)".into()
             }
+            Fix::AddInput => "add a git+file: input for the secrets dir to flake.nix".into(),
             Fix::RewriteUrl => "point the flake input at git+file:".into(),
             Fix::Relock => "relock the flake input to the secrets repo's HEAD".into(),
             Fix::Chmod(p) => format!("chmod 0600 {}", p.display()),
@@ -92,16 +94,18 @@ impl Fix {
         }
     }
 
-    /// The order fixes run in: the index and flake first, a relock last (a rekey
-    /// commits and relocks on its own, and relocking needs a sound flake.nix).
+    /// The order fixes run in, which is `init`'s: the index and flake first, a relock
+    /// last (a rekey commits and relocks on its own, and relocking needs a sound
+    /// flake.nix).
     fn rank(&self) -> u8 {
         match self {
-            Fix::IgnoreDir { .. } => 0,
-            Fix::UntrackDir => 1,
-            Fix::RewriteUrl => 2,
-            Fix::Chmod(_) => 3,
-            Fix::Rekey => 4,
-            Fix::Relock => 5,
+            Fix::UntrackDir => 0,
+            Fix::IgnoreDir => 1,
+            Fix::DropGitlink => 2,
+            Fix::AddInput | Fix::RewriteUrl => 3,
+            Fix::Chmod(_) => 4,
+            Fix::Rekey => 5,
+            Fix::Relock => 6,
         }
     }
 }

@@ -5,11 +5,11 @@
 use std::path::Path;
 
 use super::{Check, Fix, Scene};
-use crate::git::EntryKind;
 use crate::lock_direction::Direction;
 use crate::nix::flake_lock::short;
 use crate::nix::flake_nix::unfollowed_inputs;
-use crate::nix::{FlakeInputs, FlakeLock, UrlKind};
+use crate::nix::FlakeInputs;
+use crate::wiring::{self, flake_input, gitlink, ignore, lock, tracked};
 
 /// The parent's checks, in report order.
 pub fn checks(s: &Scene) -> Vec<Check> {
@@ -44,83 +44,67 @@ fn flake(s: &Scene) -> Check {
 
 fn dir_ignored(s: &Scene) -> Check {
     const ID: &str = "dir.ignored";
-    let Some(rel) = s.layout.dir_in_parent() else {
-        return Check::ok(ID, "the secrets dir lies outside the parent");
-    };
-    let shown = rel.display().to_string();
-    match s.layout.parent.is_ignored(&s.layout.dir, true) {
-        Ok(true) => Check::ok(ID, format!("{shown}/ is ignored by the parent")),
-        Ok(false) => {
-            let pattern = format!("/{shown}/");
-            Check::fail(
-                ID,
-                format!("{shown}/ is not ignored by the parent: `git add -A` would publish it"),
-            )
-            .hint(format!("echo '{pattern}' >> .gitignore"))
-            .with_fix(Fix::IgnoreDir {
-                gitignore: s.layout.root().join(".gitignore"),
-                pattern,
-            })
+    match wiring::ignore::inspect(&s.layout) {
+        Ok(ignore::State::Outside) => Check::ok(ID, OUTSIDE),
+        Ok(ignore::State::Ignored { rel }) => {
+            Check::ok(ID, format!("{rel}/ is ignored by the parent"))
         }
+        Ok(ignore::State::NotIgnored { rel }) => Check::fail(
+            ID,
+            format!("{rel}/ is not ignored by the parent: `git add -A` would publish it"),
+        )
+        .hint(format!("echo '{}' >> .gitignore", ignore::pattern(&rel)))
+        .with_fix(Fix::IgnoreDir),
         Err(e) => Check::error(ID, &e),
     }
 }
 
+const OUTSIDE: &str = "the secrets dir lies outside the parent";
+
 fn dir_gitlink(s: &Scene) -> Check {
     const ID: &str = "dir.gitlink";
-    if s.layout.dir_in_parent().is_none() {
-        return Check::ok(ID, "the secrets dir lies outside the parent");
-    }
     let shown = s.dir_shown();
-    let parent = &s.layout.parent;
-    let staged = match parent.index_entry(&s.layout.dir) {
-        Ok(e) => e.is_some_and(|e| e.kind == EntryKind::Gitlink),
-        Err(e) => return Check::error(ID, &e),
-    };
-    if staged {
-        return Check::fail(
+    match wiring::gitlink::inspect(&s.layout) {
+        Ok(gitlink::State::Outside) => Check::ok(ID, OUTSIDE),
+        Ok(gitlink::State::Staged) => Check::fail(
             ID,
             format!(
                 "the parent's index holds a gitlink for {shown} (git add recorded the nested repo)"
             ),
         )
         .hint(format!("git rm --cached {shown}"))
-        .with_fix(Fix::UntrackDir);
-    }
-    match parent.head_entry(&s.layout.dir) {
-        Ok(Some(e)) if e.kind == EntryKind::Gitlink => Check::fail(
+        .with_fix(Fix::DropGitlink),
+        Ok(gitlink::State::Committed { id }) => Check::fail(
             ID,
             format!(
                 "the parent's HEAD commit holds a gitlink for {shown} (commit {})",
-                short(&e.id.to_string())
+                short(&id)
             ),
         )
         .hint(format!("commit its removal: git rm --cached {shown} && git commit -m 'untrack {shown}'"))
         .hint(format!(
             "the commit id is public once pushed; to drop it from history: git filter-repo --path {shown} --invert-paths"
         )),
-        Ok(_) => Check::ok(ID, format!("no gitlink for {shown} in the parent's index or HEAD")),
+        Ok(gitlink::State::Absent) => {
+            Check::ok(ID, format!("no gitlink for {shown} in the parent's index or HEAD"))
+        }
         Err(e) => Check::error(ID, &e),
     }
 }
 
 fn dir_tracked(s: &Scene) -> Check {
     const ID: &str = "dir.tracked";
-    if s.layout.dir_in_parent().is_none() {
-        return Check::ok(ID, "the secrets dir lies outside the parent");
-    }
     let shown = s.dir_shown();
-    let parent = &s.layout.parent;
-    let files: Vec<String> = match parent.index_entries_under(&s.layout.dir) {
-        Ok(es) => es
-            .into_iter()
-            .filter(|e| e.kind != EntryKind::Gitlink)
-            .map(|e| e.path)
-            .collect(),
-        Err(e) => return Check::error(ID, &e),
-    };
-    if !files.is_empty() {
-        return Check::fail(
+    match wiring::tracked::inspect(&s.layout) {
+        Ok(tracked::State::Outside) => Check::ok(ID, OUTSIDE),
+        Ok(tracked::State::Submodule { name }) => Check::fail(
+            ID,
+            format!("{shown} is registered as a git submodule ('{name}') of the parent"),
+        )
+        .hint(format!(
+            "unregister it: git rm --cached {shown} && git config -f .gitmodules --remove-section submodule.{name} && git add .gitmodules"
+        )),
+        Ok(tracked::State::Staged { files }) => Check::fail(
             ID,
             format!(
                 "the parent tracks {} of {shown}: {}",
@@ -132,10 +116,8 @@ fn dir_tracked(s: &Scene) -> Check {
         .hint(format!(
             "if they were ever committed, purge them: git filter-repo --path {shown} --invert-paths"
         ))
-        .with_fix(Fix::UntrackDir);
-    }
-    match parent.head_entry(&s.layout.dir) {
-        Ok(Some(e)) if e.kind != EntryKind::Gitlink => Check::fail(
+        .with_fix(Fix::UntrackDir),
+        Ok(tracked::State::Committed) => Check::fail(
             ID,
             format!("the parent's HEAD commit still holds files of {shown}"),
         )
@@ -145,40 +127,47 @@ fn dir_tracked(s: &Scene) -> Check {
         .hint(format!(
             "then purge history: git filter-repo --path {shown} --invert-paths"
         )),
-        Ok(_) => Check::ok(ID, format!("no file of {shown} is tracked by the parent")),
+        Ok(tracked::State::Clean) => {
+            Check::ok(ID, format!("no file of {shown} is tracked by the parent"))
+        }
         Err(e) => Check::error(ID, &e),
     }
 }
 
 fn flake_input(s: &Scene) -> Check {
     const ID: &str = "flake.input";
-    let want = format!("git+file:{}", crate::relock::dir_rel(&s.layout));
+    let want = wiring::flake_input::url(&s.layout);
     if s.flake_src.is_none() {
         return Check::skip(ID, "no flake.nix");
     }
-    let Some(input) = &s.input else {
-        let name = s.layout.input.clone().unwrap_or_else(|| "secrets".into());
-        return Check::fail(
-            ID,
-            format!("no input of flake.nix points at {}", s.dir_shown()),
-        )
-        .hint(format!("add to flake.nix: inputs.{name}.url = \"{want}\";"))
-        .hint("or run: git secrets init");
+    let url = |input: &crate::nix::Input| {
+        input
+            .url
+            .as_ref()
+            .map(|u| u.value.clone())
+            .unwrap_or_default()
     };
-    let url = input
-        .url
-        .as_ref()
-        .map(|u| u.value.clone())
-        .unwrap_or_default();
-    match input.url_kind() {
-        Some(UrlKind::GitFile { .. }) => {
-            Check::ok(ID, format!("input {} is {url}", input.name))
+    match wiring::flake_input::classify(s.input.clone()) {
+        flake_input::State::NoFlake => Check::skip(ID, "no flake.nix"),
+        flake_input::State::Missing => {
+            let name = wiring::flake_input::default_name(&s.layout);
+            Check::fail(
+                ID,
+                format!("no input of flake.nix points at {}", s.dir_shown()),
+            )
+            .hint(format!("add to flake.nix: inputs.{name}.url = \"{want}\";"))
+            .hint("or run: git secrets init")
+            .with_fix(Fix::AddInput)
         }
-        Some(UrlKind::Path { .. }) | Some(UrlKind::Bare { .. }) => Check::fail(
+        flake_input::State::GitFile(input) => {
+            Check::ok(ID, format!("input {} is {}", input.name, url(&input)))
+        }
+        flake_input::State::PathLike(input) => Check::fail(
             ID,
             format!(
-                "input {} is \"{url}\": Nix reads it through the parent's index, where the nested repo is invisible",
-                input.name
+                "input {} is \"{}\": Nix reads it through the parent's index, where the nested repo is invisible",
+                input.name,
+                url(&input)
             ),
         )
         .hint(format!(
@@ -186,7 +175,7 @@ fn flake_input(s: &Scene) -> Check {
             input.name
         ))
         .with_fix(Fix::RewriteUrl),
-        _ => Check::fail(
+        flake_input::State::Unknown(input) => Check::fail(
             ID,
             format!("input {} has no literal url Nix can lock from the secrets dir", input.name),
         )
@@ -258,11 +247,13 @@ fn lock_fresh(s: &Scene) -> Check {
     let Some(head) = inner.head().ok().and_then(|h| h.commit()) else {
         return Check::skip(ID, "the secrets repo has no commits");
     };
-    let head = head.to_string();
     let clean = inner
         .status_under(Path::new(""))
         .is_ok_and(|st| st.is_clean());
-    let relock_hint = format!("git secrets doctor --fix (or: {})", lock_cmd(&name));
+    let relock_hint = format!(
+        "git secrets doctor --fix (or: {} {name})",
+        wiring::lock::command()
+    );
     let with_fix = |c: Check| {
         if clean {
             c.with_fix(Fix::Relock)
@@ -272,39 +263,38 @@ fn lock_fresh(s: &Scene) -> Check {
             )
         }
     };
-    let path = s.layout.root().join("flake.lock");
-    if !path.is_file() && crate::nix::Nix::discover().is_err() {
-        // Nothing here can lock it; the machine that has Nix will (nix.version warns).
-        return Check::warn(
-            ID,
-            format!("no flake.lock: input {name} is not locked, and Nix is not installed here"),
-        )
-        .hint("on a machine with Nix: git secrets init (it only locks)");
-    }
-    if !path.is_file() {
-        return with_fix(
-            Check::fail(ID, format!("no flake.lock: input {name} is not locked")).hint(relock_hint),
-        );
-    }
-    let lock = match FlakeLock::read(&path) {
-        Ok(l) => l,
-        Err(e) => return Check::error(ID, &e),
-    };
-    let verified = match lock.verify(&name, &head) {
-        Ok(l) => {
-            return Check::ok(
+    let path = wiring::lock::lock_path(&s.layout);
+    match wiring::lock::freshness(&path, name, &head.to_string()) {
+        lock::State::Missing { input } if crate::nix::Nix::discover().is_err() => {
+            // Nothing here can lock it; the machine that has Nix will (nix.version warns).
+            Check::warn(
                 ID,
                 format!(
-                    "flake.lock locks {name} to the secrets repo's HEAD {}",
-                    short(l.rev.as_deref().unwrap_or(""))
+                    "no flake.lock: input {input} is not locked, and Nix is not installed here"
                 ),
             )
+            .hint("on a machine with Nix: git secrets init (it only locks)")
         }
-        Err(e) => e,
-    };
-    let locked = lock.input(&name).ok().flatten().and_then(|l| l.rev);
-    // the lock only moves forward: name the case, and offer a relock only for that one
-    match crate::lock_direction::check(inner, &name, locked.as_deref(), &head) {
+        lock::State::Missing { input } => with_fix(
+            Check::fail(ID, format!("no flake.lock: input {input} is not locked"))
+                .hint(relock_hint),
+        ),
+        lock::State::Fresh { input, locked } => Check::ok(
+            ID,
+            format!(
+                "flake.lock locks {input} to the secrets repo's HEAD {}",
+                short(locked.rev.as_deref().unwrap_or(""))
+            ),
+        ),
+        lock::State::Unreadable { error, .. } => Check::error(ID, &error),
+        lock::State::Stale {
+            input: name,
+            locked,
+            reason: verified,
+        } => {
+            let head = head.to_string();
+            // the lock only moves forward: name the case, and offer a relock only for that one
+            match crate::lock_direction::check(inner, &name, locked.as_deref(), &head) {
         Ok(Direction::Forward) => with_fix(
             Check::fail(
                 ID,
@@ -343,14 +333,10 @@ fn lock_fresh(s: &Scene) -> Check {
                 )
             }
         }
+            }
+        }
+        lock::State::NoInput | lock::State::NoInner | lock::State::NoCommits => {
+            Check::skip(ID, "nothing to lock")
+        }
     }
-}
-
-/// The command that relocks `input` with the installed Nix (2.18 and older differ).
-fn lock_cmd(input: &str) -> String {
-    let cmd = crate::nix::Nix::discover()
-        .and_then(|n| n.version())
-        .map(|v| v.lock_command())
-        .unwrap_or(crate::nix::LockCommand::FlakeUpdate);
-    format!("{cmd} {input}")
 }

@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 use crate::error::{Error, Result};
 use crate::git::Repo;
 use crate::layout::{Layout, Overrides};
-use crate::nix::flake_nix::{find_secrets_input, Input};
+use crate::nix::flake_nix::Input;
 use crate::sops::cipher::is_encrypted;
 use crate::sops::file::SopsFile;
 use crate::sops::formats::Format;
@@ -127,13 +127,10 @@ impl Scene {
         let flake_src = std::fs::read(&flake_path)
             .ok()
             .and_then(|b| String::from_utf8(b).ok());
-        let input = flake_src.as_deref().and_then(|src| match &layout.input {
-            Some(name) => crate::nix::FlakeInputs::parse(src)
+        let input = flake_src.as_deref().and_then(|src| {
+            crate::wiring::flake_input::find(&layout, src)
                 .ok()
-                .and_then(|f| f.get(name).cloned()),
-            None => find_secrets_input(src, &crate::relock::dir_rel(&layout))
-                .ok()
-                .flatten(),
+                .flatten()
         });
         let identities = Identities::discover();
         let secrets = load_secrets(&layout, &identities);
@@ -190,21 +187,8 @@ pub(crate) fn memfind(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 fn load_secrets(layout: &Layout, ids: &Identities) -> Vec<SecretFile> {
-    let subdir = layout.secrets_subdir();
-    let mut paths: Vec<PathBuf> = match std::fs::read_dir(&subdir) {
-        Ok(rd) => rd
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file())
-            // dot files (.gitkeep) are not secrets; the secrets flake skips them too
-            .filter(|p| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| !n.starts_with('.'))
-            })
-            .collect(),
-        Err(_) => Vec::new(),
-    };
-    paths.sort();
+    // dot files (.gitkeep) are not secrets; the secrets flake skips them too
+    let paths = layout.secret_files().unwrap_or_default();
     paths
         .into_iter()
         .map(|path| {
@@ -213,14 +197,7 @@ fn load_secrets(layout: &Layout, ids: &Identities) -> Vec<SecretFile> {
                 .unwrap_or(&path)
                 .display()
                 .to_string();
-            let file_name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let name = match file_name.rsplit_once('.') {
-                Some((stem, _)) if !stem.is_empty() => stem.to_string(),
-                _ => file_name.clone(),
-            };
+            let name = crate::layout::secret_name_of(&path);
             let content = load_one(&path, &name, ids);
             SecretFile {
                 path,

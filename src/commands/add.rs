@@ -6,15 +6,14 @@
 //! being added: that is a rerun after a killed `add`, and it finishes the
 //! job (commit, lock) instead of failing.
 
-use super::change::Session;
-use super::edit::edit_plain;
-use super::encrypt::plan_from;
 use super::Ctx;
 use crate::atomic;
+use crate::change::secrets::plan_from;
+use crate::change::Transaction;
 use crate::cli::AddArgs;
+use crate::editor::edit_plain;
 use crate::error::{Error, Result};
 use crate::layout::SecretName;
-use crate::relock::check_no_foreign_staged;
 use crate::sops::file::{encrypt, load, read_input};
 use crate::sops::formats::Format;
 use crate::sops::keys::Identities;
@@ -28,13 +27,13 @@ pub fn run(ctx: &Ctx, args: AddArgs) -> Result<i32> {
     crate::plaintext::install_signal_cleanup();
     let name = SecretName::parse_new(&args.name)?;
     let (format, ext) = format_and_extension(&args)?;
-    let session = Session::open(ctx)?;
+    let session = Transaction::open(ctx.layout()?, &ctx.ui)?;
     let layout = &session.layout;
     let existing = layout.find_secret(&name)?;
     let path = existing
         .clone()
         .unwrap_or_else(|| layout.new_secret_path(&name, &ext));
-    check_no_foreign_staged(&session.inner, &[&path])?;
+    session.check_no_foreign_staged(&[&path])?;
     let shown = session.shown(&path);
 
     let docs = match &args.from {
@@ -55,7 +54,7 @@ pub fn run(ctx: &Ctx, args: AddArgs) -> Result<i32> {
             return Err(Error::usage(format!("no value given for '{name}'"))
                 .hint("use --from FILE, or --from - to read it from stdin"))
         }
-        None => match edit_plain(ctx, &path, format, b"")? {
+        None => match edit_plain(&ctx.ui, &path, format, b"")? {
             Some(d) => Ok(d),
             None => {
                 ctx.ui
@@ -105,7 +104,7 @@ pub fn run(ctx: &Ctx, args: AddArgs) -> Result<i32> {
         ));
     }
     let message = args.message.unwrap_or_else(|| format!("add {name}"));
-    session.finish(ctx, &[path], &message, &args.lock)?;
+    session.finish(&[path], &message, &args.lock.options(), &ctx.ui)?;
     Ok(0)
 }
 

@@ -44,7 +44,7 @@ _git_secrets() {
 pub fn run(_ctx: &Ctx, args: CompletionsArgs) -> Result<i32> {
     let mut out = Vec::new();
     write(args.shell, &mut out);
-    super::decrypt::write_stdout(&out)
+    crate::ui::write_stdout(&out)
 }
 
 /// Writes the completion script for `shell`.

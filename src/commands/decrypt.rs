@@ -8,7 +8,6 @@ use crate::sops::formats::Format;
 use crate::sops::keys::Identities;
 use crate::sops::path::parse_extract;
 use crate::sops::rules::yaml_indent;
-use std::io::Write;
 
 pub fn run(ctx: &Ctx, args: DecryptArgs) -> Result<i32> {
     crate::plaintext::disable_core_dumps();
@@ -31,15 +30,5 @@ pub fn run(ctx: &Ctx, args: DecryptArgs) -> Result<i32> {
     };
     let plain = file.decrypt(&Identities::discover())?;
     let bytes = render_plain(&plain.docs, steps.as_deref(), output, yaml_indent(&ctx.cwd))?;
-    write_stdout(&bytes)
-}
-
-/// Writes plaintext to stdout; a closed pipe is not an error.
-pub fn write_stdout(bytes: &[u8]) -> Result<i32> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(bytes).and_then(|_| out.flush()) {
-        Ok(()) => Ok(0),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
-        Err(e) => Err(crate::Error::new(format!("cannot write to stdout: {e}"))),
-    }
+    crate::ui::write_stdout(&bytes)
 }

@@ -140,7 +140,7 @@ impl Sandbox {
     }
 
     fn git(&self, cwd: &Path, args: &[&str]) -> Result<()> {
-        let mut cmd = Command::new("git");
+        let mut cmd = crate::git::command();
         self.env(&mut cmd);
         let out = cmd
             .current_dir(cwd)

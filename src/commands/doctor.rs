@@ -145,7 +145,7 @@ fn apply(ctx: &Ctx, f: &Fix, scene: &Scene) {
             }
         }
     }
-    match fix::apply(f, scene) {
+    match fix::apply(f, scene, &ctx.ui) {
         Ok(done) => ctx.ui.ok(format!("fixed: {done}")),
         Err(e) => {
             ctx.ui.warn(format!("could not {}: {}", f.describe(), e));

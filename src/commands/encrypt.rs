@@ -6,10 +6,8 @@ use super::Ctx;
 use crate::atomic;
 use crate::cli::EncryptArgs;
 use crate::error::{Error, Result};
-use crate::sops::file::{encrypt, read_input, KeyPlan};
-use crate::sops::formats::{yaml, Format};
-use crate::sops::keys::Recipient;
-use crate::sops::rules::{find_config, with_default_suffix, Config};
+use crate::sops::file::{encrypt, read_input};
+use crate::sops::formats::Format;
 
 pub fn run(ctx: &Ctx, args: EncryptArgs) -> Result<i32> {
     crate::plaintext::disable_core_dumps();
@@ -36,7 +34,8 @@ pub fn run(ctx: &Ctx, args: EncryptArgs) -> Result<i32> {
         return Err(Error::new(format!("{} is already encrypted", args.file.display()))
             .hint("to change it, use git secrets edit; to re-encrypt for new recipients, git secrets rekey"));
     }
-    let (plan, rules, indent) = plan_for(ctx, &path, args.age.as_deref())?;
+    let (plan, rules, indent) =
+        crate::change::secrets::plan_from(&ctx.cwd, &path, args.age.as_deref())?;
     let file = encrypt(&docs.0, output, Some(&plan), None, rules)?;
     let bytes = file.to_bytes(indent)?;
     if args.in_place {
@@ -44,7 +43,7 @@ pub fn run(ctx: &Ctx, args: EncryptArgs) -> Result<i32> {
         ctx.ui.ok(format!("encrypted {}", args.file.display()));
         Ok(0)
     } else {
-        super::decrypt::write_stdout(&bytes)
+        crate::ui::write_stdout(&bytes)
     }
 }
 
@@ -60,54 +59,4 @@ fn looks_encrypted(format: Format, docs: &[crate::sops::tree::Node], raw: &[u8])
         // A binary file is opaque; only a whole sops JSON file counts.
         Format::Binary => raw.first() == Some(&b'{') && Format::Binary.parse_encrypted(raw).is_ok(),
     }
-}
-
-/// Recipients, encryption rules and YAML indent for a new file at `path`,
-/// with `.sops.yaml` found from the current directory up (as sops does).
-pub fn plan_for(
-    ctx: &Ctx,
-    path: &std::path::Path,
-    age: Option<&str>,
-) -> Result<(KeyPlan, crate::sops::metadata::EncryptionRules, usize)> {
-    plan_from(&ctx.cwd, path, age)
-}
-
-/// [`plan_for`] with `.sops.yaml` found from `config_start` up: `add` looks
-/// in the secrets dir, wherever the user runs it from.
-pub fn plan_from(
-    config_start: &std::path::Path,
-    path: &std::path::Path,
-    age: Option<&str>,
-) -> Result<(KeyPlan, crate::sops::metadata::EncryptionRules, usize)> {
-    let config = find_config(config_start)
-        .map(|p| Config::load(&p))
-        .transpose()?;
-    let indent = config
-        .as_ref()
-        .and_then(|c| c.yaml_indent)
-        .unwrap_or(yaml::DEFAULT_INDENT);
-    if let Some(age) = age {
-        let rs = age
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(Recipient::parse)
-            .collect::<Result<Vec<_>>>()?;
-        return Ok((
-            KeyPlan::single(rs),
-            with_default_suffix(Default::default()),
-            indent,
-        ));
-    }
-    let Some(config) = config else {
-        return Err(Error::new("no .sops.yaml found and no recipients given")
-            .hint("pass --age age1… or create a .sops.yaml with creation_rules (git secrets init --new writes one)"));
-    };
-    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let rule = config.rule_for(&abs)?;
-    Ok((
-        rule.plan.clone(),
-        with_default_suffix(rule.rules.clone()),
-        indent,
-    ))
 }

@@ -141,7 +141,7 @@ pub fn run(ctx: &Ctx, args: ExampleArgs) -> Result<i32> {
         });
     }
     // Public files beside the secrets.
-    let input = crate::relock::input_name(&layout).ok().flatten();
+    let input = crate::wiring::lock::input_name(&layout).ok().flatten();
     let mut extra = vec![(
         example_dir.join("README.md"),
         readme(input.as_deref()).into_bytes(),

@@ -7,14 +7,11 @@ use super::Ctx;
 use crate::atomic;
 use crate::cli::InitArgs;
 use crate::error::{Error, Result};
-use crate::git::EntryKind;
 use crate::layout::{Layout, Overrides};
-use crate::nix::flake_nix::{find_secrets_input, insert_input, rewrite_url};
 use crate::nix::template::SECRETS_FLAKE;
-use crate::nix::UrlKind;
-use crate::relock;
 use crate::sops::keys::{default_key_file, generate_identity, Identities, Recipient};
 use crate::sops::rules::Config;
+use crate::wiring::{self, flake_input, gitlink, ignore, lock, tracked};
 use std::path::Path;
 
 /// Reports each step: done now, already done, or (with --dry-run) would do.
@@ -62,7 +59,7 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result<i32> {
     ignore_dir(&mut steps, &layout)?;
     crate::failpoint::hit("init.after-ignore")?;
     drop_gitlink(&mut steps, &layout)?;
-    let input = flake_input(&mut steps, &layout, &args)?;
+    let input = flake_input(&mut steps, &layout)?;
     crate::failpoint::hit("init.after-flake")?;
     if let Some(input) = input {
         lock(&mut steps, &layout, &input, &args)?;
@@ -79,40 +76,34 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result<i32> {
 }
 
 /// Files of the secrets dir tracked by the parent, or a submodule entry,
-/// need the user's decision; we stop with the exact commands.
+/// need the user's decision (they are in the parent's history too); we stop
+/// with the exact commands. `doctor --fix` only drops them from the index.
 fn refuse_tracked_files(layout: &Layout) -> Result<()> {
-    let Some(rel) = layout.dir_in_parent() else {
-        return Ok(());
+    let rel_s = match layout.dir_in_parent() {
+        Some(rel) => rel.display().to_string(),
+        None => return Ok(()),
     };
-    let rel_s = rel.display().to_string();
-    if let Some(name) = layout.parent.submodule_at(rel)? {
-        return Err(Error::new(format!("{rel_s} is registered as a git submodule ('{name}') of the parent"))
+    match wiring::tracked::inspect(layout)? {
+        tracked::State::Submodule { name } => Err(Error::new(format!("{rel_s} is registered as a git submodule ('{name}') of the parent"))
             .hint("a submodule publishes the inner repo's commit id and Nix cannot read through it")
             .hint(format!(
                 "keep the files and unregister it: git rm --cached {rel_s} && git config -f .gitmodules --remove-section submodule.{name} && git add .gitmodules && git config --remove-section submodule.{name}"
             ))
-            .hint("then run git secrets init again"));
+            .hint("then run git secrets init again")),
+        tracked::State::Staged { files } => {
+            let shown: Vec<&str> = files.iter().take(5).map(String::as_str).collect();
+            Err(Error::new(format!(
+                "the parent repo tracks {} file(s) under {rel_s}/: {}{}",
+                files.len(),
+                shown.join(", "),
+                if files.len() > 5 { ", …" } else { "" }
+            ))
+            .hint(format!("stop tracking them (the files stay on disk): git rm --cached -r {rel_s}"))
+            .hint("they are still in the parent's history: check with git secrets doctor --history before publishing")
+            .hint("then run git secrets init again"))
+        }
+        _ => Ok(()),
     }
-    let files: Vec<String> = layout
-        .parent
-        .index_entries_under(rel)?
-        .into_iter()
-        .filter(|e| e.kind != EntryKind::Gitlink)
-        .map(|e| e.path)
-        .collect();
-    if !files.is_empty() {
-        let shown: Vec<&str> = files.iter().take(5).map(String::as_str).collect();
-        return Err(Error::new(format!(
-            "the parent repo tracks {} file(s) under {rel_s}/: {}{}",
-            files.len(),
-            shown.join(", "),
-            if files.len() > 5 { ", …" } else { "" }
-        ))
-        .hint(format!("stop tracking them (the files stay on disk): git rm -r --cached {rel_s}"))
-        .hint("they are still in the parent's history: check with git secrets doctor --history before publishing")
-        .hint("then run git secrets init again"));
-    }
-    Ok(())
 }
 
 fn inner_repo(steps: &mut Steps, layout: &Layout, args: &InitArgs, ids: &Identities) -> Result<()> {
@@ -169,10 +160,7 @@ fn inner_repo(steps: &mut Steps, layout: &Layout, args: &InitArgs, ids: &Identit
 }
 
 fn shown_dir(layout: &Layout) -> String {
-    match layout.dir_in_parent() {
-        Some(p) => format!("{}/", p.display()),
-        None => layout.dir.display().to_string(),
-    }
+    wiring::dir_shown(layout)
 }
 
 /// The recipients for a new `.sops.yaml`: this user's key (generated after
@@ -326,85 +314,70 @@ fn check_recipients(ctx: &Ctx, layout: &Layout, ids: &Identities) -> Result<()> 
 }
 
 fn ignore_dir(steps: &mut Steps, layout: &Layout) -> Result<()> {
-    let Some(rel) = layout.dir_in_parent() else {
-        steps
-            .ctx
-            .ui
-            .detail("the secrets dir is outside the parent: nothing to ignore");
-        return Ok(());
-    };
-    let rel_s = rel.display().to_string();
-    if layout.parent.is_ignored(rel, true)? {
-        steps.already(format!("{rel_s}/ is ignored by the parent"));
-        return Ok(());
-    }
-    let path = layout.root().join(".gitignore");
-    steps.change(format!("added /{rel_s}/ to .gitignore"), || {
-        let mut text = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(Error::io("read", &path, e)),
-        };
-        if !text.is_empty() && !text.ends_with(b"\n") {
-            text.push(b'\n');
+    match wiring::ignore::inspect(layout)? {
+        ignore::State::Outside => {
+            steps
+                .ctx
+                .ui
+                .detail("the secrets dir is outside the parent: nothing to ignore");
+            Ok(())
         }
-        text.extend_from_slice(
-            format!("# private secrets repo (git secrets)\n/{rel_s}/\n").as_bytes(),
-        );
-        atomic::write(&path, &text, 0o644)
-    })
+        ignore::State::Ignored { rel } => {
+            steps.already(format!("{rel}/ is ignored by the parent"));
+            Ok(())
+        }
+        ignore::State::NotIgnored { rel } => steps.change(ignore::plan(&rel), || {
+            wiring::ignore::apply(layout).map(|_| ())
+        }),
+    }
 }
 
 fn drop_gitlink(steps: &mut Steps, layout: &Layout) -> Result<()> {
-    let Some(rel) = layout.dir_in_parent() else {
+    if wiring::gitlink::inspect(layout)? != gitlink::State::Staged {
         return Ok(());
-    };
-    match layout.parent.index_entry(rel)? {
-        Some(e) if e.kind == EntryKind::Gitlink => {
-            steps.ctx.ui.status(format!(
-                "the parent's index holds a gitlink for {} (from `git add {}`): it would publish the secrets repo's commit id, and Nix cannot read through it",
-                rel.display(),
-                rel.display()
-            ));
-            steps.change(
-                format!(
-                    "removed the gitlink {} from the parent's index (files untouched)",
-                    rel.display()
-                ),
-                || layout.parent.rm_cached(rel),
-            )
-        }
-        _ => Ok(()),
     }
+    let rel = wiring::dir_shown(layout);
+    let rel = rel.trim_end_matches('/');
+    steps.ctx.ui.status(format!(
+        "the parent's index holds a gitlink for {rel} (from `git add {rel}`): it would publish the secrets repo's commit id, and Nix cannot read through it"
+    ));
+    steps.change(gitlink::plan(layout), || {
+        wiring::gitlink::apply(layout).map(|_| ())
+    })
 }
 
 /// Finds, rewrites or inserts the `git+file:` input; returns its name
 /// (`None` when the parent has no flake.nix).
-fn flake_input(steps: &mut Steps, layout: &Layout, args: &InitArgs) -> Result<Option<String>> {
-    let path = layout.root().join("flake.nix");
-    if !path.is_file() {
-        steps
-            .ctx
-            .ui
-            .warn("the parent has no flake.nix: skipping the flake input and lock");
-        steps.ctx.ui.hint(format!(
-            "in your flake.nix, add: inputs.{}.url = \"git+{}\";",
-            default_input_name(layout, args),
-            file_url(layout)
-        ));
-        return Ok(None);
-    }
-    let src = String::from_utf8(crate::error::read_file(&path)?)
-        .map_err(|_| Error::new("flake.nix is not UTF-8").hint("save it as UTF-8"))?;
-    let dir_rel = relock::dir_rel(layout);
-    let want = format!("git+{}", file_url(layout));
-    match find_secrets_input(&src, &dir_rel).map_err(|e| with_file_hint(e, &path))? {
-        Some(input) => {
-            let kind = input.url_kind();
-            if kind.as_ref().is_some_and(UrlKind::is_git_file) {
-                steps.already(format!("flake input {} is {}", input.name, want));
-                return Ok(Some(input.name));
-            }
+fn flake_input(steps: &mut Steps, layout: &Layout) -> Result<Option<String>> {
+    let want = flake_input::url(layout);
+    let state = flake_input::inspect(layout)?;
+    match &state {
+        flake_input::State::NoFlake => {
+            steps
+                .ctx
+                .ui
+                .warn("the parent has no flake.nix: skipping the flake input and lock");
+            steps.ctx.ui.hint(format!(
+                "in your flake.nix, add: inputs.{}.url = \"{want}\";",
+                flake_input::default_name(layout),
+            ));
+            return Ok(None);
+        }
+        flake_input::State::GitFile(input) => {
+            steps.already(format!("flake input {} is {want}", input.name));
+            return Ok(Some(input.name.clone()));
+        }
+        flake_input::State::Unknown(input) => {
+            return Err(Error::new(format!(
+                "flake input {} has no literal url Nix can lock from the secrets dir",
+                input.name
+            ))
+            .hint(format!(
+                "in flake.nix set inputs.{}.url = \"{want}\";",
+                input.name
+            )));
+        }
+        flake_input::State::PathLike(input) => {
             let old = input
                 .url
                 .as_ref()
@@ -428,58 +401,21 @@ fn flake_input(steps: &mut Steps, layout: &Layout, args: &InitArgs) -> Result<Op
                     "change its url to \"{want}\" by hand, or rerun with --yes"
                 )));
             }
-            let new_src = rewrite_url(&src, &input, &want)?;
-            steps.change(
-                format!("rewrote flake input {} to {want}", input.name),
-                || atomic::write(&path, new_src.as_bytes(), 0o644),
-            )?;
-            Ok(Some(input.name))
         }
-        None => {
-            let name = default_input_name(layout, args);
-            let new_src = insert_input(&src, &name, &want).map_err(|e| with_file_hint(e, &path))?;
-            steps.change(format!("added flake input {name}.url = \"{want}\""), || {
-                atomic::write(&path, new_src.as_bytes(), 0o644)
-            })?;
-            Ok(Some(name))
-        }
+        flake_input::State::Missing => {}
     }
-}
-
-fn with_file_hint(mut e: Error, path: &Path) -> Error {
-    e.message = format!("{}: {}", path.display(), e.message);
-    e
-}
-
-fn file_url(layout: &Layout) -> String {
-    format!("file:{}", relock::dir_rel(layout))
-}
-
-fn default_input_name(layout: &Layout, args: &InitArgs) -> String {
-    if let Some(n) = args.input.clone().or_else(|| layout.input.clone()) {
-        return n;
-    }
-    let base = layout
-        .root()
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "flake".into());
-    let clean: String = base
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let clean = if clean.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
-        clean
-    } else {
-        format!("_{clean}")
+    let src = flake_input::read_flake(layout)?.unwrap_or_default();
+    let Some((_, words)) = flake_input::plan(layout, &src, &state)? else {
+        return Ok(None);
     };
-    format!("{clean}-secrets")
+    let mut name = None;
+    steps.change(words, || {
+        name = flake_input::apply(layout)?.0;
+        Ok(())
+    })?;
+    Ok(name
+        .or_else(|| state.input().map(|i| i.name.clone()))
+        .or_else(|| Some(flake_input::default_name(layout))))
 }
 
 fn lock(steps: &mut Steps, layout: &Layout, input: &str, args: &InitArgs) -> Result<()> {
@@ -493,17 +429,16 @@ fn lock(steps: &mut Steps, layout: &Layout, input: &str, args: &InitArgs) -> Res
         ));
         return Ok(());
     }
-    let inner = relock::inner_repo(layout)?;
-    let rev = relock::inner_head(&inner)?;
-    let lock_path = layout.root().join("flake.lock");
-    if let Ok(lock) = crate::nix::FlakeLock::read(&lock_path) {
-        if lock.verify(input, &rev).is_ok() {
-            steps.already(format!(
-                "flake.lock locks {input} to {}",
-                &rev[..12.min(rev.len())]
-            ));
-            return Ok(());
-        }
+    let inner = wiring::inner_repo(layout)?;
+    let rev = wiring::inner_head(&inner)?;
+    if let lock::State::Fresh { .. } =
+        lock::freshness(&lock::lock_path(layout), input.to_string(), &rev)
+    {
+        steps.already(format!(
+            "flake.lock locks {input} to {}",
+            &rev[..12.min(rev.len())]
+        ));
+        return Ok(());
     }
     if crate::nix::Nix::discover().is_err() {
         steps
@@ -516,7 +451,7 @@ fn lock(steps: &mut Steps, layout: &Layout, input: &str, args: &InitArgs) -> Res
             .hint("install Nix, then run git secrets init again (it only locks)");
         return Ok(());
     }
-    let outcome = relock::relock(layout, input, args.offline)?;
+    let outcome = lock::apply(layout, input, args.offline)?;
     steps.changed += 1;
     steps.ctx.ui.ok(crate::nix::lock::describe(&outcome));
     for w in &outcome.warnings {

@@ -5,48 +5,17 @@
 use super::Ctx;
 use crate::cli::ListArgs;
 use crate::error::{display_path, Error, Result};
-use crate::layout::Layout;
 use crate::sops::file::load;
 use crate::sops::formats::Format;
 use crate::sops::keys::Identities;
 use serde_json::json;
-use std::path::PathBuf;
-
-/// One secret file of the secrets dir.
-pub(crate) struct SecretFile {
-    /// The name: the file name without its last extension.
-    pub name: String,
-    pub path: PathBuf,
-}
-
-/// The secret files in `<dir>/secrets/`, sorted by name: regular files, no
-/// dot files (`.gitkeep`), named as the secrets flake names them.
-pub(crate) fn secret_files(layout: &Layout) -> Result<Vec<SecretFile>> {
-    let mut out: Vec<SecretFile> = layout
-        .secret_files()?
-        .into_iter()
-        .map(|path| {
-            let file_name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let name = match file_name.rsplit_once('.') {
-                Some((stem, _)) if !stem.is_empty() => stem.to_string(),
-                _ => file_name,
-            };
-            SecretFile { name, path }
-        })
-        .collect();
-    out.sort_by(|a, b| a.name.cmp(&b.name).then(a.path.cmp(&b.path)));
-    Ok(out)
-}
 
 pub fn run(ctx: &Ctx, args: ListArgs) -> Result<i32> {
     let layout = ctx.layout()?;
     let inner = layout.inner()?;
     let ids = Identities::discover();
     let mut rows = Vec::new();
-    for f in secret_files(&layout)? {
+    for f in layout.named_secrets()? {
         let format = Format::from_path(&f.path);
         let last = match &inner {
             Some(repo) => repo.last_commit_touching(&f.path)?,
@@ -86,9 +55,9 @@ pub fn run(ctx: &Ctx, args: ListArgs) -> Result<i32> {
         let mut text = serde_json::to_string_pretty(&doc)
             .map_err(|e| Error::new(format!("cannot write JSON: {e}")))?;
         text.push('\n');
-        return super::decrypt::write_stdout(text.as_bytes());
+        return crate::ui::write_stdout(text.as_bytes());
     }
-    if rows.is_empty() && inner.is_none() {
+    if rows.is_empty() && !layout.has_secrets_dir() {
         return Err(layout.no_secrets_repo());
     }
     if rows.is_empty() {
@@ -98,7 +67,7 @@ pub fn run(ctx: &Ctx, args: ListArgs) -> Result<i32> {
         ));
         return Ok(0);
     }
-    super::decrypt::write_stdout(table(&rows).as_bytes())
+    crate::ui::write_stdout(table(&rows).as_bytes())
 }
 
 /// The rows as an aligned text table.

@@ -3,7 +3,6 @@
 pub mod add;
 pub mod allow;
 pub mod awslabs;
-pub mod change;
 pub mod completions;
 pub mod decrypt;
 pub mod demo;

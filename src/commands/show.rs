@@ -28,5 +28,5 @@ pub fn run(ctx: &Ctx, args: ShowArgs) -> Result<i32> {
     if steps.is_some() && !bytes.ends_with(b"\n") {
         bytes.push(b'\n');
     }
-    super::decrypt::write_stdout(&bytes)
+    crate::ui::write_stdout(&bytes)
 }

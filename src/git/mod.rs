@@ -36,7 +36,7 @@ pub use remote::{
 };
 pub use state::{EntryKind, Head, IndexEntry, TreeEntry};
 pub use status::InnerStatus;
-pub use write::{clone, init};
+pub use write::{clone, command, init, run_in};
 
 /// An open git repository with a work tree.
 pub struct Repo {

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::write::git_command;
+use super::write::command as git_command;
 use super::{ObjectId, Repo};
 use crate::error::{Error, Result};
 

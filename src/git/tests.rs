@@ -287,7 +287,7 @@ fn git_commands_drop_a_hooks_repo_variables() {
     // inside a parent's hook GIT_DIR / GIT_INDEX_FILE point at the parent; a command
     // for the inner repo must not inherit them (setting them process-wide here would
     // leak into other tests, so check the command's env instead)
-    let cmd = write::git_command();
+    let cmd = write::command();
     let removed: Vec<_> = cmd
         .get_envs()
         .filter(|(_, v)| v.is_none())

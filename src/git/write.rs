@@ -48,7 +48,7 @@ pub fn clone(url: &str, dest: &Path) -> Result<()> {
             .hint("move it away, or use it as it is"));
         }
     }
-    let mut cmd = git_command();
+    let mut cmd = command();
     cmd.args(["clone", "--quiet", "--", url]).arg(dest);
     let result = run(cmd, &format!("git clone {url} {}", dest.display()));
     if result.is_err() && !existed && dest.exists() {
@@ -65,7 +65,7 @@ pub fn clone(url: &str, dest: &Path) -> Result<()> {
 /// so a new secrets repo does not depend on the user's `init.defaultBranch`.
 pub fn init(dir: &Path) -> Result<Repo> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
-    let mut cmd = git_command();
+    let mut cmd = command();
     cmd.arg("-C")
         .arg(dir)
         .args(["init", "--quiet", "--initial-branch=main"]);
@@ -116,8 +116,23 @@ impl Repo {
             .map(|_| ())
     }
 
+    /// The ids of the objects reachable from `tip` and from none of `not` (`git rev-list
+    /// --objects tip --not not…`); what to exclude is the caller's decision. The one
+    /// read left to git: gix has no object-level range walk.
+    pub fn objects_between(&self, not: &[String], tip: &str) -> Result<Vec<ObjectId>> {
+        let mut args = vec!["rev-list", "--objects", tip, "--not"];
+        args.extend(not.iter().map(String::as_str));
+        let out = run_in(&self.root, &args, &[])
+            .map_err(|e| e.hint("check that both ends of the range exist (git rev-parse A B)"))?;
+        Ok(out
+            .lines()
+            .filter_map(|l| l.get(..40))
+            .filter_map(|h| ObjectId::from_hex(h.as_bytes()).ok())
+            .collect())
+    }
+
     fn git_with_paths(&self, args: &[&str], paths: &[&Path]) -> Result<String> {
-        let mut cmd = git_command();
+        let mut cmd = command();
         cmd.arg("-C").arg(&self.root).args(args).arg("--");
         let mut shown = format!("git {}", args.join(" "));
         for p in paths {
@@ -141,12 +156,34 @@ impl Repo {
     }
 }
 
-pub(super) fn git_command() -> Command {
+/// A `git` command without the variables that point it at another repository (see
+/// `REPO_ENV`). Every git process the tool starts is made here.
+pub fn command() -> Command {
     let mut cmd = Command::new("git");
     for var in REPO_ENV {
         cmd.env_remove(var);
     }
     cmd
+}
+
+/// Runs `git -C root args…` with `envs` set on top of the clean-up (a test's HOME, the
+/// env Nix runs with); returns git's stdout.
+pub fn run_in(
+    root: &Path,
+    args: &[&str],
+    envs: &[(std::ffi::OsString, std::ffi::OsString)],
+) -> Result<String> {
+    let mut cmd = command();
+    cmd.arg("-C").arg(root).args(args);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    run(cmd, &format!("git {}", args.join(" "))).map_err(|e| {
+        e.hint(format!(
+            "run the same command in {} to see git's full output",
+            root.display()
+        ))
+    })
 }
 
 /// Runs `cmd`; on failure the error names `shown` and carries git's own words.

@@ -6,8 +6,8 @@
 //! the expected commit (Nix 2.8 happily writes a lock without `rev` for a
 //! dirty tree, and exits 0 for an input name it does not know).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Stdio;
 
 use crate::error::{Error, Result};
 use crate::nix::flake_lock::{short, FlakeLock, LockedInput};
@@ -172,7 +172,7 @@ impl Nix {
         was_tracked: bool,
     ) -> Result<()> {
         match before {
-            Some(bytes) => write_atomic(lock_path, bytes)?,
+            Some(bytes) => crate::atomic::write(lock_path, bytes, 0o644)?,
             None => match std::fs::remove_file(lock_path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -207,25 +207,10 @@ impl Nix {
         self.git_output(root, args).map(|_| ())
     }
 
-    /// Runs `git -C root args…` with the same env overrides as Nix.
+    /// Runs `git -C root args…` (through `git/`, with its env clean-up) with the same
+    /// env overrides as Nix.
     fn git_output(&self, root: &Path, args: &[&str]) -> Result<String> {
-        let mut cmd = Command::new("git");
-        cmd.arg("-C").arg(root).args(args).stdin(Stdio::null());
-        self.apply_env(&mut cmd);
-        let out = cmd.output().map_err(|e| {
-            Error::new(format!("cannot run git: {e}"))
-                .hint("install git and make sure it is on PATH")
-        })?;
-        if !out.status.success() {
-            return Err(Error::new(format!(
-                "`git {}` failed in {}: {}",
-                args.join(" "),
-                root.display(),
-                String::from_utf8_lossy(&out.stderr).trim()
-            ))
-            .hint("check the parent repo with `git status`"));
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        crate::git::run_in(root, args, self.envs())
     }
 }
 
@@ -298,34 +283,6 @@ fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::io("read", path, e)),
     }
-}
-
-/// Writes `bytes` to `path` through a temp file in the same dir and a
-/// rename, so a crash never leaves a half-written `flake.lock`.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let dir: PathBuf = path
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir)
-        .map_err(|e| Error::io("create a temp file in", &dir, e))?;
-    tmp.write_all(bytes)
-        .map_err(|e| Error::io("write", tmp.path(), e))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| Error::io("sync", tmp.path(), e))?;
-    // Keep the mode Nix gave the file (0644 under the usual umask).
-    let perms = std::fs::metadata(path).map(|m| m.permissions()).ok();
-    if let Some(p) = perms {
-        let _ = std::fs::set_permissions(tmp.path(), p); // best effort: the content matters
-    } else {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644));
-    }
-    tmp.persist(path)
-        .map_err(|e| Error::io("replace", path, e.error))?;
-    Ok(())
 }
 
 /// A one-line description of a lock change, for status output.

@@ -236,6 +236,11 @@ impl Nix {
         cmd
     }
 
+    /// The env overrides, for the `git` run next to Nix.
+    pub(crate) fn envs(&self) -> &[(OsString, OsString)] {
+        &self.envs
+    }
+
     /// Applies the env overrides to another command (the `git` we run next
     /// to Nix must see the same HOME and config).
     pub(crate) fn apply_env(&self, cmd: &mut Command) {

@@ -1,0 +1,256 @@
+//! A change to the secrets, as one transaction (jj's `start_transaction` … `finish`
+//! is the model): take the secrets repo's lock, write the new files, commit them in
+//! the inner repo (Nix sees only committed files), relock the parent's flake input
+//! to the new inner HEAD, verify the lock, and (when asked) commit `flake.lock` in
+//! the parent. The operations that compute new files live in [`secrets`] and
+//! [`rekey`]; commands pick one, then call [`Transaction::finish`].
+//!
+//! Every step can be repeated: files that already match HEAD are not committed
+//! again, and the lock always follows the inner HEAD. So when a command is killed
+//! half-way, running it again finishes the job.
+//!
+//! Nothing here prints: progress goes to a [`Progress`] sink the command passes.
+//! A new step of the workflow (pushing the inner repo, say) goes into
+//! [`Transaction::finish`], after the lock is verified.
+
+pub mod rekey;
+pub mod secrets;
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{display_path, Error, Result};
+use crate::git::Repo;
+use crate::layout::Layout;
+use crate::nix::flake_lock::short;
+use crate::nix::lock::{describe, FLAKE_LOCK};
+use crate::progress::Progress;
+use crate::repo_lock::{timeout_from_env, RepoLock};
+use crate::wiring;
+
+/// How far [`Transaction::finish`] goes.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Stop after writing: do not commit in the secrets repo (and so do not lock).
+    pub no_commit: bool,
+    /// Commit, but do not relock the parent flake.
+    pub no_lock: bool,
+    /// Also commit the parent's `flake.lock`.
+    pub commit_parent: bool,
+    /// Pass `--offline` to Nix.
+    pub offline: bool,
+}
+
+/// The secrets repo of one change, locked against other git-secrets commands for as
+/// long as this lives.
+pub struct Transaction {
+    /// Where things are.
+    pub layout: Layout,
+    /// The inner (secrets) repo.
+    pub inner: Repo,
+    _lock: RepoLock,
+}
+
+impl Transaction {
+    /// Finds the inner repo and takes its lock, waiting (with a status line) while
+    /// another command holds it; then removes temp files a killed writer left.
+    pub fn open(layout: Layout, progress: &dyn Progress) -> Result<Transaction> {
+        let inner = wiring::inner_repo(&layout)?;
+        let lock = RepoLock::acquire(inner.git_dir(), timeout_from_env(), || {
+            progress.status(&format!(
+                "waiting for another git-secrets command to finish in {} …",
+                display_path(inner.root(), layout.root()).display()
+            ))
+        })?;
+        // Before anything is written: a change made on a HEAD behind or beside the lock
+        // could only be locked by moving the lock backwards or sideways.
+        if let (Some(input), Some(_)) = (
+            wiring::lock::input_name(&layout).ok().flatten(),
+            inner.head()?.commit(),
+        ) {
+            wiring::lock::check_direction(&layout, &inner, &input)?;
+        }
+        // A command killed mid-write leaves its temp file; we hold the lock now.
+        for dir in [inner.root().to_path_buf(), layout.secrets_subdir()] {
+            crate::atomic::remove_stale_temps(&dir);
+        }
+        Ok(Transaction {
+            layout,
+            inner,
+            _lock: lock,
+        })
+    }
+
+    /// `path` as the user sees it: relative to the parent root when inside.
+    pub fn shown(&self, path: &Path) -> PathBuf {
+        display_path(path, self.layout.root())
+    }
+
+    /// Which of `paths` differ from the inner HEAD (modified, staged, untracked or
+    /// deleted), in the order given.
+    pub fn pending(&self, paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+        let st = self.inner.status_under(Path::new(""))?;
+        let mut out = Vec::new();
+        for p in paths {
+            let rela = self.inner.rela_path(p)?;
+            if [&st.untracked, &st.unstaged, &st.staged]
+                .iter()
+                .any(|l| l.contains(&rela))
+            {
+                out.push(p.clone());
+            }
+        }
+        Ok(out)
+    }
+
+    /// Refuses to go on when the inner repo has staged changes other than `ours`:
+    /// `git commit --only` would leave them, but the user should know.
+    pub fn check_no_foreign_staged(&self, ours: &[&Path]) -> Result<()> {
+        let inner = &self.inner;
+        let ours: Vec<String> = ours
+            .iter()
+            .filter_map(|p| inner.rela_path(p).ok())
+            .collect();
+        let foreign: Vec<String> = inner
+            .staged_paths()?
+            .into_iter()
+            .filter(|p| !ours.contains(p))
+            .collect();
+        if foreign.is_empty() {
+            return Ok(());
+        }
+        Err(Error::new(format!(
+            "the secrets repo has other staged changes: {}",
+            foreign.join(", ")
+        ))
+        .hint(format!(
+            "commit or unstage them first: git -C {} commit, or git -C {} restore --staged {}",
+            inner.root().display(),
+            inner.root().display(),
+            foreign.join(" ")
+        )))
+    }
+
+    /// Commits whichever of `paths` differ from HEAD, then relocks and verifies,
+    /// as far as `opts` allow; when it stops early, the hints say what is left.
+    pub fn finish(
+        &self,
+        paths: &[PathBuf],
+        message: &str,
+        opts: &Options,
+        progress: &dyn Progress,
+    ) -> Result<()> {
+        crate::failpoint::hit("change.before-commit")?;
+        let dir = self.shown(self.inner.root());
+        let pending = self.pending(paths)?;
+        let rel: Vec<String> = pending
+            .iter()
+            .map(|p| self.inner.rela_path(p))
+            .collect::<Result<_>>()?;
+        if opts.no_commit {
+            if pending.is_empty() {
+                progress.status("nothing to commit: the secrets repo already has it");
+            } else {
+                progress.status(&format!("not committed (--no-commit): {}", rel.join(", ")));
+                progress.hint(&format!(
+                    "Nix sees only committed files; commit with: git -C {} commit -m '{message}' -- {}",
+                    dir.display(),
+                    rel.join(" ")
+                ));
+            }
+            progress.hint(&format!("then relock: {}", self.lock_command_hint()));
+            return Ok(());
+        }
+        if pending.is_empty() {
+            progress.status("already committed in the secrets repo; nothing new to commit");
+        } else {
+            let refs: Vec<&Path> = pending.iter().map(PathBuf::as_path).collect();
+            let id = self.inner.commit_paths(&refs, message).map_err(|e| {
+                e.hint(format!(
+                    "{} written but not committed; fix the cause and run this command again to finish",
+                    rel.join(", ")
+                ))
+            })?;
+            progress.ok(&format!(
+                "committed {} in {}: {message}",
+                short(&id.to_string()),
+                dir.display()
+            ));
+        }
+        crate::failpoint::hit("change.after-commit")?;
+        if opts.no_lock {
+            progress.status("not relocked (--no-lock)");
+            progress.hint(&format!(
+                "Nix still uses the old secrets until you relock: {}",
+                self.lock_command_hint()
+            ));
+            return Ok(());
+        }
+        let Some(input) = wiring::lock::input_name(&self.layout)? else {
+            let want = wiring::flake_input::url(&self.layout);
+            progress.warn(&format!(
+                "no input of {} points at {}; nothing to relock",
+                wiring::flake_input::flake_path(&self.layout).display(),
+                wiring::dir_rel(&self.layout)
+            ));
+            progress.hint(&format!(
+                "add one (inputs.<name>.url = \"{want}\") or name it: git config secrets.input NAME"
+            ));
+            return Ok(());
+        };
+        progress.detail(&format!("relocking {input}"));
+        let outcome = wiring::lock::apply(&self.layout, &input, opts.offline).map_err(|e| {
+            e.hint(format!(
+                "the secret is committed in {}; fix the lock, then run `{}` (or this command again)",
+                dir.display(),
+                self.lock_command_hint()
+            ))
+        })?;
+        for w in &outcome.warnings {
+            progress.warn(&format!("nix: {w}"));
+        }
+        progress.detail(&format!("ran nix {}", outcome.args.join(" ")));
+        progress.ok(&describe(&outcome));
+        crate::failpoint::hit("change.after-lock")?;
+        self.finish_parent(&input, outcome.locked.rev.as_deref(), opts, progress)
+    }
+
+    /// Commits `flake.lock` with `commit_parent`, else says it is left to commit (when
+    /// it differs from the parent's HEAD).
+    fn finish_parent(
+        &self,
+        input: &str,
+        rev: Option<&str>,
+        opts: &Options,
+        progress: &dyn Progress,
+    ) -> Result<()> {
+        let parent = &self.layout.parent;
+        let lock = wiring::lock::lock_path(&self.layout);
+        let st = parent.status_under(Path::new(FLAKE_LOCK))?;
+        if st.is_clean() {
+            return Ok(());
+        }
+        let rev = rev.map(short).unwrap_or("?");
+        let message = format!("flake.lock: lock {input} to {rev}");
+        if opts.commit_parent {
+            let id = parent.commit_paths(&[lock.as_path()], &message)?;
+            progress.ok(&format!(
+                "committed {} in the parent: {message}",
+                short(&id.to_string())
+            ));
+        } else {
+            progress.hint(&format!(
+                "flake.lock changed; commit it: git commit -m '{message}' -- flake.lock (or pass --commit-parent)"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The Nix command that relocks the input by hand, for hints.
+    fn lock_command_hint(&self) -> String {
+        let input = wiring::lock::input_name(&self.layout)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| "<input>".into());
+        wiring::lock::command_hint(&self.layout, &input)
+    }
+}

@@ -1,0 +1,243 @@
+//! The operations on secrets a change is made of: encrypt a new value keeping the
+//! data key, wrap a fresh data key, set one field, and the recipients for a new file.
+//! Each returns the new file in memory; nothing is written here, so a command can
+//! check everything before the transaction writes anything.
+
+use crate::error::{Error, Result};
+use crate::sops::cipher::Cipher;
+use crate::sops::file::{encrypt, KeyPlan, SopsFile};
+use crate::sops::formats::{json, yaml};
+use crate::sops::keys::Recipient;
+use crate::sops::path::{parse_field, Step};
+use crate::sops::rules::{find_config, with_default_suffix, Config};
+use crate::sops::tree::{MapItem, Node, PlainDocs, SeqItem};
+
+/// Encrypts `docs` as the new content of `file`, keeping its data key,
+/// recipients and rules, and the ciphertext of every value `cipher` saw
+/// unchanged (so a diff shows only what changed, as with `sops edit`).
+pub fn reencrypt(file: &SopsFile, cipher: &mut Cipher, docs: &PlainDocs) -> Result<SopsFile> {
+    encrypt(
+        &docs.0,
+        file.format,
+        None,
+        Some((cipher, &file.metadata)),
+        Default::default(),
+    )
+}
+
+/// Recipients, encryption rules and YAML indent for a new file at `path`, from the
+/// `.sops.yaml` found from `config_start` up (as sops does), or `age` (a comma list)
+/// when given. `add` starts in the secrets dir, `encrypt` in the current dir.
+pub fn plan_from(
+    config_start: &std::path::Path,
+    path: &std::path::Path,
+    age: Option<&str>,
+) -> Result<(KeyPlan, crate::sops::metadata::EncryptionRules, usize)> {
+    let config = find_config(config_start)
+        .map(|p| Config::load(&p))
+        .transpose()?;
+    let indent = config
+        .as_ref()
+        .and_then(|c| c.yaml_indent)
+        .unwrap_or(yaml::DEFAULT_INDENT);
+    if let Some(age) = age {
+        let rs = age
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(Recipient::parse)
+            .collect::<Result<Vec<_>>>()?;
+        return Ok((
+            KeyPlan::single(rs),
+            with_default_suffix(Default::default()),
+            indent,
+        ));
+    }
+    let Some(config) = config else {
+        return Err(Error::new("no .sops.yaml found and no recipients given")
+            .hint("pass --age age1… or create a .sops.yaml with creation_rules (git secrets init --new writes one)"));
+    };
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let rule = config.rule_for(&abs)?;
+    Ok((
+        rule.plan.clone(),
+        with_default_suffix(rule.rules.clone()),
+        indent,
+    ))
+}
+
+/// sops `rotate`: a fresh data key, every value (`docs`, the plaintext of
+/// `file`) encrypted again with it, wrapped for `plan`; the file's
+/// encryption rules stay.
+pub fn with_new_data_key(file: &SopsFile, docs: &PlainDocs, plan: &KeyPlan) -> Result<SopsFile> {
+    encrypt(
+        &docs.0,
+        file.format,
+        Some(plan),
+        None,
+        file.metadata.rules.clone(),
+    )
+}
+
+/// The recipients `file` is encrypted for now, as a plan (sops `rotate`
+/// keeps them; it does not read `.sops.yaml`).
+pub fn plan_of(file: &SopsFile) -> Result<KeyPlan> {
+    let md = &file.metadata;
+    if let Some(g) = md.key_groups.iter().find(|g| !g.other.is_empty()) {
+        return Err(Error::new(format!(
+            "this file is also encrypted with {} keys, which git-secrets cannot wrap a new data key for",
+            g.other_types().join(", ")
+        ))
+        .hint("rotate it with sops itself: sops rotate -i FILE"));
+    }
+    let groups = md
+        .key_groups
+        .iter()
+        .map(|g| {
+            g.age
+                .iter()
+                .map(|a| Recipient::parse(&a.recipient))
+                .collect()
+        })
+        .collect::<Result<Vec<Vec<Recipient>>>>()?;
+    Ok(KeyPlan {
+        groups,
+        shamir_threshold: md.shamir_threshold,
+    })
+}
+
+/// Parses `PATH=VALUE`. PATH is `a.b` or `["a"]["b"]` (then the first `]=`
+/// ends it, so keys may hold `=`); VALUE is JSON when it parses, like
+/// `sops set` (numbers become floats there too), else a plain string.
+pub fn parse_set(arg: &str) -> Result<(Vec<Step>, Node)> {
+    let split = if arg.starts_with('[') {
+        arg.find("]=").map(|i| (&arg[..=i], &arg[i + 2..]))
+    } else {
+        arg.split_once('=')
+    };
+    let Some((path, value)) = split else {
+        return Err(Error::usage(format!("--set '{arg}' has no '='"))
+            .hint("write it as PATH=VALUE, e.g. --set data.token=abc or --set '[\"data\"][\"port\"]=5432'"));
+    };
+    let steps = parse_field(path)?;
+    let wrapped = format!("{{\"v\":{value}}}");
+    let node = json::parse(wrapped.as_bytes())
+        .ok()
+        .and_then(|mut n| n.remove("v"))
+        .unwrap_or_else(|| Node::str(value));
+    Ok((steps, node))
+}
+
+/// Sets the value at `steps`, creating missing map keys (as `sops set`
+/// does); a list index may point at an item or just past the end (append).
+pub fn set_path(node: &mut Node, steps: &[Step], value: Node) -> Result<()> {
+    let Some((first, rest)) = steps.split_first() else {
+        *node = value;
+        return Ok(());
+    };
+    let index = |k: &str| k.parse::<usize>().ok();
+    match (node, first) {
+        (Node::Map(items), Step::Key(k)) => {
+            let found = items.iter_mut().find_map(|it| match it {
+                MapItem::Entry(key, v) if key == k => Some(v),
+                _ => None,
+            });
+            match found {
+                Some(v) => set_path(v, rest, value),
+                None => {
+                    let mut child = Node::Map(Vec::new());
+                    set_path(&mut child, rest, value)?;
+                    items.push(MapItem::Entry(k.clone(), child));
+                    Ok(())
+                }
+            }
+        }
+        (Node::Seq(items), Step::Index(i)) => set_in_seq(items, *i, rest, value),
+        (Node::Seq(items), Step::Key(k)) if index(k).is_some() => {
+            set_in_seq(items, index(k).unwrap_or(usize::MAX), rest, value)
+        }
+        (other, step) => Err(Error::usage(format!(
+            "cannot set {}: the value there is a {}, not a {}",
+            crate::sops::path::display(steps),
+            kind(other),
+            match step {
+                Step::Key(_) => "map",
+                Step::Index(_) => "list",
+            }
+        ))
+        .hint("check the path against the decrypted file (git secrets show NAME)")),
+    }
+}
+
+fn set_in_seq(items: &mut Vec<SeqItem>, i: usize, rest: &[Step], value: Node) -> Result<()> {
+    if i == items.len() {
+        let mut child = Node::Map(Vec::new());
+        set_path(&mut child, rest, value)?;
+        items.push(SeqItem::Value(child));
+        return Ok(());
+    }
+    match items.get_mut(i) {
+        Some(SeqItem::Value(v)) => set_path(v, rest, value),
+        _ => Err(Error::usage(format!(
+            "list index {i} is out of range (the list has {} items)",
+            items.len()
+        ))
+        .hint("use an existing index, or the length to append")),
+    }
+}
+
+fn kind(n: &Node) -> &'static str {
+    match n {
+        Node::Map(_) => "map",
+        Node::Seq(_) => "list",
+        Node::Scalar(_) => "scalar",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sops::tree::Scalar;
+
+    fn doc() -> Node {
+        json::parse(br#"{"a":{"b":"x"},"l":[1,2]}"#).unwrap()
+    }
+
+    #[test]
+    fn set_values_are_json_when_they_parse_else_strings() {
+        let cases = [
+            ("a.b=5", Node::Scalar(Scalar::Float(5.0))),
+            ("a.b=true", Node::Scalar(Scalar::Bool(true))),
+            ("a.b=\"5\"", Node::str("5")),
+            ("a.b=hello world", Node::str("hello world")),
+            ("a.b=", Node::str("")),
+            ("a.b=x=y", Node::str("x=y")),
+        ];
+        for (arg, want) in cases {
+            let (steps, v) = parse_set(arg).unwrap();
+            assert_eq!(steps, vec![Step::Key("a".into()), Step::Key("b".into())]);
+            assert_eq!(v, want, "{arg}");
+        }
+        let (steps, v) = parse_set(r#"["a=b"]["c"]={"k":null}"#).unwrap();
+        assert_eq!(steps, vec![Step::Key("a=b".into()), Step::Key("c".into())]);
+        assert_eq!(v.get("k"), Some(&Node::Scalar(Scalar::Null)));
+        assert!(parse_set("novalue").is_err());
+        assert!(parse_set("a..b=1").is_err());
+    }
+
+    #[test]
+    fn set_path_replaces_creates_and_appends() {
+        let mut d = doc();
+        set_path(&mut d, &parse_field("a.b").unwrap(), Node::str("y")).unwrap();
+        set_path(&mut d, &parse_field("a.new.deep").unwrap(), Node::str("z")).unwrap();
+        set_path(&mut d, &parse_field("l.1").unwrap(), Node::str("two")).unwrap();
+        set_path(&mut d, &parse_field("l.2").unwrap(), Node::str("three")).unwrap();
+        assert_eq!(
+            String::from_utf8(json::emit(&d).unwrap()).unwrap(),
+            "{\n\t\"a\": {\n\t\t\"b\": \"y\",\n\t\t\"new\": {\n\t\t\t\"deep\": \"z\"\n\t\t}\n\t},\n\t\"l\": [\n\t\t1,\n\t\t\"two\",\n\t\t\"three\"\n\t]\n}\n"
+        );
+        assert!(set_path(&mut d, &parse_field("l.9").unwrap(), Node::str("x")).is_err());
+        let err = set_path(&mut d, &parse_field("a.b.c").unwrap(), Node::str("x")).unwrap_err();
+        assert!(err.message.contains("scalar"), "{}", err.message);
+    }
+}

@@ -1,0 +1,140 @@
+//! One model of the wiring (`src/wiring/`): for each broken state of the parent ↔
+//! inner relationship, `doctor` names it, `doctor --fix` repairs it, and `init` on the
+//! same state does the same thing in the same words.
+
+mod common;
+
+mod cluster;
+
+use cluster::{assert_check, Cluster, INPUT};
+use std::fs;
+
+/// What a run said it did: the `✓ ` lines (doctor's `fixed: ` prefix dropped), with
+/// commit ids masked so two clusters compare equal.
+fn done(stderr: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("✓ "))
+        .map(|l| l.strip_prefix("fixed: ").unwrap_or(l))
+        .map(mask_revs)
+        .collect()
+}
+
+fn mask_revs(line: &str) -> String {
+    line.split(' ')
+        .map(|w| {
+            if w.len() >= 7 && w.chars().all(|c| c.is_ascii_hexdigit()) {
+                "<rev>"
+            } else {
+                w
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Breaks a fresh cluster with `break_it`, checks doctor fails `id`, `--fix` repairs
+/// it, then breaks another cluster the same way and checks `init --yes` repairs it
+/// with the same words.
+fn doctor_fix_and_init_agree(id: &str, break_it: impl Fn(&Cluster)) {
+    let Some(c) = Cluster::new() else { return };
+    break_it(&c);
+    let (code, report, stderr) = c.doctor(&[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_check(&report, id, "fail", None);
+    let (_, report, fix_err) = c.doctor(&["--fix"]);
+    assert_check(&report, id, "ok", None);
+    let fixed = done(&fix_err);
+    assert!(!fixed.is_empty(), "doctor --fix said nothing: {fix_err}");
+
+    let Some(c) = Cluster::new() else { return };
+    break_it(&c);
+    let out = c.cmd(&["init", "--yes"]).output().unwrap();
+    let init_err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{init_err}");
+    let said = done(&init_err);
+    for f in &fixed {
+        assert!(said.contains(f), "init did not say {f:?}:\n{init_err}");
+    }
+    let (_, report, _) = c.doctor(&[]);
+    assert_check(&report, id, "ok", None);
+}
+
+#[test]
+fn a_dir_not_ignored() {
+    doctor_fix_and_init_agree("dir.ignored", |c| {
+        fs::write(c.parent.join(".gitignore"), "result\n").unwrap();
+    });
+}
+
+#[test]
+fn a_staged_gitlink() {
+    doctor_fix_and_init_agree("dir.gitlink", |c| {
+        c.git(&c.parent, &["add", "-f", "secrets"]);
+    });
+}
+
+#[test]
+fn a_path_input() {
+    doctor_fix_and_init_agree("flake.input", |c| {
+        let flake = c.parent.join("flake.nix");
+        let src = fs::read_to_string(&flake).unwrap();
+        fs::write(&flake, src.replace("git+file:./secrets", "path:./secrets")).unwrap();
+    });
+}
+
+#[test]
+fn a_missing_input() {
+    doctor_fix_and_init_agree("flake.input", |c| {
+        let flake = c.parent.join("flake.nix");
+        let src = fs::read_to_string(&flake).unwrap();
+        let url_line = src
+            .lines()
+            .find(|l| l.contains("git+file:./secrets"))
+            .unwrap()
+            .to_string();
+        fs::write(&flake, src.replace(&url_line, "")).unwrap();
+        // the name init and --fix give the new input (else `<dir name>-secrets`)
+        c.git(&c.parent, &["config", "secrets.input", INPUT]);
+        assert!(!fs::read_to_string(&flake).unwrap().contains("secrets\""));
+    });
+}
+
+#[test]
+fn a_stale_lock() {
+    doctor_fix_and_init_agree("lock.fresh", |c| {
+        c.encrypt(
+            &c.inner,
+            "secrets/db.json",
+            r#"{"password":"correct-horse"}"#,
+        );
+        c.git(&c.inner, &["add", "-A"]);
+        c.git(&c.inner, &["commit", "-qm", "db"]);
+    });
+}
+
+#[test]
+fn tracked_files_are_untracked_by_fix_and_refused_by_init_with_the_same_command() {
+    let Some(c) = Cluster::new() else { return };
+    fs::write(c.inner.join("notes.txt"), "x").unwrap();
+    // what a parent that tracked the dir before it became a repo holds
+    let blob = c.git(&c.parent, &["hash-object", "-w", "secrets/notes.txt"]);
+    let info = format!("100644,{},secrets/notes.txt", blob.trim());
+    c.git(&c.parent, &["update-index", "--add", "--cacheinfo", &info]);
+    let (code, report, _) = c.doctor(&[]);
+    assert_eq!(code, 1);
+    assert_check(
+        &report,
+        "dir.tracked",
+        "fail",
+        Some("git rm --cached -r secrets"),
+    );
+    let out = c.cmd(&["init", "--yes"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("git rm --cached -r secrets"), "{stderr}");
+    let (_, report, _) = c.doctor(&["--fix"]);
+    assert_check(&report, "dir.tracked", "ok", None);
+    assert_eq!(c.git(&c.parent, &["ls-files", "secrets"]), "");
+    assert!(c.inner.join("notes.txt").is_file(), "files stay on disk");
+}
