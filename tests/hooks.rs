@@ -316,6 +316,12 @@ fn pre_push_scans_against_the_remote_pushed_to_not_any_remote() {
     c.git(&c.parent, &["switch", "-q", "-c", "topic"]);
     let out = c.git_hooked(&c.parent, &["push", "-q", "public", "topic"]);
     assert!(out.status.success(), "{}", stderr(&out));
+    // and a clean push by URL goes through (a URL has no remote-tracking refs)
+    let out = c.git_hooked(
+        &c.parent,
+        &["push", "-q", url.to_str().unwrap(), "topic:by-url"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
 }
 
 /// The hooks run the binary they were installed with, whatever PATH a GUI client or a

@@ -111,7 +111,8 @@ impl Repo {
     /// that is not configured (a URL given to `git push`).
     pub fn remote_tips(&self, remote: &str) -> Result<Vec<ObjectId>> {
         let mut tips = Vec::new();
-        if remote.is_empty() || remote.contains(['*', '?', '[', '\\']) {
+        // a URL or an unknown name has no remote-tracking refs
+        if !self.remote_names().iter().any(|n| n == remote) {
             return Ok(tips);
         }
         let prefix = format!("refs/remotes/{remote}/");
