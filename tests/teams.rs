@@ -644,6 +644,22 @@ fn git_log_p_in_the_inner_repo_shows_masked_value_changes_and_writes_no_plaintex
     );
     assert!(held.is_empty(), "plaintext on disk: {held:?}");
 
+    // git secrets log NAME: the same, from the parent
+    let out = t.cmd_in(&bob, &["log", "db"]).output().unwrap();
+    assert_success("git secrets log db", &out);
+    let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(shown.contains("+password: <masked "), "{shown}");
+    assert!(!shown.contains(&secret_value), "{shown}");
+    let out = t
+        .cmd_in(&bob, &["log", "db", "--show-values"])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        shown.contains(&format!("+password: {secret_value}")),
+        "{shown}"
+    );
+
     // asked for, the values show in clear
     t.c.git(&inner, &["config", "secrets.showValues", "true"]);
     let shown =
