@@ -418,6 +418,23 @@ fn doctor_fetch_reports_a_missing_or_hanging_remote_within_the_timeout() {
     );
     assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
     assert_eq!(snapshot(&c.parent), before);
+
+    // pull against the same hanging remote: the same clear error, nothing changed
+    let start = std::time::Instant::now();
+    let out = t
+        .cmd(&["pull", "--offline"])
+        .env("GIT_SSH_COMMAND", &ssh)
+        .env("GIT_SECRETS_FETCH_TIMEOUT", "2")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("did not finish within 2s"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(start.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(snapshot(&c.parent), before);
 }
 
 // ---------------------------------------------------------------------------------
