@@ -858,3 +858,35 @@ fn locked_rev_of(parent: &Path, input: &str) -> String {
         .unwrap_or("")
         .to_string()
 }
+
+#[test]
+fn init_resolves_a_relative_remote_path_against_dash_c_like_git() {
+    let t = Team::new();
+    let c = &t.c;
+    let dir = c.env.work().join("carol");
+    c.git(
+        &c.env.work(),
+        &[
+            "clone",
+            "-q",
+            t.parent_remote.to_str().unwrap(),
+            dir.to_str().unwrap(),
+        ],
+    );
+    // run from the env root: the url is relative to -C's dir, not to this one
+    let out = c
+        .env
+        .cmd([
+            "-C",
+            "work/carol",
+            "init",
+            "../../remotes/secrets.git",
+            "--offline",
+        ])
+        .current_dir(c.env.root())
+        .output()
+        .unwrap();
+    assert_success("init with a relative url and -C", &out);
+    let origin = c.git(&dir.join("secrets"), &["remote", "get-url", "origin"]);
+    assert_eq!(Path::new(&origin), t.inner_remote.as_path());
+}
