@@ -69,6 +69,8 @@ pub enum Command {
     Push(PushArgs),
     /// Fetch and fast-forward (or rebase onto) the secrets repo's upstream, then relock forward.
     Pull(PullArgs),
+    /// The secrets repo's history with decrypted diffs, values masked (who changed what, when).
+    Log(LogArgs),
     /// git's merge driver for sops files (installed by init): merges value by value.
     #[command(hide = true)]
     MergeDriver(MergeDriverArgs),
@@ -229,6 +231,15 @@ pub struct PullArgs {
     /// Pass --offline to nix.
     #[arg(long)]
     pub offline: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Only this secret's history (a name, or a path with a `/`).
+    pub secret: Option<String>,
+    /// Show the values in clear instead of masked.
+    #[arg(long)]
+    pub show_values: bool,
 }
 
 #[derive(Debug, Args)]

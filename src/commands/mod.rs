@@ -14,6 +14,7 @@ pub mod exec;
 pub mod hooks;
 pub mod init;
 pub mod list;
+pub mod log;
 pub mod merge_driver;
 pub mod pull;
 pub mod push;
@@ -83,6 +84,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::List(a) => list::run(&ctx, a),
         Command::Push(a) => push::run(&ctx, a),
         Command::Pull(a) => pull::run(&ctx, a),
+        Command::Log(a) => log::run(&ctx, a),
         Command::MergeDriver(a) => merge_driver::run(&ctx, a),
         Command::Textconv(a) => textconv::run(&ctx, a),
     }
