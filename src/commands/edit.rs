@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::plaintext::{self};
 use crate::sops::file::load;
 use crate::sops::keys::Identities;
-use crate::sops::rules::yaml_indent;
+use crate::sops::rules::store_indent;
 use zeroize::Zeroizing;
 
 pub fn run(ctx: &Ctx, args: EditArgs) -> Result<i32> {
@@ -20,7 +20,7 @@ pub fn run(ctx: &Ctx, args: EditArgs) -> Result<i32> {
     let mut plain = file.decrypt(&Identities::discover())?;
     let original = Zeroizing::new(
         file.format
-            .emit_plain(&plain.docs.0, yaml_indent(&ctx.cwd))?,
+            .emit_plain(&plain.docs.0, store_indent(&ctx.cwd))?,
     );
     let Some(docs) = crate::editor::edit_plain(&ctx.ui, &path, file.format, &original)? else {
         ctx.ui
@@ -28,7 +28,7 @@ pub fn run(ctx: &Ctx, args: EditArgs) -> Result<i32> {
         return Ok(0);
     };
     let new = crate::change::secrets::reencrypt(&file, &mut plain.cipher, &docs)?;
-    atomic::write(&path, &new.to_bytes(yaml_indent(&ctx.cwd))?, 0o644)?;
+    atomic::write(&path, &new.to_bytes(store_indent(&ctx.cwd))?, 0o644)?;
     ctx.ui.ok(format!("saved {}", path.display()));
     Ok(0)
 }
