@@ -1,8 +1,10 @@
 //! Leak scans of the public parent: its staged blobs (pre-commit) and every object of
-//! its history (`--history`, or the pushed range for pre-push). Each blob goes through
+//! its history (`--history`, or what a push sends, for pre-push). Each blob goes through
 //! ONE Aho-Corasick automaton that holds the sops marker, the age private key prefix
-//! and every known plaintext value of the current secrets, so a blob is read once
-//! whatever the number of values.
+//! (pieces of it, in both cases, plain and base64-encoded), the PEM private key marker
+//! and every form of every known value of the current secrets ([`super::known`]), so a
+//! blob is read once whatever the number of values. Credentials fail a check; names
+//! only warn; values the parent's `.git-secrets-allow` covers are not searched for.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
