@@ -213,6 +213,14 @@ fn pre_commit_blocks_the_leaks_that_used_to_get_through() {
         ),
         ("deploy_key", ssh.clone(), "staged.private-key"),
         (
+            "flux-sops-age.yaml",
+            format!(
+                "apiVersion: v1\nkind: Secret\nmetadata:\n  name: sops-age\n  namespace: flux-system\ndata:\n  age.agekey: {}\n",
+                b64(&key)
+            ),
+            "staged.age-key",
+        ),
+        (
             "db.nix",
             "{ password = \"SuperSecretP4ss\"; }\n".into(),
             "staged.plaintext",

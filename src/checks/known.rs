@@ -293,7 +293,7 @@ fn wrapped(text: &[u8], each: &mut dyn FnMut(Vec<u8>)) {
 /// The base64 characters that encode `value` whatever surrounds it, when it starts
 /// `offset` bytes into a 3-byte group of a longer encoded text: the characters that
 /// mix in bits of the neighbouring bytes are cut off both ends.
-fn base64_inside(
+pub(crate) fn base64_inside(
     value: &[u8],
     offset: usize,
     engine: &base64::engine::GeneralPurpose,

@@ -1,8 +1,10 @@
 //! Leak scans of the public parent: its staged blobs (pre-commit) and every object of
-//! its history (`--history`, or the pushed range for pre-push). Each blob goes through
+//! its history (`--history`, or what a push sends, for pre-push). Each blob goes through
 //! ONE Aho-Corasick automaton that holds the sops marker, the age private key prefix
-//! and every known plaintext value of the current secrets, so a blob is read once
-//! whatever the number of values.
+//! (pieces of it, in both cases, plain and base64-encoded), the PEM private key marker
+//! and every form of every known value of the current secrets ([`super::known`]), so a
+//! blob is read once whatever the number of values. Credentials fail a check; names
+//! only warn; values the parent's `.git-secrets-allow` covers are not searched for.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
@@ -36,6 +38,9 @@ enum Kind {
     Sops,
     /// The age key prefix or a piece of it (a key may be split across lines).
     AgeKey,
+    /// The age key prefix base64-encoded (a keys.txt in a Kubernetes Secret, as Flux's
+    /// `sops-age` Secret holds it).
+    AgeKeyBase64,
     PemKey,
     /// Index into [`Patterns::needles`].
     Value(usize),
@@ -125,6 +130,10 @@ impl Patterns {
             pats.push(p.into_bytes());
             kinds.push(Kind::AgeKey);
         }
+        for p in age_base64_patterns() {
+            pats.push(p);
+            kinds.push(Kind::AgeKeyBase64);
+        }
         for (i, n) in needles.iter().enumerate() {
             pats.push(n.bytes.to_vec());
             kinds.push(Kind::Value(i));
@@ -162,6 +171,16 @@ impl Patterns {
                     if !f.age_key {
                         f.age_key = age_key_near(data, m.start())
                             .is_some_and(|k| self.example_key.as_deref() != Some(k.as_str()));
+                    }
+                }
+                Kind::AgeKeyBase64 => {
+                    if !f.age_key {
+                        f.age_key = base64_run_at(data, m.start()).is_some_and(|plain| {
+                            (0..plain.len())
+                                .filter(|&i| matches!(plain[i], b'A' | b'a'))
+                                .filter_map(|i| age_key_at(&plain, i))
+                                .any(|k| self.example_key.as_deref() != Some(k.as_str()))
+                        });
                     }
                 }
                 Kind::PemKey => {
@@ -262,6 +281,62 @@ fn age_key_at(data: &[u8], i: usize) -> Option<String> {
         }
     }
     (body.len() >= 50).then(|| format!("{AGE_MARK}{body}"))
+}
+
+/// The age key prefix as it reads base64-encoded at each of the three byte offsets, in
+/// both cases, in pieces of 10 characters: `base64` may wrap a line inside it.
+fn age_base64_patterns() -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for case in [AGE_MARK.to_string(), AGE_MARK.to_ascii_lowercase()] {
+        for offset in 0..3 {
+            let p = known::base64_inside(
+                case.as_bytes(),
+                offset,
+                &base64::engine::general_purpose::STANDARD,
+            );
+            for piece in p.as_bytes().windows(10) {
+                out.push(piece.to_vec());
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The bytes the base64 text around `at` decodes to: the run of base64 characters
+/// (across the line breaks `base64` wraps at) that holds `at`, decoded from its start.
+fn base64_run_at(data: &[u8], at: usize) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+    use base64::Engine;
+    let is_b64 = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=');
+    let in_run = |b: u8| is_b64(b) || matches!(b, b'\n' | b'\r');
+    let mut start = at;
+    while start > 0 && in_run(data[start - 1]) {
+        start -= 1;
+    }
+    let mut end = at;
+    while end < data.len() && in_run(data[end]) && end - start < 1 << 16 {
+        end += 1;
+    }
+    let mut run = zeroize::Zeroizing::new(
+        data[start..end]
+            .iter()
+            .copied()
+            .filter(|b| is_b64(*b) && *b != b'=')
+            .collect::<Vec<u8>>(),
+    );
+    // the run may start with a word of the line before (`token:` has no space)
+    for skip in 0..run.len().min(64) {
+        let body = &run[skip..];
+        let body = &body[..body.len() / 4 * 4];
+        if let Ok(d) = base64::engine::general_purpose::STANDARD_NO_PAD.decode(body) {
+            if d.windows(8).any(|w| w.eq_ignore_ascii_case(b"SECRET-K")) {
+                zeroize::Zeroize::zeroize(&mut *run);
+                return Some(zeroize::Zeroizing::new(d));
+            }
+        }
+    }
+    None
 }
 
 /// An age key that a match of a piece of its prefix at `at` belongs to.
@@ -954,6 +1029,10 @@ mod tests {
             pats.push(p.into_bytes());
             kinds.push(Kind::AgeKey);
         }
+        for p in age_base64_patterns() {
+            pats.push(p);
+            kinds.push(Kind::AgeKeyBase64);
+        }
         for (i, n) in needles.iter().enumerate() {
             pats.push(n.bytes.to_vec());
             kinds.push(Kind::Value(i));
@@ -1027,6 +1106,29 @@ mod tests {
             !p.scan(b"AGE-SECRET-KEY-1 the secret key that the users never share at any cost")
                 .age_key
         );
+    }
+
+    #[test]
+    fn a_base64_encoded_keys_txt_is_found_and_the_examples_is_not() {
+        use base64::Engine;
+        let p = patterns(&[]);
+        let std = base64::engine::general_purpose::STANDARD;
+        let keys_txt = format!("# created: 2024-01-01\n# public key: age1…\n{KEY_A}\n");
+        let one_line = std.encode(&keys_txt);
+        let wrapped: String = one_line
+            .as_bytes()
+            .chunks(76)
+            .map(|c| format!("{}\n", String::from_utf8_lossy(c)))
+            .collect();
+        for text in [
+            format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: sops-age\ndata:\n  age.agekey: {one_line}\n"),
+            format!("{{ data.\"age.agekey\" = \"{one_line}\"; }}"),
+            wrapped,
+            std.encode(KEY_A.to_lowercase()),
+        ] {
+            assert!(p.scan(text.as_bytes()).age_key, "{text}");
+        }
+        assert!(!p.scan(std.encode(format!("{KEY_B}\n")).as_bytes()).age_key);
     }
 
     #[test]
