@@ -15,8 +15,8 @@ use crate::cli::EditArgs;
 use crate::error::{display_path, Error, Result};
 use crate::layout::Layout;
 use crate::plaintext;
-use crate::sops::file::{load, SopsFile};
-use crate::sops::formats::Indent;
+use crate::sops::file::SopsFile;
+use crate::sops::formats::{Format, Indent};
 use crate::sops::keys::Identities;
 use crate::sops::rules::store_indent;
 use crate::sops::tree::PlainDocs;
@@ -24,7 +24,6 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 pub fn run(ctx: &Ctx, args: EditArgs) -> Result<i32> {
-    plaintext::disable_core_dumps();
     plaintext::install_signal_cleanup();
     let path = super::resolve_secret(ctx, &args.secret)?;
     match in_secrets_repo(ctx, &path)? {
@@ -54,34 +53,47 @@ fn in_secrets_repo(ctx: &Ctx, path: &Path) -> Result<Option<(Layout, PathBuf)>> 
     Ok(Some((layout, inside)))
 }
 
-/// Opens the editor on `file`'s plaintext; the re-encrypted file when the
-/// user saved a change, `None` when not.
-fn edit_file(ctx: &Ctx, path: &Path, file: &SopsFile, indent: Indent) -> Result<Option<SopsFile>> {
+/// Opens the editor on the plaintext of the sops file at `path`; the
+/// re-encrypted file when the user saved a change, `None` when not.
+fn edit_file(ctx: &Ctx, path: &Path, indent: Indent) -> Result<Option<SopsFile>> {
+    let opened = Zeroizing::new(crate::error::read_file(path)?);
+    let file = SopsFile::parse(&opened, Format::from_path(path)).map_err(|e| {
+        let mut named = Error::new(format!("{}: {}", path.display(), e.message));
+        named.hints = e.hints;
+        named
+    })?;
+    let file = &file;
     let mut plain = file.decrypt(&Identities::discover())?;
     let original = Zeroizing::new(file.format.emit_plain(&plain.docs.0, indent)?);
     let edited: Option<PlainDocs> =
         crate::editor::edit_plain(&ctx.ui, path, file.format, &original)?;
-    match edited {
-        Some(docs) => Ok(Some(crate::change::secrets::reencrypt(
-            file,
-            &mut plain.cipher,
-            &docs,
-        )?)),
-        None => Ok(None),
+    let Some(docs) = edited else {
+        return Ok(None);
+    };
+    let new = crate::change::secrets::reencrypt(file, &mut plain.cipher, &docs)?;
+    // Another writer the repo lock does not cover (sops, git checkout, a pull)
+    // may have changed the file while the editor was open: keep theirs.
+    let now = crate::error::read_file(path)?;
+    if now[..] != opened[..] {
+        return Err(Error::new(format!(
+            "{} changed while the editor was open; your edit was not saved",
+            path.display()
+        ))
+        .hint("the file keeps the other change; run the edit again to edit the new version"));
     }
+    Ok(Some(new))
 }
 
 /// A secret of the secrets repo: edit, then commit → relock → verify.
 fn edit_in_repo(ctx: &Ctx, args: &EditArgs, layout: Layout, path: PathBuf) -> Result<i32> {
     // Held from reading until the commit: a rekey or rotate meanwhile would
-    // otherwise be undone by our save.
+    // otherwise be undone by our save (a removed recipient written back).
     let session = Transaction::open(layout, &ctx.ui)?;
     session.check_no_foreign_staged(&[&path])?;
     let shown = session.shown(&path);
-    let file = load(&path, None)?;
     // Indent as `rotate` does: from the secrets repo's .sops.yaml.
     let indent = store_indent(path.parent().unwrap_or(&session.layout.dir));
-    match edit_file(ctx, &path, &file, indent)? {
+    match edit_file(ctx, &path, indent)? {
         Some(new) => {
             atomic::write(&path, &new.to_bytes(indent)?, 0o644)?;
             ctx.ui.step(format!("saved {}", shown.display()));
@@ -122,10 +134,9 @@ fn edit_elsewhere(ctx: &Ctx, args: &EditArgs, path: &Path) -> Result<i32> {
             "drop -m, --no-commit, --no-lock, --commit-parent and --push/--no-push for a file outside the secrets repo",
         ));
     }
-    let file = load(path, None)?;
     // Like `sops edit`: the .sops.yaml found from the current dir.
     let indent = store_indent(&ctx.cwd);
-    match edit_file(ctx, path, &file, indent)? {
+    match edit_file(ctx, path, indent)? {
         Some(new) => {
             atomic::write(path, &new.to_bytes(indent)?, 0o644)?;
             ctx.ui.ok(format!(

@@ -9,6 +9,7 @@ use crate::cli::InitArgs;
 use crate::error::{Error, Result};
 use crate::layout::{Layout, Overrides};
 use crate::nix::template::SECRETS_FLAKE;
+use crate::quote;
 use crate::sops::keys::{default_key_file, generate_identity, Identities, Recipient};
 use crate::sops::rules::Config;
 use crate::wiring::{self, flake_input, gitlink, ignore, lock, tracked};
@@ -112,13 +113,21 @@ fn refuse_tracked_files(layout: &Layout) -> Result<()> {
         Some(rel) => rel.display().to_string(),
         None => return Ok(()),
     };
+    // Both come from the repo (.gitmodules, flake.nix): quoted for the shell.
+    let rel_q = quote::shell(&rel_s).into_owned();
     match wiring::tracked::inspect(layout)? {
-        tracked::State::Submodule { name } => Err(Error::new(format!("{rel_s} is registered as a git submodule ('{name}') of the parent"))
+        tracked::State::Submodule { name } => {
+            let section = quote::shell(&format!("submodule.{name}")).into_owned();
+            Err(Error::new(format!(
+                "{rel_s} is registered as a git submodule ({}) of the parent",
+                quote::shell(&name)
+            ))
             .hint("a submodule publishes the inner repo's commit id and Nix cannot read through it")
             .hint(format!(
-                "keep the files and unregister it: git rm --cached {rel_s} && git config -f .gitmodules --remove-section submodule.{name} && git add .gitmodules && git config --remove-section submodule.{name}"
+                "keep the files and unregister it: git rm --cached {rel_q} && git config -f .gitmodules --remove-section {section} && git add .gitmodules && git config --remove-section {section}"
             ))
-            .hint("then run git secrets init again")),
+            .hint("then run git secrets init again"))
+        }
         tracked::State::Staged { files } => {
             let shown: Vec<&str> = files.iter().take(5).map(String::as_str).collect();
             Err(Error::new(format!(
@@ -127,7 +136,7 @@ fn refuse_tracked_files(layout: &Layout) -> Result<()> {
                 shown.join(", "),
                 if files.len() > 5 { ", …" } else { "" }
             ))
-            .hint(format!("stop tracking them (the files stay on disk): git rm --cached -r {rel_s}"))
+            .hint(format!("stop tracking them (the files stay on disk): git rm --cached -r {rel_q}"))
             .hint("they are still in the parent's history: check with git secrets doctor --history before publishing")
             .hint("then run git secrets init again"))
         }
@@ -155,9 +164,15 @@ fn inner_repo(steps: &mut Steps, layout: &Layout, args: &InitArgs, ids: &Identit
             .next()
             .is_some();
     if non_empty {
-        return Err(Error::new(format!("{shown} exists but is not a git repository")).hint(format!(
-            "move it away (mv {shown} {shown}.bak) and run init again, or make it a repo: git -C {shown} init"
-        )));
+        let (q, bak) = (
+            quote::shell(&shown),
+            quote::shell(&format!("{shown}.bak")).into_owned(),
+        );
+        return Err(
+            Error::new(format!("{shown} exists but is not a git repository")).hint(format!(
+            "move it away (mv {q} {bak}) and run init again, or make it a repo: git -C {q} init"
+        )),
+        );
     }
     if dir.exists() && !dir.is_dir() {
         return Err(Error::new(format!("{shown} exists and is not a directory"))
@@ -165,7 +180,7 @@ fn inner_repo(steps: &mut Steps, layout: &Layout, args: &InitArgs, ids: &Identit
     }
     match (&args.url, args.new) {
         (Some(url), _) => {
-            let url = absolute_url(url);
+            let url = absolute_url(url, &steps.ctx.cwd);
             // an empty remote (a new hosted repo) cannot be cloned into anything
             // usable: ask it first, before anything in the parent changes
             let empty = !steps.dry_run
@@ -201,7 +216,7 @@ fn inner_repo(steps: &mut Steps, layout: &Layout, args: &InitArgs, ids: &Identit
                 create_repo(dir, &recipients)
             })?;
             if let Some(remote) = &args.remote {
-                connect_remote(steps, layout, &absolute_url(remote))?;
+                connect_remote(steps, layout, &absolute_url(remote, &steps.ctx.cwd))?;
             }
         }
         (None, false) => {
@@ -541,12 +556,13 @@ fn merge_and_diff_drivers(steps: &mut Steps, layout: &Layout) -> Result<()> {
     )
 }
 
-/// A local path given as a URL, made absolute: the remote's url is stored in the
-/// secrets repo, where a path relative to the parent would point elsewhere.
-fn absolute_url(url: &str) -> String {
-    let p = Path::new(url);
+/// A local path given as a URL, made absolute against the directory the command runs
+/// in (`-C` included, as git does): git would resolve it against the process's own
+/// directory, and the url stored as the secrets repo's origin against the secrets repo.
+fn absolute_url(url: &str, cwd: &Path) -> String {
+    let p = cwd.join(url);
     if !url.contains("://") && p.exists() {
-        if let Ok(abs) = std::fs::canonicalize(p) {
+        if let Ok(abs) = std::fs::canonicalize(&p) {
             return abs.to_string_lossy().into_owned();
         }
     }
