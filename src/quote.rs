@@ -22,6 +22,28 @@ pub fn shell(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// A command line to show (and copy): each word through [`shell`], except
+/// that a plain option (`--offline`, `-C`) stays bare, since here it is meant
+/// as one. `sh -c 'grep x "$F"'` keeps its quotes.
+pub fn command_line<S: AsRef<str>>(words: &[S]) -> String {
+    words
+        .iter()
+        .map(|w| {
+            let w = w.as_ref();
+            let option = w.len() > 1
+                && w.starts_with('-')
+                && w.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-.=".contains(c));
+            if option {
+                Cow::Borrowed(w)
+            } else {
+                shell(w)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The `.gitignore` line that ignores exactly the directory `rel` (relative
 /// to the repo root, `/`-separated): `/<rel>/`, with every character git
 /// would read as a pattern (`\ * ? [ ]`) escaped with a backslash, so `a[1]`
@@ -72,6 +94,29 @@ mod tests {
                 .unwrap();
             assert_eq!(String::from_utf8(out.stdout).unwrap(), s);
         }
+    }
+
+    #[test]
+    fn command_lines_keep_options_bare_and_quote_the_rest() {
+        assert_eq!(
+            command_line(&[
+                "git",
+                "secrets",
+                "exec",
+                "--file",
+                "KUBECONFIG",
+                "--",
+                "sh",
+                "-c",
+                "grep current-context \"$KUBECONFIG\""
+            ]),
+            r#"git secrets exec --file KUBECONFIG -- sh -c 'grep current-context "$KUBECONFIG"'"#
+        );
+        assert_eq!(
+            command_line(&["rotate", "--set-from", "a=-"]),
+            "rotate --set-from a=-"
+        );
+        assert_eq!(command_line(&["-rf;id"]), "'-rf;id'");
     }
 
     #[test]

@@ -75,6 +75,31 @@ fn run_demo(env: &TestEnv, path: Option<&Path>) {
         !shown_commands.iter().any(|l| l.contains("hc0Rotated")),
         "a token in argv: {shown_commands:?}"
     );
+    // Commands are echoed shell-quoted: the exec line can be copied as shown.
+    assert!(
+        stderr.contains(r#"-- sh -c 'grep current-context "$KUBECONFIG"'"#),
+        "exec's command lost its quotes:\n{stderr}"
+    );
+    // The printed line makes the sandbox usable from the user's own shell and HOME
+    // (which has no key): `git secrets show kubeconfig` then decrypts.
+    let line = stderr
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("export SOPS_AGE_KEY_FILE="))
+        .map(|rest| format!("export SOPS_AGE_KEY_FILE={rest}"))
+        .unwrap_or_else(|| panic!("no sandbox line printed:\n{stderr}"));
+    let show = env
+        .command("sh")
+        .arg("-c")
+        .arg(format!("{line} && \"$0\" show kubeconfig"))
+        .arg(common::bin())
+        .output()
+        .unwrap();
+    assert_success("show kubeconfig with the printed line", &show);
+    assert!(
+        String::from_utf8_lossy(&show.stdout).contains("current-context: admin@kubenix"),
+        "{}",
+        String::from_utf8_lossy(&show.stdout)
+    );
     // Data (show, exec's CMD) goes to stdout, status to stderr.
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(

@@ -91,15 +91,13 @@ impl Sandbox {
 
     /// Prints `$ git secrets ARGS` and runs it in `cwd`, stdin from `input`.
     fn step(&self, cwd: &Path, args: &[&str], input: Option<&[u8]>) -> Result<()> {
-        eprintln!(
-            "\n{} {}",
-            style("$").cyan().bold(),
-            style(format!("git secrets {}", args.join(" "))).bold()
-        );
+        // shell-quoted, so the line can be copied and run as shown
+        let shown = format!("git secrets {}", crate::quote::command_line(args));
+        eprintln!("\n{} {}", style("$").cyan().bold(), style(&shown).bold());
         let mut cmd = Command::new(&self.exe);
         self.env(&mut cmd);
         cmd.current_dir(cwd).args(args);
-        self.run(cmd, input, &format!("git secrets {}", args.join(" ")))
+        self.run(cmd, input, &shown)
     }
 
     fn shell(&self, cwd: &Path, shown: &str, program: &str, args: &[&str]) -> Result<()> {
@@ -156,6 +154,15 @@ impl Sandbox {
         }
         Ok(())
     }
+}
+
+/// The one shell line that makes the sandbox usable from the user's shell.
+fn sandbox_line(key: &Path, parent: &Path) -> String {
+    format!(
+        "export SOPS_AGE_KEY_FILE={} && cd {}",
+        crate::quote::shell(&key.to_string_lossy()),
+        crate::quote::shell(&parent.to_string_lossy())
+    )
 }
 
 pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<i32> {
@@ -289,5 +296,13 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<i32> {
     eprintln!();
     ctx.ui
         .ok(format!("demo done; look around in {}", parent.display()));
+    // The demo's key lives in the sandbox's own HOME: without this line, `git
+    // secrets show` there finds no identity in the user's.
+    let key = dir.join("home/.config/sops/age/keys.txt");
+    ctx.ui.status(format!(
+        "the sandbox's age key is not in your HOME; to use the sandbox, run:\n  {}",
+        sandbox_line(&key, &parent)
+    ));
+    ctx.ui.status("  git secrets show kubeconfig");
     Ok(0)
 }
