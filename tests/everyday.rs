@@ -355,3 +355,30 @@ fn git_config_color_never_is_honoured_like_color_never() {
         assert!(!plain.contains(escape), "{key}={value} ignored: {plain:?}");
     }
 }
+
+#[test]
+fn history_scan_says_how_many_objects_it_read_and_ranges_are_short() {
+    let Some(c) = Cluster::new(&[("kubeconfig.yaml", KUBE_YAML)]) else {
+        return;
+    };
+    let out = c.cmd(&["doctor", "--history"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let line = text
+        .lines()
+        .find(|l| l.contains("history.sops"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains("scanned "), "{line}");
+    assert!(line.ends_with(" objects in history; none found"), "{line}");
+    assert!(!text.contains("objects)"), "{text}");
+
+    let a = c.git(&c.parent, &["rev-parse", "HEAD~1"]);
+    let b = c.parent_head();
+    let range = format!("{a}..{b}");
+    let out = c.cmd(&["doctor", "--range", &range]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        text.contains(&format!("the pushed range {}..{}", &a[..12], &b[..12])),
+        "{text}"
+    );
+    assert!(!text.contains(&a) && !text.contains(&b), "full ids: {text}");
+}

@@ -818,16 +818,21 @@ pub fn history(
         Some(l) => format!("{} {}", short(&l.commit.to_string()), l.path),
         None => format!("unreachable blob {}", short(&id.to_string())),
     };
+    // "history", or the pushed range with short ids (what the hook prints)
     let scope = match pushed {
-        Some(p) => format!("the pushed range {}", p.range),
-        None => format!("history ({} objects)", total),
+        Some(p) => format!("the pushed range {}", short_range(p.range)),
+        None => "history".to_string(),
     };
     let unreachable_hint =
         "for an unreachable object: git reflog expire --expire=now --all && git gc --prune=now";
     let mut out = vec![history_dir(scene, &g.roots, &scope)];
     let blob_check = |id: &'static str, ids: &[ObjectId], what: &str, ok: &str| -> Check {
         if ids.is_empty() {
-            return Check::ok(id, format!("{ok} in {scope}"));
+            // the count of what was read, never read as a count of findings
+            return Check::ok(
+                id,
+                format!("{ok}: scanned {total} objects in {scope}; none found"),
+            );
         }
         let places: Vec<String> = ids.iter().map(place).collect();
         let paths: BTreeSet<String> = ids
@@ -850,13 +855,13 @@ pub fn history(
         "history.sops",
         &g.sops,
         "sops-encrypted content",
-        "no sops-encrypted content (other than the example's)",
+        "sops-encrypted content (other than the example's)",
     ));
     let mut keys = blob_check(
         "history.age-key",
         &g.keys,
         "a private age key",
-        "no private age key (other than the example's)",
+        "private age keys (other than the example's)",
     );
     if keys.status == super::Status::Fail {
         keys.hints.push("the key is burnt: make a new one (age-keygen) and rekey (git secrets rekey --remove-recipient <its age1… key>)".into());
@@ -867,7 +872,7 @@ pub fn history(
         "history.private-key",
         &g.pems,
         "a PEM or OpenSSH private key",
-        "no PEM or OpenSSH private key",
+        "PEM or OpenSSH private keys",
     );
     if pems.status == super::Status::Fail {
         pems.hints.push("the key is burnt: replace it (a new key pair; for an SSH key sops decrypts with, rekey without it) and revoke the old one where it is trusted".into());
@@ -896,6 +901,14 @@ pub fn history(
         out.push(c);
     }
     out
+}
+
+/// `A..B` with each full commit id cut to 12 characters, as git shows them.
+fn short_range(range: &str) -> String {
+    match range.split_once("..") {
+        Some((a, b)) => format!("{}..{}", short(a), short(b)),
+        None => short(range).to_string(),
+    }
 }
 
 fn history_dir(scene: &Scene, roots: &HashMap<ObjectId, Vec<ObjectId>>, scope: &str) -> Check {
