@@ -1,6 +1,6 @@
 //! The one error type of the tool. Every error carries what went wrong and,
 //! where we know it, what the user can do next (`hint:` lines). Rendering
-//! happens in one place, `main.rs`.
+//! happens in one place, `ui::render_error`, called from `main.rs`.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -14,6 +14,9 @@ pub enum Kind {
     Usage,
     /// Interrupted by a signal (exit 130).
     Interrupted,
+    /// A failure with an exit code of its own: `exec`'s 127 (command not found) and
+    /// 126 (cannot run), as shells report them.
+    Exit(i32),
 }
 
 /// An error with a message, hints and an exit-code class.
@@ -42,6 +45,14 @@ impl Error {
     pub fn usage(message: impl Into<String>) -> Self {
         Error {
             kind: Kind::Usage,
+            ..Error::new(message)
+        }
+    }
+
+    /// A failure that exits with `code` (see [`Kind::Exit`]).
+    pub fn exit(code: i32, message: impl Into<String>) -> Self {
+        Error {
+            kind: Kind::Exit(code),
             ..Error::new(message)
         }
     }
@@ -79,6 +90,7 @@ impl Error {
             Kind::Failure => 1,
             Kind::Usage => 2,
             Kind::Interrupted => 130,
+            Kind::Exit(code) => code,
         }
     }
 }

@@ -402,3 +402,24 @@ fn outside_any_repo_doctor_fails_with_a_json_report() {
     assert_eq!(v["version"], 1);
     assert_check(&v, "parent.repo", "fail", Some("git init"));
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_doctor_quietly() {
+    let Some(c) = Cluster::new() else { return };
+    // `true` exits without reading: doctor's report meets a closed pipe (EPIPE).
+    let out = c
+        .env
+        .command("bash")
+        .current_dir(&c.parent)
+        .env("PATH", c.path_var(None))
+        .args([
+            "-c",
+            "set -o pipefail; git-secrets doctor --offline | true; echo \"exit=$?\"",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stdout.contains("exit=0"), "{stdout}\n{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+}

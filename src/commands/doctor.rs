@@ -2,12 +2,12 @@
 //! on stdout (text or JSON, nothing else), fixes and progress on stderr. Exit 1 when a
 //! check fails; warnings alone exit 0.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 
 use super::Ctx;
 use crate::checks::{self, fix, leaks, Check, Fix, Options, Report, Scene, Status};
 use crate::cli::DoctorArgs;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::layout::Overrides;
 
 /// Runs doctor; returns the exit code.
@@ -144,14 +144,12 @@ fn history(ctx: &Ctx, scene: &Scene, range: Option<&str>) -> Vec<Check> {
     out
 }
 
+/// The report on stdout; a reader that went away (`doctor | head`) is no error.
 fn print(report: &Report, json: bool) -> Result<()> {
     let text = if json {
         report.to_json()
     } else {
         report.to_text()
     };
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|_| out.flush())
-        .map_err(|e| Error::new(format!("cannot write the report: {e}")))
+    crate::ui::write_stdout(text.as_bytes()).map(|_| ())
 }

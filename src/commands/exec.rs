@@ -121,7 +121,7 @@ fn exec_in_place(
     // memory is then CMD's own.
     let err = cmd.exec();
     drop(memfds);
-    Ok(report_start_failure(program, &err))
+    Err(start_failure(program, &err))
 }
 
 /// Without memfds only environment variables work in place.
@@ -137,7 +137,7 @@ fn exec_in_place(
             .hint("add --tmpfs to pass the file on a tmpfs directory instead"));
     }
     let err = cmd.exec();
-    Ok(report_start_failure(program, &err))
+    Err(start_failure(program, &err))
 }
 
 /// Writes the files to tmpfs, runs CMD as a child with signals forwarded,
@@ -165,7 +165,7 @@ fn run_with_tmpfs_files(
     drop(plain_files);
     match status {
         Ok(s) => Ok(exit_code(s)),
-        Err(e) => Ok(report_start_failure(program, &e)),
+        Err(e) => Err(start_failure(program, &e)),
     }
 }
 
@@ -179,34 +179,28 @@ fn exit_code(status: ExitStatus) -> i32 {
     }
 }
 
-/// Prints why CMD did not start and returns the shell's code for it: 127
-/// when it is not found, 126 otherwise.
-fn report_start_failure(program: &OsStr, err: &std::io::Error) -> i32 {
+/// Why CMD did not start, exiting with the shell's code for it: 127 when it is not
+/// found, 126 otherwise.
+fn start_failure(program: &OsStr, err: &std::io::Error) -> Error {
     let name = program.to_string_lossy();
-    let (code, e) = match err.kind() {
-        std::io::ErrorKind::NotFound => (
+    match err.kind() {
+        std::io::ErrorKind::NotFound => Error::exit(
             EXIT_NOT_FOUND,
-            Error::new(format!("cannot run '{name}': command not found")).hint(
-                if name.contains('/') {
-                    "check the path to the command".to_string()
-                } else {
-                    format!("install {name} or put it on PATH, or give its full path")
-                },
-            ),
-        ),
-        std::io::ErrorKind::PermissionDenied => (
+            format!("cannot run '{name}': command not found"),
+        )
+        .hint(if name.contains('/') {
+            "check the path to the command".to_string()
+        } else {
+            format!("install {name} or put it on PATH, or give its full path")
+        }),
+        std::io::ErrorKind::PermissionDenied => Error::exit(
             EXIT_CANNOT_RUN,
-            Error::new(format!("cannot run '{name}': permission denied"))
-                .hint("make it executable (chmod +x) or check the directory's permissions"),
-        ),
-        _ => (
-            EXIT_CANNOT_RUN,
-            Error::new(format!("cannot run '{name}': {err}"))
-                .hint("check that the command is a program this system can run"),
-        ),
-    };
-    crate::ui::render_error(&e);
-    code
+            format!("cannot run '{name}': permission denied"),
+        )
+        .hint("make it executable (chmod +x) or check the directory's permissions"),
+        _ => Error::exit(EXIT_CANNOT_RUN, format!("cannot run '{name}': {err}"))
+            .hint("check that the command is a program this system can run"),
+    }
 }
 
 /// Turns the flags into bindings; each names its variable, secret and field.
