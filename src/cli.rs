@@ -326,6 +326,10 @@ pub struct DoctorArgs {
     /// Pass --offline to nix when --fix relocks.
     #[arg(long)]
     pub offline: bool,
+    /// Fetch the secrets repo's upstream first (bounded by GIT_SECRETS_FETCH_TIMEOUT,
+    /// 30 s by default), so ahead/behind and "pushed" are current.
+    #[arg(long, conflicts_with = "staged")]
+    pub fetch: bool,
     /// Only scan the objects of this range (pre-push), e.g. A..B.
     #[arg(long, value_name = "RANGE", hide = true, conflicts_with_all = ["staged", "fix", "history"])]
     pub range: Option<String>,

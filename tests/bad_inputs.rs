@@ -116,6 +116,7 @@ fn cases() -> Vec<Case> {
         case("name that is ..", &["show", ".."]),
         case("unknown secret name", &["show", "nope"]),
         case("misspelled secret name", &["show", "nestd"]),
+        case("add without a value and no terminal", &["add", "newone"]),
         case(
             "add a name with an extension",
             &["add", "talos.yaml", "--from", "plain.yaml"],

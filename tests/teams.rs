@@ -262,3 +262,160 @@ fn init_of_a_teammate_whose_lock_names_an_unpushed_commit_refuses_and_keeps_the_
     assert!(err.contains("git secrets push"), "{err}");
     assert_eq!(std::fs::read(dir.join("flake.lock")).unwrap(), lock_before);
 }
+
+// ---------------------------------------------------------------------------------
+// An unpushed lock is caught: by doctor, and by the parent's pre-push hook.
+
+impl Team {
+    /// `git` in `dir` with our binary first on PATH (so hooks find `git secrets`).
+    fn git_hooked(&self, dir: &Path, args: &[&str]) -> std::process::Output {
+        let bin_dir = Path::new(common::BIN).parent().unwrap().to_path_buf();
+        let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        )))
+        .unwrap();
+        self.c
+            .env
+            .git_cmd(dir, args)
+            .env("PATH", path)
+            .output()
+            .unwrap()
+    }
+}
+
+fn check_line<'a>(report: &'a str, id: &str) -> &'a str {
+    report
+        .lines()
+        .find(|l| l.contains(id))
+        .unwrap_or_else(|| panic!("no check {id} in:\n{report}"))
+}
+
+#[test]
+fn doctor_fails_when_the_lock_names_an_unpushed_inner_commit() {
+    let t = Team::new();
+    let c = &t.c;
+    let out = t.cmd(&["doctor", "--offline"]).output().unwrap();
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        check_line(&report, "lock.pushed").contains("every clone can fetch it"),
+        "{report}"
+    );
+    assert!(
+        check_line(&report, "inner.upstream").contains("origin/main"),
+        "{report}"
+    );
+    assert!(
+        check_line(&report, "lock.reveals").contains("revCount"),
+        "{report}"
+    );
+
+    rotate(&t, &c.parent, "kubeconfig");
+    rotate(&t, &c.parent, "db");
+    let out = t.cmd(&["doctor", "--offline"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    let pushed = check_line(&report, "lock.pushed");
+    assert!(pushed.contains("does not have"), "{report}");
+    assert!(report.contains("git secrets push"), "{report}");
+    assert!(
+        check_line(&report, "inner.sync").contains("2 commits ahead"),
+        "{report}"
+    );
+    assert!(
+        check_line(&report, "lock.committed").contains("not committed"),
+        "{report}"
+    );
+
+    // once pushed, the same doctor passes the remote checks
+    c.git(&c.inner, &["push", "-q"]);
+    let out = t.cmd(&["doctor", "--offline"]).output().unwrap();
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        check_line(&report, "lock.pushed").contains("every clone can fetch it"),
+        "{report}"
+    );
+    assert!(
+        check_line(&report, "inner.sync").contains("in sync"),
+        "{report}"
+    );
+}
+
+#[test]
+fn pre_push_refuses_a_parent_whose_lock_names_an_unpushed_inner_commit() {
+    let t = Team::new();
+    let c = &t.c;
+    t.cmd(&["hooks", "install"]).assert().success();
+    rotate(&t, &c.parent, "kubeconfig");
+    let out = t.git_hooked(&c.parent, &["commit", "-qm", "relock", "--", "flake.lock"]);
+    assert_success("commit flake.lock", &out);
+    let remote_before = c.git(&t.parent_remote, &["rev-parse", "main"]);
+
+    let out = t.git_hooked(&c.parent, &["push", "-q", "origin", "main"]);
+    assert!(!out.status.success(), "the unpushed lock was pushed");
+    let said = String::from_utf8_lossy(&out.stdout).into_owned() + &stderr(&out);
+    assert!(said.contains("git secrets push"), "{said}");
+    assert_eq!(
+        c.git(&t.parent_remote, &["rev-parse", "main"]),
+        remote_before
+    );
+
+    c.git(&c.inner, &["push", "-q"]);
+    let out = t.git_hooked(&c.parent, &["push", "-q", "origin", "main"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        c.git(&t.parent_remote, &["rev-parse", "main"]),
+        c.parent_head()
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// An unreachable remote: a clear error within the timeout, nothing changed.
+
+#[test]
+fn doctor_fetch_reports_a_missing_or_hanging_remote_within_the_timeout() {
+    let t = Team::new();
+    let c = &t.c;
+    // a path that does not exist
+    c.git(
+        &c.inner,
+        &["remote", "set-url", "origin", "/nonexistent/secrets.git"],
+    );
+    let before = snapshot(&c.parent);
+    let out = t.cmd(&["doctor", "--fetch", "--offline"]).output().unwrap();
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(
+        check_line(&report, "remote.fetch").contains("git fetch origin"),
+        "{report}"
+    );
+    assert_eq!(snapshot(&c.parent), before);
+
+    // a remote that hangs: ssh that never answers
+    let ssh = c.env.write("fake-ssh", "#!/bin/sh\nexec sleep 60\n");
+    std::fs::set_permissions(&ssh, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    c.git(
+        &c.inner,
+        &[
+            "remote",
+            "set-url",
+            "origin",
+            "ssh://git.example.invalid/secrets.git",
+        ],
+    );
+    let start = std::time::Instant::now();
+    let out = t
+        .cmd(&["doctor", "--fetch", "--offline"])
+        .env("GIT_SSH_COMMAND", &ssh)
+        .env("GIT_SECRETS_FETCH_TIMEOUT", "2")
+        .output()
+        .unwrap();
+    let took = start.elapsed();
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(
+        check_line(&report, "remote.fetch").contains("did not finish within 2s"),
+        "{report}"
+    );
+    assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
+    assert_eq!(snapshot(&c.parent), before);
+}

@@ -12,6 +12,7 @@ pub mod fix;
 pub mod inner;
 pub mod leaks;
 pub mod parent;
+pub mod remote;
 pub mod report;
 pub mod scene;
 pub mod secrets;
@@ -179,6 +180,7 @@ impl Check {
 pub fn run(scene: &Scene) -> Report {
     let mut checks = parent::checks(scene);
     checks.extend(inner::checks(scene));
+    checks.extend(remote::checks(scene));
     checks.extend(secrets::checks(scene));
     checks.extend(tools::checks(scene));
     Report { checks }

@@ -49,6 +49,11 @@ pub fn run(ctx: &Ctx, args: AddArgs) -> Result<i32> {
             })
         }
         None if existing.is_some() => return Err(exists(&name, &shown)),
+        // An editor needs a terminal: without one (a script, CI) it would read garbage.
+        None if !std::io::IsTerminal::is_terminal(&std::io::stdin()) => {
+            return Err(Error::usage(format!("no value given for '{name}'"))
+                .hint("use --from FILE, or --from - to read it from stdin"))
+        }
         None => match edit_plain(&ctx.ui, &path, format, b"")? {
             Some(d) => Ok(d),
             None => {

@@ -39,13 +39,25 @@ pub fn run(ctx: &Ctx, args: DoctorArgs) -> Result<i32> {
         return Ok(exit_code(&report));
     }
     if let Some(range) = &args.range {
-        let report = Report {
-            checks: history(ctx, &scene, Some(range)),
-        };
+        let mut checks = history(ctx, &scene, Some(range));
+        // the pushed tip's flake.lock must name an inner rev the inner remote has
+        if let Some(tip) = range_tip(&scene, range) {
+            checks.push(checks::remote::pushed_lock_at(&scene, tip));
+        }
+        let report = Report { checks };
         print(&report, args.json)?;
         return Ok(exit_code(&report));
     }
+    let fetched = args.fetch.then(|| fetch(ctx, &scene));
+    let scene = match fetched {
+        // the remote-tracking refs moved: look again
+        Some(_) => Scene::discover(&ctx.cwd, &overrides, opts.clone())?,
+        None => scene,
+    };
     let mut report = checks::run(&scene);
+    if let Some(c) = fetched {
+        report.checks.insert(0, c);
+    }
     // fixes never rewrite history, so one scan serves before and after --fix
     let history_checks = if args.history {
         history(ctx, &scene, None)
@@ -71,6 +83,37 @@ pub fn run(ctx: &Ctx, args: DoctorArgs) -> Result<i32> {
     }
     print(&report, args.json)?;
     Ok(exit_code(&report))
+}
+
+/// The commit a pre-push range ends at (`A..B` → B, or a single rev).
+fn range_tip(scene: &Scene, range: &str) -> Option<crate::git::ObjectId> {
+    let tip = range.rsplit("..").next().unwrap_or(range);
+    let id = crate::git::ObjectId::from_hex(tip.as_bytes()).ok()?;
+    scene.layout.parent.has_commit(tip).then_some(id)
+}
+
+/// `doctor --fetch`: fetches the inner repo's upstream remote, bounded by the fetch
+/// timeout; the outcome is a check of its own, first in the report.
+fn fetch(ctx: &Ctx, scene: &Scene) -> Check {
+    const ID: &str = "remote.fetch";
+    let Some(inner) = &scene.inner else {
+        return Check::skip(ID, "the secrets dir is not a git repo");
+    };
+    let remote = match inner.upstream() {
+        Ok(Some(up)) => up.remote,
+        Ok(None) => match inner.remote_names().first() {
+            Some(r) => r.clone(),
+            None => return Check::skip(ID, "the secrets repo has no remote to fetch"),
+        },
+        Err(e) => return Check::error(ID, &e),
+    };
+    let timeout = crate::git::fetch_timeout_from_env();
+    ctx.ui
+        .status(format!("fetching {remote} in the secrets repo …"));
+    match inner.fetch(&remote, timeout) {
+        Ok(()) => Check::ok(ID, format!("fetched {remote}")),
+        Err(e) => Check::error(ID, &e),
+    }
 }
 
 fn exit_code(report: &Report) -> i32 {

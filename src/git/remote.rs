@@ -40,6 +40,17 @@ pub struct AheadBehind {
     pub behind: usize,
 }
 
+/// Whether a commit is on the remote, as far as the remote-tracking refs know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RemoteReach {
+    /// The repository has no remote at all.
+    NoRemote,
+    /// Reachable from this remote-tracking ref (`origin/main`).
+    Reachable(String),
+    /// Not reachable from any remote-tracking ref (or not even present here).
+    Unreachable,
+}
+
 /// The default time a fetch may take before it is stopped (`GIT_SECRETS_FETCH_TIMEOUT`
 /// in seconds overrides it).
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(30);
@@ -159,6 +170,43 @@ impl Repo {
             merge_ref,
             tip,
         }))
+    }
+
+    /// Whether another clone can fetch `rev`: reachable from the upstream's
+    /// remote-tracking ref (or, without an upstream, from any remote-tracking ref).
+    pub fn remote_reach(&self, rev: &str) -> Result<RemoteReach> {
+        if self.remote_names().is_empty() {
+            return Ok(RemoteReach::NoRemote);
+        }
+        if !self.has_commit(rev) {
+            return Ok(RemoteReach::Unreachable);
+        }
+        if let Some(up) = self.upstream()? {
+            if let Some(tip) = up.tip {
+                return Ok(if self.is_ancestor(rev, &tip.to_string())? {
+                    RemoteReach::Reachable(up.short)
+                } else {
+                    RemoteReach::Unreachable
+                });
+            }
+        }
+        let mut cmd = self.git();
+        cmd.args([
+            "for-each-ref",
+            "--format=%(refname:short)",
+            "--contains",
+            rev,
+            "refs/remotes",
+        ]);
+        let out = quiet_output(cmd, "git for-each-ref --contains")?;
+        if !out.status.success() {
+            return Err(failed(&format!("git for-each-ref --contains {rev}"), &out));
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        Ok(match text.lines().find(|l| !l.ends_with("/HEAD")) {
+            Some(r) => RemoteReach::Reachable(r.to_string()),
+            None => RemoteReach::Unreachable,
+        })
     }
 
     /// The commit a full ref name points to, `None` when the ref does not exist.
