@@ -10,7 +10,7 @@ use super::Ctx;
 use crate::atomic;
 use crate::change::secrets::plan_from;
 use crate::change::Transaction;
-use crate::cli::AddArgs;
+use crate::cli::LockArgs;
 use crate::editor::edit_plain;
 use crate::error::{Error, Result};
 use crate::layout::SecretName;
@@ -19,8 +19,26 @@ use crate::sops::formats::Format;
 use crate::sops::keys::Identities;
 use crate::sops::rules::with_default_suffix;
 use crate::sops::tree::PlainDocs;
+use clap::Args;
 use std::path::PathBuf;
 use zeroize::Zeroizing;
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Name of the new secret.
+    pub name: String,
+    /// Read the plaintext from FILE (`-` for stdin).
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+    /// Format of the new secret (default: from --from's extension, else yaml).
+    #[arg(long, value_name = "TYPE")]
+    pub format: Option<String>,
+    /// Commit message in the secrets repo.
+    #[arg(short, long, value_name = "MSG")]
+    pub message: Option<String>,
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
 
 pub fn run(ctx: &Ctx, args: AddArgs) -> Result<i32> {
     crate::plaintext::disable_core_dumps();

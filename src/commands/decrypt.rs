@@ -1,13 +1,26 @@
 //! `git secrets decrypt FILE`: like `sops decrypt`, for scripts and devshell wrappers.
 
 use super::Ctx;
-use crate::cli::DecryptArgs;
+use crate::cli::TypeArgs;
 use crate::error::Result;
 use crate::sops::file::{load, render_plain};
 use crate::sops::formats::Format;
 use crate::sops::keys::Identities;
 use crate::sops::path::parse_extract;
 use crate::sops::rules::yaml_indent;
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct DecryptArgs {
+    /// The sops file (`-` for stdin, with --input-type).
+    pub file: PathBuf,
+    /// Print only this part, e.g. '["data"]["token"]' or '["list"][0]'.
+    #[arg(long, value_name = "PATH")]
+    pub extract: Option<String>,
+    #[command(flatten)]
+    pub types: TypeArgs,
+}
 
 pub fn run(ctx: &Ctx, args: DecryptArgs) -> Result<i32> {
     crate::plaintext::disable_core_dumps();

@@ -2,13 +2,42 @@
 //! on stdout (text or JSON, nothing else), fixes and progress on stderr. Exit 1 when a
 //! check fails; warnings alone exit 0.
 
+use clap::Args;
 use std::io::IsTerminal;
 
 use super::Ctx;
 use crate::checks::{self, fix, leaks, Check, Fix, Options, Report, Scene, Status};
-use crate::cli::DoctorArgs;
 use crate::error::Result;
 use crate::layout::Overrides;
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Print the report as JSON: {"version":1,"checks":[{"id","status","message","hints"}]}.
+    #[arg(long)]
+    pub json: bool,
+    /// Apply the safe fixes (never deletes a file or rewrites history) and check again.
+    #[arg(long, conflicts_with = "staged")]
+    pub fix: bool,
+    /// Also scan every object of the parent's history for leaks.
+    #[arg(long, conflicts_with = "staged")]
+    pub history: bool,
+    /// Only the fast checks on the parent's index and staged files (pre-commit).
+    #[arg(long)]
+    pub staged: bool,
+    /// Shortest plaintext value to search for.
+    #[arg(long, default_value_t = 8, value_name = "BYTES")]
+    pub min_length: usize,
+    /// Pass --offline to nix when --fix relocks.
+    #[arg(long)]
+    pub offline: bool,
+    /// Fetch the secrets repo's upstream first (bounded by GIT_SECRETS_FETCH_TIMEOUT,
+    /// 30 s by default), so ahead/behind and "pushed" are current.
+    #[arg(long, conflicts_with = "staged")]
+    pub fetch: bool,
+    /// Only scan the objects of this range (pre-push), e.g. A..B.
+    #[arg(long, value_name = "RANGE", hide = true, conflicts_with_all = ["staged", "fix", "history"])]
+    pub range: Option<String>,
+}
 
 /// Runs doctor; returns the exit code.
 pub fn run(ctx: &Ctx, args: DoctorArgs) -> Result<i32> {

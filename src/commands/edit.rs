@@ -4,13 +4,19 @@
 
 use super::Ctx;
 use crate::atomic;
-use crate::cli::EditArgs;
 use crate::error::Result;
 use crate::plaintext::{self};
 use crate::sops::file::load;
 use crate::sops::keys::Identities;
 use crate::sops::rules::yaml_indent;
+use clap::Args;
 use zeroize::Zeroizing;
+
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// A secret name or a path to a sops file.
+    pub secret: String,
+}
 
 pub fn run(ctx: &Ctx, args: EditArgs) -> Result<i32> {
     plaintext::disable_core_dumps();

@@ -4,10 +4,26 @@
 
 use super::Ctx;
 use crate::atomic;
-use crate::cli::EncryptArgs;
+use crate::cli::TypeArgs;
 use crate::error::{Error, Result};
 use crate::sops::file::{encrypt, read_input};
 use crate::sops::formats::Format;
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct EncryptArgs {
+    /// The plaintext file.
+    pub file: PathBuf,
+    /// Encrypt to these age recipients (comma-separated) instead of .sops.yaml's rule.
+    #[arg(long, value_name = "RECIPIENTS")]
+    pub age: Option<String>,
+    /// Replace the file with its encrypted form (atomically).
+    #[arg(short, long)]
+    pub in_place: bool,
+    #[command(flatten)]
+    pub types: TypeArgs,
+}
 
 pub fn run(ctx: &Ctx, args: EncryptArgs) -> Result<i32> {
     crate::plaintext::disable_core_dumps();

@@ -12,7 +12,7 @@ use super::Ctx;
 use crate::atomic;
 use crate::change::secrets::{parse_set, plan_of, reencrypt, set_path, with_new_data_key};
 use crate::change::Transaction;
-use crate::cli::RotateArgs;
+use crate::cli::LockArgs;
 use crate::editor::edit_plain;
 use crate::error::{Error, Result};
 use crate::layout::SecretName;
@@ -20,8 +20,30 @@ use crate::sops::file::{load, read_input, SopsFile};
 use crate::sops::keys::Identities;
 use crate::sops::rules::yaml_indent;
 use crate::sops::tree::PlainDocs;
+use clap::Args;
 use std::path::Path;
+use std::path::PathBuf;
 use zeroize::Zeroizing;
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// The secret to rotate.
+    pub name: String,
+    /// New plaintext from FILE (`-` for stdin).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["edit", "set"])]
+    pub from: Option<PathBuf>,
+    /// New value in $EDITOR.
+    #[arg(long, conflicts_with = "set")]
+    pub edit: bool,
+    /// Set one field: PATH=VALUE (PATH as a.b or ["a"]["b"]); repeatable.
+    #[arg(long, value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Commit message in the secrets repo (default: rotate NAME).
+    #[arg(short, long, value_name = "MSG")]
+    pub message: Option<String>,
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
 
 pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
     crate::plaintext::disable_core_dumps();
