@@ -49,6 +49,7 @@ pub enum Direction {
 
 impl Direction {
     /// Whether relocking to HEAD is allowed.
+    #[cfg(test)]
     pub fn allows_relock(&self) -> bool {
         matches!(
             self,

@@ -174,7 +174,7 @@ fn identity(s: &Scene) -> Check {
     let locked: Vec<String> = s
         .secrets
         .iter()
-        .filter(|f| matches!(f.content, Content::Sops(_, Decryption::Locked(_))))
+        .filter(|f| matches!(f.content, Content::Sops(_, Decryption::Locked)))
         .map(|f| f.rel.clone())
         .collect();
     if locked.is_empty() {

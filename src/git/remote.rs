@@ -7,7 +7,6 @@
 //! operations run the user's `git`, so ssh agents, credential helpers and
 //! `url.<base>.insteadOf` apply exactly as when the user types `git fetch` / `git push`.
 
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -269,18 +268,6 @@ impl Repo {
             )))
         }
     }
-}
-
-/// `git ls-remote <url>` bounded by `timeout`: the refs a remote has (`None` entries
-/// skipped); an empty list for an empty repository.
-pub fn ls_remote(url: &str, cwd: &Path, timeout: Duration) -> Result<Vec<String>> {
-    let mut cmd = git_command();
-    cmd.current_dir(cwd).args(["ls-remote", "--", url]);
-    let out = run_with_timeout(cmd, &format!("git ls-remote {url}"), timeout)?;
-    Ok(out
-        .lines()
-        .filter_map(|l| l.split_whitespace().nth(1).map(str::to_string))
-        .collect())
 }
 
 fn parse_id(text: &str) -> Result<ObjectId> {
