@@ -186,7 +186,7 @@ impl Layout {
     /// up (`add` would fail there too); else the closest existing name, if one is close.
     pub fn no_such_secret(&self, name: &str) -> Error {
         let subdir = crate::error::display_path(&self.secrets_subdir(), self.root());
-        if !self.dir.join(".git").exists() {
+        if !self.has_secrets_dir() {
             return self.no_secrets_repo();
         }
         let err = Error::usage(format!("no secret named '{name}' in {}", subdir.display()));
@@ -196,6 +196,11 @@ impl Layout {
             None => err,
         };
         err.hint("see the names with `git secrets list`, or add it with `git secrets add NAME --from FILE`")
+    }
+
+    /// Whether there is a secrets dir at all: a repo, or at least its `secrets/` folder.
+    pub fn has_secrets_dir(&self) -> bool {
+        self.dir.join(".git").exists() || self.secrets_subdir().is_dir()
     }
 
     /// The error for a command that needs the secrets repo when there is none.

@@ -6,6 +6,7 @@ use super::Ctx;
 use crate::atomic;
 use crate::cli::TypeArgs;
 use crate::error::{Error, Result};
+use crate::sops::codes;
 use crate::sops::file::{encrypt, read_input};
 use crate::sops::formats::Format;
 use clap::Args;
@@ -16,7 +17,7 @@ pub struct EncryptArgs {
     /// The plaintext file.
     pub file: PathBuf,
     /// Encrypt to these age recipients (comma-separated) instead of .sops.yaml's rule.
-    #[arg(long, value_name = "RECIPIENTS")]
+    #[arg(long, value_name = "RECIPIENTS", env = "SOPS_AGE_RECIPIENTS")]
     pub age: Option<String>,
     /// Replace the file with its encrypted form (atomically).
     #[arg(short, long)]
@@ -25,7 +26,13 @@ pub struct EncryptArgs {
     pub types: TypeArgs,
 }
 
+/// Exits with sops' status codes on failure (see `sops::codes`), as scripts written for
+/// `sops encrypt` expect.
 pub fn run(ctx: &Ctx, args: EncryptArgs) -> Result<i32> {
+    encrypt_file(ctx, args).map_err(Error::in_sops_terms)
+}
+
+fn encrypt_file(ctx: &Ctx, args: EncryptArgs) -> Result<i32> {
     crate::plaintext::disable_core_dumps();
     let path = if args.file.as_os_str() == "-" {
         args.file.clone()
@@ -34,7 +41,8 @@ pub fn run(ctx: &Ctx, args: EncryptArgs) -> Result<i32> {
     };
     if args.in_place && args.file.as_os_str() == "-" {
         return Err(Error::usage("--in-place needs a file, not stdin")
-            .hint("drop -i to print the encrypted file"));
+            .hint("drop -i to print the encrypted file")
+            .sops(codes::ERROR_CONFLICTING_PARAMETERS));
     }
     let input = match args.types.input_type.as_deref() {
         Some(t) => Format::parse(t)?,
@@ -45,10 +53,15 @@ pub fn run(ctx: &Ctx, args: EncryptArgs) -> Result<i32> {
         None => input,
     };
     let plain = zeroize::Zeroizing::new(read_input(&path)?);
-    let docs = crate::sops::tree::PlainDocs(input.parse_plain(&plain)?);
+    let docs = crate::sops::tree::PlainDocs(
+        input
+            .parse_plain(&plain)
+            .map_err(|e| e.sops_default(codes::COULD_NOT_READ_INPUT_FILE))?,
+    );
     if looks_encrypted(input, &docs.0, &plain) {
         return Err(Error::new(format!("{} is already encrypted", args.file.display()))
-            .hint("to change it, use git secrets edit; to re-encrypt for new recipients, git secrets rekey"));
+            .hint("to change it, use git secrets edit; to re-encrypt for new recipients, git secrets rekey")
+            .sops(codes::FILE_ALREADY_ENCRYPTED));
     }
     let (plan, rules, indent) =
         crate::change::secrets::plan_from(&ctx.cwd, &path, args.age.as_deref())?;

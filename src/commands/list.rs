@@ -64,7 +64,7 @@ pub fn run(ctx: &Ctx, args: ListArgs) -> Result<i32> {
         text.push('\n');
         return crate::ui::write_stdout(text.as_bytes());
     }
-    if rows.is_empty() && inner.is_none() {
+    if rows.is_empty() && !layout.has_secrets_dir() {
         return Err(layout.no_secrets_repo());
     }
     if rows.is_empty() {
