@@ -97,13 +97,10 @@ fn dir_tracked(s: &Scene) -> Check {
     let shown = s.dir_shown();
     match wiring::tracked::inspect(&s.layout) {
         Ok(tracked::State::Outside) => Check::ok(ID, OUTSIDE),
-        Ok(tracked::State::Submodule { name }) => Check::fail(
-            ID,
-            format!("{shown} is registered as a git submodule ('{name}') of the parent"),
-        )
-        .hint(format!(
-            "unregister it: git rm --cached {shown} && git config -f .gitmodules --remove-section submodule.{name} && git add .gitmodules"
-        )),
+        // dir.repo names a submodule, with the commands
+        Ok(tracked::State::Submodule { .. }) => {
+            Check::skip(ID, format!("{shown} is a submodule (see dir.repo)"))
+        }
         Ok(tracked::State::Staged { files }) => Check::fail(
             ID,
             format!(
