@@ -3,7 +3,7 @@
 
 use crate::commands::{
     add, completions, decrypt, demo, doctor, edit, encrypt, example, exec, hooks, init, list,
-    rekey, rotate, show,
+    merge_driver, pull, push, rekey, rotate, show, textconv,
 };
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -69,6 +69,16 @@ pub enum Command {
     Rekey(rekey::RekeyArgs),
     /// List the secrets with their recipients and last change.
     List(list::ListArgs),
+    /// Push the secrets repo to its upstream (--parent: then commit flake.lock and push the parent).
+    Push(push::PushArgs),
+    /// Fetch and fast-forward (or rebase onto) the secrets repo's upstream, then relock forward.
+    Pull(pull::PullArgs),
+    /// git's merge driver for sops files (installed by init): merges value by value.
+    #[command(hide = true)]
+    MergeDriver(merge_driver::MergeDriverArgs),
+    /// git's diff textconv for sops files (installed by init): decrypted, values masked.
+    #[command(hide = true)]
+    Textconv(textconv::TextconvArgs),
     /// Print a secret's decrypted value.
     Show(show::ShowArgs),
     /// Edit a secret in $EDITOR on a tmpfs copy; unchanged values keep their ciphertext.
@@ -117,6 +127,12 @@ pub struct LockArgs {
     /// Pass --offline to nix.
     #[arg(long)]
     pub offline: bool,
+    /// Push the secrets repo afterwards (default with `git config secrets.push true`).
+    #[arg(long, conflicts_with_all = ["no_commit", "no_push"])]
+    pub push: bool,
+    /// Do not push, even when `git config secrets.push` is true.
+    #[arg(long)]
+    pub no_push: bool,
 }
 
 impl LockArgs {
@@ -127,6 +143,11 @@ impl LockArgs {
             no_lock: self.no_lock,
             commit_parent: self.commit_parent,
             offline: self.offline,
+            push: match (self.push, self.no_push) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            },
         }
     }
 }
