@@ -1,4 +1,8 @@
-// Records `git describe` of the source tree for `--version`.
+// Records `git describe` of the source tree for `--version`, and which external tools the
+// integration tests need are missing here: each missing tool `x` sets the cfg `missing_x`,
+// so the tests that need it show as ignored (`#[cfg_attr(missing_x, ignore = "needs x")]`)
+// instead of passing by returning early. Under CI=true nothing is marked missing: every
+// test runs, and a missing tool fails it (tests/common `require_tool`).
 fn main() {
     println!("cargo:rerun-if-changed=.git/HEAD");
     println!("cargo:rerun-if-changed=.git/refs");
@@ -12,4 +16,52 @@ fn main() {
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=GIT_SECRETS_DESCRIBE={describe}");
+    tools_for_tests();
+}
+
+fn tools_for_tests() {
+    println!("cargo:rerun-if-env-changed=CI");
+    println!("cargo:rerun-if-env-changed=PATH");
+    println!("cargo:rerun-if-env-changed=GIT_SECRETS_TEST_SOPS");
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+    let files = [
+        ("awslabs", "/usr/bin/git-secrets"),
+        (
+            "bash_completion",
+            "/usr/share/bash-completion/bash_completion",
+        ),
+    ];
+    let programs = ["nix", "sops", "age", "strace", "man", "python3", "yq"];
+    for name in programs.iter().copied().chain(files.iter().map(|f| f.0)) {
+        println!("cargo:rustc-check-cfg=cfg(missing_{name})");
+    }
+    if ci {
+        return;
+    }
+    for p in programs {
+        let found = if p == "sops" {
+            std::env::var_os("GIT_SECRETS_TEST_SOPS").is_some() || on_path("sops")
+        } else {
+            on_path(p)
+        };
+        if !found {
+            println!("cargo:rustc-cfg=missing_{p}");
+        }
+    }
+    for (name, path) in files {
+        if !std::path::Path::new(path).exists() {
+            println!("cargo:rustc-cfg=missing_{name}");
+        }
+    }
+}
+
+fn on_path(name: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(path) = std::env::var_os("PATH") else {
+        return false;
+    };
+    std::env::split_paths(&path).any(|d| {
+        std::fs::metadata(d.join(name))
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    })
 }

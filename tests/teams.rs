@@ -17,10 +17,7 @@ const DB: &str = "user: admin\npassword: db-password-0123456789\nhost: db.exampl
 
 fn need_tools() {
     for t in ["git", "sops", "nix"] {
-        assert!(
-            require_tool(t),
-            "`{t}` is needed by this test (install it, or run `bash .ci/run`)"
-        );
+        require_tool(t);
     }
 }
 
@@ -40,8 +37,7 @@ struct Team {
 impl Team {
     fn new() -> Team {
         need_tools();
-        let c =
-            Cluster::new(&[("kubeconfig.yaml", KUBE), ("db.yaml", DB)]).expect("tools are present");
+        let c = Cluster::new(&[("kubeconfig.yaml", KUBE), ("db.yaml", DB)]);
         let remotes = c.env.root().join("remotes");
         std::fs::create_dir_all(&remotes).unwrap();
         let inner_remote = remotes.join("secrets.git");
@@ -600,8 +596,9 @@ fn the_merge_driver_merges_disjoint_values_of_one_secret_and_reports_a_true_conf
 // Decrypted (masked) diffs in the inner repo, nothing decrypted on disk.
 
 #[test]
+#[cfg_attr(missing_strace, ignore = "needs strace")]
 fn git_log_p_in_the_inner_repo_shows_masked_value_changes_and_writes_no_plaintext() {
-    assert!(require_tool("strace"), "strace is needed by this test");
+    require_tool("strace");
     let t = Team::new();
     let bob = t.teammate("bob");
     let secret_value = common::marker("textconv");
