@@ -1,12 +1,21 @@
-// Records `git describe` of the source tree for `--version`, and which external tools the
-// integration tests need are missing here: each missing tool `x` sets the cfg `missing_x`,
-// so the tests that need it show as ignored (`#[cfg_attr(missing_x, ignore = "needs x")]`)
-// instead of passing by returning early. Under CI=true nothing is marked missing: every
-// test runs, and a missing tool fails it (tests/common `require_tool`).
+// Records `git describe` of the source tree for `--version` (or
+// $GIT_SECRETS_DESCRIBE when the builder sets it: the Nix build has no .git),
+// and tells the integration tests which external tools are missing.
 fn main() {
     println!("cargo:rerun-if-changed=.git/HEAD");
     println!("cargo:rerun-if-changed=.git/refs");
-    let describe = std::process::Command::new("git")
+    println!("cargo:rerun-if-env-changed=GIT_SECRETS_DESCRIBE");
+    let describe = std::env::var("GIT_SECRETS_DESCRIBE")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .or_else(git_describe)
+        .unwrap_or_else(|| "unknown".into());
+    println!("cargo:rustc-env=GIT_SECRETS_DESCRIBE={describe}");
+    missing_tools();
+}
+
+fn git_describe() -> Option<String> {
+    std::process::Command::new("git")
         .args(["describe", "--always", "--dirty", "--tags"])
         .output()
         .ok()
@@ -14,12 +23,13 @@ fn main() {
         .and_then(|o| String::from_utf8(o.stdout).ok())
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "unknown".into());
-    println!("cargo:rustc-env=GIT_SECRETS_DESCRIBE={describe}");
-    tools_for_tests();
 }
 
-fn tools_for_tests() {
+/// `cfg(missing_<tool>)` for each tool the tests need that is not here, so a test that
+/// needs it is `#[cfg_attr(missing_nix, ignore = "needs nix")]`: shown as ignored, never
+/// passed by returning early. Under `CI=true` nothing is missing on purpose: the test
+/// runs and fails loudly (tests/common `require_tool`).
+fn missing_tools() {
     println!("cargo:rerun-if-env-changed=CI");
     println!("cargo:rerun-if-env-changed=PATH");
     println!("cargo:rerun-if-env-changed=GIT_SECRETS_TEST_SOPS");
@@ -33,7 +43,7 @@ fn tools_for_tests() {
     ];
     let programs = ["nix", "sops", "age", "strace", "man", "python3", "yq"];
     for name in programs.iter().copied().chain(files.iter().map(|f| f.0)) {
-        println!("cargo:rustc-check-cfg=cfg(missing_{name})");
+        println!("cargo::rustc-check-cfg=cfg(missing_{name})");
     }
     if ci {
         return;

@@ -8,7 +8,7 @@ use crate::sops::file::{load, render_plain};
 use crate::sops::formats::Format;
 use crate::sops::keys::Identities;
 use crate::sops::path::parse_extract;
-use crate::sops::rules::yaml_indent;
+use crate::sops::rules::store_indent;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -30,7 +30,6 @@ pub fn run(ctx: &Ctx, args: DecryptArgs) -> Result<i32> {
 }
 
 fn decrypt(ctx: &Ctx, args: DecryptArgs) -> Result<i32> {
-    crate::plaintext::disable_core_dumps();
     let input = args
         .types
         .input_type
@@ -54,6 +53,11 @@ fn decrypt(ctx: &Ctx, args: DecryptArgs) -> Result<i32> {
         None => file.format,
     };
     let plain = file.decrypt(&Identities::discover())?;
-    let bytes = render_plain(&plain.docs, steps.as_deref(), output, yaml_indent(&ctx.cwd))?;
+    let bytes = render_plain(
+        &plain.docs,
+        steps.as_deref(),
+        output,
+        store_indent(&ctx.cwd),
+    )?;
     crate::ui::write_stdout(&bytes)
 }

@@ -10,7 +10,9 @@
 
 use super::Ctx;
 use crate::atomic;
-use crate::change::secrets::{parse_set, plan_of, reencrypt, set_path, with_new_data_key};
+use crate::change::secrets::{
+    parse_set, plan_of, read_set_from, reencrypt, set_path, with_new_data_key,
+};
 use crate::change::Transaction;
 use crate::cli::LockArgs;
 use crate::editor::edit_plain;
@@ -18,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::layout::SecretName;
 use crate::sops::file::{load, read_input, SopsFile};
 use crate::sops::keys::Identities;
-use crate::sops::rules::yaml_indent;
+use crate::sops::rules::store_indent;
 use crate::sops::tree::PlainDocs;
 use clap::Args;
 use std::path::Path;
@@ -30,14 +32,19 @@ pub struct RotateArgs {
     /// The secret to rotate.
     pub name: String,
     /// New plaintext from FILE (`-` for stdin).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["edit", "set"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["edit", "set", "set_from"])]
     pub from: Option<PathBuf>,
     /// New value in $EDITOR.
-    #[arg(long, conflicts_with = "set")]
+    #[arg(long, conflicts_with_all = ["set", "set_from"])]
     pub edit: bool,
     /// Set one field: PATH=VALUE (PATH as a.b or ["a"]["b"]); repeatable.
+    /// The value lands in argv and shell history: prefer --set-from for secrets.
     #[arg(long, value_name = "PATH=VALUE")]
     pub set: Vec<String>,
+    /// Set one field to the contents of FILE, or of stdin with `-` (one
+    /// trailing newline dropped), as a string; repeatable, stdin once.
+    #[arg(long = "set-from", value_name = "PATH=FILE|-")]
+    pub set_from: Vec<String>,
     /// Commit message in the secrets repo (default: rotate NAME).
     #[arg(short, long, value_name = "MSG")]
     pub message: Option<String>,
@@ -46,15 +53,16 @@ pub struct RotateArgs {
 }
 
 pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
-    crate::plaintext::disable_core_dumps();
     crate::plaintext::install_signal_cleanup();
     let name = SecretName::parse(&args.name)?;
-    // parse --set before touching anything: a typo is a usage error
-    let sets = args
+    // parse --set and read --set-from before touching anything: a typo is a usage error
+    let mut sets = args
         .set
         .iter()
-        .map(|s| parse_set(s))
+        .enumerate()
+        .map(|(i, s)| parse_set(s, i + 1))
         .collect::<Result<Vec<_>>>()?;
+    sets.extend(read_set_from(&args.set_from, &ctx.cwd)?);
     let session = Transaction::open(ctx.layout()?, &ctx.ui)?;
     let path = session
         .layout
@@ -62,6 +70,7 @@ pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
         .ok_or_else(|| session.layout.no_such_secret(name.as_str()))?;
     session.check_no_foreign_staged(&[&path])?;
 
+    let opened = Zeroizing::new(crate::error::read_file(&path)?);
     let file = load(&path, None)?;
     let mut plain = file.decrypt(&Identities::discover())?;
     let shown = session.shown(&path);
@@ -78,7 +87,7 @@ pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
         })?;
         Some(PlainDocs(docs))
     } else if args.edit {
-        let original = Zeroizing::new(file.format.emit_plain(&plain.docs.0, yaml_indent(&path))?);
+        let original = Zeroizing::new(file.format.emit_plain(&plain.docs.0, store_indent(&path))?);
         match edit_plain(&ctx.ui, &path, file.format, &original)? {
             Some(d) => Some(d),
             None => {
@@ -115,7 +124,16 @@ pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
     match new_file {
         Some(f) => {
             let dir = path.parent().unwrap_or(Path::new("."));
-            atomic::write(&path, &f.to_bytes(yaml_indent(dir))?, 0o644)?;
+            // The lock keeps other git-secrets commands out, not sops or a
+            // checkout: with --edit the editor may have been open for long.
+            if crate::error::read_file(&path)?[..] != opened[..] {
+                return Err(Error::new(format!(
+                    "{} changed while {name} was being rotated; nothing was written",
+                    shown.display()
+                ))
+                .hint("the file keeps the other change; run the rotate again"));
+            }
+            atomic::write(&path, &f.to_bytes(store_indent(dir))?, 0o644)?;
             let what = if data_key_rotation {
                 "new data key"
             } else {
