@@ -2,8 +2,8 @@
 //! The man page and shell completions are generated from this definition.
 
 use crate::commands::{
-    add, completions, decrypt, demo, doctor, edit, encrypt, example, exec, hooks, init, list,
-    merge_driver, pull, push, rekey, rotate, show, textconv,
+    add, allow, completions, decrypt, demo, doctor, edit, encrypt, example, exec, hooks, init,
+    list, log, merge_driver, pull, push, rekey, rotate, show, textconv,
 };
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -73,6 +73,8 @@ pub enum Command {
     Push(push::PushArgs),
     /// Fetch and fast-forward (or rebase onto) the secrets repo's upstream, then relock forward.
     Pull(pull::PullArgs),
+    /// The secrets repo's history with decrypted diffs, values masked (who changed what, when).
+    Log(log::LogArgs),
     /// git's merge driver for sops files (installed by init): merges value by value.
     #[command(hide = true)]
     MergeDriver(merge_driver::MergeDriverArgs),
@@ -106,6 +108,8 @@ pub enum Command {
     Example(example::ExampleArgs),
     /// Install or remove the parent repo's pre-commit / pre-push guards.
     Hooks(hooks::HooksArgs),
+    /// Mark values of the secrets as public (names, namespaces, hosts), so the guards stop warning.
+    Allow(allow::AllowArgs),
     /// Build a sandbox cluster from the embedded example and walk through the tool.
     Demo(demo::DemoArgs),
     /// Print shell completions (bash, zsh, fish).

@@ -6,6 +6,7 @@
 //! Public are only what the binary (`cli`, `commands`, `ui`), the integration tests and
 //! the fuzz targets (`sops`, `nix`, `repo_lock`, `man`) use; the rest is the crate's own.
 
+mod allowlist;
 mod atomic;
 mod change;
 mod checks;

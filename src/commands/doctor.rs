@@ -37,6 +37,10 @@ pub struct DoctorArgs {
     /// Only scan the objects of this range (pre-push), e.g. A..B.
     #[arg(long, value_name = "RANGE", hide = true, conflicts_with_all = ["staged", "fix", "history"])]
     pub range: Option<String>,
+    /// The remote the pre-push hook pushes to (its `$1`): what its remote-tracking refs
+    /// hold is not scanned again.
+    #[arg(long, value_name = "REMOTE", hide = true, requires = "range")]
+    pub remote: Option<String>,
 }
 
 /// Runs doctor; returns the exit code.
@@ -68,7 +72,14 @@ pub fn run(ctx: &Ctx, args: DoctorArgs) -> Result<i32> {
         return Ok(exit_code(&report));
     }
     if let Some(range) = &args.range {
-        let mut checks = history(ctx, &scene, Some(range));
+        let mut checks = history(
+            ctx,
+            &scene,
+            Some(leaks::Pushed {
+                range,
+                remote: args.remote.as_deref(),
+            }),
+        );
         // the pushed tip's flake.lock must name an inner rev the inner remote has
         if let Some(tip) = range_tip(&scene, range) {
             checks.push(checks::remote::pushed_lock_at(&scene, tip));
@@ -207,7 +218,7 @@ fn left_to_user(ctx: &Ctx, report: &Report) {
     }
 }
 
-fn history(ctx: &Ctx, scene: &Scene, range: Option<&str>) -> Vec<Check> {
+fn history(ctx: &Ctx, scene: &Scene, pushed: Option<leaks::Pushed<'_>>) -> Vec<Check> {
     let bar = (std::io::stderr().is_terminal() && !ctx.ui.quiet).then(|| {
         let pb = indicatif::ProgressBar::new_spinner();
         pb.set_style(
@@ -222,7 +233,7 @@ fn history(ctx: &Ctx, scene: &Scene, range: Option<&str>) -> Vec<Check> {
             pb.set_position(n);
         }
     };
-    let out = leaks::history(scene, range, &progress);
+    let out = leaks::history(scene, pushed, &progress);
     if let Some(pb) = bar {
         pb.finish_and_clear();
     }

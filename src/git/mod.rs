@@ -30,7 +30,7 @@ use crate::error::{Context, Error, Result};
 
 pub use gix::ObjectId;
 pub use objects::{ObjectKind, ScannedObject};
-pub use remote::{fetch_timeout_from_env, ls_remote, RemoteReach};
+pub use remote::{fetch_timeout_from_env, ls_remote, RemoteReach, Upstream};
 pub use state::{EntryKind, Head};
 pub use write::{clone, command, init, run_in};
 
