@@ -256,9 +256,18 @@ impl Repo {
         let mut cmd = self.git();
         cmd.args(["push", remote]).args(refspecs);
         let shown = format!("git push {remote} {}", refspecs.join(" "));
+        // git push's own report goes to our stderr: stdout is for data only
+        let to_stderr = {
+            use std::os::fd::AsFd;
+            std::io::stderr()
+                .as_fd()
+                .try_clone_to_owned()
+                .map(Stdio::from)
+                .unwrap_or_else(|_| Stdio::null())
+        };
         let status = cmd
             .stdin(Stdio::inherit())
-            .stdout(Stdio::inherit())
+            .stdout(to_stderr)
             .stderr(Stdio::inherit())
             .status()
             .map_err(|e| Error::new(format!("cannot run git: {e}")))?;
