@@ -199,7 +199,13 @@ pub fn pull_inner(inner: &Repo, timeout: Duration) -> Result<Pulled> {
             Ok(Pulled::FastForward(n))
         }
         (ahead, behind) => {
-            inner.rebase_onto(&tip.to_string())?;
+            inner.rebase_onto(&tip.to_string()).map_err(|e| {
+                let dir = inner.root().display();
+                e.hint(format!(
+                    "to choose by hand: git -C {dir} rebase {}; at the stop, pick a side (git -C {dir} checkout --ours|--theirs FILE) or set the value (git secrets edit FILE), git -C {dir} add FILE, git -C {dir} rebase --continue; then git secrets pull",
+                    up.short
+                ))
+            })?;
             Ok(Pulled::Rebased { ahead, behind })
         }
     }
