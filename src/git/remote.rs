@@ -243,7 +243,7 @@ impl Repo {
         run_with_timeout(cmd, &format!("git fetch {remote}"), timeout).map_err(|e| {
             e.hint(format!(
                 "check that the remote is reachable: git -C {} ls-remote {remote}",
-                self.root().display()
+                crate::quote::shell(&self.root().display().to_string())
             ))
         })?;
         Ok(())
@@ -276,7 +276,7 @@ impl Repo {
         } else {
             Err(Error::new(format!("`{shown}` failed")).hint(format!(
                 "see git's message above; run it yourself in {}",
-                self.root().display()
+                crate::quote::shell(&self.root().display().to_string())
             )))
         }
     }
@@ -346,7 +346,7 @@ impl Repo {
         } else {
             err.hint(format!(
                 "finish or abort the rebase yourself: git -C {} rebase --abort",
-                self.root().display()
+                crate::quote::shell(&self.root().display().to_string())
             ))
         };
         Err(err)
