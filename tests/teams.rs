@@ -582,7 +582,16 @@ fn the_merge_driver_merges_disjoint_values_of_one_secret_and_reports_a_true_conf
     // disjoint: alice changes the password, bob the user
     set(&t, &c.parent, "db", "password=alice-password-1234");
     set(&t, &bob, "db", "user=bob-the-admin");
-    t.cmd(&["push"]).assert().success();
+    let out = t.cmd(&["push"]).output().unwrap();
+    assert_success("alice pushes", &out);
+    assert!(out.stdout.is_empty(), "push prints status on stderr only");
+    let enc_of = |text: &str, key: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{key}: ENC[")))
+            .map(str::to_string)
+            .unwrap_or_default()
+    };
+    let alice_db = std::fs::read_to_string(c.secret("db.yaml")).unwrap();
     let out = t.cmd_in(&bob, &["pull", "--offline"]).output().unwrap();
     assert_success("bob pulls a change of the same secret", &out);
     let db = bob.join("secrets/secrets/db.yaml");
@@ -590,6 +599,11 @@ fn the_merge_driver_merges_disjoint_values_of_one_secret_and_reports_a_true_conf
     assert!(plain.contains("alice-password-1234"), "{plain}");
     assert!(plain.contains("bob-the-admin"), "{plain}");
     assert!(plain.contains("db.example.invalid"), "{plain}");
+    // a value neither side changed keeps its ciphertext (the remote's, which the rebase
+    // merges onto), like sops edit
+    let merged_db = std::fs::read_to_string(&db).unwrap();
+    assert_eq!(enc_of(&merged_db, "host"), enc_of(&alice_db, "host"));
+    assert!(!enc_of(&merged_db, "host").is_empty(), "{merged_db}");
     t.cmd_in(&bob, &["push"]).assert().success();
     let merged = c.git(&t.inner_remote, &["rev-parse", "main"]);
     assert_eq!(locked_rev(&bob), merged);

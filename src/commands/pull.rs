@@ -94,9 +94,10 @@ pub fn run(ctx: &Ctx, args: PullArgs) -> Result<i32> {
         ctx.ui.warn(format!("nix: {w}"));
     }
     ctx.ui.ok(crate::nix::lock::describe(&outcome));
+    let message =
+        crate::quote::shell(&format!("flake.lock: lock {input} to {}", short(&head))).into_owned();
     ctx.ui.hint(format!(
-        "commit the relock: git commit -m 'flake.lock: lock {input} to {}' -- flake.lock (or: git secrets push --parent)",
-        short(&head)
+        "commit the relock: git commit -m {message} -- flake.lock (or: git secrets push --parent)"
     ));
     Ok(0)
 }
