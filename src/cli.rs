@@ -114,7 +114,7 @@ pub struct EncryptArgs {
     /// The plaintext file.
     pub file: PathBuf,
     /// Encrypt to these age recipients (comma-separated) instead of .sops.yaml's rule.
-    #[arg(long, value_name = "RECIPIENTS")]
+    #[arg(long, value_name = "RECIPIENTS", env = "SOPS_AGE_RECIPIENTS")]
     pub age: Option<String>,
     /// Replace the file with its encrypted form (atomically).
     #[arg(short, long)]

@@ -23,6 +23,13 @@ pub struct Error {
     pub message: String,
     pub hints: Vec<String>,
     pub source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    /// The exit status `sops` gives for this failure (its `cmd/sops/codes`), set by the
+    /// engine where sops has a specific one. Only the sops-compatible `decrypt` and
+    /// `encrypt` commands exit with it (see [`Error::in_sops_terms`]); the porcelain keeps
+    /// 0/1/2/130.
+    pub sops_code: Option<i32>,
+    /// An exit status that overrides the one of `kind` (set by `in_sops_terms`).
+    pub exit: Option<i32>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -35,6 +42,8 @@ impl Error {
             message: message.into(),
             hints: Vec::new(),
             source: None,
+            sops_code: None,
+            exit: None,
         }
     }
 
@@ -73,8 +82,35 @@ impl Error {
         Error::new(format!("cannot {action} {}: {err}", path.display())).hint(hint)
     }
 
+    /// Records the exit status sops gives for this failure (see `docs/SOPS-COMPAT.md`).
+    pub fn sops(mut self, code: i32) -> Self {
+        self.sops_code = Some(code);
+        self
+    }
+
+    /// Sets the sops exit status only when none is set yet (the innermost cause wins).
+    pub fn sops_default(mut self, code: i32) -> Self {
+        self.sops_code.get_or_insert(code);
+        self
+    }
+
+    /// Makes the process exit as `sops` would for this error: its recorded sops code, or
+    /// sops' generic 1 (a usage error stays 2, an interrupt 130).
+    pub fn in_sops_terms(mut self) -> Self {
+        self.exit = Some(match (self.sops_code, self.kind) {
+            (Some(c), _) => c,
+            (None, Kind::Usage) => 2,
+            (None, Kind::Interrupted) => 130,
+            (None, Kind::Failure) => 1,
+        });
+        self
+    }
+
     /// The exit code this error maps to.
     pub fn exit_code(&self) -> i32 {
+        if let Some(code) = self.exit {
+            return code;
+        }
         match self.kind {
             Kind::Failure => 1,
             Kind::Usage => 2,

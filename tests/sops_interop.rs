@@ -47,19 +47,37 @@ struct Case {
     keys: Keys,
     /// Extra `encrypt` arguments (`--age R`), one per line in `args`.
     args: Vec<String>,
+    /// A file name that is only a suffix (`.yaml`): the files are then `in/NAME`,
+    /// `enc/NAME` and `dec/NAME` (the `name` file).
+    dot_name: Option<String>,
+    /// Where `encrypt` runs, relative to the case dir (`cwd`), and the input path as
+    /// given there (`input-arg`).
+    cwd: Option<String>,
+    input_arg: Option<String>,
+    /// Extra environment for `encrypt` (`env`: KEY=VALUE lines).
+    env: Vec<(String, String)>,
 }
 
 impl Case {
     fn load(name: &'static str) -> Case {
         let dir = sops_fixtures().join(name);
-        let ext = fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("fixture {name}: {e}"))
-            .filter_map(|e| e.ok())
-            .find_map(|e| {
-                let file = e.file_name().to_string_lossy().into_owned();
-                file.strip_prefix("encrypted.").map(str::to_owned)
-            })
-            .unwrap_or_else(|| panic!("fixture {name} has no encrypted.* file"));
+        let line = |file: &str| {
+            fs::read_to_string(dir.join(file))
+                .ok()
+                .map(|t| t.trim_end_matches('\n').to_string())
+        };
+        let dot_name = line("name");
+        let ext = match &dot_name {
+            Some(n) => n.rsplit('.').next().unwrap().to_string(),
+            None => fs::read_dir(&dir)
+                .unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+                .filter_map(|e| e.ok())
+                .find_map(|e| {
+                    let file = e.file_name().to_string_lossy().into_owned();
+                    file.strip_prefix("encrypted.").map(str::to_owned)
+                })
+                .unwrap_or_else(|| panic!("fixture {name} has no encrypted.* file")),
+        };
         let keys_text = fs::read_to_string(dir.join("keys")).unwrap();
         let keys_line = keys_text.trim();
         let ids = |rest: &str| rest.split_whitespace().map(str::to_owned).collect();
@@ -77,19 +95,50 @@ impl Case {
         let args = fs::read_to_string(dir.join("args"))
             .map(|t| t.lines().map(str::to_owned).collect())
             .unwrap_or_default();
+        let env = line("env")
+            .map(|t| {
+                t.lines()
+                    .filter_map(|l| l.split_once('='))
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
         Case {
             name,
             ext,
             keys,
             args,
+            cwd: line("cwd"),
+            input_arg: line("input-arg"),
+            dot_name,
+            env,
         }
     }
 
     fn encrypted(&self) -> String {
-        format!("encrypted.{}", self.ext)
+        match &self.dot_name {
+            Some(n) => format!("enc/{n}"),
+            None => format!("encrypted.{}", self.ext),
+        }
     }
     fn input(&self) -> String {
-        format!("input.{}", self.ext)
+        match &self.dot_name {
+            Some(n) => format!("in/{n}"),
+            None => format!("input.{}", self.ext),
+        }
+    }
+    fn decrypted(&self) -> String {
+        match &self.dot_name {
+            Some(n) => format!("dec/{n}"),
+            None => format!("decrypted.{}", self.ext),
+        }
+    }
+    /// Where our encryption is written for sops to read (same name rules as the input).
+    fn ours(&self) -> String {
+        match &self.dot_name {
+            Some(n) => format!("ours/{n}"),
+            None => format!("ours.{}", self.ext),
+        }
     }
     fn fixture_file(&self, file: &str) -> Vec<u8> {
         fs::read(sops_fixtures().join(self.name).join(file)).unwrap()
@@ -131,31 +180,11 @@ fn expect_ok(what: &str, out: &Output) -> Vec<u8> {
     out.stdout.clone()
 }
 
-/// The error contract: exit 1, `error: …` on stderr, empty stdout.
-fn expect_refused(what: &str, out: &Output) {
-    let stderr = text(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{what}: want exit 1, got {}\n--- stderr\n{stderr}",
-        out.status
-    );
-    assert!(
-        stderr.lines().any(|l| l.starts_with("error: ")),
-        "{what}: no `error: ` line on stderr:\n{stderr}"
-    );
-    assert!(
-        out.stdout.is_empty(),
-        "{what}: stdout must be empty on error, got:\n{}",
-        text(&out.stdout)
-    );
-}
-
 /// `git-secrets decrypt` == stored `sops decrypt` output == live `sops decrypt`, for every
 /// identity that should work; and with only part of an `all:` set (or none), a refusal.
 fn check_decrypt(name: &'static str) {
     let case = Case::load(name);
-    let expected = case.fixture_file(&format!("decrypted.{}", case.ext));
+    let expected = case.fixture_file(&case.decrypted());
     let have_sops = require_tool("sops");
     for ids in case.keys.sets() {
         let (env, leaf) = case.env(&ids);
@@ -177,26 +206,34 @@ fn check_decrypt(name: &'static str) {
     for ids in partial.into_iter().chain([vec![]]) {
         let (env, leaf) = case.env(&ids);
         let out = ours(&env, &leaf, &["decrypt", &case.encrypted()]);
-        expect_refused(&format!("{name}: decrypt with only {ids:?}"), &out);
+        // sops' "could not retrieve the data key".
+        expect_refused_with(&format!("{name}: decrypt with only {ids:?}"), &out, 128);
     }
 }
 
 /// `git-secrets encrypt` of the input, then the real `sops decrypt` (and ours) of that ==
-/// the stored `decrypted` file, for every identity that should work.
+/// the stored `decrypted` file, for every identity that should work; and the layout of
+/// our file == sops' with the ciphertext masked.
 fn check_encrypt(name: &'static str) {
     let case = Case::load(name);
-    let expected = case.fixture_file(&format!("decrypted.{}", case.ext));
+    let expected = case.fixture_file(&case.decrypted());
     let input = case.fixture_file(&case.input());
-    let ours_file = format!("ours.{}", case.ext);
+    let ours_file = case.ours();
 
     let (env, leaf) = case.env(&[]);
     let mut args: Vec<&str> = vec!["encrypt"];
     args.extend(case.args.iter().map(String::as_str));
     let input_name = case.input();
-    args.push(&input_name);
+    args.push(case.input_arg.as_deref().unwrap_or(&input_name));
+    let run_dir = leaf.join(case.cwd.as_deref().unwrap_or("."));
+    let mut cmd = env.cmd(&args);
+    cmd.current_dir(&run_dir);
+    for (k, v) in &case.env {
+        cmd.env(k, v);
+    }
     let encrypted = expect_ok(
         &format!("{name}: git-secrets encrypt"),
-        &ours(&env, &leaf, &args),
+        &cmd.output().unwrap(),
     );
     assert_ne!(encrypted, input, "{name}: encrypt printed its input");
     assert!(
@@ -206,11 +243,23 @@ fn check_encrypt(name: &'static str) {
     );
     // The input file itself is untouched without -i.
     assert_eq!(fs::read(leaf.join(&input_name)).unwrap(), input);
+    // Same layout as sops' own encryption of the same input (unless make.sh edited
+    // sops' file by hand: a NOTE says so).
+    let theirs = case.fixture_file(&case.encrypted());
+    let hand_edited = sops_fixtures().join(name).join("NOTE").exists();
+    assert!(
+        hand_edited || mask(&text(&encrypted)) == mask(&text(&theirs)),
+        "{name}: our layout differs from sops' (ciphertext masked)\n--- ours\n{}\n--- sops\n{}",
+        mask(&text(&encrypted)),
+        mask(&text(&theirs))
+    );
 
     let have_sops = require_tool("sops");
     for ids in case.keys.sets() {
         let (env, leaf) = case.env(&ids);
-        fs::write(leaf.join(&ours_file), &encrypted).unwrap();
+        let ours_path = leaf.join(&ours_file);
+        fs::create_dir_all(ours_path.parent().unwrap()).unwrap();
+        fs::write(&ours_path, &encrypted).unwrap();
         if have_sops {
             let what = format!("{name}: live sops decrypt of our encrypt with {ids:?}");
             let out = sops_decrypt(&env, &leaf, &[&ours_file]).unwrap();
@@ -224,7 +273,9 @@ fn check_encrypt(name: &'static str) {
     if let (Keys::All(ids), true) = (&case.keys, have_sops) {
         for id in ids {
             let (env, leaf) = case.env(std::slice::from_ref(id));
-            fs::write(leaf.join(&ours_file), &encrypted).unwrap();
+            let ours_path = leaf.join(&ours_file);
+            fs::create_dir_all(ours_path.parent().unwrap()).unwrap();
+            fs::write(&ours_path, &encrypted).unwrap();
             let out = sops_decrypt(&env, &leaf, &[&ours_file]).unwrap();
             assert!(
                 !out.status.success(),
@@ -234,17 +285,147 @@ fn check_encrypt(name: &'static str) {
     }
 }
 
-/// A negative case: sops refuses it, and so must we (exit 1, `error:`, empty stdout).
+/// An encrypted file with everything random masked: each `ENC[…]` keeps only its type,
+/// each armored age file becomes `AGE`, and timestamps become `TIME`.
+fn mask(file: &str) -> String {
+    let enc =
+        regex::Regex::new(r"ENC\[AES256_GCM,data:[^,]*,iv:[^,]*,tag:[^,]*,type:(\w+)\]").unwrap();
+    let age = regex::Regex::new(
+        r"-----BEGIN AGE ENCRYPTED FILE-----[\s\S]*?-----END AGE ENCRYPTED FILE-----",
+    )
+    .unwrap();
+    let time = regex::Regex::new(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ").unwrap();
+    let s = enc.replace_all(file, "ENC[$1]");
+    let s = age.replace_all(&s, "AGE");
+    let s = time.replace_all(&s, "TIME").into_owned();
+    // sops 3.11 writes an INI file's [sops] section in random order: compare it sorted.
+    match s.split_once("\n[sops]\n") {
+        Some((body, meta)) => {
+            let mut lines: Vec<&str> = meta.lines().collect();
+            lines.sort_unstable();
+            format!("{body}\n[sops]\n{}", lines.join("\n"))
+        }
+        None => s,
+    }
+}
+
+/// A negative case: sops refuses it, and so must we (`error:`, empty stdout), with the
+/// exit status sops gives (`sops-exit`, recorded by make.sh, and live).
 fn check_refused(name: &'static str) {
     let case = Case::load(name);
+    let want = sops_exit(&sops_fixtures().join(name));
     for ids in case.keys.sets() {
         let (env, leaf) = case.env(&ids);
         if require_tool("sops") {
             let out = sops_decrypt(&env, &leaf, &[&case.encrypted()]).unwrap();
-            assert!(!out.status.success(), "{name}: live sops accepted it");
+            assert_eq!(out.status.code(), Some(want), "{name}: live sops exit");
         }
         let out = ours(&env, &leaf, &["decrypt", &case.encrypted()]);
-        expect_refused(&format!("{name}: git-secrets decrypt"), &out);
+        expect_refused_with(&format!("{name}: git-secrets decrypt"), &out, want);
+    }
+}
+
+fn sops_exit(dir: &Path) -> i32 {
+    let t = fs::read_to_string(dir.join("sops-exit"))
+        .unwrap_or_else(|e| panic!("{}: no sops-exit: {e}", dir.display()));
+    t.trim().parse().unwrap()
+}
+
+/// The error contract with a given exit status: `error: …` on stderr, empty stdout.
+fn expect_refused_with(what: &str, out: &Output, code: i32) {
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{what}: want exit {code}, got {}\n--- stderr\n{stderr}",
+        out.status
+    );
+    assert!(
+        stderr.lines().any(|l| l.starts_with("error: ")),
+        "{what}: no `error: ` line on stderr:\n{stderr}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "{what}: stdout must be empty on error, got:\n{}",
+        text(&out.stdout)
+    );
+}
+
+/// `encrypt-refused/*`: inputs sops refuses to encrypt (empty or comment-only YAML,
+/// conflicting rule options, a bad path_regex, no matching rule, an encrypted file). We
+/// refuse each with sops' exit status, print nothing, and leave the file as it was, even
+/// with `-i` (issue 17.1: never a 0-byte or otherwise non-sops file).
+#[test]
+fn encrypt_refusals_match_sops() {
+    let root = sops_fixtures().join("encrypt-refused");
+    let mut names: Vec<String> = fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(
+        names.len() >= 9,
+        "want the encrypt-refused cases, have {names:?}"
+    );
+    for name in names {
+        let dir = root.join(&name);
+        let file = fs::read_to_string(dir.join("name"))
+            .unwrap()
+            .trim()
+            .to_string();
+        let args: Vec<String> = fs::read_to_string(dir.join("args"))
+            .map(|t| t.lines().map(str::to_owned).collect())
+            .unwrap_or_default();
+        let want = sops_exit(&dir);
+        let env = TestEnv::new();
+        let leaf = env.copy_fixture("encrypt-refused").join(&name);
+        let before = fs::read(leaf.join(&file)).unwrap();
+        for in_place in [false, true] {
+            let mut argv: Vec<&str> = vec!["encrypt"];
+            if in_place {
+                argv.push("-i");
+            }
+            argv.extend(args.iter().map(String::as_str));
+            argv.push(&file);
+            let out = ours(&env, &leaf, &argv);
+            expect_refused_with(&format!("encrypt-refused/{name} {argv:?}"), &out, want);
+            assert_eq!(
+                fs::read(leaf.join(&file)).unwrap(),
+                before,
+                "encrypt-refused/{name}: the input changed"
+            );
+        }
+        if let Some(mut sops) = env.sops() {
+            let out = sops
+                .arg("encrypt")
+                .args(&args)
+                .arg(&file)
+                .current_dir(&leaf)
+                .output()
+                .unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(want),
+                "encrypt-refused/{name}: live sops"
+            );
+        } else {
+            assert!(!require_tool("sops"));
+        }
+    }
+}
+
+/// A file that does not exist: sops' status 100 for both commands.
+#[test]
+fn missing_file_exits_like_sops() {
+    let env = TestEnv::new();
+    for cmd in ["decrypt", "encrypt"] {
+        let age = fs::read_to_string(sops_fixtures().join("keys/age-a.pub")).unwrap();
+        let argv: Vec<&str> = match cmd {
+            "decrypt" => vec![cmd, "nope.yaml"],
+            _ => vec![cmd, "--age", age.trim(), "nope.yaml"],
+        };
+        let out = ours(&env, &env.work(), &argv);
+        expect_refused_with(&format!("{cmd} of a missing file"), &out, 100);
     }
 }
 
@@ -313,6 +494,23 @@ positive_cases! {
     key_groups_shamir => "key-groups-shamir",
     tree_prod => "tree/prod",
     tree_dev => "tree/dev",
+    re2_ascii_word => "re2-ascii-word",
+    re2_ascii_digit => "re2-ascii-digit",
+    re2_ascii_space => "re2-ascii-space",
+    re2_word_boundary => "re2-word-boundary",
+    re2_quote => "re2-quote",
+    re2_literal_brace => "re2-literal-brace",
+    re2_class_literals => "re2-class-literals",
+    rule_empty_regex => "rule-empty-regex",
+    rule_missing_in_metadata => "rule-missing-in-metadata",
+    path_norm => "path-norm/b",
+    recipients_given_flag => "recipients-given/flag",
+    recipients_given_env => "recipients-given/env",
+    dotname_yaml => "dotname-yaml",
+    dotname_json => "dotname-json",
+    dotname_env => "dotname-env",
+    dotname_ini => "dotname-ini",
+    key_groups_default_threshold => "key-groups-default-threshold",
 }
 
 negative_cases! {
@@ -333,7 +531,11 @@ fn pgp_only_file_is_refused_with_a_hint_to_use_sops() {
     assert!(matches!(case.keys, Keys::Pgp));
     let (env, leaf) = case.env(&["age-a".to_string()]);
     let out = ours(&env, &leaf, &["decrypt", &case.encrypted()]);
-    expect_refused("pgp-only", &out);
+    expect_refused_with(
+        "pgp-only",
+        &out,
+        sops_exit(&sops_fixtures().join("pgp-only")),
+    );
     let stderr = text(&out.stderr);
     let error_line = stderr.lines().find(|l| l.starts_with("error: ")).unwrap();
     assert!(
@@ -367,6 +569,18 @@ fn extract_and_output_type_match_sops() {
         ("yaml-list-of-maps", &["--extract", r#"["users"][0]"#]),
         ("yaml-scalar-types", &["--extract", r#"["float_exp"]"#]),
         ("json-nested", &["--extract", r#"["database"]["options"]"#]),
+        // Issue 17.9: JSON lists and non-string scalars end without a newline; quotes
+        // may be single.
+        ("json-arrays", &["--extract", r#"["list"]"#]),
+        ("json-arrays", &["--extract", r#"["matrix"]"#]),
+        ("json-arrays", &["--extract", r#"["list"][2]"#]),
+        ("json-arrays", &["--extract", r#"["list"][3]"#]),
+        ("json-arrays", &["--extract", r#"["list"][4]"#]),
+        ("json-numbers", &["--extract", r#"["exp"]"#]),
+        ("json-arrays", &["--extract", "['list'][0]"]),
+        ("yaml-nested", &["--extract", "['database']['replica']"]),
+        ("yaml-lists", &["--extract", r#"["nested"]"#]),
+        ("yaml-scalar-types", &["--extract", r#"["bool_true"]"#]),
         ("yaml-nested", &["--output-type", "json"]),
         ("json-arrays", &["--output-type", "yaml"]),
         ("dotenv-comments", &["--output-type", "json"]),

@@ -9,7 +9,7 @@ use crate::sops::file::{encrypt, read_input, KeyPlan, SopsFile};
 use crate::sops::formats::{json, yaml};
 use crate::sops::keys::Recipient;
 use crate::sops::path::{parse_field, Step};
-use crate::sops::rules::{find_config, with_default_suffix, Config};
+use crate::sops::rules::{clean_path, find_config, with_default_suffix, Config};
 use crate::sops::tree::{MapItem, Node, PlainDocs, SeqItem};
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
@@ -42,30 +42,32 @@ pub fn plan_from(
         .as_ref()
         .and_then(|c| c.yaml_indent)
         .unwrap_or(yaml::DEFAULT_INDENT);
-    if let Some(age) = age {
+    // sops: a config with creation rules is consulted even when recipients are given
+    // (`--age`, SOPS_AGE_RECIPIENTS): its matching rule supplies what to encrypt, and no
+    // matching rule is an error. The file's path is cleaned before it is matched.
+    // stdin (`-`) has no name to match: with recipients given, no rule applies (sops
+    // needs --filename-override there; we have no such option).
+    let stdin_with_age = path.as_os_str() == "-" && age.is_some_and(|a| !a.trim().is_empty());
+    let rule = match &config {
+        Some(c) if c.has_creation_rules && !stdin_with_age => Some(c.rule_for(&clean_path(path))?),
+        _ => None,
+    };
+    let rules = with_default_suffix(rule.map(|r| r.rules.clone()).unwrap_or_default());
+    // An empty --age / SOPS_AGE_RECIPIENTS is no recipient list, as in sops.
+    if let Some(age) = age.filter(|a| !a.trim().is_empty()) {
         let rs = age
             .split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(Recipient::parse)
             .collect::<Result<Vec<_>>>()?;
-        return Ok((
-            KeyPlan::single(rs),
-            with_default_suffix(Default::default()),
-            indent,
-        ));
+        return Ok((KeyPlan::single(rs), rules, indent));
     }
-    let Some(config) = config else {
-        return Err(Error::new("no .sops.yaml found and no recipients given")
-            .hint("pass --age age1… or create a .sops.yaml with creation_rules (git secrets init --new writes one)"));
+    let Some(rule) = rule else {
+        return Err(Error::new("no .sops.yaml with creation rules found, and no recipients given")
+            .hint("pass --age age1… (or set SOPS_AGE_RECIPIENTS), or create a .sops.yaml with creation_rules (git secrets init --new writes one)"));
     };
-    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let rule = config.rule_for(&abs)?;
-    Ok((
-        rule.plan.clone(),
-        with_default_suffix(rule.rules.clone()),
-        indent,
-    ))
+    Ok((rule.plan.clone(), rules, indent))
 }
 
 /// sops `rotate`: a fresh data key, every value (`docs`, the plaintext of

@@ -3,13 +3,20 @@
 use super::Ctx;
 use crate::cli::DecryptArgs;
 use crate::error::Result;
+use crate::sops::codes;
 use crate::sops::file::{load, render_plain};
 use crate::sops::formats::Format;
 use crate::sops::keys::Identities;
 use crate::sops::path::parse_extract;
 use crate::sops::rules::yaml_indent;
 
+/// Exits with sops' status codes on failure (see `sops::codes`), as scripts written for
+/// `sops decrypt` expect.
 pub fn run(ctx: &Ctx, args: DecryptArgs) -> Result<i32> {
+    decrypt(ctx, args).map_err(crate::Error::in_sops_terms)
+}
+
+fn decrypt(ctx: &Ctx, args: DecryptArgs) -> Result<i32> {
     let input = args
         .types
         .input_type
@@ -21,7 +28,12 @@ pub fn run(ctx: &Ctx, args: DecryptArgs) -> Result<i32> {
     } else {
         ctx.cwd.join(&args.file)
     };
-    let steps = args.extract.as_deref().map(parse_extract).transpose()?;
+    let steps = args
+        .extract
+        .as_deref()
+        .map(parse_extract)
+        .transpose()
+        .map_err(|e| e.sops(codes::INVALID_TREE_PATH_FORMAT))?;
     let file = load(&path, input)?;
     let output = match args.types.output_type.as_deref() {
         Some(t) => Format::parse(t)?,

@@ -6,10 +6,17 @@ use super::Ctx;
 use crate::atomic;
 use crate::cli::EncryptArgs;
 use crate::error::{Error, Result};
+use crate::sops::codes;
 use crate::sops::file::{encrypt, read_input};
 use crate::sops::formats::Format;
 
+/// Exits with sops' status codes on failure (see `sops::codes`), as scripts written for
+/// `sops encrypt` expect.
 pub fn run(ctx: &Ctx, args: EncryptArgs) -> Result<i32> {
+    encrypt_file(ctx, args).map_err(Error::in_sops_terms)
+}
+
+fn encrypt_file(ctx: &Ctx, args: EncryptArgs) -> Result<i32> {
     let path = if args.file.as_os_str() == "-" {
         args.file.clone()
     } else {
@@ -17,7 +24,8 @@ pub fn run(ctx: &Ctx, args: EncryptArgs) -> Result<i32> {
     };
     if args.in_place && args.file.as_os_str() == "-" {
         return Err(Error::usage("--in-place needs a file, not stdin")
-            .hint("drop -i to print the encrypted file"));
+            .hint("drop -i to print the encrypted file")
+            .sops(codes::ERROR_CONFLICTING_PARAMETERS));
     }
     let input = match args.types.input_type.as_deref() {
         Some(t) => Format::parse(t)?,
@@ -28,10 +36,15 @@ pub fn run(ctx: &Ctx, args: EncryptArgs) -> Result<i32> {
         None => input,
     };
     let plain = zeroize::Zeroizing::new(read_input(&path)?);
-    let docs = crate::sops::tree::PlainDocs(input.parse_plain(&plain)?);
+    let docs = crate::sops::tree::PlainDocs(
+        input
+            .parse_plain(&plain)
+            .map_err(|e| e.sops_default(codes::COULD_NOT_READ_INPUT_FILE))?,
+    );
     if looks_encrypted(input, &docs.0, &plain) {
         return Err(Error::new(format!("{} is already encrypted", args.file.display()))
-            .hint("to change it, use git secrets edit; to re-encrypt for new recipients, git secrets rekey"));
+            .hint("to change it, use git secrets edit; to re-encrypt for new recipients, git secrets rekey")
+            .sops(codes::FILE_ALREADY_ENCRYPTED));
     }
     let (plan, rules, indent) =
         crate::change::secrets::plan_from(&ctx.cwd, &path, args.age.as_deref())?;

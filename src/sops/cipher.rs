@@ -117,10 +117,19 @@ type Gcm16 = AesGcm<Aes256, aes_gcm::aead::consts::U16>;
 /// Encrypts and decrypts values with one data key. Remembers the IV of
 /// every value it decrypted so that re-encrypting an unchanged value yields
 /// the same ciphertext, as `sops edit` does (keeps diffs small).
+///
+/// The stash is keyed on the key path, the *exact bytes that were decrypted* and the
+/// stored `type:`, never on a re-serialisation of the parsed value: a file may store
+/// `int "007"` or `bool "true"`, which we would write back as "7" or "True" — under the
+/// old IV that is GCM nonce reuse (it leaks the XOR of the plaintexts and the
+/// authentication key). An IV is only ever reused for byte-identical plaintext.
 pub struct Cipher {
     key: DataKey,
-    stash: HashMap<(String, Vec<u8>, &'static str), Vec<u8>>,
+    stash: HashMap<StashKey, Vec<u8>>,
 }
+
+/// (additional data, decrypted bytes, stored type name).
+type StashKey = (String, Vec<u8>, String);
 
 impl Drop for Cipher {
     fn drop(&mut self) {
@@ -212,8 +221,8 @@ impl Cipher {
                 .hint("the file may come from a newer sops; decrypt it with sops"))
             }
         };
-        let (b, t) = plain.to_bytes();
-        self.stash.insert((aad.to_string(), b.to_vec(), t), enc.iv);
+        self.stash
+            .insert((aad.to_string(), bytes.to_vec(), enc.kind), enc.iv);
         Ok(plain)
     }
 
@@ -223,7 +232,7 @@ impl Cipher {
             return Ok(String::new());
         }
         let (bytes, kind) = plain.to_bytes();
-        let stash_key = (aad.to_string(), bytes.to_vec(), kind);
+        let stash_key = (aad.to_string(), bytes.to_vec(), kind.to_string());
         let iv = match self.stash.get(&stash_key) {
             Some(iv) if iv.len() == 32 => iv.clone(),
             _ => {
@@ -334,6 +343,56 @@ mod tests {
         c2.decrypt(&enc, "k:").unwrap();
         assert_eq!(c2.encrypt(&p, "k:").unwrap(), enc);
         assert_ne!(c2.encrypt(&p, "other:").unwrap(), enc);
+    }
+
+    /// Issue 16.3: a value stored as "007" reads as 7 but is written as "7": that is
+    /// a different plaintext, so it must get a fresh IV.
+    #[test]
+    fn a_non_canonical_stored_value_never_lends_its_iv() {
+        let mut c = Cipher::new(new_data_key());
+        let iv = [9u8; 32];
+        let key = GenericArray::from_slice(&c.key()[..]);
+        for (stored, kind, parsed) in [
+            ("007", "int", Scalar::Int(7)),
+            ("true", "bool", Scalar::Bool(true)),
+            ("1e+16", "float", Scalar::Float(1e16)),
+        ] {
+            let sealed = Gcm32::new(key)
+                .encrypt(
+                    GenericArray::from_slice(&iv),
+                    Payload {
+                        msg: stored.as_bytes(),
+                        aad: b"k:",
+                    },
+                )
+                .unwrap();
+            let (data, tag) = sealed.split_at(sealed.len() - 16);
+            let value = EncValue {
+                data: data.to_vec(),
+                iv: iv.to_vec(),
+                tag: tag.to_vec(),
+                kind: kind.into(),
+            }
+            .to_string_sops();
+            let mut c2 = Cipher::new(c.key().clone());
+            assert_eq!(
+                c2.decrypt(&value, "k:").unwrap(),
+                Plain::Value(parsed.clone())
+            );
+            let again = c2.encrypt(&Plain::Value(parsed), "k:").unwrap();
+            let again = EncValue::parse(&again).unwrap();
+            assert_ne!(
+                again.iv,
+                iv.to_vec(),
+                "{stored}: IV reused for another plaintext"
+            );
+        }
+        // A canonical value keeps its IV (and so its ciphertext).
+        let p = Plain::Value(Scalar::Int(7));
+        let enc = c.encrypt(&p, "k:").unwrap();
+        let mut c3 = Cipher::new(c.key().clone());
+        c3.decrypt(&enc, "k:").unwrap();
+        assert_eq!(c3.encrypt(&p, "k:").unwrap(), enc);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::sops::cipher::{new_data_key, Cipher, DataKey, Plain};
+use crate::sops::codes;
 use crate::sops::formats::Format;
 use crate::sops::keys::{wrap_data_key, Identities, Recipient};
 use crate::sops::metadata::{AgeStanza, EncryptionRules, KeyGroup, Metadata, SOPS_VERSION};
@@ -64,6 +65,11 @@ impl SopsFile {
 
     /// Recovers the data key with the user's identities.
     pub fn data_key(&self, ids: &Identities) -> Result<DataKey> {
+        self.data_key_inner(ids)
+            .map_err(|e| e.sops_default(codes::COULD_NOT_RETRIEVE_KEY))
+    }
+
+    fn data_key_inner(&self, ids: &Identities) -> Result<DataKey> {
         let groups = &self.metadata.key_groups;
         let age_count: usize = groups.iter().map(|g| g.age.len()).sum();
         if age_count == 0 {
@@ -143,20 +149,23 @@ impl SopsFile {
     pub fn decrypt_with_key(&self, key: DataKey) -> Result<Decrypted> {
         let mut cipher = Cipher::new(key);
         let rules = Rules::new(&self.metadata.rules)?;
-        let (docs, computed) = walk::decrypt(&self.docs, &rules, &mut cipher)?;
+        let (docs, computed) = walk::decrypt(&self.docs, &rules, &mut cipher)
+            .map_err(|e| e.sops_default(codes::ERROR_DECRYPTING_TREE))?;
         let docs = PlainDocs(docs);
         let stored = match cipher.decrypt(&self.metadata.mac, &self.metadata.mac_aad()?) {
             Ok(Plain::Value(Scalar::Str(s))) => s,
             _ => {
                 return Err(
                     Error::new("the file's MAC cannot be decrypted: it was tampered with")
-                        .hint("restore the file from git (git checkout -- FILE)"),
+                        .hint("restore the file from git (git checkout -- FILE)")
+                        .sops(codes::MAC_MISMATCH),
                 )
             }
         };
-        if stored != computed {
+        if !mac_matches(&stored, &computed) {
             return Err(Error::new("MAC mismatch: the file's content was changed after encryption")
-                .hint("the file was tampered with or edited by hand; restore it from git (git checkout -- FILE)"));
+                .hint("the file was tampered with or edited by hand; restore it from git (git checkout -- FILE)")
+                .sops(codes::MAC_MISMATCH));
         }
         Ok(Decrypted { docs, cipher })
     }
@@ -169,6 +178,12 @@ impl SopsFile {
         self.metadata.shamir_threshold = threshold;
         Ok(())
     }
+}
+
+/// Whether a file's stored MAC equals the one computed from its content, compared in
+/// constant time: how much of a forged MAC matched must not show in the timing.
+pub fn mac_matches(stored: &str, computed: &str) -> bool {
+    subtle::ConstantTimeEq::ct_eq(stored.as_bytes(), computed.as_bytes()).into()
 }
 
 fn wrap_for(key: &DataKey, plan: &KeyPlan) -> Result<(Vec<KeyGroup>, i64)> {
@@ -211,7 +226,8 @@ fn wrap_for(key: &DataKey, plan: &KeyPlan) -> Result<(Vec<KeyGroup>, i64)> {
         }
         groups.push(g);
     }
-    Ok((groups, plan.shamir_threshold))
+    // sops writes the threshold it used: with several groups and none given, all of them.
+    Ok((groups, threshold as i64))
 }
 
 fn wrap_bytes(bytes: &[u8], r: &Recipient) -> Result<String> {
@@ -229,6 +245,18 @@ pub fn encrypt(
     previous: Option<(&mut Cipher, &Metadata)>,
     rules: EncryptionRules,
 ) -> Result<SopsFile> {
+    // Never write a file without a document: it would hold no metadata, so it would not
+    // be a sops file at all (and its content would be lost).
+    if docs.is_empty() {
+        return Err(crate::sops::formats::no_document(true));
+    }
+    // A binary file is one value that is always encrypted: sops drops every rule for it
+    // (and writes none into its metadata).
+    let rules = if format == Format::Binary {
+        EncryptionRules::default()
+    } else {
+        rules
+    };
     let (mut fresh, cipher, mut metadata): (Option<Cipher>, Option<&mut Cipher>, Metadata) =
         match previous {
             Some((c, md)) => (None, Some(c), md.clone()),
@@ -272,6 +300,7 @@ pub fn load(path: &std::path::Path, format: Option<Format>) -> Result<SopsFile> 
     SopsFile::parse(&bytes, format).map_err(|e| {
         let mut e2 = Error::new(format!("{}: {}", path.display(), e.message));
         e2.hints = e.hints;
+        e2.sops_code = e.sops_code;
         e2
     })
 }
@@ -281,12 +310,19 @@ pub fn read_input(path: &std::path::Path) -> Result<Vec<u8>> {
     if path.as_os_str() == "-" {
         use std::io::Read;
         let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .map_err(|e| Error::new(format!("cannot read stdin: {e}")))?;
+        std::io::stdin().read_to_end(&mut buf).map_err(|e| {
+            Error::new(format!("cannot read stdin: {e}")).sops(codes::COULD_NOT_READ_INPUT_FILE)
+        })?;
         Ok(buf)
     } else {
-        crate::error::read_file(path)
+        std::fs::read(path).map_err(|e| {
+            let code = if e.kind() == std::io::ErrorKind::NotFound {
+                codes::NO_FILE_SPECIFIED
+            } else {
+                codes::COULD_NOT_READ_INPUT_FILE
+            };
+            Error::io("read", path, e).sops(code)
+        })
     }
 }
 
@@ -306,7 +342,9 @@ pub fn render_plain(
                 .ok_or_else(|| Error::new("the file has no document"))?;
             render_extract(crate::sops::path::lookup(first, steps)?, format, indent)?
         }
-        None => format.emit_plain(&docs.0, indent)?,
+        None => format
+            .emit_plain(&docs.0, indent)
+            .map_err(|e| e.sops_default(codes::ERROR_DUMPING_TREE))?,
     };
     Ok(zeroize::Zeroizing::new(bytes))
 }
@@ -318,13 +356,33 @@ pub fn render_extract(node: &Node, format: Format, indent: usize) -> Result<Vec<
         Node::Map(_) => format.emit_plain(std::slice::from_ref(node), indent),
         Node::Scalar(Scalar::Str(s)) => Ok(s.as_bytes().to_vec()),
         Node::Scalar(Scalar::Bytes(b)) => Ok(b.clone()),
+        // sops prints a JSON list or non-string scalar without a final newline.
         _ => match format {
-            Format::Json => crate::sops::formats::json::emit(node),
+            Format::Json => crate::sops::formats::json::emit(node).map(|mut b| {
+                if b.last() == Some(&b'\n') {
+                    b.pop();
+                }
+                b
+            }),
             Format::Yaml => crate::sops::formats::yaml::emit_value(node, indent),
             _ => Err(
                 Error::new(format!("the {format:?} format can only print strings"))
                     .hint("use --output-type yaml or json to print a list or number"),
             ),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mac_compare_is_exact() {
+        let a = "A".repeat(128);
+        assert!(mac_matches(&a, &a));
+        assert!(!mac_matches(&a, &"a".repeat(128)));
+        assert!(!mac_matches(&a, &"A".repeat(127)));
+        assert!(!mac_matches(&a, ""));
     }
 }

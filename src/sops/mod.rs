@@ -2,12 +2,14 @@
 //! `sops` 3.x binary. See `shared/SOPS-NOTES.md` for the facts it rests on.
 
 pub mod cipher;
+pub mod codes;
 pub mod config_edit;
 pub mod file;
 pub mod formats;
 pub mod keys;
 pub mod metadata;
 pub mod path;
+pub mod re2;
 pub mod rules;
 pub mod shamir;
 pub mod tree;

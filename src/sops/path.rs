@@ -11,24 +11,27 @@ pub enum Step {
     Index(usize),
 }
 
-/// Parses `["a"]["b"][0]`: quoted strings are keys, bare integers indices.
+/// Parses `["a"]["b"][0]` exactly as sops' `parseTreePath` does: split at `[`, each
+/// part ends with `]`; a part starting with `"` or `'` is a key (its first and last
+/// character dropped), anything else a decimal index.
 pub fn parse_extract(s: &str) -> Result<Vec<Step>> {
     let bad = || {
         Error::usage(format!("'{s}' is not a valid extract path"))
             .hint(r#"write it like '["data"]["token"]' or '["list"][0]'"#)
     };
     let mut steps = Vec::new();
-    let mut rest = s.trim();
-    while !rest.is_empty() {
-        rest = rest.strip_prefix('[').ok_or_else(bad)?;
-        if let Some(r) = rest.strip_prefix('"') {
-            let end = r.find("\"]").ok_or_else(bad)?;
-            steps.push(Step::Key(r[..end].to_string()));
-            rest = &r[end + 2..];
+    for part in s.split('[').filter(|p| !p.is_empty()) {
+        let part = part.strip_suffix(']').ok_or_else(bad)?;
+        if part.starts_with('"') || part.starts_with('\'') {
+            // Go slices [1:len-1]; a lone quote would panic there: refuse it.
+            if part.len() < 2 {
+                return Err(bad());
+            }
+            steps.push(Step::Key(part[1..part.len() - 1].to_string()));
         } else {
-            let end = rest.find(']').ok_or_else(bad)?;
-            steps.push(Step::Index(rest[..end].trim().parse().map_err(|_| bad())?));
-            rest = &rest[end + 1..];
+            // Go's strconv.Atoi: an optional sign, then digits; a negative index finds nothing.
+            let n: i64 = part.parse().map_err(|_| bad())?;
+            steps.push(Step::Index(usize::try_from(n).map_err(|_| bad())?));
         }
     }
     if steps.is_empty() {

@@ -7,8 +7,8 @@ use crate::sops::file::KeyPlan;
 use crate::sops::formats::yaml;
 use crate::sops::keys::Recipient;
 use crate::sops::metadata::EncryptionRules;
+use crate::sops::re2;
 use crate::sops::tree::{Node, Scalar, SeqItem};
-use regex::Regex;
 use std::path::{Path, PathBuf};
 
 /// One `creation_rules` entry.
@@ -25,6 +25,9 @@ pub struct Config {
     /// The file it was read from.
     pub path: PathBuf,
     pub creation_rules: Vec<CreationRule>,
+    /// Whether the file has a `creation_rules` key at all (sops treats a config without
+    /// one as no config when it looks for recipients).
+    pub has_creation_rules: bool,
     /// `stores.yaml.indent`, when set.
     pub yaml_indent: Option<usize>,
 }
@@ -113,26 +116,23 @@ impl Config {
         let Some(rules) = root.get("creation_rules") else {
             return Ok(cfg);
         };
-        if !matches!(rules, Node::Seq(_)) {
-            return Err(bad(path, "creation_rules must be a list"));
+        match rules {
+            Node::Seq(_) => cfg.has_creation_rules = true,
+            Node::Scalar(Scalar::Null) => return Ok(cfg),
+            _ => return Err(bad(path, "creation_rules must be a list")),
         }
         for rule in rules.seq_values() {
             let mut r = CreationRule::default();
             if let Some(p) = rule.get("path_regex").and_then(string_of) {
-                Regex::new(&p).map_err(|e| {
-                    let why = e
-                        .to_string()
-                        .lines()
-                        .last()
-                        .unwrap_or("")
-                        .trim()
-                        .to_string();
-                    bad(
-                        path,
-                        format!("path_regex '{p}' is not a valid regular expression ({why})"),
-                    )
-                })?;
-                r.path_regex = Some(p);
+                if !p.is_empty() {
+                    re2::compile(&p).map_err(|e| {
+                        bad(
+                            path,
+                            format!("path_regex '{p}' is not a valid regular expression ({e})"),
+                        )
+                    })?;
+                    r.path_regex = Some(p);
+                }
             }
             if let Some(groups) = rule.get("key_groups") {
                 for g in groups.seq_values() {
@@ -150,7 +150,8 @@ impl Config {
                     None => Vec::new(),
                 });
             }
-            let s = |k: &str| rule.get(k).and_then(string_of);
+            // An empty option is no option, as in sops (Go's zero value).
+            let s = |k: &str| rule.get(k).and_then(string_of).filter(|v| !v.is_empty());
             r.rules = EncryptionRules {
                 unencrypted_suffix: s("unencrypted_suffix"),
                 encrypted_suffix: s("encrypted_suffix"),
@@ -168,18 +169,41 @@ impl Config {
         Ok(cfg)
     }
 
-    /// The first rule whose `path_regex` matches `file` (absolute), matched
-    /// as sops does: against the path relative to the config's directory.
+    /// The first rule whose `path_regex` matches `file`, matched as sops does: the
+    /// file's absolute path, cleaned (`..` and `.` resolved without following links, as
+    /// Go's `filepath.Abs`), minus the config's directory and `/` when it is below it.
+    /// A matching rule with more than one of the what-to-encrypt options is refused,
+    /// as sops refuses it.
     pub fn rule_for(&self, file: &Path) -> Result<&CreationRule> {
-        let dir = self.path.parent().unwrap_or(Path::new("/"));
-        let rel = file.strip_prefix(dir).unwrap_or(file);
-        let rel = rel.to_string_lossy();
+        let rel = self.relative_path(file);
+        let rule = self.first_match(&rel)?;
+        check_one_rule_option(&rule.rules).map_err(|e| {
+            Error::new(format!("{}: {}", self.path.display(), e.message)).hint(
+                "keep one of them in the creation rule that matches this file (sops refuses the same config)",
+            )
+        })?;
+        Ok(rule)
+    }
+
+    /// The text sops matches `path_regex` against for `file`.
+    pub fn relative_path(&self, file: &Path) -> String {
+        let dir = clean_path(self.path.parent().unwrap_or(Path::new("/")));
+        let file = clean_path(file);
+        let file = file.to_string_lossy();
+        let mut prefix = dir.to_string_lossy().into_owned();
+        if !prefix.ends_with('/') {
+            prefix.push('/');
+        }
+        file.strip_prefix(&prefix).unwrap_or(&file).to_string()
+    }
+
+    fn first_match(&self, rel: &str) -> Result<&CreationRule> {
         for rule in &self.creation_rules {
             match &rule.path_regex {
                 None => return Ok(rule),
                 Some(re) => {
                     // ok: validated in parse
-                    if Regex::new(re).map(|r| r.is_match(&rel)).unwrap_or(false) {
+                    if re2::compile(re).map(|r| r.is_match(rel)).unwrap_or(false) {
                         return Ok(rule);
                     }
                 }
@@ -190,23 +214,78 @@ impl Config {
             self.path.display(),
             rel
         ))
-        .hint("add a creation_rules entry whose path_regex matches this file, or pass --age age1…"))
+        .hint("add a creation_rules entry whose path_regex matches this file (sops refuses it too, even with --age)"))
     }
 }
 
+/// sops' default unencrypted suffix.
+pub const DEFAULT_UNENCRYPTED_SUFFIX: &str = "_unencrypted";
+
+/// How many of the six what-to-encrypt options are set (an empty one is unset).
+pub fn rule_option_count(r: &EncryptionRules) -> usize {
+    [
+        &r.unencrypted_suffix,
+        &r.encrypted_suffix,
+        &r.unencrypted_regex,
+        &r.encrypted_regex,
+        &r.unencrypted_comment_regex,
+        &r.encrypted_comment_regex,
+    ]
+    .iter()
+    .filter(|o| o.as_deref().is_some_and(|v| !v.is_empty()))
+    .count()
+}
+
+/// sops allows at most one of the what-to-encrypt options per rule and per file.
+pub fn check_one_rule_option(r: &EncryptionRules) -> Result<()> {
+    if rule_option_count(r) > 1 {
+        return Err(Error::new(
+            "cannot use more than one of encrypted_suffix, unencrypted_suffix, encrypted_regex, \
+             unencrypted_regex, encrypted_comment_regex or unencrypted_comment_regex",
+        )
+        .sops(crate::sops::codes::ERROR_CONFLICTING_PARAMETERS));
+    }
+    Ok(())
+}
+
 /// sops' default: `_unencrypted` as the unencrypted suffix when no rule
-/// about what to encrypt is given.
+/// about what to encrypt is given (an empty option counts as not given).
 pub fn with_default_suffix(mut r: EncryptionRules) -> EncryptionRules {
-    if r.unencrypted_suffix.is_none()
-        && r.encrypted_suffix.is_none()
-        && r.unencrypted_regex.is_none()
-        && r.encrypted_regex.is_none()
-        && r.unencrypted_comment_regex.is_none()
-        && r.encrypted_comment_regex.is_none()
-    {
-        r.unencrypted_suffix = Some("_unencrypted".into());
+    for o in [
+        &mut r.unencrypted_suffix,
+        &mut r.encrypted_suffix,
+        &mut r.unencrypted_regex,
+        &mut r.encrypted_regex,
+        &mut r.unencrypted_comment_regex,
+        &mut r.encrypted_comment_regex,
+    ] {
+        if o.as_deref() == Some("") {
+            *o = None;
+        }
+    }
+    if rule_option_count(&r) == 0 {
+        r.unencrypted_suffix = Some(DEFAULT_UNENCRYPTED_SUFFIX.into());
     }
     r
+}
+
+/// A path made absolute against `cwd`-free rules: `.` and `..` resolved lexically and
+/// repeated `/` collapsed, like Go's `filepath.Clean` (links are not followed). A
+/// relative path is first joined to the current directory.
+pub fn clean_path(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::from("/");
+    for c in abs.components() {
+        match c {
+            Component::Prefix(_) | Component::RootDir | Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::Normal(n) => out.push(n),
+        }
+    }
+    out
 }
 
 /// The YAML indent for files written or printed from `cwd`: sops reads

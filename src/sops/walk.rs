@@ -5,6 +5,8 @@
 use crate::error::{Error, Result};
 use crate::sops::cipher::{Cipher, Plain};
 use crate::sops::metadata::EncryptionRules;
+use crate::sops::re2;
+use crate::sops::rules::{check_one_rule_option, with_default_suffix};
 use crate::sops::tree::{MapItem, Node, Scalar, SeqItem};
 use regex::Regex;
 use sha2::{Digest, Sha512};
@@ -26,20 +28,34 @@ pub struct Rules {
     mac_only_encrypted: bool,
 }
 
+/// Compiles a rule's regex with RE2's semantics (sops is written in Go). sops ignores a
+/// pattern RE2 rejects and then matches nothing; we refuse it instead, so that what we
+/// write never differs from what sops would read.
 fn compile(name: &str, re: &Option<String>) -> Result<Option<Regex>> {
     match re.as_deref().filter(|r| !r.is_empty()) {
         None => Ok(None),
-        Some(r) => Regex::new(r).map(Some).map_err(|e| {
+        Some(r) => re2::compile(r).map(Some).map_err(|e| {
             Error::new(format!(
-                "{name} '{r}' is not a valid regular expression: {e}"
+                "{name} '{r}' is not a valid RE2 regular expression: {e}"
             ))
-            .hint("fix the rule in .sops.yaml (RE2 syntax)")
+            .hint("fix the rule in .sops.yaml: sops uses Go's RE2 syntax and would ignore this pattern, leaving values unencrypted")
         }),
     }
 }
 
 impl Rules {
+    /// Compiles a file's rules as sops reads them: at most one what-to-encrypt option,
+    /// and `_unencrypted` as the unencrypted suffix when there is none (a file whose
+    /// metadata names no rule still decrypts with sops).
     pub fn new(r: &EncryptionRules) -> Result<Rules> {
+        check_one_rule_option(r).map_err(|e| {
+            Error::new(format!(
+                "the file's sops metadata is invalid: {}",
+                e.message
+            ))
+            .hint("the file was edited by hand; restore it from git")
+        })?;
+        let r = &with_default_suffix(r.clone());
         let nonempty = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
         Ok(Rules {
             unencrypted_suffix: nonempty(&r.unencrypted_suffix),

@@ -29,17 +29,21 @@ pub enum Format {
 }
 
 impl Format {
-    /// The format sops picks from a file name: by extension, binary otherwise.
+    /// The format sops picks from a file name: by the suffix of the path (`.yaml`,
+    /// `.yml`, `.json`, `.env`, `.ini`), binary otherwise. A suffix, not an extension: a
+    /// file named only `.yaml` or `.env` is YAML or dotenv to sops, as it is here.
     pub fn from_path(path: &Path) -> Format {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-        match ext {
-            "yaml" | "yml" => Format::Yaml,
-            "json" => Format::Json,
-            "env" => Format::Dotenv,
-            "ini" => Format::Ini,
-            _ if name == ".env" => Format::Dotenv,
-            _ => Format::Binary,
+        let name = path.to_string_lossy();
+        if name.ends_with(".yaml") || name.ends_with(".yml") {
+            Format::Yaml
+        } else if name.ends_with(".json") {
+            Format::Json
+        } else if name.ends_with(".env") {
+            Format::Dotenv
+        } else if name.ends_with(".ini") {
+            Format::Ini
+        } else {
+            Format::Binary
         }
     }
 
@@ -68,9 +72,17 @@ impl Format {
     }
 
     /// Parses a plaintext file into documents (only YAML has more than one).
+    /// A YAML file with no document (empty, or only comments and blank lines) is refused
+    /// as sops refuses it: encrypting it would write a file that is not a sops file.
     pub fn parse_plain(self, input: &[u8]) -> Result<Vec<Node>> {
         match self {
-            Format::Yaml => yaml::parse(input),
+            Format::Yaml => {
+                let docs = yaml::parse(input)?;
+                if docs.is_empty() {
+                    return Err(no_document(input.is_empty()));
+                }
+                Ok(docs)
+            }
             Format::Json => json::parse(input).map(|d| vec![d]),
             Format::Dotenv => dotenv::parse(input).map(|d| vec![d]),
             Format::Ini => ini::parse(input).map(|d| vec![d]),
@@ -145,6 +157,20 @@ impl Format {
             Format::Dotenv => dotenv::emit(&dotenv::put_metadata(one(docs)?, metadata)?),
             Format::Ini => ini::emit(&ini::put_metadata(one(docs)?, metadata)?),
         }
+    }
+}
+
+/// The refusal for a plaintext with no document to encrypt, with sops' exit status.
+pub fn no_document(empty: bool) -> Error {
+    use crate::sops::codes;
+    if empty {
+        Error::new("the file is empty: there is nothing to encrypt")
+            .hint("a secret needs at least one value, e.g. `key: value`")
+            .sops(codes::NEED_AT_LEAST_ONE_DOCUMENT)
+    } else {
+        Error::new("the file holds no YAML document, only comments or blank lines")
+            .hint("a secret needs at least one value, e.g. `key: value`")
+            .sops(codes::COULD_NOT_READ_INPUT_FILE)
     }
 }
 
