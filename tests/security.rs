@@ -356,6 +356,14 @@ fn cli_errors_never_echo_a_value() {
             "--set-from".into(),
             value.into(),
         ],
+        // a value given docker-style where exec wants a secret name
+        vec![
+            "exec".into(),
+            "--env".into(),
+            format!("TOKEN=p@ss!{value}"),
+            "--".into(),
+            "true".into(),
+        ],
         // a value pasted where exec wants a variable name
         vec![
             "exec".into(),
