@@ -65,6 +65,16 @@ pub enum Command {
     Rekey(RekeyArgs),
     /// List the secrets with their recipients and last change.
     List(ListArgs),
+    /// Push the secrets repo to its upstream (--parent: then commit flake.lock and push the parent).
+    Push(PushArgs),
+    /// Fetch and fast-forward (or rebase onto) the secrets repo's upstream, then relock forward.
+    Pull(PullArgs),
+    /// git's merge driver for sops files (installed by init): merges value by value.
+    #[command(hide = true)]
+    MergeDriver(MergeDriverArgs),
+    /// git's diff textconv for sops files (installed by init): decrypted, values masked.
+    #[command(hide = true)]
+    Textconv(TextconvArgs),
     /// Print a secret's decrypted value.
     Show(ShowArgs),
     /// Edit a secret in $EDITOR on a tmpfs copy; unchanged values keep their ciphertext.
@@ -148,6 +158,9 @@ pub struct InitArgs {
     /// Create a new secrets repo from the built-in template instead of cloning.
     #[arg(long, conflicts_with = "url")]
     pub new: bool,
+    /// With --new: set this as the secrets repo's origin and push to it (after confirmation).
+    #[arg(long, value_name = "URL", requires = "new")]
+    pub remote: Option<String>,
     /// Name of the flake input (default: <parent-dir-name>-secrets).
     #[arg(long, value_name = "NAME")]
     pub input: Option<String>,
@@ -180,6 +193,50 @@ pub struct LockArgs {
     /// Pass --offline to nix.
     #[arg(long)]
     pub offline: bool,
+    /// Push the secrets repo afterwards (default with `git config secrets.push true`).
+    #[arg(long, conflicts_with_all = ["no_commit", "no_push"])]
+    pub push: bool,
+    /// Do not push, even when `git config secrets.push` is true.
+    #[arg(long)]
+    pub no_push: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// Then commit the relocked flake.lock alone in the parent and push the parent.
+    #[arg(long)]
+    pub parent: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// Do not relock the parent flake.
+    #[arg(long)]
+    pub no_lock: bool,
+    /// Pass --offline to nix.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeDriverArgs {
+    /// The common ancestor's version (%O).
+    pub base: PathBuf,
+    /// Our version (%A); the merge result is written here.
+    pub ours: PathBuf,
+    /// Their version (%B).
+    pub theirs: PathBuf,
+    /// The path in the repo (%P), for the format and messages.
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct TextconvArgs {
+    /// The file git hands over.
+    pub file: PathBuf,
+    /// Show the values in clear instead of masked (also: git config secrets.showValues true).
+    #[arg(long)]
+    pub show_values: bool,
 }
 
 impl LockArgs {
@@ -190,6 +247,11 @@ impl LockArgs {
             no_lock: self.no_lock,
             commit_parent: self.commit_parent,
             offline: self.offline,
+            push: match (self.push, self.no_push) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            },
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod hooks;
 pub mod layout;
 pub mod lock_direction;
 pub mod man;
+pub mod man_lookup;
 pub mod nix;
 pub mod plaintext;
 pub mod progress;

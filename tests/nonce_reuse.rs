@@ -128,7 +128,7 @@ fn record(seen: &mut HashMap<Vec<u8>, (Vec<u8>, String)>, text: &str, when: &str
     for line in text.lines() {
         let (aad, value) = if let Some(v) = line.trim().strip_prefix("mac: ") {
             (lastmodified.clone(), v)
-        } else if let Some((k, v)) = line.split_once(": ENC[") {
+        } else if let Some((k, _)) = line.split_once(": ENC[") {
             if k.starts_with(' ') {
                 continue;
             }

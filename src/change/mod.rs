@@ -13,8 +13,11 @@
 //! A new step of the workflow (pushing the inner repo, say) goes into
 //! [`Transaction::finish`], after the lock is verified.
 
+pub mod merge;
+pub mod push;
 pub mod rekey;
 pub mod secrets;
+pub mod sync;
 
 use std::path::{Path, PathBuf};
 
@@ -39,6 +42,9 @@ pub struct Options {
     pub commit_parent: bool,
     /// Pass `--offline` to Nix.
     pub offline: bool,
+    /// Push the secrets repo at the end: `Some(true)` `--push`, `Some(false)`
+    /// `--no-push`, `None` as `git config secrets.push` says.
+    pub push: Option<bool>,
 }
 
 /// The secrets repo of one change, locked against other git-secrets commands for as
@@ -194,7 +200,7 @@ impl Transaction {
                 "Nix still uses the old secrets until you relock: {}",
                 self.lock_command_hint()
             ));
-            return Ok(());
+            return self.push_if_asked(opts, progress);
         }
         let Some(input) = wiring::lock::input_name(&self.layout)? else {
             let want = wiring::flake_input::url(&self.layout);
@@ -206,7 +212,7 @@ impl Transaction {
             progress.hint(&format!(
                 "add one (inputs.<name>.url = \"{want}\") or name it: git config secrets.input NAME"
             ));
-            return Ok(());
+            return self.push_if_asked(opts, progress);
         };
         progress.detail(&format!("relocking {input}"));
         let outcome = wiring::lock::apply(&self.layout, &input, opts.offline).map_err(|e| {
@@ -222,7 +228,22 @@ impl Transaction {
         progress.detail(&format!("ran nix {}", outcome.args.join(" ")));
         progress.ok(&describe(&outcome));
         crate::failpoint::hit("change.after-lock")?;
-        self.finish_parent(&input, outcome.locked.rev.as_deref(), opts, progress)
+        self.finish_parent(&input, outcome.locked.rev.as_deref(), opts, progress)?;
+        self.push_if_asked(opts, progress)
+    }
+
+    /// `--push`, or `git config secrets.push true` without `--no-push`: pushes the
+    /// secrets repo (and, with `commit_parent`, the parent too).
+    fn push_if_asked(&self, opts: &Options, progress: &dyn Progress) -> Result<()> {
+        let wanted = opts
+            .push
+            .unwrap_or_else(|| crate::change::sync::push_by_default(&self.layout, &self.inner));
+        if !wanted {
+            return Ok(());
+        }
+        push::push_then_parent(&self.layout, &self.inner, opts.commit_parent, progress).map_err(
+            |e| e.hint("the change is committed and locked; push later with: git secrets push"),
+        )
     }
 
     /// Commits `flake.lock` with `commit_parent`, else says it is left to commit (when

@@ -1,11 +1,12 @@
 //! The tools around the repos: which Nix (and so which lock command), whether
-//! `git secrets` reaches this binary or awslabs/git-secrets, awslabs hooks, and our
-//! own guards.
+//! `git secrets` reaches this binary or awslabs/git-secrets, awslabs hooks, our
+//! own guards, and which man page `git secrets --help` opens.
 
 use std::path::{Path, PathBuf};
 
 use super::{Check, Scene};
 use crate::hooks;
+use crate::man_lookup::{self, Owner, Page};
 use crate::nix::Nix;
 
 /// The tool checks, in report order.
@@ -165,5 +166,95 @@ fn our_hooks(s: &Scene) -> Check {
             format!("no git-secrets guard for {}", missing.join(", ")),
         )
         .hint("git secrets hooks install")
+    }
+}
+
+/// Every executable `name` on PATH, the first one.
+fn first_on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| hooks::is_executable(p))
+}
+
+fn describe(page: &Page) -> String {
+    let whose = match page.owner {
+        Owner::Ours => "this tool's page",
+        Owner::Other => "another tool's page, likely awslabs/git-secrets'",
+        Owner::Unreadable => "a page that could not be read",
+    };
+    format!("{} ({whose})", page.path.display())
+}
+
+/// Which page `man git-secrets` and `git secrets --help` open. A warning at
+/// worst: a wrong page misleads, it breaks nothing. Needs no scene, so
+/// [`super::run`] runs it beside the others (`man -w` takes tens of ms).
+pub fn man_page() -> Check {
+    const ID: &str = "man.page";
+    let Some(man) = first_on_path("man") else {
+        return Check::skip(
+            ID,
+            "man is not installed: `git secrets --help` shows no page",
+        );
+    };
+    let found = man_lookup::lookup(&man);
+    let me = std::env::current_exe().unwrap_or_default();
+    // The line that puts our page first (a trailing ':' keeps the system's dirs).
+    let manpath_hint = match man_lookup::beside_binary(&me) {
+        Some(dir) => format!(
+            "put this tool's page first: export MANPATH=\"{}:$MANPATH\" (in your shell profile)",
+            dir.display()
+        ),
+        None => "install this tool's page: bash scripts/install.sh [PREFIX], then export MANPATH=\"PREFIX/share/man:$MANPATH\"".into(),
+    };
+    // Only when git's lookup differs from man's: then git's own dir is the cause.
+    let via_git = |c: Check| {
+        match (&found.git_help, &found.git_man_path) {
+        (Some(g), Some(dir))
+            if g.owner != Owner::Ours && found.man.as_ref().is_none_or(|m| m.path != g.path) =>
+        {
+            c.hint(format!(
+            "`git secrets --help` opens {}: git puts its own man dir {} before MANPATH, so there the other page wins; use `man git-secrets`, or `git secrets -h` for the summary",
+            describe(g),
+            dir.display()
+            ))
+        }
+        _ => c,
+    }
+    };
+    match &found.man {
+        None => via_git(
+            Check::warn(
+                ID,
+                "no man page for git-secrets: `man git-secrets` finds nothing",
+            )
+            .hint(manpath_hint),
+        ),
+        Some(p) if p.owner == Owner::Ours => {
+            let same = found
+                .git_help
+                .as_ref()
+                .is_none_or(|g| g.owner == Owner::Ours);
+            if same {
+                Check::ok(
+                    ID,
+                    format!(
+                        "`man git-secrets` and `git secrets --help` open {}",
+                        describe(p)
+                    ),
+                )
+            } else {
+                via_git(Check::warn(
+                    ID,
+                    format!(
+                        "`man git-secrets` opens {}, but `git secrets --help` does not",
+                        describe(p)
+                    ),
+                ))
+            }
+        }
+        Some(p) => via_git(
+            Check::warn(ID, format!("`man git-secrets` opens {}", describe(p))).hint(manpath_hint),
+        ),
     }
 }

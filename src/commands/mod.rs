@@ -13,9 +13,13 @@ pub mod exec;
 pub mod hooks;
 pub mod init;
 pub mod list;
+pub mod merge_driver;
+pub mod pull;
+pub mod push;
 pub mod rekey;
 pub mod rotate;
 pub mod show;
+pub mod textconv;
 
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::error::{Error, Result};
@@ -75,6 +79,10 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Rotate(a) => rotate::run(&ctx, a),
         Command::Rekey(a) => rekey::run(&ctx, a),
         Command::List(a) => list::run(&ctx, a),
+        Command::Push(a) => push::run(&ctx, a),
+        Command::Pull(a) => pull::run(&ctx, a),
+        Command::MergeDriver(a) => merge_driver::run(&ctx, a),
+        Command::Textconv(a) => textconv::run(&ctx, a),
     }
 }
 

@@ -127,8 +127,16 @@ pub fn check_direction(layout: &Layout, inner: &Repo, input: &str) -> Result<Dir
 /// backwards or sideways ([`check_direction`]).
 pub fn apply(layout: &Layout, input: &str, offline: bool) -> Result<LockOutcome> {
     let inner = super::inner_repo(layout)?;
-    let rev = super::inner_head(&inner)?;
     check_direction(layout, &inner, input)?;
+    apply_unchecked(layout, input, offline)
+}
+
+/// [`apply`] without the direction check, for `pull` after it rebased the local commit
+/// the lock named onto the remote's: the lock moves to that commit's replayed
+/// successor, which carries the same change.
+pub fn apply_unchecked(layout: &Layout, input: &str, offline: bool) -> Result<LockOutcome> {
+    let inner = super::inner_repo(layout)?;
+    let rev = super::inner_head(&inner)?;
     let nix = Nix::discover()?;
     nix.lock(&LockRequest {
         parent_root: layout.root(),
