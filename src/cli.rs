@@ -82,8 +82,19 @@ pub enum Command {
     /// Run a command with secrets as files (memfd/tmpfs) or environment variables.
     Exec(ExecArgs),
     /// Decrypt a sops file to stdout (like `sops decrypt`).
+    ///
+    /// Exits with sops' status codes, so scripts written for sops keep working: 100 no
+    /// such file, 2 the file cannot be read, 1 not a sops file (or another failure), 128
+    /// no identity recovers the data key, 25 a value does not decrypt, 51 MAC mismatch,
+    /// 91 a bad --extract path, 4 the output format cannot hold the data. See
+    /// docs/SOPS-COMPAT.md.
     Decrypt(DecryptArgs),
     /// Encrypt a file with sops (like `sops encrypt`).
+    ///
+    /// Exits with sops' status codes, so scripts written for sops keep working: 100 no
+    /// such file, 2 the file cannot be read or parsed (also: YAML with only comments), 92
+    /// an empty file, 203 the file is already encrypted, 8 -i with stdin, 1 any other
+    /// failure (.sops.yaml, recipients). See docs/SOPS-COMPAT.md.
     Encrypt(EncryptArgs),
     /// Check the nested-secrets setup for every known failure and leak.
     Doctor(DoctorArgs),
@@ -91,6 +102,8 @@ pub enum Command {
     Example(ExampleArgs),
     /// Install or remove the parent repo's pre-commit / pre-push guards.
     Hooks(HooksArgs),
+    /// Mark values of the secrets as public (names, namespaces, hosts), so the guards stop warning.
+    Allow(AllowArgs),
     /// Build a sandbox cluster from the embedded example and walk through the tool.
     Demo(DemoArgs),
     /// Print shell completions (bash, zsh, fish).
@@ -400,6 +413,10 @@ pub struct DoctorArgs {
     /// Only scan the objects of this range (pre-push), e.g. A..B.
     #[arg(long, value_name = "RANGE", hide = true, conflicts_with_all = ["staged", "fix", "history"])]
     pub range: Option<String>,
+    /// The remote the pre-push hook pushes to (its `$1`): what its remote-tracking refs
+    /// hold is not scanned again.
+    #[arg(long, value_name = "REMOTE", hide = true, requires = "range")]
+    pub remote: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -421,6 +438,31 @@ pub enum HooksAction {
     Install,
     /// Remove them, restoring what was there before.
     Uninstall,
+}
+
+/// `git secrets allow`: the parent's committed `.git-secrets-allow`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+The leak guards (pre-commit, pre-push, doctor --staged/--history) search the public repo \
+for the secrets' values. A credential found there blocks; a name, namespace, host or URL \
+only warns, with the command that marks it public. Marked values are listed, one \
+NAME:PATH a line, in .git-secrets-allow at the root of the parent; commit it.
+
+Examples:
+  git secrets allow kubeconfig:contexts.0.context.namespace
+  git secrets allow 'kubeconfig:contexts.*.context.namespace' 'talosconfig:contexts.*.endpoints.*'
+  git secrets allow --remove kubeconfig:clusters.0.cluster.server")]
+pub struct AllowArgs {
+    /// Values to mark public, as NAME:PATH (doctor prints them); in PATH `*` matches one
+    /// key and `**` any number. Without any, list the allowlist.
+    #[arg(value_name = "NAME:PATH")]
+    pub patterns: Vec<String>,
+    /// Remove these patterns instead.
+    #[arg(long)]
+    pub remove: bool,
+    /// Also allow a pattern that covers a value that looks like a credential.
+    #[arg(long, conflicts_with = "remove")]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -6,7 +6,7 @@
 use crate::error::{Error, Result};
 use crate::sops::cipher::Cipher;
 use crate::sops::file::{encrypt, read_input, KeyPlan, SopsFile};
-use crate::sops::formats::{json, yaml};
+use crate::sops::formats::{json, Indent};
 use crate::sops::keys::Recipient;
 use crate::sops::path::{parse_field, Step};
 use crate::sops::rules::{clean_path, find_config, with_default_suffix, Config};
@@ -27,34 +27,34 @@ pub fn reencrypt(file: &SopsFile, cipher: &mut Cipher, docs: &PlainDocs) -> Resu
     )
 }
 
-/// Recipients, encryption rules and YAML indent for a new file at `path`, from the
-/// `.sops.yaml` found from `config_start` up (as sops does), or `age` (a comma list)
-/// when given. `add` starts in the secrets dir, `encrypt` in the current dir.
+/// Recipients, encryption rules and store indents for a new file at `path`, from the
+/// `.sops.yaml` found from `config_start` up (as sops does), or `age` (a comma list;
+/// `--age` or SOPS_AGE_RECIPIENTS) when given. `add` starts in the secrets dir,
+/// `encrypt` in the current dir.
+///
+/// As in sops, a config with creation rules is consulted even when recipients are
+/// given: its matching rule supplies what to encrypt, and no matching rule is an error.
+/// The file's path is cleaned (`..` resolved) before `path_regex` sees it.
 pub fn plan_from(
     config_start: &std::path::Path,
     path: &std::path::Path,
     age: Option<&str>,
-) -> Result<(KeyPlan, crate::sops::metadata::EncryptionRules, usize)> {
+) -> Result<(KeyPlan, crate::sops::metadata::EncryptionRules, Indent)> {
     let config = find_config(config_start)
         .map(|p| Config::load(&p))
         .transpose()?;
-    let indent = config
-        .as_ref()
-        .and_then(|c| c.yaml_indent)
-        .unwrap_or(yaml::DEFAULT_INDENT);
-    // sops: a config with creation rules is consulted even when recipients are given
-    // (`--age`, SOPS_AGE_RECIPIENTS): its matching rule supplies what to encrypt, and no
-    // matching rule is an error. The file's path is cleaned before it is matched.
+    let indent = config.as_ref().map(Config::indent).unwrap_or_default();
+    // An empty --age / SOPS_AGE_RECIPIENTS is no recipient list, as in sops.
+    let age = age.filter(|a| !a.trim().is_empty());
     // stdin (`-`) has no name to match: with recipients given, no rule applies (sops
     // needs --filename-override there; we have no such option).
-    let stdin_with_age = path.as_os_str() == "-" && age.is_some_and(|a| !a.trim().is_empty());
+    let stdin_with_age = path.as_os_str() == "-" && age.is_some();
     let rule = match &config {
         Some(c) if c.has_creation_rules && !stdin_with_age => Some(c.rule_for(&clean_path(path))?),
         _ => None,
     };
     let rules = with_default_suffix(rule.map(|r| r.rules.clone()).unwrap_or_default());
-    // An empty --age / SOPS_AGE_RECIPIENTS is no recipient list, as in sops.
-    if let Some(age) = age.filter(|a| !a.trim().is_empty()) {
+    if let Some(age) = age {
         let rs = age
             .split(',')
             .map(str::trim)

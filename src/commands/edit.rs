@@ -11,7 +11,7 @@ use crate::repo_lock::{timeout_from_env, RepoLock};
 use crate::sops::file::SopsFile;
 use crate::sops::formats::Format;
 use crate::sops::keys::Identities;
-use crate::sops::rules::yaml_indent;
+use crate::sops::rules::store_indent;
 use std::path::Path;
 use zeroize::Zeroizing;
 
@@ -30,7 +30,7 @@ pub fn run(ctx: &Ctx, args: EditArgs) -> Result<i32> {
     let mut plain = file.decrypt(&Identities::discover())?;
     let original = Zeroizing::new(
         file.format
-            .emit_plain(&plain.docs.0, yaml_indent(&ctx.cwd))?,
+            .emit_plain(&plain.docs.0, store_indent(&ctx.cwd))?,
     );
     let Some(docs) = crate::editor::edit_plain(&ctx.ui, &path, file.format, &original)? else {
         ctx.ui
@@ -48,7 +48,7 @@ pub fn run(ctx: &Ctx, args: EditArgs) -> Result<i32> {
         ))
         .hint("the file keeps the other change; run the edit again to edit the new version"));
     }
-    atomic::write(&path, &new.to_bytes(yaml_indent(&ctx.cwd))?, 0o644)?;
+    atomic::write(&path, &new.to_bytes(store_indent(&ctx.cwd))?, 0o644)?;
     ctx.ui.ok(format!("saved {}", path.display()));
     Ok(0)
 }

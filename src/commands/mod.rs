@@ -1,6 +1,7 @@
 //! One file per subcommand; the only place that talks to the user.
 
 pub mod add;
+pub mod allow;
 pub mod awslabs;
 pub mod completions;
 pub mod decrypt;
@@ -75,6 +76,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Completions(a) => completions::run(&ctx, a),
         Command::Doctor(a) => doctor::run(&ctx, a),
         Command::Hooks(a) => hooks::run(&ctx, a),
+        Command::Allow(a) => allow::run(&ctx, a),
         Command::Add(a) => add::run(&ctx, a),
         Command::Rotate(a) => rotate::run(&ctx, a),
         Command::Rekey(a) => rekey::run(&ctx, a),

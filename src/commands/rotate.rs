@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::layout::SecretName;
 use crate::sops::file::{load, read_input, SopsFile};
 use crate::sops::keys::Identities;
-use crate::sops::rules::yaml_indent;
+use crate::sops::rules::store_indent;
 use crate::sops::tree::PlainDocs;
 use std::path::Path;
 use zeroize::Zeroizing;
@@ -60,7 +60,7 @@ pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
         })?;
         Some(PlainDocs(docs))
     } else if args.edit {
-        let original = Zeroizing::new(file.format.emit_plain(&plain.docs.0, yaml_indent(&path))?);
+        let original = Zeroizing::new(file.format.emit_plain(&plain.docs.0, store_indent(&path))?);
         match edit_plain(&ctx.ui, &path, file.format, &original)? {
             Some(d) => Some(d),
             None => {
@@ -106,7 +106,7 @@ pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
                 ))
                 .hint("the file keeps the other change; run the rotate again"));
             }
-            atomic::write(&path, &f.to_bytes(yaml_indent(dir))?, 0o644)?;
+            atomic::write(&path, &f.to_bytes(store_indent(dir))?, 0o644)?;
             let what = if data_key_rotation {
                 "new data key"
             } else {
