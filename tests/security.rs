@@ -353,6 +353,14 @@ fn cli_errors_never_echo_a_value() {
             "--set-from".into(),
             value.into(),
         ],
+        // a value given docker-style where exec wants a secret name
+        vec![
+            "exec".into(),
+            "--env".into(),
+            format!("TOKEN=p@ss!{value}"),
+            "--".into(),
+            "true".into(),
+        ],
         // a value pasted where exec wants a variable name
         vec![
             "exec".into(),
@@ -863,4 +871,36 @@ fn a_dir_with_glob_characters_is_escaped_in_gitignore() {
             );
         }
     }
+}
+
+#[test]
+fn add_names_a_recipient_no_secret_had_before_encrypting_for_it() {
+    let Some(c) = cluster_with_slipped_recipient() else {
+        return;
+    };
+    let before = snapshot(c.env.root());
+    let out = c
+        .cmd(&["add", "token", "--from", "-", "--no-lock"])
+        .write_stdin("token: newSecretValue\n")
+        .output()
+        .unwrap();
+    assert_refused("add for a new recipient without --yes", &out);
+    let err = stderr(&out);
+    assert!(err.contains(&age_b()) && err.contains("mallory"), "{err}");
+    assert!(!err.contains("newSecretValue"));
+    assert_unchanged("add without --yes", &before, c.env.root());
+
+    let out = c
+        .cmd(&["add", "token", "--from", "-", "--no-lock", "--yes"])
+        .write_stdin("token: newSecretValue\n")
+        .output()
+        .unwrap();
+    assert_success("add --yes", &out);
+    assert!(
+        stderr(&out)
+            .lines()
+            .any(|l| l.contains(&format!("+ {} (mallory)", age_b()))),
+        "{}",
+        stderr(&out)
+    );
 }
