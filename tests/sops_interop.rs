@@ -476,6 +476,7 @@ positive_cases! {
     yaml_alias_key => "yaml-alias-key",
     yaml_null_doc => "yaml-null-doc",
     yaml_empty_doc => "yaml-empty-doc",
+    yaml_flow_comments => "yaml-flow-comments",
     json_nested => "json-nested",
     json_numbers => "json-numbers",
     json_arrays => "json-arrays",

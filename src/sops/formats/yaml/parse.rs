@@ -1470,6 +1470,9 @@ impl Parser {
                 self.bump();
                 break;
             }
+            // Where this item goes: a comment after it on its own line (after the item
+            // or its comma) is its line comment, which sops writes *before* the item.
+            let (seq_at, map_at) = (seq_items.len(), map_items.len());
             let item_props = self.props()?;
             let mut cs = Vec::new();
             self.flow_skip(&mut cs)?;
@@ -1517,12 +1520,22 @@ impl Parser {
             }
             let mut cs = Vec::new();
             self.flow_skip(&mut cs)?;
-            map_items.extend(cs.iter().cloned().map(MapItem::Comment));
-            seq_items.extend(cs.into_iter().map(SeqItem::Comment));
-            match self.peek() {
-                Some(',') => {
-                    self.bump();
+            let comma = self.peek() == Some(',');
+            if comma {
+                self.bump();
+                self.skip_inline_space();
+                if self.peek() == Some('#') {
+                    cs.push(self.read_comment());
                 }
+            }
+            for (i, c) in cs.into_iter().enumerate() {
+                map_items.insert(map_at + i, MapItem::Comment(c.clone()));
+                seq_items.insert(seq_at + i, SeqItem::Comment(c));
+            }
+            if comma {
+                continue;
+            }
+            match self.peek() {
                 Some(c) if c == close => {
                     self.bump();
                     break;
