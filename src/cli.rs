@@ -65,6 +65,16 @@ pub enum Command {
     Rekey(RekeyArgs),
     /// List the secrets with their recipients and last change.
     List(ListArgs),
+    /// Push the secrets repo to its upstream (--parent: then commit flake.lock and push the parent).
+    Push(PushArgs),
+    /// Fetch and fast-forward (or rebase onto) the secrets repo's upstream, then relock forward.
+    Pull(PullArgs),
+    /// git's merge driver for sops files (installed by init): merges value by value.
+    #[command(hide = true)]
+    MergeDriver(MergeDriverArgs),
+    /// git's diff textconv for sops files (installed by init): decrypted, values masked.
+    #[command(hide = true)]
+    Textconv(TextconvArgs),
     /// Print a secret's decrypted value.
     Show(ShowArgs),
     /// Edit a secret in $EDITOR on a tmpfs copy; unchanged values keep their ciphertext.
@@ -92,6 +102,8 @@ pub enum Command {
     Example(ExampleArgs),
     /// Install or remove the parent repo's pre-commit / pre-push guards.
     Hooks(HooksArgs),
+    /// Mark values of the secrets as public (names, namespaces, hosts), so the guards stop warning.
+    Allow(AllowArgs),
     /// Build a sandbox cluster from the embedded example and walk through the tool.
     Demo(DemoArgs),
     /// Print shell completions (bash, zsh, fish).
@@ -159,6 +171,9 @@ pub struct InitArgs {
     /// Create a new secrets repo from the built-in template instead of cloning.
     #[arg(long, conflicts_with = "url")]
     pub new: bool,
+    /// With --new: set this as the secrets repo's origin and push to it (after confirmation).
+    #[arg(long, value_name = "URL", requires = "new")]
+    pub remote: Option<String>,
     /// Name of the flake input (default: <parent-dir-name>-secrets).
     #[arg(long, value_name = "NAME")]
     pub input: Option<String>,
@@ -191,6 +206,50 @@ pub struct LockArgs {
     /// Pass --offline to nix.
     #[arg(long)]
     pub offline: bool,
+    /// Push the secrets repo afterwards (default with `git config secrets.push true`).
+    #[arg(long, conflicts_with_all = ["no_commit", "no_push"])]
+    pub push: bool,
+    /// Do not push, even when `git config secrets.push` is true.
+    #[arg(long)]
+    pub no_push: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// Then commit the relocked flake.lock alone in the parent and push the parent.
+    #[arg(long)]
+    pub parent: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// Do not relock the parent flake.
+    #[arg(long)]
+    pub no_lock: bool,
+    /// Pass --offline to nix.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeDriverArgs {
+    /// The common ancestor's version (%O).
+    pub base: PathBuf,
+    /// Our version (%A); the merge result is written here.
+    pub ours: PathBuf,
+    /// Their version (%B).
+    pub theirs: PathBuf,
+    /// The path in the repo (%P), for the format and messages.
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct TextconvArgs {
+    /// The file git hands over.
+    pub file: PathBuf,
+    /// Show the values in clear instead of masked (also: git config secrets.showValues true).
+    #[arg(long)]
+    pub show_values: bool,
 }
 
 impl LockArgs {
@@ -201,6 +260,11 @@ impl LockArgs {
             no_lock: self.no_lock,
             commit_parent: self.commit_parent,
             offline: self.offline,
+            push: match (self.push, self.no_push) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            },
         }
     }
 }
@@ -227,14 +291,19 @@ pub struct RotateArgs {
     /// The secret to rotate.
     pub name: String,
     /// New plaintext from FILE (`-` for stdin).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["edit", "set"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["edit", "set", "set_from"])]
     pub from: Option<PathBuf>,
     /// New value in $EDITOR.
-    #[arg(long, conflicts_with = "set")]
+    #[arg(long, conflicts_with_all = ["set", "set_from"])]
     pub edit: bool,
     /// Set one field: PATH=VALUE (PATH as a.b or ["a"]["b"]); repeatable.
+    /// The value lands in argv and shell history: prefer --set-from for secrets.
     #[arg(long, value_name = "PATH=VALUE")]
     pub set: Vec<String>,
+    /// Set one field to the contents of FILE, or of stdin with `-` (one
+    /// trailing newline dropped), as a string; repeatable, stdin once.
+    #[arg(long = "set-from", value_name = "PATH=FILE|-")]
+    pub set_from: Vec<String>,
     /// Commit message in the secrets repo (default: rotate NAME).
     #[arg(short, long, value_name = "MSG")]
     pub message: Option<String>,
@@ -344,6 +413,10 @@ pub struct DoctorArgs {
     /// Only scan the objects of this range (pre-push), e.g. A..B.
     #[arg(long, value_name = "RANGE", hide = true, conflicts_with_all = ["staged", "fix", "history"])]
     pub range: Option<String>,
+    /// The remote the pre-push hook pushes to (its `$1`): what its remote-tracking refs
+    /// hold is not scanned again.
+    #[arg(long, value_name = "REMOTE", hide = true, requires = "range")]
+    pub remote: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -365,6 +438,31 @@ pub enum HooksAction {
     Install,
     /// Remove them, restoring what was there before.
     Uninstall,
+}
+
+/// `git secrets allow`: the parent's committed `.git-secrets-allow`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+The leak guards (pre-commit, pre-push, doctor --staged/--history) search the public repo \
+for the secrets' values. A credential found there blocks; a name, namespace, host or URL \
+only warns, with the command that marks it public. Marked values are listed, one \
+NAME:PATH a line, in .git-secrets-allow at the root of the parent; commit it.
+
+Examples:
+  git secrets allow kubeconfig:contexts.0.context.namespace
+  git secrets allow 'kubeconfig:contexts.*.context.namespace' 'talosconfig:contexts.*.endpoints.*'
+  git secrets allow --remove kubeconfig:clusters.0.cluster.server")]
+pub struct AllowArgs {
+    /// Values to mark public, as NAME:PATH (doctor prints them); in PATH `*` matches one
+    /// key and `**` any number. Without any, list the allowlist.
+    #[arg(value_name = "NAME:PATH")]
+    pub patterns: Vec<String>,
+    /// Remove these patterns instead.
+    #[arg(long)]
+    pub remove: bool,
+    /// Also allow a pattern that covers a value that looks like a credential.
+    #[arg(long, conflicts_with = "remove")]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -407,6 +505,44 @@ pub fn parse_plain_decrypt(args: &[std::ffi::OsString]) -> Option<Cli> {
     })
 }
 
+/// clap's "unexpected argument 'X' found" (and its tip) echo X, which may be a
+/// secret typed where an option was expected (`--set password hunter2` takes
+/// `hunter2` for a stray argument). For such an error whose X does not look
+/// like a bare option, returns our own text naming X's position instead.
+pub fn redact_usage_error(e: &clap::Error, args: &[std::ffi::OsString]) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let option_like = arg.starts_with('-')
+        && !arg.contains('=')
+        && arg.len() <= 40
+        && arg
+            .trim_start_matches('-')
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if option_like {
+        return None;
+    }
+    let position = args
+        .iter()
+        .skip(1)
+        .position(|a| a.to_str() == Some(arg.as_str()))
+        .map_or_else(
+            || "an argument".to_string(),
+            |i| format!("argument {}", i + 1),
+        );
+    Some(format!(
+        "error: unexpected {position} (not shown: it may be a secret value)\n\
+         hint: an option takes one value: quote a value with spaces, write --set PATH=VALUE as one word, \
+         or pass secrets with --set-from PATH=- or --from - (stdin)\n\
+         hint: see 'git secrets --help' (or 'git secrets help <command>')\n"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -433,5 +569,32 @@ mod tests {
         ] {
             assert!(parse_plain_decrypt(&argv(a)).is_none(), "{a:?}");
         }
+    }
+
+    #[test]
+    fn a_stray_argument_is_named_by_position_never_echoed() {
+        use clap::CommandFactory;
+        let argv = |a: &[&str]| a.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        let args = argv(&[
+            "git-secrets",
+            "rotate",
+            "db",
+            "--set",
+            "password",
+            "hunter2x",
+        ]);
+        let e = Cli::command().try_get_matches_from(&args).unwrap_err();
+        let text = redact_usage_error(&e, &args).unwrap();
+        assert!(text.contains("argument 5"), "{text}");
+        assert!(!text.contains("hunter2x"), "{text}");
+        // a mistyped option is shown with clap's suggestion
+        let args = argv(&["git-secrets", "rotate", "db", "--sett", "a=b"]);
+        let e = Cli::command().try_get_matches_from(&args).unwrap_err();
+        assert!(redact_usage_error(&e, &args).is_none());
+        // an unknown option with a value glued on: clap names the option only
+        let args = argv(&["git-secrets", "rotate", "db", "--token=hunter2x"]);
+        let e = Cli::command().try_get_matches_from(&args).unwrap_err();
+        let text = redact_usage_error(&e, &args).unwrap_or_else(|| e.render().to_string());
+        assert!(!text.contains("hunter2x"), "{text}");
     }
 }

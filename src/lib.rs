@@ -3,6 +3,7 @@
 //! The library never prints; `commands/` is the only place that talks to the
 //! user, and `main.rs` renders errors.
 
+pub mod allowlist;
 pub mod atomic;
 pub mod change;
 pub mod checks;
@@ -17,9 +18,12 @@ pub mod hooks;
 pub mod layout;
 pub mod lock_direction;
 pub mod man;
+pub mod man_lookup;
 pub mod nix;
 pub mod plaintext;
 pub mod progress;
+pub mod quote;
+pub mod recipient_change;
 pub mod repo_lock;
 pub mod sops;
 pub mod ui;

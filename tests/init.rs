@@ -388,7 +388,8 @@ fn init_refuses_bad_situations_and_changes_nothing() {
         &env,
         &dir,
         &["init", "/nonexistent/secrets.git"],
-        "git clone",
+        // the remote is asked before anything is cloned or changed
+        "does not appear to be a git repository",
     );
     assert!(!dir.join("secrets").exists());
 

@@ -419,3 +419,409 @@ fn doctor_fetch_reports_a_missing_or_hanging_remote_within_the_timeout() {
     assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
     assert_eq!(snapshot(&c.parent), before);
 }
+
+// ---------------------------------------------------------------------------------
+// git secrets push, --push, secrets.push.
+
+#[test]
+fn push_sends_the_inner_repo_and_with_parent_commits_flake_lock_and_pushes_the_parent() {
+    let t = Team::new();
+    let c = &t.c;
+    t.cmd(&["hooks", "install"]).assert().success();
+    rotate(&t, &c.parent, "kubeconfig");
+    let head = c.inner_head();
+
+    let out = t.cmd(&["push"]).output().unwrap();
+    assert_success("push", &out);
+    assert_eq!(c.git(&t.inner_remote, &["rev-parse", "main"]), head);
+    assert!(
+        stderr(&out).contains("--parent"),
+        "says what is left: {}",
+        stderr(&out)
+    );
+
+    let parent_before = c.parent_head();
+    let bin_dir = Path::new(common::BIN).parent().unwrap().to_path_buf();
+    let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .unwrap();
+    let out = t
+        .cmd(&["push", "--parent"])
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert_success("push --parent", &out);
+    assert_ne!(c.parent_head(), parent_before, "flake.lock committed");
+    assert_eq!(
+        c.git(
+            &c.parent,
+            &["diff-tree", "--no-commit-id", "--name-only", "-r", "HEAD"]
+        ),
+        "flake.lock"
+    );
+    assert_eq!(
+        c.git(&t.parent_remote, &["rev-parse", "main"]),
+        c.parent_head()
+    );
+}
+
+#[test]
+fn rotate_push_and_the_secrets_push_config_push_the_inner_repo() {
+    let t = Team::new();
+    let c = &t.c;
+    let out = t
+        .cmd(&["rotate", "kubeconfig", "--offline", "--push"])
+        .output()
+        .unwrap();
+    assert_success("rotate --push", &out);
+    assert_eq!(
+        c.git(&t.inner_remote, &["rev-parse", "main"]),
+        c.inner_head()
+    );
+
+    c.git(&c.parent, &["config", "secrets.push", "true"]);
+    rotate(&t, &c.parent, "db");
+    assert_eq!(
+        c.git(&t.inner_remote, &["rev-parse", "main"]),
+        c.inner_head()
+    );
+
+    let out = t
+        .cmd(&["rotate", "db", "--offline", "--no-push"])
+        .output()
+        .unwrap();
+    assert_success("rotate --no-push", &out);
+    assert_ne!(
+        c.git(&t.inner_remote, &["rev-parse", "main"]),
+        c.inner_head()
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// Two clones at once: pull rebases, the merge driver merges values, conflicts are named.
+
+fn set(t: &Team, dir: &Path, name: &str, field: &str) {
+    let out = t
+        .cmd_in(dir, &["rotate", name, "--offline", "--set", field])
+        .output()
+        .unwrap();
+    assert_success(&format!("rotate {name} --set {field}"), &out);
+}
+
+fn sops_decrypt(t: &Team, file: &Path) -> String {
+    let out =
+        t.c.env
+            .sops()
+            .unwrap()
+            .arg("decrypt")
+            .arg(file)
+            .output()
+            .unwrap();
+    assert_success(&format!("sops decrypt {}", file.display()), &out);
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn two_clones_rotating_different_secrets_both_push_and_lock_the_merged_head() {
+    let t = Team::new();
+    let c = &t.c;
+    let bob = t.teammate("bob");
+    rotate(&t, &c.parent, "kubeconfig");
+    rotate(&t, &bob, "db");
+    t.cmd(&["push"]).assert().success();
+    // bob's push is refused (non-fast-forward): pull first
+    let out = t.cmd_in(&bob, &["push"]).output().unwrap();
+    assert!(
+        !out.status.success(),
+        "a non-fast-forward push went through"
+    );
+    let out = t.cmd_in(&bob, &["pull", "--offline"]).output().unwrap();
+    assert_success("bob pulls", &out);
+    t.cmd_in(&bob, &["push"]).assert().success();
+    let merged = t.c.git(&t.inner_remote, &["rev-parse", "main"]);
+    assert_eq!(
+        locked_rev(&bob),
+        merged,
+        "bob's parent locks the merged head"
+    );
+    // alice pulls the merged head: a fast-forward, and her lock moves forward
+    let out = t.cmd(&["pull", "--offline"]).output().unwrap();
+    assert_success("alice pulls", &out);
+    assert_eq!(c.inner_head(), merged);
+    assert_eq!(
+        locked_rev(&c.parent),
+        merged,
+        "alice's parent locks the merged head"
+    );
+    for dir in [&c.parent, &bob] {
+        for f in ["kubeconfig.yaml", "db.yaml"] {
+            sops_decrypt(&t, &dir.join("secrets/secrets").join(f));
+        }
+    }
+}
+
+#[test]
+fn the_merge_driver_merges_disjoint_values_of_one_secret_and_reports_a_true_conflict() {
+    let t = Team::new();
+    let c = &t.c;
+    let bob = t.teammate("bob");
+    // disjoint: alice changes the password, bob the user
+    set(&t, &c.parent, "db", "password=alice-password-1234");
+    set(&t, &bob, "db", "user=bob-the-admin");
+    t.cmd(&["push"]).assert().success();
+    let out = t.cmd_in(&bob, &["pull", "--offline"]).output().unwrap();
+    assert_success("bob pulls a change of the same secret", &out);
+    let db = bob.join("secrets/secrets/db.yaml");
+    let plain = sops_decrypt(&t, &db);
+    assert!(plain.contains("alice-password-1234"), "{plain}");
+    assert!(plain.contains("bob-the-admin"), "{plain}");
+    assert!(plain.contains("db.example.invalid"), "{plain}");
+    t.cmd_in(&bob, &["push"]).assert().success();
+    let merged = c.git(&t.inner_remote, &["rev-parse", "main"]);
+    assert_eq!(locked_rev(&bob), merged);
+
+    // a true conflict: both change the host
+    t.cmd(&["pull", "--offline"]).assert().success();
+    set(&t, &c.parent, "db", "host=alice.example.invalid");
+    set(&t, &bob, "db", "host=bob.example.invalid");
+    t.cmd(&["push"]).assert().success();
+    let before = snapshot(&bob);
+    let out = t.cmd_in(&bob, &["pull", "--offline"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("secrets/db.yaml"), "names the path: {err}");
+    assert!(err.contains("[\"host\"]"), "names the value: {err}");
+    assert_eq!(snapshot(&bob), before, "the conflict changed something");
+    assert!(sops_decrypt(&t, &db).contains("bob.example.invalid"));
+}
+
+// ---------------------------------------------------------------------------------
+// Decrypted (masked) diffs in the inner repo, nothing decrypted on disk.
+
+#[test]
+fn git_log_p_in_the_inner_repo_shows_masked_value_changes_and_writes_no_plaintext() {
+    assert!(require_tool("strace"), "strace is needed by this test");
+    let t = Team::new();
+    let bob = t.teammate("bob");
+    let secret_value = common::marker("textconv");
+    set(&t, &bob, "db", &format!("password={secret_value}"));
+    let inner = bob.join("secrets");
+    let log = t.c.env.root().join("strace.log");
+    let out =
+        t.c.env
+            .command("strace")
+            .args(["-f", "-e", "trace=openat,open,creat", "-o"])
+            .arg(&log)
+            .args(["git", "log", "-p", "-1", "--", "secrets/db.yaml"])
+            .current_dir(&inner)
+            .output()
+            .unwrap();
+    assert_success("git log -p under strace", &out);
+    let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(shown.contains("-password: <masked "), "{shown}");
+    assert!(shown.contains("+password: <masked "), "{shown}");
+    assert!(
+        !shown.contains("+user: "),
+        "unchanged values are no part of the diff:\n{shown}"
+    );
+    assert!(!shown.contains(&secret_value), "a value in clear:\n{shown}");
+    assert!(
+        !shown.contains("ENC["),
+        "ciphertext instead of the decrypted form:\n{shown}"
+    );
+
+    let tmp = std::env::temp_dir().display().to_string();
+    let git_dir = inner.join(".git").display().to_string();
+    let bad = common::writes_outside_memory(
+        &std::fs::read_to_string(&log).unwrap(),
+        &["/dev/", "/proc/", &tmp, &git_dir],
+    );
+    assert!(bad.is_empty(), "writes outside memory: {bad:#?}");
+    let held = common::files_holding(
+        secret_value.as_bytes(),
+        &[t.c.env.root().to_path_buf(), std::env::temp_dir()],
+    );
+    assert!(held.is_empty(), "plaintext on disk: {held:?}");
+
+    // asked for, the values show in clear
+    t.c.git(&inner, &["config", "secrets.showValues", "true"]);
+    let shown =
+        t.c.git(&inner, &["log", "-p", "-1", "--", "secrets/db.yaml"]);
+    assert!(
+        shown.contains(&format!("+password: {secret_value}")),
+        "{shown}"
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// init for every starting point.
+
+const PARENT_FLAKE: &str = r#"{
+  description = "kubenix-cluster (test)";
+
+  outputs = { self, ... }@inputs: {
+    names = builtins.attrNames inputs.kubenix-cluster-secrets.lib.secrets;
+  };
+}
+"#;
+
+/// A fresh parent repo `work/kubenix-cluster` with a committed flake.nix and no
+/// secrets input yet; and a bare, empty `remotes/secrets.git`.
+fn fresh_parent(env: &common::TestEnv) -> (PathBuf, PathBuf) {
+    need_tools();
+    let dir = env.work().join("kubenix-cluster");
+    std::fs::create_dir_all(&dir).unwrap();
+    env.git(&dir, ["init", "-q"]);
+    std::fs::write(dir.join("flake.nix"), PARENT_FLAKE).unwrap();
+    env.git(&dir, ["add", "flake.nix"]);
+    env.git(&dir, ["commit", "-qm", "parent"]);
+    let remote = env.root().join("remotes/secrets.git");
+    std::fs::create_dir_all(&remote).unwrap();
+    env.git(&remote, ["init", "-q", "--bare"]);
+    (dir, remote)
+}
+
+fn read(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap_or_default()
+}
+
+#[test]
+fn init_on_an_empty_remote_creates_the_template_pushes_it_and_locks_the_parent() {
+    let env = common::TestEnv::new();
+    let (dir, remote) = fresh_parent(&env);
+    let out = env
+        .cmd(["init", remote.to_str().unwrap(), "--yes", "--offline"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_success("init <empty remote>", &out);
+    let pushed = env.git(&remote, ["rev-parse", "main"]);
+    assert_eq!(env.git(&dir.join("secrets"), ["rev-parse", "HEAD"]), pushed);
+    assert_eq!(locked_rev_of(&dir, "kubenix-cluster-secrets"), pushed);
+    assert!(String::from_utf8_lossy(&read(&dir.join(".gitignore"))).contains("/secrets/"));
+    // the new clone tracks the remote, so doctor sees it pushed
+    let out = env
+        .cmd(["doctor", "--offline"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        check_line(&report, "lock.pushed").contains("every clone can fetch it"),
+        "{report}"
+    );
+}
+
+#[test]
+fn init_new_with_remote_sets_origin_and_pushes() {
+    let env = common::TestEnv::new();
+    let (dir, remote) = fresh_parent(&env);
+    let out = env
+        .cmd([
+            "init",
+            "--new",
+            "--remote",
+            remote.to_str().unwrap(),
+            "--yes",
+            "--offline",
+        ])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_success("init --new --remote", &out);
+    let pushed = env.git(&remote, ["rev-parse", "main"]);
+    assert_eq!(env.git(&dir.join("secrets"), ["rev-parse", "HEAD"]), pushed);
+    assert_eq!(
+        env.git(
+            &dir.join("secrets"),
+            ["rev-parse", "--abbrev-ref", "@{upstream}"]
+        ),
+        "origin/main"
+    );
+}
+
+#[test]
+fn init_from_a_missing_or_hanging_remote_fails_in_time_and_leaves_the_parent_untouched() {
+    let env = common::TestEnv::new();
+    let (dir, _) = fresh_parent(&env);
+    let flake = read(&dir.join("flake.nix"));
+    let out = env
+        .cmd(["init", "/nonexistent/secrets.git", "--yes"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nothing was changed"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(read(&dir.join("flake.nix")), flake);
+    assert!(!dir.join(".gitignore").exists());
+    assert!(!dir.join("secrets").exists());
+
+    let ssh = env.write("fake-ssh", "#!/bin/sh\nexec sleep 60\n");
+    std::fs::set_permissions(&ssh, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let start = std::time::Instant::now();
+    let out = env
+        .cmd(["init", "ssh://git.example.invalid/secrets.git", "--yes"])
+        .env("GIT_SSH_COMMAND", &ssh)
+        .env("GIT_SECRETS_FETCH_TIMEOUT", "2")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("did not finish within 2s"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(start.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(read(&dir.join("flake.nix")), flake);
+    assert!(!dir.join(".gitignore").exists());
+    assert!(!dir.join("secrets").exists());
+}
+
+#[test]
+fn a_teammate_without_a_key_gets_one_and_the_line_to_send() {
+    let t = Team::new();
+    // bob's machine: no key at all
+    let env = common::TestEnv::new();
+    let dir = env.work().join("bob");
+    env.git(
+        &env.work(),
+        [
+            "clone",
+            "-q",
+            t.parent_remote.to_str().unwrap(),
+            dir.to_str().unwrap(),
+        ],
+    );
+    let out = env
+        .cmd([
+            "init",
+            t.inner_remote.to_str().unwrap(),
+            "--yes",
+            "--offline",
+        ])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_success("bob's init without a key", &out);
+    let err = stderr(&out);
+    assert!(env.config().join("sops/age/keys.txt").is_file(), "{err}");
+    assert!(
+        err.contains("git secrets rekey --add-recipient age1"),
+        "{err}"
+    );
+}
+
+fn locked_rev_of(parent: &Path, input: &str) -> String {
+    let lock: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(parent.join("flake.lock")).unwrap()).unwrap();
+    lock["nodes"][input]["locked"]["rev"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}

@@ -13,8 +13,11 @@
 //! A new step of the workflow (pushing the inner repo, say) goes into
 //! [`Transaction::finish`], after the lock is verified.
 
+pub mod merge;
+pub mod push;
 pub mod rekey;
 pub mod secrets;
+pub mod sync;
 
 use std::path::{Path, PathBuf};
 
@@ -24,6 +27,7 @@ use crate::layout::Layout;
 use crate::nix::flake_lock::short;
 use crate::nix::lock::{describe, FLAKE_LOCK};
 use crate::progress::Progress;
+use crate::quote;
 use crate::repo_lock::{timeout_from_env, RepoLock};
 use crate::wiring;
 
@@ -38,6 +42,9 @@ pub struct Options {
     pub commit_parent: bool,
     /// Pass `--offline` to Nix.
     pub offline: bool,
+    /// Push the secrets repo at the end: `Some(true)` `--push`, `Some(false)`
+    /// `--no-push`, `None` as `git config secrets.push` says.
+    pub push: Option<bool>,
 }
 
 /// The secrets repo of one change, locked against other git-secrets commands for as
@@ -122,12 +129,18 @@ impl Transaction {
             "the secrets repo has other staged changes: {}",
             foreign.join(", ")
         ))
-        .hint(format!(
-            "commit or unstage them first: git -C {} commit, or git -C {} restore --staged {}",
-            inner.root().display(),
-            inner.root().display(),
-            foreign.join(" ")
-        )))
+        .hint({
+            // Names are quoted: hints are pasted into a shell.
+            let root = quote::shell(&inner.root().display().to_string()).into_owned();
+            let files: Vec<String> = foreign
+                .iter()
+                .map(|f| quote::shell(f).into_owned())
+                .collect();
+            format!(
+                "commit or unstage them first: git -C {root} commit, or git -C {root} restore --staged {}",
+                files.join(" ")
+            )
+        }))
     }
 
     /// Commits whichever of `paths` differ from HEAD, then relocks and verifies,
@@ -152,9 +165,13 @@ impl Transaction {
             } else {
                 progress.status(&format!("not committed (--no-commit): {}", rel.join(", ")));
                 progress.hint(&format!(
-                    "Nix sees only committed files; commit with: git -C {} commit -m '{message}' -- {}",
-                    dir.display(),
-                    rel.join(" ")
+                    "Nix sees only committed files; commit with: git -C {} commit -m {} -- {}",
+                    quote::shell(&dir.display().to_string()),
+                    quote::shell(message),
+                    rel.iter()
+                        .map(|r| quote::shell(r))
+                        .collect::<Vec<_>>()
+                        .join(" ")
                 ));
             }
             progress.hint(&format!("then relock: {}", self.lock_command_hint()));
@@ -183,7 +200,7 @@ impl Transaction {
                 "Nix still uses the old secrets until you relock: {}",
                 self.lock_command_hint()
             ));
-            return Ok(());
+            return self.push_if_asked(opts, progress);
         }
         let Some(input) = wiring::lock::input_name(&self.layout)? else {
             let want = wiring::flake_input::url(&self.layout);
@@ -195,7 +212,7 @@ impl Transaction {
             progress.hint(&format!(
                 "add one (inputs.<name>.url = \"{want}\") or name it: git config secrets.input NAME"
             ));
-            return Ok(());
+            return self.push_if_asked(opts, progress);
         };
         progress.detail(&format!("relocking {input}"));
         let outcome = wiring::lock::apply(&self.layout, &input, opts.offline).map_err(|e| {
@@ -211,7 +228,22 @@ impl Transaction {
         progress.detail(&format!("ran nix {}", outcome.args.join(" ")));
         progress.ok(&describe(&outcome));
         crate::failpoint::hit("change.after-lock")?;
-        self.finish_parent(&input, outcome.locked.rev.as_deref(), opts, progress)
+        self.finish_parent(&input, outcome.locked.rev.as_deref(), opts, progress)?;
+        self.push_if_asked(opts, progress)
+    }
+
+    /// `--push`, or `git config secrets.push true` without `--no-push`: pushes the
+    /// secrets repo (and, with `commit_parent`, the parent too).
+    fn push_if_asked(&self, opts: &Options, progress: &dyn Progress) -> Result<()> {
+        let wanted = opts
+            .push
+            .unwrap_or_else(|| crate::change::sync::push_by_default(&self.layout, &self.inner));
+        if !wanted {
+            return Ok(());
+        }
+        push::push_then_parent(&self.layout, &self.inner, opts.commit_parent, progress).map_err(
+            |e| e.hint("the change is committed and locked; push later with: git secrets push"),
+        )
     }
 
     /// Commits `flake.lock` with `commit_parent`, else says it is left to commit (when
@@ -239,7 +271,8 @@ impl Transaction {
             ));
         } else {
             progress.hint(&format!(
-                "flake.lock changed; commit it: git commit -m '{message}' -- flake.lock (or pass --commit-parent)"
+                "flake.lock changed; commit it: git commit -m {} -- flake.lock (or pass --commit-parent)",
+                quote::shell(&message)
             ));
         }
         Ok(())

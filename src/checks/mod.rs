@@ -10,6 +10,7 @@
 
 pub mod fix;
 pub mod inner;
+pub mod known;
 pub mod leaks;
 pub mod parent;
 pub mod remote;
@@ -178,11 +179,19 @@ impl Check {
 
 /// Every check of a plain `doctor` run, in report order.
 pub fn run(scene: &Scene) -> Report {
+    // Two `man -w` runs cost tens of ms; they overlap with the other checks.
+    let man = std::thread::spawn(tools::man_page);
     let mut checks = parent::checks(scene);
     checks.extend(inner::checks(scene));
     checks.extend(remote::checks(scene));
     checks.extend(secrets::checks(scene));
+    checks.push(leaks::allowlist_check(scene));
     checks.extend(tools::checks(scene));
+    checks.push(
+        man.join().unwrap_or_else(|_| {
+            Check::skip("man.page", "the man page lookup stopped unexpectedly")
+        }),
+    );
     Report { checks }
 }
 

@@ -153,47 +153,15 @@ impl Scene {
             .or_else(|| self.input.as_ref().map(|i| i.name.clone()))
     }
 
-    /// The secrets dir as the user would type it from the parent root.
+    /// The secrets dir as the user would type it from the parent root: one
+    /// shell word, quoted when needed, since hints paste it into commands and
+    /// the name comes from a file a pull request may change (flake.nix).
     pub fn dir_shown(&self) -> String {
-        match self.layout.dir_in_parent() {
+        let dir = match self.layout.dir_in_parent() {
             Some(p) => p.display().to_string(),
             None => self.layout.dir.display().to_string(),
-        }
-    }
-
-    /// Every known plaintext value at least `min` bytes long, deduplicated; multi-line
-    /// values also contribute each long-enough line (a PEM pasted elsewhere keeps its
-    /// lines but rarely its indentation).
-    pub fn known_values(&self, min: usize) -> Vec<KnownValue> {
-        let mut out: Vec<KnownValue> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        let mut push = |v: &KnownValue, text: &str, out: &mut Vec<KnownValue>| {
-            let text = text.trim();
-            if text.len() >= min && seen.insert(text.to_string()) {
-                out.push(KnownValue {
-                    secret: v.secret.clone(),
-                    path: v.path.clone(),
-                    value: Zeroizing::new(text.to_string()),
-                });
-            }
         };
-        for f in &self.secrets {
-            if let Content::Sops(_, Decryption::Open(o)) = &f.content {
-                for v in &o.values {
-                    push(v, &v.value, &mut out);
-                    if v.value.contains('\n') {
-                        for line in v.value.lines() {
-                            push(v, line, &mut out);
-                        }
-                    }
-                }
-            }
-        }
-        // `seen` held copies of the values; wipe them
-        for s in seen.drain() {
-            drop(Zeroizing::new(s));
-        }
-        out
+        crate::quote::shell(&dir).into_owned()
     }
 
     /// The sops files that decrypted, and how many could not be opened for lack of a key.

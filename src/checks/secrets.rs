@@ -91,7 +91,7 @@ fn plaintext(s: &Scene) -> Check {
     for f in &plain {
         c = c.hint(format!(
             "encrypt it: git secrets encrypt -i {}",
-            f.path.display()
+            crate::quote::shell(&f.path.display().to_string())
         ));
     }
     let committed = s.inner.as_ref().is_some_and(|inner| {
@@ -150,7 +150,7 @@ fn valid(s: &Scene) -> Check {
         c = c.hint(format!(
             "restore it: git -C {} checkout -- {}",
             s.dir_shown(),
-            f.rel
+            crate::quote::shell(&f.rel)
         ));
     }
     c
@@ -217,7 +217,10 @@ fn key_permissions(s: &Scene) -> Check {
                         f.display()
                     ),
                 )
-                .hint(format!("chmod 600 {}", f.display()))
+                .hint(format!(
+                    "chmod 600 {}",
+                    crate::quote::shell(&f.display().to_string())
+                ))
                 .with_fix(Fix::Chmod(f.to_path_buf()));
             }
         }
@@ -264,9 +267,9 @@ fn mac(s: &Scene) -> Check {
             c = c.hint(format!(
                 "restore it: git -C {} checkout -- {} (or from an older commit: git -C {} log -- {})",
                 s.dir_shown(),
-                f.rel,
+                crate::quote::shell(&f.rel),
                 s.dir_shown(),
-                f.rel
+                crate::quote::shell(&f.rel)
             ));
         }
         return c;
@@ -357,6 +360,23 @@ fn example(s: &Scene) -> Check {
         .iter()
         .filter(|f| matches!(f.content, Content::Sops(..)))
         .collect();
+    let opened = real.iter().find(|f| match &f.content {
+        Content::Sops(file, _) => file.data_key(&ids).is_ok(),
+        _ => false,
+    });
+    if let Some(f) = opened {
+        return Check::fail(
+            ID,
+            format!(
+                "{shown}/key.txt is a real key: it decrypts the secret {}",
+                f.name
+            ),
+        )
+        .hint(format!(
+            "the example's key is public; give it a throwaway one: rm {shown}/key.txt && git secrets example"
+        ))
+        .hint("if it was ever committed, the key is burnt: make a new one and rekey (git secrets rekey --remove-recipient <its age1… key>)");
+    }
     let mut ex_files: Vec<std::path::PathBuf> = std::fs::read_dir(ex.join("secrets"))
         .map(|rd| {
             rd.filter_map(|e| e.ok().map(|e| e.path()))

@@ -1,11 +1,12 @@
 //! The tools around the repos: which Nix (and so which lock command), whether
-//! `git secrets` reaches this binary or awslabs/git-secrets, awslabs hooks, and our
-//! own guards.
+//! `git secrets` reaches this binary or awslabs/git-secrets, awslabs hooks, our
+//! own guards, and which man page `git secrets --help` opens.
 
 use std::path::{Path, PathBuf};
 
 use super::{Check, Scene};
 use crate::hooks;
+use crate::man_lookup::{self, Owner, Page};
 use crate::nix::Nix;
 
 /// The tool checks, in report order.
@@ -81,7 +82,7 @@ fn awslabs_path() -> Check {
             Check::fail(
                 ID,
                 format!(
-                    "another git-secrets ({}, likely awslabs/git-secrets) comes first on PATH: `git secrets` and the hooks run it, not this tool",
+                    "another git-secrets ({}, likely awslabs/git-secrets) comes first on PATH: `git secrets` runs it, not this tool (hooks installed by this version run it by its path)",
                     o.display()
                 ),
             )
@@ -90,7 +91,7 @@ fn awslabs_path() -> Check {
         }
         (_, None) => Check::warn(
             ID,
-            "git-secrets is not on PATH: `git secrets` and the hooks cannot find it",
+            "git-secrets is not on PATH: `git secrets` cannot find it (hooks installed by this version run it by its path)",
         )
         .hint(format!(
             "add {} to PATH",
@@ -151,19 +152,170 @@ fn our_hooks(s: &Scene) -> Check {
         .copied()
         .filter(|h| !hooks::is_ours(&dir.join(h)))
         .collect();
-    if missing.is_empty() {
-        Check::ok(
-            ID,
-            format!(
-                "pre-commit and pre-push guards installed in {}",
-                dir.display()
-            ),
-        )
-    } else {
-        Check::warn(
+    if !missing.is_empty() {
+        return Check::warn(
             ID,
             format!("no git-secrets guard for {}", missing.join(", ")),
         )
-        .hint("git secrets hooks install")
+        .hint("git secrets hooks install");
+    }
+    let mut baked: Vec<PathBuf> = Vec::new();
+    for h in hooks::HOOKS {
+        match hooks::baked_binary(&dir.join(h)) {
+            Some(b) => {
+                if !baked.contains(&b) {
+                    baked.push(b);
+                }
+            }
+            None => {
+                return Check::warn(
+                    ID,
+                    format!("the {h} guard runs whatever `git secrets` is on PATH at commit time (GUI clients may find another one, or none)"),
+                )
+                .hint("bake this binary's path into the hooks: git secrets hooks install")
+            }
+        }
+    }
+    for b in &baked {
+        if let Err(why) = runs_as_git_secrets(b) {
+            return Check::fail(
+                ID,
+                format!(
+                    "the guards run {}, which {why}: every commit and push fails",
+                    b.display()
+                ),
+            )
+            .hint("install them again with the binary you use now: git secrets hooks install");
+        }
+    }
+    let me = std::env::current_exe().unwrap_or_default();
+    let shown: Vec<String> = baked.iter().map(|b| b.display().to_string()).collect();
+    if let Some(other) = baked.iter().find(|b| !same_file(b, &me)) {
+        return Check::warn(
+            ID,
+            format!(
+                "the guards run {}, not this binary ({})",
+                other.display(),
+                me.display()
+            ),
+        )
+        .hint("to have them run this one: git secrets hooks install");
+    }
+    Check::ok(
+        ID,
+        format!(
+            "pre-commit and pre-push guards installed in {}; they run {}",
+            dir.display(),
+            shown.join(", ")
+        ),
+    )
+}
+
+/// Whether `bin` runs and says it is this tool (`git-secrets 0.1.0 (…)`); else why not.
+fn runs_as_git_secrets(bin: &Path) -> Result<(), String> {
+    if !hooks::is_executable(bin) {
+        return Err("is gone or not executable".into());
+    }
+    let out = std::process::Command::new(bin)
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("does not run ({e})"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if out.status.success() && text.starts_with("git-secrets ") {
+        Ok(())
+    } else {
+        Err("is not this tool (awslabs/git-secrets?)".into())
+    }
+}
+
+/// Every executable `name` on PATH, the first one.
+fn first_on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| hooks::is_executable(p))
+}
+
+fn describe(page: &Page) -> String {
+    let whose = match page.owner {
+        Owner::Ours => "this tool's page",
+        Owner::Other => "another tool's page, likely awslabs/git-secrets'",
+        Owner::Unreadable => "a page that could not be read",
+    };
+    format!("{} ({whose})", page.path.display())
+}
+
+/// Which page `man git-secrets` and `git secrets --help` open. A warning at
+/// worst: a wrong page misleads, it breaks nothing. Needs no scene, so
+/// [`super::run`] runs it beside the others (`man -w` takes tens of ms).
+pub fn man_page() -> Check {
+    const ID: &str = "man.page";
+    let Some(man) = first_on_path("man") else {
+        return Check::skip(
+            ID,
+            "man is not installed: `git secrets --help` shows no page",
+        );
+    };
+    let found = man_lookup::lookup(&man);
+    let me = std::env::current_exe().unwrap_or_default();
+    // The line that puts our page first (a trailing ':' keeps the system's dirs).
+    let manpath_hint = match man_lookup::beside_binary(&me) {
+        Some(dir) => format!(
+            "put this tool's page first: export MANPATH=\"{}:$MANPATH\" (in your shell profile)",
+            dir.display()
+        ),
+        None => "install this tool's page: bash scripts/install.sh [PREFIX], then export MANPATH=\"PREFIX/share/man:$MANPATH\"".into(),
+    };
+    // Only when git's lookup differs from man's: then git's own dir is the cause.
+    let via_git = |c: Check| {
+        match (&found.git_help, &found.git_man_path) {
+        (Some(g), Some(dir))
+            if g.owner != Owner::Ours && found.man.as_ref().is_none_or(|m| m.path != g.path) =>
+        {
+            c.hint(format!(
+            "`git secrets --help` opens {}: git puts its own man dir {} before MANPATH, so there the other page wins; use `man git-secrets`, or `git secrets -h` for the summary",
+            describe(g),
+            dir.display()
+            ))
+        }
+        _ => c,
+    }
+    };
+    match &found.man {
+        None => via_git(
+            Check::warn(
+                ID,
+                "no man page for git-secrets: `man git-secrets` finds nothing",
+            )
+            .hint(manpath_hint),
+        ),
+        Some(p) if p.owner == Owner::Ours => {
+            let same = found
+                .git_help
+                .as_ref()
+                .is_none_or(|g| g.owner == Owner::Ours);
+            if same {
+                Check::ok(
+                    ID,
+                    format!(
+                        "`man git-secrets` and `git secrets --help` open {}",
+                        describe(p)
+                    ),
+                )
+            } else {
+                via_git(Check::warn(
+                    ID,
+                    format!(
+                        "`man git-secrets` opens {}, but `git secrets --help` does not",
+                        describe(p)
+                    ),
+                ))
+            }
+        }
+        Some(p) => via_git(
+            Check::warn(ID, format!("`man git-secrets` opens {}", describe(p))).hint(manpath_hint),
+        ),
     }
 }

@@ -23,7 +23,6 @@ use std::path::PathBuf;
 use zeroize::Zeroizing;
 
 pub fn run(ctx: &Ctx, args: AddArgs) -> Result<i32> {
-    crate::plaintext::disable_core_dumps();
     crate::plaintext::install_signal_cleanup();
     let name = SecretName::parse_new(&args.name)?;
     let (format, ext) = format_and_extension(&args)?;
@@ -80,9 +79,11 @@ pub fn run(ctx: &Ctx, args: AddArgs) -> Result<i32> {
         ));
     } else {
         let docs = docs?;
-        let (plan, rules, indent) = plan_from(&layout.dir, &path, None).map_err(|e| {
+        let (plan, rules, indent) = plan_from(&layout.dir, &path, None).map_err(|mut e| {
+            // `add` has no --age: the engine's hint is for `encrypt`
+            e.hints.retain(|h| !h.contains("--age"));
             e.hint(format!(
-                "the rules are read from {}/.sops.yaml",
+                "the rules are read from {}/.sops.yaml; name a recipient there: git secrets rekey --add-recipient age1…",
                 layout.dir.display()
             ))
         })?;

@@ -17,7 +17,6 @@ pub fn run(ctx: &Ctx, args: DecryptArgs) -> Result<i32> {
 }
 
 fn decrypt(ctx: &Ctx, args: DecryptArgs) -> Result<i32> {
-    crate::plaintext::disable_core_dumps();
     let input = args
         .types
         .input_type

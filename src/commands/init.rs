@@ -9,6 +9,7 @@ use crate::cli::InitArgs;
 use crate::error::{Error, Result};
 use crate::layout::{Layout, Overrides};
 use crate::nix::template::SECRETS_FLAKE;
+use crate::quote;
 use crate::sops::keys::{default_key_file, generate_identity, Identities, Recipient};
 use crate::sops::rules::Config;
 use crate::wiring::{self, flake_input, gitlink, ignore, lock, tracked};
@@ -61,6 +62,7 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result<i32> {
     drop_gitlink(&mut steps, &layout)?;
     let input = flake_input(&mut steps, &layout)?;
     crate::failpoint::hit("init.after-flake")?;
+    merge_and_diff_drivers(&mut steps, &layout)?;
     if let Some(input) = input {
         lock(&mut steps, &layout, &input, &args)?;
     }
@@ -83,13 +85,21 @@ fn refuse_tracked_files(layout: &Layout) -> Result<()> {
         Some(rel) => rel.display().to_string(),
         None => return Ok(()),
     };
+    // Both come from the repo (.gitmodules, flake.nix): quoted for the shell.
+    let rel_q = quote::shell(&rel_s).into_owned();
     match wiring::tracked::inspect(layout)? {
-        tracked::State::Submodule { name } => Err(Error::new(format!("{rel_s} is registered as a git submodule ('{name}') of the parent"))
+        tracked::State::Submodule { name } => {
+            let section = quote::shell(&format!("submodule.{name}")).into_owned();
+            Err(Error::new(format!(
+                "{rel_s} is registered as a git submodule ({}) of the parent",
+                quote::shell(&name)
+            ))
             .hint("a submodule publishes the inner repo's commit id and Nix cannot read through it")
             .hint(format!(
-                "keep the files and unregister it: git rm --cached {rel_s} && git config -f .gitmodules --remove-section submodule.{name} && git add .gitmodules && git config --remove-section submodule.{name}"
+                "keep the files and unregister it: git rm --cached {rel_q} && git config -f .gitmodules --remove-section {section} && git add .gitmodules && git config --remove-section {section}"
             ))
-            .hint("then run git secrets init again")),
+            .hint("then run git secrets init again"))
+        }
         tracked::State::Staged { files } => {
             let shown: Vec<&str> = files.iter().take(5).map(String::as_str).collect();
             Err(Error::new(format!(
@@ -98,7 +108,7 @@ fn refuse_tracked_files(layout: &Layout) -> Result<()> {
                 shown.join(", "),
                 if files.len() > 5 { ", …" } else { "" }
             ))
-            .hint(format!("stop tracking them (the files stay on disk): git rm --cached -r {rel_s}"))
+            .hint(format!("stop tracking them (the files stay on disk): git rm --cached -r {rel_q}"))
             .hint("they are still in the parent's history: check with git secrets doctor --history before publishing")
             .hint("then run git secrets init again"))
         }
@@ -126,9 +136,15 @@ fn inner_repo(steps: &mut Steps, layout: &Layout, args: &InitArgs, ids: &Identit
             .next()
             .is_some();
     if non_empty {
-        return Err(Error::new(format!("{shown} exists but is not a git repository")).hint(format!(
-            "move it away (mv {shown} {shown}.bak) and run init again, or make it a repo: git -C {shown} init"
-        )));
+        let (q, bak) = (
+            quote::shell(&shown),
+            quote::shell(&format!("{shown}.bak")).into_owned(),
+        );
+        return Err(
+            Error::new(format!("{shown} exists but is not a git repository")).hint(format!(
+            "move it away (mv {q} {bak}) and run init again, or make it a repo: git -C {q} init"
+        )),
+        );
     }
     if dir.exists() && !dir.is_dir() {
         return Err(Error::new(format!("{shown} exists and is not a directory"))
@@ -136,12 +152,34 @@ fn inner_repo(steps: &mut Steps, layout: &Layout, args: &InitArgs, ids: &Identit
     }
     match (&args.url, args.new) {
         (Some(url), _) => {
-            let url = url.clone();
-            steps.change(format!("cloned {url} into {shown}"), || {
-                crate::git::clone(&url, dir)
-            })?;
-            if !steps.dry_run {
-                check_recipients(steps.ctx, layout, ids)?;
+            let url = absolute_url(url);
+            // an empty remote (a new hosted repo) cannot be cloned into anything
+            // usable: ask it first, before anything in the parent changes
+            let empty = !steps.dry_run
+                && crate::git::ls_remote(
+                    &url,
+                    Path::new("."),
+                    crate::git::fetch_timeout_from_env(),
+                )
+                .map_err(|e| e.hint("nothing was changed"))?
+                .is_empty();
+            if empty {
+                steps.ctx.ui.status(format!(
+                    "{url} is an empty repository: creating the secrets repo from the template, to push there"
+                ));
+                let recipients = my_recipients(steps, ids, &args.recipients)?;
+                steps.change(format!("created a new secrets repo in {shown}"), || {
+                    create_repo(dir, &recipients)
+                })?;
+                connect_remote(steps, layout, &url)?;
+            } else {
+                steps.change(format!("cloned {url} into {shown}"), || {
+                    crate::git::clone(&url, dir)
+                })?;
+                if !steps.dry_run {
+                    offer_key(steps, ids)?;
+                    check_recipients(steps.ctx, layout, &Identities::discover())?;
+                }
             }
         }
         (None, true) => {
@@ -149,6 +187,9 @@ fn inner_repo(steps: &mut Steps, layout: &Layout, args: &InitArgs, ids: &Identit
             steps.change(format!("created a new secrets repo in {shown}"), || {
                 create_repo(dir, &recipients)
             })?;
+            if let Some(remote) = &args.remote {
+                connect_remote(steps, layout, &absolute_url(remote))?;
+            }
         }
         (None, false) => {
             return Err(Error::usage(format!("{shown} does not exist yet"))
@@ -461,5 +502,126 @@ fn lock(steps: &mut Steps, layout: &Layout, input: &str, args: &InitArgs) -> Res
         .ctx
         .ui
         .hint("commit the parent's flake.nix, flake.lock and .gitignore when you are ready");
+    Ok(())
+}
+
+/// The sops merge driver and diff textconv in the inner repo (local config and
+/// `.git/info/attributes`; nothing committed), so plain git in `secrets/` merges and
+/// diffs secrets value by value.
+fn merge_and_diff_drivers(steps: &mut Steps, layout: &Layout) -> Result<()> {
+    if steps.dry_run {
+        steps
+            .ctx
+            .ui
+            .status("would: install the sops merge driver and diff textconv in the secrets repo");
+        return Ok(());
+    }
+    let Some(inner) = layout.inner()? else {
+        return Ok(());
+    };
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::new(format!("cannot find this executable: {e}")))?;
+    if crate::wiring::drivers::installed(&inner, &exe) {
+        steps.already("the sops merge driver and diff textconv are installed in the secrets repo");
+        return Ok(());
+    }
+    steps.change(
+        "installed the sops merge driver and diff textconv in the secrets repo (git -C secrets log -p shows masked values)",
+        || crate::wiring::drivers::install(&inner, &exe).map(|_| ()),
+    )
+}
+
+/// A local path given as a URL, made absolute: the remote's url is stored in the
+/// secrets repo, where a path relative to the parent would point elsewhere.
+fn absolute_url(url: &str) -> String {
+    let p = Path::new(url);
+    if !url.contains("://") && p.exists() {
+        if let Ok(abs) = std::fs::canonicalize(p) {
+            return abs.to_string_lossy().into_owned();
+        }
+    }
+    url.to_string()
+}
+
+/// Sets `origin` of the new secrets repo to `url` and pushes its first commit after
+/// confirmation (`--yes`); declined, the hint says how to push later.
+fn connect_remote(steps: &mut Steps, layout: &Layout, url: &str) -> Result<()> {
+    if steps.dry_run {
+        steps.ctx.ui.status(format!(
+            "would: set origin to {url} and push the new secrets repo"
+        ));
+        return Ok(());
+    }
+    let inner = crate::wiring::inner_repo(layout)?;
+    if inner.remote_url("origin").is_none() {
+        inner.set_config("remote.origin.url", url)?;
+        inner.set_config("remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*")?;
+        steps
+            .ctx
+            .ui
+            .ok(format!("set the secrets repo's origin to {url}"));
+        steps.changed += 1;
+    }
+    let question = format!("Push the new secrets repo to {url}?");
+    let yes = match steps.ctx.ui.confirm(&question, "--yes") {
+        Ok(yes) => yes,
+        Err(e) => {
+            steps.ctx.ui.warn(format!("not pushed: {}", e.message));
+            false
+        }
+    };
+    if !yes {
+        steps
+            .ctx
+            .ui
+            .hint("push it when you are ready: git secrets push");
+        return Ok(());
+    }
+    // opened again: gix read the config before origin was set
+    let inner = crate::wiring::inner_repo(layout)?;
+    let pushed = crate::change::sync::push_inner(&inner)?;
+    steps.ctx.ui.ok(format!(
+        "pushed the secrets repo to {}/{}",
+        pushed.remote, pushed.branch
+    ));
+    steps.changed += 1;
+    Ok(())
+}
+
+/// A teammate's first `init URL` on a machine without an age key: offer to create one
+/// (with `--yes` or at a terminal), then the line to send to someone who can decrypt.
+fn offer_key(steps: &mut Steps, ids: &Identities) -> Result<()> {
+    if !ids.recipients().is_empty() {
+        return Ok(());
+    }
+    let Some(path) = default_key_file() else {
+        return Ok(());
+    };
+    let q = format!(
+        "No age key found: you cannot decrypt these secrets yet. Create one in {}?",
+        path.display()
+    );
+    let yes = match steps.ctx.ui.confirm(&q, "--yes") {
+        Ok(y) => y,
+        Err(_) => {
+            steps
+                .ctx
+                .ui
+                .warn("no age key on this machine: you cannot decrypt these secrets yet");
+            steps
+                .ctx
+                .ui
+                .hint("create one with: git secrets init --yes (again), or age-keygen -o ~/.config/sops/age/keys.txt");
+            return Ok(());
+        }
+    };
+    if !yes {
+        return Ok(());
+    }
+    let (text, r) = generate_identity();
+    steps.change(
+        format!("created an age key in {} (public key {r})", path.display()),
+        || write_key_file(&path, &text),
+    )?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! One file per subcommand; the only place that talks to the user.
 
 pub mod add;
+pub mod allow;
 pub mod awslabs;
 pub mod completions;
 pub mod decrypt;
@@ -13,9 +14,13 @@ pub mod exec;
 pub mod hooks;
 pub mod init;
 pub mod list;
+pub mod merge_driver;
+pub mod pull;
+pub mod push;
 pub mod rekey;
 pub mod rotate;
 pub mod show;
+pub mod textconv;
 
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::error::{Error, Result};
@@ -32,6 +37,10 @@ pub struct Ctx {
 
 /// Runs the parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> Result<i32> {
+    // Before anything is read: almost every command decrypts (doctor and list
+    // check every secret, example and the leak guards compare values, init
+    // may generate a key), and a crash must not write any of it to a core file.
+    crate::plaintext::disable_core_dumps();
     let cwd = match &cli.global.chdir {
         Some(p) => std::fs::canonicalize(p).map_err(|e| {
             Error::usage(format!("cannot change to '{}': {e}", p.display()))
@@ -67,10 +76,15 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Completions(a) => completions::run(&ctx, a),
         Command::Doctor(a) => doctor::run(&ctx, a),
         Command::Hooks(a) => hooks::run(&ctx, a),
+        Command::Allow(a) => allow::run(&ctx, a),
         Command::Add(a) => add::run(&ctx, a),
         Command::Rotate(a) => rotate::run(&ctx, a),
         Command::Rekey(a) => rekey::run(&ctx, a),
         Command::List(a) => list::run(&ctx, a),
+        Command::Push(a) => push::run(&ctx, a),
+        Command::Pull(a) => pull::run(&ctx, a),
+        Command::MergeDriver(a) => merge_driver::run(&ctx, a),
+        Command::Textconv(a) => textconv::run(&ctx, a),
     }
 }
 
@@ -97,4 +111,21 @@ impl Ctx {
             },
         )
     }
+}
+
+/// Shows who gains and who loses access (by key and by the name `.sops.yaml`
+/// gives it; even with --quiet and --yes) and asks when a recipient changes
+/// that the user did not name on the command line (rekey, doctor --fix).
+pub fn confirm_recipient_change(
+    ctx: &Ctx,
+    change: &crate::recipient_change::RecipientChange,
+) -> Result<bool> {
+    ctx.ui.notice("this changes who can decrypt the secrets:");
+    for line in change.summary_lines() {
+        ctx.ui.notice(line);
+    }
+    if !change.needs_confirmation() {
+        return Ok(true);
+    }
+    ctx.ui.confirm(&change.question(), "--yes")
 }

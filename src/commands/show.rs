@@ -9,7 +9,6 @@ use crate::sops::path::{parse_extract, parse_field};
 use crate::sops::rules::store_indent;
 
 pub fn run(ctx: &Ctx, args: ShowArgs) -> Result<i32> {
-    crate::plaintext::disable_core_dumps();
     let steps = match (&args.extract, &args.field) {
         (Some(e), _) => Some(parse_extract(e)?),
         (None, Some(f)) => Some(parse_field(f)?),

@@ -271,6 +271,77 @@ impl Repo {
     }
 }
 
+impl Repo {
+    /// `git merge --ff-only <rev>`: moves the branch and work tree forward to `rev`.
+    pub fn merge_ff_only(&self, rev: &str) -> Result<()> {
+        let mut cmd = self.git();
+        cmd.args(["merge", "--ff-only", "--quiet", rev]);
+        let out = quiet_output(cmd, "git merge --ff-only")?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(failed(&format!("git merge --ff-only {rev}"), &out))
+        }
+    }
+
+    /// `git rebase <onto>`: replays the local commits on top of `onto`. When git stops
+    /// on a conflict the rebase is aborted (branch, index and work tree as before) and
+    /// the error names the conflicting paths.
+    pub fn rebase_onto(&self, onto: &str) -> Result<()> {
+        let mut cmd = self.git();
+        cmd.args(["rebase", "--quiet", onto]);
+        let out = quiet_output(cmd, "git rebase")?;
+        if out.status.success() {
+            return Ok(());
+        }
+        let mut cmd = self.git();
+        cmd.args(["diff", "--name-only", "--diff-filter=U"]);
+        let conflicted = quiet_output(cmd, "git diff --diff-filter=U")
+            .map(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        let mut cmd = self.git();
+        cmd.args(["rebase", "--abort"]);
+        let aborted = quiet_output(cmd, "git rebase --abort").is_ok_and(|o| o.status.success());
+        let said = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        let mut err = if conflicted.is_empty() {
+            Error::new(format!("`git rebase {onto}` failed: {}", said.trim()))
+        } else {
+            // git's own account (and the merge driver's, which names the values), minus
+            // its advice on resolving by hand: the rebase is aborted below
+            let detail: Vec<&str> = said
+                .lines()
+                .map(str::trim)
+                .filter(|l| {
+                    !l.is_empty()
+                        && !l.starts_with("hint:")
+                        && !l.starts_with("error: could not apply")
+                        && !l.starts_with("Could not apply")
+                })
+                .collect();
+            Error::new(format!(
+                "the same values changed on both sides in: {}\n{}",
+                conflicted.join(", "),
+                detail.join("\n")
+            ))
+        };
+        err = if aborted {
+            err.hint("the rebase was aborted: your branch and files are as they were")
+        } else {
+            err.hint(format!(
+                "finish or abort the rebase yourself: git -C {} rebase --abort",
+                self.root().display()
+            ))
+        };
+        Err(err)
+    }
+}
+
 /// `git ls-remote <url>` bounded by `timeout`: the refs a remote has (`None` entries
 /// skipped); an empty list for an empty repository.
 pub fn ls_remote(url: &str, cwd: &Path, timeout: Duration) -> Result<Vec<String>> {
@@ -373,4 +444,11 @@ fn run_with_timeout(mut cmd: Command, shown: &str, timeout: Duration) -> Result<
         msg.push_str(&said);
     }
     Err(Error::new(msg))
+}
+
+impl Repo {
+    /// `git config --local <key> <value>`.
+    pub fn set_config(&self, key: &str, value: &str) -> Result<()> {
+        super::write::run_in(self.root(), &["config", "--local", "--", key, value], &[]).map(|_| ())
+    }
 }

@@ -44,10 +44,17 @@ pub const SECRETS_FLAKE: &str = r#"{
       # A command that runs `command` with one secret decrypted by
       # `git secrets exec`, as a file (`file = "KUBECONFIG"`) or as the value
       # of an environment variable (`env = "HCLOUD_TOKEN"`), never on disk.
+      # Pass `gitSecrets` (the git-secrets package, or its binary's path): the
+      # default, `git-secrets` looked up on PATH when the wrapper runs, can be
+      # awslabs/git-secrets, which has the same name. git-secrets' own flake
+      # module (flakeModules.default) writes these wrappers with absolute paths.
       lib.mkSecretWrapper =
         { pkgs, name, secret, command, env ? null, file ? null, field ? null, gitSecrets ? "git-secrets" }:
         let
           q = pkgs.lib.escapeShellArg;
+          exe =
+            if builtins.isString gitSecrets then gitSecrets
+            else "${gitSecrets}/bin/git-secrets";
           how =
             if env != null && file == null then "--env ${q env}"
             else if file != null && env == null then "--file ${q file}"
@@ -55,7 +62,7 @@ pub const SECRETS_FLAKE: &str = r#"{
           pick = if field == null then "" else "--field ${q field} ";
         in
         pkgs.writeShellScriptBin name ''
-          exec ${gitSecrets} exec ${q "${secret}"} ${pick}${how} -- ${command} "$@"
+          exec ${exe} exec ${q "${secret}"} ${pick}${how} -- ${command} "$@"
         '';
 
       # For flake-parts consumers: `imports = [ inputs.<this>.flakeModules.default ];`

@@ -127,8 +127,16 @@ pub fn check_direction(layout: &Layout, inner: &Repo, input: &str) -> Result<Dir
 /// backwards or sideways ([`check_direction`]).
 pub fn apply(layout: &Layout, input: &str, offline: bool) -> Result<LockOutcome> {
     let inner = super::inner_repo(layout)?;
-    let rev = super::inner_head(&inner)?;
     check_direction(layout, &inner, input)?;
+    apply_unchecked(layout, input, offline)
+}
+
+/// [`apply`] without the direction check, for `pull` after it rebased the local commit
+/// the lock named onto the remote's: the lock moves to that commit's replayed
+/// successor, which carries the same change.
+pub fn apply_unchecked(layout: &Layout, input: &str, offline: bool) -> Result<LockOutcome> {
+    let inner = super::inner_repo(layout)?;
+    let rev = super::inner_head(&inner)?;
     let nix = Nix::discover()?;
     nix.lock(&LockRequest {
         parent_root: layout.root(),
@@ -148,9 +156,21 @@ pub fn command() -> LockCommand {
 
 /// The command that relocks `input` by hand, run from the parent root.
 pub fn command_hint(layout: &Layout, input: &str) -> String {
+    // The input's name and the root come from files a pull request may change:
+    // quoted, so the hint stays one command when pasted into a shell.
     let args = Nix::discover()
         .and_then(|n| n.version())
-        .map(|v| v.lock_command().args(input).join(" "))
-        .unwrap_or_else(|_| format!("flake lock --update-input {input}"));
-    format!("(cd {} && nix {args})", layout.root().display())
+        .map(|v| {
+            v.lock_command()
+                .args(input)
+                .iter()
+                .map(|a| crate::quote::shell(a).into_owned())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_else(|_| format!("flake lock --update-input {}", crate::quote::shell(input)));
+    format!(
+        "(cd {} && nix {args})",
+        crate::quote::shell(&layout.root().display().to_string())
+    )
 }

@@ -10,11 +10,13 @@
 //! - [`ignore`]: the parent's `.gitignore` ignores the secrets dir;
 //! - [`gitlink`]: no gitlink for the secrets dir in the parent's index or HEAD;
 //! - [`flake_input`]: a `git+file:` input of the parent's `flake.nix` points at it;
-//! - [`lock`]: the parent's `flake.lock` locks that input to the inner HEAD.
+//! - [`lock`]: the parent's `flake.lock` locks that input to the inner HEAD;
+//! - [`drivers`]: the inner repo merges and diffs sops files value by value.
 //!
 //! A new step (the inner repo's remote, say) is a new module here with the same
 //! two functions, a call in `commands/init.rs`, and a check in `checks/`.
 
+pub mod drivers;
 pub mod flake_input;
 pub mod gitlink;
 pub mod ignore;
@@ -79,6 +81,6 @@ pub fn inner_head(inner: &Repo) -> Result<String> {
         .map(|c| c.to_string())
         .ok_or_else(|| {
             Error::new("the secrets repo has no commits yet; Nix cannot lock it")
-                .hint("commit something in it first (git secrets add NAME)")
+                .hint("commit its .sops.yaml and flake.nix first, or start over: move the empty dir away and run git secrets init <URL> (an empty remote gets the template) or git secrets init --new")
         })
 }

@@ -1,0 +1,50 @@
+//! `git secrets merge-driver BASE OURS THEIRS PATH`: git's `merge.sops.driver` (see
+//! `drivers.rs`). Merges three versions of a sops file at the value level and writes
+//! the result over OURS; on a true conflict OURS is left untouched, the paths of the
+//! values changed on both sides go to stderr, and the exit code is 1, which git reports
+//! as a conflict in PATH.
+
+use super::Ctx;
+use crate::change::merge::{merge_files, Outcome};
+use crate::cli::MergeDriverArgs;
+use crate::error::{read_file, Result};
+use crate::sops::formats::Format;
+use crate::sops::keys::Identities;
+use crate::sops::rules::yaml_indent;
+
+pub fn run(ctx: &Ctx, args: MergeDriverArgs) -> Result<i32> {
+    crate::plaintext::disable_core_dumps();
+    let format = Format::from_path(&args.path);
+    let base = read_file(&args.base)?;
+    let ours = read_file(&args.ours)?;
+    let theirs = read_file(&args.theirs)?;
+    let ids = Identities::discover();
+    match merge_files(&base, &ours, &theirs, format, &ids, yaml_indent(&ctx.cwd)) {
+        Ok(Outcome::Merged(bytes)) => {
+            crate::atomic::write(&args.ours, &bytes, 0o644)?;
+            ctx.ui.ok(format!(
+                "merged {} value by value (git secrets merge driver)",
+                args.path.display()
+            ));
+            Ok(0)
+        }
+        Ok(Outcome::Conflict(paths)) => {
+            ctx.ui.warn(format!(
+                "{}: the same values changed on both sides: {}",
+                args.path.display(),
+                paths.join(", ")
+            ));
+            Ok(1)
+        }
+        Err(e) => {
+            ctx.ui.warn(format!(
+                "{}: cannot merge as sops: {e}",
+                args.path.display()
+            ));
+            for h in &e.hints {
+                ctx.ui.hint(h);
+            }
+            Ok(1)
+        }
+    }
+}
