@@ -61,6 +61,7 @@ fn doctor_fix_and_init_agree(id: &str, break_it: impl Fn(&Cluster)) {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_dir_not_ignored() {
     doctor_fix_and_init_agree("dir.ignored", |c| {
         fs::write(c.parent.join(".gitignore"), "result\n").unwrap();
@@ -68,6 +69,7 @@ fn a_dir_not_ignored() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_staged_gitlink() {
     doctor_fix_and_init_agree("dir.gitlink", |c| {
         c.git(&c.parent, &["add", "-f", "secrets"]);
@@ -75,6 +77,7 @@ fn a_staged_gitlink() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_path_input() {
     doctor_fix_and_init_agree("flake.input", |c| {
         let flake = c.parent.join("flake.nix");
@@ -84,6 +87,7 @@ fn a_path_input() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_missing_input() {
     doctor_fix_and_init_agree("flake.input", |c| {
         let flake = c.parent.join("flake.nix");
@@ -101,6 +105,7 @@ fn a_missing_input() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_stale_lock() {
     doctor_fix_and_init_agree("lock.fresh", |c| {
         c.encrypt(
