@@ -3,8 +3,7 @@
 //! command's `Ui` decides how (and whether) to show it. Like the progress
 //! callback `checks/` takes, so core functions stay testable and silent.
 
-/// Where the core reports progress. `Ui` implements it for the terminal;
-/// [`Silent`] drops everything.
+/// Where the core reports progress. `Ui` implements it for the terminal.
 pub trait Progress {
     /// Something was done (`✓ committed …`).
     fn ok(&self, msg: &str);
@@ -22,15 +21,4 @@ pub trait Progress {
     fn step(&self, msg: &str) {
         self.detail(&format!("✓ {msg}"));
     }
-}
-
-/// A sink that shows nothing.
-pub struct Silent;
-
-impl Progress for Silent {
-    fn ok(&self, _: &str) {}
-    fn status(&self, _: &str) {}
-    fn warn(&self, _: &str) {}
-    fn hint(&self, _: &str) {}
-    fn detail(&self, _: &str) {}
 }

@@ -40,10 +40,9 @@ fn normalized(text: &str, root: &Path) -> String {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn edit_of_a_secret_commits_relocks_and_says_so_in_one_line() {
-    let Some(c) = Cluster::new(&[("kubeconfig.yaml", KUBE_YAML)]) else {
-        return;
-    };
+    let c = Cluster::new(&[("kubeconfig.yaml", KUBE_YAML)]);
     let before = c.inner_head();
     let out = c
         .cmd(&["edit", "kubeconfig", "--offline"])
@@ -72,10 +71,9 @@ fn edit_of_a_secret_commits_relocks_and_says_so_in_one_line() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn edit_no_commit_saves_and_says_what_is_left() {
-    let Some(c) = Cluster::new(&[("kubeconfig.yaml", KUBE_YAML)]) else {
-        return;
-    };
+    let c = Cluster::new(&[("kubeconfig.yaml", KUBE_YAML)]);
     let before = c.inner_head();
     let lock = std::fs::read(c.parent.join("flake.lock")).unwrap();
     let out = c
@@ -120,10 +118,9 @@ fn edit_no_commit_saves_and_says_what_is_left() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn edit_of_a_file_outside_the_secrets_repo_only_saves_and_says_so() {
-    let Some(c) = Cluster::new(&[("kubeconfig.yaml", KUBE_YAML)]) else {
-        return;
-    };
+    let c = Cluster::new(&[("kubeconfig.yaml", KUBE_YAML)]);
     // A sops file of the parent's work tree, not of the secrets repo.
     let elsewhere = c.parent.join("other.yaml");
     std::fs::copy(c.secret("kubeconfig.yaml"), &elsewhere).unwrap();
@@ -162,10 +159,9 @@ fn edit_of_a_file_outside_the_secrets_repo_only_saves_and_says_so() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn sigint_while_the_editor_runs_exits_130_and_removes_the_plaintext_copy() {
-    let Some(c) = Cluster::new(&[("kubeconfig.yaml", KUBE_YAML)]) else {
-        return;
-    };
+    let c = Cluster::new(&[("kubeconfig.yaml", KUBE_YAML)]);
     let before = std::fs::read(c.secret("kubeconfig.yaml")).unwrap();
     let head = c.inner_head();
     let seen = c.env.root().join("editor-saw");
@@ -207,10 +203,9 @@ fn sigint_while_the_editor_runs_exits_130_and_removes_the_plaintext_copy() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_change_prints_one_summary_line_and_the_steps_under_verbose() {
-    let Some(c) = Cluster::new(&[("kubeconfig.yaml", KUBE_YAML)]) else {
-        return;
-    };
+    let c = Cluster::new(&[("kubeconfig.yaml", KUBE_YAML)]);
     let quiet = c
         .cmd(&["rotate", "kubeconfig", "--offline"])
         .output()
@@ -235,9 +230,7 @@ fn a_change_prints_one_summary_line_and_the_steps_under_verbose() {
 
 #[test]
 fn init_dry_run_says_what_it_would_do_in_the_future_tense() {
-    if !common::require_tool("git") {
-        return;
-    }
+    common::require_tool("git");
     let env = common::TestEnv::new();
     let parent = env.work().join("cluster");
     std::fs::create_dir_all(&parent).unwrap();
@@ -267,10 +260,9 @@ fn init_dry_run_says_what_it_would_do_in_the_future_tense() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn doctor_quiet_prints_only_failures_with_the_same_exit_code() {
-    let Some(c) = Cluster::new(&[("kubeconfig.yaml", KUBE_YAML)]) else {
-        return;
-    };
+    let c = Cluster::new(&[("kubeconfig.yaml", KUBE_YAML)]);
     let failed = |text: &str| -> Vec<String> {
         text.lines()
             .filter(|l| l.starts_with('✗'))
@@ -330,9 +322,8 @@ fn on_a_terminal(env: &common::TestEnv, args: &str) -> String {
 
 #[test]
 fn git_config_color_never_is_honoured_like_color_never() {
-    if !(common::require_tool("script") && common::require_tool("git")) {
-        return;
-    }
+    common::require_tool("script");
+    common::require_tool("git");
     let env = common::TestEnv::new();
     let escape = "\u{1b}[";
     // an error on a terminal is in color (the check below means something)
@@ -357,10 +348,9 @@ fn git_config_color_never_is_honoured_like_color_never() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn history_scan_says_how_many_objects_it_read_and_ranges_are_short() {
-    let Some(c) = Cluster::new(&[("kubeconfig.yaml", KUBE_YAML)]) else {
-        return;
-    };
+    let c = Cluster::new(&[("kubeconfig.yaml", KUBE_YAML)]);
     let out = c.cmd(&["doctor", "--history"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let line = text

@@ -11,7 +11,7 @@
 use super::Ctx;
 use crate::atomic;
 use crate::change::Transaction;
-use crate::cli::EditArgs;
+use crate::cli::LockArgs;
 use crate::error::{display_path, Error, Result};
 use crate::layout::Layout;
 use crate::plaintext;
@@ -20,8 +20,24 @@ use crate::sops::formats::{Format, Indent};
 use crate::sops::keys::Identities;
 use crate::sops::rules::store_indent;
 use crate::sops::tree::PlainDocs;
+use clap::Args;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+A secret of the secrets repo is then committed there and the flake input relocked, like \
+`rotate --edit` (--no-commit stops after saving); a sops file elsewhere is only saved. \
+Interrupted (SIGINT) while the editor runs, it exits 130 and removes the plaintext copy.")]
+pub struct EditArgs {
+    /// A secret name or a path to a sops file.
+    pub secret: String,
+    /// Commit message in the secrets repo (default: edit NAME).
+    #[arg(short, long, value_name = "MSG")]
+    pub message: Option<String>,
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
 
 pub fn run(ctx: &Ctx, args: EditArgs) -> Result<i32> {
     plaintext::install_signal_cleanup();
