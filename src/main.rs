@@ -10,7 +10,7 @@ fn main() {
         std::process::exit(code);
     }
     // Shown as `git secrets` in usage lines, the way git users type it.
-    let parsed = match git_secrets::cli::parse_plain_decrypt(&args) {
+    let parsed = match git_secrets::cli::parse_plain(&args) {
         Some(cli) => Ok(cli),
         None => Cli::command()
             .bin_name("git secrets")
