@@ -82,8 +82,19 @@ pub enum Command {
     /// Run a command with secrets as files (memfd/tmpfs) or environment variables.
     Exec(ExecArgs),
     /// Decrypt a sops file to stdout (like `sops decrypt`).
+    ///
+    /// Exits with sops' status codes, so scripts written for sops keep working: 100 no
+    /// such file, 2 the file cannot be read, 1 not a sops file (or another failure), 128
+    /// no identity recovers the data key, 25 a value does not decrypt, 51 MAC mismatch,
+    /// 91 a bad --extract path, 4 the output format cannot hold the data. See
+    /// docs/SOPS-COMPAT.md.
     Decrypt(DecryptArgs),
     /// Encrypt a file with sops (like `sops encrypt`).
+    ///
+    /// Exits with sops' status codes, so scripts written for sops keep working: 100 no
+    /// such file, 2 the file cannot be read or parsed (also: YAML with only comments), 92
+    /// an empty file, 203 the file is already encrypted, 8 -i with stdin, 1 any other
+    /// failure (.sops.yaml, recipients). See docs/SOPS-COMPAT.md.
     Encrypt(EncryptArgs),
     /// Check the nested-secrets setup for every known failure and leak.
     Doctor(DoctorArgs),
@@ -278,14 +289,19 @@ pub struct RotateArgs {
     /// The secret to rotate.
     pub name: String,
     /// New plaintext from FILE (`-` for stdin).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["edit", "set"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["edit", "set", "set_from"])]
     pub from: Option<PathBuf>,
     /// New value in $EDITOR.
-    #[arg(long, conflicts_with = "set")]
+    #[arg(long, conflicts_with_all = ["set", "set_from"])]
     pub edit: bool,
     /// Set one field: PATH=VALUE (PATH as a.b or ["a"]["b"]); repeatable.
+    /// The value lands in argv and shell history: prefer --set-from for secrets.
     #[arg(long, value_name = "PATH=VALUE")]
     pub set: Vec<String>,
+    /// Set one field to the contents of FILE, or of stdin with `-` (one
+    /// trailing newline dropped), as a string; repeatable, stdin once.
+    #[arg(long = "set-from", value_name = "PATH=FILE|-")]
+    pub set_from: Vec<String>,
     /// Commit message in the secrets repo (default: rotate NAME).
     #[arg(short, long, value_name = "MSG")]
     pub message: Option<String>,
@@ -517,6 +533,44 @@ fn plain_exec(args: &[std::ffi::OsString]) -> Option<Command> {
     Some(Command::Exec(exec))
 }
 
+/// clap's "unexpected argument 'X' found" (and its tip) echo X, which may be a
+/// secret typed where an option was expected (`--set password hunter2` takes
+/// `hunter2` for a stray argument). For such an error whose X does not look
+/// like a bare option, returns our own text naming X's position instead.
+pub fn redact_usage_error(e: &clap::Error, args: &[std::ffi::OsString]) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let option_like = arg.starts_with('-')
+        && !arg.contains('=')
+        && arg.len() <= 40
+        && arg
+            .trim_start_matches('-')
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if option_like {
+        return None;
+    }
+    let position = args
+        .iter()
+        .skip(1)
+        .position(|a| a.to_str() == Some(arg.as_str()))
+        .map_or_else(
+            || "an argument".to_string(),
+            |i| format!("argument {}", i + 1),
+        );
+    Some(format!(
+        "error: unexpected {position} (not shown: it may be a secret value)\n\
+         hint: an option takes one value: quote a value with spaces, write --set PATH=VALUE as one word, \
+         or pass secrets with --set-from PATH=- or --from - (stdin)\n\
+         hint: see 'git secrets --help' (or 'git secrets help <command>')\n"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -606,5 +660,32 @@ mod tests {
         for a in to_clap {
             assert!(parse_plain(&argv(a)).is_none(), "{a:?}");
         }
+    }
+
+    #[test]
+    fn a_stray_argument_is_named_by_position_never_echoed() {
+        use clap::CommandFactory;
+        let argv = |a: &[&str]| a.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        let args = argv(&[
+            "git-secrets",
+            "rotate",
+            "db",
+            "--set",
+            "password",
+            "hunter2x",
+        ]);
+        let e = Cli::command().try_get_matches_from(&args).unwrap_err();
+        let text = redact_usage_error(&e, &args).unwrap();
+        assert!(text.contains("argument 5"), "{text}");
+        assert!(!text.contains("hunter2x"), "{text}");
+        // a mistyped option is shown with clap's suggestion
+        let args = argv(&["git-secrets", "rotate", "db", "--sett", "a=b"]);
+        let e = Cli::command().try_get_matches_from(&args).unwrap_err();
+        assert!(redact_usage_error(&e, &args).is_none());
+        // an unknown option with a value glued on: clap names the option only
+        let args = argv(&["git-secrets", "rotate", "db", "--token=hunter2x"]);
+        let e = Cli::command().try_get_matches_from(&args).unwrap_err();
+        let text = redact_usage_error(&e, &args).unwrap_or_else(|| e.render().to_string());
+        assert!(!text.contains("hunter2x"), "{text}");
     }
 }

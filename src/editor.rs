@@ -63,6 +63,8 @@ fn run_editor(path: &std::path::Path) -> Result<()> {
         .arg(format!("{editor} \"$1\""))
         .arg("sh")
         .arg(path);
+    // The editor sees this secret, not the identity that decrypts every other one.
+    plaintext::remove_identity_env(&mut cmd);
     let status = plaintext::run_foreground(&mut cmd).map_err(|e| {
         Error::new(format!("cannot start the editor '{editor}': {e}"))
             .hint("set EDITOR to an editor that is installed")

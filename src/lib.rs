@@ -21,6 +21,8 @@ pub mod man_lookup;
 pub mod nix;
 pub mod plaintext;
 pub mod progress;
+pub mod quote;
+pub mod recipient_change;
 pub mod repo_lock;
 pub mod sops;
 pub mod ui;

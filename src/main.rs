@@ -25,6 +25,10 @@ fn main() {
             std::process::exit(0);
         }
         Err(e) => {
+            if let Some(text) = git_secrets::cli::redact_usage_error(&e, &args) {
+                eprint!("{text}");
+                std::process::exit(2);
+            }
             // Usage errors read like ours: `error: …` then `hint: …` lines.
             let text = e.render().to_string().replace("\n  tip: ", "\nhint: ");
             eprint!("{text}");

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use ::nix::sys::signal::{SigSet, Signal};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 /// Directories holding plaintext files, removed if a signal ends the process.
@@ -22,17 +23,62 @@ static CHILD: Mutex<Option<i32>> = Mutex::new(None);
 /// The signal mask the process started with, restored in children.
 static ORIGINAL_MASK: OnceLock<SigSet> = OnceLock::new();
 
-/// The signals the cleanup thread takes over. Besides the three that end a
-/// wrapper (INT, TERM, HUP), QUIT and USR1/2 would otherwise kill this
-/// process by default and leave a plaintext file behind.
-const HANDLED: [Signal; 6] = [
-    Signal::SIGINT,
-    Signal::SIGTERM,
+/// Signals whose default action ends the process and that another process
+/// (a `kill`, a terminal, `timeout`) or the kernel's limits (RLIMIT_CPU →
+/// SIGXCPU, setitimer → SIGALRM/SIGVTALRM/SIGPROF) may send: the cleanup
+/// thread takes them, so none ends the process with a plaintext file left.
+/// SIGKILL and SIGSTOP cannot be caught; SIGPIPE is ignored by Rust's runtime.
+/// On Linux the real-time signals (default action: terminate) are added in
+/// [`handled_set`].
+const HANDLED: [Signal; 14] = [
     Signal::SIGHUP,
+    Signal::SIGINT,
     Signal::SIGQUIT,
+    Signal::SIGABRT,
     Signal::SIGUSR1,
     Signal::SIGUSR2,
+    Signal::SIGALRM,
+    Signal::SIGTERM,
+    Signal::SIGXCPU,
+    Signal::SIGXFSZ,
+    Signal::SIGVTALRM,
+    Signal::SIGPROF,
+    Signal::SIGIO,
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    Signal::SIGPWR,
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    Signal::SIGEMT,
 ];
+
+/// Signals a fault raises in the thread that caused it (SIGSYS from
+/// seccomp, SIGTRAP from a breakpoint), and SIGABRT from `abort()` (which
+/// unblocks it first; a panic ends in it in release builds). Blocking does
+/// not stop these: the kernel then kills the process the default way. So they
+/// stay unblocked (SIGABRT excepted) and a handler removes the files with
+/// async-signal-safe calls only ([`remove_files_now`]), then lets the signal
+/// end the process as it would have.
+const FATAL: [Signal; 7] = [
+    Signal::SIGSEGV,
+    Signal::SIGBUS,
+    Signal::SIGILL,
+    Signal::SIGFPE,
+    Signal::SIGABRT,
+    Signal::SIGSYS,
+    Signal::SIGTRAP,
+];
+
+/// How many plaintext files the fatal-signal handler can see at once (a
+/// command holds one per `--file`; more are still removed by every other path).
+const FATAL_SLOTS: usize = 64;
+
+/// The plaintext files and their directories as C strings, for the
+/// fatal-signal handler, which may not lock or allocate. A slot is set when
+/// a file is created and cleared when it is removed; the strings are leaked
+/// (a few bytes per file) so the handler never reads freed memory.
+static FATAL_FILES: [AtomicPtr<std::ffi::c_char>; FATAL_SLOTS] =
+    [const { AtomicPtr::new(std::ptr::null_mut()) }; FATAL_SLOTS];
+static FATAL_DIRS: [AtomicPtr<std::ffi::c_char>; FATAL_SLOTS] =
+    [const { AtomicPtr::new(std::ptr::null_mut()) }; FATAL_SLOTS];
 
 /// True when `dir` is on tmpfs or ramfs (memory, never a disk).
 #[cfg(target_os = "linux")]
@@ -87,6 +133,8 @@ pub fn tmpfs_root() -> Result<PathBuf> {
 pub struct PlainFile {
     dir: Option<tempfile::TempDir>,
     path: PathBuf,
+    /// Its slot in the fatal-signal handler's table, if one was free.
+    fatal_slot: Option<usize>,
 }
 
 impl PlainFile {
@@ -101,9 +149,12 @@ impl PlainFile {
             .map_err(|e| Error::io("create a private directory in", &root, e))?;
         // Registered before the file exists: a signal from here on removes it.
         register(dir.path());
+        let path = dir.path().join(name);
+        let fatal_slot = register_fatal(&path, dir.path());
         let file = PlainFile {
-            path: dir.path().join(name),
+            path,
             dir: Some(dir),
+            fatal_slot,
         };
         let mut f = std::fs::OpenOptions::new()
             .write(true)
@@ -132,6 +183,10 @@ impl Drop for PlainFile {
             let _ = dir.close();
             unregister(&p);
         }
+        if let Some(i) = self.fatal_slot.take() {
+            FATAL_FILES[i].store(std::ptr::null_mut(), Ordering::SeqCst);
+            FATAL_DIRS[i].store(std::ptr::null_mut(), Ordering::SeqCst);
+        }
     }
 }
 
@@ -147,6 +202,59 @@ fn unregister(p: &Path) {
     }
 }
 
+/// Puts `file` and `dir` into a free slot of the fatal-signal handler's
+/// table; `None` when the path has a NUL byte or every slot is taken.
+fn register_fatal(file: &Path, dir: &Path) -> Option<usize> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).ok();
+    let (f, d) = (c(file)?, c(dir)?);
+    let i = FATAL_DIRS.iter().position(|slot| {
+        slot.compare_exchange(
+            std::ptr::null_mut(),
+            d.as_ptr().cast_mut(),
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+        )
+        .is_ok()
+    })?;
+    FATAL_FILES[i].store(f.as_ptr().cast_mut(), Ordering::SeqCst);
+    // Leaked on purpose: the handler may read them at any moment.
+    std::mem::forget(f);
+    std::mem::forget(d);
+    Some(i)
+}
+
+/// Removes every registered plaintext file and its directory with
+/// `unlink`/`rmdir` only: no lock, no allocation, so it is safe in a signal
+/// handler and after a fault.
+fn remove_files_now() {
+    for i in 0..FATAL_SLOTS {
+        let f = FATAL_FILES[i].load(Ordering::SeqCst);
+        let d = FATAL_DIRS[i].load(Ordering::SeqCst);
+        // SAFETY: non-null pointers are leaked NUL-terminated strings.
+        unsafe {
+            if !f.is_null() {
+                ::nix::libc::unlink(f);
+            }
+            if !d.is_null() {
+                ::nix::libc::rmdir(d);
+            }
+        }
+    }
+}
+
+/// The handler for [`FATAL`] signals: removes the files, then the signal
+/// ends the process the default way (SA_RESETHAND restored the default; the
+/// signal is blocked in the handler, so the raise is delivered on return, and
+/// a fault re-executes and raises it again).
+extern "C" fn on_fatal_signal(sig: std::ffi::c_int) {
+    remove_files_now();
+    // SAFETY: raise is async-signal-safe.
+    unsafe {
+        ::nix::libc::raise(sig);
+    }
+}
+
 /// Removes every registered plaintext directory (called from the signal path).
 pub fn cleanup_all() {
     if let Ok(mut v) = CLEANUP.lock() {
@@ -154,6 +262,7 @@ pub fn cleanup_all() {
             let _ = std::fs::remove_dir_all(&p);
         }
     }
+    remove_files_now();
 }
 
 /// A memfd holding plaintext, sealed so nobody (not even a child holding the
@@ -225,23 +334,67 @@ pub fn disable_core_dumps() {
     let _ = ::nix::sys::prctl::set_dumpable(false);
 }
 
-/// Blocks the handled signals (INT, TERM, HUP, QUIT, USR1, USR2) in this
-/// thread and every thread it spawns later, and starts a thread that takes
-/// them:
+/// The signals the cleanup thread takes: [`HANDLED`], and on Linux every
+/// real-time signal (their default action ends the process too).
+fn handled_set() -> SigSet {
+    let mut set = SigSet::empty();
+    for s in HANDLED {
+        set.add(s);
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use ::nix::libc;
+        let mut raw: libc::sigset_t = *set.as_ref();
+        // SIGRTMIN() is above the ones glibc keeps for itself (thread cancellation).
+        for n in libc::SIGRTMIN()..=libc::SIGRTMAX() {
+            // SAFETY: `raw` is an initialised sigset_t and n a valid signal number.
+            unsafe { libc::sigaddset(&mut raw, n) };
+        }
+        // SAFETY: `raw` was built from a valid set with sigaddset.
+        set = unsafe { SigSet::from_sigset_t_unchecked(raw) };
+    }
+    set
+}
+
+/// Blocks every catchable signal that would end the process ([`HANDLED`]
+/// and the real-time ones) in this thread and every thread it spawns later,
+/// and starts a thread that takes them:
 /// - while a foreground child runs ([`run_foreground`]), the signal is
 ///   forwarded to it and the child decides; the caller cleans up once it
 ///   has exited. A signal the terminal sent to the whole foreground process
 ///   group already reached the child and is not sent twice.
 /// - otherwise plaintext files are removed and the process exits with 128+n.
 ///
+/// The signals a fault raises ([`FATAL`], and `abort()`) get a handler that
+/// removes the files and lets the signal end the process; a panic removes
+/// them in the panic hook (before it unwinds, or aborts in release builds).
+///
 /// Call it before the first plaintext file is created and while no other
 /// thread runs: a thread started earlier would not have the signals blocked,
-/// and one arriving there would end the process without cleanup.
+/// and one arriving there would end the process without cleanup. A second
+/// call does nothing.
 pub fn install_signal_cleanup() {
-    let mut set = SigSet::empty();
-    for s in HANDLED {
-        set.add(s);
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(install_signal_cleanup_once);
+}
+
+fn install_signal_cleanup_once() {
+    use ::nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler};
+    let handler = SigAction::new(
+        SigHandler::Handler(on_fatal_signal),
+        SaFlags::SA_RESETHAND | SaFlags::SA_ONSTACK,
+        SigSet::empty(),
+    );
+    for sig in FATAL {
+        // SAFETY: the handler only calls async-signal-safe functions.
+        let _ = unsafe { sigaction(sig, &handler) };
     }
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        remove_files_now();
+        previous(info);
+    }));
+    let set = handled_set();
     let Ok(old) = set.thread_swap_mask(::nix::sys::signal::SigmaskHow::SIG_BLOCK) else {
         return;
     };
@@ -256,21 +409,22 @@ pub fn install_signal_cleanup() {
                 let same_group =
                     ::nix::unistd::getpgid(Some(pid)).is_ok_and(|g| g == ::nix::unistd::getpgrp());
                 if !(from_terminal && same_group) {
-                    let _ = ::nix::sys::signal::kill(pid, sig);
+                    // SAFETY: kill with a live (unreaped) child's pid and a signal number.
+                    unsafe { ::nix::libc::kill(pid.as_raw(), sig) };
                 }
                 continue;
             }
         }
         cleanup_all();
-        std::process::exit(128 + sig as i32);
+        std::process::exit(128 + sig);
     });
 }
 
-/// Waits for one of `set`; says whether the kernel sent it (a terminal's
-/// ^C, ^\ or hangup, which went to the whole foreground process group)
-/// rather than a process (`kill`).
+/// Waits for one of `set`; returns its number and whether the kernel sent
+/// it (a terminal's ^C, ^\ or hangup, which went to the whole foreground
+/// process group) rather than a process (`kill`).
 #[cfg(target_os = "linux")]
-fn wait_for_signal(set: &SigSet) -> Option<(Signal, bool)> {
+fn wait_for_signal(set: &SigSet) -> Option<(i32, bool)> {
     use ::nix::libc;
     loop {
         let mut info = std::mem::MaybeUninit::<libc::siginfo_t>::zeroed();
@@ -285,17 +439,33 @@ fn wait_for_signal(set: &SigSet) -> Option<(Signal, bool)> {
         }
         // SAFETY: sigwaitinfo succeeded, so it wrote the siginfo.
         let info = unsafe { info.assume_init() };
-        let sig = Signal::try_from(n).ok()?;
-        return Some((sig, info.si_code == libc::SI_KERNEL));
+        return Some((n, info.si_code == libc::SI_KERNEL));
     }
 }
 
 /// Waits for one of `set`. Without sigwaitinfo the sender is unknown; a
 /// SIGINT is taken to come from the terminal (the child has it already).
 #[cfg(not(target_os = "linux"))]
-fn wait_for_signal(set: &SigSet) -> Option<(Signal, bool)> {
+fn wait_for_signal(set: &SigSet) -> Option<(i32, bool)> {
     let sig = set.wait().ok()?;
-    Some((sig, sig == Signal::SIGINT))
+    Some((sig as i32, sig == Signal::SIGINT))
+}
+
+/// The environment variables that hand sops (and us) an age or SSH identity.
+/// A program run with a secret gets that secret, never the key that opens
+/// every other one (and the whole history of the secrets repo).
+pub const IDENTITY_ENV: [&str; 4] = [
+    "SOPS_AGE_KEY",
+    "SOPS_AGE_KEY_FILE",
+    "SOPS_AGE_KEY_CMD",
+    "SOPS_AGE_SSH_PRIVATE_KEY_FILE",
+];
+
+/// Removes [`IDENTITY_ENV`] from the environment `cmd` will get.
+pub fn remove_identity_env(cmd: &mut std::process::Command) {
+    for var in IDENTITY_ENV {
+        cmd.env_remove(var);
+    }
 }
 
 /// Gives a child the signal mask the process started with (the blocked

@@ -48,6 +48,12 @@ impl Ui {
         eprintln!("{} {}", style("warning:").yellow().bold(), msg.as_ref());
     }
 
+    /// A line shown even with --quiet: what the user must see before a
+    /// change of who can read the secrets.
+    pub fn notice(&self, msg: impl AsRef<str>) {
+        eprintln!("{}", msg.as_ref());
+    }
+
     /// A hint line.
     pub fn hint(&self, msg: impl AsRef<str>) {
         if !self.quiet {

@@ -62,6 +62,19 @@ fn run_demo(env: &TestEnv, path: Option<&Path>) {
     ] {
         assert!(stderr.contains(step), "{step} not shown:\n{stderr}");
     }
+    // No secret value on a command line the demo shows (and runs): a value
+    // in argv is visible in `ps` and kept in shell history (issue 16.11).
+    let shown_commands: Vec<&str> = stderr.lines().filter(|l| l.starts_with("$ ")).collect();
+    assert!(
+        shown_commands
+            .iter()
+            .any(|l| l.contains("--set-from hcloud_token=-")),
+        "{shown_commands:?}"
+    );
+    assert!(
+        !shown_commands.iter().any(|l| l.contains("hc0Rotated")),
+        "a token in argv: {shown_commands:?}"
+    );
     // Data (show, exec's CMD) goes to stdout, status to stderr.
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(

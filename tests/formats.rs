@@ -287,3 +287,43 @@ fn fixtures_decrypt_with_real_sops() {
         );
     }
 }
+
+/// Issue 16.10: a parse error names a line, a position or a key, never the text of a
+/// value (a secret file that does not parse would print the secret). Each input puts a
+/// marker where a value would be and breaks the syntax around it.
+#[test]
+fn parse_errors_never_echo_values() {
+    const M: &str = "SuperSecretP4ss";
+    const N: &str = "98765432109876543210987";
+    let cases: &[(Format, String, &str)] = &[
+        (Format::Dotenv, format!("{M}\n"), M),
+        (Format::Dotenv, format!("A=1\n{M} continued\n"), M),
+        (Format::Ini, format!("[sec\n{M}\n"), M),
+        (Format::Ini, format!("[{M}\n"), M),
+        (Format::Ini, format!("[s]\n{M}\n"), M),
+        (Format::Ini, format!("[s]\n\"{M} = x\n"), M),
+        (Format::Ini, format!("[s]\nk = \"\"\"{M}\nmore\n"), M),
+        (Format::Json, format!("{{\"a\": {M}}}"), M),
+        (Format::Json, format!("{{\"a\": \"x\" {M}}}"), M),
+        (Format::Json, format!("{{\"a\": {N}e99999}}"), N),
+        (Format::Yaml, format!("a: !!int {M}\n"), M),
+        (Format::Yaml, format!("a: !!int {N}\n"), N),
+        (Format::Yaml, format!("a: \"x\" {M}\n"), M),
+        (Format::Yaml, format!("a: \"\\{M}\"\n"), "\\S"),
+    ];
+    for (format, input, secret) in cases {
+        let err = match format.parse_plain(input.as_bytes()) {
+            Ok(_) => panic!("{format:?} {input:?} parsed"),
+            Err(e) => e,
+        };
+        let shown = format!("{err}\n{}", err.hints.join("\n"));
+        assert!(
+            !shown.contains(secret),
+            "{format:?} {input:?}: the error shows the value:\n{shown}"
+        );
+        assert!(
+            !shown.contains("'S'"),
+            "{format:?} {input:?}: the error shows a character of the value:\n{shown}"
+        );
+    }
+}

@@ -27,6 +27,7 @@ use crate::layout::Layout;
 use crate::nix::flake_lock::short;
 use crate::nix::lock::{describe, FLAKE_LOCK};
 use crate::progress::Progress;
+use crate::quote;
 use crate::repo_lock::{timeout_from_env, RepoLock};
 use crate::wiring;
 
@@ -128,12 +129,18 @@ impl Transaction {
             "the secrets repo has other staged changes: {}",
             foreign.join(", ")
         ))
-        .hint(format!(
-            "commit or unstage them first: git -C {} commit, or git -C {} restore --staged {}",
-            inner.root().display(),
-            inner.root().display(),
-            foreign.join(" ")
-        )))
+        .hint({
+            // Names are quoted: hints are pasted into a shell.
+            let root = quote::shell(&inner.root().display().to_string()).into_owned();
+            let files: Vec<String> = foreign
+                .iter()
+                .map(|f| quote::shell(f).into_owned())
+                .collect();
+            format!(
+                "commit or unstage them first: git -C {root} commit, or git -C {root} restore --staged {}",
+                files.join(" ")
+            )
+        }))
     }
 
     /// Commits whichever of `paths` differ from HEAD, then relocks and verifies,
@@ -158,9 +165,13 @@ impl Transaction {
             } else {
                 progress.status(&format!("not committed (--no-commit): {}", rel.join(", ")));
                 progress.hint(&format!(
-                    "Nix sees only committed files; commit with: git -C {} commit -m '{message}' -- {}",
-                    dir.display(),
-                    rel.join(" ")
+                    "Nix sees only committed files; commit with: git -C {} commit -m {} -- {}",
+                    quote::shell(&dir.display().to_string()),
+                    quote::shell(message),
+                    rel.iter()
+                        .map(|r| quote::shell(r))
+                        .collect::<Vec<_>>()
+                        .join(" ")
                 ));
             }
             progress.hint(&format!("then relock: {}", self.lock_command_hint()));
@@ -260,7 +271,8 @@ impl Transaction {
             ));
         } else {
             progress.hint(&format!(
-                "flake.lock changed; commit it: git commit -m '{message}' -- flake.lock (or pass --commit-parent)"
+                "flake.lock changed; commit it: git commit -m {} -- flake.lock (or pass --commit-parent)",
+                quote::shell(&message)
             ));
         }
         Ok(())

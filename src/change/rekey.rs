@@ -19,6 +19,7 @@ use super::Transaction;
 use crate::atomic;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
+use crate::recipient_change::RecipientChange;
 use crate::sops::config_edit::{edit_recipients, RecipientEdit};
 use crate::sops::file::{load, KeyPlan};
 use crate::sops::formats::yaml::DEFAULT_INDENT;
@@ -47,7 +48,17 @@ pub fn message(edit: &RecipientEdit) -> String {
 /// Applies `edit` to `.sops.yaml` and rewraps (or, where a recipient goes, re-encrypts
 /// with a fresh data key) every secret of the transaction's repo; writes nothing
 /// unless every file works. The caller finishes the transaction with the paths.
-pub fn rekey(tx: &Transaction, edit: &RecipientEdit, progress: &dyn Progress) -> Result<Rekeyed> {
+///
+/// Before anything is written, `approve` gets who gains and who loses access (by
+/// key and by the name `.sops.yaml` gives it) when anyone does; the porcelain shows
+/// it and asks (a recipient slipped into `.sops.yaml` must not get a data key
+/// silently). `false` stops the rekey with nothing changed.
+pub fn rekey(
+    tx: &Transaction,
+    edit: &RecipientEdit,
+    progress: &dyn Progress,
+    approve: &dyn Fn(&RecipientChange) -> Result<bool>,
+) -> Result<Rekeyed> {
     let layout = &tx.layout;
     let config_path = layout.dir.join(".sops.yaml");
     if !config_path.is_file() {
@@ -91,6 +102,7 @@ pub fn rekey(tx: &Transaction, edit: &RecipientEdit, progress: &dyn Progress) ->
         .hint("see the recipients with `git secrets list`"));
     }
     let mut writes: Vec<(PathBuf, Vec<u8>, &'static str)> = Vec::new();
+    let mut change = RecipientChange::default();
     for (f, file) in &loaded {
         let shown = tx.shown(&f.path);
         if let Some(g) = file
@@ -114,6 +126,11 @@ pub fn rekey(tx: &Transaction, edit: &RecipientEdit, progress: &dyn Progress) ->
             .iter()
             .map(|g| g.age.iter().map(|a| a.recipient.clone()).collect())
             .collect();
+        change.record(
+            &f.path,
+            &have.concat(),
+            &want.iter().flatten().cloned().collect::<Vec<_>>(),
+        );
         let loses = have
             .iter()
             .flatten()
@@ -141,6 +158,14 @@ pub fn rekey(tx: &Transaction, edit: &RecipientEdit, progress: &dyn Progress) ->
         let mut new = file.clone();
         new.update_keys(&key, &rule.plan)?;
         writes.push((f.path.clone(), new.to_bytes(indent)?, "re-wrapped"));
+    }
+
+    let named: Vec<String> = edit.add.iter().chain(&edit.remove).cloned().collect();
+    change.finish(&[&new_text, &old_text], &named);
+    if !change.is_empty() && !approve(&change)? {
+        return Err(Error::new("rekey cancelled; nothing was changed").hint(
+            "check the recipients in .sops.yaml (git log -p .sops.yaml in the secrets repo)",
+        ));
     }
 
     if new_text != old_text {

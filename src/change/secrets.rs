@@ -5,12 +5,14 @@
 
 use crate::error::{Error, Result};
 use crate::sops::cipher::Cipher;
-use crate::sops::file::{encrypt, KeyPlan, SopsFile};
-use crate::sops::formats::{json, yaml};
+use crate::sops::file::{encrypt, read_input, KeyPlan, SopsFile};
+use crate::sops::formats::{json, Indent};
 use crate::sops::keys::Recipient;
 use crate::sops::path::{parse_field, Step};
 use crate::sops::rules::{clean_path, find_config, with_default_suffix, Config};
 use crate::sops::tree::{MapItem, Node, PlainDocs, SeqItem};
+use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
 
 /// Encrypts `docs` as the new content of `file`, keeping its data key,
 /// recipients and rules, and the ciphertext of every value `cipher` saw
@@ -25,34 +27,34 @@ pub fn reencrypt(file: &SopsFile, cipher: &mut Cipher, docs: &PlainDocs) -> Resu
     )
 }
 
-/// Recipients, encryption rules and YAML indent for a new file at `path`, from the
-/// `.sops.yaml` found from `config_start` up (as sops does), or `age` (a comma list)
-/// when given. `add` starts in the secrets dir, `encrypt` in the current dir.
+/// Recipients, encryption rules and store indents for a new file at `path`, from the
+/// `.sops.yaml` found from `config_start` up (as sops does), or `age` (a comma list;
+/// `--age` or SOPS_AGE_RECIPIENTS) when given. `add` starts in the secrets dir,
+/// `encrypt` in the current dir.
+///
+/// As in sops, a config with creation rules is consulted even when recipients are
+/// given: its matching rule supplies what to encrypt, and no matching rule is an error.
+/// The file's path is cleaned (`..` resolved) before `path_regex` sees it.
 pub fn plan_from(
     config_start: &std::path::Path,
     path: &std::path::Path,
     age: Option<&str>,
-) -> Result<(KeyPlan, crate::sops::metadata::EncryptionRules, usize)> {
+) -> Result<(KeyPlan, crate::sops::metadata::EncryptionRules, Indent)> {
     let config = find_config(config_start)
         .map(|p| Config::load(&p))
         .transpose()?;
-    let indent = config
-        .as_ref()
-        .and_then(|c| c.yaml_indent)
-        .unwrap_or(yaml::DEFAULT_INDENT);
-    // sops: a config with creation rules is consulted even when recipients are given
-    // (`--age`, SOPS_AGE_RECIPIENTS): its matching rule supplies what to encrypt, and no
-    // matching rule is an error. The file's path is cleaned before it is matched.
+    let indent = config.as_ref().map(Config::indent).unwrap_or_default();
+    // An empty --age / SOPS_AGE_RECIPIENTS is no recipient list, as in sops.
+    let age = age.filter(|a| !a.trim().is_empty());
     // stdin (`-`) has no name to match: with recipients given, no rule applies (sops
     // needs --filename-override there; we have no such option).
-    let stdin_with_age = path.as_os_str() == "-" && age.is_some_and(|a| !a.trim().is_empty());
+    let stdin_with_age = path.as_os_str() == "-" && age.is_some();
     let rule = match &config {
         Some(c) if c.has_creation_rules && !stdin_with_age => Some(c.rule_for(&clean_path(path))?),
         _ => None,
     };
     let rules = with_default_suffix(rule.map(|r| r.rules.clone()).unwrap_or_default());
-    // An empty --age / SOPS_AGE_RECIPIENTS is no recipient list, as in sops.
-    if let Some(age) = age.filter(|a| !a.trim().is_empty()) {
+    if let Some(age) = age {
         let rs = age
             .split(',')
             .map(str::trim)
@@ -108,18 +110,27 @@ pub fn plan_of(file: &SopsFile) -> Result<KeyPlan> {
     })
 }
 
-/// Parses `PATH=VALUE`. PATH is `a.b` or `["a"]["b"]` (then the first `]=`
-/// ends it, so keys may hold `=`); VALUE is JSON when it parses, like
-/// `sops set` (numbers become floats there too), else a plain string.
-pub fn parse_set(arg: &str) -> Result<(Vec<Step>, Node)> {
-    let split = if arg.starts_with('[') {
+/// Splits `PATH=REST`: PATH is `a.b` or `["a"]["b"]` (then the first `]=`
+/// ends it, so keys may hold `=`). `None` without a `=`.
+fn split_path(arg: &str) -> Option<(&str, &str)> {
+    if arg.starts_with('[') {
         arg.find("]=").map(|i| (&arg[..=i], &arg[i + 2..]))
     } else {
         arg.split_once('=')
-    };
-    let Some((path, value)) = split else {
-        return Err(Error::usage(format!("--set '{arg}' has no '='"))
-            .hint("write it as PATH=VALUE, e.g. --set data.token=abc or --set '[\"data\"][\"port\"]=5432'"));
+    }
+}
+
+/// Parses the `nth` `--set PATH=VALUE`. VALUE is JSON when it parses, like
+/// `sops set` (numbers become floats there too), else a plain string.
+/// Errors name the option's position and the path, never the argument: it
+/// may be a secret typed without its `=`.
+pub fn parse_set(arg: &str, nth: usize) -> Result<(Vec<Step>, Node)> {
+    let Some((path, value)) = split_path(arg) else {
+        return Err(Error::usage(format!(
+            "--set number {nth} has no '=' (not shown: it may hold a value)"
+        ))
+        .hint("write it as PATH=VALUE, e.g. --set data.port=5432 or --set '[\"data\"][\"port\"]=5432'")
+        .hint("for a secret value use --set-from PATH=FILE or --set-from PATH=- (stdin): argv and shell history keep --set values"));
     };
     let steps = parse_field(path)?;
     let wrapped = format!("{{\"v\":{value}}}");
@@ -128,6 +139,56 @@ pub fn parse_set(arg: &str) -> Result<(Vec<Step>, Node)> {
         .and_then(|mut n| n.remove("v"))
         .unwrap_or_else(|| Node::str(value));
     Ok((steps, node))
+}
+
+/// Reads every `--set-from PATH=FILE|-`: the value is the file's text
+/// (stdin for `-`, at most once; a relative FILE is taken from `cwd`) with
+/// one trailing newline dropped, always a string. Errors name positions,
+/// paths and files, never contents.
+pub fn read_set_from(args: &[String], cwd: &Path) -> Result<Vec<(Vec<Step>, Node)>> {
+    let mut out = Vec::new();
+    let mut stdin_used = false;
+    for (i, arg) in args.iter().enumerate() {
+        let nth = i + 1;
+        let Some((path, source)) = split_path(arg) else {
+            return Err(Error::usage(format!("--set-from number {nth} has no '='"))
+                .hint("write it as PATH=FILE or PATH=- (stdin), e.g. --set-from data.token=-"));
+        };
+        let steps = parse_field(path)?;
+        if source.is_empty() {
+            return Err(
+                Error::usage(format!("--set-from {path}= names no file")).hint(format!(
+                    "write --set-from {path}=FILE, or {path}=- to read stdin"
+                )),
+            );
+        }
+        if source == "-" {
+            if stdin_used {
+                return Err(Error::usage("--set-from reads stdin (-) more than once")
+                    .hint("give every other value as a file: --set-from PATH=FILE"));
+            }
+            stdin_used = true;
+        }
+        let file = if source == "-" {
+            PathBuf::from(source)
+        } else {
+            cwd.join(source)
+        };
+        let bytes = Zeroizing::new(read_input(&file)?);
+        let trimmed = bytes
+            .strip_suffix(b"\r\n")
+            .or_else(|| bytes.strip_suffix(b"\n"))
+            .unwrap_or(&bytes);
+        let text = std::str::from_utf8(trimmed).map_err(|_| {
+            Error::usage(format!(
+                "--set-from {path}: {} is not UTF-8 text",
+                if source == "-" { "stdin" } else { source }
+            ))
+            .hint("a field holds text; store binary data whole with `git secrets rotate NAME --from FILE`")
+        })?;
+        out.push((steps, Node::str(text)));
+    }
+    Ok(out)
 }
 
 /// Sets the value at `steps`, creating missing map keys (as `sops set`
@@ -216,15 +277,17 @@ mod tests {
             ("a.b=x=y", Node::str("x=y")),
         ];
         for (arg, want) in cases {
-            let (steps, v) = parse_set(arg).unwrap();
+            let (steps, v) = parse_set(arg, 1).unwrap();
             assert_eq!(steps, vec![Step::Key("a".into()), Step::Key("b".into())]);
             assert_eq!(v, want, "{arg}");
         }
-        let (steps, v) = parse_set(r#"["a=b"]["c"]={"k":null}"#).unwrap();
+        let (steps, v) = parse_set(r#"["a=b"]["c"]={"k":null}"#, 1).unwrap();
         assert_eq!(steps, vec![Step::Key("a=b".into()), Step::Key("c".into())]);
         assert_eq!(v.get("k"), Some(&Node::Scalar(Scalar::Null)));
-        assert!(parse_set("novalue").is_err());
-        assert!(parse_set("a..b=1").is_err());
+        let e = parse_set("secretvalue", 3).unwrap_err();
+        assert!(e.message.contains("number 3"), "{}", e.message);
+        assert!(!e.to_string().contains("secretvalue"));
+        assert!(parse_set("a..b=1", 1).is_err());
     }
 
     #[test]

@@ -34,10 +34,14 @@ pub fn checks(s: &Scene) -> Vec<Check> {
     let repo_check = match (&s.inner, submodule) {
         (_, Some(name)) => Check::fail(
             "dir.repo",
-            format!("{dir} is a git submodule ({name}) of the parent: its url and commit are public"),
+            format!(
+                "{dir} is a git submodule ({}) of the parent: its url and commit are public",
+                crate::quote::shell(&name)
+            ),
         )
         .hint(format!(
-            "git submodule deinit -f {dir} && git rm --cached {dir}, then remove the [submodule \"{name}\"] section from .gitmodules"
+            "git submodule deinit -f {dir} && git rm --cached {dir} && git config -f .gitmodules --remove-section {}",
+            crate::quote::shell(&format!("submodule.{name}"))
         ))
         .hint("keep the clone as a plain nested repo; the parent reads it through the git+file: input"),
         (Some(_), None) => Check::ok("dir.repo", format!("{dir} is a git repo of its own")),

@@ -53,7 +53,11 @@ fn dir_ignored(s: &Scene) -> Check {
             ID,
             format!("{rel}/ is not ignored by the parent: `git add -A` would publish it"),
         )
-        .hint(format!("echo '{}' >> .gitignore", ignore::pattern(&rel)))
+        // Quoted for the shell; the pattern itself is escaped for .gitignore.
+        .hint(format!(
+            "echo {} >> .gitignore",
+            crate::quote::shell(&ignore::pattern(&rel))
+        ))
         .with_fix(Fix::IgnoreDir),
         Err(e) => Check::error(ID, &e),
     }
@@ -81,7 +85,7 @@ fn dir_gitlink(s: &Scene) -> Check {
                 short(&id)
             ),
         )
-        .hint(format!("commit its removal: git rm --cached {shown} && git commit -m 'untrack {shown}'"))
+        .hint(format!("commit its removal: git rm --cached {shown} && git commit -m 'untrack the secrets dir'"))
         .hint(format!(
             "the commit id is public once pushed; to drop it from history: git filter-repo --path {shown} --invert-paths"
         )),
@@ -121,9 +125,7 @@ fn dir_tracked(s: &Scene) -> Check {
             ID,
             format!("the parent's HEAD commit still holds files of {shown}"),
         )
-        .hint(format!(
-            "commit their removal: git commit -m 'untrack {shown}'"
-        ))
+        .hint("commit their removal: git commit -m 'untrack the secrets dir'")
         .hint(format!(
             "then purge history: git filter-repo --path {shown} --invert-paths"
         )),

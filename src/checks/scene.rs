@@ -153,12 +153,15 @@ impl Scene {
             .or_else(|| self.input.as_ref().map(|i| i.name.clone()))
     }
 
-    /// The secrets dir as the user would type it from the parent root.
+    /// The secrets dir as the user would type it from the parent root: one
+    /// shell word, quoted when needed, since hints paste it into commands and
+    /// the name comes from a file a pull request may change (flake.nix).
     pub fn dir_shown(&self) -> String {
-        match self.layout.dir_in_parent() {
+        let dir = match self.layout.dir_in_parent() {
             Some(p) => p.display().to_string(),
             None => self.layout.dir.display().to_string(),
-        }
+        };
+        crate::quote::shell(&dir).into_owned()
     }
 
     /// Every known plaintext value at least `min` bytes long, deduplicated; multi-line

@@ -91,7 +91,7 @@ fn plaintext(s: &Scene) -> Check {
     for f in &plain {
         c = c.hint(format!(
             "encrypt it: git secrets encrypt -i {}",
-            f.path.display()
+            crate::quote::shell(&f.path.display().to_string())
         ));
     }
     let committed = s.inner.as_ref().is_some_and(|inner| {
@@ -150,7 +150,7 @@ fn valid(s: &Scene) -> Check {
         c = c.hint(format!(
             "restore it: git -C {} checkout -- {}",
             s.dir_shown(),
-            f.rel
+            crate::quote::shell(&f.rel)
         ));
     }
     c
@@ -217,7 +217,10 @@ fn key_permissions(s: &Scene) -> Check {
                         f.display()
                     ),
                 )
-                .hint(format!("chmod 600 {}", f.display()))
+                .hint(format!(
+                    "chmod 600 {}",
+                    crate::quote::shell(&f.display().to_string())
+                ))
                 .with_fix(Fix::Chmod(f.to_path_buf()));
             }
         }
@@ -264,9 +267,9 @@ fn mac(s: &Scene) -> Check {
             c = c.hint(format!(
                 "restore it: git -C {} checkout -- {} (or from an older commit: git -C {} log -- {})",
                 s.dir_shown(),
-                f.rel,
+                crate::quote::shell(&f.rel),
                 s.dir_shown(),
-                f.rel
+                crate::quote::shell(&f.rel)
             ));
         }
         return c;

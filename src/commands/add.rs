@@ -23,7 +23,6 @@ use std::path::PathBuf;
 use zeroize::Zeroizing;
 
 pub fn run(ctx: &Ctx, args: AddArgs) -> Result<i32> {
-    crate::plaintext::disable_core_dumps();
     crate::plaintext::install_signal_cleanup();
     let name = SecretName::parse_new(&args.name)?;
     let (format, ext) = format_and_extension(&args)?;

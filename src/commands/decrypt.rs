@@ -8,7 +8,7 @@ use crate::sops::file::{load, render_plain};
 use crate::sops::formats::Format;
 use crate::sops::keys::Identities;
 use crate::sops::path::parse_extract;
-use crate::sops::rules::yaml_indent;
+use crate::sops::rules::store_indent;
 
 /// Exits with sops' status codes on failure (see `sops::codes`), as scripts written for
 /// `sops decrypt` expect.
@@ -17,7 +17,6 @@ pub fn run(ctx: &Ctx, args: DecryptArgs) -> Result<i32> {
 }
 
 fn decrypt(ctx: &Ctx, args: DecryptArgs) -> Result<i32> {
-    crate::plaintext::disable_core_dumps();
     let input = args
         .types
         .input_type
@@ -41,6 +40,11 @@ fn decrypt(ctx: &Ctx, args: DecryptArgs) -> Result<i32> {
         None => file.format,
     };
     let plain = file.decrypt(&Identities::discover())?;
-    let bytes = render_plain(&plain.docs, steps.as_deref(), output, yaml_indent(&ctx.cwd))?;
+    let bytes = render_plain(
+        &plain.docs,
+        steps.as_deref(),
+        output,
+        store_indent(&ctx.cwd),
+    )?;
     crate::ui::write_stdout(&bytes)
 }

@@ -237,15 +237,12 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<i32> {
         let bytes = zeroize::Zeroizing::new(Format::Yaml.emit_plain(&plain.docs.0, 4)?);
         sb.step(&parent, &with(&["add", name, "--from", "-"]), Some(&bytes))?;
     }
+    // The new token comes in on stdin, as a user would pipe it from a password
+    // manager: a value in argv is visible in `ps` and kept in shell history.
     sb.step(
         &parent,
-        &with(&[
-            "rotate",
-            "hcloud-token",
-            "--set",
-            "hcloud_token=hc0RotatedRotatedRotatedRotatedRotatedRotatedRotatedRotatedRo",
-        ]),
-        None,
+        &with(&["rotate", "hcloud-token", "--set-from", "hcloud_token=-"]),
+        Some(b"hc0RotatedRotatedRotatedRotatedRotatedRotatedRotatedRotatedRo\n"),
     )?;
     sb.step(&parent, &with(&["rotate", "kubeconfig"]), None)?;
     sb.step(&parent, &["list"], None)?;

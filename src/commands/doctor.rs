@@ -122,7 +122,20 @@ fn exit_code(report: &Report) -> i32 {
 
 fn apply(ctx: &Ctx, f: &Fix, scene: &Scene) {
     if *f == Fix::Rekey {
-        match ctx.ui.confirm(&format!("{}?", f.describe()), "--yes") {
+        // Name who gains or loses access before asking (and with --yes too):
+        // .sops.yaml may list a recipient nobody meant to add.
+        let question = match crate::recipient_change::plan(&scene.layout) {
+            Ok(change) if !change.is_empty() => {
+                ctx.ui
+                    .notice("the rekey changes who can decrypt the secrets:");
+                for line in change.summary_lines() {
+                    ctx.ui.notice(line);
+                }
+                change.question()
+            }
+            _ => format!("{}?", f.describe()),
+        };
+        match ctx.ui.confirm(&question, "--yes") {
             Ok(true) => {}
             Ok(false) => {
                 ctx.ui.status(format!("skipped: {}", f.describe()));

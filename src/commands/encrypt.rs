@@ -17,7 +17,6 @@ pub fn run(ctx: &Ctx, args: EncryptArgs) -> Result<i32> {
 }
 
 fn encrypt_file(ctx: &Ctx, args: EncryptArgs) -> Result<i32> {
-    crate::plaintext::disable_core_dumps();
     let path = if args.file.as_os_str() == "-" {
         args.file.clone()
     } else {

@@ -13,14 +13,18 @@ use crate::layout::Layout;
 use crate::sops::file::{encrypt, load, KeyPlan, SopsFile};
 use crate::sops::formats::yaml::DEFAULT_INDENT;
 use crate::sops::keys::{generate_identity, Identities, Recipient};
-use crate::sops::rules::Config;
+use crate::sops::rules::{Config, CreationRule};
 use crate::sops::tree::{Node, PlainDocs};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// The README written into the example dir.
 fn readme(input: Option<&str>) -> String {
-    let input = input.unwrap_or("<secrets-input>");
+    // The input's name comes from flake.nix: one shell word in the command below.
+    let input = input.map_or_else(
+        || "<secrets-input>".to_string(),
+        |i| crate::quote::shell(i).into_owned(),
+    );
     format!(
         "# secrets-example/\n\n\
          The same files, layout and structure as the private `secrets/` repository of this\n\
@@ -46,13 +50,13 @@ struct Planned {
 }
 
 pub fn run(ctx: &Ctx, args: ExampleArgs) -> Result<i32> {
-    crate::plaintext::disable_core_dumps();
     let layout = ctx.layout()?;
     let inner = &layout.dir;
     if !inner.is_dir() {
         return Err(Error::new(format!("{} does not exist", inner.display()))
             .hint("the example is made from the private secrets repo; clone it first (git secrets init URL)"));
     }
+    check_example_dir(&layout)?;
     let example_dir = layout.example_dir.clone();
     let ids = Identities::discover();
     let key_path = example_dir.join("key.txt");
@@ -190,7 +194,7 @@ pub fn run(ctx: &Ctx, args: ExampleArgs) -> Result<i32> {
     } else {
         ctx.ui.hint(format!(
             "review and commit it: git add {}",
-            shown(&layout, &example_dir)
+            crate::quote::shell(&shown(&layout, &example_dir))
         ));
     }
     Ok(0)
@@ -297,27 +301,97 @@ fn example_key(path: &Path) -> Result<(String, Recipient, bool)> {
     Ok((format!("{KEY_HEADER}{}", text.as_str()), r, true))
 }
 
-/// The real `.sops.yaml` with every age recipient replaced by the example's.
+/// The example's `.sops.yaml`: the private one's creation rules (which files,
+/// which parts of them are encrypted, the YAML indent) for the example's
+/// public key, and nothing else. Not a copy: a copy published the private
+/// file's other keys (KMS ARNs and account ids, PGP fingerprints, Vault
+/// URLs) and its comments. When the private one does not parse, one rule
+/// for every file.
 pub fn example_sops_yaml(real: &str, example: &Recipient) -> String {
-    let ex = example.to_string();
-    let recipients: Vec<String> = Config::parse(real.as_bytes(), Path::new(".sops.yaml"))
-        .map(|c| {
-            c.creation_rules
-                .iter()
-                .flat_map(|r| r.plan.groups.iter().flatten().map(|x| x.to_string()))
-                .collect()
-        })
+    let q = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
+    let config = Config::parse(real.as_bytes(), Path::new(".sops.yaml")).ok();
+    let mut rules: Vec<CreationRule> = config
+        .as_ref()
+        .map(|c| c.creation_rules.clone())
         .unwrap_or_default();
-    let mut out = real.to_string();
-    for r in recipients {
-        out = out.replace(&r, &ex);
+    if rules.is_empty() {
+        rules.push(CreationRule::default());
     }
-    // "ex,ex" lists collapse to one recipient.
-    for sep in [",", ", ", ",\n"] {
-        let twice = format!("{ex}{sep}{ex}");
-        while out.contains(&twice) {
-            out = out.replace(&twice, &ex);
+    let mut out = String::from(
+        "# Written by `git secrets example`: the rules of the private .sops.yaml for\n\
+         # this example's public key, and nothing else.\n\
+         creation_rules:\n",
+    );
+    for rule in &rules {
+        let mut fields: Vec<String> = Vec::new();
+        if let Some(p) = &rule.path_regex {
+            fields.push(format!("path_regex: {}", q(p)));
+        }
+        let r = &rule.rules;
+        for (key, value) in [
+            ("unencrypted_suffix", &r.unencrypted_suffix),
+            ("encrypted_suffix", &r.encrypted_suffix),
+            ("unencrypted_regex", &r.unencrypted_regex),
+            ("encrypted_regex", &r.encrypted_regex),
+            ("unencrypted_comment_regex", &r.unencrypted_comment_regex),
+            ("encrypted_comment_regex", &r.encrypted_comment_regex),
+        ] {
+            if let Some(v) = value {
+                fields.push(format!("{key}: {}", q(v)));
+            }
+        }
+        if r.mac_only_encrypted {
+            fields.push("mac_only_encrypted: true".into());
+        }
+        fields.push(format!("age: {example}"));
+        for (i, f) in fields.iter().enumerate() {
+            out.push_str(if i == 0 { "    - " } else { "      " });
+            out.push_str(f);
+            out.push('\n');
         }
     }
+    if let Some(indent) = config.and_then(|c| c.yaml_indent) {
+        out.push_str(&format!("stores:\n    yaml:\n        indent: {indent}\n"));
+    }
     out
+}
+
+/// Refuses an example dir that is the secrets dir, inside it, or holds it:
+/// writing placeholders there would overwrite (or publish) the real secrets.
+fn check_example_dir(layout: &Layout) -> Result<()> {
+    let canon = |p: &Path| {
+        // The example dir may not exist yet: resolve its nearest existing ancestor.
+        let mut existing = p.to_path_buf();
+        let mut rest = Vec::new();
+        while !existing.exists() {
+            match (existing.parent(), existing.file_name()) {
+                (Some(parent), Some(name)) => {
+                    rest.push(name.to_os_string());
+                    existing = parent.to_path_buf();
+                }
+                _ => break,
+            }
+        }
+        let mut out = std::fs::canonicalize(&existing).unwrap_or(existing);
+        out.extend(rest.iter().rev());
+        out
+    };
+    let example = canon(&layout.example_dir);
+    let secrets = canon(&layout.dir);
+    let how = if example == secrets {
+        "is"
+    } else if example.starts_with(&secrets) {
+        "is inside"
+    } else if secrets.starts_with(&example) {
+        "contains"
+    } else {
+        return Ok(());
+    };
+    Err(Error::usage(format!(
+        "the example dir {} {how} the secrets dir {}",
+        shown(layout, &layout.example_dir),
+        shown(layout, &layout.dir)
+    ))
+    .hint("the example gets placeholders for every secret: it must be a dir of its own, beside the secrets (default: secrets-example)")
+    .hint("see where it points: git config secrets.example; unset it with: git config --unset secrets.example"))
 }

@@ -46,7 +46,6 @@ struct Binding {
 }
 
 pub fn run(ctx: &Ctx, args: ExecArgs) -> Result<i32> {
-    plaintext::disable_core_dumps();
     let bindings = parse_bindings(&args, &ctx.cwd)?;
     let (program, cmd_args) = args
         .command
@@ -54,6 +53,8 @@ pub fn run(ctx: &Ctx, args: ExecArgs) -> Result<i32> {
         .ok_or_else(|| Error::usage("no command given after --"))?; // clap requires one
     let mut cmd = Command::new(program);
     cmd.args(cmd_args);
+    // CMD gets its secrets, not the identity that decrypts all of them.
+    plaintext::remove_identity_env(&mut cmd);
 
     let format = args.format;
     let ids = Identities::discover();
@@ -157,6 +158,7 @@ fn run_with_tmpfs_files(
         cmd.env(&var, f.path());
         plain_files.push(f);
     }
+    crate::failpoint::hit("exec.after-tmpfs-file")?;
     let status = plaintext::spawn_foreground(&mut cmd).and_then(|child| {
         // The command's copies of --env values need not stay in this process.
         drop(cmd);
@@ -279,8 +281,11 @@ fn parse_binding(
     };
     if !is_env_name(var) {
         return Err(
-            Error::usage(format!("{flag} {spec}: '{var}' is not a variable name"))
-                .hint("write VAR or VAR=SECRET[:FIELD]; VAR is letters, digits and _"),
+            // Not echoed: a value pasted here (`--env 'p@ss'`) must not reach a log.
+            Error::usage(format!(
+                "a {flag} argument does not start with a variable name (not shown: it may be a value)"
+            ))
+            .hint("write VAR or VAR=SECRET[:FIELD]; VAR is letters, digits and _, and SECRET a secret name, never a value"),
         );
     }
     let (secret, steps) = match reference {

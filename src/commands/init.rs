@@ -9,6 +9,7 @@ use crate::cli::InitArgs;
 use crate::error::{Error, Result};
 use crate::layout::{Layout, Overrides};
 use crate::nix::template::SECRETS_FLAKE;
+use crate::quote;
 use crate::sops::keys::{default_key_file, generate_identity, Identities, Recipient};
 use crate::sops::rules::Config;
 use crate::wiring::{self, flake_input, gitlink, ignore, lock, tracked};
@@ -84,13 +85,21 @@ fn refuse_tracked_files(layout: &Layout) -> Result<()> {
         Some(rel) => rel.display().to_string(),
         None => return Ok(()),
     };
+    // Both come from the repo (.gitmodules, flake.nix): quoted for the shell.
+    let rel_q = quote::shell(&rel_s).into_owned();
     match wiring::tracked::inspect(layout)? {
-        tracked::State::Submodule { name } => Err(Error::new(format!("{rel_s} is registered as a git submodule ('{name}') of the parent"))
+        tracked::State::Submodule { name } => {
+            let section = quote::shell(&format!("submodule.{name}")).into_owned();
+            Err(Error::new(format!(
+                "{rel_s} is registered as a git submodule ({}) of the parent",
+                quote::shell(&name)
+            ))
             .hint("a submodule publishes the inner repo's commit id and Nix cannot read through it")
             .hint(format!(
-                "keep the files and unregister it: git rm --cached {rel_s} && git config -f .gitmodules --remove-section submodule.{name} && git add .gitmodules && git config --remove-section submodule.{name}"
+                "keep the files and unregister it: git rm --cached {rel_q} && git config -f .gitmodules --remove-section {section} && git add .gitmodules && git config --remove-section {section}"
             ))
-            .hint("then run git secrets init again")),
+            .hint("then run git secrets init again"))
+        }
         tracked::State::Staged { files } => {
             let shown: Vec<&str> = files.iter().take(5).map(String::as_str).collect();
             Err(Error::new(format!(
@@ -99,7 +108,7 @@ fn refuse_tracked_files(layout: &Layout) -> Result<()> {
                 shown.join(", "),
                 if files.len() > 5 { ", …" } else { "" }
             ))
-            .hint(format!("stop tracking them (the files stay on disk): git rm --cached -r {rel_s}"))
+            .hint(format!("stop tracking them (the files stay on disk): git rm --cached -r {rel_q}"))
             .hint("they are still in the parent's history: check with git secrets doctor --history before publishing")
             .hint("then run git secrets init again"))
         }
@@ -127,9 +136,15 @@ fn inner_repo(steps: &mut Steps, layout: &Layout, args: &InitArgs, ids: &Identit
             .next()
             .is_some();
     if non_empty {
-        return Err(Error::new(format!("{shown} exists but is not a git repository")).hint(format!(
-            "move it away (mv {shown} {shown}.bak) and run init again, or make it a repo: git -C {shown} init"
-        )));
+        let (q, bak) = (
+            quote::shell(&shown),
+            quote::shell(&format!("{shown}.bak")).into_owned(),
+        );
+        return Err(
+            Error::new(format!("{shown} exists but is not a git repository")).hint(format!(
+            "move it away (mv {q} {bak}) and run init again, or make it a repo: git -C {q} init"
+        )),
+        );
     }
     if dir.exists() && !dir.is_dir() {
         return Err(Error::new(format!("{shown} exists and is not a directory"))

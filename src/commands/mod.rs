@@ -36,6 +36,10 @@ pub struct Ctx {
 
 /// Runs the parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> Result<i32> {
+    // Before anything is read: almost every command decrypts (doctor and list
+    // check every secret, example and the leak guards compare values, init
+    // may generate a key), and a crash must not write any of it to a core file.
+    crate::plaintext::disable_core_dumps();
     let cwd = match &cli.global.chdir {
         Some(p) => std::fs::canonicalize(p).map_err(|e| {
             Error::usage(format!("cannot change to '{}': {e}", p.display()))
@@ -105,4 +109,21 @@ impl Ctx {
             },
         )
     }
+}
+
+/// Shows who gains and who loses access (by key and by the name `.sops.yaml`
+/// gives it; even with --quiet and --yes) and asks when a recipient changes
+/// that the user did not name on the command line (rekey, doctor --fix).
+pub fn confirm_recipient_change(
+    ctx: &Ctx,
+    change: &crate::recipient_change::RecipientChange,
+) -> Result<bool> {
+    ctx.ui.notice("this changes who can decrypt the secrets:");
+    for line in change.summary_lines() {
+        ctx.ui.notice(line);
+    }
+    if !change.needs_confirmation() {
+        return Ok(true);
+    }
+    ctx.ui.confirm(&change.question(), "--yes")
 }

@@ -11,7 +11,6 @@ use crate::sops::config_edit::RecipientEdit;
 use crate::sops::keys::Recipient;
 
 pub fn run(ctx: &Ctx, args: RekeyArgs) -> Result<i32> {
-    crate::plaintext::disable_core_dumps();
     let canon = |list: &[String]| -> Result<Vec<String>> {
         list.iter()
             .map(|r| Recipient::parse(r).map(|r| r.to_string()))
@@ -26,7 +25,9 @@ pub fn run(ctx: &Ctx, args: RekeyArgs) -> Result<i32> {
             .hint("pass it to only one of --add-recipient and --remove-recipient"));
     }
     let tx = Transaction::open(ctx.layout()?, &ctx.ui)?;
-    let done = rekey::rekey(&tx, &edit, &ctx.ui)?;
+    let done = rekey::rekey(&tx, &edit, &ctx.ui, &|change| {
+        super::confirm_recipient_change(ctx, change)
+    })?;
     let message = args.message.unwrap_or_else(|| rekey::message(&edit));
     tx.finish(&done.paths, &message, &args.lock.options(), &ctx.ui)?;
     Ok(0)

@@ -10,7 +10,9 @@
 
 use super::Ctx;
 use crate::atomic;
-use crate::change::secrets::{parse_set, plan_of, reencrypt, set_path, with_new_data_key};
+use crate::change::secrets::{
+    parse_set, plan_of, read_set_from, reencrypt, set_path, with_new_data_key,
+};
 use crate::change::Transaction;
 use crate::cli::RotateArgs;
 use crate::editor::edit_plain;
@@ -18,21 +20,22 @@ use crate::error::{Error, Result};
 use crate::layout::SecretName;
 use crate::sops::file::{load, read_input, SopsFile};
 use crate::sops::keys::Identities;
-use crate::sops::rules::yaml_indent;
+use crate::sops::rules::store_indent;
 use crate::sops::tree::PlainDocs;
 use std::path::Path;
 use zeroize::Zeroizing;
 
 pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
-    crate::plaintext::disable_core_dumps();
     crate::plaintext::install_signal_cleanup();
     let name = SecretName::parse(&args.name)?;
-    // parse --set before touching anything: a typo is a usage error
-    let sets = args
+    // parse --set and read --set-from before touching anything: a typo is a usage error
+    let mut sets = args
         .set
         .iter()
-        .map(|s| parse_set(s))
+        .enumerate()
+        .map(|(i, s)| parse_set(s, i + 1))
         .collect::<Result<Vec<_>>>()?;
+    sets.extend(read_set_from(&args.set_from, &ctx.cwd)?);
     let session = Transaction::open(ctx.layout()?, &ctx.ui)?;
     let path = session
         .layout
@@ -40,6 +43,7 @@ pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
         .ok_or_else(|| session.layout.no_such_secret(name.as_str()))?;
     session.check_no_foreign_staged(&[&path])?;
 
+    let opened = Zeroizing::new(crate::error::read_file(&path)?);
     let file = load(&path, None)?;
     let mut plain = file.decrypt(&Identities::discover())?;
     let shown = session.shown(&path);
@@ -56,7 +60,7 @@ pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
         })?;
         Some(PlainDocs(docs))
     } else if args.edit {
-        let original = Zeroizing::new(file.format.emit_plain(&plain.docs.0, yaml_indent(&path))?);
+        let original = Zeroizing::new(file.format.emit_plain(&plain.docs.0, store_indent(&path))?);
         match edit_plain(&ctx.ui, &path, file.format, &original)? {
             Some(d) => Some(d),
             None => {
@@ -93,7 +97,16 @@ pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
     match new_file {
         Some(f) => {
             let dir = path.parent().unwrap_or(Path::new("."));
-            atomic::write(&path, &f.to_bytes(yaml_indent(dir))?, 0o644)?;
+            // The lock keeps other git-secrets commands out, not sops or a
+            // checkout: with --edit the editor may have been open for long.
+            if crate::error::read_file(&path)?[..] != opened[..] {
+                return Err(Error::new(format!(
+                    "{} changed while {name} was being rotated; nothing was written",
+                    shown.display()
+                ))
+                .hint("the file keeps the other change; run the rotate again"));
+            }
+            atomic::write(&path, &f.to_bytes(store_indent(dir))?, 0o644)?;
             let what = if data_key_rotation {
                 "new data key"
             } else {

@@ -6,10 +6,9 @@ use crate::error::Result;
 use crate::sops::file::{load, render_plain};
 use crate::sops::keys::Identities;
 use crate::sops::path::{parse_extract, parse_field};
-use crate::sops::rules::yaml_indent;
+use crate::sops::rules::store_indent;
 
 pub fn run(ctx: &Ctx, args: ShowArgs) -> Result<i32> {
-    crate::plaintext::disable_core_dumps();
     let steps = match (&args.extract, &args.field) {
         (Some(e), _) => Some(parse_extract(e)?),
         (None, Some(f)) => Some(parse_field(f)?),
@@ -22,7 +21,7 @@ pub fn run(ctx: &Ctx, args: ShowArgs) -> Result<i32> {
         &plain.docs,
         steps.as_deref(),
         file.format,
-        yaml_indent(&ctx.cwd),
+        store_indent(&ctx.cwd),
     )?;
     // A single value printed for a human ends with a newline, like `yq -r`.
     if steps.is_some() && !bytes.ends_with(b"\n") {

@@ -58,7 +58,7 @@ impl SopsFile {
     }
 
     /// Writes the file in sops 3.11's layout.
-    pub fn to_bytes(&self, indent: usize) -> Result<Vec<u8>> {
+    pub fn to_bytes(&self, indent: impl Into<crate::sops::formats::Indent>) -> Result<Vec<u8>> {
         self.format
             .emit_encrypted(&self.docs, &self.metadata.to_node(self.format), indent)
     }
@@ -332,8 +332,9 @@ pub fn render_plain(
     docs: &PlainDocs,
     steps: Option<&[crate::sops::path::Step]>,
     format: Format,
-    indent: usize,
+    indent: impl Into<crate::sops::formats::Indent>,
 ) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+    let indent = indent.into();
     let bytes = match steps {
         Some(steps) => {
             let first = docs
@@ -351,20 +352,27 @@ pub fn render_plain(
 
 /// What `sops decrypt --extract` prints for a node: a map as a whole file in
 /// the output format, a string as its raw bytes, anything else as a value.
-pub fn render_extract(node: &Node, format: Format, indent: usize) -> Result<Vec<u8>> {
+pub fn render_extract(
+    node: &Node,
+    format: Format,
+    indent: impl Into<crate::sops::formats::Indent>,
+) -> Result<Vec<u8>> {
+    let indent = indent.into();
     match node {
         Node::Map(_) => format.emit_plain(std::slice::from_ref(node), indent),
         Node::Scalar(Scalar::Str(s)) => Ok(s.as_bytes().to_vec()),
         Node::Scalar(Scalar::Bytes(b)) => Ok(b.clone()),
         // sops prints a JSON list or non-string scalar without a final newline.
         _ => match format {
-            Format::Json => crate::sops::formats::json::emit(node).map(|mut b| {
-                if b.last() == Some(&b'\n') {
-                    b.pop();
-                }
-                b
-            }),
-            Format::Yaml => crate::sops::formats::yaml::emit_value(node, indent),
+            Format::Json => {
+                crate::sops::formats::json::emit_indented(node, indent.json).map(|mut b| {
+                    if b.last() == Some(&b'\n') {
+                        b.pop();
+                    }
+                    b
+                })
+            }
+            Format::Yaml => crate::sops::formats::yaml::emit_value(node, indent.yaml),
             _ => Err(
                 Error::new(format!("the {format:?} format can only print strings"))
                     .hint("use --output-type yaml or json to print a list or number"),

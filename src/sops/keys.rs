@@ -13,7 +13,9 @@ use zeroize::Zeroizing;
 #[derive(Clone)]
 pub enum Recipient {
     X25519(age::x25519::Recipient),
-    Ssh(age::ssh::Recipient),
+    /// The key and the text it was given as: sops stores an SSH recipient as written,
+    /// comment included (`ssh-ed25519 AAAA… me@host`).
+    Ssh(age::ssh::Recipient, String),
 }
 
 impl std::fmt::Debug for Recipient {
@@ -26,7 +28,7 @@ impl std::fmt::Display for Recipient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Recipient::X25519(r) => write!(f, "{r}"),
-            Recipient::Ssh(r) => write!(f, "{r}"),
+            Recipient::Ssh(_, text) => f.write_str(text),
         }
     }
 }
@@ -43,7 +45,7 @@ impl Recipient {
         let s = s.trim();
         if s.starts_with("ssh-") {
             return age::ssh::Recipient::from_str(s)
-                .map(Recipient::Ssh)
+                .map(|r| Recipient::Ssh(r, s.to_string()))
                 .map_err(|e| {
                     Error::usage(format!(
                         "'{}' is not a usable SSH recipient: {e:?}",
@@ -69,7 +71,7 @@ impl Recipient {
     fn as_dyn(&self) -> &dyn age::Recipient {
         match self {
             Recipient::X25519(r) => r,
-            Recipient::Ssh(r) => r,
+            Recipient::Ssh(r, _) => r,
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::sops::file::KeyPlan;
-use crate::sops::formats::yaml;
+use crate::sops::formats::{yaml, Indent};
 use crate::sops::keys::Recipient;
 use crate::sops::metadata::EncryptionRules;
 use crate::sops::re2;
@@ -28,8 +28,12 @@ pub struct Config {
     /// Whether the file has a `creation_rules` key at all (sops treats a config without
     /// one as no config when it looks for recipients).
     pub has_creation_rules: bool,
-    /// `stores.yaml.indent`, when set.
+    /// `stores.yaml.indent`, when set (already clamped as go-yaml clamps it).
     pub yaml_indent: Option<usize>,
+    /// `stores.json.indent`, when set to 0 or more (spaces; unset or -1 is a tab).
+    pub json_indent: Option<usize>,
+    /// `stores.json_binary.indent`, likewise for binary files.
+    pub json_binary_indent: Option<usize>,
 }
 
 /// Finds `.sops.yaml` in `start` or its nearest ancestor (`.sops.yml` is
@@ -96,21 +100,41 @@ impl Config {
             path: path.to_path_buf(),
             ..Default::default()
         };
-        if let Some(indent) = root
-            .get("stores")
-            .and_then(|s| s.get("yaml"))
-            .and_then(|y| y.get("indent"))
-        {
-            match indent {
-                Node::Scalar(Scalar::Int(i)) if *i > 0 && *i < 10 => {
-                    cfg.yaml_indent = Some(*i as usize)
-                }
+        let store_indent =
+            |store: &str| root.get("stores").and_then(|s| s.get(store)?.get("indent"));
+        if let Some(indent) = store_indent("yaml") {
+            // sops: 0 is its default (4), a negative one is an error; go-yaml then
+            // clamps anything outside 2..=9 to 2.
+            cfg.yaml_indent = match indent {
+                Node::Scalar(Scalar::Int(0)) => None,
+                Node::Scalar(Scalar::Int(i)) if (2..=9).contains(i) => Some(*i as usize),
+                Node::Scalar(Scalar::Int(i)) if *i > 0 => Some(2),
                 _ => {
                     return Err(bad(
                         path,
-                        "stores.yaml.indent must be a small positive number",
+                        "stores.yaml.indent must be a number of spaces (0 or more)",
                     ))
                 }
+            };
+        }
+        for (store, slot) in [
+            ("json", &mut cfg.json_indent),
+            ("json_binary", &mut cfg.json_binary_indent),
+        ] {
+            if let Some(indent) = store_indent(store) {
+                // sops: -1 (its default) is a tab, 0 or more that many spaces.
+                *slot = match indent {
+                    Node::Scalar(Scalar::Int(-1)) => None,
+                    Node::Scalar(Scalar::Int(i)) if (0..=64).contains(i) => Some(*i as usize),
+                    _ => {
+                        return Err(bad(
+                            path,
+                            format!(
+                                "stores.{store}.indent must be -1 (a tab) or a number of spaces"
+                            ),
+                        ))
+                    }
+                };
             }
         }
         let Some(rules) = root.get("creation_rules") else {
@@ -286,6 +310,26 @@ pub fn clean_path(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// How files written or printed from `cwd` are indented: sops reads `stores` from the
+/// `.sops.yaml` found from the current dir (for encrypt and decrypt alike).
+pub fn store_indent(cwd: &Path) -> Indent {
+    find_config(cwd)
+        .and_then(|p| Config::load(&p).ok())
+        .map(|c| c.indent())
+        .unwrap_or_default()
+}
+
+impl Config {
+    /// The `stores` indents of this config, sops' defaults where unset.
+    pub fn indent(&self) -> Indent {
+        Indent {
+            yaml: self.yaml_indent.unwrap_or(yaml::DEFAULT_INDENT),
+            json: self.json_indent,
+            json_binary: self.json_binary_indent,
+        }
+    }
 }
 
 /// The YAML indent for files written or printed from `cwd`: sops reads

@@ -22,9 +22,10 @@ pub enum State {
     },
 }
 
-/// The `.gitignore` line that ignores `rel`: `/secrets/`.
+/// The `.gitignore` line that ignores `rel`: `/secrets/`, with glob
+/// characters and `\` escaped (a dir `a[1]` must not ignore `a1` instead).
 pub fn pattern(rel: &str) -> String {
-    format!("/{rel}/")
+    crate::quote::gitignore_dir(rel)
 }
 
 /// The block appended to `.gitignore`: why, then the pattern.

@@ -156,9 +156,21 @@ pub fn command() -> LockCommand {
 
 /// The command that relocks `input` by hand, run from the parent root.
 pub fn command_hint(layout: &Layout, input: &str) -> String {
+    // The input's name and the root come from files a pull request may change:
+    // quoted, so the hint stays one command when pasted into a shell.
     let args = Nix::discover()
         .and_then(|n| n.version())
-        .map(|v| v.lock_command().args(input).join(" "))
-        .unwrap_or_else(|_| format!("flake lock --update-input {input}"));
-    format!("(cd {} && nix {args})", layout.root().display())
+        .map(|v| {
+            v.lock_command()
+                .args(input)
+                .iter()
+                .map(|a| crate::quote::shell(a).into_owned())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_else(|_| format!("flake lock --update-input {}", crate::quote::shell(input)));
+    format!(
+        "(cd {} && nix {args})",
+        crate::quote::shell(&layout.root().display().to_string())
+    )
 }

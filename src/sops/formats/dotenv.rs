@@ -29,12 +29,9 @@ pub fn parse(input: &[u8]) -> Result<Node> {
             continue;
         }
         let Some((key, value)) = line.split_once('=') else {
-            return Err(Error::new(format!(
-                "invalid dotenv line {}: no '=' in '{}'",
-                n + 1,
-                line.escape_debug()
-            ))
-            .hint("every line must be KEY=value, a '#' comment, or empty"));
+            // The line is not shown: it may be (part of) a secret value.
+            return Err(Error::new(format!("invalid dotenv line {}: no '='", n + 1))
+                .hint("every line must be KEY=value, a '#' comment, or empty"));
         };
         items.push(MapItem::Entry(
             key.to_string(),

@@ -128,12 +128,16 @@ fn strip_comment_char(c: &str) -> &str {
 struct Lines<'a> {
     rest: &'a str,
     eof: bool,
+    /// The number of the line last read (1-based), for errors: they name lines, never
+    /// their text, which may hold a secret.
+    n: usize,
 }
 
 impl<'a> Lines<'a> {
     /// go-ini's `readUntil('\n')`: at the end it yields what is left (maybe
     /// nothing) and marks end of input.
     fn next_line(&mut self) -> &'a str {
+        self.n += 1;
         match self.rest.find('\n') {
             Some(i) => {
                 // Like Go, the end is only noticed by the read after the
@@ -157,6 +161,7 @@ fn parse_sections(text: &str) -> Result<Vec<Section>> {
     let mut lines = Lines {
         rest: text,
         eof: false,
+        n: 0,
     };
     while !lines.eof {
         let raw = lines.next_line();
@@ -171,13 +176,13 @@ fn parse_sections(text: &str) -> Result<Vec<Section>> {
         if let Some(after) = line.strip_prefix('[') {
             let Some(close) = after.rfind(']') else {
                 return Err(parse_error(format!(
-                    "unclosed section: {}",
-                    line.trim_end()
+                    "line {}: a section header without its closing ']'",
+                    lines.n
                 )));
             };
             let name = &after[..close];
             if name.is_empty() {
-                return Err(parse_error("empty section name".into()));
+                return Err(parse_error(format!("line {}: empty section name", lines.n)));
             }
             if let Some(i) = after[close + 1..].find(['#', ';']) {
                 comment.push_str(&after[close + 1 + i..]);
@@ -189,14 +194,15 @@ fn parse_sections(text: &str) -> Result<Vec<Section>> {
             sections.push(sec);
             continue;
         }
-        let (mut name, offset) = read_key_name(line)?;
+        let n = lines.n;
+        let (mut name, offset) = read_key_name(line, n)?;
         if name == "-" {
             name = format!("#{auto_count}");
             auto_count += 1;
         }
         let value = read_value(&line[offset..], &mut lines, &mut comment)?;
         if name.is_empty() {
-            return Err(parse_error("empty key name".into()));
+            return Err(parse_error(format!("line {n}: empty key name")));
         }
         let sec = sections
             .last_mut()
@@ -210,7 +216,7 @@ fn parse_sections(text: &str) -> Result<Vec<Section>> {
 
 /// go-ini's `readKeyName` with delimiters `=:`: the trimmed key and the
 /// offset just after the delimiter. Keys may be quoted with `"`, `"""` or `` ` ``.
-fn read_key_name(line: &str) -> Result<(String, usize)> {
+fn read_key_name(line: &str, n: usize) -> Result<(String, usize)> {
     let quote = if line.starts_with('"') {
         if line.len() > 6 && line.starts_with("\"\"\"") {
             "\"\"\""
@@ -226,8 +232,7 @@ fn read_key_name(line: &str) -> Result<(String, usize)> {
         let start = quote.len();
         let Some(pos) = line[start..].find(quote) else {
             return Err(parse_error(format!(
-                "missing closing key quote: {}",
-                line.trim_end()
+                "line {n}: a quoted key without its closing quote"
             )));
         };
         let pos = pos + start;
@@ -236,19 +241,17 @@ fn read_key_name(line: &str) -> Result<(String, usize)> {
         let from = pos + start;
         let Some(i) = line.get(from..).and_then(|s| s.find(['=', ':'])) else {
             return Err(parse_error(format!(
-                "key-value delimiter not found: {}",
-                line.trim_end()
+                "line {n}: no key-value delimiter ('=' or ':') after the key"
             )));
         };
         return Ok((line[start..pos].trim().to_string(), from + i + 1));
     }
     match line.find(['=', ':']) {
-        None => Err(parse_error(format!(
-            "key-value delimiter not found: {}",
-            line.trim_end()
-        ))
-        .hint("every line must be `key = value`, a comment or a [section] header")),
-        Some(0) => Err(parse_error(format!("empty key name: {}", line.trim_end()))),
+        None => Err(
+            parse_error(format!("line {n}: no key-value delimiter ('=' or ':')"))
+                .hint("every line must be `key = value`, a comment or a [section] header"),
+        ),
+        Some(0) => Err(parse_error(format!("line {n}: empty key name"))),
         Some(end) => Ok((line[..end].trim().to_string(), end + 1)),
     }
 }
@@ -271,7 +274,7 @@ fn read_value(rest: &str, lines: &mut Lines<'_>, comment: &mut String) -> Result
         let start = quote.len();
         return match line[start..].rfind(quote) {
             Some(pos) => Ok(line[start..start + pos].to_string()),
-            None => read_multilines(line, &line[start..], quote, lines, comment),
+            None => read_multilines(&line[start..], quote, lines, comment),
         };
     }
     let line = line.trim();
@@ -292,13 +295,13 @@ fn read_value(rest: &str, lines: &mut Lines<'_>, comment: &mut String) -> Result
 /// A quoted value that goes on over the following lines, up to the last
 /// closing quote on a line; what follows that quote may hold a comment.
 fn read_multilines(
-    first: &str,
     head: &str,
     quote: &str,
     lines: &mut Lines<'_>,
     comment: &mut String,
 ) -> Result<String> {
     let mut val = head.to_string();
+    let start = lines.n;
     loop {
         let next = lines.next_line();
         if let Some(pos) = next.rfind(quote) {
@@ -311,8 +314,7 @@ fn read_multilines(
         val.push_str(next);
         if lines.eof {
             return Err(parse_error(format!(
-                "missing closing key quote from {:?} to {next:?}",
-                first.trim_end()
+                "line {start}: a quoted value without its closing quote"
             )));
         }
     }

@@ -39,7 +39,19 @@ pub fn parse(input: &[u8]) -> Result<Node> {
 
 /// Writes a document the way sops does (tab indent, trailing newline).
 pub fn emit(doc: &Node) -> Result<Vec<u8>> {
-    let mut out = emit_value(doc)?;
+    emit_indented(doc, None)
+}
+
+/// [`emit`] with `.sops.yaml`'s `stores.json.indent`: `None` (sops' default, -1) is a
+/// tab per level, `Some(n)` n spaces (0: a new line per value, no indentation), as Go's
+/// `json.Indent` does.
+pub fn emit_indented(doc: &Node, spaces: Option<usize>) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let unit = match spaces {
+        None => vec![b'\t'],
+        Some(n) => vec![b' '; n],
+    };
+    write_node(&mut out, doc, 0, &unit)?;
     out.push(b'\n');
     Ok(out)
 }
@@ -48,7 +60,7 @@ pub fn emit(doc: &Node) -> Result<Vec<u8>> {
 /// file, without the trailing newline.
 pub fn emit_value(node: &Node) -> Result<Vec<u8>> {
     let mut out = Vec::new();
-    write_node(&mut out, node, 0)?;
+    write_node(&mut out, node, 0, b"\t")?;
     Ok(out)
 }
 
@@ -77,8 +89,7 @@ impl Parser<'_> {
     fn err(&self, what: &str) -> Error {
         let found = match self.peek() {
             None => "end of input".to_string(),
-            Some(c) if c.is_ascii_graphic() => format!("'{}'", c as char),
-            Some(c) => format!("byte 0x{c:02x}"),
+            Some(c) => crate::sops::formats::yaml::shown_char(c as char),
         };
         Error::new(format!(
             "cannot read JSON: {what}, found {found} at byte {}",
@@ -223,7 +234,7 @@ impl Parser<'_> {
         match text.parse::<f64>() {
             Ok(f) if f.is_finite() => Ok(f),
             _ => Err(Error::new(format!(
-                "cannot read JSON: number {text} does not fit a 64-bit float"
+                "cannot read JSON: the number at byte {start} does not fit a 64-bit float"
             ))
             .hint("sops stores every JSON number as a float64; quote the value to keep it")),
         }
@@ -314,12 +325,14 @@ pub(crate) fn go_lossy_utf8(bytes: &[u8]) -> String {
     out
 }
 
-fn indent(out: &mut Vec<u8>, level: usize) {
+fn indent(out: &mut Vec<u8>, level: usize, unit: &[u8]) {
     out.push(b'\n');
-    out.extend(std::iter::repeat_n(b'\t', level));
+    for _ in 0..level {
+        out.extend_from_slice(unit);
+    }
 }
 
-fn write_node(out: &mut Vec<u8>, node: &Node, level: usize) -> Result<()> {
+fn write_node(out: &mut Vec<u8>, node: &Node, level: usize, unit: &[u8]) -> Result<()> {
     match node {
         Node::Map(items) => {
             let entries = items.iter().filter_map(|i| match i {
@@ -333,13 +346,13 @@ fn write_node(out: &mut Vec<u8>, node: &Node, level: usize) -> Result<()> {
                     out.push(b',');
                 }
                 empty = false;
-                indent(out, level + 1);
+                indent(out, level + 1, unit);
                 write_string(out, k.as_bytes());
                 out.extend_from_slice(b": ");
-                write_node(out, v, level + 1)?;
+                write_node(out, v, level + 1, unit)?;
             }
             if !empty {
-                indent(out, level);
+                indent(out, level, unit);
             }
             out.push(b'}');
         }
@@ -355,11 +368,11 @@ fn write_node(out: &mut Vec<u8>, node: &Node, level: usize) -> Result<()> {
                     out.push(b',');
                 }
                 empty = false;
-                indent(out, level + 1);
-                write_node(out, v, level + 1)?;
+                indent(out, level + 1, unit);
+                write_node(out, v, level + 1, unit)?;
             }
             if !empty {
-                indent(out, level);
+                indent(out, level, unit);
             }
             out.push(b']');
         }

@@ -18,6 +18,36 @@ use crate::error::{Error, Result};
 use crate::sops::tree::Node;
 use std::path::Path;
 
+/// How files are indented: `.sops.yaml`'s `stores` settings, which sops applies when
+/// it writes (encrypted or decrypted) YAML, JSON and binary (JSON) files. A plain
+/// number is a YAML indent with the JSON defaults, so callers that only know the YAML
+/// indent keep working.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Indent {
+    /// Spaces per YAML level (go-yaml's range 2–9; sops' default 4).
+    pub yaml: usize,
+    /// `stores.json.indent`: `None` is a tab (sops' default), `Some(n)` n spaces.
+    pub json: Option<usize>,
+    /// `stores.json_binary.indent`, the same for the binary store's JSON.
+    pub json_binary: Option<usize>,
+}
+
+impl From<usize> for Indent {
+    fn from(yaml: usize) -> Indent {
+        Indent {
+            yaml,
+            json: None,
+            json_binary: None,
+        }
+    }
+}
+
+impl Default for Indent {
+    fn default() -> Indent {
+        Indent::from(yaml::DEFAULT_INDENT)
+    }
+}
+
 /// The formats sops knows, named as `--input-type`/`--output-type` name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -91,11 +121,12 @@ impl Format {
     }
 
     /// Writes plaintext documents the way `sops decrypt` prints them.
-    /// `indent` applies to YAML only (see `rules::yaml_indent`).
-    pub fn emit_plain(self, docs: &[Node], indent: usize) -> Result<Vec<u8>> {
+    /// `indent`: the `stores` indents (see `rules::store_indent`); a number is YAML only.
+    pub fn emit_plain(self, docs: &[Node], indent: impl Into<Indent>) -> Result<Vec<u8>> {
+        let indent = indent.into();
         match self {
-            Format::Yaml => yaml::emit(docs, indent),
-            Format::Json => json::emit(one(docs)?),
+            Format::Yaml => yaml::emit(docs, indent.yaml),
+            Format::Json => json::emit_indented(one(docs)?, indent.json),
             Format::Dotenv => dotenv::emit(one(docs)?),
             Format::Ini => ini::emit(one(docs)?),
             Format::Binary => binary::unwrap(one(docs)?),
@@ -133,7 +164,13 @@ impl Format {
 
     /// Writes encrypted documents plus metadata in sops 3.11's layout.
     /// `indent` applies to YAML only (`.sops.yaml` `stores.yaml.indent`).
-    pub fn emit_encrypted(self, docs: &[Node], metadata: &Node, indent: usize) -> Result<Vec<u8>> {
+    pub fn emit_encrypted(
+        self,
+        docs: &[Node],
+        metadata: &Node,
+        indent: impl Into<Indent>,
+    ) -> Result<Vec<u8>> {
+        let indent = indent.into();
         use crate::sops::tree::MapItem;
         let with_meta = |doc: &Node| -> Result<Node> {
             match doc {
@@ -151,9 +188,10 @@ impl Format {
         match self {
             Format::Yaml => {
                 let docs: Vec<Node> = docs.iter().map(with_meta).collect::<Result<_>>()?;
-                yaml::emit(&docs, indent)
+                yaml::emit(&docs, indent.yaml)
             }
-            Format::Json | Format::Binary => json::emit(&with_meta(one(docs)?)?),
+            Format::Json => json::emit_indented(&with_meta(one(docs)?)?, indent.json),
+            Format::Binary => json::emit_indented(&with_meta(one(docs)?)?, indent.json_binary),
             Format::Dotenv => dotenv::emit(&dotenv::put_metadata(one(docs)?, metadata)?),
             Format::Ini => ini::emit(&ini::put_metadata(one(docs)?, metadata)?),
         }

@@ -11,6 +11,7 @@ mod resolve;
 
 pub use emit::{emit, emit_value};
 pub use parse::parse;
+pub(crate) use parse::shown_char;
 
 /// go-yaml v3's default indent, which sops keeps unless `.sops.yaml` says otherwise.
 pub const DEFAULT_INDENT: usize = 4;

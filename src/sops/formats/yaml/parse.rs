@@ -147,6 +147,17 @@ fn too_deep(line: usize) -> Error {
     .hint("flatten the data; git-secrets reads at most 256 nested levels")
 }
 
+/// A character named in an error: syntax characters as themselves, anything else (it
+/// may belong to a secret value) only as "a character" — errors name positions and
+/// keys, never values.
+pub(crate) fn shown_char(c: char) -> String {
+    if "{}[],:#&*!|>'\"%@`-?\\".contains(c) {
+        format!("'{c}'")
+    } else {
+        "a character".to_string()
+    }
+}
+
 fn err_at(line: usize, col: i64, msg: impl std::fmt::Display) -> Error {
     Error::new(format!(
         "YAML syntax error at line {line}, column {}: {msg}",
@@ -263,7 +274,7 @@ impl Parser {
                 self.bump();
                 Ok(comment)
             }
-            Some(c) => Err(self.err(format!("unexpected '{c}' after a value"))),
+            Some(c) => Err(self.err(format!("unexpected {} after a value", shown_char(c)))),
         }
     }
 
@@ -1210,9 +1221,10 @@ impl Parser {
                             continue;
                         }
                         other => {
-                            return Err(
-                                self.err(format!("found unknown escape character '\\{other}'"))
-                            )
+                            return Err(self.err(format!(
+                                "found unknown escape character {}",
+                                shown_char(other)
+                            )))
                         }
                     };
                     let mut v = 0u32;
@@ -1640,7 +1652,7 @@ pub(crate) fn decode_scalar(
                 _ => false,
             };
             if !ok {
-                return Err(format!("cannot decode `{text}` as a {t}"));
+                return Err(format!("the value cannot be decoded as a {t}"));
             }
             r
         }
@@ -1649,7 +1661,7 @@ pub(crate) fn decode_scalar(
     };
     resolved
         .into_scalar(text)
-        .ok_or_else(|| format!("the integer {text} does not fit in 64 bits; sops cannot handle it (quote it to keep it as a string)"))
+        .ok_or_else(|| "an integer does not fit in 64 bits; sops cannot handle it (quote it to keep it as a string)".to_string())
 }
 
 #[cfg(test)]

@@ -1,0 +1,876 @@
+//! Issue 16 (security hardening): one regression test per item this file
+//! covers, each written to fail on the code before its fix. A refusal prints
+//! nothing on stdout and leaves every file as it was.
+
+mod common;
+
+use common::cluster::{age_a, age_b, Cluster};
+use common::{assert_success, files_holding, marker, sops_fixtures, TestEnv};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// An executable `sh` script at `path`.
+fn script(path: &Path, body: &str) -> PathBuf {
+    std::fs::write(path, format!("#!/bin/sh\n{body}")).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path.to_path_buf()
+}
+
+/// Every file below `root` with its bytes (git internals included).
+fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let meta = std::fs::symlink_metadata(&p).unwrap();
+            if meta.is_dir() {
+                stack.push(p);
+            } else if meta.is_file() {
+                out.insert(p.clone(), std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// Panics naming every file that differs between two snapshots (the empty
+/// flock file of src/repo_lock.rs excepted: it is no state).
+fn assert_unchanged(what: &str, before: &BTreeMap<PathBuf, Vec<u8>>, root: &Path) {
+    let after = snapshot(root);
+    let changed: Vec<_> = after
+        .iter()
+        .filter(|(p, b)| before.get(*p) != Some(b))
+        .filter(|(p, b)| !(p.ends_with(".git/git-secrets.lock") && b.is_empty()))
+        .map(|(p, _)| p.display().to_string())
+        .chain(
+            before
+                .keys()
+                .filter(|p| !after.contains_key(*p))
+                .map(|p| p.display().to_string()),
+        )
+        .collect();
+    assert!(changed.is_empty(), "{what}: changed {changed:?}");
+}
+
+/// Asserts a refusal: exit 1 or 2, `error:` and `hint:` on stderr, nothing on stdout.
+fn assert_refused(what: &str, out: &Output) {
+    let err = stderr(out);
+    assert!(
+        matches!(out.status.code(), Some(1) | Some(2)),
+        "{what}: exit {:?}\n{err}",
+        out.status
+    );
+    assert!(err.contains("error:"), "{what}: no error line\n{err}");
+    assert!(err.contains("hint:"), "{what}: no hint\n{err}");
+    assert!(
+        out.stdout.is_empty(),
+        "{what}: stdout not empty: {}",
+        stdout(out)
+    );
+}
+
+// ---- 16.8: every command that holds plaintext runs without core dumps
+
+/// A SOPS_AGE_KEY_CMD that records the core-file limit of the process that
+/// started it (the tool) and prints key A: run while the tool decrypts.
+fn limit_recording_key_cmd(env: &TestEnv) -> (PathBuf, PathBuf) {
+    let log = env.root().join("core-limits.log");
+    let key = sops_fixtures().join("keys/age-a.txt");
+    let cmd = script(
+        &env.root().join("keycmd"),
+        &format!(
+            "grep '^Max core file size' /proc/$PPID/limits >> '{}'\ncat '{}'\n",
+            log.display(),
+            key.display()
+        ),
+    );
+    (cmd, log)
+}
+
+#[test]
+fn doctor_list_and_every_decrypting_command_run_without_core_dumps() {
+    let Some(c) = Cluster::new(&[("db.yaml", "password: hunter2hunter2\n")]) else {
+        return;
+    };
+    let (keycmd, log) = limit_recording_key_cmd(&c.env);
+    for args in [
+        &["doctor"][..],
+        &["list"],
+        &["show", "db"],
+        &["decrypt", "secrets/secrets/db.yaml"],
+        &["exec", "db", "--env", "X", "--", "true"],
+    ] {
+        let _ = std::fs::remove_file(&log);
+        let out = c
+            .cmd(args)
+            .env("SOPS_AGE_KEY_CMD", &keycmd)
+            .output()
+            .unwrap();
+        let limits = std::fs::read_to_string(&log).unwrap_or_default();
+        assert!(
+            !limits.is_empty(),
+            "{args:?} never ran the key command\n{}",
+            stderr(&out)
+        );
+        for line in limits.lines() {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            // "Max core file size <soft> <hard> bytes"
+            assert_eq!(fields[4..6], ["0", "0"], "{args:?}: {line}");
+        }
+    }
+}
+
+// ---- 16.12: exec and the editor never pass the identity on
+
+#[test]
+fn exec_and_the_editor_get_no_identity_variables() {
+    let Some(c) = Cluster::new(&[("db.yaml", "password: hunter2hunter2\n")]) else {
+        return;
+    };
+    let key_file = sops_fixtures().join("keys/age-a.txt");
+    let key_text = std::fs::read_to_string(&key_file).unwrap();
+    let keycmd = script(
+        &c.env.root().join("keycmd"),
+        &format!("cat '{}'\n", key_file.display()),
+    );
+    let with_identities = |args: &[&str]| {
+        let mut cmd = c.cmd(args);
+        cmd.env("SOPS_AGE_KEY", &key_text)
+            .env("SOPS_AGE_KEY_FILE", &key_file)
+            .env("SOPS_AGE_KEY_CMD", &keycmd)
+            .env("SOPS_AGE_SSH_PRIVATE_KEY_FILE", "/nonexistent/id_ed25519");
+        cmd
+    };
+    let names = [
+        "SOPS_AGE_KEY=",
+        "SOPS_AGE_KEY_FILE=",
+        "SOPS_AGE_KEY_CMD=",
+        "SOPS_AGE_SSH_PRIVATE_KEY_FILE=",
+    ];
+    for tmpfs in [false, true] {
+        let mut args = vec!["exec"];
+        if tmpfs {
+            args.push("--tmpfs");
+        }
+        args.extend(["db", "--file", "F", "--", "env"]);
+        let out = with_identities(&args).output().unwrap();
+        assert_success("exec env", &out);
+        let env = stdout(&out);
+        assert!(env.contains("F=/"), "{env}");
+        for n in names {
+            assert!(
+                !env.lines().any(|l| l.starts_with(n)),
+                "exec (tmpfs: {tmpfs}) passed {n}…"
+            );
+        }
+        assert!(
+            !env.contains("AGE-SECRET-KEY-"),
+            "the key itself reached CMD"
+        );
+    }
+    let seen = c.env.root().join("editor-env");
+    let editor = script(
+        &c.env.root().join("editor"),
+        &format!("env > '{}'\n", seen.display()),
+    );
+    let out = with_identities(&["edit", "db"])
+        .env("EDITOR", &editor)
+        .output()
+        .unwrap();
+    assert_success("edit", &out);
+    let env = std::fs::read_to_string(&seen).unwrap();
+    for n in names {
+        assert!(
+            !env.lines().any(|l| l.starts_with(n)),
+            "the editor got {n}…"
+        );
+    }
+}
+
+// ---- 16.9: exec --tmpfs removes its file on every catchable ending
+
+/// A parent repo with `secrets/secrets/kubeconfig.yaml` holding `m`,
+/// encrypted for key A (installed). No Nix needed.
+fn exec_world(m: &str) -> (TestEnv, PathBuf) {
+    let env = TestEnv::new();
+    env.install_fixture_identity("age-a");
+    let repo = env.work().join("cluster");
+    std::fs::create_dir_all(repo.join("secrets/secrets")).unwrap();
+    env.git(&repo, ["init", "-q"]);
+    let out = env
+        .cmd(["encrypt", "--age", &age_a(), "--input-type", "yaml", "-"])
+        .write_stdin(format!("token: {m}\n"))
+        .output()
+        .unwrap();
+    assert_success("encrypt", &out);
+    std::fs::write(repo.join("secrets/secrets/kubeconfig.yaml"), &out.stdout).unwrap();
+    (env, repo)
+}
+
+fn leak_roots(env: &TestEnv) -> Vec<PathBuf> {
+    vec![
+        std::env::temp_dir(),
+        PathBuf::from("/dev/shm"),
+        env.runtime(),
+        env.root().to_path_buf(),
+    ]
+}
+
+/// Runs `exec --tmpfs` with a sleeping CMD, sends signal `sig` to the tool
+/// and checks the file is gone and the tool ends with 128+sig.
+fn tool_gets_signal(sig: i32) {
+    let m = marker("sig");
+    let (env, repo) = exec_world(&m);
+    let mut cmd = env.command(common::bin());
+    let mut child = cmd
+        .current_dir(&repo)
+        .args([
+            "exec",
+            "--tmpfs",
+            "kubeconfig",
+            "--file",
+            "K",
+            "--",
+            "sh",
+            "-c",
+        ])
+        .arg(r#"printf '%s\n' "$K"; exec sleep 30"#)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let file = PathBuf::from(line.trim());
+    assert!(std::fs::read_to_string(&file).unwrap().contains(&m));
+    // SAFETY: plain kill(2) of our own child.
+    assert_eq!(unsafe { nix::libc::kill(child.id() as i32, sig) }, 0);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the tool did not end after signal {sig}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(
+        !file.exists(),
+        "signal {sig}: {} left behind",
+        file.display()
+    );
+    assert!(!file.parent().unwrap().exists(), "signal {sig}: dir left");
+    assert!(
+        files_holding(m.as_bytes(), &leak_roots(&env)).is_empty(),
+        "signal {sig}: plaintext left"
+    );
+    assert_eq!(status.code(), Some(128 + sig), "signal {sig}: {status:?}");
+}
+
+#[test]
+fn tmpfs_file_is_removed_after_every_catchable_terminating_signal() {
+    use nix::libc;
+    for sig in [
+        libc::SIGALRM,
+        libc::SIGXCPU,
+        libc::SIGVTALRM,
+        libc::SIGPROF,
+        libc::SIGXFSZ,
+        libc::SIGIO,
+        libc::SIGPWR,
+        libc::SIGABRT,
+        libc::SIGRTMIN(),
+        libc::SIGRTMAX(),
+    ] {
+        tool_gets_signal(sig);
+    }
+}
+
+#[test]
+fn tmpfs_file_is_removed_when_the_tool_aborts() {
+    let m = marker("abort");
+    let (env, repo) = exec_world(&m);
+    let out = env
+        .command(common::bin())
+        .current_dir(&repo)
+        .env("GIT_SECRETS_FAILPOINT", "exec.after-tmpfs-file:abort")
+        .args(["exec", "--tmpfs", "kubeconfig", "--file", "K", "--", "true"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.signal(), Some(nix::libc::SIGABRT), "{out:?}");
+    assert!(
+        files_holding(m.as_bytes(), &leak_roots(&env)).is_empty(),
+        "plaintext left after abort"
+    );
+}
+
+// ---- 16.10: CLI errors name positions and keys, never values
+
+#[test]
+fn cli_errors_never_echo_a_value() {
+    let Some(c) = Cluster::new(&[("db.yaml", "password: hunter2hunter2\n")]) else {
+        return;
+    };
+    let value = "Sup3rS3cretValue";
+    let cases: Vec<Vec<String>> = vec![
+        // --set without '=': the whole argument may be the value
+        vec!["rotate".into(), "db".into(), "--set".into(), value.into()],
+        vec![
+            "rotate".into(),
+            "db".into(),
+            "--set".into(),
+            "a=b".into(),
+            "--set".into(),
+            format!("password{value}"),
+        ],
+        // the value as a stray argument after an option that took one word
+        vec![
+            "rotate".into(),
+            "db".into(),
+            "--set".into(),
+            "password".into(),
+            value.into(),
+        ],
+        vec![
+            "rotate".into(),
+            "db".into(),
+            "--set-from".into(),
+            value.into(),
+        ],
+        // a value pasted where exec wants a variable name
+        vec![
+            "exec".into(),
+            "db".into(),
+            "--env".into(),
+            format!("{value}!"),
+            "--".into(),
+            "true".into(),
+        ],
+    ];
+    for args in cases {
+        let before = snapshot(c.env.root());
+        let out = c
+            .cmd(&args.iter().map(String::as_str).collect::<Vec<_>>())
+            .output()
+            .unwrap();
+        assert_refused(&format!("{args:?}"), &out);
+        assert!(
+            !stderr(&out).contains(value),
+            "{args:?} echoes the value:\n{}",
+            stderr(&out)
+        );
+        assert_unchanged(&format!("{args:?}"), &before, c.env.root());
+    }
+    // the position is named instead
+    let out = c
+        .cmd(&["rotate", "db", "--set", "a=b", "--set", value])
+        .output()
+        .unwrap();
+    assert!(stderr(&out).contains("--set number 2"), "{}", stderr(&out));
+}
+
+// ---- 16.11: --set-from PATH=FILE|- keeps values out of argv
+
+#[test]
+fn rotate_set_from_reads_values_from_stdin_and_files() {
+    let Some(c) = Cluster::new(&[("db.yaml", "user: app\npassword: hunter2hunter2\n")]) else {
+        return;
+    };
+    let token_file = c.env.write("token.txt", "fromAFileValue\n");
+    let out = c
+        .cmd(&[
+            "rotate",
+            "db",
+            "--set-from",
+            "password=-",
+            "--set-from",
+            &format!("extra.token={}", token_file.display()),
+            "--no-lock",
+        ])
+        .write_stdin("fromStdinValue\n")
+        .output()
+        .unwrap();
+    assert_success("rotate --set-from", &out);
+    assert!(out.stdout.is_empty());
+    let plain = c.sops_decrypt("db.yaml").unwrap();
+    assert_eq!(
+        plain,
+        "user: app\npassword: fromStdinValue\nextra:\n    token: fromAFileValue\n"
+    );
+    // Refusals: stdin twice, a missing file, no '='. Nothing changes.
+    for args in [
+        &["rotate", "db", "--set-from", "a=-", "--set-from", "b=-"][..],
+        &["rotate", "db", "--set-from", "a=/nonexistent/token"],
+        &["rotate", "db", "--set-from", "a="],
+        &["rotate", "db", "--set-from", "a", "--set", "b=c"],
+        &["rotate", "db", "--set-from", "a=-", "--edit"],
+    ] {
+        let before = snapshot(c.env.root());
+        let out = c.cmd(args).write_stdin("x\n").output().unwrap();
+        assert_refused(&format!("{args:?}"), &out);
+        assert_unchanged(&format!("{args:?}"), &before, c.env.root());
+    }
+}
+
+// ---- 16.4: edit never writes back over a change made while the editor was open
+
+/// An EDITOR that says it started (creates `<root>/editor-started`), waits
+/// until `<root>/editor-go` exists, optionally runs `meanwhile`, then saves
+/// `new` as the plaintext.
+fn slow_editor(env: &TestEnv, new: &str, meanwhile: &str) -> PathBuf {
+    let root = env.root();
+    script(
+        &root.join("slow-editor"),
+        &format!(
+            "touch '{r}/editor-started'\n\
+             while [ ! -e '{r}/editor-go' ]; do sleep 0.05; done\n\
+             {meanwhile}\n\
+             printf '%s' '{new}' > \"$1\"\n",
+            r = root.display()
+        ),
+    )
+}
+
+fn wait_for(path: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !path.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The age recipients named in an encrypted file.
+fn recipients_in(file: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(file).unwrap();
+    let mut out: Vec<String> = text
+        .split_whitespace()
+        .filter(|w| w.starts_with("age1") && w.len() > 50)
+        .map(String::from)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn a_rekey_while_the_editor_is_open_is_not_undone_by_the_save() {
+    let Some(c) = Cluster::new(&[("db.yaml", "password: hunter2hunter2\n")]) else {
+        return;
+    };
+    let out = c
+        .cmd(&["rekey", "--add-recipient", &age_b(), "--yes", "--no-lock"])
+        .output()
+        .unwrap();
+    assert_success("rekey --add-recipient B", &out);
+    let file = c.secret("db.yaml");
+    assert_eq!(recipients_in(&file).len(), 2);
+
+    let editor = slow_editor(&c.env, "password: editedValue\n", "");
+    let edit = c
+        .env
+        .command(common::bin())
+        .current_dir(&c.parent)
+        .env("EDITOR", &editor)
+        .args(["edit", "db"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(&c.env.root().join("editor-started"));
+    // B leaves the team while the editor is open.
+    let rekey = c
+        .env
+        .command(common::bin())
+        .current_dir(&c.parent)
+        .env("GIT_SECRETS_LOCK_TIMEOUT", "60")
+        .args([
+            "rekey",
+            "--remove-recipient",
+            &age_b(),
+            "--yes",
+            "--no-lock",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    std::fs::write(c.env.root().join("editor-go"), "").unwrap();
+    let edit = edit.wait_with_output().unwrap();
+    let rekey = rekey.wait_with_output().unwrap();
+    assert_success("edit", &edit);
+    assert_success("rekey --remove-recipient B", &rekey);
+    // Both changes stand: the edited value, and B is no recipient.
+    assert_eq!(recipients_in(&file), vec![age_a()], "B can still decrypt");
+    assert_eq!(
+        c.sops_decrypt("db.yaml").unwrap(),
+        "password: editedValue\n"
+    );
+}
+
+#[test]
+fn edit_refuses_to_save_over_a_file_another_tool_changed_meanwhile() {
+    let Some(c) = Cluster::new(&[("db.yaml", "password: hunter2hunter2\n")]) else {
+        return;
+    };
+    let file = c.secret("db.yaml");
+    // What another writer (sops, git checkout) puts there while the editor is open.
+    c.sops_encrypt("other.yaml", "password: theirValue\n");
+    let theirs = std::fs::read(c.secret("other.yaml")).unwrap();
+    std::fs::remove_file(c.secret("other.yaml")).unwrap();
+    let other = c.env.write("theirs.yaml", &theirs);
+    let editor = slow_editor(
+        &c.env,
+        "password: ourValue\n",
+        &format!("cp '{}' '{}'", other.display(), file.display()),
+    );
+    std::fs::write(c.env.root().join("editor-go"), "").unwrap();
+    let before_inner = c.inner_head();
+    let out = c
+        .cmd(&["edit", "db"])
+        .env("EDITOR", &editor)
+        .output()
+        .unwrap();
+    assert_refused("edit over a changed file", &out);
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        theirs,
+        "their change was overwritten"
+    );
+    assert_eq!(c.inner_head(), before_inner);
+    assert!(!stderr(&out).contains("ourValue"));
+}
+
+// ---- 16.5: a recipient slipped into .sops.yaml is named and confirmed
+
+/// A `.sops.yaml` naming A (alice) and, on its own line, B (mallory).
+fn sops_yaml_with_mallory() -> String {
+    format!(
+        "creation_rules:\n  - path_regex: secrets/.*\n    age:\n      - {} # alice\n      - {} # mallory\n",
+        age_a(),
+        age_b()
+    )
+}
+
+/// A cluster whose `.sops.yaml` gained B in a commit; the secret is for A only.
+fn cluster_with_slipped_recipient() -> Option<Cluster> {
+    let c = Cluster::new(&[("db.yaml", "password: hunter2hunter2\n")])?;
+    std::fs::write(c.inner.join(".sops.yaml"), sops_yaml_with_mallory()).unwrap();
+    c.git(&c.inner, &["commit", "-qam", "a harmless-looking change"]);
+    // The parent follows (as after a pull), so only the recipients are off.
+    let out = c
+        .nix()
+        .args(["flake", "lock", "--offline", "--update-input"])
+        .arg(common::cluster::INPUT)
+        .current_dir(&c.parent)
+        .output()
+        .unwrap();
+    assert_success("nix flake lock", &out);
+    c.git(&c.parent, &["commit", "-qam", "lock"]);
+    assert_eq!(c.locked_rev(), c.inner_head());
+    Some(c)
+}
+
+#[test]
+fn rekey_names_a_slipped_in_recipient_and_needs_a_yes() {
+    let Some(c) = cluster_with_slipped_recipient() else {
+        return;
+    };
+    let before = snapshot(c.env.root());
+    let out = c.cmd(&["rekey", "--no-lock"]).output().unwrap();
+    assert_refused("rekey without --yes", &out);
+    let err = stderr(&out);
+    assert!(err.contains(&age_b()) && err.contains("mallory"), "{err}");
+    assert_unchanged("rekey without --yes", &before, c.env.root());
+    assert_eq!(recipients_in(&c.secret("db.yaml")), vec![age_a()]);
+
+    let out = c.cmd(&["rekey", "--yes", "--no-lock"]).output().unwrap();
+    assert_success("rekey --yes", &out);
+    assert!(out.stdout.is_empty());
+    let err = stderr(&out);
+    assert!(
+        err.lines()
+            .any(|l| l.contains(&format!("+ {} (mallory)", age_b()))),
+        "the summary is printed with --yes too:\n{err}"
+    );
+    let mut both = vec![age_a(), age_b()];
+    both.sort();
+    assert_eq!(recipients_in(&c.secret("db.yaml")), both);
+}
+
+#[test]
+fn doctor_fix_names_a_slipped_in_recipient_before_rekeying() {
+    let Some(c) = cluster_with_slipped_recipient() else {
+        return;
+    };
+    // Without --yes and without a terminal the rekey is skipped, naming them.
+    let before = snapshot(c.env.root());
+    let out = c.cmd(&["doctor", "--fix"]).output().unwrap();
+    let err = stderr(&out);
+    assert!(err.contains(&age_b()) && err.contains("mallory"), "{err}");
+    assert!(err.contains("skipped"), "{err}");
+    assert_unchanged("doctor --fix without --yes", &before, c.env.root());
+
+    let out = c.cmd(&["doctor", "--fix", "--yes"]).output().unwrap();
+    let err = stderr(&out);
+    assert!(
+        err.lines()
+            .any(|l| l.contains(&format!("+ {} (mallory)", age_b()))),
+        "doctor --fix --yes does not say who gets access:\n{err}"
+    );
+    let mut both = vec![age_a(), age_b()];
+    both.sort();
+    assert_eq!(recipients_in(&c.secret("db.yaml")), both);
+}
+
+// ---- 16.13: the example publishes only what it needs, and never over the secrets
+
+#[test]
+fn example_sops_yaml_holds_only_the_rules_and_the_example_key() {
+    let Some(c) = Cluster::new(&[("db.yaml", "password: hunter2hunter2\n")]) else {
+        return;
+    };
+    let private = format!(
+        "# Company secrets. Ops contact: ops-oncall@corp.example\n\
+         creation_rules:\n  \
+           # production, shared with the AWS account\n  \
+           - path_regex: secrets/.*\n    \
+             encrypted_regex: ^(password|token)$\n    \
+             kms: arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-private\n    \
+             pgp: FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4\n    \
+             hc_vault_transit_uri: https://vault.corp.example:8200/v1/sops/keys/prod\n    \
+             age: {} # alice's laptop\n",
+        age_a()
+    );
+    std::fs::write(c.inner.join(".sops.yaml"), &private).unwrap();
+    c.git(&c.inner, &["commit", "-qam", "rules"]);
+    let out = c.cmd(&["example"]).output().unwrap();
+    assert_success("example", &out);
+    let public = std::fs::read_to_string(c.parent.join("secrets-example/.sops.yaml")).unwrap();
+    for private_bit in [
+        "arn:aws",
+        "123456789012",
+        "FBC7B9E2",
+        "vault.corp.example",
+        "ops-oncall",
+        "alice",
+        "AWS account",
+        &age_a(),
+    ] {
+        assert!(
+            !public.contains(private_bit),
+            "{private_bit} published:\n{public}"
+        );
+    }
+    // What the example needs stays: which files, which values, its own key.
+    assert!(public.contains("secrets/.*"), "{public}");
+    assert!(public.contains("^(password|token)$"), "{public}");
+    let key = std::fs::read_to_string(c.parent.join("secrets-example/key.txt")).unwrap();
+    let example_recipient = key
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            // the header may not carry it: derive it with age-keygen -y
+            let out = c
+                .env
+                .command("age-keygen")
+                .arg("-y")
+                .arg(c.parent.join("secrets-example/key.txt"))
+                .output()
+                .unwrap();
+            String::from_utf8(out.stdout).unwrap().trim().to_string()
+        });
+    assert!(public.contains(&example_recipient), "{public}");
+    // sops itself reads it: a new file in the example gets the example key.
+    let out = c
+        .env
+        .sops()
+        .unwrap()
+        .current_dir(c.parent.join("secrets-example"))
+        .args([
+            "encrypt",
+            "--filename-override",
+            "secrets/new.yaml",
+            "/dev/stdin",
+        ])
+        .stdin(std::fs::File::open(c.env.write("new.yaml", "password: x\n")).unwrap())
+        .output()
+        .unwrap();
+    assert_success("sops encrypt with the example's .sops.yaml", &out);
+    assert!(stdout(&out).contains(&example_recipient));
+}
+
+#[test]
+fn example_refuses_a_dir_that_is_inside_or_holds_the_secrets() {
+    let Some(c) = Cluster::new(&[("db.yaml", "password: hunter2hunter2\n")]) else {
+        return;
+    };
+    for dir in ["secrets", "secrets/secrets", "secrets/x", "."] {
+        c.git(&c.parent, &["config", "secrets.example", dir]);
+        let before = snapshot(c.env.root());
+        for args in [&["example"][..], &["example", "--check"]] {
+            let out = c.cmd(args).output().unwrap();
+            assert_refused(&format!("secrets.example={dir} {args:?}"), &out);
+            assert_unchanged(&format!("secrets.example={dir}"), &before, c.env.root());
+        }
+    }
+    assert_eq!(
+        c.sops_decrypt("db.yaml").unwrap(),
+        "password: hunter2hunter2\n"
+    );
+}
+
+// ---- 16.14: names in hints are shell words; the dir in .gitignore is escaped
+
+/// A parent flake repo in `work/p` with a committed flake.nix.
+fn parent_repo(env: &TestEnv) -> PathBuf {
+    let p = env.work().join("p");
+    std::fs::create_dir_all(&p).unwrap();
+    env.git(&p, ["init", "-q"]);
+    std::fs::write(
+        p.join("flake.nix"),
+        "{\n  outputs = { self, ... }: { };\n}\n",
+    )
+    .unwrap();
+    env.git(&p, ["add", "flake.nix"]);
+    env.git(&p, ["commit", "-qm", "flake"]);
+    p
+}
+
+#[test]
+fn a_hostile_submodule_name_in_a_hint_stays_one_shell_word() {
+    let env = TestEnv::new();
+    let p = parent_repo(&env);
+    // A pull request registered the secrets dir as a submodule with a crafted name.
+    let inner = p.join("secrets");
+    std::fs::create_dir_all(&inner).unwrap();
+    env.git(&inner, ["init", "-q"]);
+    env.git(&inner, ["commit", "-q", "--allow-empty", "-m", "x"]);
+    let name = "x;touch PWNED;#";
+    env.git(
+        &p,
+        [
+            "config",
+            "-f",
+            ".gitmodules",
+            &format!("submodule.{name}.path"),
+            "secrets",
+        ],
+    );
+    env.git(&p, ["add", ".gitmodules", "secrets"]);
+    env.git(&p, ["commit", "-qm", "submodule"]);
+    let before = snapshot(env.root());
+    let out = env
+        .cmd(["init", "--no-lock"])
+        .current_dir(&p)
+        .output()
+        .unwrap();
+    assert_refused("init over a submodule", &out);
+    assert_unchanged("init over a submodule", &before, env.root());
+    let err = stderr(&out);
+    let hint = err
+        .lines()
+        .find_map(|l| l.strip_prefix("hint: keep the files and unregister it: "))
+        .unwrap_or_else(|| panic!("no unregister hint:\n{err}"));
+    // The user copies the hint into a shell.
+    let run = env
+        .command("sh")
+        .arg("-c")
+        .arg(hint)
+        .current_dir(&p)
+        .output()
+        .unwrap();
+    assert!(
+        !p.join("PWNED").exists(),
+        "the hint ran a command from the submodule name: {hint}"
+    );
+    // It did what it says (the last step, in .git/config, has nothing to remove here).
+    let left = std::fs::read_to_string(p.join(".gitmodules")).unwrap_or_default();
+    assert!(!left.contains("PWNED"), "{left}\n{}", stderr(&run));
+
+    // doctor's hint for the same thing quotes the name too.
+    let env = TestEnv::new();
+    let p = parent_repo(&env);
+    let inner = p.join("secrets");
+    std::fs::create_dir_all(&inner).unwrap();
+    env.git(&inner, ["init", "-q"]);
+    env.git(&inner, ["commit", "-q", "--allow-empty", "-m", "x"]);
+    env.git(
+        &p,
+        [
+            "config",
+            "-f",
+            ".gitmodules",
+            &format!("submodule.{name}.path"),
+            "secrets",
+        ],
+    );
+    env.git(&p, ["add", ".gitmodules", "secrets"]);
+    let out = env.cmd(["doctor"]).current_dir(&p).output().unwrap();
+    let report = stdout(&out);
+    assert!(
+        report.contains("'submodule.x;touch PWNED;#'"),
+        "doctor's hint does not quote the name:\n{report}"
+    );
+}
+
+#[test]
+fn a_dir_with_glob_characters_is_escaped_in_gitignore() {
+    for dir in ["sec[1]", "s*"] {
+        let env = TestEnv::new();
+        let p = parent_repo(&env);
+        let out = env
+            .cmd(["--dir", dir, "init", "--new", "--yes", "--no-lock"])
+            .current_dir(&p)
+            .output()
+            .unwrap();
+        assert_success(&format!("init --dir {dir}"), &out);
+        let check = env
+            .git_cmd(&p, ["check-ignore", "-q", &format!("{dir}/flake.nix")])
+            .output()
+            .unwrap();
+        assert!(
+            check.status.success(),
+            "{dir}/ is not ignored by the parent:\n{}",
+            std::fs::read_to_string(p.join(".gitignore")).unwrap()
+        );
+        // ... and nothing else is: `sec1` or `src` would be hidden by a glob.
+        for other in ["sec1/x", "src/x"] {
+            let check = env
+                .git_cmd(&p, ["check-ignore", "-q", other])
+                .output()
+                .unwrap();
+            assert!(
+                !check.status.success(),
+                "{other} is ignored by the pattern for {dir}:\n{}",
+                std::fs::read_to_string(p.join(".gitignore")).unwrap()
+            );
+        }
+    }
+}
