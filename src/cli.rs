@@ -69,6 +69,8 @@ pub enum Command {
     Push(PushArgs),
     /// Fetch and fast-forward (or rebase onto) the secrets repo's upstream, then relock forward.
     Pull(PullArgs),
+    /// The secrets repo's history with decrypted diffs, values masked (who changed what, when).
+    Log(LogArgs),
     /// git's merge driver for sops files (installed by init): merges value by value.
     #[command(hide = true)]
     MergeDriver(MergeDriverArgs),
@@ -102,6 +104,8 @@ pub enum Command {
     Example(ExampleArgs),
     /// Install or remove the parent repo's pre-commit / pre-push guards.
     Hooks(HooksArgs),
+    /// Mark values of the secrets as public (names, namespaces, hosts), so the guards stop warning.
+    Allow(AllowArgs),
     /// Build a sandbox cluster from the embedded example and walk through the tool.
     Demo(DemoArgs),
     /// Print shell completions (bash, zsh, fish).
@@ -227,6 +231,15 @@ pub struct PullArgs {
     /// Pass --offline to nix.
     #[arg(long)]
     pub offline: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Only this secret's history (a name, or a path with a `/`).
+    pub secret: Option<String>,
+    /// Show the values in clear instead of masked.
+    #[arg(long)]
+    pub show_values: bool,
 }
 
 #[derive(Debug, Args)]
@@ -411,6 +424,10 @@ pub struct DoctorArgs {
     /// Only scan the objects of this range (pre-push), e.g. A..B.
     #[arg(long, value_name = "RANGE", hide = true, conflicts_with_all = ["staged", "fix", "history"])]
     pub range: Option<String>,
+    /// The remote the pre-push hook pushes to (its `$1`): what its remote-tracking refs
+    /// hold is not scanned again.
+    #[arg(long, value_name = "REMOTE", hide = true, requires = "range")]
+    pub remote: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -432,6 +449,31 @@ pub enum HooksAction {
     Install,
     /// Remove them, restoring what was there before.
     Uninstall,
+}
+
+/// `git secrets allow`: the parent's committed `.git-secrets-allow`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+The leak guards (pre-commit, pre-push, doctor --staged/--history) search the public repo \
+for the secrets' values. A credential found there blocks; a name, namespace, host or URL \
+only warns, with the command that marks it public. Marked values are listed, one \
+NAME:PATH a line, in .git-secrets-allow at the root of the parent; commit it.
+
+Examples:
+  git secrets allow kubeconfig:contexts.0.context.namespace
+  git secrets allow 'kubeconfig:contexts.*.context.namespace' 'talosconfig:contexts.*.endpoints.*'
+  git secrets allow --remove kubeconfig:clusters.0.cluster.server")]
+pub struct AllowArgs {
+    /// Values to mark public, as NAME:PATH (doctor prints them); in PATH `*` matches one
+    /// key and `**` any number. Without any, list the allowlist.
+    #[arg(value_name = "NAME:PATH")]
+    pub patterns: Vec<String>,
+    /// Remove these patterns instead.
+    #[arg(long)]
+    pub remove: bool,
+    /// Also allow a pattern that covers a value that looks like a credential.
+    #[arg(long, conflicts_with = "remove")]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

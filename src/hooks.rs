@@ -23,17 +23,25 @@ pub const AWSLABS_HOOK_LINES: [&str; 3] = [
     "git secrets --prepare_commit_msg_hook",
 ];
 
-fn script(name: &str) -> String {
+/// The line of a hook that holds the binary it runs.
+const BIN_VAR: &str = "git_secrets=";
+
+/// The hook script `name`, running the binary at `bin`. The path is baked in at install
+/// time: a hook must not depend on PATH (GUI clients and shells without ~/.cargo/bin
+/// have another one, and on it awslabs/git-secrets may answer `git secrets`).
+fn script(name: &str, bin: &Path) -> String {
     let body = match name {
-        "pre-commit" => "exec git secrets doctor --staged\n".to_string(),
-        // stdin: `<local ref> <local sha> <remote ref> <remote sha>` per pushed ref
+        "pre-commit" => "exec \"$git_secrets\" doctor --staged\n".to_string(),
+        // $1: the remote's name (or its URL); stdin:
+        // `<local ref> <local sha> <remote ref> <remote sha>` per pushed ref
         _ => "zero_or_empty() { case \"$1\" in *[!0]*) return 1 ;; esac; return 0; }\n\
+              remote=\"$1\"\n\
               printf '%s\\n' \"$input\" | {\n\
               \x20   status=0\n\
               \x20   while read -r local_ref local_sha remote_ref remote_sha; do\n\
               \x20       # a deleted ref pushes nothing\n\
               \x20       zero_or_empty \"$local_sha\" && continue\n\
-              \x20       git secrets doctor --range \"$remote_sha..$local_sha\" || status=1\n\
+              \x20       \"$git_secrets\" doctor --range \"$remote_sha..$local_sha\" --remote \"$remote\" || status=1\n\
               \x20   done\n\
               \x20   exit $status\n\
               }\n"
@@ -49,11 +57,56 @@ fn script(name: &str) -> String {
     } else {
         "    \"$saved\" \"$@\" || exit $?\n"
     };
+    let bin = sh_quote(&bin.to_string_lossy());
     format!(
         "#!/bin/sh\n{MARKER}; `git secrets hooks uninstall` restores what was here.\n\
+         # The binary it runs, baked in by `git secrets hooks install` (run it again after\n\
+         # moving the binary); PATH at commit time does not matter.\n\
+         {BIN_VAR}{bin}\n\
          {read_stdin}saved=\"$0{SAVED_SUFFIX}\"\n\
-         if [ -x \"$saved\" ]; then\n{run_saved}fi\n{body}"
+         if [ -x \"$saved\" ]; then\n{run_saved}fi\n\
+         if [ ! -x \"$git_secrets\" ]; then\n\
+         \x20   echo \"error: git-secrets is not at $git_secrets, where this hook was installed from\" >&2\n\
+         \x20   echo \"hint: install the hooks again with the binary you use now: git secrets hooks install\" >&2\n\
+         \x20   exit 1\n\
+         fi\n{body}"
     )
+}
+
+/// `s` single-quoted for sh.
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// The binary a hook of ours runs, as baked in at install; None for a hook that is
+/// not ours or predates baking (it runs whatever `git secrets` PATH finds).
+pub fn baked_binary(path: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(path).ok()?;
+    if !text.contains(MARKER) {
+        return None;
+    }
+    let line = text.lines().find_map(|l| l.strip_prefix(BIN_VAR))?;
+    // undo sh_quote: 'a'\''b' → a'b
+    let inner = line.strip_prefix('\'')?.strip_suffix('\'')?;
+    Some(PathBuf::from(inner.replace("'\\''", "'")))
+}
+
+/// The path to bake into the hooks for the running binary: the first `git-secrets` on
+/// PATH that is this binary (a stable name like ~/.nix-profile/bin/git-secrets, which
+/// survives an upgrade), else the binary's own path.
+pub fn binary_to_bake() -> Result<PathBuf> {
+    let me = std::env::current_exe()
+        .map_err(|e| Error::new(format!("cannot find the running binary: {e}")))?;
+    let real = me.canonicalize().unwrap_or_else(|_| me.clone());
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            let p = dir.join("git-secrets");
+            if p.is_absolute() && is_executable(&p) && p.canonicalize().is_ok_and(|c| c == real) {
+                return Ok(p);
+            }
+        }
+    }
+    Ok(real)
 }
 
 /// Where git looks for the repo's hooks: `core.hooksPath` (relative to the work tree
@@ -71,15 +124,27 @@ pub fn is_ours(path: &Path) -> bool {
     std::fs::read_to_string(path).is_ok_and(|t| t.contains(MARKER))
 }
 
-/// Installs both hooks into `dir`; returns what was done, one line each.
-pub fn install(dir: &Path) -> Result<Vec<String>> {
+/// Installs both hooks into `dir`, running the binary at `bin`; a hook of ours already
+/// there is refreshed (a new binary path, a newer script). Returns what was done, one
+/// line each.
+pub fn install(dir: &Path, bin: &Path) -> Result<Vec<String>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
     let mut done = Vec::new();
     for name in HOOKS {
         let path = dir.join(name);
         let saved = dir.join(format!("{name}{SAVED_SUFFIX}"));
+        let text = script(name, bin);
         if is_ours(&path) {
-            done.push(format!("{name}: already installed"));
+            if std::fs::read_to_string(&path).is_ok_and(|t| t == text) {
+                done.push(format!("{name}: already installed"));
+            } else {
+                crate::atomic::write(&path, text.as_bytes(), 0o755)?;
+                done.push(format!(
+                    "{name}: refreshed {} (runs {})",
+                    path.display(),
+                    bin.display()
+                ));
+            }
             continue;
         }
         // symlink_metadata: a dangling symlink hook is still the user's hook
@@ -98,7 +163,7 @@ pub fn install(dir: &Path) -> Result<Vec<String>> {
                 saved.display()
             ));
         }
-        crate::atomic::write(&path, script(name).as_bytes(), 0o755)?;
+        crate::atomic::write(&path, text.as_bytes(), 0o755)?;
         done.push(format!("{name}: installed {}", path.display()));
     }
     Ok(done)
@@ -163,16 +228,24 @@ mod tests {
         let mine = dir.join("pre-commit");
         std::fs::write(&mine, "#!/bin/sh\necho mine\n").unwrap();
         std::fs::set_permissions(&mine, std::fs::Permissions::from_mode(0o750)).unwrap();
-        install(&dir).unwrap();
+        let bin = Path::new("/opt/it's here/git-secrets");
+        install(&dir, bin).unwrap();
         assert!(is_ours(&mine));
+        assert_eq!(baked_binary(&dir.join("pre-push")).as_deref(), Some(bin));
         assert!(is_ours(&dir.join("pre-push")));
         assert!(dir.join("pre-commit.git-secrets-saved").is_file());
         // a second install changes nothing
-        let again = install(&dir).unwrap();
+        let again = install(&dir, bin).unwrap();
         assert!(
             again.iter().all(|l| l.contains("already installed")),
             "{again:?}"
         );
+        // another binary: refreshed in place, the saved hook stays saved
+        let moved = Path::new("/usr/local/bin/git-secrets");
+        let again = install(&dir, moved).unwrap();
+        assert!(again.iter().all(|l| l.contains("refreshed")), "{again:?}");
+        assert_eq!(baked_binary(&mine).as_deref(), Some(moved));
+        assert!(dir.join("pre-commit.git-secrets-saved").is_file());
         uninstall(&dir).unwrap();
         assert_eq!(
             std::fs::read_to_string(&mine).unwrap(),
@@ -190,7 +263,7 @@ mod tests {
             let out = std::process::Command::new("sh")
                 .arg("-n")
                 .arg("-c")
-                .arg(script(name))
+                .arg(script(name, Path::new("/x/git-secrets")))
                 .output()
                 .unwrap();
             assert!(

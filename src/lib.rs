@@ -3,6 +3,7 @@
 //! The library never prints; `commands/` is the only place that talks to the
 //! user, and `main.rs` renders errors.
 
+pub mod allowlist;
 pub mod atomic;
 pub mod change;
 pub mod checks;

@@ -295,6 +295,11 @@ Seconds a command waits for another one holding the secrets repo (default 60).
 Seconds \fBdoctor \-\-fetch\fR may take to fetch the secrets repo's upstream before git
 and ssh are stopped (default 30).
 .TP
+.B GIT_SECRETS_SHOW_VALUES
+Set to 1, the \fBdiff.sops\fR textconv (\fBgit secrets log\fR, \fBgit \-C secrets log \-p\fR)
+shows decrypted values instead of masking them; \fBgit secrets log \-\-show\-values\fR sets
+it (so does \fBgit config secrets.showValues true\fR).
+.TP
 .B GIT_SECRETS_FAILPOINT
 Fault injection for the crash tests; only debug builds read it.
 .TP

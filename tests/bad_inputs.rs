@@ -201,6 +201,15 @@ fn cases() -> Vec<Case> {
             &["-C", "/", "init", "--new", "--yes"],
         ),
         case("hooks with an unknown action", &["hooks", "frobnicate"]),
+        case("allow a pattern without NAME:", &["allow", "namespace"]),
+        case(
+            "allow a pattern that matches no value",
+            &["allow", "app:no.such.key"],
+        ),
+        case(
+            "allow --remove of a pattern not in the list",
+            &["allow", "--remove", "app:x"],
+        ),
     ];
     v.push(Case {
         env: vec![

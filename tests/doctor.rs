@@ -56,7 +56,10 @@ fn a_healthy_cluster_passes_with_exit_0() {
         "history.dir",
         "history.sops",
         "history.age-key",
+        "history.private-key",
         "history.plaintext",
+        "history.names",
+        "allow.list",
     ] {
         assert_check(&report, id, "ok", None);
     }
@@ -401,4 +404,51 @@ fn outside_any_repo_doctor_fails_with_a_json_report() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["version"], 1);
     assert_check(&v, "parent.repo", "fail", Some("git init"));
+}
+
+/// `--history` finds what pre-commit finds: a lowercase age key, a base64-encoded value
+/// and an OpenSSH private key committed past the hook, each under its own check.
+#[test]
+fn history_finds_lowercase_keys_base64_values_and_ssh_keys() {
+    use base64::Engine;
+    let Some(c) = Cluster::new() else { return };
+    let ssh = fs::read_to_string(common::sops_fixtures().join("keys/id_ed25519")).unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(format!("x{TOKEN}"));
+    for (file, text) in [
+        ("key.txt", key_text("age-a").to_lowercase()),
+        ("secret.yaml", format!("data:\n  token: {b64}\n")),
+        ("id_ed25519", ssh),
+    ] {
+        fs::write(c.parent.join(file), text).unwrap();
+        c.git(&c.parent, &["add", file]);
+        c.git(&c.parent, &["commit", "-qm", file, "--no-verify"]);
+        c.git(&c.parent, &["rm", "-q", file]);
+        c.git(&c.parent, &["commit", "-qm", "rm", "--no-verify"]);
+    }
+    let (code, report, _) = c.doctor(&["--history"]);
+    assert_eq!(code, 1);
+    assert_check(&report, "history.age-key", "fail", Some("key.txt"));
+    assert_check(&report, "history.plaintext", "fail", Some("secret.yaml"));
+    assert_check(&report, "history.plaintext", "fail", Some("base64-encoded"));
+    assert_check(&report, "history.private-key", "fail", Some("id_ed25519"));
+    assert!(!report.to_string().contains(TOKEN));
+}
+
+/// A real key as the example's key.txt fails `example.matches`, naming what it opens.
+#[test]
+fn a_real_key_as_the_examples_key_fails_doctor() {
+    let Some(c) = Cluster::new() else { return };
+    fs::write(c.parent.join("secrets-example/key.txt"), key_text("age-a")).unwrap();
+    let (code, report, _) = c.doctor(&[]);
+    assert_eq!(code, 1);
+    assert_check(
+        &report,
+        "example.matches",
+        "fail",
+        Some("git secrets example"),
+    );
+    assert!(check(&report, "example.matches")["message"]
+        .as_str()
+        .unwrap()
+        .contains("is a real key: it decrypts the secret kubeconfig"));
 }

@@ -5,6 +5,7 @@
 mod cluster;
 mod common;
 
+use base64::Engine;
 use cluster::{key_text, Cluster, TOKEN};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -160,4 +161,309 @@ fn core_hooks_path_is_honoured() {
     );
     c.cmd(&["hooks", "uninstall"]).assert().success();
     assert!(!c.parent.join(".githooks/pre-commit").exists());
+}
+
+fn b64(text: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+/// Each leak that used to get past the pre-commit guard (issue 16.7) is blocked, and by
+/// the check that names it; the public example stays committable.
+#[test]
+fn pre_commit_blocks_the_leaks_that_used_to_get_through() {
+    let Some(c) = Cluster::new() else { return };
+    // a secret whose map key is a value typed where a key goes
+    c.encrypt(&c.inner, "secrets/db.json", r#"{"SuperSecretP4ss": "x"}"#);
+    c.cmd(&["hooks", "install"]).assert().success();
+    let key = key_text("age-a");
+    let key_line = key
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+        .unwrap();
+    let (head, tail) = key_line.split_at(38);
+    let ssh = fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sops/keys/id_ed25519"),
+    )
+    .unwrap();
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("lower.txt", key.to_lowercase(), "staged.age-key"),
+        ("split.txt", format!("{head}\n{tail}\n"), "staged.age-key"),
+        (
+            "split.nix",
+            format!("{{ key = \"{head}\"\n    + \"{tail}\"; }}\n"),
+            "staged.age-key",
+        ),
+        (
+            "secret.yaml",
+            format!(
+                "apiVersion: v1\nkind: Secret\nmetadata:\n  name: ci\ndata:\n  token: {}\n",
+                b64(TOKEN)
+            ),
+            "staged.plaintext",
+        ),
+        (
+            "b64-offset-1.txt",
+            b64(&format!("x{TOKEN}\n")),
+            "staged.plaintext",
+        ),
+        (
+            "b64-offset-2.txt",
+            b64(&format!("t={TOKEN}\n")),
+            "staged.plaintext",
+        ),
+        ("deploy_key", ssh.clone(), "staged.private-key"),
+        (
+            "flux-sops-age.yaml",
+            format!(
+                "apiVersion: v1\nkind: Secret\nmetadata:\n  name: sops-age\n  namespace: flux-system\ndata:\n  age.agekey: {}\n",
+                b64(&key)
+            ),
+            "staged.age-key",
+        ),
+        (
+            "db.nix",
+            "{ password = \"SuperSecretP4ss\"; }\n".into(),
+            "staged.plaintext",
+        ),
+    ];
+    let mut problems: Vec<String> = Vec::new();
+    for (file, text, id) in &cases {
+        let out = c.try_commit(file, text);
+        let err = stderr(&out);
+        if out.status.success() {
+            problems.push(format!("{file}: committed"));
+            c.git(&c.parent, &["reset", "-q", "--soft", "HEAD~"]);
+        } else if !err.contains(id) {
+            problems.push(format!("{file}: not blocked by {id}:\n{err}"));
+        }
+        assert!(
+            !err.contains(TOKEN) && !err.contains(tail),
+            "{file}: echoed\n{err}"
+        );
+        c.git(&c.parent, &["rm", "-q", "--cached", file]);
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The real key copied into the example's key.txt: nothing of the example is allowed
+/// then, and `example` refuses to publish with it.
+#[test]
+fn a_real_key_as_the_examples_key_is_refused() {
+    let Some(c) = Cluster::new() else { return };
+    c.cmd(&["hooks", "install"]).assert().success();
+    let key = key_text("age-a");
+    let ex = c.parent.join("secrets-example/key.txt");
+    fs::write(&ex, &key).unwrap();
+    c.git(&c.parent, &["add", "secrets-example/key.txt"]);
+    let out = c.git_hooked(&c.parent, &["commit", "-qm", "example key"]);
+    let err = stderr(&out);
+    assert!(
+        !out.status.success(),
+        "the real key was committed as the example's\n{err}"
+    );
+    assert!(err.contains("staged.age-key"), "{err}");
+    assert!(
+        err.contains("key.txt decrypts the real secret kubeconfig"),
+        "{err}"
+    );
+    // and `example` refuses to publish with it
+    let out = c.cmd(&["example"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr(&out).contains("is a real key: it decrypts"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// The pre-push guard scans what the remote pushed to lacks, not what any remote has:
+/// a leak already on a private mirror is still a leak on the public remote (16.6).
+#[test]
+fn pre_push_scans_against_the_remote_pushed_to_not_any_remote() {
+    let Some(c) = Cluster::new() else { return };
+    for name in ["mirror", "public"] {
+        let url = c.env.root().join(format!("{name}.git"));
+        c.git(
+            c.env.root(),
+            &["init", "-q", "--bare", url.to_str().unwrap()],
+        );
+        c.git(&c.parent, &["remote", "add", name, url.to_str().unwrap()]);
+    }
+    c.cmd(&["hooks", "install"]).assert().success();
+    fs::write(c.parent.join("notes.txt"), format!("{TOKEN}\n")).unwrap();
+    c.git(&c.parent, &["add", "notes.txt"]);
+    c.git(&c.parent, &["commit", "-qm", "notes", "--no-verify"]);
+    // on the private mirror already (its hook skipped)
+    c.git(&c.parent, &["push", "-q", "--no-verify", "mirror", "main"]);
+    let out = c.git_hooked(&c.parent, &["push", "-q", "public", "main"]);
+    assert!(
+        !out.status.success(),
+        "the leak went to the public remote: {}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("history.plaintext"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("notes.txt"), "{}", stderr(&out));
+    // pushing it to a URL (no remote-tracking refs) is scanned in full too
+    let url = c.env.root().join("public.git");
+    let out = c.git_hooked(&c.parent, &["push", "-q", url.to_str().unwrap(), "main"]);
+    assert!(!out.status.success(), "pushed by URL: {}", stderr(&out));
+    // what the public remote has is not scanned again: a clean branch on top of it goes
+    c.git(&c.parent, &["switch", "-q", "--orphan", "clean"]);
+    fs::write(c.parent.join("README.md"), "ok\n").unwrap();
+    c.git(&c.parent, &["add", "README.md"]);
+    c.git(&c.parent, &["commit", "-qm", "clean", "--no-verify"]);
+    let out = c.git_hooked(&c.parent, &["push", "-q", "public", "clean"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    fs::write(c.parent.join("README.md"), "ok again\n").unwrap();
+    c.git(&c.parent, &["commit", "-qam", "more", "--no-verify"]);
+    c.git(&c.parent, &["switch", "-q", "-c", "topic"]);
+    let out = c.git_hooked(&c.parent, &["push", "-q", "public", "topic"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // and a clean push by URL goes through (a URL has no remote-tracking refs)
+    let out = c.git_hooked(
+        &c.parent,
+        &["push", "-q", url.to_str().unwrap(), "topic:by-url"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// The hooks run the binary they were installed with, whatever PATH a GUI client or a
+/// bare shell gives `git commit` (on it, awslabs/git-secrets may answer `git secrets`).
+#[test]
+fn hooks_work_with_a_bare_path_and_doctor_checks_the_baked_binary() {
+    let Some(c) = Cluster::new() else { return };
+    // install through a stable name on PATH, as ~/.cargo/bin or a Nix profile gives
+    let bin = c.env.root().join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(common::bin(), bin.join("git-secrets")).unwrap();
+    let mut install = c.cmd(&["hooks", "install"]);
+    install.env("PATH", c.path_var(Some(&bin)));
+    install.assert().success();
+    let bare = |args: &[&str]| {
+        c.env
+            .git_cmd(&c.parent, args)
+            .env("PATH", "/usr/bin:/bin")
+            .output()
+            .unwrap()
+    };
+    fs::write(c.parent.join("README.md"), "# cluster\n").unwrap();
+    c.git(&c.parent, &["add", "README.md"]);
+    let out = bare(&["commit", "-qm", "readme"]);
+    assert!(
+        out.status.success(),
+        "clean commit blocked: {}",
+        stderr(&out)
+    );
+    fs::write(c.parent.join("ci.env"), format!("TOKEN={TOKEN}\n")).unwrap();
+    c.git(&c.parent, &["add", "ci.env"]);
+    let out = bare(&["commit", "-qm", "leak"]);
+    assert!(!out.status.success(), "leak committed: {}", stderr(&out));
+    assert!(
+        stderr(&out).contains("staged.plaintext"),
+        "{}",
+        stderr(&out)
+    );
+    c.git(&c.parent, &["rm", "-q", "--cached", "ci.env"]);
+    let hook = fs::read_to_string(c.parent.join(".git/hooks/pre-commit")).unwrap();
+    assert!(
+        hook.contains(&bin.join("git-secrets").display().to_string()),
+        "{hook}"
+    );
+    let (_, report, _) = c.doctor(&[]);
+    let hooks = cluster::check(&report, "hooks.installed");
+    assert_eq!(hooks["status"], "ok", "{hooks:#}");
+    // the binary moved away: the hook fails closed and says why; doctor names it
+    fs::remove_file(bin.join("git-secrets")).unwrap();
+    let out = bare(&["commit", "-qm", "readme", "--allow-empty"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("git secrets hooks install"),
+        "{}",
+        stderr(&out)
+    );
+    let (code, report, _) = c.doctor(&[]);
+    assert_eq!(code, 1);
+    cluster::assert_check(
+        &report,
+        "hooks.installed",
+        "fail",
+        Some("git secrets hooks install"),
+    );
+    // installing again bakes the binary in use now
+    c.cmd(&["hooks", "install"]).assert().success();
+    let out = bare(&["commit", "-qm", "empty", "--allow-empty"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// A value that looks like a name (a URL, a namespace) only warns, with the command that
+/// marks it public; `allow` records it in the committed allowlist, which the hooks and
+/// doctor then honour; a credential keeps blocking and cannot be allowed by accident.
+#[test]
+fn names_warn_and_allow_marks_them_public_while_credentials_block() {
+    let Some(c) = Cluster::new() else { return };
+    c.cmd(&["hooks", "install"]).assert().success();
+    let server = "https://k8s.example.invalid:6443";
+    let nix = format!("{{ kubernetes.api.server = \"{server}\"; }}\n");
+    let out = c.try_commit("api.nix", &nix);
+    let err = stderr(&out);
+    assert!(out.status.success(), "a name blocked the commit: {err}");
+    assert!(err.contains("staged.names"), "{err}");
+    assert!(err.contains("git secrets allow kubeconfig:server"), "{err}");
+    // allow it: the file is written and staged, and the warning is gone
+    let out = c.cmd(&["allow", "kubeconfig:server"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        c.git(&c.parent, &["diff", "--cached", "--name-only"]),
+        ".git-secrets-allow"
+    );
+    assert!(fs::read_to_string(c.parent.join(".git-secrets-allow"))
+        .unwrap()
+        .contains("\nkubeconfig:server\n"));
+    let (code, report, _) = c.doctor(&["--staged"]);
+    assert_eq!(code, 0);
+    cluster::assert_check(&report, "staged.names", "ok", None);
+    let (_, report, _) = c.doctor(&["--history"]);
+    cluster::assert_check(&report, "history.names", "ok", None);
+    let allow = cluster::check(&report, "allow.list");
+    assert_eq!(allow["status"], "ok", "{allow:#}");
+    assert!(allow["message"]
+        .as_str()
+        .unwrap()
+        .contains("kubeconfig:server"));
+    let out = c.cmd(&["allow"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "kubeconfig:server\n");
+    // a credential: blocks, says to revoke, and `allow` refuses it without --force
+    let out = c.try_commit("ci.env", &format!("TOKEN={TOKEN}\n"));
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("revoke the old value at its provider"),
+        "{}",
+        stderr(&out)
+    );
+    c.git(&c.parent, &["rm", "-q", "--cached", "ci.env"]);
+    let before = fs::read(c.parent.join(".git-secrets-allow")).unwrap();
+    for args in [
+        &["allow", "kubeconfig:token"][..],
+        &["allow", "kubeconfig:nope"],
+        &["allow", "no-colon"],
+    ] {
+        let out = c.cmd(args).output().unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert!(stderr(&out).contains("hint:"), "{args:?}: {}", stderr(&out));
+    }
+    assert_eq!(
+        fs::read(c.parent.join(".git-secrets-allow")).unwrap(),
+        before
+    );
+    c.cmd(&["allow", "--remove", "kubeconfig:server"])
+        .assert()
+        .success();
+    let (_, report, _) = c.doctor(&[]);
+    cluster::assert_check(&report, "allow.list", "ok", None);
 }

@@ -418,6 +418,23 @@ fn doctor_fetch_reports_a_missing_or_hanging_remote_within_the_timeout() {
     );
     assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
     assert_eq!(snapshot(&c.parent), before);
+
+    // pull against the same hanging remote: the same clear error, nothing changed
+    let start = std::time::Instant::now();
+    let out = t
+        .cmd(&["pull", "--offline"])
+        .env("GIT_SSH_COMMAND", &ssh)
+        .env("GIT_SECRETS_FETCH_TIMEOUT", "2")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("did not finish within 2s"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(start.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(snapshot(&c.parent), before);
 }
 
 // ---------------------------------------------------------------------------------
@@ -644,6 +661,22 @@ fn git_log_p_in_the_inner_repo_shows_masked_value_changes_and_writes_no_plaintex
     );
     assert!(held.is_empty(), "plaintext on disk: {held:?}");
 
+    // git secrets log NAME: the same, from the parent
+    let out = t.cmd_in(&bob, &["log", "db"]).output().unwrap();
+    assert_success("git secrets log db", &out);
+    let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(shown.contains("+password: <masked "), "{shown}");
+    assert!(!shown.contains(&secret_value), "{shown}");
+    let out = t
+        .cmd_in(&bob, &["log", "db", "--show-values"])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        shown.contains(&format!("+password: {secret_value}")),
+        "{shown}"
+    );
+
     // asked for, the values show in clear
     t.c.git(&inner, &["config", "secrets.showValues", "true"]);
     let shown =
@@ -824,4 +857,36 @@ fn locked_rev_of(parent: &Path, input: &str) -> String {
         .as_str()
         .unwrap_or("")
         .to_string()
+}
+
+#[test]
+fn init_resolves_a_relative_remote_path_against_dash_c_like_git() {
+    let t = Team::new();
+    let c = &t.c;
+    let dir = c.env.work().join("carol");
+    c.git(
+        &c.env.work(),
+        &[
+            "clone",
+            "-q",
+            t.parent_remote.to_str().unwrap(),
+            dir.to_str().unwrap(),
+        ],
+    );
+    // run from the env root: the url is relative to -C's dir, not to this one
+    let out = c
+        .env
+        .cmd([
+            "-C",
+            "work/carol",
+            "init",
+            "../../remotes/secrets.git",
+            "--offline",
+        ])
+        .current_dir(c.env.root())
+        .output()
+        .unwrap();
+    assert_success("init with a relative url and -C", &out);
+    let origin = c.git(&dir.join("secrets"), &["remote", "get-url", "origin"]);
+    assert_eq!(Path::new(&origin), t.inner_remote.as_path());
 }

@@ -10,6 +10,7 @@
 
 pub mod fix;
 pub mod inner;
+pub mod known;
 pub mod leaks;
 pub mod parent;
 pub mod remote;
@@ -184,6 +185,7 @@ pub fn run(scene: &Scene) -> Report {
     checks.extend(inner::checks(scene));
     checks.extend(remote::checks(scene));
     checks.extend(secrets::checks(scene));
+    checks.push(leaks::allowlist_check(scene));
     checks.extend(tools::checks(scene));
     checks.push(
         man.join().unwrap_or_else(|_| {

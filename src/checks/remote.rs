@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use super::{count, Check, Scene};
-use crate::git::{ObjectId, RemoteReach, Repo};
+use crate::git::{ObjectId, RemoteReach, Repo, Upstream};
 use crate::nix::flake_lock::{short, FlakeLock, LockedInput};
 
 /// The remote checks, in report order.
@@ -23,16 +23,20 @@ pub fn checks(s: &Scene) -> Vec<Check> {
         .map(|id| Check::skip(id, "the secrets dir is not a git repo"))
         .collect();
     };
-    let mut out = vec![upstream(s, inner), sync(inner)];
+    // one look-up of the upstream for every check (each is a git process)
+    let up = inner.upstream();
+    let mut out = vec![upstream(s, inner, &up), sync(inner, &up)];
+    let up = up.ok().flatten();
     let working = working_lock(s);
     out.push(match &working {
-        Some(Ok(l)) => pushed("lock.pushed", "flake.lock", s, inner, l),
+        Some(Ok(l)) => pushed("lock.pushed", "flake.lock", s, inner, up.as_ref(), l),
         Some(Err(e)) => Check::skip("lock.pushed", e.clone()),
         None => Check::skip("lock.pushed", "nothing locked yet"),
     });
     out.push(committed(
         s,
         inner,
+        up.as_ref(),
         working.as_ref().and_then(|w| w.as_ref().ok()),
     ));
     if let Some(Ok(l)) = &working {
@@ -41,32 +45,32 @@ pub fn checks(s: &Scene) -> Vec<Check> {
     out
 }
 
-fn upstream(s: &Scene, inner: &Repo) -> Check {
+fn upstream(s: &Scene, inner: &Repo, up: &crate::error::Result<Option<Upstream>>) -> Check {
     const ID: &str = "inner.upstream";
     let dir = s.dir_shown();
     if inner.remote_names().is_empty() {
         return Check::warn(
             ID,
-            format!("the secrets repo {dir} has no remote: no other machine or teammate can fetch the commit flake.lock names"),
+            format!("the secrets repo ({dir}) has no remote: no other machine or teammate can fetch the commit flake.lock names"),
         )
         .hint(format!(
             "add the private remote and push: git -C {dir} remote add origin <URL> && git -C {dir} push -u origin HEAD"
         ));
     }
-    match inner.upstream() {
+    match up {
         Ok(Some(up)) => Check::ok(ID, format!("the secrets repo tracks {}", up.short)),
         Ok(None) => Check::warn(ID, "the secrets repo's branch tracks no upstream branch")
             .hint(format!("set one: git -C {dir} push -u origin HEAD")),
-        Err(e) => Check::error(ID, &e),
+        Err(e) => Check::error(ID, e),
     }
 }
 
-fn sync(inner: &Repo) -> Check {
+fn sync(inner: &Repo, up: &crate::error::Result<Option<Upstream>>) -> Check {
     const ID: &str = "inner.sync";
-    let up = match inner.upstream() {
+    let up = match up {
         Ok(Some(up)) => up,
         Ok(None) => return Check::skip(ID, "no upstream to compare with"),
-        Err(e) => return Check::error(ID, &e),
+        Err(e) => return Check::error(ID, e),
     };
     let Some(head) = inner.head().ok().and_then(|h| h.commit()) else {
         return Check::skip(ID, "the secrets repo has no commits");
@@ -125,12 +129,19 @@ fn working_lock(s: &Scene) -> Option<Result<LockedInput, String>> {
 }
 
 /// Whether the rev `lock` names is on the inner remote.
-fn pushed(id: &'static str, what: &str, s: &Scene, inner: &Repo, lock: &LockedInput) -> Check {
+fn pushed(
+    id: &'static str,
+    what: &str,
+    s: &Scene,
+    inner: &Repo,
+    up: Option<&Upstream>,
+    lock: &LockedInput,
+) -> Check {
     let Some(rev) = &lock.rev else {
         return Check::skip(id, format!("{what} locks no rev for {}", lock.input));
     };
     let dir = s.dir_shown();
-    match inner.remote_reach(rev) {
+    match inner.remote_reach(rev, up) {
         Ok(RemoteReach::Reachable(r)) => Check::ok(
             id,
             format!("{what} locks {}, which {r} has: every clone can fetch it", short(rev)),
@@ -151,7 +162,12 @@ fn pushed(id: &'static str, what: &str, s: &Scene, inner: &Repo, lock: &LockedIn
 
 /// The parent's committed `flake.lock` against the working one, and whether the
 /// committed rev is pushed (that is the one a parent push publishes).
-fn committed(s: &Scene, inner: &Repo, working: Option<&LockedInput>) -> Check {
+fn committed(
+    s: &Scene,
+    inner: &Repo,
+    up: Option<&Upstream>,
+    working: Option<&LockedInput>,
+) -> Check {
     const ID: &str = "lock.committed";
     let Some(name) = s.input_name() else {
         return Check::skip(ID, "no secrets input in flake.nix");
@@ -175,6 +191,7 @@ fn committed(s: &Scene, inner: &Repo, working: Option<&LockedInput>) -> Check {
         "the parent's committed flake.lock",
         s,
         inner,
+        up,
         &committed,
     );
     if pushed_check.status == super::Status::Fail {
@@ -225,6 +242,7 @@ pub fn pushed_lock_at(s: &Scene, commit: ObjectId) -> Check {
             &format!("the pushed flake.lock ({})", short(&commit.to_string())),
             s,
             inner,
+            inner.upstream().ok().flatten().as_ref(),
             &l,
         ),
         Ok(None) => Check::skip(ID, "the pushed commit has no flake.lock with the input"),
@@ -255,9 +273,8 @@ fn reveals(l: &LockedInput) -> Check {
     Check::ok(
         "lock.reveals",
         format!(
-            "the public flake.lock reveals about the private repo: {}",
+            "the public flake.lock reveals about the private repo: {} (README: Working as a team)",
             facts.join(", ")
         ),
     )
-    .hint("see README, Working as a team, for how to avoid publishing these if they matter")
 }

@@ -164,41 +164,6 @@ impl Scene {
         crate::quote::shell(&dir).into_owned()
     }
 
-    /// Every known plaintext value at least `min` bytes long, deduplicated; multi-line
-    /// values also contribute each long-enough line (a PEM pasted elsewhere keeps its
-    /// lines but rarely its indentation).
-    pub fn known_values(&self, min: usize) -> Vec<KnownValue> {
-        let mut out: Vec<KnownValue> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        let mut push = |v: &KnownValue, text: &str, out: &mut Vec<KnownValue>| {
-            let text = text.trim();
-            if text.len() >= min && seen.insert(text.to_string()) {
-                out.push(KnownValue {
-                    secret: v.secret.clone(),
-                    path: v.path.clone(),
-                    value: Zeroizing::new(text.to_string()),
-                });
-            }
-        };
-        for f in &self.secrets {
-            if let Content::Sops(_, Decryption::Open(o)) = &f.content {
-                for v in &o.values {
-                    push(v, &v.value, &mut out);
-                    if v.value.contains('\n') {
-                        for line in v.value.lines() {
-                            push(v, line, &mut out);
-                        }
-                    }
-                }
-            }
-        }
-        // `seen` held copies of the values; wipe them
-        for s in seen.drain() {
-            drop(Zeroizing::new(s));
-        }
-        out
-    }
-
     /// The sops files that decrypted, and how many could not be opened for lack of a key.
     pub fn opened(&self) -> (Vec<(&SecretFile, &Opened)>, usize) {
         let mut open = Vec::new();

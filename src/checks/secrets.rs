@@ -360,6 +360,23 @@ fn example(s: &Scene) -> Check {
         .iter()
         .filter(|f| matches!(f.content, Content::Sops(..)))
         .collect();
+    let opened = real.iter().find(|f| match &f.content {
+        Content::Sops(file, _) => file.data_key(&ids).is_ok(),
+        _ => false,
+    });
+    if let Some(f) = opened {
+        return Check::fail(
+            ID,
+            format!(
+                "{shown}/key.txt is a real key: it decrypts the secret {}",
+                f.name
+            ),
+        )
+        .hint(format!(
+            "the example's key is public; give it a throwaway one: rm {shown}/key.txt && git secrets example"
+        ))
+        .hint("if it was ever committed, the key is burnt: make a new one and rekey (git secrets rekey --remove-recipient <its age1… key>)");
+    }
     let mut ex_files: Vec<std::path::PathBuf> = std::fs::read_dir(ex.join("secrets"))
         .map(|rd| {
             rd.filter_map(|e| e.ok().map(|e| e.path()))

@@ -82,7 +82,7 @@ fn awslabs_path() -> Check {
             Check::fail(
                 ID,
                 format!(
-                    "another git-secrets ({}, likely awslabs/git-secrets) comes first on PATH: `git secrets` and the hooks run it, not this tool",
+                    "another git-secrets ({}, likely awslabs/git-secrets) comes first on PATH: `git secrets` runs it, not this tool (hooks installed by this version run it by its path)",
                     o.display()
                 ),
             )
@@ -91,7 +91,7 @@ fn awslabs_path() -> Check {
         }
         (_, None) => Check::warn(
             ID,
-            "git-secrets is not on PATH: `git secrets` and the hooks cannot find it",
+            "git-secrets is not on PATH: `git secrets` cannot find it (hooks installed by this version run it by its path)",
         )
         .hint(format!(
             "add {} to PATH",
@@ -152,20 +152,81 @@ fn our_hooks(s: &Scene) -> Check {
         .copied()
         .filter(|h| !hooks::is_ours(&dir.join(h)))
         .collect();
-    if missing.is_empty() {
-        Check::ok(
-            ID,
-            format!(
-                "pre-commit and pre-push guards installed in {}",
-                dir.display()
-            ),
-        )
-    } else {
-        Check::warn(
+    if !missing.is_empty() {
+        return Check::warn(
             ID,
             format!("no git-secrets guard for {}", missing.join(", ")),
         )
-        .hint("git secrets hooks install")
+        .hint("git secrets hooks install");
+    }
+    let mut baked: Vec<PathBuf> = Vec::new();
+    for h in hooks::HOOKS {
+        match hooks::baked_binary(&dir.join(h)) {
+            Some(b) => {
+                if !baked.contains(&b) {
+                    baked.push(b);
+                }
+            }
+            None => {
+                return Check::warn(
+                    ID,
+                    format!("the {h} guard runs whatever `git secrets` is on PATH at commit time (GUI clients may find another one, or none)"),
+                )
+                .hint("bake this binary's path into the hooks: git secrets hooks install")
+            }
+        }
+    }
+    for b in &baked {
+        if let Err(why) = runs_as_git_secrets(b) {
+            return Check::fail(
+                ID,
+                format!(
+                    "the guards run {}, which {why}: every commit and push fails",
+                    b.display()
+                ),
+            )
+            .hint("install them again with the binary you use now: git secrets hooks install");
+        }
+    }
+    let me = std::env::current_exe().unwrap_or_default();
+    let shown: Vec<String> = baked.iter().map(|b| b.display().to_string()).collect();
+    if let Some(other) = baked.iter().find(|b| !same_file(b, &me)) {
+        return Check::warn(
+            ID,
+            format!(
+                "the guards run {}, not this binary ({})",
+                other.display(),
+                me.display()
+            ),
+        )
+        .hint("to have them run this one: git secrets hooks install");
+    }
+    Check::ok(
+        ID,
+        format!(
+            "pre-commit and pre-push guards installed in {}; they run {}",
+            dir.display(),
+            shown.join(", ")
+        ),
+    )
+}
+
+/// Whether `bin` runs and says it is this tool (`git-secrets 0.1.0 (…)`); else why not.
+fn runs_as_git_secrets(bin: &Path) -> Result<(), String> {
+    if !hooks::is_executable(bin) {
+        return Err("is gone or not executable".into());
+    }
+    let out = std::process::Command::new(bin)
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("does not run ({e})"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if out.status.success() && text.starts_with("git-secrets ") {
+        Ok(())
+    } else {
+        Err("is not this tool (awslabs/git-secrets?)".into())
     }
 }
 

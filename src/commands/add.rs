@@ -81,7 +81,7 @@ pub fn run(ctx: &Ctx, args: AddArgs) -> Result<i32> {
         let docs = docs?;
         let (plan, rules, indent) = plan_from(&layout.dir, &path, None).map_err(|mut e| {
             // `add` has no --age: the engine's hint is for `encrypt`
-            e.hints.retain(|h| !h.contains("--age"));
+            e.hints.retain(|h| !h.contains("pass --age"));
             e.hint(format!(
                 "the rules are read from {}/.sops.yaml; name a recipient there: git secrets rekey --add-recipient age1…",
                 layout.dir.display()

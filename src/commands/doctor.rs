@@ -39,7 +39,14 @@ pub fn run(ctx: &Ctx, args: DoctorArgs) -> Result<i32> {
         return Ok(exit_code(&report));
     }
     if let Some(range) = &args.range {
-        let mut checks = history(ctx, &scene, Some(range));
+        let mut checks = history(
+            ctx,
+            &scene,
+            Some(leaks::Pushed {
+                range,
+                remote: args.remote.as_deref(),
+            }),
+        );
         // the pushed tip's flake.lock must name an inner rev the inner remote has
         if let Some(tip) = range_tip(&scene, range) {
             checks.push(checks::remote::pushed_lock_at(&scene, tip));
@@ -178,7 +185,7 @@ fn left_to_user(ctx: &Ctx, report: &Report) {
     }
 }
 
-fn history(ctx: &Ctx, scene: &Scene, range: Option<&str>) -> Vec<Check> {
+fn history(ctx: &Ctx, scene: &Scene, pushed: Option<leaks::Pushed<'_>>) -> Vec<Check> {
     let bar = (std::io::stderr().is_terminal() && !ctx.ui.quiet).then(|| {
         let pb = indicatif::ProgressBar::new_spinner();
         pb.set_style(
@@ -193,7 +200,7 @@ fn history(ctx: &Ctx, scene: &Scene, range: Option<&str>) -> Vec<Check> {
             pb.set_position(n);
         }
     };
-    let out = leaks::history(scene, range, &progress);
+    let out = leaks::history(scene, pushed, &progress);
     if let Some(pb) = bar {
         pb.finish_and_clear();
     }

@@ -79,6 +79,19 @@ pub fn run(ctx: &Ctx, args: ExampleArgs) -> Result<i32> {
         docs.0.iter().for_each(|d| leaf_values(d, &mut values));
     }
     let real_values: HashSet<String> = values.into_iter().collect();
+    // key.txt is published: it must be a throwaway key, never one that opens a secret
+    if let Some((path, _, _)) = real
+        .iter()
+        .find(|(_, f, _)| f.data_key(&example_ids).is_ok())
+    {
+        let ex = shown(&layout, &key_path);
+        return Err(Error::new(format!(
+            "{ex} is a real key: it decrypts {}",
+            shown(&layout, path)
+        ))
+        .hint(format!("the example's key is public; give it a throwaway one: rm {ex} && git secrets example"))
+        .hint("if that key was ever committed to the public repo, it is burnt: make a new one and rekey (git secrets rekey --remove-recipient <its age1… key>)"));
+    }
 
     if args.check {
         return check(ctx, &layout, &real, &real_values, &example_ids);

@@ -9,7 +9,7 @@ pub fn run(ctx: &Ctx, args: HooksArgs) -> Result<i32> {
     let layout = ctx.layout()?;
     let dir = crate::hooks::hooks_dir(&layout.parent)?;
     let done = match args.action {
-        HooksAction::Install => crate::hooks::install(&dir)?,
+        HooksAction::Install => crate::hooks::install(&dir, &crate::hooks::binary_to_bake()?)?,
         HooksAction::Uninstall => crate::hooks::uninstall(&dir)?,
     };
     for line in done {

@@ -152,7 +152,7 @@ fn inner_repo(steps: &mut Steps, layout: &Layout, args: &InitArgs, ids: &Identit
     }
     match (&args.url, args.new) {
         (Some(url), _) => {
-            let url = absolute_url(url);
+            let url = absolute_url(url, &steps.ctx.cwd);
             // an empty remote (a new hosted repo) cannot be cloned into anything
             // usable: ask it first, before anything in the parent changes
             let empty = !steps.dry_run
@@ -188,7 +188,7 @@ fn inner_repo(steps: &mut Steps, layout: &Layout, args: &InitArgs, ids: &Identit
                 create_repo(dir, &recipients)
             })?;
             if let Some(remote) = &args.remote {
-                connect_remote(steps, layout, &absolute_url(remote))?;
+                connect_remote(steps, layout, &absolute_url(remote, &steps.ctx.cwd))?;
             }
         }
         (None, false) => {
@@ -531,12 +531,13 @@ fn merge_and_diff_drivers(steps: &mut Steps, layout: &Layout) -> Result<()> {
     )
 }
 
-/// A local path given as a URL, made absolute: the remote's url is stored in the
-/// secrets repo, where a path relative to the parent would point elsewhere.
-fn absolute_url(url: &str) -> String {
-    let p = Path::new(url);
+/// A local path given as a URL, made absolute against the directory the command runs
+/// in (`-C` included, as git does): git would resolve it against the process's own
+/// directory, and the url stored as the secrets repo's origin against the secrets repo.
+fn absolute_url(url: &str, cwd: &Path) -> String {
+    let p = cwd.join(url);
     if !url.contains("://") && p.exists() {
-        if let Ok(abs) = std::fs::canonicalize(p) {
+        if let Ok(abs) = std::fs::canonicalize(&p) {
             return abs.to_string_lossy().into_owned();
         }
     }

@@ -1,6 +1,7 @@
 //! One file per subcommand; the only place that talks to the user.
 
 pub mod add;
+pub mod allow;
 pub mod awslabs;
 pub mod completions;
 pub mod decrypt;
@@ -13,6 +14,7 @@ pub mod exec;
 pub mod hooks;
 pub mod init;
 pub mod list;
+pub mod log;
 pub mod merge_driver;
 pub mod pull;
 pub mod push;
@@ -75,12 +77,14 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Completions(a) => completions::run(&ctx, a),
         Command::Doctor(a) => doctor::run(&ctx, a),
         Command::Hooks(a) => hooks::run(&ctx, a),
+        Command::Allow(a) => allow::run(&ctx, a),
         Command::Add(a) => add::run(&ctx, a),
         Command::Rotate(a) => rotate::run(&ctx, a),
         Command::Rekey(a) => rekey::run(&ctx, a),
         Command::List(a) => list::run(&ctx, a),
         Command::Push(a) => push::run(&ctx, a),
         Command::Pull(a) => pull::run(&ctx, a),
+        Command::Log(a) => log::run(&ctx, a),
         Command::MergeDriver(a) => merge_driver::run(&ctx, a),
         Command::Textconv(a) => textconv::run(&ctx, a),
     }

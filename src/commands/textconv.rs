@@ -16,6 +16,7 @@ pub fn run(ctx: &Ctx, args: TextconvArgs) -> Result<i32> {
     let bytes = read_file(&args.file)?;
     let repo = crate::git::Repo::discover(&ctx.cwd).ok();
     let show = args.show_values
+        || std::env::var("GIT_SECRETS_SHOW_VALUES").is_ok_and(|v| v == "1")
         || repo
             .as_ref()
             .and_then(|r| r.config_string("secrets.showValues"))

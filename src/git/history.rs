@@ -106,6 +106,36 @@ impl Repo {
             .collect()
     }
 
+    /// The commits the remote-tracking refs of `remote` (`refs/remotes/<remote>/*`)
+    /// point at: what the last fetch or push saw on that remote. Empty for a remote
+    /// that is not configured (a URL given to `git push`).
+    pub fn remote_tips(&self, remote: &str) -> Result<Vec<ObjectId>> {
+        let mut tips = Vec::new();
+        // a URL or an unknown name has no remote-tracking refs
+        if !self.remote_names().iter().any(|n| n == remote) {
+            return Ok(tips);
+        }
+        let prefix = format!("refs/remotes/{remote}/");
+        let platform = self.inner.references().context("cannot list refs")?;
+        for r in platform
+            .prefixed(prefix.as_str())
+            .context("cannot list refs")?
+        {
+            let Ok(mut r) = r else { continue };
+            if let Ok(id) = r.peel_to_id() {
+                tips.push(id.detach());
+            }
+        }
+        tips.sort();
+        tips.dedup();
+        Ok(tips)
+    }
+
+    /// Whether the object store holds `id`.
+    pub fn has_object(&self, id: ObjectId) -> bool {
+        self.inner.has_object(id)
+    }
+
     /// The commits HEAD and all refs point at (tags peeled; refs to non-commits skipped).
     fn ref_tips(&self) -> Result<Vec<ObjectId>> {
         let mut tips = Vec::new();

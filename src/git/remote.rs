@@ -174,17 +174,19 @@ impl Repo {
 
     /// Whether another clone can fetch `rev`: reachable from the upstream's
     /// remote-tracking ref (or, without an upstream, from any remote-tracking ref).
-    pub fn remote_reach(&self, rev: &str) -> Result<RemoteReach> {
+    /// `upstream` is [`Repo::upstream`]'s answer, passed in so a caller asking about
+    /// several revs looks it up once.
+    pub fn remote_reach(&self, rev: &str, upstream: Option<&Upstream>) -> Result<RemoteReach> {
         if self.remote_names().is_empty() {
             return Ok(RemoteReach::NoRemote);
         }
         if !self.has_commit(rev) {
             return Ok(RemoteReach::Unreachable);
         }
-        if let Some(up) = self.upstream()? {
+        if let Some(up) = upstream {
             if let Some(tip) = up.tip {
                 return Ok(if self.is_ancestor(rev, &tip.to_string())? {
-                    RemoteReach::Reachable(up.short)
+                    RemoteReach::Reachable(up.short.clone())
                 } else {
                     RemoteReach::Unreachable
                 });

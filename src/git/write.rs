@@ -116,17 +116,13 @@ impl Repo {
             .map(|_| ())
     }
 
-    /// The ids of the objects reachable from `b` but not from `a` (`git rev-list
-    /// --objects b --not a`); an empty or all-zero `a`, as git gives a pre-push hook
-    /// for a new branch, means "not on any remote" (`--not --remotes`). The one read
-    /// left to git: gix has no object-level range walk.
-    pub fn objects_between(&self, a: &str, b: &str) -> Result<Vec<ObjectId>> {
-        let not = if a.is_empty() || a.bytes().all(|c| c == b'0') {
-            "--remotes"
-        } else {
-            a
-        };
-        let out = run_in(&self.root, &["rev-list", "--objects", b, "--not", not], &[])
+    /// The ids of the objects reachable from `tip` and from none of `not` (`git rev-list
+    /// --objects tip --not not…`); what to exclude is the caller's decision. The one
+    /// read left to git: gix has no object-level range walk.
+    pub fn objects_between(&self, not: &[String], tip: &str) -> Result<Vec<ObjectId>> {
+        let mut args = vec!["rev-list", "--objects", tip, "--not"];
+        args.extend(not.iter().map(String::as_str));
+        let out = run_in(&self.root, &args, &[])
             .map_err(|e| e.hint("check that both ends of the range exist (git rev-parse A B)"))?;
         Ok(out
             .lines()

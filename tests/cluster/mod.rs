@@ -45,7 +45,8 @@ impl Cluster {
         env.install_fixture_identity("age-a");
         let parent = env.work().join("cluster");
         let inner = parent.join("secrets");
-        let bin_dir = Path::new(common::BIN).parent().unwrap().to_path_buf();
+        // the binary under test (GIT_SECRETS_TEST_BIN, to run a test against another build)
+        let bin_dir = common::bin().parent().unwrap().to_path_buf();
         let c = Cluster {
             env,
             parent,
