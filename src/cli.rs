@@ -1,6 +1,10 @@
 //! Every command and flag of `git secrets`, with its help text (clap derive).
 //! The man page and shell completions are generated from this definition.
 
+use crate::commands::{
+    add, allow, completions, decrypt, demo, doctor, edit, encrypt, example, exec, hooks, init,
+    list, log, merge_driver, pull, push, rekey, rotate, show, textconv,
+};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -56,33 +60,33 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Clone (or create with --new) the private secrets repo and wire it into the parent flake.
-    Init(InitArgs),
+    Init(init::InitArgs),
     /// Encrypt a new secret per .sops.yaml, commit it in the secrets repo, relock.
-    Add(AddArgs),
+    Add(add::AddArgs),
     /// Give a secret a new value (or a fresh data key), commit, relock, verify.
-    Rotate(RotateArgs),
+    Rotate(rotate::RotateArgs),
     /// Re-wrap every secret's data key for the recipients .sops.yaml names now.
-    Rekey(RekeyArgs),
+    Rekey(rekey::RekeyArgs),
     /// List the secrets with their recipients and last change.
-    List(ListArgs),
+    List(list::ListArgs),
     /// Push the secrets repo to its upstream (--parent: then commit flake.lock and push the parent).
-    Push(PushArgs),
+    Push(push::PushArgs),
     /// Fetch and fast-forward (or rebase onto) the secrets repo's upstream, then relock forward.
-    Pull(PullArgs),
+    Pull(pull::PullArgs),
     /// The secrets repo's history with decrypted diffs, values masked (who changed what, when).
-    Log(LogArgs),
+    Log(log::LogArgs),
     /// git's merge driver for sops files (installed by init): merges value by value.
     #[command(hide = true)]
-    MergeDriver(MergeDriverArgs),
+    MergeDriver(merge_driver::MergeDriverArgs),
     /// git's diff textconv for sops files (installed by init): decrypted, values masked.
     #[command(hide = true)]
-    Textconv(TextconvArgs),
+    Textconv(textconv::TextconvArgs),
     /// Print a secret's decrypted value.
-    Show(ShowArgs),
+    Show(show::ShowArgs),
     /// Edit a secret in $EDITOR on a tmpfs copy; unchanged values keep their ciphertext.
-    Edit(EditArgs),
+    Edit(edit::EditArgs),
     /// Run a command with secrets as files (memfd/tmpfs) or environment variables.
-    Exec(ExecArgs),
+    Exec(exec::ExecArgs),
     /// Decrypt a sops file to stdout (like `sops decrypt`).
     ///
     /// Exits with sops' status codes, so scripts written for sops keep working: 100 no
@@ -90,26 +94,26 @@ pub enum Command {
     /// no identity recovers the data key, 25 a value does not decrypt, 51 MAC mismatch,
     /// 91 a bad --extract path, 4 the output format cannot hold the data. See
     /// docs/SOPS-COMPAT.md.
-    Decrypt(DecryptArgs),
+    Decrypt(decrypt::DecryptArgs),
     /// Encrypt a file with sops (like `sops encrypt`).
     ///
     /// Exits with sops' status codes, so scripts written for sops keep working: 100 no
     /// such file, 2 the file cannot be read or parsed (also: YAML with only comments), 92
     /// an empty file, 203 the file is already encrypted, 8 -i with stdin, 1 any other
     /// failure (.sops.yaml, recipients). See docs/SOPS-COMPAT.md.
-    Encrypt(EncryptArgs),
+    Encrypt(encrypt::EncryptArgs),
     /// Check the nested-secrets setup for every known failure and leak.
-    Doctor(DoctorArgs),
+    Doctor(doctor::DoctorArgs),
     /// Regenerate (or --check) the public secrets-example/ from secrets/.
-    Example(ExampleArgs),
+    Example(example::ExampleArgs),
     /// Install or remove the parent repo's pre-commit / pre-push guards.
-    Hooks(HooksArgs),
+    Hooks(hooks::HooksArgs),
     /// Mark values of the secrets as public (names, namespaces, hosts), so the guards stop warning.
-    Allow(AllowArgs),
+    Allow(allow::AllowArgs),
     /// Build a sandbox cluster from the embedded example and walk through the tool.
-    Demo(DemoArgs),
+    Demo(demo::DemoArgs),
     /// Print shell completions (bash, zsh, fish).
-    Completions(CompletionsArgs),
+    Completions(completions::CompletionsArgs),
 }
 
 /// Format selection shared by decrypt/encrypt.
@@ -121,76 +125,6 @@ pub struct TypeArgs {
     /// Output format (default: the input format).
     #[arg(long, value_name = "TYPE")]
     pub output_type: Option<String>,
-}
-
-#[derive(Debug, Args)]
-pub struct DecryptArgs {
-    /// The sops file (`-` for stdin, with --input-type).
-    pub file: PathBuf,
-    /// Print only this part, e.g. '["data"]["token"]' or '["list"][0]'.
-    #[arg(long, value_name = "PATH")]
-    pub extract: Option<String>,
-    #[command(flatten)]
-    pub types: TypeArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct EncryptArgs {
-    /// The plaintext file.
-    pub file: PathBuf,
-    /// Encrypt to these age recipients (comma-separated) instead of .sops.yaml's rule.
-    #[arg(long, value_name = "RECIPIENTS", env = "SOPS_AGE_RECIPIENTS")]
-    pub age: Option<String>,
-    /// Replace the file with its encrypted form (atomically).
-    #[arg(short, long)]
-    pub in_place: bool,
-    #[command(flatten)]
-    pub types: TypeArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct ShowArgs {
-    /// A secret name (resolved in the secrets dir) or a path to a sops file.
-    pub secret: String,
-    /// Print only this part, e.g. '["data"]["token"]'.
-    #[arg(long, value_name = "PATH", conflicts_with = "field")]
-    pub extract: Option<String>,
-    /// Print only this field, as a dotted path (a.b.0).
-    #[arg(long, value_name = "PATH")]
-    pub field: Option<String>,
-}
-
-#[derive(Debug, Args)]
-pub struct EditArgs {
-    /// A secret name or a path to a sops file.
-    pub secret: String,
-}
-
-#[derive(Debug, Args)]
-pub struct InitArgs {
-    /// URL or path of the private secrets repo to clone.
-    pub url: Option<String>,
-    /// Create a new secrets repo from the built-in template instead of cloning.
-    #[arg(long, conflicts_with = "url")]
-    pub new: bool,
-    /// With --new: set this as the secrets repo's origin and push to it (after confirmation).
-    #[arg(long, value_name = "URL", requires = "new")]
-    pub remote: Option<String>,
-    /// Name of the flake input (default: <parent-dir-name>-secrets).
-    #[arg(long, value_name = "NAME")]
-    pub input: Option<String>,
-    /// Extra age recipients for .sops.yaml (with --new).
-    #[arg(long = "recipient", value_name = "AGE")]
-    pub recipients: Vec<String>,
-    /// Do not lock the flake input.
-    #[arg(long)]
-    pub no_lock: bool,
-    /// Pass --offline to nix.
-    #[arg(long)]
-    pub offline: bool,
-    /// Print the plan and change nothing.
-    #[arg(long)]
-    pub dry_run: bool,
 }
 
 /// How far add, rotate and rekey go after writing: commit, relock, commit the parent.
@@ -216,53 +150,6 @@ pub struct LockArgs {
     pub no_push: bool,
 }
 
-#[derive(Debug, Args)]
-pub struct PushArgs {
-    /// Then commit the relocked flake.lock alone in the parent and push the parent.
-    #[arg(long)]
-    pub parent: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct PullArgs {
-    /// Do not relock the parent flake.
-    #[arg(long)]
-    pub no_lock: bool,
-    /// Pass --offline to nix.
-    #[arg(long)]
-    pub offline: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct LogArgs {
-    /// Only this secret's history (a name, or a path with a `/`).
-    pub secret: Option<String>,
-    /// Show the values in clear instead of masked.
-    #[arg(long)]
-    pub show_values: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct MergeDriverArgs {
-    /// The common ancestor's version (%O).
-    pub base: PathBuf,
-    /// Our version (%A); the merge result is written here.
-    pub ours: PathBuf,
-    /// Their version (%B).
-    pub theirs: PathBuf,
-    /// The path in the repo (%P), for the format and messages.
-    pub path: PathBuf,
-}
-
-#[derive(Debug, Args)]
-pub struct TextconvArgs {
-    /// The file git hands over.
-    pub file: PathBuf,
-    /// Show the values in clear instead of masked (also: git config secrets.showValues true).
-    #[arg(long)]
-    pub show_values: bool,
-}
-
 impl LockArgs {
     /// How far the change transaction goes.
     pub fn options(&self) -> crate::change::Options {
@@ -278,214 +165,6 @@ impl LockArgs {
             },
         }
     }
-}
-
-#[derive(Debug, Args)]
-pub struct AddArgs {
-    /// Name of the new secret.
-    pub name: String,
-    /// Read the plaintext from FILE (`-` for stdin).
-    #[arg(long, value_name = "FILE")]
-    pub from: Option<PathBuf>,
-    /// Format of the new secret (default: from --from's extension, else yaml).
-    #[arg(long, value_name = "TYPE")]
-    pub format: Option<String>,
-    /// Commit message in the secrets repo.
-    #[arg(short, long, value_name = "MSG")]
-    pub message: Option<String>,
-    #[command(flatten)]
-    pub lock: LockArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct RotateArgs {
-    /// The secret to rotate.
-    pub name: String,
-    /// New plaintext from FILE (`-` for stdin).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["edit", "set", "set_from"])]
-    pub from: Option<PathBuf>,
-    /// New value in $EDITOR.
-    #[arg(long, conflicts_with_all = ["set", "set_from"])]
-    pub edit: bool,
-    /// Set one field: PATH=VALUE (PATH as a.b or ["a"]["b"]); repeatable.
-    /// The value lands in argv and shell history: prefer --set-from for secrets.
-    #[arg(long, value_name = "PATH=VALUE")]
-    pub set: Vec<String>,
-    /// Set one field to the contents of FILE, or of stdin with `-` (one
-    /// trailing newline dropped), as a string; repeatable, stdin once.
-    #[arg(long = "set-from", value_name = "PATH=FILE|-")]
-    pub set_from: Vec<String>,
-    /// Commit message in the secrets repo (default: rotate NAME).
-    #[arg(short, long, value_name = "MSG")]
-    pub message: Option<String>,
-    #[command(flatten)]
-    pub lock: LockArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct RekeyArgs {
-    /// Add this age recipient to .sops.yaml first.
-    #[arg(long = "add-recipient", value_name = "AGE")]
-    pub add: Vec<String>,
-    /// Remove this age recipient from .sops.yaml first (also rotates every data key).
-    #[arg(long = "remove-recipient", value_name = "AGE")]
-    pub remove: Vec<String>,
-    /// Commit message in the secrets repo.
-    #[arg(short, long, value_name = "MSG")]
-    pub message: Option<String>,
-    #[command(flatten)]
-    pub lock: LockArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct ListArgs {
-    /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// `git secrets exec`: plaintext reaches CMD as a sealed memfd (`/dev/fd/N`),
-/// a tmpfs file, or an environment variable, and never a disk.
-#[derive(Debug, Args)]
-#[command(after_help = "\
-Examples:
-  git secrets exec kubeconfig --file KUBECONFIG -- kubectl get pods
-  git secrets exec hcloud-token --field hcloud_token --env HCLOUD_TOKEN -- hcloud server list
-  git secrets exec --file KUBECONFIG=kubeconfig --env HCLOUD_TOKEN=hcloud-token:hcloud_token -- make
-
-CMD replaces git-secrets (exec), so its exit status and signals are its own; with --tmpfs a \
-parent stays to remove the file, forwards signals and passes the exit status through \
-(128+n when CMD dies of signal n). A CMD that cannot be found exits 127.")]
-pub struct ExecArgs {
-    /// Pass a secret as a file: VAR is set to its path (/dev/fd/N, or a tmpfs
-    /// file with --tmpfs). VAR alone uses SECRET; VAR=NAME[:FIELD] names its
-    /// own. Repeatable.
-    #[arg(long = "file", value_name = "VAR[=SECRET[:FIELD]]")]
-    pub files: Vec<String>,
-    /// Pass a secret as the value of VAR: a field's value, or the whole file
-    /// as decrypted. VAR alone uses SECRET; VAR=NAME[:FIELD] names its own.
-    /// Repeatable.
-    #[arg(long = "env", value_name = "VAR[=SECRET[:FIELD]]")]
-    pub envs: Vec<String>,
-    /// Use only this field of SECRET, as a dotted path (a.b, list.0).
-    #[arg(long, value_name = "PATH", conflicts_with = "extract")]
-    pub field: Option<String>,
-    /// Use only this part of SECRET, in sops' syntax: '["a"]["b"]'.
-    #[arg(long, value_name = "PATH")]
-    pub extract: Option<String>,
-    /// How to render a map or list (and whole files): yaml or json. Needed
-    /// for --env with a field that is a map.
-    #[arg(long, value_enum, value_name = "FORMAT")]
-    pub format: Option<RenderFormat>,
-    /// Use a 0600 file on tmpfs ($XDG_RUNTIME_DIR, else /dev/shm) instead of
-    /// a memfd, for commands that need a real path; a parent process stays
-    /// to remove it.
-    #[arg(long)]
-    pub tmpfs: bool,
-    /// A secret name (in the secrets dir) or a path to a sops file.
-    #[arg(value_name = "SECRET")]
-    pub secret: Option<String>,
-    /// The command to run, after `--`.
-    #[arg(last = true, required = true, value_name = "CMD")]
-    pub command: Vec<std::ffi::OsString>,
-}
-
-/// `exec --format` values: how a map or list becomes text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum RenderFormat {
-    Yaml,
-    Json,
-}
-
-#[derive(Debug, Args)]
-pub struct DoctorArgs {
-    /// Print the report as JSON: {"version":1,"checks":[{"id","status","message","hints"}]}.
-    #[arg(long)]
-    pub json: bool,
-    /// Apply the safe fixes (never deletes a file or rewrites history) and check again.
-    #[arg(long, conflicts_with = "staged")]
-    pub fix: bool,
-    /// Also scan every object of the parent's history for leaks.
-    #[arg(long, conflicts_with = "staged")]
-    pub history: bool,
-    /// Only the fast checks on the parent's index and staged files (pre-commit).
-    #[arg(long)]
-    pub staged: bool,
-    /// Shortest plaintext value to search for.
-    #[arg(long, default_value_t = 8, value_name = "BYTES")]
-    pub min_length: usize,
-    /// Pass --offline to nix when --fix relocks.
-    #[arg(long)]
-    pub offline: bool,
-    /// Fetch the secrets repo's upstream first (bounded by GIT_SECRETS_FETCH_TIMEOUT,
-    /// 30 s by default), so ahead/behind and "pushed" are current.
-    #[arg(long, conflicts_with = "staged")]
-    pub fetch: bool,
-    /// Only scan the objects of this range (pre-push), e.g. A..B.
-    #[arg(long, value_name = "RANGE", hide = true, conflicts_with_all = ["staged", "fix", "history"])]
-    pub range: Option<String>,
-    /// The remote the pre-push hook pushes to (its `$1`): what its remote-tracking refs
-    /// hold is not scanned again.
-    #[arg(long, value_name = "REMOTE", hide = true, requires = "range")]
-    pub remote: Option<String>,
-}
-
-#[derive(Debug, Args)]
-pub struct ExampleArgs {
-    /// Check that secrets-example/ is in sync; exit 1 naming each difference.
-    #[arg(long)]
-    pub check: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct HooksArgs {
-    #[command(subcommand)]
-    pub action: HooksAction,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum HooksAction {
-    /// Install pre-commit and pre-push guards (chaining to existing hooks).
-    Install,
-    /// Remove them, restoring what was there before.
-    Uninstall,
-}
-
-/// `git secrets allow`: the parent's committed `.git-secrets-allow`.
-#[derive(Debug, Args)]
-#[command(after_help = "\
-The leak guards (pre-commit, pre-push, doctor --staged/--history) search the public repo \
-for the secrets' values. A credential found there blocks; a name, namespace, host or URL \
-only warns, with the command that marks it public. Marked values are listed, one \
-NAME:PATH a line, in .git-secrets-allow at the root of the parent; commit it.
-
-Examples:
-  git secrets allow kubeconfig:contexts.0.context.namespace
-  git secrets allow 'kubeconfig:contexts.*.context.namespace' 'talosconfig:contexts.*.endpoints.*'
-  git secrets allow --remove kubeconfig:clusters.0.cluster.server")]
-pub struct AllowArgs {
-    /// Values to mark public, as NAME:PATH (doctor prints them); in PATH `*` matches one
-    /// key and `**` any number. Without any, list the allowlist.
-    #[arg(value_name = "NAME:PATH")]
-    pub patterns: Vec<String>,
-    /// Remove these patterns instead.
-    #[arg(long)]
-    pub remove: bool,
-    /// Also allow a pattern that covers a value that looks like a credential.
-    #[arg(long, conflicts_with = "remove")]
-    pub force: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct DemoArgs {
-    /// Where to build the demo (default: a new temp dir, kept and printed).
-    pub dir: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct CompletionsArgs {
-    /// bash, zsh or fish.
-    pub shell: clap_complete::Shell,
 }
 
 /// The hot calls without building clap's command tree: `decrypt FILE`, `show SECRET` and
@@ -523,7 +202,7 @@ fn plain_decrypt(args: &[std::ffi::OsString]) -> Option<Command> {
     let [_, _, file] = args else {
         return None;
     };
-    Some(Command::Decrypt(DecryptArgs {
+    Some(Command::Decrypt(decrypt::DecryptArgs {
         file: PathBuf::from(plain_value(file)?),
         extract: None,
         types: TypeArgs::default(),
@@ -534,7 +213,7 @@ fn plain_show(args: &[std::ffi::OsString]) -> Option<Command> {
     let [_, _, secret] = args else {
         return None;
     };
-    Some(Command::Show(ShowArgs {
+    Some(Command::Show(show::ShowArgs {
         secret: plain_value(secret)?.to_str()?.to_string(),
         extract: None,
         field: None,
@@ -543,7 +222,7 @@ fn plain_show(args: &[std::ffi::OsString]) -> Option<Command> {
 
 fn plain_exec(args: &[std::ffi::OsString]) -> Option<Command> {
     let dashes = args.iter().position(|a| a == "--")?;
-    let mut exec = ExecArgs {
+    let mut exec = exec::ExecArgs {
         files: Vec::new(),
         envs: Vec::new(),
         field: None,

@@ -1,6 +1,6 @@
 //! The one error type of the tool. Every error carries what went wrong and,
 //! where we know it, what the user can do next (`hint:` lines). Rendering
-//! happens in one place, `main.rs`.
+//! happens in one place, `ui::render_error`, called from `main.rs`.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -28,7 +28,8 @@ pub struct Error {
     /// `encrypt` commands exit with it (see [`Error::in_sops_terms`]); the porcelain keeps
     /// 0/1/2/130.
     pub sops_code: Option<i32>,
-    /// An exit status that overrides the one of `kind` (set by `in_sops_terms`).
+    /// An exit status that overrides the one of `kind` (set by `in_sops_terms`, and by
+    /// [`Error::exit`]).
     pub exit: Option<i32>,
 }
 
@@ -51,6 +52,15 @@ impl Error {
     pub fn usage(message: impl Into<String>) -> Self {
         Error {
             kind: Kind::Usage,
+            ..Error::new(message)
+        }
+    }
+
+    /// A failure with an exit status of its own: `exec`'s 127 (command not found) and
+    /// 126 (cannot run), as shells report them.
+    pub fn exit(code: i32, message: impl Into<String>) -> Self {
+        Error {
+            exit: Some(code),
             ..Error::new(message)
         }
     }

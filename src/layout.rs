@@ -296,7 +296,18 @@ impl SecretName {
         if first_ok && rest_ok {
             return Ok(SecretName(s.to_string()));
         }
-        Err(Error::usage(format!("invalid secret name '{s}'")).hint(
+        // A word with characters no name or path has (spaces, quotes, `@!$…`) is more
+        // likely a value typed in the wrong place (`--env TOKEN=p@ss`): not echoed.
+        let shown = if s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'))
+        {
+            format!("invalid secret name '{s}'")
+        } else {
+            "invalid secret name (not shown: it has characters no name has, and may be a value)"
+                .to_string()
+        };
+        Err(Error::usage(shown).hint(
             "a name starts with a letter or digit and has only letters, digits, '.', '_' \
              and '-' (no '/'); to use a file elsewhere, pass its path",
         ))

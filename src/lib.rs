@@ -1,33 +1,36 @@
 //! git-secrets: a private sops/age secrets repo nested in a public Nix flake.
 //!
 //! The library never prints; `commands/` is the only place that talks to the
-//! user, and `main.rs` renders errors.
+//! user, and `main.rs` renders errors. See docs/ARCHITECTURE.md for the layers.
+//!
+//! Public are only what the binary (`cli`, `commands`, `ui`), the integration tests and
+//! the fuzz targets (`sops`, `nix`, `repo_lock`, `man`) use; the rest is the crate's own.
 
-pub mod allowlist;
-pub mod atomic;
-pub mod change;
-pub mod checks;
+mod allowlist;
+mod atomic;
+mod change;
+mod checks;
 pub mod cli;
 pub mod commands;
-pub mod editor;
-pub mod error;
-pub mod example;
-pub mod failpoint;
-pub mod git;
-pub mod hooks;
-pub mod layout;
-pub mod lock_direction;
+mod editor;
+mod error;
+mod example;
+mod failpoint;
+mod git;
+mod hooks;
+mod layout;
+mod lock_direction;
 pub mod man;
 pub mod man_lookup;
 pub mod nix;
-pub mod plaintext;
-pub mod progress;
-pub mod quote;
-pub mod recipient_change;
+mod plaintext;
+mod progress;
+mod quote;
+mod recipient_change;
 pub mod repo_lock;
 pub mod sops;
 pub mod ui;
-pub mod version;
-pub mod wiring;
+mod version;
+mod wiring;
 
 pub use error::{Error, Result};

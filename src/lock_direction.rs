@@ -49,6 +49,7 @@ pub enum Direction {
 
 impl Direction {
     /// Whether relocking to HEAD is allowed.
+    #[cfg(test)]
     pub fn allows_relock(&self) -> bool {
         matches!(
             self,
@@ -112,7 +113,7 @@ pub fn check(repo: &Repo, input: &str, locked: Option<&str>, head: &str) -> Resu
     let Some(locked) = locked else {
         return Ok(direction);
     };
-    let dir = repo.root().display().to_string();
+    let dir = crate::quote::shell(&repo.root().display().to_string()).into_owned();
     let err = match direction {
         Direction::Unlocked | Direction::Same | Direction::Forward => return Ok(direction),
         Direction::Behind => Error::new(format!(

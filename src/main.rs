@@ -6,8 +6,9 @@ use git_secrets::{commands, ui};
 
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    if let Some(code) = commands::awslabs::forward_if_awslabs(&args) {
-        std::process::exit(code);
+    if let Some(e) = commands::awslabs::forward_if_awslabs(&args) {
+        ui::render_error(&e);
+        std::process::exit(e.exit_code());
     }
     // Shown as `git secrets` in usage lines, the way git users type it.
     let parsed = match git_secrets::cli::parse_plain(&args) {
@@ -29,12 +30,7 @@ fn main() {
                 eprint!("{text}");
                 std::process::exit(2);
             }
-            // Usage errors read like ours: `error: …` then `hint: …` lines.
-            let text = e.render().to_string().replace("\n  tip: ", "\nhint: ");
-            eprint!("{text}");
-            if !text.contains("hint: ") {
-                eprintln!("hint: see 'git secrets --help' (or 'git secrets help <command>')");
-            }
+            ui::render_usage_error(&e);
             std::process::exit(2);
         }
     };

@@ -292,8 +292,12 @@ The \fBnix\fR binary to run (default: the first \fBnix\fR on PATH).
 Seconds a command waits for another one holding the secrets repo (default 60).
 .TP
 .B GIT_SECRETS_FETCH_TIMEOUT
-Seconds \fBdoctor \-\-fetch\fR may take to fetch the secrets repo's upstream before git
-and ssh are stopped (default 30).
+Seconds \fBdoctor \-\-fetch\fR, \fBpull\fR and \fBinit\fR URL may take to reach the secrets
+repo's remote before git and ssh are stopped (default 30).
+.TP
+.B GIT_SECRETS_SHOW_VALUES
+Set to 1 by \fBlog \-\-show\-values\fR for the diff textconv it runs: values in clear
+instead of masked (also \fBgit config secrets.showValues true\fR in the secrets repo).
 .TP
 .B GIT_SECRETS_SHOW_VALUES
 Set to 1, the \fBdiff.sops\fR textconv (\fBgit secrets log\fR, \fBgit \-C secrets log \-p\fR)

@@ -111,7 +111,7 @@ fn finish_which(child: Child) -> Option<Page> {
 
 /// `git --man-path`.
 fn git_man_path() -> Option<PathBuf> {
-    let out = Command::new("git")
+    let out = crate::git::command()
         .arg("--man-path")
         .stdin(Stdio::null())
         .stderr(Stdio::null())

@@ -3,8 +3,7 @@
 //! command's `Ui` decides how (and whether) to show it. Like the progress
 //! callback `checks/` takes, so core functions stay testable and silent.
 
-/// Where the core reports progress. `Ui` implements it for the terminal;
-/// [`Silent`] drops everything.
+/// Where the core reports progress. `Ui` implements it for the terminal.
 pub trait Progress {
     /// Something was done (`✓ committed …`).
     fn ok(&self, msg: &str);
@@ -16,15 +15,4 @@ pub trait Progress {
     fn hint(&self, msg: &str);
     /// Detail for `--verbose`.
     fn detail(&self, msg: &str);
-}
-
-/// A sink that shows nothing.
-pub struct Silent;
-
-impl Progress for Silent {
-    fn ok(&self, _: &str) {}
-    fn status(&self, _: &str) {}
-    fn warn(&self, _: &str) {}
-    fn hint(&self, _: &str) {}
-    fn detail(&self, _: &str) {}
 }

@@ -88,7 +88,21 @@ impl Ui {
     }
 }
 
-/// Prints an error as `error: …` and `hint: …` lines on stderr.
+/// Prints a command-line parse error from clap so it reads like ours: `error: …`, its
+/// usage lines, then `hint: …` lines.
+pub fn render_usage_error(e: &clap::Error) {
+    let text = e.render().to_string().replace("\n  tip: ", "\nhint: ");
+    eprint!("{text}");
+    if !text.contains("hint: ") {
+        eprintln!(
+            "{} see 'git secrets --help' (or 'git secrets help <command>')",
+            style("hint:").cyan()
+        );
+    }
+}
+
+/// Prints an error as `error: …` and `hint: …` lines on stderr: the one place every
+/// error of the tool is shown.
 pub fn render_error(e: &Error) {
     eprintln!("{} {}", style("error:").red().bold(), e);
     for h in &e.hints {

@@ -20,10 +20,9 @@ fn key_a() -> (String, String) {
 }
 
 #[test]
+#[cfg_attr(missing_age, ignore = "needs age")]
 fn the_age_cli_opens_our_wrapped_data_key() {
-    if !require_tool("age") {
-        return;
-    }
+    require_tool("age");
     let env = TestEnv::new();
     let (_, public) = key_a();
     let key = new_data_key();
@@ -46,10 +45,9 @@ fn the_age_cli_opens_our_wrapped_data_key() {
 }
 
 #[test]
+#[cfg_attr(missing_age, ignore = "needs age")]
 fn we_open_a_data_key_the_age_cli_wrapped() {
-    if !require_tool("age") {
-        return;
-    }
+    require_tool("age");
     let env = TestEnv::new();
     let (text, public) = key_a();
     let key = new_data_key();

@@ -121,11 +121,10 @@ fn crash_then_rerun(c: &Cluster, args: &[&str], point: &str, check: impl Fn(&Clu
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn rotate_stopped_at_every_step_recovers() {
     for point in CHANGE_POINTS {
-        let Some(c) = Cluster::new(&[("kubeconfig.yaml", OLD)]) else {
-            return;
-        };
+        let c = Cluster::new(&[("kubeconfig.yaml", OLD)]);
         let new = c.env.write("new.yaml", NEW);
         let args = [
             "rotate",
@@ -143,11 +142,10 @@ fn rotate_stopped_at_every_step_recovers() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn add_stopped_at_every_step_recovers() {
     for point in CHANGE_POINTS {
-        let Some(c) = Cluster::new(&[("kubeconfig.yaml", OLD)]) else {
-            return;
-        };
+        let c = Cluster::new(&[("kubeconfig.yaml", OLD)]);
         let new = c.env.write("db.yaml", NEW);
         let args = ["add", "db", "--from", new.to_str().unwrap(), "--offline"];
         crash_then_rerun(&c, &args, point, |c| {
@@ -161,6 +159,7 @@ fn add_stopped_at_every_step_recovers() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn rekey_stopped_at_every_step_recovers() {
     let points = [
         "rekey.after-one-file",
@@ -170,9 +169,7 @@ fn rekey_stopped_at_every_step_recovers() {
         "change.after-lock",
     ];
     for point in points {
-        let Some(c) = Cluster::new(&[("kubeconfig.yaml", OLD), ("db.yaml", NEW)]) else {
-            return;
-        };
+        let c = Cluster::new(&[("kubeconfig.yaml", OLD), ("db.yaml", NEW)]);
         let b = age_b();
         let args = ["rekey", "--add-recipient", b.as_str(), "--offline"];
         crash_then_rerun(&c, &args, point, |c| {
@@ -187,10 +184,9 @@ fn rekey_stopped_at_every_step_recovers() {
 }
 
 #[test]
+#[cfg_attr(missing_nix, ignore = "needs nix")]
 fn init_new_stopped_at_every_step_recovers() {
-    if !(common::require_tool("nix") && common::require_tool("git")) {
-        return;
-    }
+    common::require_tool("nix");
     for point in [
         "init.before-rename",
         "init.after-repo",

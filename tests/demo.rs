@@ -113,10 +113,10 @@ fn run_demo(env: &TestEnv, path: Option<&Path>) {
 }
 
 #[test]
+#[cfg_attr(missing_nix, ignore = "needs nix")]
 fn demo_runs_end_to_end_with_nix() {
-    if !(require_tool("nix") && require_tool("git")) {
-        return;
-    }
+    require_tool("nix");
+    require_tool("git");
     let env = TestEnv::new();
     run_demo(&env, None);
     assert!(env.work().join("demo/kubenix-cluster/flake.lock").is_file());
@@ -124,9 +124,7 @@ fn demo_runs_end_to_end_with_nix() {
 
 #[test]
 fn demo_runs_end_to_end_without_nix() {
-    if !require_tool("git") {
-        return;
-    }
+    require_tool("git");
     let env = TestEnv::new();
     let path = path_without_nix(&env);
     run_demo(&env, Some(&path));

@@ -82,10 +82,10 @@ fn sops_decrypt_with_example_key(env: &TestEnv, dir: &Path, file: &str) -> Strin
 }
 
 #[test]
+#[cfg_attr(missing_sops, ignore = "needs sops")]
 fn example_has_the_same_shape_no_real_value_and_does_not_churn() {
-    if !(require_tool("sops") && require_tool("git")) {
-        return;
-    }
+    require_tool("sops");
+    require_tool("git");
     let env = TestEnv::new();
     let dir = cluster(&env);
     let out = env.cmd(["example"]).current_dir(&dir).output().unwrap();
@@ -199,10 +199,10 @@ fn check_fails_naming(env: &TestEnv, dir: &Path, expect: &str) {
 }
 
 #[test]
+#[cfg_attr(missing_sops, ignore = "needs sops")]
 fn example_check_catches_added_removed_and_changed_secrets() {
-    if !(require_tool("sops") && require_tool("git")) {
-        return;
-    }
+    require_tool("sops");
+    require_tool("git");
     let env = TestEnv::new();
     let dir = cluster(&env);
     assert_success(
@@ -256,10 +256,10 @@ fn example_check_catches_added_removed_and_changed_secrets() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn readers_evaluate_the_public_flake_with_the_example() {
-    if !(require_tool("nix") && require_tool("sops")) {
-        return;
-    }
+    require_tool("nix");
+    require_tool("sops");
     let env = TestEnv::new();
     let dir = cluster(&env);
     assert_success(

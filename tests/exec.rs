@@ -350,6 +350,7 @@ fn tmpfs_file_is_removed_when_the_tool_gets_sigterm() {
 }
 
 #[test]
+#[cfg_attr(missing_yq, ignore = "needs yq")]
 fn field_goes_into_env_like_yq_r() {
     let w = World::new();
     let m = marker("token");
@@ -382,7 +383,8 @@ fn field_goes_into_env_like_yq_r() {
         assert_eq!(stdout(&out), format!("{m}\n"), "{argv:?}");
     }
     // The seed's wrapper: sops decrypt | yq -r .hcloud_token
-    if require_tool("yq") {
+    require_tool("yq");
+    {
         let plain = decrypted(&w, &path);
         let mut yq = w
             .env
@@ -602,10 +604,9 @@ fn the_strace_check_sees_a_write_to_disk() {
 }
 
 #[test]
+#[cfg_attr(missing_strace, ignore = "needs strace")]
 fn no_mode_opens_a_file_for_writing_outside_tmpfs_memfd_or_dev() {
-    if !require_tool("strace") {
-        return;
-    }
+    require_tool("strace");
     let w = World::new();
     let m = marker("strace");
     w.add("kubeconfig", &kubeconfig(&m));
@@ -679,11 +680,10 @@ print("SEEN", seen, flush=True)
 "#;
 
 #[test]
+#[cfg_attr(missing_python3, ignore = "needs python3")]
 fn a_terminal_ctrl_c_reaches_cmd_once_with_tmpfs() {
     use std::os::unix::process::CommandExt;
-    if !require_tool("python3") {
-        return;
-    }
+    require_tool("python3");
     let w = World::new();
     w.add("kubeconfig", &kubeconfig(&marker("pty")));
     let pty = nix::pty::openpty(None, None).unwrap();

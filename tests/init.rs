@@ -67,15 +67,15 @@ fn snapshot(env: &TestEnv, dir: &Path) -> Vec<(String, Vec<u8>)> {
     out
 }
 
-fn have_tools() -> bool {
-    require_tool("nix") && require_tool("git")
+fn need_tools() {
+    require_tool("nix");
+    require_tool("git");
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn init_new_creates_repo_key_ignore_input_and_lock_then_is_idempotent() {
-    if !have_tools() {
-        return;
-    }
+    need_tools();
     let env = TestEnv::new();
     let dir = parent(&env, PARENT_FLAKE);
     let out = env
@@ -152,10 +152,10 @@ fn init_new_creates_repo_key_ignore_input_and_lock_then_is_idempotent() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn init_new_repo_encrypts_with_its_sops_yaml_and_nix_reads_the_secret() {
-    if !(have_tools() && require_tool("sops")) {
-        return;
-    }
+    need_tools();
+    require_tool("sops");
     let env = TestEnv::new();
     let dir = parent(&env, PARENT_FLAKE);
     assert_success(
@@ -252,10 +252,9 @@ fn bare_secrets_repo(env: &TestEnv) -> PathBuf {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn init_clones_from_a_local_bare_repo_and_warns_when_our_key_is_not_a_recipient() {
-    if !have_tools() {
-        return;
-    }
+    need_tools();
     let env = TestEnv::new();
     let bare = bare_secrets_repo(&env);
     let dir = parent(&env, PARENT_FLAKE);
@@ -289,10 +288,9 @@ fn init_clones_from_a_local_bare_repo_and_warns_when_our_key_is_not_a_recipient(
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn init_removes_a_staged_gitlink_and_rewrites_a_path_input() {
-    if !have_tools() {
-        return;
-    }
+    need_tools();
     let env = TestEnv::new();
     let bare = bare_secrets_repo(&env);
     let dir = parent(
@@ -327,10 +325,9 @@ fn init_removes_a_staged_gitlink_and_rewrites_a_path_input() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn init_path_input_without_yes_and_without_a_tty_changes_nothing() {
-    if !have_tools() {
-        return;
-    }
+    need_tools();
     let env = TestEnv::new();
     let bare = bare_secrets_repo(&env);
     let dir = parent(
@@ -376,10 +373,9 @@ fn refused(env: &TestEnv, dir: &Path, args: &[&str], expect: &str) {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn init_refuses_bad_situations_and_changes_nothing() {
-    if !have_tools() {
-        return;
-    }
+    need_tools();
     let env = TestEnv::new();
     let dir = parent(&env, PARENT_FLAKE);
 
@@ -416,10 +412,9 @@ fn init_refuses_bad_situations_and_changes_nothing() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn init_refuses_a_submodule_and_a_non_repo_parent() {
-    if !have_tools() {
-        return;
-    }
+    need_tools();
     let env = TestEnv::new();
     let bare = bare_secrets_repo(&env);
     let dir = parent(&env, PARENT_FLAKE);

@@ -71,10 +71,9 @@ impl Snapshot {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn rotate_from_file_commits_relocks_and_nix_sees_the_new_ciphertext() {
-    let Some(c) = Cluster::new(&[("kubeconfig.json", KUBE_JSON)]) else {
-        return;
-    };
+    let c = Cluster::new(&[("kubeconfig.json", KUBE_JSON)]);
     let before = c.inner_head();
     c.env.write("new.json", KUBE_JSON_NEW);
     let new = c.env.root().join("new.json");
@@ -121,10 +120,9 @@ fn rotate_from_file_commits_relocks_and_nix_sees_the_new_ciphertext() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn rotate_without_a_source_changes_the_data_key_and_ciphertext_not_the_value() {
-    let Some(c) = Cluster::new(&[("kubeconfig.json", KUBE_JSON)]) else {
-        return;
-    };
+    let c = Cluster::new(&[("kubeconfig.json", KUBE_JSON)]);
     let ids = identities("age-a");
     let old = load(&c.secret("kubeconfig.json"), None).unwrap();
     let old_key = old.data_key(&ids).unwrap();
@@ -149,10 +147,9 @@ fn rotate_without_a_source_changes_the_data_key_and_ciphertext_not_the_value() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn rotate_set_changes_one_field_and_keeps_the_others_ciphertext() {
-    let Some(c) = Cluster::new(&[("db.json", DB_JSON)]) else {
-        return;
-    };
+    let c = Cluster::new(&[("db.json", DB_JSON)]);
     let old_text = std::fs::read_to_string(c.secret("db.json")).unwrap();
     c.cmd(&[
         "rotate",
@@ -186,10 +183,9 @@ fn rotate_set_changes_one_field_and_keeps_the_others_ciphertext() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn newer_nix_gets_flake_update_and_nix_2_8_never_does() {
-    let Some(c) = Cluster::new(&[("kubeconfig.json", KUBE_JSON)]) else {
-        return;
-    };
+    let c = Cluster::new(&[("kubeconfig.json", KUBE_JSON)]);
     for version in ["nix (Nix) 2.24.9", "nix (Lix, like Nix) 2.91.1"] {
         let (fake, log) = c.fake_nix(version);
         let _ = std::fs::remove_file(&log);
@@ -236,10 +232,9 @@ fn newer_nix_gets_flake_update_and_nix_2_8_never_does() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn bad_input_is_refused_before_anything_changes() {
-    let Some(c) = Cluster::new(&[("kubeconfig.json", KUBE_JSON), ("db.json", DB_JSON)]) else {
-        return;
-    };
+    let c = Cluster::new(&[("kubeconfig.json", KUBE_JSON), ("db.json", DB_JSON)]);
     let snap = Snapshot::take(&c, &["kubeconfig.json", "db.json"]);
     c.env.write("bad.json", "{ not json");
     let bad = c.env.root().join("bad.json");
@@ -305,10 +300,9 @@ fn bad_input_is_refused_before_anything_changes() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_rerun_finishes_what_a_crash_left_undone() {
-    let Some(c) = Cluster::new(&[("kubeconfig.json", KUBE_JSON)]) else {
-        return;
-    };
+    let c = Cluster::new(&[("kubeconfig.json", KUBE_JSON)]);
     c.env.write("new.json", KUBE_JSON_NEW);
     let new = c.env.root().join("new.json");
     let from = new.to_str().unwrap();
@@ -363,10 +357,9 @@ fn a_rerun_finishes_what_a_crash_left_undone() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn commit_parent_commits_only_flake_lock() {
-    let Some(c) = Cluster::new(&[("kubeconfig.json", KUBE_JSON)]) else {
-        return;
-    };
+    let c = Cluster::new(&[("kubeconfig.json", KUBE_JSON)]);
     std::fs::write(c.parent.join("README"), "wip\n").unwrap();
     c.git(&c.parent, &["add", "README"]);
     let before = c.parent_head();
@@ -383,10 +376,9 @@ fn commit_parent_commits_only_flake_lock() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn list_json_names_files_recipients_last_change_and_decryptability() {
-    let Some(c) = Cluster::new(&[("kubeconfig.json", KUBE_JSON), ("db.json", DB_JSON)]) else {
-        return;
-    };
+    let c = Cluster::new(&[("kubeconfig.json", KUBE_JSON), ("db.json", DB_JSON)]);
     c.cmd(&[
         "rotate",
         "db",
@@ -437,10 +429,9 @@ fn list_json_names_files_recipients_last_change_and_decryptability() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_second_command_waits_for_the_lock_then_fails_clearly() {
-    let Some(c) = Cluster::new(&[("kubeconfig.json", KUBE_JSON)]) else {
-        return;
-    };
+    let c = Cluster::new(&[("kubeconfig.json", KUBE_JSON)]);
     let snap = Snapshot::take(&c, &["kubeconfig.json"]);
     let held = RepoLock::acquire(&c.inner.join(".git"), Duration::ZERO, || {}).unwrap();
     let out = c
@@ -466,10 +457,9 @@ fn a_second_command_waits_for_the_lock_then_fails_clearly() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn two_concurrent_rotates_of_different_secrets_both_land() {
-    let Some(c) = Cluster::new(&[("kubeconfig.json", KUBE_JSON), ("db.json", DB_JSON)]) else {
-        return;
-    };
+    let c = Cluster::new(&[("kubeconfig.json", KUBE_JSON), ("db.json", DB_JSON)]);
     c.env.write("k.json", KUBE_JSON_NEW);
     c.env.write("d.json", "{\n\t\"password\": \"changed\"\n}\n");
     let k = c.env.root().join("k.json");
@@ -503,13 +493,12 @@ fn two_concurrent_rotates_of_different_secrets_both_land() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn rotate_kubeconfig_yaml_from_file_end_to_end() {
     let old = "apiVersion: v1\nkind: Config\nusers:\n    admin:\n        token: old-token\n";
     let new =
         "apiVersion: v1\nkind: Config\n# rotated\nusers:\n    admin:\n        token: new-token\n";
-    let Some(c) = Cluster::new(&[("kubeconfig.yaml", old)]) else {
-        return;
-    };
+    let c = Cluster::new(&[("kubeconfig.yaml", old)]);
     let before = c.inner_head();
     let from = c.env.write("new.yaml", new);
     c.cmd(&[
@@ -530,10 +519,9 @@ fn rotate_kubeconfig_yaml_from_file_end_to_end() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn rotate_edit_runs_the_editor_and_commits() {
-    let Some(c) = Cluster::new(&[("kubeconfig.json", KUBE_JSON)]) else {
-        return;
-    };
+    let c = Cluster::new(&[("kubeconfig.json", KUBE_JSON)]);
     let before = c.inner_head();
     c.cmd(&["rotate", "kubeconfig", "--edit", "--no-lock"])
         .env("EDITOR", "sed -i s/old-token/edited-token/")
@@ -554,10 +542,9 @@ fn rotate_edit_runs_the_editor_and_commits() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn add_encrypts_per_sops_yaml_commits_and_relocks() {
-    let Some(c) = Cluster::new(&[("kubeconfig.json", KUBE_JSON)]) else {
-        return;
-    };
+    let c = Cluster::new(&[("kubeconfig.json", KUBE_JSON)]);
     c.env.write("db.json", DB_JSON);
     let from = c.env.root().join("db.json");
     let out = c
@@ -584,10 +571,9 @@ fn add_encrypts_per_sops_yaml_commits_and_relocks() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn rekey_adds_and_removes_recipients_keeping_sops_yaml_comments() {
-    let Some(c) = Cluster::new(&[("kubeconfig.json", KUBE_JSON), ("db.json", DB_JSON)]) else {
-        return;
-    };
+    let c = Cluster::new(&[("kubeconfig.json", KUBE_JSON), ("db.json", DB_JSON)]);
     let (a, b) = (age_a(), age_b());
     let old_key = load(&c.secret("db.json"), None)
         .unwrap()
@@ -635,10 +621,9 @@ fn rekey_adds_and_removes_recipients_keeping_sops_yaml_comments() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn the_inner_commit_runs_the_users_hooks_and_a_rerun_finishes_after_a_refusal() {
-    let Some(c) = Cluster::new(&[("kubeconfig.json", KUBE_JSON)]) else {
-        return;
-    };
+    let c = Cluster::new(&[("kubeconfig.json", KUBE_JSON)]);
     let snap = Snapshot::take(&c, &[]);
     let hook = c.inner.join(".git/hooks/pre-commit");
     std::fs::write(

@@ -168,16 +168,10 @@ impl Cluster {
 
 /// The real `nix`, or `None` (the test returns early) when it is missing;
 /// under CI a missing Nix is a failure.
-fn real_nix() -> Option<PathBuf> {
+fn real_nix() -> PathBuf {
     match Nix::discover() {
-        Ok(n) => Some(n.program().to_path_buf()),
-        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("nix is required under CI: {}", e.message)
-        }
-        Err(_) => {
-            eprintln!("skipping: nix is not installed");
-            None
-        }
+        Ok(n) => n.program().to_path_buf(),
+        Err(e) => panic!("nix is needed by this test: {}", e.message),
     }
 }
 
@@ -189,8 +183,9 @@ fn lock_file_for(rev: &str) -> String {
 }
 
 #[test]
+#[cfg_attr(missing_nix, ignore = "needs nix")]
 fn real_nix_locks_the_inner_head_and_relocks_when_it_moves() {
-    let Some(program) = real_nix() else { return };
+    let program = real_nix();
     let c = Cluster::new();
     let nix = c.nix_at(&program);
     let first = c.inner_head();
@@ -243,8 +238,9 @@ fn real_nix_locks_the_inner_head_and_relocks_when_it_moves() {
 }
 
 #[test]
+#[cfg_attr(missing_nix, ignore = "needs nix")]
 fn real_nix_gets_the_lock_command_for_its_version_only() {
-    let Some(program) = real_nix() else { return };
+    let program = real_nix();
     let c = Cluster::new();
     let log = c.home.join("argv.log");
     let wrapper = c.script(
@@ -284,8 +280,9 @@ fn real_nix_gets_the_lock_command_for_its_version_only() {
 }
 
 #[test]
+#[cfg_attr(missing_nix, ignore = "needs nix")]
 fn real_nix_dirty_inner_repo_is_refused_and_the_lock_restored() {
-    let Some(program) = real_nix() else { return };
+    let program = real_nix();
     let c = Cluster::new();
     let nix = c.nix_at(&program);
     let head = c.inner_head();
@@ -314,8 +311,9 @@ fn real_nix_dirty_inner_repo_is_refused_and_the_lock_restored() {
 }
 
 #[test]
+#[cfg_attr(missing_nix, ignore = "needs nix")]
 fn real_nix_path_url_fails_with_a_git_file_hint_and_leaves_no_lock() {
-    let Some(program) = real_nix() else { return };
+    let program = real_nix();
     let c = Cluster::new();
     std::fs::write(
         c.parent.join("flake.nix"),
@@ -351,8 +349,9 @@ fn real_nix_path_url_fails_with_a_git_file_hint_and_leaves_no_lock() {
 }
 
 #[test]
+#[cfg_attr(missing_nix, ignore = "needs nix")]
 fn real_nix_locks_an_input_added_by_insert_input() {
-    let Some(program) = real_nix() else { return };
+    let program = real_nix();
     let c = Cluster::new();
     let bare = "{\n  description = \"no inputs yet\";\n\n  outputs = { self }: {\n    answer = 42;\n  };\n}\n";
     let with_input = insert_input(bare, INPUT, "git+file:./secrets").unwrap();
@@ -373,8 +372,9 @@ fn real_nix_locks_an_input_added_by_insert_input() {
 }
 
 #[test]
+#[cfg_attr(missing_nix, ignore = "needs nix")]
 fn real_nix_unknown_input_name_is_an_error_not_a_silent_success() {
-    let Some(program) = real_nix() else { return };
+    let program = real_nix();
     let c = Cluster::new();
     let nix = c.nix_at(&program);
     let head = c.inner_head();
@@ -494,8 +494,9 @@ fn nix_exiting_0_with_the_wrong_rev_is_an_error_and_restores() {
 }
 
 #[test]
+#[cfg_attr(missing_nix, ignore = "needs nix")]
 fn the_secrets_template_evaluates_names_duplicates_wrapper_and_module() {
-    let Some(program) = real_nix() else { return };
+    let program = real_nix();
     let c = Cluster::new();
     let nix = c.nix_at(&program);
     c.commit_inner("secrets/hcloud-token.json", "{}\n");

@@ -130,15 +130,15 @@ impl World {
     }
 }
 
-fn have_tools() -> bool {
-    require_tool("strace") && require_tool("git")
+fn need_tools() {
+    require_tool("strace");
+    require_tool("git");
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn show_and_decrypt_write_nothing_to_disk() {
-    if !have_tools() {
-        return;
-    }
+    need_tools();
     let w = world();
     for args in [
         &["show", "app"][..],
@@ -158,10 +158,9 @@ fn show_and_decrypt_write_nothing_to_disk() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn edit_works_on_tmpfs_only_and_leaves_nothing() {
-    if !have_tools() {
-        return;
-    }
+    need_tools();
     let w = world();
     let before = std::fs::read(w.repo.join("secrets/secrets/app.yaml")).unwrap();
     // An editor that changes one value in place (on the tmpfs copy).
@@ -182,10 +181,9 @@ fn edit_works_on_tmpfs_only_and_leaves_nothing() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn example_writes_only_placeholders() {
-    if !have_tools() {
-        return;
-    }
+    need_tools();
     let w = world();
     let bad: Vec<String> = w
         .traced(&["example"], &[])
@@ -199,10 +197,9 @@ fn example_writes_only_placeholders() {
 }
 
 #[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn add_and_rotate_from_stdin_write_only_ciphertext() {
-    if !have_tools() {
-        return;
-    }
+    need_tools();
     let w = world();
     let m = &w.marker;
     // --no-lock: Nix's own cache writes are not ours to judge here.

@@ -60,9 +60,11 @@ pub fn push_then_parent(
         .status_under(std::path::Path::new(crate::nix::lock::FLAKE_LOCK))?
         .is_clean();
     if lock_dirty {
+        let rev = locked.as_deref().map(short).unwrap_or("?");
+        let message =
+            crate::quote::shell(&format!("flake.lock: lock {input} to {rev}")).into_owned();
         progress.hint(&format!(
-            "flake.lock locks {input} to {}; commit and push it: git commit -m 'flake.lock: lock {input}' -- flake.lock && git push (or: git secrets push --parent)",
-            locked.as_deref().map(short).unwrap_or("?")
+            "flake.lock locks {input} to {rev}; commit and push it: git commit -m {message} -- flake.lock && git push (or: git secrets push --parent)"
         ));
     } else if let Ok(Some(up)) = layout.parent.upstream() {
         let ahead = layout

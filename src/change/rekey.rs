@@ -12,6 +12,7 @@
 //! A rerun after a crash finishes the job: files already in the new state are not
 //! rewritten, and every secret file that differs from HEAD is committed.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use super::secrets::with_new_data_key;
@@ -21,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::recipient_change::RecipientChange;
 use crate::sops::config_edit::{edit_recipients, RecipientEdit};
-use crate::sops::file::{load, KeyPlan};
+use crate::sops::file::{load, KeyPlan, SopsFile};
 use crate::sops::formats::yaml::DEFAULT_INDENT;
 use crate::sops::keys::Identities;
 use crate::sops::rules::Config;
@@ -119,16 +120,10 @@ pub fn rekey(
             .hint("rekey it with sops itself (sops updatekeys FILE); nothing was changed"));
         }
         let rule = config.rule_for(&f.path)?;
-        let want = names(&rule.plan);
-        let have: Vec<Vec<String>> = file
-            .metadata
-            .key_groups
-            .iter()
-            .map(|g| g.age.iter().map(|a| a.recipient.clone()).collect())
-            .collect();
+        let (want, have) = (wanted(&rule.plan), current(file));
         change.record(
             &f.path,
-            &have.concat(),
+            &have.iter().flatten().cloned().collect::<Vec<_>>(),
             &want.iter().flatten().cloned().collect::<Vec<_>>(),
         );
         let loses = have
@@ -183,10 +178,20 @@ pub fn rekey(
     Ok(Rekeyed { paths: ours })
 }
 
-/// The recipients of a plan as strings, group by group.
-fn names(plan: &KeyPlan) -> Vec<Vec<String>> {
+/// The age recipients `plan` names, group by group (order within a group does not
+/// matter to sops).
+pub fn wanted(plan: &KeyPlan) -> Vec<BTreeSet<String>> {
     plan.groups
         .iter()
         .map(|g| g.iter().map(|r| r.to_string()).collect())
+        .collect()
+}
+
+/// The age recipients `file`'s data key is wrapped for now, group by group.
+pub fn current(file: &SopsFile) -> Vec<BTreeSet<String>> {
+    file.metadata
+        .key_groups
+        .iter()
+        .map(|g| g.age.iter().map(|a| a.recipient.clone()).collect())
         .collect()
 }

@@ -50,7 +50,7 @@ pub fn push_inner(inner: &Repo) -> Result<Pushed> {
         return Err(
             Error::new("the secrets repo is not on a branch (detached HEAD)").hint(format!(
                 "switch to its branch first: git -C {} switch main",
-                inner.root().display()
+                crate::quote::shell(&inner.root().display().to_string())
             )),
         );
     };
@@ -80,7 +80,7 @@ pub fn push_inner(inner: &Repo) -> Result<Pushed> {
         [] => {
             return Err(Error::new("the secrets repo has no remote to push to").hint(format!(
                 "add your private remote: git -C {} remote add origin <URL>, then git secrets push",
-                inner.root().display()
+                crate::quote::shell(&inner.root().display().to_string())
             )))
         }
         [one] => one.clone(),
@@ -91,8 +91,9 @@ pub fn push_inner(inner: &Repo) -> Result<Pushed> {
                 many.join(", ")
             ))
             .hint(format!(
-                "push once naming one: git -C {} push -u <remote> {branch}",
-                inner.root().display()
+                "push once naming one: git -C {} push -u <remote> {}",
+                crate::quote::shell(&inner.root().display().to_string()),
+                crate::quote::shell(&branch)
             )))
         }
     };
@@ -128,7 +129,7 @@ pub fn push_parent(parent: &Repo) -> Result<String> {
         return Err(
             Error::new("the parent's branch tracks no upstream").hint(format!(
                 "push it yourself once: git -C {} push -u <remote> HEAD",
-                parent.root().display()
+                crate::quote::shell(&parent.root().display().to_string())
             )),
         );
     };
@@ -159,7 +160,7 @@ pub fn pull_inner(inner: &Repo, timeout: Duration) -> Result<Pulled> {
         return Err(
             Error::new("the secrets repo's branch tracks no upstream to pull from").hint(format!(
                 "set it: git -C {} branch --set-upstream-to origin/main",
-                inner.root().display()
+                crate::quote::shell(&inner.root().display().to_string())
             )),
         );
     };
@@ -199,7 +200,13 @@ pub fn pull_inner(inner: &Repo, timeout: Duration) -> Result<Pulled> {
             Ok(Pulled::FastForward(n))
         }
         (ahead, behind) => {
-            inner.rebase_onto(&tip.to_string())?;
+            inner.rebase_onto(&tip.to_string()).map_err(|e| {
+                let dir = crate::quote::shell(&inner.root().display().to_string()).into_owned();
+                e.hint(format!(
+                    "to choose by hand: git -C {dir} rebase {}; at the stop, pick a side (git -C {dir} checkout --ours|--theirs FILE) or set the value (git secrets edit FILE), git -C {dir} add FILE, git -C {dir} rebase --continue; then git secrets pull",
+                    up.short
+                ))
+            })?;
             Ok(Pulled::Rebased { ahead, behind })
         }
     }

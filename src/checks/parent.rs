@@ -101,13 +101,10 @@ fn dir_tracked(s: &Scene) -> Check {
     let shown = s.dir_shown();
     match wiring::tracked::inspect(&s.layout) {
         Ok(tracked::State::Outside) => Check::ok(ID, OUTSIDE),
-        Ok(tracked::State::Submodule { name }) => Check::fail(
-            ID,
-            format!("{shown} is registered as a git submodule ('{name}') of the parent"),
-        )
-        .hint(format!(
-            "unregister it: git rm --cached {shown} && git config -f .gitmodules --remove-section submodule.{name} && git add .gitmodules"
-        )),
+        // dir.repo names a submodule, with the commands
+        Ok(tracked::State::Submodule { .. }) => {
+            Check::skip(ID, format!("{shown} is a submodule (see dir.repo)"))
+        }
         Ok(tracked::State::Staged { files }) => Check::fail(
             ID,
             format!(
@@ -240,13 +237,20 @@ fn lock_tracked(s: &Scene) -> Check {
 
 fn lock_fresh(s: &Scene) -> Check {
     const ID: &str = "lock.fresh";
-    let Some(name) = s.input_name() else {
-        return Check::skip(ID, "no secrets input in flake.nix");
+    let state = match wiring::lock::inspect(&s.layout) {
+        Ok(state) => state,
+        Err(e) => return Check::error(ID, &e),
     };
-    let Some(inner) = &s.inner else {
-        return Check::skip(ID, "the secrets dir is not a git repo");
+    let name = match &state {
+        lock::State::NoInput => return Check::skip(ID, "no secrets input in flake.nix"),
+        lock::State::NoInner => return Check::skip(ID, "the secrets dir is not a git repo"),
+        lock::State::NoCommits => return Check::skip(ID, "the secrets repo has no commits"),
+        lock::State::Missing { input }
+        | lock::State::Unreadable { input, .. }
+        | lock::State::Stale { input, .. }
+        | lock::State::Fresh { input, .. } => input.clone(),
     };
-    let Some(head) = inner.head().ok().and_then(|h| h.commit()) else {
+    let (Some(inner), Some(head)) = (&s.inner, s.inner_head()) else {
         return Check::skip(ID, "the secrets repo has no commits");
     };
     let clean = inner
@@ -265,8 +269,7 @@ fn lock_fresh(s: &Scene) -> Check {
             )
         }
     };
-    let path = wiring::lock::lock_path(&s.layout);
-    match wiring::lock::freshness(&path, name, &head.to_string()) {
+    match state {
         lock::State::Missing { input } if crate::nix::Nix::discover().is_err() => {
             // Nothing here can lock it; the machine that has Nix will (nix.version warns).
             Check::warn(
@@ -294,7 +297,6 @@ fn lock_fresh(s: &Scene) -> Check {
             locked,
             reason: verified,
         } => {
-            let head = head.to_string();
             // the lock only moves forward: name the case, and offer a relock only for that one
             match crate::lock_direction::check(inner, &name, locked.as_deref(), &head) {
         Ok(Direction::Forward) => with_fix(
@@ -337,6 +339,7 @@ fn lock_fresh(s: &Scene) -> Check {
         }
             }
         }
+        // answered above, before the repo was read
         lock::State::NoInput | lock::State::NoInner | lock::State::NoCommits => {
             Check::skip(ID, "nothing to lock")
         }

@@ -47,7 +47,7 @@ pub fn checks(s: &Scene) -> Vec<Check> {
 
 fn upstream(s: &Scene, inner: &Repo, up: &crate::error::Result<Option<Upstream>>) -> Check {
     const ID: &str = "inner.upstream";
-    let dir = s.dir_shown();
+    let dir = crate::quote::shell(&s.dir_shown()).into_owned();
     if inner.remote_names().is_empty() {
         return Check::warn(
             ID,
@@ -140,7 +140,7 @@ fn pushed(
     let Some(rev) = &lock.rev else {
         return Check::skip(id, format!("{what} locks no rev for {}", lock.input));
     };
-    let dir = s.dir_shown();
+    let dir = crate::quote::shell(&s.dir_shown()).into_owned();
     match inner.remote_reach(rev, up) {
         Ok(RemoteReach::Reachable(r)) => Check::ok(
             id,

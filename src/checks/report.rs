@@ -19,11 +19,6 @@ impl Report {
         self.checks.iter().any(|c| c.status == Status::Fail)
     }
 
-    /// The check with this id, if it ran.
-    pub fn get(&self, id: &str) -> Option<&Check> {
-        self.checks.iter().find(|c| c.id == id)
-    }
-
     /// How many checks came out with `status`.
     pub fn count(&self, status: Status) -> usize {
         self.checks.iter().filter(|c| c.status == status).count()

@@ -79,7 +79,7 @@ pub enum Decryption {
     /// The user has no identity at all.
     NoIdentity,
     /// None of the user's identities unwraps the data key.
-    Locked(Error),
+    Locked,
     /// The data key unwrapped, but decryption or the MAC failed (tampered).
     Broken(Error),
     /// Decrypted and the MAC verified.
@@ -151,6 +151,12 @@ impl Scene {
             .input
             .clone()
             .or_else(|| self.input.as_ref().map(|i| i.name.clone()))
+    }
+
+    /// The inner repo's HEAD commit id (hex), when it has one.
+    pub fn inner_head(&self) -> Option<String> {
+        let inner = self.inner.as_ref()?;
+        inner.head().ok()?.commit().map(|c| c.to_string())
     }
 
     /// The secrets dir as the user would type it from the parent root: one
@@ -234,7 +240,7 @@ fn decrypt(file: &SopsFile, name: &str, ids: &Identities) -> Decryption {
     }
     let key = match file.data_key(ids) {
         Ok(k) => k,
-        Err(e) => return Decryption::Locked(e),
+        Err(_) => return Decryption::Locked,
     };
     let dec = match file.decrypt_with_key(key) {
         Ok(d) => d,

@@ -2,12 +2,12 @@
 //! that verifies and the recipients the rules name, no plaintext among them, a key
 //! that decrypts (and is not readable by others), and a matching public example.
 
-use std::collections::BTreeSet;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use super::scene::{Content, Decryption, SecretFile};
 use super::{count, list, Check, Fix, Scene};
+use crate::change::rekey;
 use crate::sops::file::SopsFile;
 use crate::sops::formats::Format;
 use crate::sops::keys::Identities;
@@ -174,7 +174,7 @@ fn identity(s: &Scene) -> Check {
     let locked: Vec<String> = s
         .secrets
         .iter()
-        .filter(|f| matches!(f.content, Content::Sops(_, Decryption::Locked(_))))
+        .filter(|f| matches!(f.content, Content::Sops(_, Decryption::Locked)))
         .map(|f| f.rel.clone())
         .collect();
     if locked.is_empty() {
@@ -300,19 +300,8 @@ fn recipients(s: &Scene, config: &Option<crate::error::Result<Config>>) -> Check
         let Ok(rule) = cfg.rule_for(&f.path) else {
             continue;
         };
-        let want: Vec<BTreeSet<String>> = rule
-            .plan
-            .groups
-            .iter()
-            .map(|g| g.iter().map(|r| r.to_string()).collect())
-            .collect();
-        let have: Vec<BTreeSet<String>> = file
-            .metadata
-            .key_groups
-            .iter()
-            .map(|g| g.age.iter().map(|a| a.recipient.clone()).collect())
-            .collect();
-        if want != have {
+        // the same comparison rekey makes
+        if rekey::wanted(&rule.plan) != rekey::current(file) {
             drift.push(f.rel.clone());
         }
     }

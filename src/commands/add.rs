@@ -10,17 +10,36 @@ use super::Ctx;
 use crate::atomic;
 use crate::change::secrets::plan_from;
 use crate::change::Transaction;
-use crate::cli::AddArgs;
+use crate::cli::LockArgs;
 use crate::editor::edit_plain;
 use crate::error::{Error, Result};
 use crate::layout::SecretName;
+use crate::recipient_change::RecipientChange;
 use crate::sops::file::{encrypt, load, read_input};
 use crate::sops::formats::Format;
 use crate::sops::keys::Identities;
 use crate::sops::rules::with_default_suffix;
 use crate::sops::tree::PlainDocs;
+use clap::Args;
 use std::path::PathBuf;
 use zeroize::Zeroizing;
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Name of the new secret.
+    pub name: String,
+    /// Read the plaintext from FILE (`-` for stdin).
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+    /// Format of the new secret (default: from --from's extension, else yaml).
+    #[arg(long, value_name = "TYPE")]
+    pub format: Option<String>,
+    /// Commit message in the secrets repo.
+    #[arg(short, long, value_name = "MSG")]
+    pub message: Option<String>,
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
 
 pub fn run(ctx: &Ctx, args: AddArgs) -> Result<i32> {
     crate::plaintext::install_signal_cleanup();
@@ -87,6 +106,7 @@ pub fn run(ctx: &Ctx, args: AddArgs) -> Result<i32> {
                 layout.dir.display()
             ))
         })?;
+        approve_new_recipients(ctx, layout, &path, &plan)?;
         let file = encrypt(
             &docs.0,
             format,
@@ -107,6 +127,54 @@ pub fn run(ctx: &Ctx, args: AddArgs) -> Result<i32> {
     let message = args.message.unwrap_or_else(|| format!("add {name}"));
     session.finish(&[path], &message, &args.lock.options(), &ctx.ui)?;
     Ok(0)
+}
+
+/// A recipient `.sops.yaml` names for the new secret that no existing secret
+/// has (slipped into `.sops.yaml` by a commit or a merge) gets this value only
+/// after the user saw it by key and name and said yes (as `rekey` asks). The
+/// first secret of a repo has nothing to compare with.
+fn approve_new_recipients(
+    ctx: &Ctx,
+    layout: &crate::layout::Layout,
+    path: &std::path::Path,
+    plan: &crate::sops::file::KeyPlan,
+) -> Result<()> {
+    let known: Vec<String> = layout
+        .secret_files()?
+        .iter()
+        .filter(|p| p.as_path() != path)
+        .filter_map(|p| load(p, None).ok())
+        .flat_map(|f| {
+            f.metadata
+                .age_recipients()
+                .into_iter()
+                .map(String::from)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    if known.is_empty() {
+        return Ok(());
+    }
+    let want: Vec<String> = plan
+        .groups
+        .iter()
+        .flatten()
+        .map(|r| r.to_string())
+        .collect();
+    let have: Vec<String> = want.iter().filter(|r| known.contains(r)).cloned().collect();
+    let mut change = RecipientChange::default();
+    change.record(path, &have, &want);
+    if change.is_empty() {
+        return Ok(());
+    }
+    let config = std::fs::read(layout.dir.join(".sops.yaml")).unwrap_or_default();
+    change.finish(&[&String::from_utf8_lossy(&config)], &[]);
+    if super::confirm_recipient_change(ctx, &change)? {
+        Ok(())
+    } else {
+        Err(Error::new("nothing was added")
+            .hint("check the recipients in .sops.yaml (git log -p .sops.yaml in the secrets repo)"))
+    }
 }
 
 fn exists(name: &SecretName, shown: &std::path::Path) -> Error {

@@ -7,9 +7,34 @@
 use super::Ctx;
 use crate::allowlist::{self, Allowlist, Pattern};
 use crate::checks::{known, Options, Scene};
-use crate::cli::AllowArgs;
 use crate::error::{Error, Result};
 use crate::layout::Overrides;
+use clap::Args;
+
+/// `git secrets allow`: the parent's committed `.git-secrets-allow`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+The leak guards (pre-commit, pre-push, doctor --staged/--history) search the public repo \
+for the secrets' values. A credential found there blocks; a name, namespace, host or URL \
+only warns, with the command that marks it public. Marked values are listed, one \
+NAME:PATH a line, in .git-secrets-allow at the root of the parent; commit it.
+
+Examples:
+  git secrets allow kubeconfig:contexts.0.context.namespace
+  git secrets allow 'kubeconfig:contexts.*.context.namespace' 'talosconfig:contexts.*.endpoints.*'
+  git secrets allow --remove kubeconfig:clusters.0.cluster.server")]
+pub struct AllowArgs {
+    /// Values to mark public, as NAME:PATH (doctor prints them); in PATH `*` matches one
+    /// key and `**` any number. Without any, list the allowlist.
+    #[arg(value_name = "NAME:PATH")]
+    pub patterns: Vec<String>,
+    /// Remove these patterns instead.
+    #[arg(long)]
+    pub remove: bool,
+    /// Also allow a pattern that covers a value that looks like a credential.
+    #[arg(long, conflicts_with = "remove")]
+    pub force: bool,
+}
 
 /// Lists, adds or removes allowlist patterns; returns the exit code.
 pub fn run(ctx: &Ctx, args: AllowArgs) -> Result<i32> {

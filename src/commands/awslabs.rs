@@ -3,6 +3,7 @@
 //! forwarded to the next `git-secrets` on PATH that is not this binary. With
 //! none, we fail closed (a hook must never pass silently).
 
+use crate::error::Error;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
@@ -21,9 +22,9 @@ pub const AWSLABS_FLAGS: [&str; 11] = [
     "--prepare_commit_msg_hook",
 ];
 
-/// If `args[1]` is an awslabs option, runs the other binary (or explains
-/// there is none) and returns the exit code; otherwise `None`.
-pub fn forward_if_awslabs(args: &[OsString]) -> Option<i32> {
+/// If `args[1]` is an awslabs option, runs the other binary in place of this one
+/// (returning only when it cannot start) or explains there is none; otherwise `None`.
+pub fn forward_if_awslabs(args: &[OsString]) -> Option<Error> {
     let first = args.get(1)?.to_str()?;
     if !AWSLABS_FLAGS.contains(&first) {
         return None;
@@ -32,20 +33,20 @@ pub fn forward_if_awslabs(args: &[OsString]) -> Option<i32> {
         Some(other) => {
             use std::os::unix::process::CommandExt;
             let err = std::process::Command::new(&other).args(&args[1..]).exec();
-            eprintln!(
-                "error: cannot run awslabs git-secrets at {}: {err}",
+            Some(Error::new(format!(
+                "cannot run awslabs git-secrets at {}: {err}",
                 other.display()
-            );
-            Some(1)
+            )))
         }
-        None => {
-            eprintln!(
-                "error: '{first}' is an option of awslabs/git-secrets, which is not installed\n\
-                 hint: this git-secrets (sops/age secrets for Nix flakes) shares its name; install awslabs/git-secrets \
-                 (Debian/Ubuntu: apt install git-secrets) and put it on PATH, or remove its hooks from .git/hooks"
-            );
-            Some(1)
-        }
+        None => Some(
+            Error::new(format!(
+                "'{first}' is an option of awslabs/git-secrets, which is not installed"
+            ))
+            .hint(
+                "this git-secrets (sops/age secrets for Nix flakes) shares its name; install awslabs/git-secrets \
+                 (Debian/Ubuntu: apt install git-secrets) and put it on PATH, or remove its hooks from .git/hooks",
+            ),
+        ),
     }
 }
 

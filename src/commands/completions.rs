@@ -3,8 +3,9 @@
 //! completion calls after `git secrets `, and secret names from the secrets dir.
 
 use super::Ctx;
-use crate::cli::{Cli, CompletionsArgs};
+use crate::cli::Cli;
 use crate::error::Result;
+use clap::Args;
 use clap::CommandFactory;
 use clap_complete::Shell;
 
@@ -40,6 +41,12 @@ _git_secrets() {
     COMP_WORDS=("${COMP_WORDS_SAVED[@]}")
 }
 "#;
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// bash, zsh or fish.
+    pub shell: clap_complete::Shell,
+}
 
 pub fn run(_ctx: &Ctx, args: CompletionsArgs) -> Result<i32> {
     let mut out = Vec::new();

@@ -1,7 +1,7 @@
 //! `git secrets decrypt FILE`: like `sops decrypt`, for scripts and devshell wrappers.
 
 use super::Ctx;
-use crate::cli::DecryptArgs;
+use crate::cli::TypeArgs;
 use crate::error::Result;
 use crate::sops::codes;
 use crate::sops::file::{load, render_plain};
@@ -9,6 +9,19 @@ use crate::sops::formats::Format;
 use crate::sops::keys::Identities;
 use crate::sops::path::parse_extract;
 use crate::sops::rules::store_indent;
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct DecryptArgs {
+    /// The sops file (`-` for stdin, with --input-type).
+    pub file: PathBuf,
+    /// Print only this part, e.g. '["data"]["token"]' or '["list"][0]'.
+    #[arg(long, value_name = "PATH")]
+    pub extract: Option<String>,
+    #[command(flatten)]
+    pub types: TypeArgs,
+}
 
 /// Exits with sops' status codes on failure (see `sops::codes`), as scripts written for
 /// `sops decrypt` expect.

@@ -4,11 +4,11 @@
 //! example → doctor, each printed as the command a user would type.
 
 use super::Ctx;
-use crate::cli::DemoArgs;
 use crate::error::{Error, Result};
 use crate::sops::file::SopsFile;
 use crate::sops::formats::Format;
 use crate::sops::keys::Identities;
+use clap::Args;
 use console::style;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -156,6 +156,12 @@ impl Sandbox {
         }
         Ok(())
     }
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to build the demo (default: a new temp dir, kept and printed).
+    pub dir: Option<PathBuf>,
 }
 
 pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<i32> {

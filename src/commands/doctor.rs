@@ -2,13 +2,46 @@
 //! on stdout (text or JSON, nothing else), fixes and progress on stderr. Exit 1 when a
 //! check fails; warnings alone exit 0.
 
-use std::io::{IsTerminal, Write};
+use clap::Args;
+use std::io::IsTerminal;
 
 use super::Ctx;
 use crate::checks::{self, fix, leaks, Check, Fix, Options, Report, Scene, Status};
-use crate::cli::DoctorArgs;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::layout::Overrides;
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Print the report as JSON: {"version":1,"checks":[{"id","status","message","hints"}]}.
+    #[arg(long)]
+    pub json: bool,
+    /// Apply the safe fixes (never deletes a file or rewrites history) and check again.
+    #[arg(long, conflicts_with = "staged")]
+    pub fix: bool,
+    /// Also scan every object of the parent's history for leaks.
+    #[arg(long, conflicts_with = "staged")]
+    pub history: bool,
+    /// Only the fast checks on the parent's index and staged files (pre-commit).
+    #[arg(long)]
+    pub staged: bool,
+    /// Shortest plaintext value to search for.
+    #[arg(long, default_value_t = 8, value_name = "BYTES")]
+    pub min_length: usize,
+    /// Pass --offline to nix when --fix relocks.
+    #[arg(long)]
+    pub offline: bool,
+    /// Fetch the secrets repo's upstream first (bounded by GIT_SECRETS_FETCH_TIMEOUT,
+    /// 30 s by default), so ahead/behind and "pushed" are current.
+    #[arg(long, conflicts_with = "staged")]
+    pub fetch: bool,
+    /// Only scan the objects of this range (pre-push), e.g. A..B.
+    #[arg(long, value_name = "RANGE", hide = true, conflicts_with_all = ["staged", "fix", "history"])]
+    pub range: Option<String>,
+    /// The remote the pre-push hook pushes to (its `$1`): what its remote-tracking refs
+    /// hold is not scanned again.
+    #[arg(long, value_name = "REMOTE", hide = true, requires = "range")]
+    pub remote: Option<String>,
+}
 
 /// Runs doctor; returns the exit code.
 pub fn run(ctx: &Ctx, args: DoctorArgs) -> Result<i32> {
@@ -131,18 +164,11 @@ fn apply(ctx: &Ctx, f: &Fix, scene: &Scene) {
     if *f == Fix::Rekey {
         // Name who gains or loses access before asking (and with --yes too):
         // .sops.yaml may list a recipient nobody meant to add.
-        let question = match crate::recipient_change::plan(&scene.layout) {
-            Ok(change) if !change.is_empty() => {
-                ctx.ui
-                    .notice("the rekey changes who can decrypt the secrets:");
-                for line in change.summary_lines() {
-                    ctx.ui.notice(line);
-                }
-                change.question()
-            }
-            _ => format!("{}?", f.describe()),
+        let decided = match crate::recipient_change::plan(&scene.layout) {
+            Ok(change) if !change.is_empty() => super::confirm_recipient_change(ctx, &change),
+            _ => ctx.ui.confirm(&format!("{}?", f.describe()), "--yes"),
         };
-        match ctx.ui.confirm(&question, "--yes") {
+        match decided {
             Ok(true) => {}
             Ok(false) => {
                 ctx.ui.status(format!("skipped: {}", f.describe()));
@@ -207,14 +233,12 @@ fn history(ctx: &Ctx, scene: &Scene, pushed: Option<leaks::Pushed<'_>>) -> Vec<C
     out
 }
 
+/// The report on stdout; a reader that went away (`doctor | head`) is no error.
 fn print(report: &Report, json: bool) -> Result<()> {
     let text = if json {
         report.to_json()
     } else {
         report.to_text()
     };
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|_| out.flush())
-        .map_err(|e| Error::new(format!("cannot write the report: {e}")))
+    crate::ui::write_stdout(text.as_bytes()).map(|_| ())
 }

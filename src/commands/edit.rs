@@ -4,7 +4,6 @@
 
 use super::Ctx;
 use crate::atomic;
-use crate::cli::EditArgs;
 use crate::error::{Error, Result};
 use crate::plaintext::{self};
 use crate::repo_lock::{timeout_from_env, RepoLock};
@@ -12,8 +11,15 @@ use crate::sops::file::SopsFile;
 use crate::sops::formats::Format;
 use crate::sops::keys::Identities;
 use crate::sops::rules::store_indent;
+use clap::Args;
 use std::path::Path;
 use zeroize::Zeroizing;
+
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// A secret name or a path to a sops file.
+    pub secret: String,
+}
 
 pub fn run(ctx: &Ctx, args: EditArgs) -> Result<i32> {
     plaintext::install_signal_cleanup();

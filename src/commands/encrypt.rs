@@ -4,11 +4,27 @@
 
 use super::Ctx;
 use crate::atomic;
-use crate::cli::EncryptArgs;
+use crate::cli::TypeArgs;
 use crate::error::{Error, Result};
 use crate::sops::codes;
 use crate::sops::file::{encrypt, read_input};
 use crate::sops::formats::Format;
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct EncryptArgs {
+    /// The plaintext file.
+    pub file: PathBuf,
+    /// Encrypt to these age recipients (comma-separated) instead of .sops.yaml's rule.
+    #[arg(long, value_name = "RECIPIENTS", env = "SOPS_AGE_RECIPIENTS")]
+    pub age: Option<String>,
+    /// Replace the file with its encrypted form (atomically).
+    #[arg(short, long)]
+    pub in_place: bool,
+    #[command(flatten)]
+    pub types: TypeArgs,
+}
 
 /// Exits with sops' status codes on failure (see `sops::codes`), as scripts written for
 /// `sops encrypt` expect.

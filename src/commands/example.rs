@@ -6,7 +6,6 @@
 
 use super::Ctx;
 use crate::atomic;
-use crate::cli::ExampleArgs;
 use crate::error::{Error, Result};
 use crate::example::{leaf_values, placeholder, shape, shape_diff, KEY_HEADER};
 use crate::layout::Layout;
@@ -15,6 +14,7 @@ use crate::sops::formats::yaml::DEFAULT_INDENT;
 use crate::sops::keys::{generate_identity, Identities, Recipient};
 use crate::sops::rules::{Config, CreationRule};
 use crate::sops::tree::{Node, PlainDocs};
+use clap::Args;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -47,6 +47,13 @@ fn readme(input: Option<&str>) -> String {
 struct Planned {
     path: PathBuf,
     bytes: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExampleArgs {
+    /// Check that secrets-example/ is in sync; exit 1 naming each difference.
+    #[arg(long)]
+    pub check: bool,
 }
 
 pub fn run(ctx: &Ctx, args: ExampleArgs) -> Result<i32> {

@@ -7,7 +7,6 @@
 //! With `--tmpfs` a parent stays to remove the file on every exit path.
 
 use super::Ctx;
-use crate::cli::{ExecArgs, RenderFormat};
 use crate::error::{Error, Result};
 use crate::plaintext;
 use crate::sops::file::{load, render_extract, Decrypted, SopsFile};
@@ -16,6 +15,7 @@ use crate::sops::formats::Format;
 use crate::sops::keys::Identities;
 use crate::sops::path::{display, lookup, parse_extract, parse_field, Step};
 use crate::sops::tree::{go_format_float_g, Node, Scalar};
+use clap::{Args, ValueEnum};
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -43,6 +43,58 @@ struct Binding {
     secret: String,
     /// The field, when only a part of the secret is wanted.
     steps: Option<Vec<Step>>,
+}
+
+/// `git secrets exec`: plaintext reaches CMD as a sealed memfd (`/dev/fd/N`),
+/// a tmpfs file, or an environment variable, and never a disk.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  git secrets exec kubeconfig --file KUBECONFIG -- kubectl get pods
+  git secrets exec hcloud-token --field hcloud_token --env HCLOUD_TOKEN -- hcloud server list
+  git secrets exec --file KUBECONFIG=kubeconfig --env HCLOUD_TOKEN=hcloud-token:hcloud_token -- make
+
+CMD replaces git-secrets (exec), so its exit status and signals are its own; with --tmpfs a \
+parent stays to remove the file, forwards signals and passes the exit status through \
+(128+n when CMD dies of signal n). A CMD that cannot be found exits 127.")]
+pub struct ExecArgs {
+    /// Pass a secret as a file: VAR is set to its path (/dev/fd/N, or a tmpfs
+    /// file with --tmpfs). VAR alone uses SECRET; VAR=NAME[:FIELD] names its
+    /// own. Repeatable.
+    #[arg(long = "file", value_name = "VAR[=SECRET[:FIELD]]")]
+    pub files: Vec<String>,
+    /// Pass a secret as the value of VAR: a field's value, or the whole file
+    /// as decrypted. VAR alone uses SECRET; VAR=NAME[:FIELD] names its own.
+    /// Repeatable.
+    #[arg(long = "env", value_name = "VAR[=SECRET[:FIELD]]")]
+    pub envs: Vec<String>,
+    /// Use only this field of SECRET, as a dotted path (a.b, list.0).
+    #[arg(long, value_name = "PATH", conflicts_with = "extract")]
+    pub field: Option<String>,
+    /// Use only this part of SECRET, in sops' syntax: '["a"]["b"]'.
+    #[arg(long, value_name = "PATH")]
+    pub extract: Option<String>,
+    /// How to render a map or list (and whole files): yaml or json. Needed
+    /// for --env with a field that is a map.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<RenderFormat>,
+    /// Use a 0600 file on tmpfs ($XDG_RUNTIME_DIR, else /dev/shm) instead of
+    /// a memfd, for commands that need a real path; a parent process stays
+    /// to remove it.
+    #[arg(long)]
+    pub tmpfs: bool,
+    /// A secret name (in the secrets dir) or a path to a sops file.
+    #[arg(value_name = "SECRET")]
+    pub secret: Option<String>,
+    /// The command to run, after `--`.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<std::ffi::OsString>,
+}
+/// `exec --format` values: how a map or list becomes text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RenderFormat {
+    Yaml,
+    Json,
 }
 
 pub fn run(ctx: &Ctx, args: ExecArgs) -> Result<i32> {
@@ -122,7 +174,7 @@ fn exec_in_place(
     // memory is then CMD's own.
     let err = cmd.exec();
     drop(memfds);
-    Ok(report_start_failure(program, &err))
+    Err(start_failure(program, &err))
 }
 
 /// Without memfds only environment variables work in place.
@@ -138,7 +190,7 @@ fn exec_in_place(
             .hint("add --tmpfs to pass the file on a tmpfs directory instead"));
     }
     let err = cmd.exec();
-    Ok(report_start_failure(program, &err))
+    Err(start_failure(program, &err))
 }
 
 /// Writes the files to tmpfs, runs CMD as a child with signals forwarded,
@@ -167,7 +219,7 @@ fn run_with_tmpfs_files(
     drop(plain_files);
     match status {
         Ok(s) => Ok(exit_code(s)),
-        Err(e) => Ok(report_start_failure(program, &e)),
+        Err(e) => Err(start_failure(program, &e)),
     }
 }
 
@@ -181,34 +233,28 @@ fn exit_code(status: ExitStatus) -> i32 {
     }
 }
 
-/// Prints why CMD did not start and returns the shell's code for it: 127
-/// when it is not found, 126 otherwise.
-fn report_start_failure(program: &OsStr, err: &std::io::Error) -> i32 {
+/// Why CMD did not start, exiting with the shell's code for it: 127 when it is not
+/// found, 126 otherwise.
+fn start_failure(program: &OsStr, err: &std::io::Error) -> Error {
     let name = program.to_string_lossy();
-    let (code, e) = match err.kind() {
-        std::io::ErrorKind::NotFound => (
+    match err.kind() {
+        std::io::ErrorKind::NotFound => Error::exit(
             EXIT_NOT_FOUND,
-            Error::new(format!("cannot run '{name}': command not found")).hint(
-                if name.contains('/') {
-                    "check the path to the command".to_string()
-                } else {
-                    format!("install {name} or put it on PATH, or give its full path")
-                },
-            ),
-        ),
-        std::io::ErrorKind::PermissionDenied => (
+            format!("cannot run '{name}': command not found"),
+        )
+        .hint(if name.contains('/') {
+            "check the path to the command".to_string()
+        } else {
+            format!("install {name} or put it on PATH, or give its full path")
+        }),
+        std::io::ErrorKind::PermissionDenied => Error::exit(
             EXIT_CANNOT_RUN,
-            Error::new(format!("cannot run '{name}': permission denied"))
-                .hint("make it executable (chmod +x) or check the directory's permissions"),
-        ),
-        _ => (
-            EXIT_CANNOT_RUN,
-            Error::new(format!("cannot run '{name}': {err}"))
-                .hint("check that the command is a program this system can run"),
-        ),
-    };
-    crate::ui::render_error(&e);
-    code
+            format!("cannot run '{name}': permission denied"),
+        )
+        .hint("make it executable (chmod +x) or check the directory's permissions"),
+        _ => Error::exit(EXIT_CANNOT_RUN, format!("cannot run '{name}': {err}"))
+            .hint("check that the command is a program this system can run"),
+    }
 }
 
 /// Turns the flags into bindings; each names its variable, secret and field.

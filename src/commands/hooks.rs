@@ -1,8 +1,21 @@
 //! `git secrets hooks install|uninstall`: the parent's pre-commit and pre-push guards.
 
 use super::Ctx;
-use crate::cli::{HooksAction, HooksArgs};
 use crate::error::Result;
+use clap::{Args, Subcommand};
+
+#[derive(Debug, Args)]
+pub struct HooksArgs {
+    #[command(subcommand)]
+    pub action: HooksAction,
+}
+#[derive(Debug, Subcommand)]
+pub enum HooksAction {
+    /// Install pre-commit and pre-push guards (chaining to existing hooks).
+    Install,
+    /// Remove them, restoring what was there before.
+    Uninstall,
+}
 
 /// Installs or removes the guards; returns the exit code.
 pub fn run(ctx: &Ctx, args: HooksArgs) -> Result<i32> {

@@ -5,7 +5,6 @@
 
 use super::Ctx;
 use crate::atomic;
-use crate::cli::InitArgs;
 use crate::error::{Error, Result};
 use crate::layout::{Layout, Overrides};
 use crate::nix::template::SECRETS_FLAKE;
@@ -13,6 +12,7 @@ use crate::quote;
 use crate::sops::keys::{default_key_file, generate_identity, Identities, Recipient};
 use crate::sops::rules::Config;
 use crate::wiring::{self, flake_input, gitlink, ignore, lock, tracked};
+use clap::Args;
 use std::path::Path;
 
 /// Reports each step: done now, already done, or (with --dry-run) would do.
@@ -37,6 +37,33 @@ impl Steps<'_> {
         self.changed += 1;
         Ok(())
     }
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// URL or path of the private secrets repo to clone.
+    pub url: Option<String>,
+    /// Create a new secrets repo from the built-in template instead of cloning.
+    #[arg(long, conflicts_with = "url")]
+    pub new: bool,
+    /// With --new: set this as the secrets repo's origin and push to it (after confirmation).
+    #[arg(long, value_name = "URL", requires = "new")]
+    pub remote: Option<String>,
+    /// Name of the flake input (default: <parent-dir-name>-secrets).
+    #[arg(long, value_name = "NAME")]
+    pub input: Option<String>,
+    /// Extra age recipients for .sops.yaml (with --new).
+    #[arg(long = "recipient", value_name = "AGE")]
+    pub recipients: Vec<String>,
+    /// Do not lock the flake input.
+    #[arg(long)]
+    pub no_lock: bool,
+    /// Pass --offline to nix.
+    #[arg(long)]
+    pub offline: bool,
+    /// Print the plan and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 pub fn run(ctx: &Ctx, args: InitArgs) -> Result<i32> {

@@ -3,12 +3,19 @@
 //! user's identities can decrypt it.
 
 use super::Ctx;
-use crate::cli::ListArgs;
 use crate::error::{display_path, Error, Result};
 use crate::sops::file::load;
 use crate::sops::formats::Format;
 use crate::sops::keys::Identities;
+use clap::Args;
 use serde_json::json;
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
 
 pub fn run(ctx: &Ctx, args: ListArgs) -> Result<i32> {
     let layout = ctx.layout()?;

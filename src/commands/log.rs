@@ -3,8 +3,17 @@
 //! changed which value when. Runs the user's `git log -p`, pager and all.
 
 use super::Ctx;
-use crate::cli::LogArgs;
 use crate::error::{Error, Result};
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Only this secret's history (a name, or a path with a `/`).
+    pub secret: Option<String>,
+    /// Show the values in clear instead of masked.
+    #[arg(long)]
+    pub show_values: bool,
+}
 
 pub fn run(ctx: &Ctx, args: LogArgs) -> Result<i32> {
     let layout = ctx.layout()?;

@@ -6,11 +6,24 @@
 
 use super::Ctx;
 use crate::change::merge::{merge_files, Outcome};
-use crate::cli::MergeDriverArgs;
 use crate::error::{read_file, Result};
 use crate::sops::formats::Format;
 use crate::sops::keys::Identities;
 use crate::sops::rules::yaml_indent;
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct MergeDriverArgs {
+    /// The common ancestor's version (%O).
+    pub base: PathBuf,
+    /// Our version (%A); the merge result is written here.
+    pub ours: PathBuf,
+    /// Their version (%B).
+    pub theirs: PathBuf,
+    /// The path in the repo (%P), for the format and messages.
+    pub path: PathBuf,
+}
 
 pub fn run(ctx: &Ctx, args: MergeDriverArgs) -> Result<i32> {
     crate::plaintext::disable_core_dumps();

@@ -5,13 +5,23 @@
 
 use super::Ctx;
 use crate::change::sync::{self, Pulled};
-use crate::cli::PullArgs;
 use crate::error::Result;
 use crate::lock_direction::Direction;
 use crate::nix::flake_lock::short;
 use crate::repo_lock::{timeout_from_env, RepoLock};
 use crate::wiring::inner_repo;
 use crate::wiring::lock::{input_name, locked_rev};
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// Do not relock the parent flake.
+    #[arg(long)]
+    pub no_lock: bool,
+    /// Pass --offline to nix.
+    #[arg(long)]
+    pub offline: bool,
+}
 
 pub fn run(ctx: &Ctx, args: PullArgs) -> Result<i32> {
     let layout = ctx.layout()?;
@@ -84,9 +94,10 @@ pub fn run(ctx: &Ctx, args: PullArgs) -> Result<i32> {
         ctx.ui.warn(format!("nix: {w}"));
     }
     ctx.ui.ok(crate::nix::lock::describe(&outcome));
+    let message =
+        crate::quote::shell(&format!("flake.lock: lock {input} to {}", short(&head))).into_owned();
     ctx.ui.hint(format!(
-        "commit the relock: git commit -m 'flake.lock: lock {input} to {}' -- flake.lock (or: git secrets push --parent)",
-        short(&head)
+        "commit the relock: git commit -m {message} -- flake.lock (or: git secrets push --parent)"
     ));
     Ok(0)
 }

@@ -3,8 +3,15 @@
 //! the relocked `flake.lock` alone and push the parent too (its pre-push guard runs).
 
 use super::Ctx;
-use crate::cli::PushArgs;
 use crate::error::Result;
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// Then commit the relocked flake.lock alone in the parent and push the parent.
+    #[arg(long)]
+    pub parent: bool,
+}
 
 pub fn run(ctx: &Ctx, args: PushArgs) -> Result<i32> {
     let layout = ctx.layout()?;

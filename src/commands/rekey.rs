@@ -5,10 +5,26 @@
 
 use super::Ctx;
 use crate::change::{rekey, Transaction};
-use crate::cli::RekeyArgs;
+use crate::cli::LockArgs;
 use crate::error::{Error, Result};
 use crate::sops::config_edit::RecipientEdit;
 use crate::sops::keys::Recipient;
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub struct RekeyArgs {
+    /// Add this age recipient to .sops.yaml first.
+    #[arg(long = "add-recipient", value_name = "AGE")]
+    pub add: Vec<String>,
+    /// Remove this age recipient from .sops.yaml first (also rotates every data key).
+    #[arg(long = "remove-recipient", value_name = "AGE")]
+    pub remove: Vec<String>,
+    /// Commit message in the secrets repo.
+    #[arg(short, long, value_name = "MSG")]
+    pub message: Option<String>,
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
 
 pub fn run(ctx: &Ctx, args: RekeyArgs) -> Result<i32> {
     let canon = |list: &[String]| -> Result<Vec<String>> {

@@ -14,7 +14,7 @@ use crate::change::secrets::{
     parse_set, plan_of, read_set_from, reencrypt, set_path, with_new_data_key,
 };
 use crate::change::Transaction;
-use crate::cli::RotateArgs;
+use crate::cli::LockArgs;
 use crate::editor::edit_plain;
 use crate::error::{Error, Result};
 use crate::layout::SecretName;
@@ -22,8 +22,35 @@ use crate::sops::file::{load, read_input, SopsFile};
 use crate::sops::keys::Identities;
 use crate::sops::rules::store_indent;
 use crate::sops::tree::PlainDocs;
+use clap::Args;
 use std::path::Path;
+use std::path::PathBuf;
 use zeroize::Zeroizing;
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// The secret to rotate.
+    pub name: String,
+    /// New plaintext from FILE (`-` for stdin).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["edit", "set", "set_from"])]
+    pub from: Option<PathBuf>,
+    /// New value in $EDITOR.
+    #[arg(long, conflicts_with_all = ["set", "set_from"])]
+    pub edit: bool,
+    /// Set one field: PATH=VALUE (PATH as a.b or ["a"]["b"]); repeatable.
+    /// The value lands in argv and shell history: prefer --set-from for secrets.
+    #[arg(long, value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Set one field to the contents of FILE, or of stdin with `-` (one
+    /// trailing newline dropped), as a string; repeatable, stdin once.
+    #[arg(long = "set-from", value_name = "PATH=FILE|-")]
+    pub set_from: Vec<String>,
+    /// Commit message in the secrets repo (default: rotate NAME).
+    #[arg(short, long, value_name = "MSG")]
+    pub message: Option<String>,
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
 
 pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
     crate::plaintext::install_signal_cleanup();

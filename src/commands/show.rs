@@ -1,12 +1,24 @@
 //! `git secrets show NAME|PATH [--extract …|--field a.b]`: the decrypted value on stdout.
 
 use super::Ctx;
-use crate::cli::ShowArgs;
 use crate::error::Result;
 use crate::sops::file::{load, render_plain};
 use crate::sops::keys::Identities;
 use crate::sops::path::{parse_extract, parse_field};
 use crate::sops::rules::store_indent;
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A secret name (resolved in the secrets dir) or a path to a sops file.
+    pub secret: String,
+    /// Print only this part, e.g. '["data"]["token"]'.
+    #[arg(long, value_name = "PATH", conflicts_with = "field")]
+    pub extract: Option<String>,
+    /// Print only this field, as a dotted path (a.b.0).
+    #[arg(long, value_name = "PATH")]
+    pub field: Option<String>,
+}
 
 pub fn run(ctx: &Ctx, args: ShowArgs) -> Result<i32> {
     let steps = match (&args.extract, &args.field) {

@@ -3,13 +3,23 @@
 //! a keyed hash unless `--show-values` or `git config secrets.showValues true`. The
 //! text goes to stdout only (git reads it through a pipe and never caches it).
 
+use clap::Args;
 use std::io::Write;
+use std::path::PathBuf;
 
 use super::Ctx;
-use crate::cli::TextconvArgs;
 use crate::error::{read_file, Error, Result};
 use crate::sops::formats::Format;
 use crate::sops::keys::Identities;
+
+#[derive(Debug, Args)]
+pub struct TextconvArgs {
+    /// The file git hands over.
+    pub file: PathBuf,
+    /// Show the values in clear instead of masked (also: git config secrets.showValues true).
+    #[arg(long)]
+    pub show_values: bool,
+}
 
 pub fn run(ctx: &Ctx, args: TextconvArgs) -> Result<i32> {
     crate::plaintext::disable_core_dumps();

@@ -29,13 +29,9 @@ use std::path::{Component, Path, PathBuf};
 use crate::error::{Context, Error, Result};
 
 pub use gix::ObjectId;
-pub use history::CommitInfo;
-pub use objects::{BlobLocation, ObjectKind, ScannedObject};
-pub use remote::{
-    fetch_timeout_from_env, ls_remote, AheadBehind, RemoteReach, Upstream, FETCH_TIMEOUT,
-};
-pub use state::{EntryKind, Head, IndexEntry, TreeEntry};
-pub use status::InnerStatus;
+pub use objects::{ObjectKind, ScannedObject};
+pub use remote::{fetch_timeout_from_env, ls_remote, RemoteReach, Upstream};
+pub use state::{EntryKind, Head};
 pub use write::{clone, command, init, run_in};
 
 /// An open git repository with a work tree.

@@ -243,7 +243,7 @@ impl Repo {
         run_with_timeout(cmd, &format!("git fetch {remote}"), timeout).map_err(|e| {
             e.hint(format!(
                 "check that the remote is reachable: git -C {} ls-remote {remote}",
-                self.root().display()
+                crate::quote::shell(&self.root().display().to_string())
             ))
         })?;
         Ok(())
@@ -256,9 +256,18 @@ impl Repo {
         let mut cmd = self.git();
         cmd.args(["push", remote]).args(refspecs);
         let shown = format!("git push {remote} {}", refspecs.join(" "));
+        // git push's own report goes to our stderr: stdout is for data only
+        let to_stderr = {
+            use std::os::fd::AsFd;
+            std::io::stderr()
+                .as_fd()
+                .try_clone_to_owned()
+                .map(Stdio::from)
+                .unwrap_or_else(|_| Stdio::null())
+        };
         let status = cmd
             .stdin(Stdio::inherit())
-            .stdout(Stdio::inherit())
+            .stdout(to_stderr)
             .stderr(Stdio::inherit())
             .status()
             .map_err(|e| Error::new(format!("cannot run git: {e}")))?;
@@ -267,7 +276,7 @@ impl Repo {
         } else {
             Err(Error::new(format!("`{shown}` failed")).hint(format!(
                 "see git's message above; run it yourself in {}",
-                self.root().display()
+                crate::quote::shell(&self.root().display().to_string())
             )))
         }
     }
@@ -337,7 +346,7 @@ impl Repo {
         } else {
             err.hint(format!(
                 "finish or abort the rebase yourself: git -C {} rebase --abort",
-                self.root().display()
+                crate::quote::shell(&self.root().display().to_string())
             ))
         };
         Err(err)

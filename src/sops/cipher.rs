@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use crate::sops::tree::{go_format_float_f, Scalar};
 use aes_gcm::aead::generic_array::GenericArray;
-use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::aead::{AeadInPlace, KeyInit};
 use aes_gcm::aes::Aes256;
 use aes_gcm::AesGcm;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -125,11 +125,72 @@ type Gcm16 = AesGcm<Aes256, aes_gcm::aead::consts::U16>;
 /// authentication key). An IV is only ever reused for byte-identical plaintext.
 pub struct Cipher {
     key: DataKey,
+    /// The AES-256 key schedule, expanded once per file rather than once per value.
+    gcm: Gcm32,
     stash: HashMap<StashKey, Vec<u8>>,
 }
 
 /// (additional data, decrypted bytes, stored type name).
-type StashKey = (String, Vec<u8>, String);
+type StashKey = (String, Vec<u8>, &'static str);
+
+/// The `type:` names sops writes or reads, as static strings (no allocation per value).
+fn known_kind(kind: &str) -> Option<&'static str> {
+    ["str", "int", "float", "bool", "time", "comment", "bytes"]
+        .into_iter()
+        .find(|k| *k == kind)
+}
+
+/// The fields of an `ENC[…]` value, borrowed from it (still base64).
+struct EncFields<'a> {
+    data: &'a str,
+    iv: &'a str,
+    tag: &'a str,
+    kind: &'a str,
+}
+
+fn bad_enc() -> Error {
+    Error::new("a value is not in sops' ENC[AES256_GCM,…] format").hint(
+        "the file may be truncated or hand-edited; restore it from git (git checkout -- FILE)",
+    )
+}
+
+impl<'a> EncFields<'a> {
+    /// sops' regular expression: greedy fields, anchored only at the start.
+    fn parse(s: &'a str) -> Result<EncFields<'a>> {
+        let rest = s.strip_prefix("ENC[AES256_GCM,data:").ok_or_else(bad_enc)?;
+        let end = rest.rfind(']').ok_or_else(bad_enc)?;
+        let rest = &rest[..end];
+        let (rest, kind) = rest.rsplit_once(",type:").ok_or_else(bad_enc)?;
+        let (rest, tag) = rest.rsplit_once(",tag:").ok_or_else(bad_enc)?;
+        let (data, iv) = rest.rsplit_once(",iv:").ok_or_else(bad_enc)?;
+        Ok(EncFields {
+            data,
+            iv,
+            tag,
+            kind,
+        })
+    }
+}
+
+fn bad_b64(field: &str, e: impl std::fmt::Display) -> Error {
+    Error::new(format!(
+        "the {field} of an encrypted value is not valid base64: {e}"
+    ))
+    .hint("the file is damaged; restore it from git (git checkout -- FILE)")
+}
+
+/// Decodes short base64 (an IV, a tag) into `out` without allocating; `None` when it
+/// would not fit.
+fn decode_small(field: &str, b64: &str, out: &mut [u8]) -> Result<Option<usize>> {
+    if b64.len() / 4 * 3 > out.len() - 3 {
+        return Ok(None);
+    }
+    match B64.decode_slice(b64, out) {
+        Ok(n) => Ok(Some(n)),
+        Err(base64::DecodeSliceError::OutputSliceTooSmall) => Ok(None),
+        Err(base64::DecodeSliceError::DecodeError(e)) => Err(bad_b64(field, e)),
+    }
+}
 
 impl Drop for Cipher {
     fn drop(&mut self) {
@@ -142,8 +203,10 @@ impl Drop for Cipher {
 
 impl Cipher {
     pub fn new(key: DataKey) -> Cipher {
+        let gcm = Gcm32::new(GenericArray::from_slice(&key[..]));
         Cipher {
             key,
+            gcm,
             stash: HashMap::new(),
         }
     }
@@ -159,32 +222,59 @@ impl Cipher {
         if value.is_empty() {
             return Ok(Plain::Value(Scalar::Str(String::new())));
         }
-        let enc = EncValue::parse(value)?;
-        let mut ct = enc.data.clone();
-        ct.extend_from_slice(&enc.tag);
-        let payload = Payload {
-            msg: &ct,
-            aad: aad.as_bytes(),
-        };
-        let key = GenericArray::from_slice(&self.key[..]);
-        let opened = match enc.iv.len() {
-            32 => Gcm32::new(key).decrypt(GenericArray::from_slice(&enc.iv), payload),
-            12 => Gcm12::new(key).decrypt(GenericArray::from_slice(&enc.iv), payload),
-            16 => Gcm16::new(key).decrypt(GenericArray::from_slice(&enc.iv), payload),
-            n => {
-                return Err(
-                    Error::new(format!("unsupported IV length {n} in an encrypted value"))
-                        .hint("sops writes 32-byte IVs; this file was not written by sops"),
-                )
-            }
-        };
-        let bytes = Zeroizing::new(opened.map_err(|_| {
+        let enc = EncFields::parse(value)?;
+        let mut iv_buf = [0u8; 48];
+        let iv_len = decode_small("iv", enc.iv, &mut iv_buf)?.unwrap_or(usize::MAX);
+        let mut tag_buf = [0u8; 24];
+        let tag_len = decode_small("tag", enc.tag, &mut tag_buf)?;
+        let mut bytes = Zeroizing::new(Vec::with_capacity(enc.data.len() / 4 * 3 + 3));
+        B64.decode_vec(enc.data, &mut bytes)
+            .map_err(|e| bad_b64("data", e))?;
+        let auth_failed = || {
             Error::new(format!(
                 "cannot decrypt the value at '{}': authentication failed",
                 display_aad(aad)
             ))
             .hint("the value was tampered with or moved to another key; restore the file from git")
-        })?);
+        };
+        if tag_len != Some(16) {
+            return Err(auth_failed());
+        }
+        let tag = GenericArray::from_slice(&tag_buf[..16]);
+        let aad_bytes = aad.as_bytes();
+        let key = GenericArray::from_slice(&self.key[..]);
+        let opened = match iv_len {
+            32 => self.gcm.decrypt_in_place_detached(
+                GenericArray::from_slice(&iv_buf[..32]),
+                aad_bytes,
+                &mut bytes,
+                tag,
+            ),
+            12 => Gcm12::new(key).decrypt_in_place_detached(
+                GenericArray::from_slice(&iv_buf[..12]),
+                aad_bytes,
+                &mut bytes,
+                tag,
+            ),
+            16 => Gcm16::new(key).decrypt_in_place_detached(
+                GenericArray::from_slice(&iv_buf[..16]),
+                aad_bytes,
+                &mut bytes,
+                tag,
+            ),
+            n => {
+                let n = if n == usize::MAX {
+                    "over 32".to_string()
+                } else {
+                    n.to_string()
+                };
+                return Err(
+                    Error::new(format!("unsupported IV length {n} in an encrypted value"))
+                        .hint("sops writes 32-byte IVs; this file was not written by sops"),
+                );
+            }
+        };
+        opened.map_err(|_| auth_failed())?;
         let text = || {
             std::str::from_utf8(&bytes).map_err(|_| {
                 Error::new(format!(
@@ -199,7 +289,7 @@ impl Cipher {
                 display_aad(aad)
             ))
         };
-        let plain = match enc.kind.as_str() {
+        let plain = match enc.kind {
             "str" => match String::from_utf8(bytes.to_vec()) {
                 Ok(s) => Plain::Value(Scalar::Str(s)),
                 Err(e) => Plain::Value(Scalar::Bytes(e.into_bytes())),
@@ -221,8 +311,12 @@ impl Cipher {
                 .hint("the file may come from a newer sops; decrypt it with sops"))
             }
         };
-        self.stash
-            .insert((aad.to_string(), bytes.to_vec(), enc.kind), enc.iv);
+        // ok: every type accepted above is a known one.
+        let kind = known_kind(enc.kind).unwrap_or("str");
+        self.stash.insert(
+            (aad.to_string(), bytes.to_vec(), kind),
+            iv_buf[..iv_len].to_vec(),
+        );
         Ok(plain)
     }
 
@@ -232,7 +326,7 @@ impl Cipher {
             return Ok(String::new());
         }
         let (bytes, kind) = plain.to_bytes();
-        let stash_key = (aad.to_string(), bytes.to_vec(), kind.to_string());
+        let stash_key = (aad.to_string(), bytes.to_vec(), kind);
         let iv = match self.stash.get(&stash_key) {
             Some(iv) if iv.len() == 32 => iv.clone(),
             _ => {
@@ -243,24 +337,23 @@ impl Cipher {
         };
         let mut stash_key = stash_key;
         stash_key.1.zeroize();
-        let key = GenericArray::from_slice(&self.key[..]);
-        let sealed = Gcm32::new(key)
-            .encrypt(
-                GenericArray::from_slice(&iv),
-                Payload {
-                    msg: &bytes,
-                    aad: aad.as_bytes(),
-                },
-            )
+        let mut buf = Zeroizing::new(bytes.to_vec());
+        let tag = self
+            .gcm
+            .encrypt_in_place_detached(GenericArray::from_slice(&iv), aad.as_bytes(), &mut buf)
             .map_err(|_| Error::new("AES-GCM encryption failed"))?;
-        let (data, tag) = sealed.split_at(sealed.len() - 16);
-        Ok(EncValue {
-            data: data.to_vec(),
-            iv,
-            tag: tag.to_vec(),
-            kind: kind.to_string(),
-        }
-        .to_string_sops())
+        // `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]`, written straight into one string.
+        let mut out = String::with_capacity(64 + buf.len() * 4 / 3 + 44 + 24 + kind.len());
+        out.push_str("ENC[AES256_GCM,data:");
+        B64.encode_string(&buf[..], &mut out);
+        out.push_str(",iv:");
+        B64.encode_string(&iv, &mut out);
+        out.push_str(",tag:");
+        B64.encode_string(tag, &mut out);
+        out.push_str(",type:");
+        out.push_str(kind);
+        out.push(']');
+        Ok(out)
     }
 }
 
@@ -302,6 +395,7 @@ pub fn parse_go_float(s: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aes_gcm::aead::{Aead, Payload};
 
     #[test]
     fn round_trip_every_type() {

@@ -158,8 +158,14 @@ impl Walk<'_> {
     fn hash(&mut self, encrypted: bool, plain: &Plain) {
         if let Plain::Value(v) = plain {
             if !matches!(v, Scalar::Null) && (!self.rules.mac_only_encrypted || encrypted) {
-                let (bytes, _) = plain.to_bytes();
-                self.mac.0.update(&bytes[..]);
+                match v {
+                    // The common case, hashed in place (no copy per value).
+                    Scalar::Str(s) => self.mac.0.update(s.as_bytes()),
+                    _ => {
+                        let (bytes, _) = plain.to_bytes();
+                        self.mac.0.update(&bytes[..]);
+                    }
+                }
             }
         }
     }

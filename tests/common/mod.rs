@@ -47,17 +47,27 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
-/// Whether an external tool is available. Under CI a missing tool panics (CI must run
-/// every test); elsewhere the test should return early, and we say why on stderr.
-pub fn require_tool(name: &str) -> bool {
-    if tool_path(name).is_some() {
-        return true;
-    }
-    if in_ci() {
-        panic!("required tool `{name}` is missing (CI=true: no test may be skipped)");
-    }
-    eprintln!("skipping: `{name}` not found (install it, or run `bash .ci/run`)");
-    false
+/// Fails the test when an external tool is missing. A test never passes by returning
+/// early: one that needs a tool carries `#[cfg_attr(missing_<tool>, ignore = "needs …")]`
+/// (build.rs sets the cfg when the tool is missing, except under CI=true), so without
+/// the tool it shows as ignored, and CI runs it.
+pub fn require_tool(name: &str) {
+    assert!(
+        tool_path(name).is_some(),
+        "required tool `{name}` is missing (install it, or run `bash .ci/run`)"
+    );
+}
+
+/// Whether an external tool is here, for a test whose own part runs without it and that
+/// only compares with the tool when it is (the fixtures hold the tool's stored output).
+/// Under CI a missing tool still fails.
+pub fn has_tool(name: &str) -> bool {
+    let found = tool_path(name).is_some();
+    assert!(
+        found || !in_ci(),
+        "required tool `{name}` is missing (CI=true)"
+    );
+    found
 }
 
 /// Where an external tool lives, or None. `sops` means the real Go binary: the one in the

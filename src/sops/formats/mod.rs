@@ -111,7 +111,15 @@ impl Format {
                 if docs.is_empty() {
                     return Err(no_document(input.is_empty()));
                 }
-                Ok(docs)
+                // A document that is only `~` (or empty between `---` lines) is an empty
+                // map to sops: it encrypts it as `{}`.
+                Ok(docs
+                    .into_iter()
+                    .map(|d| match d {
+                        Node::Scalar(crate::sops::tree::Scalar::Null) => Node::Map(Vec::new()),
+                        other => other,
+                    })
+                    .collect())
             }
             Format::Json => json::parse(input).map(|d| vec![d]),
             Format::Dotenv => dotenv::parse(input).map(|d| vec![d]),

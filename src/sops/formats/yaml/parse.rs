@@ -719,7 +719,7 @@ impl Parser {
                 )
             }
             Some('?') if matches!(s.get(i + 1), None | Some(' ' | '\t' | '\n')) => Ok(true),
-            Some('[' | '{' | '|' | '>' | '*' | '#') | None => Ok(false),
+            Some('[' | '{' | '|' | '>' | '#') | None => Ok(false),
             _ => {
                 // Jumps from one ':', '#' or newline to the next: a value line is mostly
                 // one long ENC[…] or base64 run, which this skips without a check per
@@ -888,9 +888,30 @@ impl Parser {
             self.skip_inline_space();
         }
         let props = self.props()?;
+        // A block scalar key (`? |-` then indented lines): what sops writes for a key
+        // holding a line break. The scalar ends at the start of the `:` line.
+        let mut block_key = false;
         let (text, quoted) = match self.peek() {
             Some('"') => (self.double_quoted()?, true),
             Some('\'') => (self.single_quoted()?, true),
+            Some('|' | '>') if explicit => {
+                let (t, comment) = self.block_scalar()?;
+                if let Some(c) = comment {
+                    self.carry.push(c);
+                }
+                block_key = true;
+                (t, true)
+            }
+            // An alias as a key (`*k : v`) is the anchored scalar, as go-yaml reads it.
+            Some('*') => match self.alias()? {
+                Node::Scalar(Scalar::Str(s)) => (s, true),
+                _ => {
+                    return Err(
+                        err_at(line, col, "an alias used as a key must name a string")
+                            .hint("sops only supports string keys"),
+                    )
+                }
+            },
             _ => {
                 let mut t = String::new();
                 while let Some(c) = self.peek() {
@@ -912,8 +933,10 @@ impl Parser {
         self.skip_inline_space();
         if explicit {
             // "? key" then ": value" on the next line, at the same column.
-            if let Some(c) = self.line_rest()? {
-                self.carry.push(c);
+            if !block_key {
+                if let Some(c) = self.line_rest()? {
+                    self.carry.push(c);
+                }
             }
             let gap = self.gap();
             self.carry.extend(gap_texts(gap));
@@ -1452,6 +1475,9 @@ impl Parser {
                 self.bump();
                 break;
             }
+            // Where this item goes: a comment after it on its own line (after the item
+            // or its comma) is its line comment, which sops writes *before* the item.
+            let (seq_at, map_at) = (seq_items.len(), map_items.len());
             let item_props = self.props()?;
             let mut cs = Vec::new();
             self.flow_skip(&mut cs)?;
@@ -1499,12 +1525,22 @@ impl Parser {
             }
             let mut cs = Vec::new();
             self.flow_skip(&mut cs)?;
-            map_items.extend(cs.iter().cloned().map(MapItem::Comment));
-            seq_items.extend(cs.into_iter().map(SeqItem::Comment));
-            match self.peek() {
-                Some(',') => {
-                    self.bump();
+            let comma = self.peek() == Some(',');
+            if comma {
+                self.bump();
+                self.skip_inline_space();
+                if self.peek() == Some('#') {
+                    cs.push(self.read_comment());
                 }
+            }
+            for (i, c) in cs.into_iter().enumerate() {
+                map_items.insert(map_at + i, MapItem::Comment(c.clone()));
+                seq_items.insert(seq_at + i, SeqItem::Comment(c));
+            }
+            if comma {
+                continue;
+            }
+            match self.peek() {
                 Some(c) if c == close => {
                     self.bump();
                     break;
