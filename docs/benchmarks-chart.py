@@ -3,8 +3,10 @@
 
     python3 docs/benchmarks-chart.py [OUT_DIR] [SVG]
 
-OUT_DIR holds scaling.tsv (series, x, ours_ms, ref_ms) as written by benches/run; one
-panel per series, log-log where the x values span decades, "nan" points left out.
+OUT_DIR holds scaling.tsv (series, x, ours_ms, ref_ms, rops_ms, true_ms) as written by
+benches/run; one panel per series, log-log where the x values span decades, "nan" points
+left out. The decrypt panel also draws rops and the cost of starting /bin/true (dashed),
+timed in the same runs; older files without those columns draw as before.
 """
 import csv
 import math
@@ -19,7 +21,9 @@ PANELS = {
     "rekey": ("rekey vs files", "files", "sops updatekeys loop", True, True),
 }
 W, H, PAD_L, PAD_R, PAD_T, PAD_B = 420, 300, 64, 16, 34, 46
-OURS, REF = "#1f77b4", "#d62728"
+OURS, REF, ROPS, TRUE = "#1f77b4", "#d62728", "#2ca02c", "#7f7f7f"
+# the optional lines after ours and the reference: column, colour, label, dashed
+EXTRA = (("rops_ms", ROPS, "rops decrypt", False), ("true_ms", TRUE, "/bin/true", True))
 
 
 def fmt(v):
@@ -45,9 +49,11 @@ def ticks(lo, hi, log):
 
 def panel(rows, title, xlabel, reflabel, logx, logy, ox, oy):
     """One chart at (ox, oy); returns its SVG elements."""
-    pts = [(float(r["x"]), r["ours_ms"], r["ref_ms"]) for r in rows]
-    ys = [float(v) for _, o, f in pts for v in (o, f) if v != "nan"]
-    xs = [x for x, _, _ in pts]
+    cols = [("ours_ms", OURS, "git-secrets", False), ("ref_ms", REF, reflabel, False)]
+    cols += [c for c in EXTRA if any(r.get(c[0], "nan") not in ("nan", "") for r in rows)]
+    pts = [(float(r["x"]),) + tuple(r.get(c[0]) or "nan" for c in cols) for r in rows]
+    ys = [float(v) for p in pts for v in p[1:] if v != "nan"]
+    xs = [p[0] for p in pts]
     xt = ticks(min(xs), max(xs), logx)
     yt = ticks(min(ys) if logy else 0, max(ys), logy)
     x0, x1, y0, y1 = xt[0], xt[-1], yt[0], yt[-1]
@@ -70,11 +76,12 @@ def panel(rows, title, xlabel, reflabel, logx, logy, ox, oy):
         out.append(f'<text x="{ox + PAD_L - 4}" y="{py(v) + 4:.1f}" text-anchor="end">{fmt(v)}</text>')
     out.append(f'<text x="{ox + PAD_L + pw / 2}" y="{oy + H - 8}" text-anchor="middle">{xlabel}</text>')
     out.append(f'<text transform="translate({ox + 14},{oy + PAD_T + ph / 2}) rotate(-90)" text-anchor="middle">ms (median)</text>')
-    for idx, color, label in ((1, OURS, "git-secrets"), (2, REF, reflabel)):
+    for idx, (_, color, label, dashed) in enumerate(cols, start=1):
         line = [(px(p[0]), py(float(p[idx]))) for p in pts if p[idx] != "nan"]
         if line:
             d = " ".join(f"{x:.1f},{y:.1f}" for x, y in line)
-            out.append(f'<polyline points="{d}" fill="none" stroke="{color}" stroke-width="2"/>')
+            dash = ' stroke-dasharray="5,3"' if dashed else ""
+            out.append(f'<polyline points="{d}" fill="none" stroke="{color}" stroke-width="2"{dash}/>')
             out += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"/>' for x, y in line]
         ly = oy + PAD_T + 12 + (idx - 1) * 14
         out.append(f'<rect x="{ox + PAD_L + 8}" y="{ly - 8}" width="10" height="3" fill="{color}"/>')

@@ -167,17 +167,18 @@ impl LockArgs {
     }
 }
 
-/// `git secrets decrypt FILE` without building clap's command tree: the
-/// devshell-wrapper call, where building every subcommand's parser was about
-/// an eighth of the run. Anything else (any flag, a missing or `-`-led
-/// argument) is `None`, for clap to parse; a test holds this equal to clap.
-pub fn parse_plain_decrypt(args: &[std::ffi::OsString]) -> Option<Cli> {
-    let [_, cmd, file] = args else {
-        return None;
-    };
-    if cmd != "decrypt" || file.is_empty() || file.as_encoded_bytes().starts_with(b"-") {
-        return None;
-    }
+/// The hot calls without building clap's command tree: `decrypt FILE`, `show SECRET` and
+/// the devshell wrappers' `exec SECRET [--field F] [--tmpfs] (--env V | --file V)… -- CMD…`.
+/// Building every subcommand's parser was about an eighth of such a run. Anything else (any
+/// other flag, a `--flag=value`, a repeated `--field` or `--tmpfs`, a `-`-led or empty value,
+/// a global option) is `None`, for clap to parse; a test holds this equal to clap.
+pub fn parse_plain(args: &[std::ffi::OsString]) -> Option<Cli> {
+    let command = match args.get(1)?.to_str()? {
+        "decrypt" => plain_decrypt(args),
+        "show" => plain_show(args),
+        "exec" => plain_exec(args),
+        _ => None,
+    }?;
     Some(Cli {
         global: GlobalArgs {
             chdir: None,
@@ -187,12 +188,70 @@ pub fn parse_plain_decrypt(args: &[std::ffi::OsString]) -> Option<Cli> {
             verbose: false,
             yes: false,
         },
-        command: Command::Decrypt(decrypt::DecryptArgs {
-            file: PathBuf::from(file),
-            extract: None,
-            types: TypeArgs::default(),
-        }),
+        command,
     })
+}
+
+/// A value clap takes as it is: not empty, not led by `-`.
+fn plain_value(arg: &std::ffi::OsStr) -> Option<&std::ffi::OsStr> {
+    let bytes = arg.as_encoded_bytes();
+    (!bytes.is_empty() && bytes[0] != b'-').then_some(arg)
+}
+
+fn plain_decrypt(args: &[std::ffi::OsString]) -> Option<Command> {
+    let [_, _, file] = args else {
+        return None;
+    };
+    Some(Command::Decrypt(decrypt::DecryptArgs {
+        file: PathBuf::from(plain_value(file)?),
+        extract: None,
+        types: TypeArgs::default(),
+    }))
+}
+
+fn plain_show(args: &[std::ffi::OsString]) -> Option<Command> {
+    let [_, _, secret] = args else {
+        return None;
+    };
+    Some(Command::Show(show::ShowArgs {
+        secret: plain_value(secret)?.to_str()?.to_string(),
+        extract: None,
+        field: None,
+    }))
+}
+
+fn plain_exec(args: &[std::ffi::OsString]) -> Option<Command> {
+    let dashes = args.iter().position(|a| a == "--")?;
+    let mut exec = exec::ExecArgs {
+        files: Vec::new(),
+        envs: Vec::new(),
+        field: None,
+        extract: None,
+        format: None,
+        tmpfs: false,
+        secret: None,
+        command: args.get(dashes + 1..)?.to_vec(),
+    };
+    if exec.command.is_empty() {
+        return None;
+    }
+    let mut options = args.get(2..dashes)?.iter();
+    while let Some(arg) = options.next() {
+        let arg = arg.to_str()?;
+        let mut value =
+            || -> Option<String> { Some(plain_value(options.next()?)?.to_str()?.to_string()) };
+        match arg {
+            "--tmpfs" if !exec.tmpfs => exec.tmpfs = true,
+            "--field" if exec.field.is_none() => exec.field = Some(value()?),
+            "--env" => exec.envs.push(value()?),
+            "--file" => exec.files.push(value()?),
+            _ if exec.secret.is_none() => {
+                exec.secret = Some(plain_value(arg.as_ref())?.to_str()?.to_string())
+            }
+            _ => return None,
+        }
+    }
+    Some(Command::Exec(exec))
 }
 
 /// clap's "unexpected argument 'X' found" (and its tip) echo X, which may be a
@@ -238,26 +297,89 @@ mod tests {
     use super::*;
 
     #[test]
-    fn plain_decrypt_parses_as_clap_does_and_leaves_the_rest_to_clap() {
-        let argv = |a: &[&str]| a.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
-        for file in ["secret.yaml", "dir/x.json", "help", "decrypt", "a b", "é"] {
-            let args = argv(&["git-secrets", "decrypt", file]);
-            let fast = parse_plain_decrypt(&args).map(|c| format!("{c:?}"));
+    fn plain_calls_parse_as_clap_does_and_leave_the_rest_to_clap() {
+        let argv = |a: &[&str]| {
+            std::iter::once("git-secrets")
+                .chain(a.iter().copied())
+                .map(std::ffi::OsString::from)
+                .collect::<Vec<_>>()
+        };
+        let fast: &[&[&str]] = &[
+            &["decrypt", "secret.yaml"],
+            &["decrypt", "dir/x.json"],
+            &["decrypt", "help"],
+            &["decrypt", "decrypt"],
+            &["decrypt", "a b"],
+            &["decrypt", "é"],
+            &["show", "kubeconfig"],
+            &["show", "./s.yaml"],
+            &["show", "help"],
+            &["exec", "s.yaml", "--file", "KUBECONFIG", "--", "true"],
+            &[
+                "exec", "--tmpfs", "s.yaml", "--file", "K", "--", "kubectl", "get", "-A",
+            ],
+            &[
+                "exec", "s", "--field", "a.b", "--env", "T", "--", "x", "--", "y",
+            ],
+            &[
+                "exec",
+                "/nix/store/x-s.yaml",
+                "--field",
+                "t",
+                "--env",
+                "T",
+                "--",
+                "sh",
+            ],
+            &[
+                "exec", "--env", "A=s:a", "--file", "B=t", "--env", "C", "--", "c",
+            ],
+            &["exec", "--env", "A=s:a", "--", "c"],
+            &["exec", "s", "--", "c"],
+            &[
+                "exec", "--field", "f", "s", "--tmpfs", "--file", "V", "--", "c",
+            ],
+        ];
+        for a in fast {
+            let args = argv(a);
+            let ours = parse_plain(&args).map(|c| format!("{c:?}"));
             let clap = Cli::try_parse_from(&args).map(|c| format!("{c:?}")).ok();
-            assert!(fast.is_some(), "{file}");
-            assert_eq!(fast, clap, "{file}");
+            assert!(ours.is_some(), "{a:?}");
+            assert_eq!(ours, clap, "{a:?}");
         }
-        for a in [
-            &["git-secrets", "decrypt"][..],
-            &["git-secrets", "decrypt", "-"],
-            &["git-secrets", "decrypt", "--help"],
-            &["git-secrets", "decrypt", "-q"],
-            &["git-secrets", "decrypt", ""],
-            &["git-secrets", "show", "x"],
-            &["git-secrets", "decrypt", "x", "-q"],
-            &["git-secrets", "-q", "decrypt", "x"],
-        ] {
-            assert!(parse_plain_decrypt(&argv(a)).is_none(), "{a:?}");
+        let to_clap: &[&[&str]] = &[
+            &[],
+            &["decrypt"],
+            &["decrypt", "-"],
+            &["decrypt", "--help"],
+            &["decrypt", "-q"],
+            &["decrypt", ""],
+            &["decrypt", "x", "-q"],
+            &["-q", "decrypt", "x"],
+            &["show"],
+            &["show", "x", "--field", "a"],
+            &["show", "-x"],
+            &["show", ""],
+            &["list", "x"],
+            &["exec", "s", "--file", "V"],
+            &["exec", "s", "--file", "V", "--"],
+            &["exec", "s", "--file", "--", "c"],
+            &["exec", "s", "--file=V", "--", "c"],
+            &["exec", "s", "--file", "-V", "--", "c"],
+            &["exec", "s", "--file", "", "--", "c"],
+            &["exec", "s", "t", "--file", "V", "--", "c"],
+            &[
+                "exec", "s", "--field", "a", "--field", "b", "--env", "V", "--", "c",
+            ],
+            &["exec", "s", "--tmpfs", "--tmpfs", "--file", "V", "--", "c"],
+            &["exec", "s", "--extract", "[\"a\"]", "--env", "V", "--", "c"],
+            &["exec", "s", "--format", "json", "--env", "V", "--", "c"],
+            &["exec", "s", "-q", "--env", "V", "--", "c"],
+            &["exec", "s", "--env", "V", "-C", "d", "--", "c"],
+            &["exec", "s", "--help", "--", "c"],
+        ];
+        for a in to_clap {
+            assert!(parse_plain(&argv(a)).is_none(), "{a:?}");
         }
     }
 

@@ -11,7 +11,7 @@ fn main() {
         std::process::exit(e.exit_code());
     }
     // Shown as `git secrets` in usage lines, the way git users type it.
-    let parsed = match git_secrets::cli::parse_plain_decrypt(&args) {
+    let parsed = match git_secrets::cli::parse_plain(&args) {
         Some(cli) => Ok(cli),
         None => Cli::command()
             .bin_name("git secrets")
