@@ -160,14 +160,7 @@ pub fn command_hint(layout: &Layout, input: &str) -> String {
     // quoted, so the hint stays one command when pasted into a shell.
     let args = Nix::discover()
         .and_then(|n| n.version())
-        .map(|v| {
-            v.lock_command()
-                .args(input)
-                .iter()
-                .map(|a| crate::quote::shell(a).into_owned())
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
+        .map(|v| crate::quote::command_line(&v.lock_command().args(input)))
         .unwrap_or_else(|_| format!("flake lock --update-input {}", crate::quote::shell(input)));
     format!(
         "(cd {} && nix {args})",
