@@ -345,6 +345,30 @@ fn a_private_age_key_committed_in_the_parent_is_found() {
     assert_check(&report, "history.sops", "ok", None);
 }
 
+/// A key staged and then unstaged (what a commit blocked by the hook leaves) is only in an
+/// unreachable blob: found, but not called burnt, since it was never committed or pushed.
+#[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
+fn a_key_only_in_an_unreachable_blob_is_found_but_not_called_burnt() {
+    let c = Cluster::new();
+    fs::write(c.parent.join("deploy-key.txt"), key_text("age-a")).unwrap();
+    c.git(&c.parent, &["add", "deploy-key.txt"]);
+    c.git(&c.parent, &["reset", "-q", "deploy-key.txt"]);
+    fs::remove_file(c.parent.join("deploy-key.txt")).unwrap();
+    let (code, report, _) = c.doctor(&["--history"]);
+    assert_eq!(code, 1);
+    let hints = check(&report, "history.age-key")["hints"].to_string();
+    assert!(hints.contains("never committed"), "{hints}");
+    assert!(!hints.contains("burnt"), "{hints}");
+    // committed, it is burnt
+    fs::write(c.parent.join("deploy-key.txt"), key_text("age-a")).unwrap();
+    c.git(&c.parent, &["add", "deploy-key.txt"]);
+    c.git(&c.parent, &["commit", "-qm", "key"]);
+    let (_, report, _) = c.doctor(&["--history"]);
+    let hints = check(&report, "history.age-key")["hints"].to_string();
+    assert!(hints.contains("burnt"), "{hints}");
+}
+
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn another_git_secrets_earlier_on_path_fails() {

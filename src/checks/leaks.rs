@@ -863,7 +863,14 @@ pub fn history(
         "a private age key",
         "private age keys (other than the example's)",
     );
-    if keys.status == super::Status::Fail {
+    // A blob no commit reaches was written to this .git (staged, then the hook blocked the
+    // commit) but never committed, so never pushed: not burnt, only to be removed.
+    let only_unreachable =
+        |ids: &[ObjectId]| ids.iter().all(|i| place(i).starts_with("unreachable"));
+    if keys.status == super::Status::Fail && only_unreachable(&g.keys) {
+        keys.hints.push("it is only in an unreachable object, never committed (a commit the hook blocked leaves its blob behind): it was not published; remove it locally with the command above".into());
+        keys = example_is_real_hint(keys, scene, &patterns);
+    } else if keys.status == super::Status::Fail {
         keys.hints.push("the key is burnt: make a new one (age-keygen) and rekey (git secrets rekey --remove-recipient <its age1… key>)".into());
         keys = example_is_real_hint(keys, scene, &patterns);
     }
@@ -874,7 +881,9 @@ pub fn history(
         "a PEM or OpenSSH private key",
         "PEM or OpenSSH private keys",
     );
-    if pems.status == super::Status::Fail {
+    if pems.status == super::Status::Fail && only_unreachable(&g.pems) {
+        pems.hints.push("it is only in an unreachable object, never committed (a commit the hook blocked leaves its blob behind): it was not published; remove it locally with the command above".into());
+    } else if pems.status == super::Status::Fail {
         pems.hints.push("the key is burnt: replace it (a new key pair; for an SSH key sops decrypts with, rekey without it) and revoke the old one where it is trusted".into());
     }
     out.push(pems);
