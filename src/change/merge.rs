@@ -33,7 +33,7 @@ pub fn merge_files(
     theirs: &[u8],
     format: Format,
     ids: &Identities,
-    indent: usize,
+    indent: crate::sops::formats::Indent,
 ) -> Result<Outcome> {
     let parse = |b: &[u8], side: &str| {
         SopsFile::parse(b, format)
@@ -210,6 +210,50 @@ mod tests {
     }
     fn s(v: &str) -> Node {
         Node::str(v)
+    }
+
+    /// The driver writes the merged file with the config's store indents, JSON included
+    /// (it used to pass only the YAML indent, so a `stores.json.indent: 2` repo got tabs).
+    #[test]
+    fn a_merged_json_file_keeps_the_configured_json_indent() {
+        use age::secrecy::ExposeSecret;
+        let key = age::x25519::Identity::generate();
+        let ids = Identities::from_age_text(key.to_string().expose_secret(), "test key");
+        let plan = crate::sops::file::KeyPlan::single(vec![crate::sops::keys::Recipient::parse(
+            &key.to_public().to_string(),
+        )
+        .unwrap()]);
+        let enc = |json: &str| {
+            let docs = Format::Json.parse_plain(json.as_bytes()).unwrap();
+            let file = encrypt(&docs, Format::Json, Some(&plan), None, Default::default()).unwrap();
+            file.to_bytes(crate::sops::formats::Indent::default())
+                .unwrap()
+        };
+        let base = enc(r#"{"a": "1", "b": "1"}"#);
+        // both sides change the base's values under its data key, as `rotate --set` does
+        let change = |json: &str| {
+            let file = SopsFile::parse(&base, Format::Json).unwrap();
+            let mut plain = file.decrypt(&ids).unwrap();
+            let docs =
+                crate::sops::tree::PlainDocs(Format::Json.parse_plain(json.as_bytes()).unwrap());
+            let new = crate::change::secrets::reencrypt(&file, &mut plain.cipher, &docs).unwrap();
+            new.to_bytes(crate::sops::formats::Indent::default())
+                .unwrap()
+        };
+        let ours = change(r#"{"a": "2", "b": "1"}"#);
+        let theirs = change(r#"{"a": "1", "b": "3"}"#);
+        let indent = crate::sops::formats::Indent {
+            json: Some(2),
+            ..Default::default()
+        };
+        let bytes = match merge_files(&base, &ours, &theirs, Format::Json, &ids, indent) {
+            Ok(Outcome::Merged(bytes)) => bytes,
+            Ok(Outcome::Conflict(paths)) => panic!("conflict: {paths:?}"),
+            Err(e) => panic!("{e:?}"),
+        };
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(text.starts_with("{\n  \"a\": \"ENC["), "{text}");
+        assert!(!text.contains('\t'), "{text}");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::change::merge::{merge_files, Outcome};
 use crate::error::{read_file, Result};
 use crate::sops::formats::Format;
 use crate::sops::keys::Identities;
-use crate::sops::rules::yaml_indent;
+use crate::sops::rules::store_indent;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -32,7 +32,7 @@ pub fn run(ctx: &Ctx, args: MergeDriverArgs) -> Result<i32> {
     let ours = read_file(&args.ours)?;
     let theirs = read_file(&args.theirs)?;
     let ids = Identities::discover();
-    match merge_files(&base, &ours, &theirs, format, &ids, yaml_indent(&ctx.cwd)) {
+    match merge_files(&base, &ours, &theirs, format, &ids, store_indent(&ctx.cwd)) {
         Ok(Outcome::Merged(bytes)) => {
             crate::atomic::write(&args.ours, &bytes, 0o644)?;
             ctx.ui.ok(format!(

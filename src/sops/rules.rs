@@ -331,12 +331,3 @@ impl Config {
         }
     }
 }
-
-/// The YAML indent for files written or printed from `cwd`: sops reads
-/// `stores.yaml.indent` from the `.sops.yaml` found from the current dir.
-pub fn yaml_indent(cwd: &Path) -> usize {
-    find_config(cwd)
-        .and_then(|p| Config::load(&p).ok())
-        .and_then(|c| c.yaml_indent)
-        .unwrap_or(yaml::DEFAULT_INDENT)
-}
