@@ -5,7 +5,7 @@
 //! `git+file:./secrets`) and inner secrets repo in a temp dir, with a temp
 //! HOME and XDG dirs; the Nix store is the machine's real /nix/store.
 
-use std::os::unix::fs::PermissionsExt;
+mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -148,8 +148,7 @@ impl Cluster {
     /// Writes an executable script into the temp dir.
     fn script(&self, name: &str, body: &str) -> PathBuf {
         let path = self.home.join(name);
-        std::fs::write(&path, format!("#!/bin/sh\n{body}")).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        common::write_script(&path, &format!("#!/bin/sh\n{body}"));
         path
     }
 

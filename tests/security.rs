@@ -8,7 +8,6 @@ use common::cluster::{age_a, age_b, Cluster};
 use common::{assert_success, files_holding, marker, sops_fixtures, TestEnv};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
@@ -24,8 +23,7 @@ fn stderr(out: &Output) -> String {
 
 /// An executable `sh` script at `path`.
 fn script(path: &Path, body: &str) -> PathBuf {
-    std::fs::write(path, format!("#!/bin/sh\n{body}")).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    common::write_script(path, &format!("#!/bin/sh\n{body}"));
     path.to_path_buf()
 }
 

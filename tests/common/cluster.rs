@@ -192,9 +192,7 @@ impl Cluster {
              printf '{{\"nodes\":{{\"{INPUT}\":{{\"locked\":{{\"lastModified\":1,\"narHash\":\"sha256-AAAA\",\"rev\":\"%s\",\"type\":\"git\",\"url\":\"file:./secrets\"}},\"original\":{{\"type\":\"git\",\"url\":\"file:./secrets\"}}}},\"root\":{{\"inputs\":{{\"{INPUT}\":\"{INPUT}\"}}}}}},\"root\":\"root\",\"version\":7}}\\n' \"$rev\" > flake.lock\n",
             log = log.display()
         );
-        std::fs::write(&script, body).unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        super::write_script(&script, &body);
         (script, log)
     }
 

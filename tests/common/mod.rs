@@ -343,6 +343,32 @@ impl TestEnv {
     }
 }
 
+/// Writes an executable script at `path` through a child process (`sh -c 'cat > …'`), so
+/// this multi-threaded test process never holds a writable descriptor of it: another test
+/// thread forking at that moment would inherit the descriptor until its child execs, and
+/// running the script then fails with "Text file busy" (ETXTBSY), a flaky failure.
+#[allow(dead_code)]
+pub fn write_script(path: &Path, contents: &str) {
+    use std::io::Write;
+    let mut child = Command::new("sh")
+        .args(["-c", "cat > \"$1\" && chmod 755 \"$1\"", "sh"])
+        .arg(path)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(contents.as_bytes())
+        .unwrap();
+    assert!(
+        child.wait().unwrap().success(),
+        "cannot write {}",
+        path.display()
+    );
+}
+
 /// Copies a directory tree (files and dirs; dotfiles included).
 pub fn copy_dir(src: &Path, dst: &Path) {
     fs::create_dir_all(dst).unwrap();
