@@ -99,6 +99,26 @@ fn age_patterns() -> Vec<String> {
     out
 }
 
+/// Every pattern the one automaton searches for, with what each means: the sops and
+/// private-key marks, age keys (plain and base64), then the known values' needles.
+fn pattern_table(needles: &[known::Needle]) -> (Vec<Vec<u8>>, Vec<Kind>) {
+    let mut pats: Vec<Vec<u8>> = vec![SOPS_MARK.into(), PEM_KEY_MARK.into()];
+    let mut kinds = vec![Kind::Sops, Kind::PemKey];
+    for p in age_patterns() {
+        pats.push(p.into_bytes());
+        kinds.push(Kind::AgeKey);
+    }
+    for p in age_base64_patterns() {
+        pats.push(p);
+        kinds.push(Kind::AgeKeyBase64);
+    }
+    for (i, n) in needles.iter().enumerate() {
+        pats.push(n.bytes.to_vec());
+        kinds.push(Kind::Value(i));
+    }
+    (pats, kinds)
+}
+
 impl Patterns {
     /// Builds the automaton from the scene's known values (at least `min_length` bytes,
     /// minus those the parent's allowlist exempts) and the example's key.
@@ -124,20 +144,7 @@ impl Patterns {
                 .ok()
                 .map(|id| id.to_public().to_string())
         });
-        let mut pats: Vec<Vec<u8>> = vec![SOPS_MARK.into(), PEM_KEY_MARK.into()];
-        let mut kinds = vec![Kind::Sops, Kind::PemKey];
-        for p in age_patterns() {
-            pats.push(p.into_bytes());
-            kinds.push(Kind::AgeKey);
-        }
-        for p in age_base64_patterns() {
-            pats.push(p);
-            kinds.push(Kind::AgeKeyBase64);
-        }
-        for (i, n) in needles.iter().enumerate() {
-            pats.push(n.bytes.to_vec());
-            kinds.push(Kind::Value(i));
-        }
+        let (mut pats, kinds) = pattern_table(&needles);
         let ac = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
             .build(&pats)
@@ -1045,20 +1052,7 @@ mod tests {
             })
             .collect();
         let needles = known::needles(&values, 8);
-        let mut pats: Vec<Vec<u8>> = vec![SOPS_MARK.into(), PEM_KEY_MARK.into()];
-        let mut kinds = vec![Kind::Sops, Kind::PemKey];
-        for p in age_patterns() {
-            pats.push(p.into_bytes());
-            kinds.push(Kind::AgeKey);
-        }
-        for p in age_base64_patterns() {
-            pats.push(p);
-            kinds.push(Kind::AgeKeyBase64);
-        }
-        for (i, n) in needles.iter().enumerate() {
-            pats.push(n.bytes.to_vec());
-            kinds.push(Kind::Value(i));
-        }
+        let (pats, kinds) = pattern_table(&needles);
         Patterns {
             ac: AhoCorasick::builder()
                 .match_kind(MatchKind::Standard)
