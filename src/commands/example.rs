@@ -347,20 +347,12 @@ pub fn example_sops_yaml(real: &str, example: &Recipient) -> String {
         if let Some(p) = &rule.path_regex {
             fields.push(format!("path_regex: {}", q(p)));
         }
-        let r = &rule.rules;
-        for (key, value) in [
-            ("unencrypted_suffix", &r.unencrypted_suffix),
-            ("encrypted_suffix", &r.encrypted_suffix),
-            ("unencrypted_regex", &r.unencrypted_regex),
-            ("encrypted_regex", &r.encrypted_regex),
-            ("unencrypted_comment_regex", &r.unencrypted_comment_regex),
-            ("encrypted_comment_regex", &r.encrypted_comment_regex),
-        ] {
+        for (key, value) in rule.rules.named() {
             if let Some(v) = value {
                 fields.push(format!("{key}: {}", q(v)));
             }
         }
-        if r.mac_only_encrypted {
+        if rule.rules.mac_only_encrypted {
             fields.push("mac_only_encrypted: true".into());
         }
         fields.push(format!("age: {example}"));

@@ -43,6 +43,21 @@ pub struct EncryptionRules {
     pub mac_only_encrypted: bool,
 }
 
+impl EncryptionRules {
+    /// The string options with their sops key names, in the order sops writes them
+    /// (metadata and `.sops.yaml` alike).
+    pub fn named(&self) -> [(&'static str, &Option<String>); 6] {
+        [
+            ("unencrypted_suffix", &self.unencrypted_suffix),
+            ("encrypted_suffix", &self.encrypted_suffix),
+            ("unencrypted_regex", &self.unencrypted_regex),
+            ("encrypted_regex", &self.encrypted_regex),
+            ("unencrypted_comment_regex", &self.unencrypted_comment_regex),
+            ("encrypted_comment_regex", &self.encrypted_comment_regex),
+        ]
+    }
+}
+
 /// The whole metadata block.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Metadata {
@@ -213,20 +228,12 @@ impl Metadata {
         if let Some(v) = single.and_then(|g| other(g, "pgp")) {
             m.push(entry("pgp", v));
         }
-        let r = &self.rules;
-        for (k, v) in [
-            ("unencrypted_suffix", &r.unencrypted_suffix),
-            ("encrypted_suffix", &r.encrypted_suffix),
-            ("unencrypted_regex", &r.unencrypted_regex),
-            ("encrypted_regex", &r.encrypted_regex),
-            ("unencrypted_comment_regex", &r.unencrypted_comment_regex),
-            ("encrypted_comment_regex", &r.encrypted_comment_regex),
-        ] {
+        for (k, v) in self.rules.named() {
             if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
                 m.push(entry(k, s(v)));
             }
         }
-        if r.mac_only_encrypted {
+        if self.rules.mac_only_encrypted {
             m.push(entry(
                 "mac_only_encrypted",
                 Node::Scalar(Scalar::Bool(true)),
