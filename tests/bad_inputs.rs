@@ -5,8 +5,7 @@
 
 mod common;
 
-use common::{require_tool, sops_fixtures, TestEnv};
-use std::collections::BTreeMap;
+use common::{assert_unchanged, require_tool, snapshot, sops_fixtures, TestEnv};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -67,25 +66,6 @@ fn world(env: &TestEnv) -> PathBuf {
     env.git(&inner, ["commit", "-qm", "secrets"]);
     env.install_fixture_identity("age-a");
     dir
-}
-
-/// Every file under the env root with its bytes (git internals included:
-/// a refused command must not even touch an index).
-fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            let meta = fs::symlink_metadata(&p).unwrap();
-            if meta.is_dir() {
-                stack.push(p);
-            } else if meta.is_file() {
-                out.insert(p.clone(), fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
 }
 
 struct Case {
@@ -346,22 +326,7 @@ fn bad_inputs_fail_clearly_and_change_nothing() {
             "{}: the error echoes a value\n{stderr}",
             c.name
         );
-        let after = snapshot(env.root());
-        // The empty flock file in the inner git dir (src/repo_lock.rs) is no state: a
-        // refused change may leave it, as git leaves its config behind.
-        let changed: Vec<_> = after
-            .iter()
-            .filter(|(p, b)| before.get(*p) != Some(b))
-            .filter(|(p, b)| !(p.ends_with(".git/git-secrets.lock") && b.is_empty()))
-            .map(|(p, _)| p.display().to_string())
-            .chain(
-                before
-                    .keys()
-                    .filter(|p| !after.contains_key(*p))
-                    .map(|p| p.display().to_string()),
-            )
-            .collect();
-        assert!(changed.is_empty(), "{}: changed {changed:?}", c.name);
+        assert_unchanged(c.name, &before, env.root());
         report.push_str(&format!(
             "## {} (exit {})\n$ git secrets {}\n{}\n",
             c.name,

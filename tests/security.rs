@@ -5,8 +5,9 @@
 mod common;
 
 use common::cluster::{age_a, age_b, Cluster};
-use common::{assert_success, files_holding, marker, sops_fixtures, TestEnv};
-use std::collections::BTreeMap;
+use common::{
+    assert_success, assert_unchanged, files_holding, marker, snapshot, sops_fixtures, TestEnv,
+};
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
@@ -25,43 +26,6 @@ fn stderr(out: &Output) -> String {
 fn script(path: &Path, body: &str) -> PathBuf {
     common::write_script(path, &format!("#!/bin/sh\n{body}"));
     path.to_path_buf()
-}
-
-/// Every file below `root` with its bytes (git internals included).
-fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            let meta = std::fs::symlink_metadata(&p).unwrap();
-            if meta.is_dir() {
-                stack.push(p);
-            } else if meta.is_file() {
-                out.insert(p.clone(), std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
-}
-
-/// Panics naming every file that differs between two snapshots (the empty
-/// flock file of src/repo_lock.rs excepted: it is no state).
-fn assert_unchanged(what: &str, before: &BTreeMap<PathBuf, Vec<u8>>, root: &Path) {
-    let after = snapshot(root);
-    let changed: Vec<_> = after
-        .iter()
-        .filter(|(p, b)| before.get(*p) != Some(b))
-        .filter(|(p, b)| !(p.ends_with(".git/git-secrets.lock") && b.is_empty()))
-        .map(|(p, _)| p.display().to_string())
-        .chain(
-            before
-                .keys()
-                .filter(|p| !after.contains_key(*p))
-                .map(|p| p.display().to_string()),
-        )
-        .collect();
-    assert!(changed.is_empty(), "{what}: changed {changed:?}");
 }
 
 /// Asserts a refusal: exit 1 or 2, `error:` and `hint:` on stderr, nothing on stdout.

@@ -369,6 +369,51 @@ pub fn write_script(path: &Path, contents: &str) {
     );
 }
 
+/// Every file below `root` with its bytes (git internals included: a refused command must
+/// not even touch an index).
+#[allow(dead_code)]
+pub fn snapshot(root: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let meta = fs::symlink_metadata(&p).unwrap();
+            if meta.is_dir() {
+                stack.push(p);
+            } else if meta.is_file() {
+                out.insert(p.clone(), fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// Panics naming every file below `root` that differs from `before` (a [`snapshot`]).
+/// The empty flock file of src/repo_lock.rs is excepted: it is no state, and a refused
+/// change may leave it, as git leaves its config behind.
+#[allow(dead_code)]
+pub fn assert_unchanged(
+    what: &str,
+    before: &std::collections::BTreeMap<PathBuf, Vec<u8>>,
+    root: &Path,
+) {
+    let after = snapshot(root);
+    let changed: Vec<_> = after
+        .iter()
+        .filter(|(p, b)| before.get(*p) != Some(b))
+        .filter(|(p, b)| !(p.ends_with(".git/git-secrets.lock") && b.is_empty()))
+        .map(|(p, _)| p.display().to_string())
+        .chain(
+            before
+                .keys()
+                .filter(|p| !after.contains_key(*p))
+                .map(|p| p.display().to_string()),
+        )
+        .collect();
+    assert!(changed.is_empty(), "{what}: changed {changed:?}");
+}
+
 /// Copies a directory tree (files and dirs; dotfiles included).
 pub fn copy_dir(src: &Path, dst: &Path) {
     fs::create_dir_all(dst).unwrap();
