@@ -68,6 +68,12 @@ impl Transaction {
                 display_path(inner.root(), layout.root()).display()
             ))
         })?;
+        // A command killed while Nix rewrote flake.lock left it half-written.
+        if crate::nix::lock::recover(layout.root())? {
+            progress.status(
+                "restored flake.lock: a git-secrets command was killed while Nix rewrote it",
+            );
+        }
         // Before anything is written: a change made on a HEAD behind or beside the lock
         // could only be locked by moving the lock backwards or sideways.
         if let (Some(input), Some(_)) = (

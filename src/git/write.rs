@@ -11,6 +11,7 @@
 //! a commit meant for the inner repo into the parent.
 
 use std::ffi::OsStr;
+use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -212,14 +213,30 @@ fn run(mut cmd: Command, shown: &str) -> Result<String> {
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join("\n");
-    let status = match out.status.code() {
-        Some(code) => format!("exit code {code}"),
-        None => "killed by a signal".to_string(),
+    let status = match (out.status.code(), out.status.signal()) {
+        (Some(code), _) => format!("exit code {code}"),
+        (None, Some(signal)) => format!("killed by signal {signal}"),
+        (None, None) => "killed by a signal".to_string(),
     };
     let mut msg = format!("`{shown}` failed ({status})");
     if !said.is_empty() {
         msg.push_str(":\n");
         msg.push_str(&said);
     }
-    Err(Error::new(msg))
+    let err = Error::new(msg);
+    Err(match stale_lock(&stderr) {
+        Some(lock) => err.hint(format!(
+            "a git process that was killed (or still runs) holds {lock}; when no git command runs in this repo, remove it and run this command again: rm {}",
+            crate::quote::shell(lock)
+        )),
+        None => err,
+    })
+}
+
+/// The lock file git names in "Unable to create '<path>.lock': File exists", the
+/// error of every git command after one was killed while it held a lock.
+fn stale_lock(stderr: &str) -> Option<&str> {
+    let rest = stderr.split("Unable to create '").nth(1)?;
+    let (path, after) = rest.split_once('\'')?;
+    (path.ends_with(".lock") && after.starts_with(": File exists")).then_some(path)
 }

@@ -6,7 +6,7 @@
 //! the expected commit (Nix 2.8 happily writes a lock without `rev` for a
 //! dirty tree, and exits 0 for an input name it does not know).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use crate::error::{Error, Result};
@@ -64,10 +64,29 @@ impl Nix {
     /// anything fails.
     pub fn lock(&self, req: &LockRequest<'_>) -> Result<LockOutcome> {
         let version = self.version()?;
-        let command = version.lock_command();
         let lock_path = req.parent_root.join(FLAKE_LOCK);
+        recover(req.parent_root)?;
         let before = read_optional(&lock_path)?;
         let was_tracked = self.is_tracked(req.parent_root)?;
+        // Nix truncates flake.lock and writes it in place: killed in between (with
+        // us), it leaves a half file. The journal keeps the previous bytes until we
+        // know how it ended; `recover` puts them back after such a crash.
+        let journal = journal_path(req.parent_root);
+        crate::atomic::write(&journal, before.as_deref().unwrap_or_default(), 0o644)?;
+        let result = self.lock_journaled(req, version, &lock_path, before, was_tracked);
+        let _ = std::fs::remove_file(&journal);
+        result
+    }
+
+    fn lock_journaled(
+        &self,
+        req: &LockRequest<'_>,
+        version: NixVersion,
+        lock_path: &Path,
+        before: Option<Vec<u8>>,
+        was_tracked: bool,
+    ) -> Result<LockOutcome> {
+        let command = version.lock_command();
         let previous_rev = before
             .as_deref()
             .and_then(|b| FlakeLock::parse(b).ok())
@@ -79,7 +98,7 @@ impl Nix {
             args.push("--offline".to_string());
         }
         let result = self.run_lock(req, &args).and_then(|warnings| {
-            let after = read_optional(&lock_path)?.ok_or_else(|| {
+            let after = read_optional(lock_path)?.ok_or_else(|| {
                 Error::new(format!(
                     "`{command} {}` exited 0 but wrote no flake.lock",
                     req.input
@@ -94,8 +113,9 @@ impl Nix {
         let (warnings, after, locked) = match result {
             Ok(ok) => ok,
             Err(err) => {
+                crate::failpoint::hit("lock.before-restore")?;
                 let restored =
-                    self.restore(req.parent_root, &lock_path, before.as_deref(), was_tracked);
+                    self.restore(req.parent_root, lock_path, before.as_deref(), was_tracked);
                 return Err(match restored {
                     Ok(()) => err.hint("flake.lock is unchanged"),
                     Err(restore_err) => err.hint(format!(
@@ -275,6 +295,44 @@ fn explain_failure(shown: &str, req: &LockRequest<'_>, stderr: &str) -> Error {
     } else {
         err.hint("--offline stops Nix from retrying the network, but only helps when the inputs are already in the store")
     }
+}
+
+/// Where [`Nix::lock`] keeps the previous `flake.lock` while Nix rewrites it: in the
+/// parent's `.git` dir (beside `flake.lock` when `.git` is not a dir). Empty means
+/// there was no `flake.lock`, which Nix never writes empty.
+pub fn journal_path(parent_root: &Path) -> PathBuf {
+    let git = parent_root.join(".git");
+    if git.is_dir() {
+        git.join("git-secrets-flake.lock.prev")
+    } else {
+        parent_root.join(".git-secrets-flake.lock.prev")
+    }
+}
+
+/// After a command was killed while Nix rewrote `flake.lock`: when the journal is
+/// there and `flake.lock` is not a lock file (half-written), puts the previous one
+/// back; then drops the journal. A complete lock (old or new) is kept. Returns
+/// whether it restored. Call it while holding the repo lock.
+pub fn recover(parent_root: &Path) -> Result<bool> {
+    let journal = journal_path(parent_root);
+    let Some(previous) = read_optional(&journal)? else {
+        return Ok(false);
+    };
+    let lock_path = parent_root.join(FLAKE_LOCK);
+    let current = read_optional(&lock_path)?;
+    let complete = current
+        .as_deref()
+        .is_some_and(|b| FlakeLock::parse(b).is_ok());
+    let restore = !complete && (current.is_some() || !previous.is_empty());
+    if restore {
+        if previous.is_empty() {
+            std::fs::remove_file(&lock_path).map_err(|e| Error::io("remove", &lock_path, e))?;
+        } else {
+            crate::atomic::write(&lock_path, &previous, 0o644)?;
+        }
+    }
+    std::fs::remove_file(&journal).map_err(|e| Error::io("remove", &journal, e))?;
+    Ok(restore)
 }
 
 fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
