@@ -254,7 +254,7 @@ impl Transaction {
         progress.detail(&format!("ran nix {}", outcome.args.join(" ")));
         progress.ok(&describe(&outcome));
         crate::failpoint::hit("change.after-lock")?;
-        self.finish_parent(&input, outcome.locked.rev.as_deref(), opts, progress)?;
+        self.finish_parent(&input, &outcome, opts, progress)?;
         self.push_if_asked(opts, progress)
     }
 
@@ -277,10 +277,11 @@ impl Transaction {
     fn finish_parent(
         &self,
         input: &str,
-        rev: Option<&str>,
+        outcome: &crate::nix::LockOutcome,
         opts: &Options,
         progress: &dyn Progress,
     ) -> Result<()> {
+        let rev = outcome.locked.rev.as_deref();
         let parent = &self.layout.parent;
         let lock = wiring::lock::lock_path(&self.layout);
         let st = parent.status_under(Path::new(FLAKE_LOCK))?;
@@ -296,8 +297,14 @@ impl Transaction {
                 short(&id.to_string())
             ));
         } else {
+            // A lock an earlier command moved is left to commit as well.
+            let what = if outcome.changed {
+                "flake.lock changed"
+            } else {
+                "flake.lock has changes the parent has not committed"
+            };
             progress.hint(&format!(
-                "flake.lock changed; commit it: git commit -m {} -- flake.lock (or pass --commit-parent)",
+                "{what}; commit it: git commit -m {} -- flake.lock (or pass --commit-parent)",
                 quote::shell(&message)
             ));
         }
@@ -337,7 +344,9 @@ impl<'a> Summary<'a> {
     fn close(self, message: &str, succeeded: bool) {
         let done = self.done.into_inner();
         if succeeded && !done.is_empty() {
-            self.inner.ok(&format!("{message}: {}", done.join(", ")));
+            // The subject line: a rekey's message has a body naming each recipient.
+            let subject = message.lines().next().unwrap_or(message);
+            self.inner.ok(&format!("{subject}: {}", done.join(", ")));
         }
         for hint in self.hints.into_inner() {
             self.inner.hint(&hint);

@@ -45,12 +45,18 @@ impl Repo {
     pub fn discover(start: &Path) -> Result<Repo> {
         let start = absolute(start)?;
         let inner = gix::discover(&start).map_err(|e| {
-            Error::new(format!(
+            let err = Error::new(format!(
                 "not in a git repository: {} (nor any parent directory)",
                 start.display()
-            ))
-            .with_source(e)
-            .hint("run `git init` there first, or point at the repository with `-C <path>`")
+            ));
+            // gix's own words for that case only repeat ours; others (permissions, a
+            // broken .git) say what is wrong.
+            let err = if e.to_string().starts_with("Could not find a git repository") {
+                err
+            } else {
+                err.with_source(e)
+            };
+            err.hint("run `git init` there first, or point at the repository with `-C <path>`")
         })?;
         Repo::from_gix(inner)
     }

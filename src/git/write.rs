@@ -11,7 +11,6 @@
 //! a commit meant for the inner repo into the parent.
 
 use std::ffi::OsStr;
-use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -213,11 +212,7 @@ fn run(mut cmd: Command, shown: &str) -> Result<String> {
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join("\n");
-    let status = match (out.status.code(), out.status.signal()) {
-        (Some(code), _) => format!("exit code {code}"),
-        (None, Some(signal)) => format!("killed by signal {signal}"),
-        (None, None) => "killed by a signal".to_string(),
-    };
+    let status = crate::error::exit_status(out.status);
     let mut msg = format!("`{shown}` failed ({status})");
     if !said.is_empty() {
         msg.push_str(":\n");

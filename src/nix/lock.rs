@@ -168,7 +168,7 @@ impl Nix {
         let warnings = warnings(&stderr);
         if !out.status.success() {
             let shown = format!("nix {}", args.join(" "));
-            return Err(explain_failure(&shown, req, &stderr));
+            return Err(explain_failure(&shown, out.status, req, &stderr));
         }
         // Nix ≤ 2.18 only warns about an unknown --update-input and exits 0;
         // say so plainly instead of failing later on "no input in flake.lock".
@@ -248,7 +248,12 @@ fn warnings(stderr: &str) -> Vec<String> {
 
 /// An error for a failed lock: Nix's own stderr (trimmed to its error lines)
 /// and a hint for the failures we have seen Nix produce.
-fn explain_failure(shown: &str, req: &LockRequest<'_>, stderr: &str) -> Error {
+fn explain_failure(
+    shown: &str,
+    status: std::process::ExitStatus,
+    req: &LockRequest<'_>,
+    stderr: &str,
+) -> Error {
     let lines: Vec<&str> = stderr
         .lines()
         .map(str::trim_end)
@@ -262,8 +267,9 @@ fn explain_failure(shown: &str, req: &LockRequest<'_>, stderr: &str) -> Error {
         lines.join("\n")
     };
     let err = Error::new(format!(
-        "`{shown}` failed in {}:\n{shown_stderr}",
-        req.parent_root.display()
+        "`{shown}` failed in {} ({}):\n{shown_stderr}",
+        req.parent_root.display(),
+        crate::error::exit_status(status)
     ));
     let known: &[(&str, &str)] = &[
         // Nix 2.8 when the inner repo has no commit holding flake.nix.
@@ -409,28 +415,31 @@ mod tests {
             expected_rev: "abc",
             offline: false,
         };
+        use std::os::unix::process::ExitStatusExt;
+        let failed = std::process::ExitStatus::from_raw(1 << 8);
         let stderr = "warning: Git tree '/p' is dirty\n\
                       error: getting status of '/nix/store/az5m-source/secrets': No such file or directory\n\
                       (use '--show-trace' to show detailed location information)\n";
-        let err = explain_failure("nix flake lock --update-input s", &req, stderr);
+        let err = explain_failure("nix flake lock --update-input s", failed, &req, stderr);
         assert!(
             err.message.contains("error: getting status of"),
             "{}",
             err.message
         );
         assert!(!err.message.contains("show-trace"));
+        assert!(err.message.contains("(exit code 1)"), "{}", err.message);
         assert!(err.hints[0].contains("git+file:"), "{:?}", err.hints);
 
         let stderr = "warning: Git tree './secrets' is dirty\n\
                       error: getting status of '/nix/store/0ccn-source/flake.nix': No such file or directory\n";
-        let err = explain_failure("nix flake lock --update-input s", &req, stderr);
+        let err = explain_failure("nix flake lock --update-input s", failed, &req, stderr);
         assert!(
             err.hints[0].contains("no committed flake.nix"),
             "{:?}",
             err.hints
         );
 
-        let err = explain_failure("nix x", &req, "error: something new\n");
+        let err = explain_failure("nix x", failed, &req, "error: something new\n");
         assert!(err.hints[0].contains("run `nix x`"), "{:?}", err.hints);
     }
 }
