@@ -325,6 +325,32 @@ impl Cluster {
         fs::write(self.secret(file), out.stdout).unwrap();
     }
 
+    /// Encrypts `plain` with our own `encrypt` for `age-a` into `secrets/secrets/<file>`
+    /// (output format from the extension; not committed). The plaintext goes in through
+    /// stdin, so it never lands in a file of the test; no sops needed.
+    pub fn encrypt_with_ours(&self, file: &str, input_type: &str, plain: &str) -> PathBuf {
+        let ext = Path::new(file).extension().unwrap().to_str().unwrap();
+        let out = self
+            .env
+            .cmd([
+                "encrypt",
+                "--age",
+                &age_a(),
+                "--input-type",
+                input_type,
+                "--output-type",
+                ext,
+                "/dev/stdin",
+            ])
+            .write_stdin(plain)
+            .output()
+            .unwrap();
+        assert_success("encrypt", &out);
+        let path = self.secret(file);
+        fs::write(&path, &out.stdout).unwrap();
+        path
+    }
+
     /// Writes `plain` to `dir/rel` and encrypts it in place with the real sops (which
     /// reads `dir/.sops.yaml`).
     pub fn encrypt_in_place(&self, dir: &Path, rel: &str, plain: &str) {
@@ -431,6 +457,16 @@ impl Cluster {
     /// Our binary in the parent root, with our dir first on PATH.
     pub fn cmd(&self, args: &[&str]) -> assert_cmd::Command {
         self.cmd_in(&self.parent, args)
+    }
+
+    /// Our binary as a `std::process::Command` (to spawn, to signal) in the parent
+    /// root, our dir first on PATH.
+    pub fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut c = self.env.command(super::bin());
+        c.current_dir(&self.parent)
+            .env("PATH", path_with_bin(None))
+            .args(args);
+        c
     }
 
     /// Our binary in `dir` (a teammate's clone, the inner repo), our dir first on PATH.
