@@ -15,6 +15,7 @@ pub mod leaks;
 pub mod parent;
 pub mod remote;
 pub mod report;
+pub mod scanner;
 pub mod scene;
 pub mod secrets;
 pub mod tools;
