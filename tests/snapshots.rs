@@ -35,7 +35,18 @@ struct World {
 
 impl World {
     fn new() -> World {
-        let c = Cluster::new(&[("kubeconfig.yaml", KUBECONFIG), ("db.yaml", DB)]);
+        World::from(Cluster::builder())
+    }
+
+    /// With bare remotes for both repos (pushed, upstreams set).
+    fn with_remotes() -> World {
+        World::from(Cluster::builder().with_remotes())
+    }
+
+    fn from(builder: common::cluster::ClusterBuilder) -> World {
+        let c = builder
+            .secrets(&[("kubeconfig.yaml", KUBECONFIG), ("db.yaml", DB)])
+            .build();
         let bin = c.env.root().join("bin");
         std::fs::create_dir_all(&bin).unwrap();
         let tools = ["git", "nix", "sh", "sed", "cat", "env", "true", "printenv"];
@@ -113,19 +124,6 @@ impl World {
             .write(format!("input/{name}"), text)
             .display()
             .to_string()
-    }
-
-    /// Gives the secrets repo a bare remote (`[ROOT]/remotes/secrets.git`) it tracks.
-    fn with_remote(&self) -> PathBuf {
-        let remote = self.c.env.root().join("remotes/secrets.git");
-        std::fs::create_dir_all(&remote).unwrap();
-        self.c.git(&remote, &["init", "-q", "--bare"]);
-        let url = remote.display().to_string();
-        self.c
-            .git(&self.c.inner, &["remote", "add", "origin", &url]);
-        self.c
-            .git(&self.c.inner, &["push", "-q", "-u", "origin", "HEAD"]);
-        remote
     }
 }
 
@@ -335,9 +333,8 @@ fn doctor() {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn changing_commands() {
-    let w = World::new();
+    let w = World::with_remotes();
     let c = &w.c;
-    w.with_remote();
     let token = w.input("token.yaml", "token: new-token-value-4567\n");
     snap!(
         "add",
@@ -525,43 +522,15 @@ fn error_paths() {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn init() {
-    let w = World::new();
+    let w = World::with_remotes();
     let c = &w.c;
-    let remote = w.with_remote();
     // a teammate's clone of the parent, without the secrets repo yet
-    let parent_remote = c.env.root().join("remotes/cluster.git");
-    c.git(
-        c.env.root(),
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            c.parent.to_str().unwrap(),
-            parent_remote.to_str().unwrap(),
-        ],
-    );
-    let clone = c.env.work().join("teammate");
-    c.git(
-        &c.env.work(),
-        &[
-            "clone",
-            "-q",
-            parent_remote.to_str().unwrap(),
-            clone.to_str().unwrap(),
-        ],
-    );
-    let url = remote.display().to_string();
+    let clone = c.clone_parent("teammate");
+    let url = c.inner_remote().display().to_string();
     // a new cluster, not yet wired
-    let fresh = c.env.work().join("fresh");
-    std::fs::create_dir_all(&fresh).unwrap();
-    std::fs::write(
-        fresh.join("flake.nix"),
-        "{\n  outputs = { self, ... }@inputs: { };\n}\n",
-    )
-    .unwrap();
-    c.git(&fresh, &["init", "-q"]);
-    c.git(&fresh, &["add", "flake.nix"]);
-    c.git(&fresh, &["commit", "-qm", "parent"]);
+    let fresh = c
+        .env
+        .parent_repo("{\n  outputs = { self, ... }@inputs: { };\n}\n");
     snap!(
         "init",
         w.run_in(&clone, &["init", &url, "--dry-run", "--offline"]),
