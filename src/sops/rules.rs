@@ -3,6 +3,7 @@
 //! wins.
 
 use crate::error::{Error, Result};
+use crate::sops::error::SopsError;
 use crate::sops::file::KeyPlan;
 use crate::sops::formats::{yaml, Indent};
 use crate::sops::keys::Recipient;
@@ -46,8 +47,11 @@ pub fn find_config(start: &Path) -> Option<PathBuf> {
 }
 
 fn bad(path: &Path, what: impl std::fmt::Display) -> Error {
-    Error::new(format!("{} is not a valid sops config: {what}", path.display()))
-        .hint("see https://github.com/getsops/sops#using-sops-yaml-conf-to-select-kms-pgp-and-age-for-new-files")
+    SopsError::BadConfig {
+        path: path.to_path_buf(),
+        what: what.to_string(),
+    }
+    .into()
 }
 
 fn string_of(node: &Node) -> Option<String> {
@@ -201,10 +205,9 @@ impl Config {
     pub fn rule_for(&self, file: &Path) -> Result<&CreationRule> {
         let rel = self.relative_path(file);
         let rule = self.first_match(&rel)?;
-        check_one_rule_option(&rule.rules).map_err(|e| {
-            Error::new(format!("{}: {}", self.path.display(), e.message)).hint(
-                "keep one of them in the creation rule that matches this file (sops refuses the same config)",
-            )
+        check_one_rule_option(&rule.rules).map_err(|e| SopsError::ConflictingRuleOptions {
+            config: self.path.clone(),
+            detail: e.message,
         })?;
         Ok(rule)
     }
@@ -233,12 +236,11 @@ impl Config {
                 }
             }
         }
-        Err(Error::new(format!(
-            "no creation rule in {} matches {}",
-            self.path.display(),
-            rel
-        ))
-        .hint("add a creation_rules entry whose path_regex matches this file (sops refuses it too, even with --age)"))
+        Err(SopsError::NoMatchingRule {
+            config: self.path.clone(),
+            file: rel.to_string(),
+        }
+        .into())
     }
 }
 

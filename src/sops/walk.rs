@@ -2,8 +2,9 @@
 //! leaf with its key path as additional data and hashing the plaintext into
 //! the MAC (`Tree.Encrypt` / `Tree.Decrypt` in sops.go).
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::sops::cipher::{Cipher, Plain};
+use crate::sops::error::SopsError;
 use crate::sops::metadata::EncryptionRules;
 use crate::sops::re2;
 use crate::sops::rules::{check_one_rule_option, with_default_suffix};
@@ -35,10 +36,12 @@ fn compile(name: &str, re: &Option<String>) -> Result<Option<Regex>> {
     match re.as_deref().filter(|r| !r.is_empty()) {
         None => Ok(None),
         Some(r) => re2::compile(r).map(Some).map_err(|e| {
-            Error::new(format!(
-                "{name} '{r}' is not a valid RE2 regular expression: {e}"
-            ))
-            .hint("fix the rule in .sops.yaml: sops uses Go's RE2 syntax and would ignore this pattern, leaving values unencrypted")
+            SopsError::BadRegex {
+                name: name.to_string(),
+                pattern: r.to_string(),
+                detail: e.to_string(),
+            }
+            .into()
         }),
     }
 }
@@ -48,13 +51,7 @@ impl Rules {
     /// and `_unencrypted` as the unencrypted suffix when there is none (a file whose
     /// metadata names no rule still decrypts with sops).
     pub fn new(r: &EncryptionRules) -> Result<Rules> {
-        check_one_rule_option(r).map_err(|e| {
-            Error::new(format!(
-                "the file's sops metadata is invalid: {}",
-                e.message
-            ))
-            .hint("the file was edited by hand; restore it from git")
-        })?;
+        check_one_rule_option(r).map_err(|e| SopsError::BadFileRules(e.message))?;
         let r = &with_default_suffix(r.clone());
         let nonempty = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
         Ok(Rules {
@@ -200,25 +197,24 @@ impl Walk<'_> {
                 } else {
                     match plain_or_enc {
                         // sops keeps a comment that does not decrypt (older files).
-                        Plain::Comment(c) => cipher.decrypt(&c, &aad(path)).unwrap_or(Plain::Comment(c)),
-                        Plain::Value(Scalar::Str(s)) => cipher.decrypt(&s, &aad(path)).map_err(|e| {
-                            if crate::sops::cipher::is_encrypted(&s) {
-                                e
-                            } else {
-                                Error::new(format!(
-                                    "the value at '{}' is not encrypted",
-                                    path.join(".")
-                                ))
-                                .hint("the file was edited by hand after encryption; restore it from git or re-encrypt it")
-                            }
-                        })?,
+                        Plain::Comment(c) => {
+                            cipher.decrypt(&c, &aad(path)).unwrap_or(Plain::Comment(c))
+                        }
+                        Plain::Value(Scalar::Str(s)) => {
+                            cipher.decrypt(&s, &aad(path)).map_err(|e| {
+                                if crate::sops::cipher::is_encrypted(&s) {
+                                    e
+                                } else {
+                                    SopsError::NotEncrypted { at: path.join(".") }.into()
+                                }
+                            })?
+                        }
                         Plain::Value(other) => {
-                            return Err(Error::new(format!(
-                                "the value at '{}' is a plain {} where sops expects an encrypted value",
-                                path.join("."),
-                                other.type_name()
-                            ))
-                            .hint("the file was edited by hand after encryption; restore it from git or re-encrypt it"))
+                            return Err(SopsError::PlainWhereEncrypted {
+                                at: path.join("."),
+                                type_name: other.type_name().to_string(),
+                            }
+                            .into())
                         }
                     }
                 };
@@ -262,10 +258,7 @@ impl Walk<'_> {
                     let new = match self.leaf(Plain::Comment(c.clone()), path, comments)? {
                         Plain::Comment(c) => c,
                         Plain::Value(Scalar::Str(s)) => s,
-                        Plain::Value(_) => {
-                            return Err(Error::new("an encrypted comment decrypted to a value")
-                                .hint("the file is damaged; restore it from git"))
-                        }
+                        Plain::Value(_) => return Err(SopsError::CommentDecryptedToValue.into()),
                     };
                     out.push(MapItem::Comment(new));
                 }
@@ -337,8 +330,7 @@ impl Walk<'_> {
         docs.iter()
             .map(|d| match d {
                 Node::Map(_) => self.node(d, &mut Vec::new(), &mut Vec::new()),
-                _ => Err(Error::new("sops files must have a map at the top level")
-                    .hint("a top-level list or scalar cannot be encrypted; wrap it in a key")),
+                _ => Err(SopsError::TopLevelNotMap.into()),
             })
             .collect()
     }
