@@ -302,54 +302,53 @@ fn extend(inner: Error, hints: Vec<String>) -> Error {
     inner
 }
 
+/// The error a user reads for an engine error: its message, exit class and hints.
+fn worded(e: &dyn std::fmt::Display, usage: bool, hints: Vec<String>) -> Error {
+    let err = if usage {
+        Error::usage(e.to_string())
+    } else {
+        Error::new(e.to_string())
+    };
+    Error { hints, ..err }
+}
+
 impl From<SopsError> for Error {
     fn from(e: SopsError) -> Error {
-        let hints = sops_hints(&e);
-        let message = e.to_string();
-        let mut err = match e {
-            SopsError::MetadataKeyClash { inner, .. } => return extend(*inner, hints),
-            e if e.is_usage() => Error::usage(message),
+        let err = worded(&e, e.is_usage(), sops_hints(&e));
+        match e {
+            SopsError::MetadataKeyClash { inner, .. } => extend(*inner, err.hints),
             e => Error {
                 sops_code: e.sops_code(),
-                ..Error::new(message)
+                ..err
             },
-        };
-        err.hints = hints;
-        err
+        }
     }
 }
 
 impl From<NixError> for Error {
     fn from(e: NixError) -> Error {
-        let hints = nix_hints(&e);
-        let message = e.to_string();
-        let mut err = match e {
-            NixError::LockRolledBack { inner, .. } => return extend(*inner, hints),
-            NixError::UnparsableLock(source) => Error::new(message).with_source(source),
-            e if e.is_usage() => Error::usage(message),
-            _ => Error::new(message),
-        };
-        err.hints = hints;
-        err
+        let err = worded(&e, e.is_usage(), nix_hints(&e));
+        match e {
+            NixError::LockRolledBack { inner, .. } => extend(*inner, err.hints),
+            NixError::UnparsableLock(source) => err.with_source(source),
+            _ => err,
+        }
     }
 }
 
 impl From<GitError> for Error {
     fn from(e: GitError) -> Error {
-        let hints = git_hints(&e);
-        let message = e.to_string();
-        let mut err = match e {
+        let err = worded(&e, false, git_hints(&e));
+        match e {
             GitError::CommandFailed { inner, .. }
             | GitError::CloneFailed(inner)
             | GitError::RangeWalkFailed(inner)
-            | GitError::FetchFailed { inner, .. } => return extend(*inner, hints),
+            | GitError::FetchFailed { inner, .. } => extend(*inner, err.hints),
             GitError::NotARepo { source, .. } => Error {
                 source: Some(source),
-                ..Error::new(message)
+                ..err
             },
-            _ => Error::new(message),
-        };
-        err.hints = hints;
-        err
+            _ => err,
+        }
     }
 }
