@@ -10,6 +10,7 @@
 use crate::error::Error;
 use crate::git::GitError;
 use crate::nix::error::{LockFailure, NixError};
+use crate::plaintext::PlaintextError;
 use crate::sops::error::{RecipientShape, SopsError, YamlCause};
 
 /// The same hint for every file a user can restore from the inner repo's history.
@@ -312,6 +313,16 @@ fn worded(e: &dyn std::fmt::Display, usage: bool, hints: Vec<String>) -> Error {
     Error { hints, ..err }
 }
 
+impl From<PlaintextError> for Error {
+    fn from(e: PlaintextError) -> Error {
+        let hint = match e {
+            PlaintextError::NoTmpfs { .. } => "set XDG_RUNTIME_DIR to a tmpfs directory (e.g. /run/user/$UID); plaintext is never written to disk",
+            PlaintextError::Memfd { .. } => "use --tmpfs to pass the secret as a file on tmpfs instead",
+        };
+        worded(&e, false, vec![hint.to_string()])
+    }
+}
+
 impl From<SopsError> for Error {
     fn from(e: SopsError) -> Error {
         let err = worded(&e, e.is_usage(), sops_hints(&e));
@@ -350,5 +361,113 @@ impl From<GitError> for Error {
             },
             _ => err,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::{Path, PathBuf};
+
+    fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// The engine says what went wrong; the words for the terminal (hints, commands,
+    /// flags) are added here. A `.hint(` or a CLI word in `sops/`, `nix/`, `git/` or
+    /// `plaintext.rs` code is advice in the wrong layer.
+    #[test]
+    fn the_engine_words_no_hints_and_names_no_cli_flags() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        for dir in ["sops", "nix", "git"] {
+            rust_files(&src.join(dir), &mut files);
+        }
+        files.push(src.join("plaintext.rs"));
+        let words = [
+            ".hint(",
+            "git secrets ",
+            "--age",
+            "--output-type",
+            "--add-recipient",
+        ];
+        let mut found = Vec::new();
+        for file in &files {
+            // The secrets flake `init --new` writes: file content for the user's repo,
+            // whose comments name the command its wrappers run.
+            if file.ends_with("nix/template.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(file).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                let code = line.trim_start();
+                if code.starts_with("//") {
+                    continue;
+                }
+                if let Some(w) = words.iter().find(|w| code.contains(*w)) {
+                    found.push(format!("{}:{}: {w}", file.display(), n + 1));
+                }
+            }
+        }
+        assert!(
+            found.is_empty(),
+            "CLI words in the engine:\n{}",
+            found.join("\n")
+        );
+    }
+
+    #[test]
+    fn an_engine_error_keeps_its_message_exit_class_and_sops_code() {
+        let e = Error::from(SopsError::MacMismatch);
+        assert_eq!(
+            e.to_string(),
+            "MAC mismatch: the file's content was changed after encryption"
+        );
+        assert_eq!(e.sops_code, Some(crate::sops::codes::MAC_MISMATCH));
+        assert_eq!(e.exit_code(), 1);
+        assert_eq!(e.hints.len(), 1);
+        let usage = Error::from(SopsError::BadFieldPath("a..b".into()));
+        assert_eq!(usage.exit_code(), 2);
+    }
+
+    #[test]
+    fn a_user_who_cannot_decrypt_is_told_their_key_and_the_command_to_ask_for() {
+        let e = Error::from(SopsError::NotARecipient {
+            unlocked: 0,
+            needed: 1,
+            recipients: "age1aaa, age1bbb".into(),
+            own_key: Some("age1me".into()),
+        });
+        assert_eq!(
+            e.to_string(),
+            "none of your age identities can decrypt this file"
+        );
+        assert_eq!(
+            e.hints,
+            [
+                "the file is encrypted for: age1aaa, age1bbb",
+                "your public key is age1me; ask someone who can decrypt to run: git secrets rekey --add-recipient age1me",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_wrapped_failure_keeps_the_inner_words_and_adds_its_hint() {
+        let inner = Error::new("`git fetch origin` failed (exit code 128)").hint("first");
+        let e = Error::from(GitError::FetchFailed {
+            inner: Box::new(inner),
+            root: "/r".into(),
+            remote: "origin".into(),
+        });
+        assert_eq!(e.to_string(), "`git fetch origin` failed (exit code 128)");
+        assert_eq!(e.hints[0], "first");
+        assert!(e.hints[1].contains("ls-remote origin"), "{:?}", e.hints);
     }
 }
