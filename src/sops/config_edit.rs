@@ -89,13 +89,7 @@ fn check(out: &str, path: &Path, edit: &RecipientEdit) -> Result<()> {
         })
     };
     for (n, rule) in cfg.creation_rules.iter().enumerate() {
-        let names: Vec<String> = rule
-            .plan
-            .groups
-            .iter()
-            .flatten()
-            .map(|r| r.to_string())
-            .collect();
+        let names = rule.plan.recipients();
         if let Some(r) = edit.remove.iter().find(|r| names.contains(r)) {
             return Err(unsure(format!("{r} is still in rule {}", n + 1)));
         }
@@ -109,13 +103,10 @@ fn check(out: &str, path: &Path, edit: &RecipientEdit) -> Result<()> {
         }
     }
     for r in &edit.add {
-        let present = cfg.creation_rules.iter().any(|rule| {
-            rule.plan
-                .groups
-                .iter()
-                .flatten()
-                .any(|x| x.to_string() == *r)
-        });
+        let present = cfg
+            .creation_rules
+            .iter()
+            .any(|rule| rule.plan.recipients().contains(r));
         if !present {
             return Err(unsure(format!(
                 "{r} was not added: no rule has an age: key"

@@ -37,6 +37,15 @@ pub struct KeyPlan {
 }
 
 impl KeyPlan {
+    /// Every recipient of every group, as `.sops.yaml` writes it (`age1…`, `ssh-…`).
+    pub fn recipients(&self) -> Vec<String> {
+        self.groups
+            .iter()
+            .flatten()
+            .map(|r| r.to_string())
+            .collect()
+    }
+
     /// One group with these recipients.
     pub fn single(recipients: Vec<Recipient>) -> KeyPlan {
         KeyPlan {

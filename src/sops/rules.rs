@@ -20,6 +20,64 @@ pub struct CreationRule {
     pub rules: EncryptionRules,
 }
 
+/// One creation rule as the tool writes it into a `.sops.yaml`.
+pub struct RuleToWrite<'a> {
+    pub path_regex: Option<&'a str>,
+    pub rules: &'a EncryptionRules,
+    /// The `age:` value: recipients joined by `,`.
+    pub age: &'a str,
+}
+
+/// Writes a `.sops.yaml`: `header` (comment lines), the `creation_rules` (path_regex,
+/// the what-to-encrypt options in sops' order, `mac_only_encrypted`, `age`), and the
+/// YAML indent when one is given. The one writer of every `.sops.yaml` the tool makes
+/// (`init --new`, `example`); values are quoted only where YAML would misread them.
+pub fn write_config(header: &str, rules: &[RuleToWrite<'_>], yaml_indent: Option<usize>) -> String {
+    let mut out = format!("{header}creation_rules:\n");
+    for rule in rules {
+        let mut fields: Vec<String> = Vec::new();
+        if let Some(p) = rule.path_regex {
+            fields.push(format!("path_regex: {}", yaml_scalar(p)));
+        }
+        for (key, value) in rule.rules.named() {
+            if let Some(v) = value {
+                fields.push(format!("{key}: {}", yaml_scalar(v)));
+            }
+        }
+        if rule.rules.mac_only_encrypted {
+            fields.push("mac_only_encrypted: true".into());
+        }
+        fields.push(format!("age: {}", rule.age));
+        for (i, f) in fields.iter().enumerate() {
+            out.push_str(if i == 0 { "    - " } else { "      " });
+            out.push_str(f);
+            out.push('\n');
+        }
+    }
+    if let Some(indent) = yaml_indent {
+        out.push_str(&format!("stores:\n    yaml:\n        indent: {indent}\n"));
+    }
+    out
+}
+
+/// `s` as a YAML plain scalar when it reads back as the same string, else double-quoted.
+fn yaml_scalar(s: &str) -> String {
+    let safe_chars = s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "^/._-".contains(c));
+    let first_ok = s
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '^' || c == '/');
+    let keyword = ["true", "false", "null", "yes", "no", "on", "off", "y", "n"]
+        .contains(&s.to_ascii_lowercase().as_str());
+    if safe_chars && first_ok && !keyword {
+        s.to_string()
+    } else {
+        serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+    }
+}
+
 /// A parsed `.sops.yaml`.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
@@ -331,5 +389,67 @@ impl Config {
             json: self.json_indent,
             json_binary: self.json_binary_indent,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+
+    #[test]
+    fn a_written_config_reads_back_as_written() {
+        let tricky = EncryptionRules {
+            encrypted_regex: Some("^(data|stringData)$".into()),
+            ..EncryptionRules::default()
+        };
+        let plain = EncryptionRules::default();
+        let rules = [
+            RuleToWrite {
+                path_regex: Some("^secrets/"),
+                rules: &plain,
+                age: A,
+            },
+            RuleToWrite {
+                path_regex: Some("true"),
+                rules: &tricky,
+                age: A,
+            },
+            RuleToWrite {
+                path_regex: Some("-x: y #z"),
+                rules: &plain,
+                age: A,
+            },
+        ];
+        let text = write_config("# header\n", &rules, Some(2));
+        assert!(
+            text.starts_with("# header\ncreation_rules:\n    - path_regex: ^secrets/\n      age: ")
+        );
+        let cfg = Config::parse(text.as_bytes(), Path::new("/r/.sops.yaml")).unwrap();
+        let back: Vec<(Option<String>, Option<String>, Vec<String>)> = cfg
+            .creation_rules
+            .iter()
+            .map(|r| {
+                (
+                    r.path_regex.clone(),
+                    r.rules.encrypted_regex.clone(),
+                    r.plan.recipients(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            back,
+            [
+                (Some("^secrets/".into()), None, vec![A.to_string()]),
+                (
+                    Some("true".into()),
+                    Some("^(data|stringData)$".into()),
+                    vec![A.to_string()]
+                ),
+                (Some("-x: y #z".into()), None, vec![A.to_string()]),
+            ]
+        );
+        assert_eq!(cfg.yaml_indent, Some(2));
     }
 }

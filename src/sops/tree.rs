@@ -118,6 +118,55 @@ impl Node {
         }
     }
 
+    /// The same tree with each leaf replaced by `leaf(path, scalar)` and each comment by
+    /// `comment(text)`; `path` holds the map keys and list indices from the root.
+    pub fn map_leaves(
+        &self,
+        leaf: &mut dyn FnMut(&[crate::sops::path::Step], &Scalar) -> Node,
+        comment: &dyn Fn(&str) -> String,
+    ) -> Node {
+        self.map_leaves_at(&mut Vec::new(), leaf, comment)
+    }
+
+    fn map_leaves_at(
+        &self,
+        path: &mut Vec<crate::sops::path::Step>,
+        leaf: &mut dyn FnMut(&[crate::sops::path::Step], &Scalar) -> Node,
+        comment: &dyn Fn(&str) -> String,
+    ) -> Node {
+        use crate::sops::path::Step;
+        let mut under = |step: Step, node: &Node| {
+            path.push(step);
+            let out = node.map_leaves_at(path, leaf, comment);
+            path.pop();
+            out
+        };
+        match self {
+            Node::Map(items) => Node::Map(
+                items
+                    .iter()
+                    .map(|i| match i {
+                        MapItem::Entry(k, v) => {
+                            MapItem::Entry(k.clone(), under(Step::Key(k.clone()), v))
+                        }
+                        MapItem::Comment(c) => MapItem::Comment(comment(c)),
+                    })
+                    .collect(),
+            ),
+            Node::Seq(items) => Node::Seq(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(n, i)| match i {
+                        SeqItem::Value(v) => SeqItem::Value(under(Step::Index(n), v)),
+                        SeqItem::Comment(c) => SeqItem::Comment(comment(c)),
+                    })
+                    .collect(),
+            ),
+            Node::Scalar(s) => leaf(path, s),
+        }
+    }
+
     /// The string value of a scalar string node.
     pub fn as_str(&self) -> Option<&str> {
         match self {
