@@ -87,22 +87,16 @@ pub fn leaf_text(s: &Scalar) -> String {
 /// Every non-empty leaf value of a document, as text.
 pub fn leaf_values(node: &Node, out: &mut Vec<String>) {
     match node {
-        Node::Map(items) => items.iter().for_each(|i| {
-            if let MapItem::Entry(_, v) = i {
-                leaf_values(v, out)
-            }
-        }),
-        Node::Seq(items) => items.iter().for_each(|i| {
-            if let SeqItem::Value(v) = i {
-                leaf_values(v, out)
-            }
-        }),
         Node::Scalar(s) => {
             let t = leaf_text(s);
             if !t.is_empty() {
                 out.push(t);
             }
         }
+        _ => node
+            .children()
+            .into_iter()
+            .for_each(|c| leaf_values(c, out)),
     }
 }
 

@@ -73,19 +73,13 @@ impl EncValue {
     /// Parses `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]` the way sops'
     /// regular expression does (greedy fields, anchored only at the start).
     pub fn parse(s: &str) -> Result<EncValue> {
-        let bad = || Error::from(SopsError::NotEncFormat);
-        let rest = s.strip_prefix("ENC[AES256_GCM,data:").ok_or_else(bad)?;
-        let end = rest.rfind(']').ok_or_else(bad)?;
-        let rest = &rest[..end];
-        let (rest, kind) = rest.rsplit_once(",type:").ok_or_else(bad)?;
-        let (rest, tag) = rest.rsplit_once(",tag:").ok_or_else(bad)?;
-        let (data, iv) = rest.rsplit_once(",iv:").ok_or_else(bad)?;
+        let fields = EncFields::parse(s)?;
         let dec = |field: &str, v: &str| B64.decode(v).map_err(|e| bad_b64(field, e));
         Ok(EncValue {
-            data: dec("data", data)?,
-            iv: dec("iv", iv)?,
-            tag: dec("tag", tag)?,
-            kind: kind.to_string(),
+            data: dec("data", fields.data)?,
+            iv: dec("iv", fields.iv)?,
+            tag: dec("tag", fields.tag)?,
+            kind: fields.kind.to_string(),
         })
     }
 

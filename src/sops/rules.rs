@@ -9,7 +9,7 @@ use crate::sops::formats::{yaml, Indent};
 use crate::sops::keys::Recipient;
 use crate::sops::metadata::EncryptionRules;
 use crate::sops::re2;
-use crate::sops::tree::{Node, Scalar, SeqItem};
+use crate::sops::tree::{Node, Scalar};
 use std::path::{Path, PathBuf};
 
 /// One `creation_rules` entry.
@@ -129,12 +129,10 @@ fn list_of_strings(node: &Node) -> Vec<String> {
             .filter(|s| !s.is_empty())
             .map(String::from)
             .collect(),
-        Node::Seq(items) => items
-            .iter()
-            .filter_map(|i| match i {
-                SeqItem::Value(v) => string_of(v),
-                SeqItem::Comment(_) => None,
-            })
+        Node::Seq(_) => node
+            .seq_values()
+            .into_iter()
+            .filter_map(string_of)
             .collect(),
         _ => Vec::new(),
     }

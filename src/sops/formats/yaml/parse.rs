@@ -113,24 +113,10 @@ struct Anchored {
 /// scalar). Recursion is safe: the parser never builds trees deeper than
 /// `MAX_DEPTH`.
 fn extent(node: &Node) -> (usize, usize) {
-    let children: Vec<&Node> = match node {
-        Node::Scalar(_) => return (1, 0),
-        Node::Map(items) => items
-            .iter()
-            .filter_map(|i| match i {
-                MapItem::Entry(_, v) => Some(v),
-                MapItem::Comment(_) => None,
-            })
-            .collect(),
-        Node::Seq(items) => items
-            .iter()
-            .filter_map(|i| match i {
-                SeqItem::Value(v) => Some(v),
-                SeqItem::Comment(_) => None,
-            })
-            .collect(),
-    };
-    children
+    if let Node::Scalar(_) = node {
+        return (1, 0);
+    }
+    node.children()
         .into_iter()
         .map(extent)
         .fold((1, 1), |(n, h), (cn, ch)| (n + cn, h.max(ch + 1)))
