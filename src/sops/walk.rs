@@ -241,6 +241,20 @@ impl Walk<'_> {
         }
     }
 
+    /// A comment of the map or list being walked: kept for the values after it (their
+    /// comment rules see it), then passed through the cipher like a value.
+    fn comment(
+        &mut self,
+        c: &str,
+        path: &mut Vec<String>,
+        comments: &mut Vec<Vec<String>>,
+    ) -> Result<Plain> {
+        if let Some(last) = comments.last_mut() {
+            last.push(c.to_string());
+        }
+        self.leaf(Plain::Comment(c.to_string()), path, comments)
+    }
+
     fn map(
         &mut self,
         items: &[MapItem],
@@ -252,10 +266,7 @@ impl Walk<'_> {
         for item in items {
             match item {
                 MapItem::Comment(c) => {
-                    if let Some(last) = comments.last_mut() {
-                        last.push(c.clone());
-                    }
-                    let new = match self.leaf(Plain::Comment(c.clone()), path, comments)? {
+                    let new = match self.comment(c, path, comments)? {
                         Plain::Comment(c) => c,
                         Plain::Value(Scalar::Str(s)) => s,
                         Plain::Value(_) => return Err(SopsError::CommentDecryptedToValue.into()),
@@ -288,22 +299,17 @@ impl Walk<'_> {
         for item in items {
             match item {
                 SeqItem::Comment(c) => {
-                    if let Some(last) = comments.last_mut() {
-                        last.push(c.clone());
-                    }
                     // An encrypted comment in a list is written as a plain string item.
-                    out.push(
-                        match self.leaf(Plain::Comment(c.clone()), path, comments)? {
-                            Plain::Comment(c)
-                                if matches!(self.mode, Mode::Encrypt(_))
-                                    && crate::sops::cipher::is_encrypted(&c) =>
-                            {
-                                SeqItem::Value(Node::Scalar(Scalar::Str(c)))
-                            }
-                            Plain::Comment(c) => SeqItem::Comment(c),
-                            Plain::Value(v) => SeqItem::Value(Node::Scalar(v)),
-                        },
-                    );
+                    out.push(match self.comment(c, path, comments)? {
+                        Plain::Comment(c)
+                            if matches!(self.mode, Mode::Encrypt(_))
+                                && crate::sops::cipher::is_encrypted(&c) =>
+                        {
+                            SeqItem::Value(Node::Scalar(Scalar::Str(c)))
+                        }
+                        Plain::Comment(c) => SeqItem::Comment(c),
+                        Plain::Value(v) => SeqItem::Value(Node::Scalar(v)),
+                    });
                 }
                 SeqItem::Value(v) => {
                     let new = match v {
