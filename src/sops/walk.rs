@@ -243,12 +243,7 @@ impl Walk<'_> {
 
     /// A comment of the map or list being walked: kept for the values after it (their
     /// comment rules see it), then passed through the cipher like a value.
-    fn comment(
-        &mut self,
-        c: &str,
-        path: &mut Vec<String>,
-        comments: &mut Vec<Vec<String>>,
-    ) -> Result<Plain> {
+    fn comment(&mut self, c: &str, path: &[String], comments: &mut [Vec<String>]) -> Result<Plain> {
         if let Some(last) = comments.last_mut() {
             last.push(c.to_string());
         }
