@@ -1,6 +1,8 @@
-//! The one error type of the tool. Every error carries what went wrong and,
-//! where we know it, what the user can do next (`hint:` lines). Rendering
-//! happens in one place, `ui::render_error`, called from `main.rs`.
+//! The one error type the porcelain shows. Every error carries what went wrong and,
+//! where we know it, what the user can do next (`hint:` lines). The plumbing fails with
+//! typed errors of its own (`SopsError`, `NixError`, `GitError`, `PlaintextError`) that
+//! `crate::hints` turns into this type, hints included. Rendering happens in one place,
+//! `ui::render_error`, called from `main.rs`.
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -87,7 +87,8 @@ fn dir_gitlink(s: &Scene) -> Check {
         )
         .hint(format!("commit its removal: git rm --cached {shown} && git commit -m 'untrack the secrets dir'"))
         .hint(format!(
-            "the commit id is public once pushed; to drop it from history: git filter-repo --path {shown} --invert-paths"
+            "the commit id is public once pushed; to drop it from history: {}",
+            super::filter_repo(&shown)
         )),
         Ok(gitlink::State::Absent) => {
             Check::ok(ID, format!("no gitlink for {shown} in the parent's index or HEAD"))
@@ -115,7 +116,8 @@ fn dir_tracked(s: &Scene) -> Check {
         )
         .hint(format!("git rm --cached -r {shown}"))
         .hint(format!(
-            "if they were ever committed, purge them: git filter-repo --path {shown} --invert-paths"
+            "if they were ever committed, purge them: {}",
+            super::filter_repo(&shown)
         ))
         .with_fix(Fix::UntrackDir),
         Ok(tracked::State::Committed) => Check::fail(
@@ -124,7 +126,8 @@ fn dir_tracked(s: &Scene) -> Check {
         )
         .hint("commit their removal: git commit -m 'untrack the secrets dir'")
         .hint(format!(
-            "then purge history: git filter-repo --path {shown} --invert-paths"
+            "then purge history: {}",
+            super::filter_repo(&shown)
         )),
         Ok(tracked::State::Clean) => {
             Check::ok(ID, format!("no file of {shown} is tracked by the parent"))

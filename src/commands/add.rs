@@ -161,12 +161,7 @@ fn approve_new_recipients(
     if known.is_empty() {
         return Ok(());
     }
-    let want: Vec<String> = plan
-        .groups
-        .iter()
-        .flatten()
-        .map(|r| r.to_string())
-        .collect();
+    let want = plan.recipients();
     let have: Vec<String> = want.iter().filter(|r| known.contains(r)).cloned().collect();
     let mut change = RecipientChange::default();
     change.record(path, &have, &want);

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use crate::error::{Error, Result};
+use crate::nix::error::{LockFailure, NixError};
 use crate::nix::flake_lock::{short, FlakeLock, LockedInput};
 use crate::nix::version::{LockCommand, Nix, NixVersion};
 
@@ -98,14 +99,9 @@ impl Nix {
             args.push("--offline".to_string());
         }
         let result = self.run_lock(req, &args).and_then(|warnings| {
-            let after = read_optional(lock_path)?.ok_or_else(|| {
-                Error::new(format!(
-                    "`{command} {}` exited 0 but wrote no flake.lock",
-                    req.input
-                ))
-                .hint(
-                    "run the command yourself in the parent flake's directory to see what Nix does",
-                )
+            let after = read_optional(lock_path)?.ok_or_else(|| NixError::LockWroteNothing {
+                command: command.to_string(),
+                input: req.input.to_string(),
             })?;
             let locked = FlakeLock::parse(&after)?.verify(req.input, req.expected_rev)?;
             Ok((warnings, after, locked))
@@ -116,13 +112,11 @@ impl Nix {
                 crate::failpoint::hit("lock.before-restore")?;
                 let restored =
                     self.restore(req.parent_root, lock_path, before.as_deref(), was_tracked);
-                return Err(match restored {
-                    Ok(()) => err.hint("flake.lock is unchanged"),
-                    Err(restore_err) => err.hint(format!(
-                        "could not restore flake.lock: {}",
-                        restore_err.message
-                    )),
-                });
+                return Err(NixError::LockRolledBack {
+                    inner: Box::new(err),
+                    restore_error: restored.err().map(|e| e.message),
+                }
+                .into());
             }
         };
 
@@ -160,9 +154,9 @@ impl Nix {
         cmd.args(args)
             .current_dir(req.parent_root)
             .stdin(Stdio::null());
-        let out = cmd.output().map_err(|e| {
-            Error::new(format!("cannot run {}: {e}", self.program().display()))
-                .hint("install Nix or set GIT_SECRETS_NIX to the path of a working `nix`")
+        let out = cmd.output().map_err(|e| NixError::CannotRun {
+            program: self.program().to_path_buf(),
+            detail: e.to_string(),
         })?;
         let stderr = String::from_utf8_lossy(&out.stderr);
         let warnings = warnings(&stderr);
@@ -176,8 +170,11 @@ impl Nix {
             .iter()
             .find(|w| w.contains("does not match any input"))
         {
-            return Err(Error::new(format!("flake.nix has no input {:?} ({w})", req.input))
-                .hint("check the input name (git config secrets.input) against the inputs in flake.nix"));
+            return Err(NixError::NoSuchInput {
+                input: req.input.to_string(),
+                warning: w.clone(),
+            }
+            .into());
         }
         Ok(warnings)
     }
@@ -266,41 +263,15 @@ fn explain_failure(
     } else {
         lines.join("\n")
     };
-    let err = Error::new(format!(
-        "`{shown}` failed in {} ({}):\n{shown_stderr}",
-        req.parent_root.display(),
-        crate::error::exit_status(status)
-    ));
-    let known: &[(&str, &str)] = &[
-        // Nix 2.8 when the inner repo has no commit holding flake.nix.
-        ("-source/flake.nix': No such file or directory", "the secrets repo has no committed flake.nix: commit it there (git -C <secrets dir> add flake.nix && git -C <secrets dir> commit)"),
-        // Nix 2.8 for `path:./secrets` or a bare `./secrets`.
-        ("getting status of '/nix/store/", "the input reads the secrets dir through the parent's git index, which cannot see inside a nested repo: use url = \"git+file:./<dir>\""),
-        // Newer Nix for the same mistake.
-        ("is not tracked by Git", "the input reads the secrets dir through the parent's git index, which cannot see inside a nested repo: use url = \"git+file:./<dir>\"; do not `git add` the secrets dir to the parent"),
-        // Nix 2.8 with no secrets dir: it treats `file:./secrets` as a remote.
-        ("Could not resolve hostname file", "the secrets dir is missing: clone it (git secrets init URL) or create it (git secrets init --new)"),
-        ("does not appear to be a git repository", "the secrets dir is not a git repository: clone it (git secrets init URL) or create it (git secrets init --new)"),
-        ("unable to download", "the secrets flake has an input the parent does not `follows`, so locking needs the network: make it follow the parent's (inputs.<secrets>.inputs.<x>.follows = \"<x>\") or remove it"),
-        ("does not provide attribute", "the secrets flake does not evaluate as expected; check its flake.nix"),
-        ("unknown flag '--update-input'", "this Nix has a lock command we did not expect; report `nix --version`"),
-    ];
-    let hint = known
-        .iter()
-        .find(|(needle, _)| stderr.contains(needle))
-        .map(|(_, hint)| hint.to_string())
-        .unwrap_or_else(|| {
-            format!(
-                "run `{shown}` in {} to see what Nix does",
-                req.parent_root.display()
-            )
-        });
-    let err = err.hint(hint);
-    if req.offline || !stderr.contains("unable to download") {
-        err
-    } else {
-        err.hint("--offline stops Nix from retrying the network, but only helps when the inputs are already in the store")
+    NixError::LockFailed {
+        shown: shown.to_string(),
+        parent_root: req.parent_root.to_path_buf(),
+        exit: crate::error::exit_status(status),
+        stderr: shown_stderr,
+        kind: LockFailure::recognise(stderr),
+        network_without_offline: !req.offline && stderr.contains("unable to download"),
     }
+    .into()
 }
 
 /// Where [`Nix::lock`] keeps the previous `flake.lock` while Nix rewrites it: in the
@@ -408,7 +379,7 @@ mod tests {
     }
 
     #[test]
-    fn failures_carry_nix_stderr_and_a_known_hint() {
+    fn failures_carry_nix_stderr_and_known_advice() {
         let req = LockRequest {
             parent_root: Path::new("/p"),
             input: "s",
