@@ -289,7 +289,25 @@ fn kill_then_rerun(
             matches!(stop, Stop::Child { then: Some(_), .. }),
             "{what}: flake.lock half-written"
         );
-        locked_in(&journal).unwrap_or_else(|| panic!("{what}: no whole lock in the journal"))
+        let kept =
+            locked_in(&journal).unwrap_or_else(|| panic!("{what}: no whole lock in the journal"));
+        // doctor says what happened, and --fix puts the lock back (then relocks).
+        let out = c.cmd(&["doctor"]).output().unwrap();
+        let report = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            common::cluster::check_line(&report, "lock.fresh").contains("half-written"),
+            "{what}: doctor does not say flake.lock is half-written:\n{report}"
+        );
+        let out = c
+            .cmd(&["doctor", "--fix", "--yes", "--offline"])
+            .output()
+            .unwrap();
+        assert!(
+            locked_in(&lock_file).is_some(),
+            "{what}: doctor --fix left flake.lock broken:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        kept
     });
     assert!(
         locked == old_lock || locked == head,
@@ -297,7 +315,8 @@ fn kill_then_rerun(
     );
 
     // Doctor names what is left.
-    let pending = head != locked || !c.git(&c.inner, &["status", "--porcelain"]).is_empty();
+    let now = locked_in(&lock_file).unwrap_or_default(); // after a --fix above
+    let pending = head != now || !c.git(&c.inner, &["status", "--porcelain"]).is_empty();
     if pending {
         let named = failing(&doctor(&c.env, &c.parent));
         assert!(
