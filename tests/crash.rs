@@ -83,6 +83,24 @@ const CHANGE_STOPS: [Stop; 11] = [
     Stop::Point("change.after-lock"),
 ];
 
+/// Where a stop leaves the transaction, so a test proves the kill landed at the step it
+/// names (not earlier, not later): a temp file still there (our write stopped before
+/// its rename; `None`: not asserted), the inner commit made, the lock moved to it.
+fn landed(stop: Stop) -> (Option<bool>, bool, bool) {
+    match stop {
+        Stop::Syscall("fsync", 1) | Stop::Point("write.before-rename") => {
+            (Some(true), false, false)
+        }
+        Stop::Syscall("renameat", 1) => (Some(true), false, false),
+        Stop::Syscall(..) | Stop::Point("rekey.after-one-file") => (None, false, false),
+        Stop::Point("change.before-commit") => (Some(false), false, false),
+        Stop::Child { rel, .. } if rel.starts_with("secrets/.git/") => (Some(false), false, false),
+        Stop::Point("change.after-commit") | Stop::Child { .. } => (Some(false), true, false),
+        Stop::Point("change.after-lock") => (Some(false), true, true),
+        Stop::Point(other) => panic!("no expectation for {other}"),
+    }
+}
+
 /// Runs `cmd` under `strace ARGS` (its program, args and env), in the parent root.
 fn under_strace(c: &Cluster, cmd: &std::process::Command, args: &[String]) -> Output {
     common::require_tool("strace");
@@ -257,6 +275,22 @@ fn kill_then_rerun(
         String::from_utf8_lossy(&out.stderr)
     );
 
+    // The kill landed where it should.
+    let (temp, committed, locked_new) = landed(stop);
+    // (in secrets/ for a secret, in the repo root for rekey's .sops.yaml)
+    let temps = [c.inner.clone(), c.inner.join("secrets")]
+        .iter()
+        .any(|dir| {
+            std::fs::read_dir(dir)
+                .unwrap()
+                .flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with(".git-secrets-"))
+        });
+    if let Some(temp) = temp {
+        assert_eq!(temps, temp, "{what}: temp file left: {temps}");
+    }
+    assert_eq!(c.inner_head() != old_head, committed, "{what}: committed?");
+
     // Old or new, never a mix, never a half-written file.
     check(c, &what);
     let head = c.inner_head();
@@ -313,6 +347,7 @@ fn kill_then_rerun(
         locked == old_lock || locked == head,
         "{what}: flake.lock holds {locked}, neither {old_lock} nor {head}"
     );
+    assert_eq!(locked != old_lock, locked_new, "{what}: lock moved?");
 
     // Doctor names what is left.
     let now = locked_in(&lock_file).unwrap_or_default(); // after a --fix above
