@@ -172,6 +172,17 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| Error::io("read", path, e))
 }
 
+/// How a child process ended, in the words every message uses: `exit code 1`,
+/// `killed by signal 9` (std's `exit status: 1` reads badly inside a sentence).
+pub fn exit_status(status: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit code {code}"),
+        (None, Some(signal)) => format!("killed by signal {signal}"),
+        (None, None) => "killed by a signal".to_string(),
+    }
+}
+
 /// A path shown to the user, relative to `base` when it is below it.
 pub fn display_path(path: &Path, base: &Path) -> PathBuf {
     path.strip_prefix(base)

@@ -266,6 +266,14 @@ fn git_hints(e: &GitError) -> Vec<String> {
         Bare { .. } => one("run it from a normal clone"),
         CannotRun { missing: true, .. } => one("install git and make sure it is on PATH"),
         CannotRun { missing: false, .. } => vec![],
+        Failed {
+            stale_lock: Some(lock),
+            ..
+        } => vec![format!(
+            "a git process that was killed (or still runs) holds {lock}; when no git command runs in this repo, remove it and run this command again: rm {}",
+            crate::quote::shell(lock)
+        )],
+        Failed { .. } => vec![],
         CommandFailed { root, .. } => vec![format!(
             "run the same command in {} to see git's full output",
             root.display()
@@ -355,10 +363,7 @@ impl From<GitError> for Error {
             | GitError::CloneFailed(inner)
             | GitError::RangeWalkFailed(inner)
             | GitError::FetchFailed { inner, .. } => extend(*inner, err.hints),
-            GitError::NotARepo { source, .. } => Error {
-                source: Some(source),
-                ..err
-            },
+            GitError::NotARepo { source, .. } => Error { source, ..err },
             _ => err,
         }
     }

@@ -263,13 +263,15 @@ fn lock_fresh(s: &Scene) -> Check {
         "git secrets doctor --fix (or: {} {name})",
         wiring::lock::command()
     );
+    // `--fix` relocks only a clean secrets repo: the hints say so, in that order.
     let with_fix = |c: Check| {
         if clean {
-            c.with_fix(Fix::Relock)
+            c.hint(relock_hint.clone()).with_fix(Fix::Relock)
         } else {
             c.hint(
                 "commit every change in the secrets repo first; Nix locks only committed content",
             )
+            .hint(format!("then: {relock_hint}"))
         }
     };
     match state {
@@ -283,10 +285,10 @@ fn lock_fresh(s: &Scene) -> Check {
             )
             .hint("on a machine with Nix: git secrets init (it only locks)")
         }
-        lock::State::Missing { input } => with_fix(
-            Check::fail(ID, format!("no flake.lock: input {input} is not locked"))
-                .hint(relock_hint),
-        ),
+        lock::State::Missing { input } => with_fix(Check::fail(
+            ID,
+            format!("no flake.lock: input {input} is not locked"),
+        )),
         lock::State::Fresh { input, locked } => Check::ok(
             ID,
             format!(
@@ -310,12 +312,10 @@ fn lock_fresh(s: &Scene) -> Check {
                     short(locked.as_deref().unwrap_or("")),
                     short(&head)
                 ),
-            )
-            .hint(relock_hint),
+            ),
         ),
         Ok(_) => with_fix(
-            Check::fail(ID, format!("flake.lock does not lock {name} to the secrets repo's HEAD: {}", verified.message))
-                .hint(relock_hint),
+            Check::fail(ID, format!("flake.lock does not lock {name} to the secrets repo's HEAD: {}", verified.message)),
         ),
         Err(refusal) => {
             let case = crate::lock_direction::decide(inner, locked.as_deref(), &head)

@@ -8,18 +8,29 @@ use crate::error::Error;
 /// A failure of the git plumbing.
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
-    /// No repository at or above `start`.
+    /// No repository at or above `start`; `source` is gix's reason when it says more
+    /// than that (permissions, a broken `.git`).
     #[error("not in a git repository: {} (nor any parent directory)", start.display())]
     NotARepo {
         start: PathBuf,
         #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     #[error("{} is a bare repository; git-secrets needs a work tree", git_dir.display())]
     Bare { git_dir: PathBuf },
     /// The `git` binary could not be started (`missing`: it is not installed).
     #[error("cannot run git: {detail}")]
     CannotRun { detail: String, missing: bool },
+    /// A git command failed: `said` is git's own words (stderr, then stdout), `status`
+    /// how it ended; `stale_lock` the `.lock` file a killed git left behind, when that
+    /// is why.
+    #[error("{}", failed_message(shown, status, said))]
+    Failed {
+        shown: String,
+        status: String,
+        said: String,
+        stale_lock: Option<String>,
+    },
     /// A git command failed in `root`; `inner` has git's own words.
     #[error("{inner}")]
     CommandFailed { inner: Box<Error>, root: PathBuf },
@@ -53,6 +64,14 @@ pub enum GitError {
         aborted: bool,
         root: PathBuf,
     },
+}
+
+fn failed_message(shown: &str, status: &str, said: &str) -> String {
+    if said.is_empty() {
+        format!("`{shown}` failed ({status})")
+    } else {
+        format!("`{shown}` failed ({status}):\n{said}")
+    }
 }
 
 fn rebase_message(onto: &str, said: &str, conflicted: &[String], detail: &[String]) -> String {

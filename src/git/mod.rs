@@ -48,7 +48,13 @@ impl Repo {
         let start = absolute(start)?;
         let inner = gix::discover(&start).map_err(|e| GitError::NotARepo {
             start: start.clone(),
-            source: Box::new(e),
+            // gix's own words for that case only repeat ours; others (permissions, a
+            // broken .git) say what is wrong.
+            source: if e.to_string().starts_with("Could not find a git repository") {
+                None
+            } else {
+                Some(Box::new(e))
+            },
         })?;
         Repo::from_gix(inner)
     }

@@ -195,14 +195,19 @@ fn run(mut cmd: Command, shown: &str) -> Result<String> {
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join("\n");
-    let status = match out.status.code() {
-        Some(code) => format!("exit code {code}"),
-        None => "killed by a signal".to_string(),
-    };
-    let mut msg = format!("`{shown}` failed ({status})");
-    if !said.is_empty() {
-        msg.push_str(":\n");
-        msg.push_str(&said);
+    Err(GitError::Failed {
+        shown: shown.to_string(),
+        status: crate::error::exit_status(out.status),
+        stale_lock: stale_lock(&stderr).map(str::to_string),
+        said,
     }
-    Err(Error::new(msg))
+    .into())
+}
+
+/// The lock file git names in "Unable to create '<path>.lock': File exists", the
+/// error of every git command after one was killed while it held a lock.
+fn stale_lock(stderr: &str) -> Option<&str> {
+    let rest = stderr.split("Unable to create '").nth(1)?;
+    let (path, after) = rest.split_once('\'')?;
+    (path.ends_with(".lock") && after.starts_with(": File exists")).then_some(path)
 }

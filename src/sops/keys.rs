@@ -277,9 +277,10 @@ impl Identities {
                 let text = Zeroizing::new(String::from_utf8_lossy(&out.stdout).into_owned());
                 self.add_age_text(&text, "SOPS_AGE_KEY_CMD", None);
             }
-            Ok(out) => self
-                .problems
-                .push(format!("SOPS_AGE_KEY_CMD exited with {}", out.status)),
+            Ok(out) => self.problems.push(format!(
+                "SOPS_AGE_KEY_CMD failed ({})",
+                crate::error::exit_status(out.status)
+            )),
             Err(e) => self
                 .problems
                 .push(format!("SOPS_AGE_KEY_CMD '{prog}': {e}")),
