@@ -266,14 +266,6 @@ fn git_hints(e: &GitError) -> Vec<String> {
         Bare { .. } => one("run it from a normal clone"),
         CannotRun { missing: true, .. } => one("install git and make sure it is on PATH"),
         CannotRun { missing: false, .. } => vec![],
-        Failed {
-            stale_lock: Some(lock),
-            ..
-        } => vec![format!(
-            "a git process that was killed (or still runs) holds {lock}; when no git command runs in this repo, remove it and run this command again: rm {}",
-            crate::quote::shell(lock)
-        )],
-        Failed { .. } => vec![],
         CommandFailed { root, .. } => vec![format!(
             "run the same command in {} to see git's full output",
             root.display()
@@ -281,6 +273,10 @@ fn git_hints(e: &GitError) -> Vec<String> {
         InteractiveCommandFailed { root, .. } => vec![format!(
             "see git's message above; run it yourself in {}",
             shell(root)
+        )],
+        StaleLock { lock, .. } => vec![format!(
+            "a git process that was killed (or still runs) holds {lock}; when no git command runs in this repo, remove it and run this command again: rm {}",
+            crate::quote::shell(lock)
         )],
         CloneTargetNotEmpty { .. } => one("move it away, or use it as it is"),
         CloneFailed(_) => one("check the URL and that you can reach it: git ls-remote <url>"),

@@ -8,8 +8,7 @@ use crate::error::Error;
 /// A failure of the git plumbing.
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
-    /// No repository at or above `start`; `source` is gix's reason when it says more
-    /// than that (permissions, a broken `.git`).
+    /// No repository at or above `start`.
     #[error("not in a git repository: {} (nor any parent directory)", start.display())]
     NotARepo {
         start: PathBuf,
@@ -21,22 +20,15 @@ pub enum GitError {
     /// The `git` binary could not be started (`missing`: it is not installed).
     #[error("cannot run git: {detail}")]
     CannotRun { detail: String, missing: bool },
-    /// A git command failed: `said` is git's own words (stderr, then stdout), `status`
-    /// how it ended; `stale_lock` the `.lock` file a killed git left behind, when that
-    /// is why.
-    #[error("{}", failed_message(shown, status, said))]
-    Failed {
-        shown: String,
-        status: String,
-        said: String,
-        stale_lock: Option<String>,
-    },
     /// A git command failed in `root`; `inner` has git's own words.
     #[error("{inner}")]
     CommandFailed { inner: Box<Error>, root: PathBuf },
     /// A git command whose output went to the terminal failed in `root`.
     #[error("`{shown}` failed")]
     InteractiveCommandFailed { shown: String, root: PathBuf },
+    /// git found a `.lock` file left by a git process that was killed (or still runs).
+    #[error("{message}")]
+    StaleLock { message: String, lock: String },
     #[error("cannot clone into {}: it exists and is not empty", dest.display())]
     CloneTargetNotEmpty { dest: PathBuf },
     #[error("{0}")]
@@ -64,14 +56,6 @@ pub enum GitError {
         aborted: bool,
         root: PathBuf,
     },
-}
-
-fn failed_message(shown: &str, status: &str, said: &str) -> String {
-    if said.is_empty() {
-        format!("`{shown}` failed ({status})")
-    } else {
-        format!("`{shown}` failed ({status}):\n{said}")
-    }
 }
 
 fn rebase_message(onto: &str, said: &str, conflicted: &[String], detail: &[String]) -> String {

@@ -50,11 +50,8 @@ impl Repo {
             start: start.clone(),
             // gix's own words for that case only repeat ours; others (permissions, a
             // broken .git) say what is wrong.
-            source: if e.to_string().starts_with("Could not find a git repository") {
-                None
-            } else {
-                Some(Box::new(e))
-            },
+            source: (!e.to_string().starts_with("Could not find a git repository"))
+                .then(|| Box::new(e) as Box<dyn std::error::Error + Send + Sync>),
         })?;
         Repo::from_gix(inner)
     }

@@ -195,13 +195,20 @@ fn run(mut cmd: Command, shown: &str) -> Result<String> {
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join("\n");
-    Err(GitError::Failed {
-        shown: shown.to_string(),
-        status: crate::error::exit_status(out.status),
-        stale_lock: stale_lock(&stderr).map(str::to_string),
-        said,
+    let status = crate::error::exit_status(out.status);
+    let mut msg = format!("`{shown}` failed ({status})");
+    if !said.is_empty() {
+        msg.push_str(":\n");
+        msg.push_str(&said);
     }
-    .into())
+    Err(match stale_lock(&stderr) {
+        Some(lock) => GitError::StaleLock {
+            message: msg,
+            lock: lock.to_string(),
+        }
+        .into(),
+        None => Error::new(msg),
+    })
 }
 
 /// The lock file git names in "Unable to create '<path>.lock': File exists", the

@@ -24,12 +24,12 @@ pub enum NixError {
         stderr: String,
     },
     /// The lock command failed; `kind` is what Nix's stderr says went wrong, when we know.
-    #[error("`{shown}` failed in {} ({status}):\n{stderr}", parent_root.display())]
+    #[error("`{shown}` failed in {} ({exit}):\n{stderr}", parent_root.display())]
     LockFailed {
         shown: String,
         parent_root: PathBuf,
-        /// How Nix ended (`exit code 1`, `killed by a signal`).
-        status: String,
+        /// How Nix ended ("exit code 1", "killed by signal 9").
+        exit: String,
         /// Nix's stderr, trimmed to its error lines.
         stderr: String,
         kind: Option<LockFailure>,

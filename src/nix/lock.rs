@@ -266,7 +266,7 @@ fn explain_failure(
     NixError::LockFailed {
         shown: shown.to_string(),
         parent_root: req.parent_root.to_path_buf(),
-        status: crate::error::exit_status(status),
+        exit: crate::error::exit_status(status),
         stderr: shown_stderr,
         kind: LockFailure::recognise(stderr),
         network_without_offline: !req.offline && stderr.contains("unable to download"),
