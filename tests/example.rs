@@ -3,41 +3,28 @@
 
 mod common;
 
+use common::cluster::PARENT_FLAKE;
 use common::{assert_success, require_tool, TestEnv};
 use std::fs;
 use std::path::{Path, PathBuf};
-
-const PARENT_FLAKE: &str = r#"{
-  description = "kubenix-cluster (test)";
-
-  outputs = { self, ... }@inputs: {
-    names = builtins.attrNames inputs.kubenix-cluster-secrets.lib.secrets;
-  };
-}
-"#;
 
 const KUBECONFIG: &str = "# the cluster\napiVersion: v1\nclusters:\n    - name: prod\n      server: https://10.9.8.7:6443\ncurrent-context: admin@prod-cluster\nreplicas: 3\nenabled: true\n";
 const TOKEN: &str = "hcloud_token: hc0TopSecretTokenValue1234567890\n";
 
 /// A parent with a fresh secrets repo (init --new) holding two secrets.
 fn cluster(env: &TestEnv) -> PathBuf {
-    let dir = env.work().join("kubenix-cluster");
-    fs::create_dir_all(&dir).unwrap();
-    env.git(&dir, ["init", "-q"]);
-    fs::write(dir.join("flake.nix"), PARENT_FLAKE).unwrap();
-    env.git(&dir, ["add", "flake.nix"]);
-    env.git(&dir, ["commit", "-qm", "parent"]);
-    assert_success(
-        "init",
-        &env.cmd(["init", "--new", "--yes", "--no-lock"])
-            .current_dir(&dir)
-            .output()
-            .unwrap(),
-    );
+    let dir = env.parent_repo(PARENT_FLAKE);
+    run_ok(env, &dir, &["init", "--new", "--yes", "--no-lock"]);
     for (name, text) in [("kubeconfig", KUBECONFIG), ("hcloud-token", TOKEN)] {
         add_secret(env, &dir, name, text);
     }
     dir
+}
+
+/// Runs our binary with `args` in `dir`; fails the test unless it succeeds.
+fn run_ok(env: &TestEnv, dir: &Path, args: &[&str]) {
+    let out = env.cmd(args).current_dir(dir).output().unwrap();
+    assert_success(&args.join(" "), &out);
 }
 
 fn add_secret(env: &TestEnv, dir: &Path, name: &str, text: &str) {
@@ -165,21 +152,12 @@ fn example_has_the_same_shape_no_real_value_and_does_not_churn() {
     // Commit it; regenerating changes nothing.
     env.git(&dir, ["add", "secrets-example"]);
     env.git(&dir, ["commit", "-qm", "example"]);
-    assert_success(
-        "example again",
-        &env.cmd(["example"]).current_dir(&dir).output().unwrap(),
-    );
+    run_ok(&env, &dir, &["example"]);
     assert_eq!(
         env.git(&dir, ["status", "--porcelain", "secrets-example"]),
         ""
     );
-    assert_success(
-        "check",
-        &env.cmd(["example", "--check"])
-            .current_dir(&dir)
-            .output()
-            .unwrap(),
-    );
+    run_ok(&env, &dir, &["example", "--check"]);
 }
 
 fn check_fails_naming(env: &TestEnv, dir: &Path, expect: &str) {
@@ -205,17 +183,11 @@ fn example_check_catches_added_removed_and_changed_secrets() {
     require_tool("git");
     let env = TestEnv::new();
     let dir = cluster(&env);
-    assert_success(
-        "example",
-        &env.cmd(["example"]).current_dir(&dir).output().unwrap(),
-    );
+    run_ok(&env, &dir, &["example"]);
 
     add_secret(&env, &dir, "talosconfig", "context: prod\n");
     check_fails_naming(&env, &dir, "talosconfig.yaml: missing in the example");
-    assert_success(
-        "regen",
-        &env.cmd(["example"]).current_dir(&dir).output().unwrap(),
-    );
+    run_ok(&env, &dir, &["example"]);
 
     // A new key in one file.
     add_secret(
@@ -229,30 +201,18 @@ fn example_check_catches_added_removed_and_changed_secrets() {
         &dir,
         "hcloud-token.yaml: missing in example: project str",
     );
-    assert_success(
-        "regen",
-        &env.cmd(["example"]).current_dir(&dir).output().unwrap(),
-    );
+    run_ok(&env, &dir, &["example"]);
 
     // A removed secret.
     let inner = dir.join("secrets");
     env.git(&inner, ["rm", "-q", "secrets/talosconfig.yaml"]);
     env.git(&inner, ["commit", "-qm", "drop talosconfig"]);
     check_fails_naming(&env, &dir, "talosconfig.yaml: only in the example");
-    assert_success(
-        "regen",
-        &env.cmd(["example"]).current_dir(&dir).output().unwrap(),
-    );
+    run_ok(&env, &dir, &["example"]);
     assert!(!dir
         .join("secrets-example/secrets/talosconfig.yaml")
         .exists());
-    assert_success(
-        "check",
-        &env.cmd(["example", "--check"])
-            .current_dir(&dir)
-            .output()
-            .unwrap(),
-    );
+    run_ok(&env, &dir, &["example", "--check"]);
 }
 
 #[test]
@@ -262,17 +222,8 @@ fn readers_evaluate_the_public_flake_with_the_example() {
     require_tool("sops");
     let env = TestEnv::new();
     let dir = cluster(&env);
-    assert_success(
-        "lock",
-        &env.cmd(["init", "--offline"])
-            .current_dir(&dir)
-            .output()
-            .unwrap(),
-    );
-    assert_success(
-        "example",
-        &env.cmd(["example"]).current_dir(&dir).output().unwrap(),
-    );
+    run_ok(&env, &dir, &["init", "--offline"]);
+    run_ok(&env, &dir, &["example"]);
     env.git(&dir, ["add", "-A"]);
     env.git(&dir, ["commit", "-qm", "publish"]);
     // A reader's clone has no secrets/: the documented override must work.

@@ -34,11 +34,7 @@ fn world() -> World {
     let inner = repo.join("secrets");
     // The plaintext reaches the tool on stdin only, never as a file of the test.
     let key = std::fs::read_to_string(env.config().join("sops/age/keys.txt")).unwrap();
-    let public = key
-        .lines()
-        .find_map(|l| l.strip_prefix("# public key: "))
-        .unwrap()
-        .to_string();
+    let public = common::public_key_in(&key);
     let out = env
         .cmd([
             "encrypt",

@@ -6,8 +6,8 @@ mod common;
 
 use common::cluster::{age_a, age_b, Cluster};
 use common::{
-    assert_success, assert_unchanged, files_holding, marker, snapshot, sops_fixtures,
-    spawn_holding, wait_for_exit, TestEnv,
+    assert_success, assert_unchanged, files_holding, marker, snapshot, spawn_holding,
+    wait_for_exit, TestEnv,
 };
 
 use std::os::unix::process::ExitStatusExt;
@@ -52,7 +52,7 @@ fn assert_refused(what: &str, out: &Output) {
 /// started it (the tool) and prints key A: run while the tool decrypts.
 fn limit_recording_key_cmd(env: &TestEnv) -> (PathBuf, PathBuf) {
     let log = env.root().join("core-limits.log");
-    let key = sops_fixtures().join("keys/age-a.txt");
+    let key = common::key_file("age-a");
     let cmd = script(
         &env.root().join("keycmd"),
         &format!(
@@ -102,7 +102,7 @@ fn doctor_list_and_every_decrypting_command_run_without_core_dumps() {
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn exec_and_the_editor_get_no_identity_variables() {
     let c = Cluster::new(&[("db.yaml", "password: hunter2hunter2\n")]);
-    let key_file = sops_fixtures().join("keys/age-a.txt");
+    let key_file = common::key_file("age-a");
     let key_text = std::fs::read_to_string(&key_file).unwrap();
     let keycmd = script(
         &c.env.root().join("keycmd"),
@@ -675,19 +675,9 @@ fn example_refuses_a_dir_that_is_inside_or_holds_the_secrets() {
 
 // ---- 16.14: names in hints are shell words; the dir in .gitignore is escaped
 
-/// A parent flake repo in `work/p` with a committed flake.nix.
+/// A parent flake repo (no inputs) with a committed flake.nix.
 fn parent_repo(env: &TestEnv) -> PathBuf {
-    let p = env.work().join("p");
-    std::fs::create_dir_all(&p).unwrap();
-    env.git(&p, ["init", "-q"]);
-    std::fs::write(
-        p.join("flake.nix"),
-        "{\n  outputs = { self, ... }: { };\n}\n",
-    )
-    .unwrap();
-    env.git(&p, ["add", "flake.nix"]);
-    env.git(&p, ["commit", "-qm", "flake"]);
-    p
+    env.parent_repo("{\n  outputs = { self, ... }: { };\n}\n")
 }
 
 #[test]

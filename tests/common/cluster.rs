@@ -24,6 +24,7 @@
 #![allow(dead_code)]
 
 use super::{assert_success, require_tool, sops_fixtures, tool_path, TestEnv};
+pub use super::{key_text, public_key};
 use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -52,19 +53,6 @@ pub const PARENT_FLAKE: &str = r#"{
   };
 }
 "#;
-
-/// The private identity (keys.txt text) of a fixture key: `age-a` or `age-b`.
-pub fn key_text(id: &str) -> String {
-    fs::read_to_string(sops_fixtures().join(format!("keys/{id}.txt"))).unwrap()
-}
-
-/// The public key (`age1…`) of a fixture key: `age-a` or `age-b`.
-pub fn public_key(id: &str) -> String {
-    fs::read_to_string(sops_fixtures().join(format!("keys/{id}.pub")))
-        .unwrap()
-        .trim()
-        .to_string()
-}
 
 /// The fixture key every secret is encrypted for.
 pub fn age_a() -> String {
@@ -216,13 +204,7 @@ impl ClusterBuilder {
         let c = Cluster { env, parent, inner };
 
         // the secrets repo
-        fs::create_dir_all(c.inner.join("secrets")).unwrap();
-        fs::write(
-            c.inner.join("flake.nix"),
-            git_secrets::nix::template::SECRETS_FLAKE,
-        )
-        .unwrap();
-        fs::write(c.inner.join(".sops.yaml"), sops_yaml(&age_a())).unwrap();
+        c.env.secrets_repo(&c.inner);
         for part in &self.secrets {
             match part {
                 Part::Sops(file, plain) => c.sops_encrypt(file, plain),
@@ -235,7 +217,6 @@ impl ClusterBuilder {
                 }
             }
         }
-        c.git(&c.inner, &["init", "-q", "-b", "main"]);
         c.git(&c.inner, &["add", "-A"]);
         c.git(&c.inner, &["commit", "-q", "-m", "secrets"]);
 
@@ -643,6 +624,20 @@ impl TestEnv {
         self.git(&dir, ["add", "flake.nix"]);
         self.git(&dir, ["commit", "-qm", "parent"]);
         dir
+    }
+
+    /// A secrets repo at `dir` as `init --new` makes one: the secrets flake, a
+    /// `.sops.yaml` for the fixture key `age-a`, an empty `secrets/`; `git init`ed,
+    /// nothing committed.
+    pub fn secrets_repo(&self, dir: &Path) {
+        fs::create_dir_all(dir.join("secrets")).unwrap();
+        fs::write(
+            dir.join("flake.nix"),
+            git_secrets::nix::template::SECRETS_FLAKE,
+        )
+        .unwrap();
+        fs::write(dir.join(".sops.yaml"), sops_yaml(&age_a())).unwrap();
+        self.git(dir, ["init", "-q", "-b", "main"]);
     }
 
     /// An empty bare repo at `remotes/<name>.git`.

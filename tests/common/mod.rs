@@ -42,6 +42,34 @@ pub fn sops_fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sops")
 }
 
+/// The key file of a fixture identity: `age-a`/`age-b` (`fixtures/sops/keys/<id>.txt`).
+pub fn key_file(id: &str) -> PathBuf {
+    sops_fixtures().join(format!("keys/{id}.txt"))
+}
+
+/// The private identity (keys.txt text) of a fixture key: `age-a` or `age-b`.
+pub fn key_text(id: &str) -> String {
+    fs::read_to_string(key_file(id)).unwrap()
+}
+
+/// The public key (`age1…`) of a fixture key: `age-a` or `age-b`.
+pub fn public_key(id: &str) -> String {
+    fs::read_to_string(sops_fixtures().join(format!("keys/{id}.pub")))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+/// The public key a keys.txt text names on its `# public key: ` line (one the tool
+/// generated, or a fixture's).
+pub fn public_key_in(keys_txt: &str) -> String {
+    keys_txt
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .unwrap_or_else(|| panic!("no `# public key:` line in the key file"))
+        .to_string()
+}
+
 /// True when running under CI (`CI=true`): missing tools are then a failure, not a skip.
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
@@ -320,8 +348,7 @@ impl TestEnv {
     pub fn install_fixture_identity(&self, id: &str) {
         let keys = sops_fixtures().join("keys");
         match id {
-            "age-a" | "age-b" => self
-                .install_age_identity(&fs::read_to_string(keys.join(format!("{id}.txt"))).unwrap()),
+            "age-a" | "age-b" => self.install_age_identity(&key_text(id)),
             "ssh-ed25519" | "ssh-rsa" => {
                 let name = if id == "ssh-rsa" {
                     "id_rsa"
