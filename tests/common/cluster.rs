@@ -90,6 +90,13 @@ pub fn locked_rev(parent: &Path) -> String {
     locked_rev_of(parent, INPUT)
 }
 
+/// A flake.lock that locks [`INPUT`] to `rev`, as a fake Nix writes it.
+pub fn lock_file_for(rev: &str) -> String {
+    format!(
+        r#"{{"nodes":{{"{INPUT}":{{"locked":{{"lastModified":1,"narHash":"sha256-AAAA","rev":"{rev}","type":"git","url":"file:./secrets"}},"original":{{"type":"git","url":"file:./secrets"}}}},"root":{{"inputs":{{"{INPUT}":"{INPUT}"}}}}}},"root":"root","version":7}}"#
+    )
+}
+
 /// The dir of the binary under test (GIT_SECRETS_TEST_BIN, to run against another build).
 pub fn bin_dir() -> PathBuf {
     super::bin().parent().unwrap().to_path_buf()
@@ -112,6 +119,8 @@ enum Part {
     Sops(String, String),
     /// Copied from `fixtures/sops/<case>/encrypted.yaml`.
     Fixture(String, String),
+    /// Written as it is, not encrypted (where only Nix or git reads it).
+    Plain(String, String),
 }
 
 /// What [`Cluster::builder`] puts in the world; [`ClusterBuilder::build`] makes it.
@@ -149,6 +158,13 @@ impl ClusterBuilder {
     /// (`fixtures/sops/<case>/encrypted.yaml`): no sops needed.
     pub fn fixture_secret(mut self, file: &str, case: &str) -> Self {
         self.secrets.push(Part::Fixture(file.into(), case.into()));
+        self
+    }
+
+    /// A file `secrets/<file>` holding `text` as it is, not encrypted: for tests of
+    /// the lock step, where only Nix and git read it.
+    pub fn plain_file(mut self, file: &str, text: &str) -> Self {
+        self.secrets.push(Part::Plain(file.into(), text.into()));
         self
     }
 
@@ -215,6 +231,7 @@ impl ClusterBuilder {
                     )
                     .unwrap();
                 }
+                Part::Plain(file, text) => fs::write(c.secret(file), text).unwrap(),
             }
         }
         c.git(&c.inner, &["add", "-A"]);
@@ -504,18 +521,27 @@ impl Cluster {
     /// Writes a fake `nix` that claims `version` and appends its argv to the
     /// returned log; on a lock command it writes a flake.lock for the inner HEAD.
     pub fn fake_nix(&self, version: &str) -> (PathBuf, PathBuf) {
+        // An unquoted here-document: the shell puts the inner HEAD in for $rev.
+        self.fake_nix_running(
+            version,
+            &format!(
+                "rev=$(git -C secrets rev-parse HEAD)\ncat > flake.lock <<EOF\n{}\nEOF",
+                lock_file_for("$rev")
+            ),
+        )
+    }
+
+    /// Writes a fake `nix` (`fake-nix` in the temp root) that claims `version`,
+    /// appends its argv (one line a call) to the returned log (`nix-argv.log`), then
+    /// runs `action` (shell).
+    pub fn fake_nix_running(&self, version: &str, action: &str) -> (PathBuf, PathBuf) {
         let log = self.env.root().join("nix-argv.log");
-        let script = self.env.root().join("fake-nix");
         let body = format!(
-            "#!/bin/sh\n\
-             if [ \"$1\" = --version ]; then echo '{version}'; exit 0; fi\n\
-             echo \"$*\" >> '{log}'\n\
-             rev=$(git -C secrets rev-parse HEAD)\n\
-             printf '{{\"nodes\":{{\"{INPUT}\":{{\"locked\":{{\"lastModified\":1,\"narHash\":\"sha256-AAAA\",\"rev\":\"%s\",\"type\":\"git\",\"url\":\"file:./secrets\"}},\"original\":{{\"type\":\"git\",\"url\":\"file:./secrets\"}}}},\"root\":{{\"inputs\":{{\"{INPUT}\":\"{INPUT}\"}}}}}},\"root\":\"root\",\"version\":7}}\\n' \"$rev\" > flake.lock\n",
+            "if [ \"$1\" = --version ]; then echo '{version}'; exit 0; fi\n\
+             echo \"$*\" >> '{log}'\n{action}\n",
             log = log.display()
         );
-        super::write_script(&script, &body);
-        (script, log)
+        (self.env.script("fake-nix", &body), log)
     }
 
     /// The path of the real nix binary (for wrappers).

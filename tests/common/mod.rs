@@ -320,6 +320,14 @@ impl TestEnv {
         path
     }
 
+    /// Writes an executable `sh` script `#!/bin/sh\n<body>` at `<root>/<name>` (through
+    /// [`write_script`]); returns its path.
+    pub fn script(&self, name: &str, body: &str) -> PathBuf {
+        let path = self.root.join(name);
+        write_script(&path, &format!("#!/bin/sh\n{body}"));
+        path
+    }
+
     /// Copies the fixture `fixtures/sops/<top>` (with its `.sops.yaml`) into `work/<top>`
     /// and returns the case dir: for `tree/prod` that is `work/tree/prod`.
     pub fn copy_fixture(&self, case: &str) -> PathBuf {
