@@ -118,11 +118,10 @@ fn an_existing_hook_still_runs_and_uninstall_restores_it() {
         "the saved hook did not run"
     );
     // the saved hook failing blocks the commit too
-    fs::write(
-        hooks.join("pre-commit.git-secrets-saved"),
+    common::write_script(
+        &hooks.join("pre-commit.git-secrets-saved"),
         "#!/bin/sh\nexit 3\n",
-    )
-    .unwrap();
+    );
     let out = try_commit(&c, "README.md", "hi again\n");
     assert!(!out.status.success());
     fs::write(hooks.join("pre-commit.git-secrets-saved"), script).unwrap();

@@ -205,16 +205,14 @@ fn newer_nix_gets_flake_update_and_nix_2_8_never_does() {
     c.git(&c.parent, &["checkout", "flake.lock"]);
     // the real Nix 2.8 behind a recording wrapper: the old form only
     let log = c.env.root().join("real-argv.log");
-    let wrapper = c.env.write(
+    let wrapper = c.env.script(
         "real-nix",
-        format!(
-            "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+        &format!(
+            "echo \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
             log.display(),
             Cluster::real_nix_path().display()
         ),
     );
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
     c.cmd(&["rotate", "kubeconfig", "--offline"])
         .env("GIT_SECRETS_NIX", &wrapper)
         .assert()
@@ -626,13 +624,10 @@ fn the_inner_commit_runs_the_users_hooks_and_a_rerun_finishes_after_a_refusal() 
     let c = Cluster::new(&[("kubeconfig.json", KUBE_JSON)]);
     let snap = Snapshot::take(&c, &[]);
     let hook = c.inner.join(".git/hooks/pre-commit");
-    std::fs::write(
+    common::write_script(
         &hook,
         "#!/bin/sh\necho 'pre-commit: no rotations on Fridays' >&2\nexit 1\n",
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let from = c.env.write("new.json", KUBE_JSON_NEW);
     let from = from.to_str().unwrap();
     let out = c

@@ -288,17 +288,14 @@ fn man_world() -> ManWorld {
     std::fs::create_dir_all(&fake_bin).unwrap();
     let real_git = common::tool_path("git").unwrap();
     let shim = fake_bin.join("git");
-    std::fs::write(
+    common::write_script(
         &shim,
-        format!(
+        &format!(
             "#!/bin/sh\nif [ \"$1\" = --man-path ]; then echo '{}'; exit 0; fi\nexec '{}' \"$@\"\n",
             git_man.display(),
             real_git.display()
         ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let path = format!(
         "{}:{}",
         fake_bin.display(),
@@ -409,12 +406,10 @@ fn install_script_prints_the_manpath_line_that_puts_our_page_first() {
     let prefix = env.root().join("prefix");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/install.sh");
     // A small stand-in for the binary (the debug build is ~200 MB to copy).
-    let bin = env.write(
+    let bin = env.script(
         "git-secrets-shim",
-        format!("#!/bin/sh\nexec '{}' \"$@\"\n", common::bin().display()),
+        &format!("exec '{}' \"$@\"\n", common::bin().display()),
     );
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
     let install = || {
         let out = env
             .command("bash")

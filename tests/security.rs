@@ -23,12 +23,6 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// An executable `sh` script at `path`.
-fn script(path: &Path, body: &str) -> PathBuf {
-    common::write_script(path, &format!("#!/bin/sh\n{body}"));
-    path.to_path_buf()
-}
-
 /// Asserts a refusal: exit 1 or 2, `error:` and `hint:` on stderr, nothing on stdout.
 fn assert_refused(what: &str, out: &Output) {
     let err = stderr(out);
@@ -53,8 +47,8 @@ fn assert_refused(what: &str, out: &Output) {
 fn limit_recording_key_cmd(env: &TestEnv) -> (PathBuf, PathBuf) {
     let log = env.root().join("core-limits.log");
     let key = common::key_file("age-a");
-    let cmd = script(
-        &env.root().join("keycmd"),
+    let cmd = env.script(
+        "keycmd",
         &format!(
             "grep '^Max core file size' /proc/$PPID/limits >> '{}'\ncat '{}'\n",
             log.display(),
@@ -104,10 +98,9 @@ fn exec_and_the_editor_get_no_identity_variables() {
     let c = Cluster::new(&[("db.yaml", "password: hunter2hunter2\n")]);
     let key_file = common::key_file("age-a");
     let key_text = std::fs::read_to_string(&key_file).unwrap();
-    let keycmd = script(
-        &c.env.root().join("keycmd"),
-        &format!("cat '{}'\n", key_file.display()),
-    );
+    let keycmd = c
+        .env
+        .script("keycmd", &format!("cat '{}'\n", key_file.display()));
     let with_identities = |args: &[&str]| {
         let mut cmd = c.cmd(args);
         cmd.env("SOPS_AGE_KEY", &key_text)
@@ -144,10 +137,9 @@ fn exec_and_the_editor_get_no_identity_variables() {
         );
     }
     let seen = c.env.root().join("editor-env");
-    let editor = script(
-        &c.env.root().join("editor"),
-        &format!("env > '{}'\n", seen.display()),
-    );
+    let editor = c
+        .env
+        .script("editor", &format!("env > '{}'\n", seen.display()));
     let out = with_identities(&["edit", "db"])
         .env("EDITOR", &editor)
         .output()
@@ -371,8 +363,8 @@ fn rotate_set_from_reads_values_from_stdin_and_files() {
 /// `new` as the plaintext.
 fn slow_editor(env: &TestEnv, new: &str, meanwhile: &str) -> PathBuf {
     let root = env.root();
-    script(
-        &root.join("slow-editor"),
+    env.script(
+        "slow-editor",
         &format!(
             "touch '{r}/editor-started'\n\
              while [ ! -e '{r}/editor-go' ]; do sleep 0.05; done\n\
