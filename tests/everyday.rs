@@ -232,18 +232,9 @@ fn a_change_prints_one_summary_line_and_the_steps_under_verbose() {
 fn init_dry_run_says_what_it_would_do_in_the_future_tense() {
     common::require_tool("git");
     let env = common::TestEnv::new();
-    let parent = env.work().join("cluster");
-    std::fs::create_dir_all(&parent).unwrap();
-    env.git(&parent, ["init", "-q"]);
-    std::fs::write(parent.join("flake.nix"), "{ outputs = { self }: { }; }\n").unwrap();
-    env.git(&parent, ["add", "flake.nix"]);
-    env.git(&parent, ["commit", "-qm", "parent"]);
-    let upstream = env.work().join("upstream");
-    std::fs::create_dir_all(&upstream).unwrap();
-    env.git(&upstream, ["init", "-q"]);
-    std::fs::write(upstream.join("flake.nix"), "{ outputs = { self }: { }; }\n").unwrap();
-    env.git(&upstream, ["add", "flake.nix"]);
-    env.git(&upstream, ["commit", "-qm", "secrets"]);
+    let flake = "{ outputs = { self }: { }; }\n";
+    let parent = env.flake_repo("cluster", flake);
+    let upstream = env.flake_repo("upstream", flake);
 
     let out = env
         .cmd(["init", upstream.to_str().unwrap(), "--dry-run"])

@@ -6,8 +6,7 @@ mod common;
 
 use common::cluster::Cluster;
 use common::{
-    assert_success, files_holding, marker, require_tool, spawn_holding, wait_for_exit,
-    writes_outside_memory,
+    assert_success, files_holding, marker, require_tool, wait_for_exit, writes_outside_memory,
 };
 use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
@@ -65,6 +64,15 @@ impl ExecWorld for Cluster {
     }
 }
 
+/// `exec [OPTS] kubeconfig --file VAR -- sh -c SCRIPT`: the kubeconfig as a file named
+/// in VAR, for a shell script.
+fn file_for_sh<'a>(opts: &[&'a str], var: &'a str, script: &'a str) -> Vec<&'a str> {
+    let mut argv = vec!["exec"];
+    argv.extend_from_slice(opts);
+    argv.extend_from_slice(&["kubeconfig", "--file", var, "--", "sh", "-c", script]);
+    argv
+}
+
 /// A kubeconfig-shaped secret whose client key holds `marker`.
 fn kubeconfig(marker: &str) -> String {
     format!(
@@ -106,16 +114,11 @@ fn kubectl_style_file_is_a_memfd_that_cmd_reads() {
     let w = world();
     let m = marker("memfd");
     let path = w.add("kubeconfig", &kubeconfig(&m));
-    let out = w.run(&[
-        "exec",
-        "kubeconfig",
-        "--file",
+    let out = w.run(&file_for_sh(
+        &[],
         "KUBECONFIG",
-        "--",
-        "sh",
-        "-c",
         r#"cat "$KUBECONFIG"; printf '%s\n' "$KUBECONFIG""#,
-    ]);
+    ));
     assert_success("exec", &out);
     let text = stdout(&out);
     let plain = decrypted(&w, &path);
@@ -134,19 +137,14 @@ fn memfd_is_sealed_and_the_only_fd_cmd_inherits_from_us() {
     w.add("kubeconfig", &kubeconfig(&m));
     // `ls -l /proc/$$/fd` would list the shell's own fds too; readlink of each
     // shows what they point at. Then try to change the memfd.
-    let out = w.run(&[
-        "exec",
-        "kubeconfig",
-        "--file",
+    let out = w.run(&file_for_sh(
+        &[],
         "KUBECONFIG",
-        "--",
-        "sh",
-        "-c",
         r#"for f in /proc/$$/fd/*; do echo "$f -> $(readlink "$f")"; done
            if (printf x >> "$KUBECONFIG") 2>/dev/null; then echo WRITABLE; fi
            if (: > "$KUBECONFIG") 2>/dev/null; then echo TRUNCATABLE; fi
            cat "$KUBECONFIG""#,
-    ]);
+    ));
     assert_success("exec", &out);
     let text = stdout(&out);
     let links: Vec<&str> = text.lines().filter(|l| l.contains(" -> ")).collect();
@@ -176,18 +174,12 @@ fn tmpfs_file_is_private_on_tmpfs_and_removed_after() {
     let w = world();
     let m = marker("tmpfs");
     let path = w.add("kubeconfig", &kubeconfig(&m));
-    let out = w.run(&[
-        "exec",
-        "--tmpfs",
-        "kubeconfig",
-        "--file",
+    let out = w.run(&file_for_sh(
+        &["--tmpfs"],
         "KUBECONFIG",
-        "--",
-        "sh",
-        "-c",
         r#"cat "$KUBECONFIG"; printf '%s\n' "$KUBECONFIG"
            stat -c '%a' "$KUBECONFIG" "$(dirname "$KUBECONFIG")""#,
-    ]);
+    ));
     assert_success("exec --tmpfs", &out);
     let text = stdout(&out);
     let plain = decrypted(&w, &path);
@@ -211,17 +203,7 @@ fn tmpfs_file_goes_to_xdg_runtime_dir_when_that_is_tmpfs() {
         .tempdir_in("/dev/shm")
         .unwrap();
     let out = w
-        .command(&[
-            "exec",
-            "--tmpfs",
-            "kubeconfig",
-            "--file",
-            "K",
-            "--",
-            "sh",
-            "-c",
-            r#"printf '%s\n' "$K""#,
-        ])
+        .command(&file_for_sh(&["--tmpfs"], "K", r#"printf '%s\n' "$K""#))
         .env("XDG_RUNTIME_DIR", runtime.path())
         .stdin(Stdio::null())
         .output()
@@ -240,17 +222,11 @@ fn tmpfs_file_is_removed_when_cmd_is_killed_by_sigterm() {
     let w = world();
     let m = marker("cmdterm");
     w.add("kubeconfig", &kubeconfig(&m));
-    let out = w.run(&[
-        "exec",
-        "--tmpfs",
-        "kubeconfig",
-        "--file",
+    let out = w.run(&file_for_sh(
+        &["--tmpfs"],
         "KUBECONFIG",
-        "--",
-        "sh",
-        "-c",
         r#"printf '%s\n' "$KUBECONFIG"; kill -TERM $$"#,
-    ]);
+    ));
     assert_eq!(out.status.code(), Some(128 + 15), "{}", stderr(&out));
     let file = stdout(&out);
     assert!(file.starts_with("/dev/shm/"), "{file}");
@@ -265,18 +241,7 @@ fn signal_the_tool(sig: nix::sys::signal::Signal) {
     let w = world();
     let m = marker("toolsig");
     w.add("kubeconfig", &kubeconfig(&m));
-    let cmd = w.command(&[
-        "exec",
-        "--tmpfs",
-        "kubeconfig",
-        "--file",
-        "KUBECONFIG",
-        "--",
-        "sh",
-        "-c",
-        r#"printf '%s\n' "$KUBECONFIG"; exec sleep 30"#,
-    ]);
-    let (mut child, file) = spawn_holding(cmd, &m);
+    let (mut child, file) = w.spawn_sleeping_exec(&m);
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), sig).unwrap();
     let status = wait_for_exit(&mut child, &sig.to_string());
     // CMD got the signal forwarded and died of it; the tool reports 128+n.

@@ -6,8 +6,7 @@ mod common;
 
 use common::cluster::{age_a, age_b, Cluster};
 use common::{
-    assert_success, assert_unchanged, files_holding, marker, snapshot, spawn_holding,
-    wait_for_exit, TestEnv,
+    assert_success, assert_unchanged, files_holding, marker, snapshot, wait_for_exit, TestEnv,
 };
 
 use std::os::unix::process::ExitStatusExt;
@@ -178,18 +177,7 @@ fn leak_roots(env: &TestEnv) -> Vec<PathBuf> {
 fn tool_gets_signal(sig: i32) {
     let m = marker("sig");
     let c = exec_world(&m);
-    let cmd = c.command(&[
-        "exec",
-        "--tmpfs",
-        "kubeconfig",
-        "--file",
-        "K",
-        "--",
-        "sh",
-        "-c",
-        r#"printf '%s\n' "$K"; exec sleep 30"#,
-    ]);
-    let (mut child, file) = spawn_holding(cmd, &m);
+    let (mut child, file) = c.spawn_sleeping_exec(&m);
     // SAFETY: plain kill(2) of our own child.
     assert_eq!(unsafe { nix::libc::kill(child.id() as i32, sig) }, 0);
     let status = wait_for_exit(&mut child, &format!("signal {sig}"));

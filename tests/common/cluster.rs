@@ -467,6 +467,41 @@ impl Cluster {
         c
     }
 
+    /// Spawns `exec --tmpfs kubeconfig --file K -- sh -c 'printf "%s\n" "$K"; exec sleep
+    /// 30'` in the parent, reads the tmpfs file CMD names and checks it holds `marker`
+    /// while CMD runs; returns the running tool and that file.
+    pub fn spawn_sleeping_exec(&self, marker: &str) -> (std::process::Child, PathBuf) {
+        use std::io::BufRead;
+        let script = r#"printf '%s\n' "$K"; exec sleep 30"#;
+        let mut child = self
+            .command(&[
+                "exec",
+                "--tmpfs",
+                "kubeconfig",
+                "--file",
+                "K",
+                "--",
+                "sh",
+                "-c",
+            ])
+            .arg(script)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let file = PathBuf::from(line.trim());
+        let held = fs::read_to_string(&file).unwrap();
+        assert!(
+            held.contains(marker),
+            "the file holds the plaintext while CMD runs"
+        );
+        (child, file)
+    }
+
     /// Our binary in `dir` (a teammate's clone, the inner repo), our dir first on PATH.
     pub fn cmd_in(&self, dir: &Path, args: &[&str]) -> assert_cmd::Command {
         let mut c = self.env.cmd(args);
@@ -643,12 +678,17 @@ impl TestEnv {
     /// A parent repo `work/kubenix-cluster` with `flake` committed as its flake.nix
     /// and nothing else: where `init` starts.
     pub fn parent_repo(&self, flake: &str) -> PathBuf {
-        let dir = self.work().join("kubenix-cluster");
+        self.flake_repo("kubenix-cluster", flake)
+    }
+
+    /// A git repo `work/<name>` with `flake` committed as its flake.nix.
+    pub fn flake_repo(&self, name: &str, flake: &str) -> PathBuf {
+        let dir = self.work().join(name);
         fs::create_dir_all(&dir).unwrap();
         self.git(&dir, ["init", "-q"]);
         fs::write(dir.join("flake.nix"), flake).unwrap();
         self.git(&dir, ["add", "flake.nix"]);
-        self.git(&dir, ["commit", "-qm", "parent"]);
+        self.git(&dir, ["commit", "-qm", name]);
         dir
     }
 

@@ -579,26 +579,3 @@ pub fn wait_for_exit(child: &mut std::process::Child, what: &str) -> std::proces
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
-
-/// Spawns `cmd` (an `exec --tmpfs … --file VAR -- sh -c 'printf "%s\n" "$VAR"; exec
-/// sleep 30'`) with stdout piped, reads the first line and returns the child with the
-/// tmpfs file it names, which must hold `marker` while CMD runs.
-pub fn spawn_holding(mut cmd: Command, marker: &str) -> (std::process::Child, PathBuf) {
-    use std::io::BufRead;
-    let mut child = cmd
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let file = PathBuf::from(line.trim());
-    let held = fs::read_to_string(&file).unwrap();
-    assert!(
-        held.contains(marker),
-        "the file holds the plaintext while CMD runs"
-    );
-    (child, file)
-}
