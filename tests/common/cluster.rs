@@ -610,18 +610,34 @@ impl Cluster {
         clone_into(&self.env, &self.parent_remote(), name)
     }
 
+    /// `main` on the inner repo's remote.
+    pub fn inner_remote_head(&self) -> String {
+        self.git(&self.inner_remote(), &["rev-parse", "main"])
+    }
+
+    /// `main` on the parent's remote.
+    pub fn parent_remote_head(&self) -> String {
+        self.git(&self.parent_remote(), &["rev-parse", "main"])
+    }
+
+    /// `git secrets init <inner remote> --offline` in the clone `dir`; its output.
+    pub fn init_from_remote(&self, dir: &Path) -> Output {
+        self.cmd_in(
+            dir,
+            &["init", self.inner_remote().to_str().unwrap(), "--offline"],
+        )
+        .output()
+        .unwrap()
+    }
+
     /// A teammate on this machine (same key): a clone of the parent at `work/<name>`,
     /// with the inner repo cloned by `git secrets init <inner remote>`; returns its root.
     pub fn teammate(&self, name: &str) -> PathBuf {
         let dir = self.clone_parent(name);
-        let out = self
-            .cmd_in(
-                &dir,
-                &["init", self.inner_remote().to_str().unwrap(), "--offline"],
-            )
-            .output()
-            .unwrap();
-        assert_success("teammate's git secrets init URL", &out);
+        assert_success(
+            "teammate's git secrets init URL",
+            &self.init_from_remote(&dir),
+        );
         dir
     }
 }
@@ -672,6 +688,15 @@ pub fn check_line<'a>(report: &'a str, id: &str) -> &'a str {
         .lines()
         .find(|l| l.contains(id))
         .unwrap_or_else(|| panic!("no check {id} in:\n{report}"))
+}
+
+/// Asserts that the line of check `id` in doctor's text report contains `text`.
+#[track_caller]
+pub fn assert_says(report: &str, id: &str, text: &str) {
+    assert!(
+        check_line(report, id).contains(text),
+        "{id}: {text:?}\n{report}"
+    );
 }
 
 impl TestEnv {
