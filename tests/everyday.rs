@@ -39,21 +39,34 @@ fn normalized(text: &str, root: &Path) -> String {
     out
 }
 
+/// `git secrets edit ARGS` in the parent with `editor` as EDITOR.
+fn edit(c: &Cluster, args: &[&str], editor: &str) -> std::process::Output {
+    c.cmd(&[&["edit"], args].concat())
+        .env("EDITOR", editor)
+        .output()
+        .unwrap()
+}
+
+/// The editor `sed -i s/old-token/edited-token/`, which [`assert_token_edited`] checks.
+const EDIT_TOKEN: &str = "sed -i s/old-token/edited-token/";
+
+/// Asserts that kubeconfig.yaml now holds the edited token (the real sops decrypts it).
+#[track_caller]
+fn assert_token_edited(c: &Cluster) {
+    assert_eq!(
+        c.sops_decrypt("kubeconfig.yaml").unwrap(),
+        KUBE_YAML.replace("old-token", "edited-token")
+    );
+}
+
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn edit_of_a_secret_commits_relocks_and_says_so_in_one_line() {
     let c = Cluster::new(&[("kubeconfig.yaml", KUBE_YAML)]);
     let before = c.inner_head();
-    let out = c
-        .cmd(&["edit", "kubeconfig", "--offline"])
-        .env("EDITOR", "sed -i s/old-token/edited-token/")
-        .output()
-        .unwrap();
+    let out = edit(&c, &["kubeconfig", "--offline"], EDIT_TOKEN);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(
-        c.sops_decrypt("kubeconfig.yaml").unwrap(),
-        KUBE_YAML.replace("old-token", "edited-token")
-    );
+    assert_token_edited(&c);
     // committed in the secrets repo, the lock follows, Nix sees the new ciphertext
     assert_ne!(c.inner_head(), before);
     assert_eq!(c.git(&c.inner, &["status", "--porcelain"]), "");
@@ -76,36 +89,25 @@ fn edit_no_commit_saves_and_says_what_is_left() {
     let c = Cluster::new(&[("kubeconfig.yaml", KUBE_YAML)]);
     let before = c.inner_head();
     let lock = std::fs::read(c.parent.join("flake.lock")).unwrap();
-    let out = c
-        .cmd(&["edit", "kubeconfig", "--no-commit", "-m", "new token"])
-        .env("EDITOR", "sed -i s/old-token/edited-token/")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(
-        c.sops_decrypt("kubeconfig.yaml").unwrap(),
-        KUBE_YAML.replace("old-token", "edited-token")
+    let out = edit(
+        &c,
+        &["kubeconfig", "--no-commit", "-m", "new token"],
+        EDIT_TOKEN,
     );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_token_edited(&c);
     assert_eq!(c.inner_head(), before);
     assert_eq!(std::fs::read(c.parent.join("flake.lock")).unwrap(), lock);
     insta::assert_snapshot!("edit_no_commit", normalized(&stderr(&out), c.env.root()));
 
     // An edit that changes nothing finishes what --no-commit left, and says so.
-    let out = c
-        .cmd(&["edit", "kubeconfig", "--no-lock"])
-        .env("EDITOR", "true")
-        .output()
-        .unwrap();
+    let out = edit(&c, &["kubeconfig", "--no-lock"], "true");
     assert!(out.status.success(), "{}", stderr(&out));
     assert_ne!(c.inner_head(), before);
     assert_eq!(c.git(&c.inner, &["status", "--porcelain"]), "");
     // And with nothing left to commit, nothing happens.
     let head = c.inner_head();
-    let again = c
-        .cmd(&["edit", "kubeconfig"])
-        .env("EDITOR", "true")
-        .output()
-        .unwrap();
+    let again = edit(&c, &["kubeconfig"], "true");
     assert!(again.status.success(), "{}", stderr(&again));
     assert_eq!(c.inner_head(), head);
     insta::assert_snapshot!(
@@ -125,11 +127,7 @@ fn edit_of_a_file_outside_the_secrets_repo_only_saves_and_says_so() {
     let elsewhere = c.parent.join("other.yaml");
     std::fs::copy(c.secret("kubeconfig.yaml"), &elsewhere).unwrap();
     let before = c.inner_head();
-    let out = c
-        .cmd(&["edit", "./other.yaml"])
-        .env("EDITOR", "sed -i s/old-token/edited-token/")
-        .output()
-        .unwrap();
+    let out = edit(&c, &["./other.yaml"], EDIT_TOKEN);
     assert!(out.status.success(), "{}", stderr(&out));
     let sops = c
         .env
@@ -142,11 +140,11 @@ fn edit_of_a_file_outside_the_secrets_repo_only_saves_and_says_so() {
     assert_eq!(c.inner_head(), before);
     // the commit flags make no sense there: refused, nothing changed
     let bytes = std::fs::read(&elsewhere).unwrap();
-    let refused = c
-        .cmd(&["edit", "./other.yaml", "--no-commit"])
-        .env("EDITOR", "sed -i s/edited-token/x/")
-        .output()
-        .unwrap();
+    let refused = edit(
+        &c,
+        &["./other.yaml", "--no-commit"],
+        "sed -i s/edited-token/x/",
+    );
     assert_eq!(refused.status.code(), Some(2));
     assert_eq!(std::fs::read(&elsewhere).unwrap(), bytes);
     insta::assert_snapshot!(
