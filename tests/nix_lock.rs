@@ -167,15 +167,7 @@ fn real_nix_locks_the_inner_head_and_relocks_when_it_moves() {
 fn real_nix_gets_the_lock_command_for_its_version_only() {
     let program = real_nix();
     let c = cluster();
-    let log = c.env.root().join("argv.log");
-    let wrapper = c.env.script(
-        "recording-nix",
-        &format!(
-            "echo \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
-            log.display(),
-            program.display()
-        ),
-    );
+    let (wrapper, log) = c.env.recording_wrapper("recording-nix", &program);
     let nix = c.nix_at(&wrapper);
     let version = nix.version().unwrap();
     let head = c.inner_head();

@@ -328,6 +328,18 @@ impl TestEnv {
         path
     }
 
+    /// A wrapper script `<root>/<name>` that appends its argv (one line a call) to the
+    /// returned log `<root>/<name>.log`, then runs `program`; returns (wrapper, log).
+    pub fn recording_wrapper(&self, name: &str, program: &Path) -> (PathBuf, PathBuf) {
+        let log = self.root.join(format!("{name}.log"));
+        let body = format!(
+            "echo \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+            log.display(),
+            program.display()
+        );
+        (self.script(name, &body), log)
+    }
+
     /// Copies the fixture `fixtures/sops/<top>` (with its `.sops.yaml`) into `work/<top>`
     /// and returns the case dir: for `tree/prod` that is `work/tree/prod`.
     pub fn copy_fixture(&self, case: &str) -> PathBuf {
