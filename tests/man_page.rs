@@ -236,12 +236,7 @@ fn git_help_finds_the_man_page() {
             .output()
             .unwrap();
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let check = report["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == "man.page")
-            .unwrap();
+        let check = common::cluster::check(&report, "man.page");
         assert!(
             check["message"]
                 .as_str()
@@ -266,7 +261,9 @@ struct ManWorld {
     path: String,
 }
 
+/// Fails the test without `man`.
 fn man_world() -> ManWorld {
+    common::require_tool("man");
     let env = common::TestEnv::new();
     env.git(&env.work(), ["init", "-q"]);
     // Every man dir here ends in `man`, as real ones do: man-db orders same-section
@@ -311,20 +308,21 @@ fn man_world() -> ManWorld {
     }
 }
 
+/// Puts the other page `gz` into git's own man dir `git_man` (Debian: git's and
+/// awslabs' pages both in /usr/share/man), which `git help` reads before MANPATH.
+fn shadow_in_gits_man_dir(gz: &str, git_man: &Path) {
+    std::fs::create_dir_all(git_man.join("man1")).unwrap();
+    std::fs::copy(gz, git_man.join("man1/git-secrets.1.gz")).unwrap();
+}
+
 /// `doctor` says which page `man git-secrets` and `git secrets --help` open: a fake
 /// awslabs page (gzipped, as Debian ships it) first in MANPATH, ours first, and git's
 /// own man dir (which `git help` puts before MANPATH) holding the other page.
 #[test]
 #[cfg_attr(missing_man, ignore = "needs man")]
 fn doctor_says_which_man_page_git_secrets_help_opens() {
-    common::require_tool("man");
-    let ManWorld {
-        env,
-        other,
-        gz,
-        git_man,
-        path,
-    } = man_world();
+    let w = man_world();
+    let (env, other, gz, git_man, path) = (&w.env, &w.other, &w.gz, &w.git_man, &w.path);
     let ours = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
     let man_check = |manpath: &str| -> serde_json::Value {
         let out = env
@@ -334,13 +332,7 @@ fn doctor_says_which_man_page_git_secrets_help_opens() {
             .output()
             .unwrap();
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        report["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == "man.page")
-            .unwrap_or_else(|| panic!("no man.page check: {report:#}"))
-            .clone()
+        common::cluster::check(&report, "man.page").clone()
     };
     let ours_page = ours.join("man1/git-secrets.1");
 
@@ -369,8 +361,7 @@ fn doctor_says_which_man_page_git_secrets_help_opens() {
 
     // git's own man dir holds the other page (Debian: git's and awslabs' pages both in
     // /usr/share/man): `man` opens ours, `git secrets --help` cannot, and doctor says why.
-    std::fs::create_dir_all(git_man.join("man1")).unwrap();
-    std::fs::copy(&gz, git_man.join("man1/git-secrets.1.gz")).unwrap();
+    shadow_in_gits_man_dir(&gz, &git_man);
     let c = man_check(&format!("{}:{}", ours.display(), other.display()));
     assert_eq!(c["status"], "warn", "{c:#}");
     assert_eq!(
@@ -395,14 +386,8 @@ fn doctor_says_which_man_page_git_secrets_help_opens() {
 #[test]
 #[cfg_attr(missing_man, ignore = "needs man")]
 fn install_script_prints_the_manpath_line_that_puts_our_page_first() {
-    common::require_tool("man");
-    let ManWorld {
-        env,
-        other,
-        gz,
-        git_man,
-        path,
-    } = man_world();
+    let w = man_world();
+    let (env, other, gz, git_man, path) = (&w.env, &w.other, &w.gz, &w.git_man, &w.path);
     let prefix = env.root().join("prefix");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/install.sh");
     // A small stand-in for the binary (the debug build is ~200 MB to copy).
@@ -452,8 +437,7 @@ fn install_script_prints_the_manpath_line_that_puts_our_page_first() {
     );
 
     // git's own man dir holds the other page: the script says so.
-    std::fs::create_dir_all(git_man.join("man1")).unwrap();
-    std::fs::copy(&gz, git_man.join("man1/git-secrets.1.gz")).unwrap();
+    shadow_in_gits_man_dir(&gz, &git_man);
     let out = install();
     let note = format!(
         "note: `git secrets --help` opens {}/man1/git-secrets.1.gz: git puts its own man dir ({}) before MANPATH;",
