@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::cluster::Cluster;
+use common::cluster::{file_for_sh, Cluster};
 use common::{
     assert_success, files_holding, marker, require_tool, wait_for_exit, writes_outside_memory,
 };
@@ -64,13 +64,18 @@ impl ExecWorld for Cluster {
     }
 }
 
-/// `exec [OPTS] kubeconfig --file VAR -- sh -c SCRIPT`: the kubeconfig as a file named
-/// in VAR, for a shell script.
-fn file_for_sh<'a>(opts: &[&'a str], var: &'a str, script: &'a str) -> Vec<&'a str> {
-    let mut argv = vec!["exec"];
-    argv.extend_from_slice(opts);
-    argv.extend_from_slice(&["kubeconfig", "--file", var, "--", "sh", "-c", script]);
-    argv
+/// `exec tok MODE -- CMD…` for each way to hand the secret `tok` over: a file (memfd),
+/// a variable, a tmpfs file.
+fn tok_in_every_mode<'a>(cmd: &[&'a str]) -> Vec<Vec<&'a str>> {
+    let modes: [&[&str]; 3] = [
+        &["--file", "F"],
+        &["--env", "F"],
+        &["--tmpfs", "--file", "F"],
+    ];
+    modes
+        .iter()
+        .map(|mode| [&["exec", "tok"][..], mode, &["--"], cmd].concat())
+        .collect()
 }
 
 /// A kubeconfig-shaped secret whose client key holds `marker`.
@@ -376,40 +381,15 @@ fn several_secrets_in_one_command_and_a_path_instead_of_a_name() {
 fn exit_status_of_cmd_is_passed_through() {
     let w = world();
     w.add("tok", r#"{"t": "v"}"#);
-    for mode in [
-        &["--file", "F"][..],
-        &["--env", "F"],
-        &["--tmpfs", "--file", "F"],
-    ] {
-        let mut argv = vec!["exec", "tok"];
-        argv.extend_from_slice(mode);
-        argv.extend_from_slice(&["--", "sh", "-c", "exit 7"]);
+    for argv in tok_in_every_mode(&["sh", "-c", "exit 7"]) {
         let out = w.run(&argv);
         assert_eq!(out.status.code(), Some(7), "{argv:?}: {}", stderr(&out));
     }
     // In place (memfd), CMD is the process: its death by a signal is ours.
-    let out = w.run(&[
-        "exec",
-        "tok",
-        "--file",
-        "F",
-        "--",
-        "sh",
-        "-c",
-        "kill -KILL $$",
-    ]);
+    let killed = tok_in_every_mode(&["sh", "-c", "kill -KILL $$"]);
+    let out = w.run(&killed[0]);
     assert_eq!(out.status.signal(), Some(9), "{:?}", out.status);
-    let out = w.run(&[
-        "exec",
-        "tok",
-        "--tmpfs",
-        "--file",
-        "F",
-        "--",
-        "sh",
-        "-c",
-        "kill -KILL $$",
-    ]);
+    let out = w.run(&killed[2]);
     assert_eq!(out.status.code(), Some(128 + 9), "{:?}", out.status);
 }
 
@@ -417,14 +397,7 @@ fn exit_status_of_cmd_is_passed_through() {
 fn missing_cmd_exits_127_with_error_and_hint() {
     let w = world();
     w.add("tok", r#"{"t": "v"}"#);
-    for mode in [
-        &["--file", "F"][..],
-        &["--env", "F"],
-        &["--tmpfs", "--file", "F"],
-    ] {
-        let mut argv = vec!["exec", "tok"];
-        argv.extend_from_slice(mode);
-        argv.extend_from_slice(&["--", "no-such-command-git-secrets", "arg"]);
+    for argv in tok_in_every_mode(&["no-such-command-git-secrets", "arg"]) {
         let out = w.run(&argv);
         assert_eq!(out.status.code(), Some(127), "{argv:?}");
         assert_eq!(stdout(&out), "");
@@ -664,16 +637,7 @@ fn a_file_in_the_current_dir_never_stands_in_for_a_secret_of_that_name() {
     std::fs::copy(&forged_file, w.parent.join("only-here")).unwrap();
     for args in [
         vec!["show", "kubeconfig"],
-        vec![
-            "exec",
-            "kubeconfig",
-            "--file",
-            "K",
-            "--",
-            "sh",
-            "-c",
-            "cat \"$K\"",
-        ],
+        file_for_sh(&[], "K", "cat \"$K\""),
         vec![
             "exec",
             "--file",

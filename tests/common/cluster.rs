@@ -474,17 +474,7 @@ impl Cluster {
         use std::io::BufRead;
         let script = r#"printf '%s\n' "$K"; exec sleep 30"#;
         let mut child = self
-            .command(&[
-                "exec",
-                "--tmpfs",
-                "kubeconfig",
-                "--file",
-                "K",
-                "--",
-                "sh",
-                "-c",
-            ])
-            .arg(script)
+            .command(&file_for_sh(&["--tmpfs"], "K", script))
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
             .spawn()
@@ -655,6 +645,15 @@ pub fn clone_into(env: &TestEnv, remote: &Path, name: &str) -> PathBuf {
         ],
     );
     dir
+}
+
+/// `exec [OPTS] kubeconfig --file VAR -- sh -c SCRIPT`: the kubeconfig as a file named
+/// in VAR, for a shell script.
+pub fn file_for_sh<'a>(opts: &[&'a str], var: &'a str, script: &'a str) -> Vec<&'a str> {
+    let mut argv = vec!["exec"];
+    argv.extend_from_slice(opts);
+    argv.extend_from_slice(&["kubeconfig", "--file", var, "--", "sh", "-c", script]);
+    argv
 }
 
 /// The check `id` of a doctor `--json` report.
