@@ -6,15 +6,18 @@
 //!
 //! Groups: [`parent`] (the public repo and its flake), [`inner`] (the private repo as Nix
 //! sees it), [`secrets`] (sops files, keys, the example), [`tools`] (nix, awslabs
-//! git-secrets, hooks) and [`leaks`] (staged blobs and the whole history).
+//! git-secrets, hooks), [`leaks`] (staged blobs) and [`history`] (the whole history, or a
+//! pushed range).
 
 pub mod fix;
+pub mod history;
 pub mod inner;
 pub mod known;
 pub mod leaks;
 pub mod parent;
 pub mod remote;
 pub mod report;
+pub mod scanner;
 pub mod scene;
 pub mod secrets;
 pub mod tools;

@@ -89,6 +89,12 @@ impl Repo {
         self.inner.git_dir()
     }
 
+    /// The git dir shared by all worktrees (`.git` of the main one): where hooks, info/
+    /// and the object store live.
+    pub fn common_dir(&self) -> &Path {
+        self.inner.common_dir()
+    }
+
     /// The underlying gix repository, for reads this module does not wrap yet.
     pub fn gix(&self) -> &gix::Repository {
         &self.inner

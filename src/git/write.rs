@@ -116,21 +116,6 @@ impl Repo {
             .map(|_| ())
     }
 
-    /// The ids of the objects reachable from `tip` and from none of `not` (`git rev-list
-    /// --objects tip --not not…`); what to exclude is the caller's decision. The one
-    /// read left to git: gix has no object-level range walk.
-    pub fn objects_between(&self, not: &[String], tip: &str) -> Result<Vec<ObjectId>> {
-        let mut args = vec!["rev-list", "--objects", tip, "--not"];
-        args.extend(not.iter().map(String::as_str));
-        let out = run_in(&self.root, &args, &[])
-            .map_err(|e| e.hint("check that both ends of the range exist (git rev-parse A B)"))?;
-        Ok(out
-            .lines()
-            .filter_map(|l| l.get(..40))
-            .filter_map(|h| ObjectId::from_hex(h.as_bytes()).ok())
-            .collect())
-    }
-
     fn git_with_paths(&self, args: &[&str], paths: &[&Path]) -> Result<String> {
         let mut cmd = command();
         cmd.arg("-C").arg(&self.root).args(args).arg("--");

@@ -51,7 +51,7 @@ fn shell_quote(s: &str) -> String {
 }
 
 fn attributes_path(inner: &Repo) -> std::path::PathBuf {
-    inner.gix().common_dir().join("info").join("attributes")
+    inner.common_dir().join("info").join("attributes")
 }
 
 /// Whether both drivers are installed for `exe`.
@@ -173,7 +173,7 @@ fn mask(node: &Node, path: &str, key: &[u8]) -> Node {
 /// The key that makes masks unguessable from the outside: random, per clone, in the
 /// inner repo's git dir (0600). Without one (a read-only repo), masks are unkeyed.
 pub fn mask_key(inner: &Repo) -> Vec<u8> {
-    let path = inner.gix().common_dir().join("git-secrets-mask-key");
+    let path = inner.common_dir().join("git-secrets-mask-key");
     if let Ok(k) = std::fs::read(&path) {
         if k.len() >= 16 {
             return k;
