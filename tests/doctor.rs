@@ -82,14 +82,7 @@ fn a_staged_gitlink_fails_and_fix_drops_it_from_the_index() {
     assert!(c
         .git(&c.parent, &["ls-files", "-s", "secrets"])
         .starts_with("160000"));
-    let (code, report, _) = c.doctor(&[]);
-    assert_eq!(code, 1);
-    assert_check(
-        &report,
-        "dir.gitlink",
-        "fail",
-        Some("git rm --cached secrets"),
-    );
+    c.doctor_fails("dir.gitlink", Some("git rm --cached secrets"));
     let (code, report, stderr) = c.doctor(&["--fix"]);
     assert_check(&report, "dir.gitlink", "ok", None);
     assert_eq!(code, 0, "{stderr}\n{report:#}");
@@ -102,9 +95,7 @@ fn a_staged_gitlink_fails_and_fix_drops_it_from_the_index() {
 fn a_dir_not_ignored_fails_and_fix_ignores_it() {
     let c = Cluster::healthy();
     fs::write(c.parent.join(".gitignore"), "result\n").unwrap();
-    let (code, report, _) = c.doctor(&[]);
-    assert_eq!(code, 1);
-    assert_check(&report, "dir.ignored", "fail", Some("/secrets/"));
+    c.doctor_fails("dir.ignored", Some("/secrets/"));
     let (code, report, _) = c.doctor(&["--fix"]);
     assert_check(&report, "dir.ignored", "ok", None);
     assert_eq!(code, 0);
@@ -122,9 +113,7 @@ fn a_path_input_fails_with_the_git_file_url_in_the_hint() {
     let flake = c.parent.join("flake.nix");
     let src = fs::read_to_string(&flake).unwrap();
     fs::write(&flake, src.replace("git+file:./secrets", "path:./secrets")).unwrap();
-    let (code, report, _) = c.doctor(&[]);
-    assert_eq!(code, 1);
-    assert_check(&report, "flake.input", "fail", Some("git+file:./secrets"));
+    c.doctor_fails("flake.input", Some("git+file:./secrets"));
     let (_, report, _) = c.doctor(&["--fix"]);
     assert_check(&report, "flake.input", "ok", None);
     assert!(fs::read_to_string(&flake)
@@ -137,9 +126,7 @@ fn a_path_input_fails_with_the_git_file_url_in_the_hint() {
 fn untracked_unstaged_and_staged_secrets_in_the_inner_repo_fail() {
     let c = Cluster::healthy();
     c.encrypt(&c.inner, "secrets/new.json", r#"{"a":"b"}"#);
-    let (code, report, _) = c.doctor(&[]);
-    assert_eq!(code, 1);
-    assert_check(&report, "inner.untracked", "fail", Some("commit"));
+    let report = c.doctor_fails("inner.untracked", Some("commit"));
     assert!(check(&report, "inner.untracked")["message"]
         .as_str()
         .unwrap()
@@ -168,16 +155,8 @@ fn a_stale_lock_after_a_plain_git_commit_fails_and_fix_relocks() {
         "secrets/db.json",
         r#"{"password":"correct-horse-battery"}"#,
     );
-    c.git(&c.inner, &["add", "-A"]);
-    c.git(&c.inner, &["commit", "-qm", "db"]);
-    let (code, report, _) = c.doctor(&[]);
-    assert_eq!(code, 1);
-    assert_check(
-        &report,
-        "lock.fresh",
-        "fail",
-        Some("nix flake lock --update-input"),
-    );
+    c.commit_inner_changes("db");
+    c.doctor_fails("lock.fresh", Some("nix flake lock --update-input"));
     let (code, report, stderr) = c.doctor(&["--fix"]);
     assert_check(&report, "lock.fresh", "ok", None);
     assert!(stderr.contains("fixed:"), "{stderr}");
@@ -204,16 +183,8 @@ fn plaintext_committed_among_the_secrets_fails() {
         "password: plain-as-day-123\n",
     )
     .unwrap();
-    c.git(&c.inner, &["add", "-A"]);
-    c.git(&c.inner, &["commit", "-qm", "oops"]);
-    let (code, report, _) = c.doctor(&[]);
-    assert_eq!(code, 1);
-    assert_check(
-        &report,
-        "secrets.plaintext",
-        "fail",
-        Some("git secrets encrypt -i"),
-    );
+    c.commit_inner_changes("oops");
+    let report = c.doctor_fails("secrets.plaintext", Some("git secrets encrypt -i"));
     assert_check(&report, "secrets.plaintext", "fail", Some("filter-repo"));
 }
 
@@ -231,14 +202,7 @@ fn recipient_drift_fails_with_rekey_in_the_hint() {
     )
     .unwrap();
     c.git(&c.inner, &["commit", "-qam", "add a recipient"]);
-    let (code, report, _) = c.doctor(&[]);
-    assert_eq!(code, 1);
-    assert_check(
-        &report,
-        "secrets.recipients",
-        "fail",
-        Some("git secrets rekey"),
-    );
+    c.doctor_fails("secrets.recipients", Some("git secrets rekey"));
     // --fix --yes rekeys (the same rekey as `git secrets rekey`, in this process: its
     // commit shows in doctor's own stderr), commits and relocks.
     let (_, report, stderr) = c.doctor(&["--fix", "--yes"]);
@@ -260,14 +224,7 @@ fn a_tampered_mac_fails_and_names_the_file() {
     let text = fs::read_to_string(&f).unwrap();
     assert!(text.contains("not a secret"));
     fs::write(&f, text.replace("not a secret", "not a secreT")).unwrap();
-    let (code, report, _) = c.doctor(&[]);
-    assert_eq!(code, 1);
-    assert_check(
-        &report,
-        "secrets.mac",
-        "fail",
-        Some("checkout -- secrets/kubeconfig.json"),
-    );
+    c.doctor_fails("secrets.mac", Some("checkout -- secrets/kubeconfig.json"));
     // without a key, the MAC check is skipped with a reason, not failed
     fs::remove_file(c.env.config().join("sops/age/keys.txt")).unwrap();
     let (_, report, _) = c.doctor(&[]);
@@ -281,9 +238,7 @@ fn a_key_file_readable_by_others_fails_and_fix_chmods_it() {
     let c = Cluster::healthy();
     let key = c.env.config().join("sops/age/keys.txt");
     fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).unwrap();
-    let (code, report, _) = c.doctor(&[]);
-    assert_eq!(code, 1);
-    assert_check(&report, "key.permissions", "fail", Some("chmod 600"));
+    c.doctor_fails("key.permissions", Some("chmod 600"));
     let (code, report, _) = c.doctor(&["--fix"]);
     assert_eq!(code, 0);
     assert_check(&report, "key.permissions", "ok", None);
@@ -501,14 +456,7 @@ fn history_finds_lowercase_keys_base64_values_and_ssh_keys() {
 fn a_real_key_as_the_examples_key_fails_doctor() {
     let c = Cluster::healthy();
     fs::write(c.parent.join("secrets-example/key.txt"), key_text("age-a")).unwrap();
-    let (code, report, _) = c.doctor(&[]);
-    assert_eq!(code, 1);
-    assert_check(
-        &report,
-        "example.matches",
-        "fail",
-        Some("git secrets example"),
-    );
+    let report = c.doctor_fails("example.matches", Some("git secrets example"));
     assert!(check(&report, "example.matches")["message"]
         .as_str()
         .unwrap()

@@ -62,9 +62,7 @@ impl LockWorld for Cluster {
 
     fn commit_inner(&self, file: &str, text: &str) -> String {
         std::fs::write(self.inner.join(file), text).unwrap();
-        self.git(&self.inner, &["add", "-A"]);
-        self.git(&self.inner, &["commit", "-q", "-m", file]);
-        self.inner_head()
+        self.commit_inner_changes(file)
     }
 
     fn request<'a>(&'a self, expected_rev: &'a str) -> LockRequest<'a> {

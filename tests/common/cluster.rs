@@ -234,8 +234,7 @@ impl ClusterBuilder {
                 Part::Plain(file, text) => fs::write(c.secret(file), text).unwrap(),
             }
         }
-        c.git(&c.inner, &["add", "-A"]);
-        c.git(&c.inner, &["commit", "-q", "-m", "secrets"]);
+        c.commit_inner_changes("secrets");
 
         // the public example, with its own throwaway key
         if self.example {
@@ -411,6 +410,13 @@ impl Cluster {
             .unwrap()
     }
 
+    /// `git add -A` and `git commit -m MSG` in the inner repo; returns the new HEAD.
+    pub fn commit_inner_changes(&self, msg: &str) -> String {
+        self.git(&self.inner, &["add", "-A"]);
+        self.git(&self.inner, &["commit", "-q", "-m", msg]);
+        self.inner_head()
+    }
+
     /// The inner repo's HEAD.
     pub fn inner_head(&self) -> String {
         self.git(&self.inner, &["rev-parse", "HEAD"])
@@ -502,6 +508,16 @@ impl Cluster {
     /// Runs `doctor --json --offline ARGS`; returns (exit code, report, stderr).
     pub fn doctor(&self, args: &[&str]) -> (i32, serde_json::Value, String) {
         self.doctor_with(self.cmd(&[]), args)
+    }
+
+    /// Runs `doctor --json --offline`; asserts it exits 1 and check `id` fails (with a
+    /// hint containing `hint`, if given); returns the report.
+    #[track_caller]
+    pub fn doctor_fails(&self, id: &str, hint: Option<&str>) -> serde_json::Value {
+        let (code, report, stderr) = self.doctor(&[]);
+        assert_eq!(code, 1, "{stderr}\n{report:#}");
+        assert_check(&report, id, "fail", hint);
+        report
     }
 
     /// [`doctor`](Self::doctor) through a prepared command (other env, other dir).
