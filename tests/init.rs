@@ -212,19 +212,26 @@ fn bare_secrets_repo(env: &TestEnv) -> PathBuf {
     bare
 }
 
+/// A bare secrets repo and a fresh parent in `env`; runs `init <bare> FLAG` in the
+/// parent and returns the parent and the output.
+fn init_from_a_bare_repo(env: &TestEnv, flag: &str) -> (PathBuf, std::process::Output) {
+    let bare = bare_secrets_repo(env);
+    let dir = env.parent_repo(PARENT_FLAKE);
+    let out = env
+        .cmd(["init", bare.to_str().unwrap(), flag])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    (dir, out)
+}
+
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn init_clones_from_a_local_bare_repo_and_warns_when_our_key_is_not_a_recipient() {
     need_tools();
     let env = TestEnv::new();
-    let bare = bare_secrets_repo(&env);
-    let dir = env.parent_repo(PARENT_FLAKE);
     // No identity: the warning names the rekey command a teammate runs.
-    let out = env
-        .cmd(["init", bare.to_str().unwrap(), "--offline"])
-        .current_dir(&dir)
-        .output()
-        .unwrap();
+    let (dir, out) = init_from_a_bare_repo(&env, "--offline");
     assert_success("init URL", &out);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -237,15 +244,20 @@ fn init_clones_from_a_local_bare_repo_and_warns_when_our_key_is_not_a_recipient(
     // With key A installed, a clone elsewhere reports the key is named.
     let env2 = TestEnv::new();
     env2.install_fixture_identity("age-a");
-    let bare2 = bare_secrets_repo(&env2);
-    let dir2 = env2.parent_repo(PARENT_FLAKE);
-    let out = env2
-        .cmd(["init", bare2.to_str().unwrap(), "--no-lock"])
-        .current_dir(&dir2)
-        .output()
-        .unwrap();
+    let (_, out) = init_from_a_bare_repo(&env2, "--no-lock");
     assert_success("init URL with key", &out);
     assert!(String::from_utf8_lossy(&out.stderr).contains("names your age key"));
+}
+
+/// A parent whose flake input `input` is `path:./secrets`, with the secrets repo
+/// cloned into `secrets/` (not ignored yet).
+fn parent_with_path_input(env: &TestEnv, input: &str) -> PathBuf {
+    let bare = bare_secrets_repo(env);
+    let dir = env.parent_repo(&format!(
+        "{{\n  inputs.{input}.url = \"path:./secrets\";\n  outputs = {{ self, ... }}@inputs: {{ }};\n}}\n"
+    ));
+    env.git(&dir, ["clone", "-q", bare.to_str().unwrap(), "secrets"]);
+    dir
 }
 
 #[test]
@@ -253,11 +265,7 @@ fn init_clones_from_a_local_bare_repo_and_warns_when_our_key_is_not_a_recipient(
 fn init_removes_a_staged_gitlink_and_rewrites_a_path_input() {
     need_tools();
     let env = TestEnv::new();
-    let bare = bare_secrets_repo(&env);
-    let dir = env.parent_repo(
-        "{\n  inputs.kubenix-cluster-secrets.url = \"path:./secrets\";\n  outputs = { self, ... }@inputs: { };\n}\n",
-    );
-    env.git(&dir, ["clone", "-q", bare.to_str().unwrap(), "secrets"]);
+    let dir = parent_with_path_input(&env, "kubenix-cluster-secrets");
     // The seed's mistake: `git add secrets/` records a gitlink.
     env.git(&dir, ["add", "secrets"]);
     assert!(env
@@ -289,11 +297,7 @@ fn init_removes_a_staged_gitlink_and_rewrites_a_path_input() {
 fn init_path_input_without_yes_and_without_a_tty_changes_nothing() {
     need_tools();
     let env = TestEnv::new();
-    let bare = bare_secrets_repo(&env);
-    let dir = env.parent_repo(
-        "{\n  inputs.s.url = \"path:./secrets\";\n  outputs = { self, ... }@inputs: { };\n}\n",
-    );
-    env.git(&dir, ["clone", "-q", bare.to_str().unwrap(), "secrets"]);
+    let dir = parent_with_path_input(&env, "s");
     fs::write(dir.join(".gitignore"), "/secrets/\n").unwrap();
     let before = snapshot(&env, &dir);
     let out = env.cmd(["init"]).current_dir(&dir).output().unwrap();

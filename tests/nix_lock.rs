@@ -96,8 +96,8 @@ impl LockWorld for Cluster {
     }
 }
 
-/// The real `nix`, or `None` (the test returns early) when it is missing;
-/// under CI a missing Nix is a failure.
+/// The real `nix`; fails the test when it is missing (the tests that call it carry
+/// `#[cfg_attr(missing_nix, ignore)]`, so that only happens under CI).
 fn real_nix() -> PathBuf {
     match Nix::discover() {
         Ok(n) => n.program().to_path_buf(),
@@ -105,12 +105,18 @@ fn real_nix() -> PathBuf {
     }
 }
 
-#[test]
-#[cfg_attr(missing_nix, ignore = "needs nix")]
-fn real_nix_locks_the_inner_head_and_relocks_when_it_moves() {
+/// The world and the real `nix` in its environment.
+fn cluster_with_real_nix() -> (Cluster, Nix) {
     let program = real_nix();
     let c = cluster();
     let nix = c.nix_at(&program);
+    (c, nix)
+}
+
+#[test]
+#[cfg_attr(missing_nix, ignore = "needs nix")]
+fn real_nix_locks_the_inner_head_and_relocks_when_it_moves() {
+    let (c, nix) = cluster_with_real_nix();
     let first = c.inner_head();
 
     let out = nix.lock(&c.request(&first)).unwrap();
@@ -197,9 +203,7 @@ fn real_nix_gets_the_lock_command_for_its_version_only() {
 #[test]
 #[cfg_attr(missing_nix, ignore = "needs nix")]
 fn real_nix_dirty_inner_repo_is_refused_and_the_lock_restored() {
-    let program = real_nix();
-    let c = cluster();
-    let nix = c.nix_at(&program);
+    let (c, nix) = cluster_with_real_nix();
     let head = c.inner_head();
     nix.lock(&c.request(&head)).unwrap();
     let before = std::fs::read(c.lock_path()).unwrap();
@@ -289,9 +293,7 @@ fn real_nix_locks_an_input_added_by_insert_input() {
 #[test]
 #[cfg_attr(missing_nix, ignore = "needs nix")]
 fn real_nix_unknown_input_name_is_an_error_not_a_silent_success() {
-    let program = real_nix();
-    let c = cluster();
-    let nix = c.nix_at(&program);
+    let (c, nix) = cluster_with_real_nix();
     let head = c.inner_head();
     let req = LockRequest {
         input: "no-such-input",
@@ -411,9 +413,7 @@ fn nix_exiting_0_with_the_wrong_rev_is_an_error_and_restores() {
 #[test]
 #[cfg_attr(missing_nix, ignore = "needs nix")]
 fn the_secrets_template_evaluates_names_duplicates_wrapper_and_module() {
-    let program = real_nix();
-    let c = cluster();
-    let nix = c.nix_at(&program);
+    let (c, nix) = cluster_with_real_nix();
     c.commit_inner("secrets/hcloud-token.json", "{}\n");
     c.commit_inner("secrets/.gitkeep", "");
     let flake = format!("builtins.getFlake \"git+file://{}\"", c.inner.display());
