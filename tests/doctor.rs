@@ -282,12 +282,17 @@ fn a_plaintext_value_in_an_old_parent_commit_is_found_only_with_history() {
     assert_eq!(code, 0);
 }
 
+/// Stages a private age key (fixture key A) as `deploy-key.txt` in the parent.
+fn stage_a_key_in_the_parent(c: &Cluster) {
+    fs::write(c.parent.join("deploy-key.txt"), key_text("age-a")).unwrap();
+    c.git(&c.parent, &["add", "deploy-key.txt"]);
+}
+
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_private_age_key_committed_in_the_parent_is_found() {
     let c = Cluster::healthy();
-    fs::write(c.parent.join("deploy-key.txt"), key_text("age-a")).unwrap();
-    c.git(&c.parent, &["add", "deploy-key.txt"]);
+    stage_a_key_in_the_parent(&c);
     c.git(&c.parent, &["commit", "-qm", "key"]);
     let commit = c.git(&c.parent, &["rev-parse", "--short=12", "HEAD"]);
     let (code, report, _) = c.doctor(&["--history"]);
@@ -307,8 +312,7 @@ fn a_private_age_key_committed_in_the_parent_is_found() {
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_key_only_in_an_unreachable_blob_is_found_but_not_called_burnt() {
     let c = Cluster::healthy();
-    fs::write(c.parent.join("deploy-key.txt"), key_text("age-a")).unwrap();
-    c.git(&c.parent, &["add", "deploy-key.txt"]);
+    stage_a_key_in_the_parent(&c);
     c.git(&c.parent, &["reset", "-q", "deploy-key.txt"]);
     fs::remove_file(c.parent.join("deploy-key.txt")).unwrap();
     let (code, report, _) = c.doctor(&["--history"]);
@@ -317,8 +321,7 @@ fn a_key_only_in_an_unreachable_blob_is_found_but_not_called_burnt() {
     assert!(hints.contains("never committed"), "{hints}");
     assert!(!hints.contains("burnt"), "{hints}");
     // committed, it is burnt
-    fs::write(c.parent.join("deploy-key.txt"), key_text("age-a")).unwrap();
-    c.git(&c.parent, &["add", "deploy-key.txt"]);
+    stage_a_key_in_the_parent(&c);
     c.git(&c.parent, &["commit", "-qm", "key"]);
     let (_, report, _) = c.doctor(&["--history"]);
     let hints = check(&report, "history.age-key")["hints"].to_string();

@@ -11,14 +11,18 @@ use std::path::{Path, PathBuf};
 const KUBECONFIG: &str = "# the cluster\napiVersion: v1\nclusters:\n    - name: prod\n      server: https://10.9.8.7:6443\ncurrent-context: admin@prod-cluster\nreplicas: 3\nenabled: true\n";
 const TOKEN: &str = "hcloud_token: hc0TopSecretTokenValue1234567890\n";
 
-/// A parent with a fresh secrets repo (init --new) holding two secrets.
-fn cluster(env: &TestEnv) -> PathBuf {
+/// A new env with a parent whose secrets repo `init --new` made (with its own key),
+/// holding two secrets; fails the test without sops or git.
+fn cluster() -> (TestEnv, PathBuf) {
+    require_tool("sops");
+    require_tool("git");
+    let env = TestEnv::new();
     let dir = env.parent_repo(PARENT_FLAKE);
-    run_ok(env, &dir, &["init", "--new", "--yes", "--no-lock"]);
+    run_ok(&env, &dir, &["init", "--new", "--yes", "--no-lock"]);
     for (name, text) in [("kubeconfig", KUBECONFIG), ("hcloud-token", TOKEN)] {
-        add_secret(env, &dir, name, text);
+        add_secret(&env, &dir, name, text);
     }
-    dir
+    (env, dir)
 }
 
 /// Runs our binary with `args` in `dir`; fails the test unless it succeeds.
@@ -71,10 +75,7 @@ fn sops_decrypt_with_example_key(env: &TestEnv, dir: &Path, file: &str) -> Strin
 #[test]
 #[cfg_attr(missing_sops, ignore = "needs sops")]
 fn example_has_the_same_shape_no_real_value_and_does_not_churn() {
-    require_tool("sops");
-    require_tool("git");
-    let env = TestEnv::new();
-    let dir = cluster(&env);
+    let (env, dir) = cluster();
     let out = env.cmd(["example"]).current_dir(&dir).output().unwrap();
     assert_success("example", &out);
     let ex = dir.join("secrets-example");
@@ -179,10 +180,7 @@ fn check_fails_naming(env: &TestEnv, dir: &Path, expect: &str) {
 #[test]
 #[cfg_attr(missing_sops, ignore = "needs sops")]
 fn example_check_catches_added_removed_and_changed_secrets() {
-    require_tool("sops");
-    require_tool("git");
-    let env = TestEnv::new();
-    let dir = cluster(&env);
+    let (env, dir) = cluster();
     run_ok(&env, &dir, &["example"]);
 
     add_secret(&env, &dir, "talosconfig", "context: prod\n");
@@ -219,9 +217,7 @@ fn example_check_catches_added_removed_and_changed_secrets() {
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn readers_evaluate_the_public_flake_with_the_example() {
     require_tool("nix");
-    require_tool("sops");
-    let env = TestEnv::new();
-    let dir = cluster(&env);
+    let (env, dir) = cluster();
     run_ok(&env, &dir, &["init", "--offline"]);
     run_ok(&env, &dir, &["example"]);
     env.git(&dir, ["add", "-A"]);

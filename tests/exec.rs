@@ -25,6 +25,15 @@ fn world() -> Cluster {
     Cluster::builder().unlocked().build()
 }
 
+/// The world with a kubeconfig whose client key holds a new marker tagged `tag`;
+/// returns the world, the marker and the secret's file.
+fn world_with_kubeconfig(tag: &str) -> (Cluster, String, PathBuf) {
+    let w = world();
+    let m = marker(tag);
+    let path = w.add("kubeconfig", &kubeconfig(&m));
+    (w, m, path)
+}
+
 /// What exec's tests do in the world.
 trait ExecWorld {
     /// Encrypts `plaintext` (JSON) as secret `name` (never in a file of the test).
@@ -116,9 +125,7 @@ fn the_leak_scan_finds_a_marker_in_a_file() {
 
 #[test]
 fn kubectl_style_file_is_a_memfd_that_cmd_reads() {
-    let w = world();
-    let m = marker("memfd");
-    let path = w.add("kubeconfig", &kubeconfig(&m));
+    let (w, m, path) = world_with_kubeconfig("memfd");
     let out = w.run(&file_for_sh(
         &[],
         "KUBECONFIG",
@@ -137,9 +144,7 @@ fn kubectl_style_file_is_a_memfd_that_cmd_reads() {
 
 #[test]
 fn memfd_is_sealed_and_the_only_fd_cmd_inherits_from_us() {
-    let w = world();
-    let m = marker("seal");
-    w.add("kubeconfig", &kubeconfig(&m));
+    let (w, m, _) = world_with_kubeconfig("seal");
     // `ls -l /proc/$$/fd` would list the shell's own fds too; readlink of each
     // shows what they point at. Then try to change the memfd.
     let out = w.run(&file_for_sh(
@@ -176,9 +181,7 @@ fn memfd_is_sealed_and_the_only_fd_cmd_inherits_from_us() {
 
 #[test]
 fn tmpfs_file_is_private_on_tmpfs_and_removed_after() {
-    let w = world();
-    let m = marker("tmpfs");
-    let path = w.add("kubeconfig", &kubeconfig(&m));
+    let (w, m, path) = world_with_kubeconfig("tmpfs");
     let out = w.run(&file_for_sh(
         &["--tmpfs"],
         "KUBECONFIG",
@@ -200,9 +203,7 @@ fn tmpfs_file_is_private_on_tmpfs_and_removed_after() {
 
 #[test]
 fn tmpfs_file_goes_to_xdg_runtime_dir_when_that_is_tmpfs() {
-    let w = world();
-    let m = marker("xdg");
-    w.add("kubeconfig", &kubeconfig(&m));
+    let (w, _, _) = world_with_kubeconfig("xdg");
     let runtime = tempfile::Builder::new()
         .prefix("git-secrets-test-runtime.")
         .tempdir_in("/dev/shm")
@@ -224,9 +225,7 @@ fn tmpfs_file_goes_to_xdg_runtime_dir_when_that_is_tmpfs() {
 
 #[test]
 fn tmpfs_file_is_removed_when_cmd_is_killed_by_sigterm() {
-    let w = world();
-    let m = marker("cmdterm");
-    w.add("kubeconfig", &kubeconfig(&m));
+    let (w, m, _) = world_with_kubeconfig("cmdterm");
     let out = w.run(&file_for_sh(
         &["--tmpfs"],
         "KUBECONFIG",
@@ -243,9 +242,7 @@ fn tmpfs_file_is_removed_when_cmd_is_killed_by_sigterm() {
 /// the file is there, sends `sig` to the tool (not to CMD), and returns the
 /// tool's exit status once the file is gone.
 fn signal_the_tool(sig: nix::sys::signal::Signal) {
-    let w = world();
-    let m = marker("toolsig");
-    w.add("kubeconfig", &kubeconfig(&m));
+    let (w, m, _) = world_with_kubeconfig("toolsig");
     let (mut child, file) = w.spawn_sleeping_exec(&m);
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), sig).unwrap();
     let status = wait_for_exit(&mut child, &sig.to_string());
@@ -492,9 +489,7 @@ fn the_strace_check_sees_a_write_to_disk() {
 #[cfg_attr(missing_strace, ignore = "needs strace")]
 fn no_mode_opens_a_file_for_writing_outside_tmpfs_memfd_or_dev() {
     require_tool("strace");
-    let w = world();
-    let m = marker("strace");
-    w.add("kubeconfig", &kubeconfig(&m));
+    let (w, m, _) = world_with_kubeconfig("strace");
     w.add("hcloud-token", &format!(r#"{{"hcloud_token": "{m}"}}"#));
     let log = w.env.root().join("strace.log");
     let modes: [&[&str]; 4] = [

@@ -53,12 +53,19 @@ fn need_tools() {
     require_tool("git");
 }
 
-#[test]
-#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
-fn init_new_creates_repo_key_ignore_input_and_lock_then_is_idempotent() {
+/// A fresh parent (`env.parent_repo(PARENT_FLAKE)`) in a new env; fails the test
+/// without nix or git.
+fn fresh_parent() -> (TestEnv, PathBuf) {
     need_tools();
     let env = TestEnv::new();
     let dir = env.parent_repo(PARENT_FLAKE);
+    (env, dir)
+}
+
+#[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
+fn init_new_creates_repo_key_ignore_input_and_lock_then_is_idempotent() {
+    let (env, dir) = fresh_parent();
     let out = env
         .cmd(["init", "--new", "--yes", "--offline"])
         .current_dir(&dir)
@@ -338,9 +345,7 @@ fn refused(env: &TestEnv, dir: &Path, args: &[&str], expect: &str) {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn init_refuses_bad_situations_and_changes_nothing() {
-    need_tools();
-    let env = TestEnv::new();
-    let dir = env.parent_repo(PARENT_FLAKE);
+    let (env, dir) = fresh_parent();
 
     // Unreachable URL: no secrets/ left behind.
     refused(
