@@ -431,7 +431,7 @@ fn a_reader_that_goes_away_ends_doctor_quietly() {
 fn history_finds_lowercase_keys_base64_values_and_ssh_keys() {
     use base64::Engine;
     let c = Cluster::healthy();
-    let ssh = fs::read_to_string(common::sops_fixtures().join("keys/id_ed25519")).unwrap();
+    let ssh = common::ssh_key_text();
     let b64 = base64::engine::general_purpose::STANDARD.encode(format!("x{TOKEN}"));
     for (file, text) in [
         ("key.txt", key_text("age-a").to_lowercase()),

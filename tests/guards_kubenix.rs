@@ -120,7 +120,7 @@ fn a_kubenix_parent_commits_without_false_blocks_and_every_credential_leak_is_bl
     let secretbox = fields(&talos_secrets, "secretboxencryptionsecret")[0].clone();
     let pushover = fields(&text("monitoring-values.yaml"), "token")[0].clone();
     let pushover_user = fields(&text("monitoring-values.yaml"), "- user_key")[0].clone();
-    let ssh_key = fs::read_to_string(common::sops_fixtures().join("keys/id_ed25519")).unwrap();
+    let ssh_key = common::ssh_key_text();
     let b64 = |s: &str| STANDARD.encode(s);
     let leaks: Vec<(&str, &str, String)> = vec![
         ("service-account token in a manifest", "k8s/ci-token.nix", format!("{{ ci.token = \"{sa_token}\"; }}\n")),

@@ -7,7 +7,6 @@ mod common;
 use base64::Engine;
 use common::cluster::{key_text, Cluster, TOKEN};
 use std::fs;
-use std::path::Path;
 use std::process::Output;
 
 /// Stages `rel` with `text` in the parent of `c` and tries to commit; returns the
@@ -167,10 +166,7 @@ fn pre_commit_blocks_the_leaks_that_used_to_get_through() {
         .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
         .unwrap();
     let (head, tail) = key_line.split_at(38);
-    let ssh = fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sops/keys/id_ed25519"),
-    )
-    .unwrap();
+    let ssh = common::ssh_key_text();
     let cases: Vec<(&str, String, &str)> = vec![
         ("lower.txt", key.to_lowercase(), "staged.age-key"),
         ("split.txt", format!("{head}\n{tail}\n"), "staged.age-key"),

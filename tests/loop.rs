@@ -20,11 +20,7 @@ fn stderr(out: &std::process::Output) -> String {
 }
 
 fn identities(key: &str) -> Identities {
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("fixtures/sops/keys/{key}.txt")),
-    )
-    .unwrap();
-    Identities::from_age_text(&text, key)
+    Identities::from_age_text(&common::key_text(key), key)
 }
 
 /// Every `ENC[…]` value of a file, in order.

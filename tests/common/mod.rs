@@ -52,6 +52,12 @@ pub fn key_text(id: &str) -> String {
     fs::read_to_string(key_file(id)).unwrap()
 }
 
+/// The text of the fixture OpenSSH private key `~/.ssh/id_ed25519` of
+/// [`TestEnv::install_fixture_identity`]`("ssh-ed25519")`.
+pub fn ssh_key_text() -> String {
+    fs::read_to_string(sops_fixtures().join("keys/id_ed25519")).unwrap()
+}
+
 /// The public key (`age1…`) of a fixture key: `age-a` or `age-b`.
 pub fn public_key(id: &str) -> String {
     fs::read_to_string(sops_fixtures().join(format!("keys/{id}.pub")))
