@@ -125,7 +125,7 @@ fn a_path_input_fails_with_the_git_file_url_in_the_hint() {
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn untracked_unstaged_and_staged_secrets_in_the_inner_repo_fail() {
     let c = Cluster::healthy();
-    c.encrypt(&c.inner, "secrets/new.json", r#"{"a":"b"}"#);
+    c.encrypt_in_place(&c.inner, "secrets/new.json", r#"{"a":"b"}"#);
     let report = c.doctor_fails("inner.untracked", Some("commit"));
     assert!(check(&report, "inner.untracked")["message"]
         .as_str()
@@ -139,7 +139,7 @@ fn untracked_unstaged_and_staged_secrets_in_the_inner_repo_fail() {
     assert_check(&report, "inner.staged", "fail", Some("commit"));
     // a committed file changed in the work tree
     c.git(&c.inner, &["commit", "-qm", "new"]);
-    c.encrypt(&c.inner, "secrets/new.json", r#"{"a":"c"}"#);
+    c.encrypt_in_place(&c.inner, "secrets/new.json", r#"{"a":"c"}"#);
     let (_, report, _) = c.doctor(&[]);
     assert_check(&report, "inner.unstaged", "fail", Some("commit"));
     // the lock cannot be fixed while the repo is dirty: no fix is offered
@@ -150,7 +150,7 @@ fn untracked_unstaged_and_staged_secrets_in_the_inner_repo_fail() {
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_stale_lock_after_a_plain_git_commit_fails_and_fix_relocks() {
     let c = Cluster::healthy();
-    c.encrypt(
+    c.encrypt_in_place(
         &c.inner,
         "secrets/db.json",
         r#"{"password":"correct-horse-battery"}"#,

@@ -158,7 +158,7 @@ fn b64(text: &str) -> String {
 fn pre_commit_blocks_the_leaks_that_used_to_get_through() {
     let c = Cluster::healthy();
     // a secret whose map key is a value typed where a key goes
-    c.encrypt(&c.inner, "secrets/db.json", r#"{"SuperSecretP4ss": "x"}"#);
+    c.encrypt_in_place(&c.inner, "secrets/db.json", r#"{"SuperSecretP4ss": "x"}"#);
     c.cmd(&["hooks", "install"]).assert().success();
     let key = key_text("age-a");
     let key_line = key

@@ -106,7 +106,7 @@ fn a_missing_input() {
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_stale_lock() {
     doctor_fix_and_init_agree("lock.fresh", |c| {
-        c.encrypt(
+        c.encrypt_in_place(
             &c.inner,
             "secrets/db.json",
             r#"{"password":"correct-horse"}"#,

@@ -365,12 +365,6 @@ impl Cluster {
         assert_success("sops encrypt", &out);
     }
 
-    /// Forwarding name of [`encrypt_in_place`](Self::encrypt_in_place) (the old
-    /// doctor/hooks builder's).
-    pub fn encrypt(&self, dir: &Path, rel: &str, plain: &str) {
-        self.encrypt_in_place(dir, rel, plain);
-    }
-
     /// `secrets/secrets/<file>`.
     pub fn secret(&self, file: &str) -> PathBuf {
         self.inner.join("secrets").join(file)
