@@ -327,7 +327,7 @@ fn doctor_says_which_man_page_git_secrets_help_opens() {
     let man_check = |manpath: &str| -> serde_json::Value {
         let out = env
             .cmd(["doctor", "--json"])
-            .env("PATH", &path)
+            .env("PATH", path)
             .env("MANPATH", manpath)
             .output()
             .unwrap();
@@ -361,7 +361,7 @@ fn doctor_says_which_man_page_git_secrets_help_opens() {
 
     // git's own man dir holds the other page (Debian: git's and awslabs' pages both in
     // /usr/share/man): `man` opens ours, `git secrets --help` cannot, and doctor says why.
-    shadow_in_gits_man_dir(&gz, &git_man);
+    shadow_in_gits_man_dir(gz, git_man);
     let c = man_check(&format!("{}:{}", ours.display(), other.display()));
     assert_eq!(c["status"], "warn", "{c:#}");
     assert_eq!(
@@ -401,8 +401,8 @@ fn install_script_prints_the_manpath_line_that_puts_our_page_first() {
             .arg(&script)
             .arg(&prefix)
             .env("GIT_SECRETS_BIN", &bin)
-            .env("PATH", &path)
-            .env("MANPATH", &other)
+            .env("PATH", path)
+            .env("MANPATH", other)
             .output()
             .unwrap();
         common::assert_success("install.sh", &out);
@@ -428,7 +428,7 @@ fn install_script_prints_the_manpath_line_that_puts_our_page_first() {
     let shell = env
         .command("bash")
         .args(["-c", &format!("{line}; man -w git-secrets")])
-        .env("MANPATH", &other)
+        .env("MANPATH", other)
         .output()
         .unwrap();
     assert_eq!(
@@ -437,7 +437,7 @@ fn install_script_prints_the_manpath_line_that_puts_our_page_first() {
     );
 
     // git's own man dir holds the other page: the script says so.
-    shadow_in_gits_man_dir(&gz, &git_man);
+    shadow_in_gits_man_dir(gz, git_man);
     let out = install();
     let note = format!(
         "note: `git secrets --help` opens {}/man1/git-secrets.1.gz: git puts its own man dir ({}) before MANPATH;",
