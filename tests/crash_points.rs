@@ -195,7 +195,16 @@ fn init_new_stopped_at_every_step_recovers() {
         "write.before-rename",
     ] {
         let env = TestEnv::new();
-        let dir = env.parent_repo("{\n  outputs = { self, ... }@inputs: { };\n}\n");
+        let dir = env.work().join("kubenix-cluster");
+        std::fs::create_dir_all(&dir).unwrap();
+        env.git(&dir, ["init", "-q"]);
+        std::fs::write(
+            dir.join("flake.nix"),
+            "{\n  outputs = { self, ... }@inputs: { };\n}\n",
+        )
+        .unwrap();
+        env.git(&dir, ["add", "flake.nix"]);
+        env.git(&dir, ["commit", "-qm", "parent"]);
         let args = ["init", "--new", "--yes", "--offline"];
         let out = env
             .cmd(args)

@@ -101,13 +101,21 @@ fn edit_no_commit_saves_and_says_what_is_left() {
     insta::assert_snapshot!("edit_no_commit", normalized(&stderr(&out), c.env.root()));
 
     // An edit that changes nothing finishes what --no-commit left, and says so.
-    let out = edit(&c, &["kubeconfig", "--no-lock"], "true");
+    let out = c
+        .cmd(&["edit", "kubeconfig", "--no-lock"])
+        .env("EDITOR", "true")
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_ne!(c.inner_head(), before);
     assert_eq!(c.git(&c.inner, &["status", "--porcelain"]), "");
     // And with nothing left to commit, nothing happens.
     let head = c.inner_head();
-    let again = edit(&c, &["kubeconfig"], "true");
+    let again = c
+        .cmd(&["edit", "kubeconfig"])
+        .env("EDITOR", "true")
+        .output()
+        .unwrap();
     assert!(again.status.success(), "{}", stderr(&again));
     assert_eq!(c.inner_head(), head);
     insta::assert_snapshot!(
