@@ -89,6 +89,61 @@ fn rotate(c: &Cluster, dir: &Path, name: &str) {
     assert_success(&format!("rotate {name}"), &out);
 }
 
+// ---------------------------------------------------------------------------------
+// The lock never moves backwards or sideways.
+
+#[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
+fn doctor_fix_after_a_reset_refuses_to_move_the_lock_back_and_names_the_case() {
+    let c = &team();
+    rotate(c, &c.parent, "kubeconfig");
+    let newer = c.inner_head();
+    assert_eq!(c.locked_rev(), newer);
+    c.git(&c.inner, &["reset", "-q", "--hard", "HEAD~1"]);
+    let before = snapshot(&c.parent);
+
+    let out = c
+        .cmd(&["doctor", "--fix", "--yes", "--offline"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        report.contains("the secrets repo is behind the lock"),
+        "doctor names the case:\n{report}"
+    );
+    assert!(!report.contains("stale"), "not called stale:\n{report}");
+    assert!(report.contains("git secrets pull"), "{report}");
+    assert_eq!(
+        snapshot(&c.parent),
+        before,
+        "doctor --fix changed something"
+    );
+    assert_eq!(c.locked_rev(), newer, "the lock moved back");
+}
+
+#[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
+fn rotate_on_a_clone_behind_the_lock_is_refused_and_changes_nothing() {
+    let c = &team();
+    rotate(c, &c.parent, "kubeconfig");
+    let newer = c.inner_head();
+    c.git(&c.inner, &["reset", "-q", "--hard", "HEAD~1"]);
+    let before = snapshot(&c.parent);
+    for args in [
+        &["rotate", "db", "--offline"][..],
+        &["rekey", "--yes", "--offline"],
+    ] {
+        let out = c.cmd(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains("backwards"), "{args:?}: {err}");
+        assert!(err.contains("git secrets pull"), "{args:?}: {err}");
+        assert!(err.contains(&newer[..12]), "names the locked side: {err}");
+        assert_eq!(snapshot(&c.parent), before, "{args:?} changed something");
+    }
+}
+
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_head_beside_the_lock_is_refused_naming_both_sides() {
