@@ -216,14 +216,8 @@ fn example_check_catches_added_removed_and_changed_secrets() {
 #[test]
 #[cfg_attr(missing_sops, ignore = "needs sops")]
 fn doctor_and_example_check_name_a_stale_example_in_the_same_words() {
-    require_tool("sops");
-    require_tool("git");
-    let env = TestEnv::new();
-    let dir = cluster(&env);
-    assert_success(
-        "example",
-        &env.cmd(["example"]).current_dir(&dir).output().unwrap(),
-    );
+    let (env, dir) = cluster();
+    run_ok(&env, &dir, &["example"]);
     add_secret(&env, &dir, "talosconfig", "context: prod\n");
     let words = "talosconfig.yaml: missing in the example (a secret was added)";
     check_fails_naming(&env, &dir, words);
@@ -233,12 +227,7 @@ fn doctor_and_example_check_name_a_stale_example_in_the_same_words() {
         .output()
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let check = report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "example.matches")
-        .unwrap();
+    let check = common::cluster::check(&report, "example.matches");
     assert_eq!(check["status"], "fail", "{check}");
     let message = check["message"].as_str().unwrap();
     assert!(message.contains(words), "{message}");
