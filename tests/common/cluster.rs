@@ -10,16 +10,25 @@
 //! let c = Cluster::builder()
 //!     .secret("kubeconfig.yaml", KUBE)     // encrypted by the real sops
 //!     .fixture_secret("app.yaml", "yaml-simple") // a stored sops file from fixtures/sops
+//!     .plain_file("notes.yaml", "x: 1\n")  // as it is, for Nix and git only
+//!     .with_kubeconfig()                   // kubeconfig.json holding TOKEN
 //!     .with_example()                      // secrets-example/ with its own key (age-b)
 //!     .with_remotes()                      // bare remotes for both repos, pushed
 //!     .with_hooks()                        // `git secrets hooks install` in the parent
+//!     .parent_flake(TEXT)                  // another parent flake.nix
 //!     .unlocked()                          // no Nix: no flake.lock
 //!     .build();
 //! let bob = c.teammate("bob");             // a second clone through the remotes
+//! let p = c.encrypt_with_ours("tok.yaml", "json", PLAIN); // no sops needed
 //! ```
 //!
-//! A world needs only the tools its parts need: sops for `.secret`, nix unless
-//! `.unlocked()`; a missing one fails the test (see [`require_tool`]).
+//! Worlds that start before the secrets repo exists (where `init` starts) come from
+//! [`TestEnv::parent_repo`], [`TestEnv::flake_repo`], [`TestEnv::secrets_repo`] and
+//! [`TestEnv::bare_remote`]. Fixture keys come through `key_file`, `key_text`,
+//! `public_key` and `ssh_key_text` in `tests/common`.
+//!
+//! A world needs only the tools its parts need: sops for `.secret`/`.with_example`,
+//! nix unless `.unlocked()`; a missing one fails the test (see [`require_tool`]).
 
 #![allow(dead_code)]
 
