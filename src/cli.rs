@@ -127,9 +127,15 @@ pub struct TypeArgs {
     pub output_type: Option<String>,
 }
 
-/// How far add, rotate and rekey go after writing: commit, relock, commit the parent.
+/// The options every changing command (add, rotate, rekey, edit) shares: the commit
+/// message, and how far it goes after writing (commit, relock, commit the parent, push).
+/// Written once here, so each flag's help reads the same in every command.
 #[derive(Debug, Args, Clone, Default)]
-pub struct LockArgs {
+pub struct ChangeArgs {
+    /// Commit message in the secrets repo (default: the command and what it changed,
+    /// e.g. `rotate db`).
+    #[arg(short, long, value_name = "MSG")]
+    pub message: Option<String>,
     /// Do not commit in the secrets repo (and so do not lock).
     #[arg(long)]
     pub no_commit: bool,
@@ -150,7 +156,23 @@ pub struct LockArgs {
     pub no_push: bool,
 }
 
-impl LockArgs {
+impl ChangeArgs {
+    /// The commit message: `-m`'s, else `default`.
+    pub fn message_or(&self, default: impl FnOnce() -> String) -> String {
+        self.message.clone().unwrap_or_else(default)
+    }
+
+    /// Whether an option about the commit, the lock or the push was given: they mean
+    /// nothing where there is no secrets repo (`--offline` only does nothing there).
+    pub fn names_a_commit(&self) -> bool {
+        self.message.is_some()
+            || self.no_commit
+            || self.no_lock
+            || self.commit_parent
+            || self.push
+            || self.no_push
+    }
+
     /// How far the change transaction goes.
     pub fn options(&self) -> crate::change::Options {
         crate::change::Options {

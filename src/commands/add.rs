@@ -10,7 +10,7 @@ use super::Ctx;
 use crate::atomic;
 use crate::change::secrets::plan_from;
 use crate::change::Transaction;
-use crate::cli::LockArgs;
+use crate::cli::ChangeArgs;
 use crate::editor::edit_plain;
 use crate::error::{Error, Result};
 use crate::layout::SecretName;
@@ -35,11 +35,8 @@ pub struct AddArgs {
     /// Format of the new secret (default: from --from's extension, else yaml).
     #[arg(long, value_name = "TYPE")]
     pub format: Option<String>,
-    /// Commit message in the secrets repo.
-    #[arg(short, long, value_name = "MSG")]
-    pub message: Option<String>,
     #[command(flatten)]
-    pub lock: LockArgs,
+    pub change: ChangeArgs,
 }
 
 pub fn run(ctx: &Ctx, args: AddArgs) -> Result<i32> {
@@ -131,8 +128,8 @@ pub fn run(ctx: &Ctx, args: AddArgs) -> Result<i32> {
             file.metadata.age_recipients().join(", ")
         ));
     }
-    let message = args.message.unwrap_or_else(|| format!("add {name}"));
-    session.finish(&[path], &message, &args.lock.options(), &ctx.ui)?;
+    let message = args.change.message_or(|| format!("add {name}"));
+    session.finish(&[path], &message, &args.change.options(), &ctx.ui)?;
     Ok(0)
 }
 

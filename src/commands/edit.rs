@@ -11,7 +11,7 @@
 use super::Ctx;
 use crate::atomic;
 use crate::change::Transaction;
-use crate::cli::LockArgs;
+use crate::cli::ChangeArgs;
 use crate::error::{display_path, Error, Result};
 use crate::layout::{Layout, SecretArg};
 use crate::plaintext;
@@ -33,11 +33,8 @@ Interrupted (SIGINT) while the editor runs, it exits 130 and removes the plainte
 pub struct EditArgs {
     /// A secret name or a path to a sops file.
     pub secret: SecretArg,
-    /// Commit message in the secrets repo (default: edit NAME).
-    #[arg(short, long, value_name = "MSG")]
-    pub message: Option<String>,
     #[command(flatten)]
-    pub lock: LockArgs,
+    pub change: ChangeArgs,
 }
 
 pub fn run(ctx: &Ctx, args: EditArgs) -> Result<i32> {
@@ -110,51 +107,41 @@ fn edit_in_repo(ctx: &Ctx, args: &EditArgs, layout: Layout, path: PathBuf) -> Re
     let shown = session.shown(&path);
     // Indent as `rotate` does: from the secrets repo's .sops.yaml.
     let indent = store_indent(path.parent().unwrap_or(&session.layout.dir));
+    let unchanged = |then: &str| {
+        ctx.ui
+            .status(format!("{} unchanged in the editor{then}", shown.display()))
+    };
     match edit_file(ctx, &path, indent)? {
         Some(new) => {
             atomic::write(&path, &new.to_bytes(indent)?, 0o644)?;
             ctx.ui.step(format!("saved {}", shown.display()));
         }
         None if session.pending(std::slice::from_ref(&path))?.is_empty() => {
-            let opts = args.lock.options();
+            let opts = args.change.options();
             let fresh = matches!(
                 wiring::lock::inspect(&session.layout)?,
                 wiring::lock::State::Fresh { .. } | wiring::lock::State::NoInput
             );
             if fresh || opts.no_commit || opts.no_lock {
-                ctx.ui.status(format!(
-                    "{} unchanged in the editor; nothing written or committed",
-                    shown.display()
-                ));
+                unchanged("; nothing written or committed");
                 return Ok(0);
             }
             // An earlier edit was stopped after its commit (a crash): finish the lock.
-            ctx.ui.status(format!(
-                "{} unchanged in the editor, but flake.lock is not locked to the secrets repo's HEAD; relocking",
-                shown.display()
-            ));
+            unchanged(", but flake.lock is not locked to the secrets repo's HEAD; relocking");
         }
         // An earlier edit left it uncommitted (--no-commit, a crash): finish that.
-        None => ctx.ui.status(format!(
-            "{} unchanged in the editor, but it differs from the secrets repo's HEAD; committing it",
-            shown.display()
-        )),
+        None => unchanged(", but it differs from the secrets repo's HEAD; committing it"),
     }
     let name = crate::layout::secret_name_of(&path);
-    let message = args
-        .message
-        .clone()
-        .unwrap_or_else(|| format!("edit {name}"));
-    session.finish(&[path], &message, &args.lock.options(), &ctx.ui)?;
+    let message = args.change.message_or(|| format!("edit {name}"));
+    session.finish(&[path], &message, &args.change.options(), &ctx.ui)?;
     Ok(0)
 }
 
 /// A sops file outside any secrets repo: edit and save, nothing else.
 fn edit_elsewhere(ctx: &Ctx, args: &EditArgs, path: &Path) -> Result<i32> {
     let shown = display_path(path, &ctx.cwd);
-    let l = &args.lock;
-    if l.no_commit || l.no_lock || l.commit_parent || l.push || l.no_push || args.message.is_some()
-    {
+    if args.change.names_a_commit() {
         return Err(Error::usage(format!(
             "{} is not in a secrets repo; there is nothing to commit or lock",
             shown.display()

@@ -5,7 +5,7 @@
 
 use super::Ctx;
 use crate::change::{rekey, Transaction};
-use crate::cli::LockArgs;
+use crate::cli::ChangeArgs;
 use crate::error::{Error, Result};
 use crate::sops::config_edit::RecipientEdit;
 use crate::sops::keys::Recipient;
@@ -19,11 +19,8 @@ pub struct RekeyArgs {
     /// Remove this age recipient from .sops.yaml first (also rotates every data key).
     #[arg(long = "remove-recipient", value_name = "AGE")]
     pub remove: Vec<String>,
-    /// Commit message in the secrets repo.
-    #[arg(short, long, value_name = "MSG")]
-    pub message: Option<String>,
     #[command(flatten)]
-    pub lock: LockArgs,
+    pub change: ChangeArgs,
 }
 
 pub fn run(ctx: &Ctx, args: RekeyArgs) -> Result<i32> {
@@ -44,7 +41,7 @@ pub fn run(ctx: &Ctx, args: RekeyArgs) -> Result<i32> {
     let done = rekey::rekey(&tx, &edit, &ctx.ui, &|change| {
         super::confirm_recipient_change(ctx, change)
     })?;
-    let message = args.message.unwrap_or_else(|| rekey::message(&edit));
-    tx.finish(&done.paths, &message, &args.lock.options(), &ctx.ui)?;
+    let message = args.change.message_or(|| rekey::message(&edit));
+    tx.finish(&done.paths, &message, &args.change.options(), &ctx.ui)?;
     Ok(0)
 }

@@ -14,7 +14,7 @@ use crate::change::secrets::{
     plan_of, read_set_from, reencrypt, set_path, with_new_data_key, SetFrom, SetValue,
 };
 use crate::change::Transaction;
-use crate::cli::LockArgs;
+use crate::cli::ChangeArgs;
 use crate::editor::edit_plain;
 use crate::error::{Error, Result};
 use crate::layout::SecretName;
@@ -45,11 +45,8 @@ pub struct RotateArgs {
     /// trailing newline dropped), as a string; repeatable, stdin once.
     #[arg(long = "set-from", value_name = "PATH=FILE|-")]
     pub set_from: Vec<SetFrom>,
-    /// Commit message in the secrets repo (default: rotate NAME).
-    #[arg(short, long, value_name = "MSG")]
-    pub message: Option<String>,
     #[command(flatten)]
-    pub lock: LockArgs,
+    pub change: ChangeArgs,
 }
 
 pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
@@ -142,7 +139,7 @@ pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
             shown.display()
         )),
     }
-    let message = args.message.unwrap_or_else(|| format!("rotate {name}"));
-    session.finish(&[path], &message, &args.lock.options(), &ctx.ui)?;
+    let message = args.change.message_or(|| format!("rotate {name}"));
+    session.finish(&[path], &message, &args.change.options(), &ctx.ui)?;
     Ok(0)
 }
