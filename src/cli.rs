@@ -5,6 +5,7 @@ use crate::commands::{
     add, allow, completions, decrypt, demo, doctor, edit, encrypt, example, exec, hooks, init,
     list, log, merge_driver, pull, push, rekey, rotate, show, textconv,
 };
+use crate::sops::formats::Format;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -120,11 +121,11 @@ pub enum Command {
 #[derive(Debug, Args, Clone, Default)]
 pub struct TypeArgs {
     /// Input format: yaml, json, dotenv, ini or binary (default: from the file name).
-    #[arg(long, value_name = "TYPE")]
-    pub input_type: Option<String>,
+    #[arg(long, value_name = "TYPE", value_parser = Format::parse)]
+    pub input_type: Option<Format>,
     /// Output format (default: the input format).
-    #[arg(long, value_name = "TYPE")]
-    pub output_type: Option<String>,
+    #[arg(long, value_name = "TYPE", value_parser = Format::parse)]
+    pub output_type: Option<Format>,
 }
 
 /// The options every changing command (add, rotate, rekey, edit) shares: the commit

@@ -33,8 +33,8 @@ pub struct AddArgs {
     #[arg(long, value_name = "FILE")]
     pub from: Option<PathBuf>,
     /// Format of the new secret (default: from --from's extension, else yaml).
-    #[arg(long, value_name = "TYPE")]
-    pub format: Option<String>,
+    #[arg(long, value_name = "TYPE", value_parser = Format::parse)]
+    pub format: Option<Format>,
     #[command(flatten)]
     pub change: ChangeArgs,
 }
@@ -190,8 +190,7 @@ fn exists(name: &SecretName, shown: &std::path::Path) -> Error {
 /// `--from`'s extension (kept as is, so `tls.pem` stays a binary `.pem`),
 /// else YAML.
 fn format_and_extension(args: &AddArgs) -> Result<(Format, String)> {
-    if let Some(f) = &args.format {
-        let format = Format::parse(f)?;
+    if let Some(format) = args.format {
         return Ok((format, format.extension().to_string()));
     }
     let from_ext = args

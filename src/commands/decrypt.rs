@@ -5,7 +5,6 @@ use crate::cli::TypeArgs;
 use crate::error::Result;
 use crate::sops::codes;
 use crate::sops::file::{load, render_plain};
-use crate::sops::formats::Format;
 use crate::sops::keys::Identities;
 use crate::sops::path::parse_extract;
 use crate::sops::rules::store_indent;
@@ -30,12 +29,7 @@ pub fn run(ctx: &Ctx, args: DecryptArgs) -> Result<i32> {
 }
 
 fn decrypt(ctx: &Ctx, args: DecryptArgs) -> Result<i32> {
-    let input = args
-        .types
-        .input_type
-        .as_deref()
-        .map(Format::parse)
-        .transpose()?;
+    let input = args.types.input_type;
     let path = if args.file.as_os_str() == "-" {
         args.file.clone()
     } else {
@@ -48,10 +42,7 @@ fn decrypt(ctx: &Ctx, args: DecryptArgs) -> Result<i32> {
         .transpose()
         .map_err(|e| e.sops(codes::INVALID_TREE_PATH_FORMAT))?;
     let file = load(&path, input)?;
-    let output = match args.types.output_type.as_deref() {
-        Some(t) => Format::parse(t)?,
-        None => file.format,
-    };
+    let output = args.types.output_type.unwrap_or(file.format);
     let plain = file.decrypt(&Identities::discover())?;
     let bytes = render_plain(
         &plain.docs,

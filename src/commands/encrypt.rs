@@ -43,14 +43,11 @@ fn encrypt_file(ctx: &Ctx, args: EncryptArgs) -> Result<i32> {
             .hint("drop -i to print the encrypted file")
             .sops(codes::ERROR_CONFLICTING_PARAMETERS));
     }
-    let input = match args.types.input_type.as_deref() {
-        Some(t) => Format::parse(t)?,
-        None => Format::from_path(&path),
-    };
-    let output = match args.types.output_type.as_deref() {
-        Some(t) => Format::parse(t)?,
-        None => input,
-    };
+    let input = args
+        .types
+        .input_type
+        .unwrap_or_else(|| Format::from_path(&path));
+    let output = args.types.output_type.unwrap_or(input);
     let plain = zeroize::Zeroizing::new(read_input(&path)?);
     let docs = crate::sops::tree::PlainDocs(
         input

@@ -14,24 +14,21 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct RekeyArgs {
     /// Add this age recipient to .sops.yaml first.
-    #[arg(long = "add-recipient", value_name = "AGE")]
-    pub add: Vec<String>,
+    #[arg(long = "add-recipient", value_name = "AGE", value_parser = Recipient::parse)]
+    pub add: Vec<Recipient>,
     /// Remove this age recipient from .sops.yaml first (also rotates every data key).
-    #[arg(long = "remove-recipient", value_name = "AGE")]
-    pub remove: Vec<String>,
+    #[arg(long = "remove-recipient", value_name = "AGE", value_parser = Recipient::parse)]
+    pub remove: Vec<Recipient>,
     #[command(flatten)]
     pub change: ChangeArgs,
 }
 
 pub fn run(ctx: &Ctx, args: RekeyArgs) -> Result<i32> {
-    let canon = |list: &[String]| -> Result<Vec<String>> {
-        list.iter()
-            .map(|r| Recipient::parse(r).map(|r| r.to_string()))
-            .collect()
-    };
+    // canonical text, so one key written two ways is one recipient
+    let canon = |list: &[Recipient]| list.iter().map(Recipient::to_string).collect();
     let edit = RecipientEdit {
-        add: canon(&args.add)?,
-        remove: canon(&args.remove)?,
+        add: canon(&args.add),
+        remove: canon(&args.remove),
     };
     if let Some(r) = edit.add.iter().find(|r| edit.remove.contains(r)) {
         return Err(Error::usage(format!("{r} is both added and removed"))
