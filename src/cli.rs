@@ -117,6 +117,22 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
 }
 
+/// A part of a secret (`--field a.b` or `--extract '["a"]["b"]'`), parsed at the edge.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartPath(pub Vec<crate::sops::path::Step>);
+
+impl PartPath {
+    /// `--field`: keys joined by dots (`a.b.0`).
+    pub fn field(s: &str) -> crate::Result<PartPath> {
+        crate::sops::path::parse_field(s).map(PartPath)
+    }
+
+    /// `--extract`: sops' syntax (`["a"]["b"][0]`).
+    pub fn extract(s: &str) -> crate::Result<PartPath> {
+        crate::sops::path::parse_extract(s).map(PartPath)
+    }
+}
+
 /// Format selection shared by decrypt/encrypt.
 #[derive(Debug, Args, Clone, Default)]
 pub struct TypeArgs {
@@ -265,7 +281,9 @@ fn plain_exec(args: &[std::ffi::OsString]) -> Option<Command> {
             || -> Option<String> { Some(plain_value(options.next()?)?.to_str()?.to_string()) };
         match arg {
             "--tmpfs" if !exec.tmpfs => exec.tmpfs = true,
-            "--field" if exec.field.is_none() => exec.field = Some(value()?),
+            "--field" if exec.field.is_none() => {
+                exec.field = Some(PartPath::field(&value()?).ok()?)
+            }
             "--env" => exec.envs.push(value()?.parse().ok()?),
             "--file" => exec.files.push(value()?.parse().ok()?),
             _ if exec.secret.is_none() => {
@@ -462,11 +480,13 @@ mod tests {
             &["exec", "s", "--env", "1X", "--", "c"],
             &["exec", "s", "--file", "A=", "--", "c"],
             &["exec", "--env", "A=s:a..b", "--", "c"],
+            &["exec", "s", "--field", "a..b", "--env", "A", "--", "c"],
+            &["show", "s", "--field", "a..b"],
         ];
         for a in to_clap {
             assert!(parse_plain(&argv(a)).is_none(), "{a:?}");
         }
-        for a in &to_clap[to_clap.len() - 6..] {
+        for a in &to_clap[to_clap.len() - 8..] {
             let e = Cli::try_parse_from(argv(a)).unwrap_err();
             assert!(value_error(&e, &argv(a)).is_some(), "{a:?}: {e}");
         }

@@ -7,6 +7,7 @@
 //! With `--tmpfs` a parent stays to remove the file on every exit path.
 
 use super::Ctx;
+use crate::cli::PartPath;
 use crate::error::{Error, Result};
 use crate::layout::SecretArg;
 use crate::plaintext;
@@ -14,7 +15,7 @@ use crate::sops::file::{load, render_extract, Decrypted, SopsFile};
 use crate::sops::formats::yaml::DEFAULT_INDENT;
 use crate::sops::formats::Format;
 use crate::sops::keys::Identities;
-use crate::sops::path::{display, lookup, parse_extract, parse_field, Step};
+use crate::sops::path::{display, lookup, parse_field, Step};
 use crate::sops::tree::{go_format_float_g, Node, Scalar};
 use clap::{Args, ValueEnum};
 use std::ffi::OsStr;
@@ -146,11 +147,11 @@ pub struct ExecArgs {
     #[arg(long = "env", value_name = "VAR[=SECRET[:FIELD]]")]
     pub envs: Vec<ExecBinding>,
     /// Use only this field of SECRET, as a dotted path (a.b, list.0).
-    #[arg(long, value_name = "PATH", conflicts_with = "extract")]
-    pub field: Option<String>,
+    #[arg(long, value_name = "PATH", conflicts_with = "extract", value_parser = PartPath::field)]
+    pub field: Option<PartPath>,
     /// Use only this part of SECRET, in sops' syntax: '["a"]["b"]'.
-    #[arg(long, value_name = "PATH")]
-    pub extract: Option<String>,
+    #[arg(long, value_name = "PATH", value_parser = PartPath::extract)]
+    pub extract: Option<PartPath>,
     /// How to render a map or list (and whole files): yaml or json. Needed
     /// for --env with a field that is a map.
     #[arg(long, value_enum, value_name = "FORMAT")]
@@ -336,11 +337,11 @@ fn start_failure(program: &OsStr, err: &std::io::Error) -> Error {
 
 /// Turns the flags into bindings; each names its variable, secret and field.
 fn parse_bindings(args: &ExecArgs, cwd: &Path) -> Result<Vec<Binding>> {
-    let positional_steps = match (&args.extract, &args.field) {
-        (Some(e), _) => Some(parse_extract(e)?),
-        (None, Some(f)) => Some(parse_field(f)?),
-        (None, None) => None,
-    };
+    let positional_steps = args
+        .extract
+        .as_ref()
+        .or(args.field.as_ref())
+        .map(|p| p.0.clone());
     let mut out: Vec<Binding> = Vec::new();
     let specs = args
         .files

@@ -1,11 +1,11 @@
 //! `git secrets show NAME|PATH [--extract …|--field a.b]`: the decrypted value on stdout.
 
 use super::Ctx;
+use crate::cli::PartPath;
 use crate::error::Result;
 use crate::layout::SecretArg;
 use crate::sops::file::{load, render_plain};
 use crate::sops::keys::Identities;
-use crate::sops::path::{parse_extract, parse_field};
 use crate::sops::rules::store_indent;
 use clap::Args;
 
@@ -14,19 +14,15 @@ pub struct ShowArgs {
     /// A secret name (resolved in the secrets dir) or a path to a sops file.
     pub secret: SecretArg,
     /// Print only this part, e.g. '["data"]["token"]'.
-    #[arg(long, value_name = "PATH", conflicts_with = "field")]
-    pub extract: Option<String>,
+    #[arg(long, value_name = "PATH", conflicts_with = "field", value_parser = PartPath::extract)]
+    pub extract: Option<PartPath>,
     /// Print only this field, as a dotted path (a.b.0).
-    #[arg(long, value_name = "PATH")]
-    pub field: Option<String>,
+    #[arg(long, value_name = "PATH", value_parser = PartPath::field)]
+    pub field: Option<PartPath>,
 }
 
 pub fn run(ctx: &Ctx, args: ShowArgs) -> Result<i32> {
-    let steps = match (&args.extract, &args.field) {
-        (Some(e), _) => Some(parse_extract(e)?),
-        (None, Some(f)) => Some(parse_field(f)?),
-        (None, None) => None,
-    };
+    let steps = args.extract.or(args.field).map(|p| p.0);
     let path = super::resolve_secret(ctx, &args.secret)?;
     let file = load(&path, None)?;
     let plain = file.decrypt(&Identities::discover())?;
