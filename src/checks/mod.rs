@@ -215,6 +215,12 @@ pub fn planned_fixes(report: &Report) -> Vec<Fix> {
     fixes
 }
 
+/// The command that drops every trace of `path` from the history of a repo: what a
+/// hint says after "purge it from history:".
+pub(crate) fn filter_repo(path: &str) -> String {
+    format!("git filter-repo --path {path} --invert-paths")
+}
+
 /// Shortens a list for a one-line message: `a, b, c and 4 more`.
 pub(crate) fn list(items: &[String], max: usize) -> String {
     if items.len() <= max {

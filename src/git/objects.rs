@@ -138,7 +138,7 @@ impl Repo {
         let mut args = vec!["rev-list", "--objects", tip, "--not"];
         args.extend(not.iter().map(String::as_str));
         let out = super::run_in(&self.root, &args, &[])
-            .map_err(|e| e.hint("check that both ends of the range exist (git rev-parse A B)"))?;
+            .map_err(|e| super::GitError::RangeWalkFailed(Box::new(e)))?;
         Ok(out
             .lines()
             .filter_map(|l| l.get(..40))

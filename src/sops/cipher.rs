@@ -3,6 +3,7 @@
 //! carried in clear so it can be restored on decryption.
 
 use crate::error::{Error, Result};
+use crate::sops::error::SopsError;
 use crate::sops::tree::{go_format_float_f, Scalar};
 use aes_gcm::aead::generic_array::GenericArray;
 use aes_gcm::aead::{AeadInPlace, KeyInit};
@@ -72,29 +73,13 @@ impl EncValue {
     /// Parses `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]` the way sops'
     /// regular expression does (greedy fields, anchored only at the start).
     pub fn parse(s: &str) -> Result<EncValue> {
-        let bad = || {
-            Error::new("a value is not in sops' ENC[AES256_GCM,…] format")
-                .hint("the file may be truncated or hand-edited; restore it from git (git checkout -- FILE)")
-        };
-        let rest = s.strip_prefix("ENC[AES256_GCM,data:").ok_or_else(bad)?;
-        let end = rest.rfind(']').ok_or_else(bad)?;
-        let rest = &rest[..end];
-        let (rest, kind) = rest.rsplit_once(",type:").ok_or_else(bad)?;
-        let (rest, tag) = rest.rsplit_once(",tag:").ok_or_else(bad)?;
-        let (data, iv) = rest.rsplit_once(",iv:").ok_or_else(bad)?;
-        let dec = |field: &str, v: &str| {
-            B64.decode(v).map_err(|e| {
-                Error::new(format!(
-                    "the {field} of an encrypted value is not valid base64: {e}"
-                ))
-                .hint("the file is damaged; restore it from git (git checkout -- FILE)")
-            })
-        };
+        let fields = EncFields::parse(s)?;
+        let dec = |field: &str, v: &str| B64.decode(v).map_err(|e| bad_b64(field, e));
         Ok(EncValue {
-            data: dec("data", data)?,
-            iv: dec("iv", iv)?,
-            tag: dec("tag", tag)?,
-            kind: kind.to_string(),
+            data: dec("data", fields.data)?,
+            iv: dec("iv", fields.iv)?,
+            tag: dec("tag", fields.tag)?,
+            kind: fields.kind.to_string(),
         })
     }
 
@@ -149,9 +134,7 @@ struct EncFields<'a> {
 }
 
 fn bad_enc() -> Error {
-    Error::new("a value is not in sops' ENC[AES256_GCM,…] format").hint(
-        "the file may be truncated or hand-edited; restore it from git (git checkout -- FILE)",
-    )
+    SopsError::NotEncFormat.into()
 }
 
 impl<'a> EncFields<'a> {
@@ -173,10 +156,11 @@ impl<'a> EncFields<'a> {
 }
 
 fn bad_b64(field: &str, e: impl std::fmt::Display) -> Error {
-    Error::new(format!(
-        "the {field} of an encrypted value is not valid base64: {e}"
-    ))
-    .hint("the file is damaged; restore it from git (git checkout -- FILE)")
+    SopsError::BadBase64 {
+        field: field.to_string(),
+        detail: e.to_string(),
+    }
+    .into()
 }
 
 /// Decodes short base64 (an IV, a tag) into `out` without allocating; `None` when it
@@ -231,11 +215,9 @@ impl Cipher {
         B64.decode_vec(enc.data, &mut bytes)
             .map_err(|e| bad_b64("data", e))?;
         let auth_failed = || {
-            Error::new(format!(
-                "cannot decrypt the value at '{}': authentication failed",
-                display_aad(aad)
-            ))
-            .hint("the value was tampered with or moved to another key; restore the file from git")
+            Error::from(SopsError::AuthenticationFailed {
+                at: display_aad(aad).to_string(),
+            })
         };
         if tag_len != Some(16) {
             return Err(auth_failed());
@@ -268,10 +250,7 @@ impl Cipher {
                 } else {
                     n.to_string()
                 };
-                return Err(
-                    Error::new(format!("unsupported IV length {n} in an encrypted value"))
-                        .hint("sops writes 32-byte IVs; this file was not written by sops"),
-                );
+                return Err(SopsError::UnsupportedIvLength { length: n }.into());
             }
         };
         opened.map_err(|_| auth_failed())?;
@@ -305,10 +284,10 @@ impl Cipher {
             "time" => Plain::Value(Scalar::Time(text()?.to_string())),
             "comment" => Plain::Comment(text()?.to_string()),
             other => {
-                return Err(Error::new(format!(
-                    "unknown value type '{other}' in an encrypted value"
-                ))
-                .hint("the file may come from a newer sops; decrypt it with sops"))
+                return Err(SopsError::UnknownValueType {
+                    kind: other.to_string(),
+                }
+                .into())
             }
         };
         // ok: every type accepted above is a known one.

@@ -11,6 +11,7 @@
 
 use super::resolve::{is_yaml11_special, resolve_plain};
 use crate::error::{Error, Result};
+use crate::sops::error::SopsError;
 use crate::sops::tree::{go_format_float_g, MapItem, Node, Scalar, SeqItem};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,10 +60,7 @@ impl Event {
 /// (go-yaml clamps indents outside 2..=9 to 2).
 pub fn emit(docs: &[Node], indent: usize) -> Result<Vec<u8>> {
     if docs.iter().any(|d| !matches!(d, Node::Map(_))) {
-        return Err(
-            Error::new("sops YAML documents must be maps at the top level")
-                .hint("wrap the value in a key, e.g. `data: …`"),
-        );
+        return Err(SopsError::YamlTopLevelNotMap.into());
     }
     emit_nodes(docs, indent)
 }
@@ -246,10 +244,7 @@ fn scalar_text(s: &Scalar) -> Result<(String, Style)> {
         Scalar::Str(s) => (s.clone(), string_style(s)),
         Scalar::Bytes(b) => match std::str::from_utf8(b) {
             Ok(s) => (s.to_string(), string_style(s)),
-            Err(_) => {
-                return Err(Error::new("cannot write non-UTF-8 bytes as a YAML value")
-                    .hint("store binary data base64-encoded, or use the binary format"))
-            }
+            Err(_) => return Err(SopsError::YamlNotUtf8Value.into()),
         },
     })
 }
@@ -568,8 +563,7 @@ struct Emitter {
 type R = Result<()>;
 
 fn internal(what: &str) -> Error {
-    Error::new(format!("internal error in the YAML writer: {what}"))
-        .hint("please report this with the file's structure (not its values)")
+    SopsError::YamlWriterBug(what.to_string()).into()
 }
 
 impl Emitter {
