@@ -278,7 +278,7 @@ fn signal_the_tool(sig: nix::sys::signal::Signal) {
     ]);
     let (mut child, file) = spawn_holding(cmd, &m);
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), sig).unwrap();
-    let status = wait_for_exit(&mut child, &sig.to_string());
+    let status = wait_for_exit(&mut child, sig.as_ref());
     // CMD got the signal forwarded and died of it; the tool reports 128+n.
     assert_eq!(status.code(), Some(128 + sig as i32), "{status:?}");
     assert!(!file.exists(), "{} left behind", file.display());

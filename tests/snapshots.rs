@@ -308,6 +308,16 @@ fn doctor() {
     w.run(&["example"]);
     w.run(&["hooks", "install"]);
     snap!("doctor", w.run(&["doctor"]), w.run(&["doctor", "--json"]));
+    // The snapshots are taken without NO_COLOR: with it, and with --color never, the
+    // words are the same (without a terminal no color is used either way).
+    for args in [&["doctor"][..], &["show", "nope"], &["list"]] {
+        let plain = w.run(args);
+        let no_color = w.run_with(&c.parent, args, &[("NO_COLOR", "1")], None);
+        assert_eq!(no_color, plain, "{args:?} with NO_COLOR");
+        let never: Vec<&str> = [&["--color", "never"][..], args].concat();
+        let never = w.run(&never).replacen(" --color never", "", 1);
+        assert_eq!(never, plain, "{args:?} with --color never");
+    }
     snap!(
         "doctor_staged_history",
         w.run(&["doctor", "--staged"]),
