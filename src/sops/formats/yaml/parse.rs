@@ -28,7 +28,7 @@ pub fn parse(input: &[u8]) -> Result<Vec<Node>> {
             .hint("YAML files must be UTF-8; re-save the file as UTF-8")
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if let Some((at, c)) = text.char_indices().find(|&(_, c)| !is_printable(c)) {
+    if let Some((at, c)) = first_unprintable(text) {
         let line = text[..at].matches('\n').count() + 1;
         return Err(Error::new(format!(
             "the YAML file has a control character (U+{:04X}) on line {line}",
@@ -38,9 +38,38 @@ pub fn parse(input: &[u8]) -> Result<Vec<Node>> {
             "sops rejects it too; write it as an escape in a double-quoted string, like \"\\x01\"",
         ));
     }
-    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    // Most files have no carriage return: then the text is used as it is (the two
+    // replacements copied a 4 MB file twice).
+    let text = if text.as_bytes().contains(&b'\r') {
+        std::borrow::Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    };
     let mut p = Parser::new(&text);
     p.stream()
+}
+
+/// The first character of `text` that go-yaml's reader refuses, with its byte offset.
+/// ASCII text is checked in blocks without decoding characters (the common case, and a
+/// tenth of a large decrypt when done character by character).
+fn first_unprintable(text: &str) -> Option<(usize, char)> {
+    let bytes = text.as_bytes();
+    let mut clean = 0;
+    for chunk in bytes.chunks(64) {
+        // No short-circuit inside a block, so the compiler can vectorise it.
+        let ok = chunk.iter().fold(true, |ok, &b| {
+            ok & (matches!(b, b' '..=b'~') | (b == b'\t') | (b == b'\n') | (b == b'\r'))
+        });
+        if !ok {
+            break;
+        }
+        clean += chunk.len();
+    }
+    // `clean` is at a character boundary: everything before it is ASCII.
+    text[clean..]
+        .char_indices()
+        .find(|&(_, c)| !is_printable(c))
+        .map(|(at, c)| (clean + at, c))
 }
 
 /// The characters go-yaml's reader accepts (YAML's printable set);
@@ -86,6 +115,10 @@ struct Props {
 
 struct Parser {
     s: Vec<char>,
+    /// The same text when it is all ASCII (then a character index is a byte index):
+    /// long runs are found with `memchr` and copied as slices instead of one
+    /// character at a time. Empty otherwise.
+    ascii: String,
     pos: usize,
     line: usize,
     line_start: usize,
@@ -168,8 +201,15 @@ fn err_at(line: usize, col: i64, msg: impl std::fmt::Display) -> Error {
 
 impl Parser {
     fn new(text: &str) -> Parser {
+        let ascii = text.is_ascii();
         Parser {
-            s: text.chars().collect(),
+            // Widening bytes is a plain loop the compiler vectorises; decoding is not.
+            s: if ascii {
+                text.bytes().map(char::from).collect()
+            } else {
+                text.chars().collect()
+            },
+            ascii: if ascii { text.to_string() } else { String::new() },
             pos: 0,
             line: 1,
             line_start: 0,
@@ -184,6 +224,29 @@ impl Parser {
     }
 
     // ---- character helpers -------------------------------------------
+
+    /// The index of the first of `a`, `b`, `c` at or after `from`, if any.
+    fn find3(&self, from: usize, a: u8, b: u8, c: u8) -> Option<usize> {
+        if !self.ascii.is_empty() {
+            let bytes = self.ascii.as_bytes().get(from..)?;
+            return memchr::memchr3(a, b, c, bytes).map(|k| from + k);
+        }
+        let (a, b, c) = (char::from(a), char::from(b), char::from(c));
+        self.s
+            .get(from..)?
+            .iter()
+            .position(|&x| x == a || x == b || x == c)
+            .map(|k| from + k)
+    }
+
+    /// Appends the characters `from..to` (on one line) to `out`.
+    fn push_run(&self, out: &mut String, from: usize, to: usize) {
+        if !self.ascii.is_empty() {
+            out.push_str(&self.ascii[from..to]);
+        } else {
+            out.extend(&self.s[from..to]);
+        }
+    }
 
     fn peek(&self) -> Option<char> {
         self.s.get(self.pos).copied()
@@ -641,6 +704,8 @@ impl Parser {
             }
         }
         let c = self.peek();
+        // Whether a key starts here, found once (a scan of the rest of the line).
+        let mut key: Option<bool> = None;
         if on_key_line {
             // Only `- k: v` (and `? k: v`) may open a collection on a line that already
             // holds a key; go-yaml, and so sops, refuses the rest.
@@ -649,7 +714,7 @@ impl Parser {
                     .err("block sequence entries are not allowed in this context")
                     .hint("quote the value, or put the list on the next lines, indented"));
             }
-            if (c == Some('?') && self.is_blank_at(1)) || self.key_follows()? {
+            if (c == Some('?') && self.is_blank_at(1)) || *key.insert(self.key_follows()?) {
                 return Err(self.err("mapping values are not allowed in this context")
                     .hint("quote a value that contains ': ', or put the nested map on the next lines, indented"));
             }
@@ -667,7 +732,7 @@ impl Parser {
         }
         // A key of a block mapping starts here if a ':' follows the first
         // scalar on this line.
-        if self.key_follows()? {
+        if key.map_or_else(|| self.key_follows(), Ok)? {
             if props.tag.is_some() || props.anchor.is_some() {
                 // Properties before the first key belong to the mapping.
                 let node = self.block_map(col, head)?;
@@ -724,8 +789,8 @@ impl Parser {
                 // Jumps from one ':', '#' or newline to the next: a value line is mostly
                 // one long ENC[…] or base64 run, which this skips without a check per
                 // character (it was a tenth of a small decrypt).
-                while let Some(k) = s[i..].iter().position(|c| matches!(c, ':' | '#' | '\n')) {
-                    i += k;
+                while let Some(k) = self.find3(i, b':', b'#', b'\n') {
+                    i = k;
                     match s[i] {
                         ':' if matches!(s.get(i + 1), None | Some(' ' | '\t' | '\n')) => {
                             return Ok(true)
@@ -1120,13 +1185,12 @@ impl Parser {
             // Up to the next character that can end the scalar, in one go (a
             // long token was a tenth of a decrypt char by char); no line break
             // in it, so the line counters stay right.
-            let run = self.s[self.pos..]
-                .iter()
-                .take_while(|&&c| !matches!(c, '\n' | ':' | '#'))
-                .count();
-            if run > 0 {
-                t.extend(&self.s[self.pos..self.pos + run]);
-                self.pos += run;
+            let end = self
+                .find3(self.pos, b'\n', b':', b'#')
+                .unwrap_or(self.s.len());
+            if end > self.pos {
+                self.push_run(&mut t, self.pos, end);
+                self.pos = end;
                 continue;
             }
             t.push(c);
