@@ -519,6 +519,24 @@ mod tests {
     use aes_gcm::aead::{Aead, Payload};
 
     #[test]
+    fn rsplit_field_is_rsplit_once() {
+        for s in [
+            "",
+            ",",
+            ",type:",
+            "a,type:b,type:c",
+            "a,typ,type:",
+            "x,iv:y,iv:",
+            "é,tag:ü,tag",
+            "data,iv:,tag:t,type:str",
+        ] {
+            for sep in [",type:", ",tag:", ",iv:"] {
+                assert_eq!(rsplit_field(s, sep), s.rsplit_once(sep), "{s:?} {sep:?}");
+            }
+        }
+    }
+
+    #[test]
     fn round_trip_every_type() {
         let mut c = Cipher::new(new_data_key());
         for p in [

@@ -3,7 +3,7 @@
 //! the MAC (`Tree.Encrypt` / `Tree.Decrypt` in sops.go).
 
 use crate::error::{Error, Result};
-use crate::sops::cipher::{Cipher, Plain};
+use crate::sops::cipher::{is_encrypted, Cipher, Opened, Plain};
 use crate::sops::metadata::EncryptionRules;
 use crate::sops::re2;
 use crate::sops::rules::{check_one_rule_option, with_default_suffix};
@@ -142,11 +142,52 @@ enum Mode<'a> {
     Decrypt(&'a mut Cipher),
 }
 
-struct Walk<'a> {
+/// A leaf as the walk meets it, borrowed from the input tree: a decrypted value is
+/// built from its ciphertext, so the ciphertext is never copied.
+#[derive(Clone, Copy)]
+enum Leaf<'a> {
+    Value(&'a Scalar),
+    Comment(&'a str),
+}
+
+impl<'a> Leaf<'a> {
+    fn to_plain(self) -> Plain {
+        match self {
+            Leaf::Value(s) => Plain::Value(s.clone()),
+            Leaf::Comment(c) => Plain::Comment(c.to_string()),
+        }
+    }
+
+    /// The leaf's text when it could be one of [`preopen`]'s values.
+    fn enc_text(self) -> Option<&'a str> {
+        match self {
+            Leaf::Value(Scalar::Str(s)) => Some(s),
+            Leaf::Comment(c) => Some(c),
+            Leaf::Value(_) => None,
+        }
+    }
+}
+
+struct Walk<'a, 'd> {
     rules: &'a Rules,
     mode: Mode<'a>,
     mac: Mac,
+    /// Values opened ahead of the walk (on several threads), in document order.
+    pre: std::vec::IntoIter<PreOpened<'d>>,
+    pre_next: Option<PreOpened<'d>>,
 }
+
+/// One value [`preopen`] opened: which string it was (by address: every string of the
+/// tree has its own buffer), at which path, and the outcome.
+struct PreOpened<'d> {
+    text: &'d str,
+    aad: String,
+    opened: Result<Option<Opened>>,
+}
+
+/// Below this many encrypted-looking values a file is decrypted on the calling thread
+/// only: starting threads costs more than it saves (tens of microseconds each).
+const PARALLEL_MIN_VALUES: usize = 2048;
 
 fn aad(path: &[String]) -> String {
     let mut s = path.join(":");
@@ -154,7 +195,36 @@ fn aad(path: &[String]) -> String {
     s
 }
 
-impl Walk<'_> {
+impl<'d> Walk<'_, 'd> {
+    /// What [`preopen`] found for `text`, if it opened this very string: the walk meets
+    /// the strings in the order `preopen` listed them, so this only looks at the next one.
+    fn take_pre(&mut self, text: &'d str) -> Option<PreOpened<'d>> {
+        let next = self.pre_next.as_ref()?;
+        if !std::ptr::eq(next.text, text) {
+            return None;
+        }
+        std::mem::replace(&mut self.pre_next, self.pre.next())
+    }
+
+    /// Opens an encrypted value at `path`, with the result [`preopen`] made for it when
+    /// there is one for the same string and path, then types and records it in order.
+    fn open(
+        cipher: &mut Cipher,
+        pre: Option<PreOpened<'d>>,
+        value: &str,
+        path: &[String],
+    ) -> Result<Plain> {
+        let aad = aad(path);
+        let opened = match pre {
+            Some(p) if p.aad == aad => p.opened?,
+            _ => cipher.open(value, &aad)?,
+        };
+        match opened {
+            Some(o) => cipher.accept(o, &aad),
+            None => Ok(Plain::Value(Scalar::Str(String::new()))),
+        }
+    }
+
     fn hash(&mut self, encrypted: bool, plain: &Plain) {
         if let Plain::Value(v) = plain {
             if !matches!(v, Scalar::Null) && (!self.rules.mac_only_encrypted || encrypted) {
@@ -171,16 +241,15 @@ impl Walk<'_> {
     }
 
     /// Handles one leaf; returns the new leaf (encrypted string or plaintext).
-    fn leaf(
-        &mut self,
-        plain_or_enc: Plain,
-        path: &[String],
-        comments: &[Vec<String>],
-    ) -> Result<Plain> {
-        let is_comment = matches!(plain_or_enc, Plain::Comment(_));
+    fn leaf(&mut self, leaf: Leaf<'d>, path: &[String], comments: &[Vec<String>]) -> Result<Plain> {
+        let is_comment = matches!(leaf, Leaf::Comment(_));
         let encrypted = self.rules.should_encrypt(path, comments, is_comment);
+        // Taken for every leaf, used only when it is decrypted (a value the rules leave
+        // in clear may still look encrypted; its result is dropped).
+        let pre = leaf.enc_text().and_then(|t| self.take_pre(t));
         match &mut self.mode {
             Mode::Encrypt(cipher) => {
+                let plain_or_enc = leaf.to_plain();
                 let out = if encrypted {
                     let s = cipher.encrypt(&plain_or_enc, &aad(path))?;
                     if is_comment {
@@ -196,13 +265,14 @@ impl Walk<'_> {
             }
             Mode::Decrypt(cipher) => {
                 let out = if !encrypted {
-                    plain_or_enc
+                    leaf.to_plain()
                 } else {
-                    match plain_or_enc {
+                    match leaf {
                         // sops keeps a comment that does not decrypt (older files).
-                        Plain::Comment(c) => cipher.decrypt(&c, &aad(path)).unwrap_or(Plain::Comment(c)),
-                        Plain::Value(Scalar::Str(s)) => cipher.decrypt(&s, &aad(path)).map_err(|e| {
-                            if crate::sops::cipher::is_encrypted(&s) {
+                        Leaf::Comment(c) => Self::open(cipher, pre, c, path)
+                            .unwrap_or_else(|_| Plain::Comment(c.to_string())),
+                        Leaf::Value(Scalar::Str(s)) => Self::open(cipher, pre, s, path).map_err(|e| {
+                            if is_encrypted(s) {
                                 e
                             } else {
                                 Error::new(format!(
@@ -212,7 +282,7 @@ impl Walk<'_> {
                                 .hint("the file was edited by hand after encryption; restore it from git or re-encrypt it")
                             }
                         })?,
-                        Plain::Value(other) => {
+                        Leaf::Value(other) => {
                             return Err(Error::new(format!(
                                 "the value at '{}' is a plain {} where sops expects an encrypted value",
                                 path.join("."),
@@ -230,7 +300,7 @@ impl Walk<'_> {
 
     fn node(
         &mut self,
-        node: &Node,
+        node: &'d Node,
         path: &mut Vec<String>,
         comments: &mut Vec<Vec<String>>,
     ) -> Result<Node> {
@@ -238,7 +308,7 @@ impl Walk<'_> {
             Node::Map(items) => self.map(items, path, comments),
             Node::Seq(items) => self.seq(items, path, comments),
             Node::Scalar(Scalar::Null) => Ok(node.clone()),
-            Node::Scalar(s) => match self.leaf(Plain::Value(s.clone()), path, comments)? {
+            Node::Scalar(s) => match self.leaf(Leaf::Value(s), path, comments)? {
                 Plain::Value(v) => Ok(Node::Scalar(v)),
                 Plain::Comment(c) => Ok(Node::Scalar(Scalar::Str(c))),
             },
@@ -247,7 +317,7 @@ impl Walk<'_> {
 
     fn map(
         &mut self,
-        items: &[MapItem],
+        items: &'d [MapItem],
         path: &mut Vec<String>,
         comments: &mut Vec<Vec<String>>,
     ) -> Result<Node> {
@@ -259,7 +329,7 @@ impl Walk<'_> {
                     if let Some(last) = comments.last_mut() {
                         last.push(c.clone());
                     }
-                    let new = match self.leaf(Plain::Comment(c.clone()), path, comments)? {
+                    let new = match self.leaf(Leaf::Comment(c), path, comments)? {
                         Plain::Comment(c) => c,
                         Plain::Value(Scalar::Str(s)) => s,
                         Plain::Value(_) => {
@@ -286,7 +356,7 @@ impl Walk<'_> {
 
     fn seq(
         &mut self,
-        items: &[SeqItem],
+        items: &'d [SeqItem],
         path: &mut Vec<String>,
         comments: &mut Vec<Vec<String>>,
     ) -> Result<Node> {
@@ -299,23 +369,21 @@ impl Walk<'_> {
                         last.push(c.clone());
                     }
                     // An encrypted comment in a list is written as a plain string item.
-                    out.push(
-                        match self.leaf(Plain::Comment(c.clone()), path, comments)? {
-                            Plain::Comment(c)
-                                if matches!(self.mode, Mode::Encrypt(_))
-                                    && crate::sops::cipher::is_encrypted(&c) =>
-                            {
-                                SeqItem::Value(Node::Scalar(Scalar::Str(c)))
-                            }
-                            Plain::Comment(c) => SeqItem::Comment(c),
-                            Plain::Value(v) => SeqItem::Value(Node::Scalar(v)),
-                        },
-                    );
+                    out.push(match self.leaf(Leaf::Comment(c), path, comments)? {
+                        Plain::Comment(c)
+                            if matches!(self.mode, Mode::Encrypt(_))
+                                && crate::sops::cipher::is_encrypted(&c) =>
+                        {
+                            SeqItem::Value(Node::Scalar(Scalar::Str(c)))
+                        }
+                        Plain::Comment(c) => SeqItem::Comment(c),
+                        Plain::Value(v) => SeqItem::Value(Node::Scalar(v)),
+                    });
                 }
                 SeqItem::Value(v) => {
                     let new = match v {
                         Node::Scalar(s) if !matches!(s, Scalar::Null) => {
-                            match self.leaf(Plain::Value(s.clone()), path, comments)? {
+                            match self.leaf(Leaf::Value(s), path, comments)? {
                                 Plain::Comment(c) => SeqItem::Comment(c),
                                 Plain::Value(v) => SeqItem::Value(Node::Scalar(v)),
                             }
@@ -333,7 +401,7 @@ impl Walk<'_> {
         Ok(Node::Seq(out))
     }
 
-    fn docs(&mut self, docs: &[Node]) -> Result<Vec<Node>> {
+    fn docs(&mut self, docs: &'d [Node]) -> Result<Vec<Node>> {
         docs.iter()
             .map(|d| match d {
                 Node::Map(_) => self.node(d, &mut Vec::new(), &mut Vec::new()),
@@ -350,6 +418,8 @@ pub fn encrypt(docs: &[Node], rules: &Rules, cipher: &mut Cipher) -> Result<(Vec
         rules,
         mode: Mode::Encrypt(cipher),
         mac: Mac::new(rules),
+        pre: Vec::new().into_iter(),
+        pre_next: None,
     };
     let out = w.docs(docs)?;
     Ok((out, w.mac.finish()))
@@ -358,13 +428,122 @@ pub fn encrypt(docs: &[Node], rules: &Rules, cipher: &mut Cipher) -> Result<(Vec
 /// Decrypts every leaf the rules select; returns plaintext documents and the
 /// MAC computed over them (to compare with the stored one).
 pub fn decrypt(docs: &[Node], rules: &Rules, cipher: &mut Cipher) -> Result<(Vec<Node>, String)> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    decrypt_with_threads(docs, rules, cipher, threads)
+}
+
+/// [`decrypt`] on at most `threads` threads. A file with thousands of values has them
+/// authenticated and decrypted on several threads first ([`preopen`]); the walk then
+/// types them, records their IVs and hashes the MAC in document order, exactly as it
+/// does alone, so the result (and the first error reported) is the same.
+fn decrypt_with_threads(
+    docs: &[Node],
+    rules: &Rules,
+    cipher: &mut Cipher,
+    threads: usize,
+) -> Result<(Vec<Node>, String)> {
+    let mut pre = preopen(docs, cipher, threads).into_iter();
+    let pre_next = pre.next();
     let mut w = Walk {
         rules,
         mode: Mode::Decrypt(cipher),
         mac: Mac::new(rules),
+        pre,
+        pre_next,
     };
     let out = w.docs(docs)?;
     Ok((out, w.mac.finish()))
+}
+
+/// Every string of `docs` that looks encrypted (`ENC[AES256_GCM,…`), with its additional
+/// data, in the order the walk meets leaves.
+fn encrypted_strings<'d>(docs: &'d [Node]) -> Vec<(&'d str, String)> {
+    fn push<'d>(s: &'d str, path: &[&str], out: &mut Vec<(&'d str, String)>) {
+        if is_encrypted(s) {
+            let mut a = path.join(":");
+            a.push(':');
+            out.push((s, a));
+        }
+    }
+    fn visit<'d>(node: &'d Node, path: &mut Vec<&'d str>, out: &mut Vec<(&'d str, String)>) {
+        match node {
+            Node::Map(items) => {
+                for item in items {
+                    match item {
+                        MapItem::Comment(c) => push(c, path, out),
+                        MapItem::Entry(k, v) => {
+                            path.push(k);
+                            visit(v, path, out);
+                            path.pop();
+                        }
+                    }
+                }
+            }
+            Node::Seq(items) => {
+                for item in items {
+                    match item {
+                        SeqItem::Comment(c) => push(c, path, out),
+                        SeqItem::Value(v) => visit(v, path, out),
+                    }
+                }
+            }
+            Node::Scalar(Scalar::Str(s)) => push(s, path, out),
+            Node::Scalar(_) => {}
+        }
+    }
+    let mut out = Vec::new();
+    for d in docs.iter().filter(|d| matches!(d, Node::Map(_))) {
+        visit(d, &mut Vec::new(), &mut out);
+    }
+    out
+}
+
+/// Opens the encrypted-looking strings of a large file on up to `threads` threads, each
+/// a contiguous share in document order; nothing for a small file or one thread.
+fn preopen<'d>(docs: &'d [Node], cipher: &Cipher, threads: usize) -> Vec<PreOpened<'d>> {
+    if threads < 2 {
+        return Vec::new();
+    }
+    let jobs = encrypted_strings(docs);
+    if jobs.len() < PARALLEL_MIN_VALUES {
+        return Vec::new();
+    }
+    let threads = threads
+        .min(jobs.len() / (PARALLEL_MIN_VALUES / 2))
+        .clamp(1, 16);
+    let share = jobs.len().div_ceil(threads);
+    let open = |chunk: Vec<(&'d str, String)>| -> Vec<PreOpened<'d>> {
+        chunk
+            .into_iter()
+            .map(|(text, aad)| PreOpened {
+                opened: cipher.open(text, &aad),
+                text,
+                aad,
+            })
+            .collect()
+    };
+    let mut chunks: Vec<Vec<(&'d str, String)>> = Vec::with_capacity(threads);
+    let mut rest = jobs;
+    while rest.len() > share {
+        let tail = rest.split_off(share);
+        chunks.push(std::mem::replace(&mut rest, tail));
+    }
+    chunks.push(rest);
+    std::thread::scope(|scope| {
+        let mut chunks = chunks.into_iter();
+        let first = chunks.next().unwrap_or_default();
+        let handles: Vec<_> = chunks.map(|c| scope.spawn(move || open(c))).collect();
+        let mut out = open(first);
+        for h in handles {
+            match h.join() {
+                Ok(part) => out.extend(part),
+                // A thread that died (it cannot: open returns errors) opened nothing;
+                // the walk opens those values itself.
+                Err(_) => break,
+            }
+        }
+        out
+    })
 }
 
 #[cfg(test)]
@@ -409,6 +588,88 @@ mod tests {
         assert_eq!(dec[0], doc());
         assert_eq!(mac1, mac2);
         assert_eq!(mac1.len(), 128);
+    }
+
+    /// A document with thousands of values of every kind a walk meets: nested maps,
+    /// lists, comments, typed values, and ENC-looking text the rules leave in clear.
+    fn big_doc(n: usize) -> Node {
+        let mut items = vec![MapItem::Comment(" head".into())];
+        for i in 0..n {
+            let v = match i % 5 {
+                0 => Node::str(format!("value {i}")),
+                1 => Node::Scalar(Scalar::Int(i as i64)),
+                2 => Node::Seq(vec![
+                    SeqItem::Value(Node::str(format!("item {i}"))),
+                    SeqItem::Comment(format!(" c{i}")),
+                    SeqItem::Value(Node::Scalar(Scalar::Bool(i % 2 == 0))),
+                ]),
+                3 => Node::Map(vec![
+                    MapItem::Entry("x".into(), Node::str(format!("x{i}"))),
+                    MapItem::Entry(
+                        "y_unencrypted".into(),
+                        Node::str("ENC[AES256_GCM,data:bm90,iv:bm90,tag:bm90,type:str]"),
+                    ),
+                ]),
+                _ => Node::Scalar(Scalar::Null),
+            };
+            items.push(MapItem::Entry(format!("k{i}"), v));
+        }
+        Node::Map(items)
+    }
+
+    fn default_rules() -> Rules {
+        Rules::new(&EncryptionRules {
+            unencrypted_suffix: Some("_unencrypted".into()),
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn decrypting_on_threads_matches_one_thread_and_keeps_ivs() {
+        let rules = default_rules();
+        let key = new_data_key();
+        let docs = [big_doc(3000), big_doc(10)];
+        let (enc, mac) = encrypt(&docs, &rules, &mut Cipher::new(key.clone())).unwrap();
+        assert!(encrypted_strings(&enc).len() >= PARALLEL_MIN_VALUES);
+        let mut one = Cipher::new(key.clone());
+        let mut four = Cipher::new(key);
+        let a = decrypt_with_threads(&enc, &rules, &mut one, 1).unwrap();
+        let b = decrypt_with_threads(&enc, &rules, &mut four, 4).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.0, docs);
+        assert_eq!(a.1, mac);
+        // Both ciphers stashed the same IVs: re-encrypting gives the same ciphertext,
+        // that of the file for every value of the first document (the second repeats
+        // some of its paths and values; the stash keeps the last IV of those).
+        let (again_one, _) = encrypt(&a.0, &rules, &mut one).unwrap();
+        let (again_four, _) = encrypt(&b.0, &rules, &mut four).unwrap();
+        assert!(again_one == again_four);
+        assert!(again_four[1] == enc[1]);
+    }
+
+    #[test]
+    fn decrypting_on_threads_reports_the_first_bad_value_in_document_order() {
+        let rules = default_rules();
+        let key = new_data_key();
+        let (mut enc, _) =
+            encrypt(&[big_doc(3000)], &rules, &mut Cipher::new(key.clone())).unwrap();
+        // Tamper with a late value, then with an early one: the early one is reported.
+        for k in ["k2900", "k100"] {
+            let Some(Node::Scalar(Scalar::Str(s))) = enc[0].get_mut(k) else {
+                panic!("{k} is not an encrypted string");
+            };
+            let other = s.replace("type:str", "type:int");
+            *s = other;
+        }
+        let one = decrypt_with_threads(&enc, &rules, &mut Cipher::new(key.clone()), 1)
+            .err()
+            .unwrap();
+        let four = decrypt_with_threads(&enc, &rules, &mut Cipher::new(key), 4)
+            .err()
+            .unwrap();
+        assert!(one.message.contains("k100"), "{}", one.message);
+        assert_eq!(one.message, four.message);
     }
 
     #[test]

@@ -12,6 +12,7 @@
 use super::resolve::{is_yaml11_special, resolve_plain};
 use crate::error::{Error, Result};
 use crate::sops::tree::{go_format_float_g, MapItem, Node, Scalar, SeqItem};
+use std::borrow::Cow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Style {
@@ -22,7 +23,7 @@ enum Style {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-enum Kind {
+enum Kind<'a> {
     StreamStart,
     StreamEnd,
     DocStart,
@@ -31,27 +32,39 @@ enum Kind {
     MapEnd,
     SeqStart,
     SeqEnd,
-    Scalar(String, Style),
+    /// The text, borrowed from the tree when it is a string (no copy of every value),
+    /// and its style.
+    Scalar(Cow<'a, str>, Style),
 }
 
 #[derive(Debug, Clone)]
-struct Event {
-    kind: Kind,
+struct Event<'a> {
+    kind: Kind<'a>,
     head: String,
     line: String,
     foot: String,
     tail: String,
+    /// A scalar's analysis when choosing its style already made it (it is the same
+    /// for the emitter: the text does not change in between).
+    analysis: Option<ScalarData>,
 }
 
-impl Event {
-    fn new(kind: Kind) -> Event {
+impl<'a> Event<'a> {
+    fn new(kind: Kind<'a>) -> Event<'a> {
         Event {
             kind,
             head: String::new(),
             line: String::new(),
             foot: String::new(),
             tail: String::new(),
+            analysis: None,
         }
+    }
+
+    fn scalar(text: Cow<'a, str>, (style, analysis): (Style, Option<ScalarData>)) -> Event<'a> {
+        let mut ev = Event::new(Kind::Scalar(text, style));
+        ev.analysis = analysis;
+        ev
     }
 }
 
@@ -124,7 +137,12 @@ fn prepend(parent: String, own: String) -> String {
 /// The events of one node, as sops builds it (`treeValueToNode`,
 /// `appendTreeBranch`, `appendSequence`) and go-yaml's encoder emits it.
 /// `head`/`foot` are the comments sops attached to this node by its parent.
-fn node_events(node: &Node, head: String, foot: String, out: &mut Vec<Event>) -> Result<()> {
+fn node_events<'a>(
+    node: &'a Node,
+    head: String,
+    foot: String,
+    out: &mut Vec<Event<'a>>,
+) -> Result<()> {
     match node {
         Node::Map(items) => {
             // Comments before the first entry become the mapping's head;
@@ -147,7 +165,7 @@ fn node_events(node: &Node, head: String, foot: String, out: &mut Vec<Event>) ->
                             pending.clear();
                             beginning = false;
                         }
-                        let mut key = Event::new(Kind::Scalar(k.clone(), string_style(k)));
+                        let mut key = Event::scalar(Cow::Borrowed(k), string_style(k));
                         key.head = add_head(String::new(), &pending);
                         pending.clear();
                         out.push(key);
@@ -225,7 +243,7 @@ fn node_events(node: &Node, head: String, foot: String, out: &mut Vec<Event>) ->
         }
         Node::Scalar(s) => {
             let (text, style) = scalar_text(s)?;
-            let mut ev = Event::new(Kind::Scalar(text, style));
+            let mut ev = Event::scalar(text, style);
             ev.head = head;
             ev.foot = foot;
             out.push(ev);
@@ -236,16 +254,17 @@ fn node_events(node: &Node, head: String, foot: String, out: &mut Vec<Event>) ->
 
 /// The text and the style go-yaml's first encoding pass (`Node.Encode`)
 /// gives a value; the final pass starts from that style.
-fn scalar_text(s: &Scalar) -> Result<(String, Style)> {
+fn scalar_text(s: &Scalar) -> Result<(Cow<'_, str>, (Style, Option<ScalarData>))> {
+    let plain = (Style::Plain, None);
     Ok(match s {
-        Scalar::Null => ("null".into(), Style::Plain),
-        Scalar::Bool(b) => ((if *b { "true" } else { "false" }).into(), Style::Plain),
-        Scalar::Int(i) => (i.to_string(), Style::Plain),
-        Scalar::Float(f) => (go_format_float_g(*f).replace("+.inf", ".inf"), Style::Plain),
-        Scalar::Time(t) => (t.clone(), Style::Plain),
-        Scalar::Str(s) => (s.clone(), string_style(s)),
+        Scalar::Null => ("null".into(), plain),
+        Scalar::Bool(b) => ((if *b { "true" } else { "false" }).into(), plain),
+        Scalar::Int(i) => (i.to_string().into(), plain),
+        Scalar::Float(f) => (go_format_float_g(*f).replace("+.inf", ".inf").into(), plain),
+        Scalar::Time(t) => (Cow::Borrowed(t.as_str()), plain),
+        Scalar::Str(s) => (Cow::Borrowed(s.as_str()), string_style(s)),
         Scalar::Bytes(b) => match std::str::from_utf8(b) {
-            Ok(s) => (s.to_string(), string_style(s)),
+            Ok(s) => (Cow::Borrowed(s), string_style(s)),
             Err(_) => {
                 return Err(Error::new("cannot write non-UTF-8 bytes as a YAML value")
                     .hint("store binary data base64-encoded, or use the binary format"))
@@ -256,7 +275,7 @@ fn scalar_text(s: &Scalar) -> Result<(String, Style)> {
 
 /// go-yaml's `stringv` style choice followed by the emitter's
 /// `select_scalar_style` in a plain block context (the first pass).
-fn string_style(s: &str) -> Style {
+fn string_style(s: &str) -> (Style, Option<ScalarData>) {
     let can_plain = resolve_plain(s).is_str() && !is_yaml11_special(s);
     let style = if s.contains('\n') {
         Style::Literal
@@ -266,7 +285,7 @@ fn string_style(s: &str) -> Style {
         Style::Double
     };
     let a = analyze_scalar(s.as_bytes());
-    select_style(style, &a, false, false)
+    (select_style(style, &a, false, false), Some(a))
 }
 
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -561,7 +580,6 @@ struct Emitter {
     tail_comment: Vec<u8>,
     key_line_comment: Vec<u8>,
     scalar: ScalarData,
-    scalar_value: Vec<u8>,
     scalar_style: Style,
 }
 
@@ -596,7 +614,6 @@ impl Emitter {
             tail_comment: Vec::new(),
             key_line_comment: Vec::new(),
             scalar: ScalarData::default(),
-            scalar_value: Vec::new(),
             scalar_style: Style::Plain,
         }
     }
@@ -616,8 +633,10 @@ impl Emitter {
             self.tail_comment = ev.tail.as_bytes().to_vec();
         }
         if let Kind::Scalar(v, _) = &ev.kind {
-            self.scalar = analyze_scalar(v.as_bytes());
-            self.scalar_value = v.as_bytes().to_vec();
+            self.scalar = match &ev.analysis {
+                Some(a) => a.clone(),
+                None => analyze_scalar(v.as_bytes()),
+            };
         }
     }
 
@@ -906,7 +925,7 @@ impl Emitter {
     ) -> R {
         self.simple_key_context = simple_key;
         match &events[i].kind {
-            Kind::Scalar(_, style) => self.emit_scalar(*style),
+            Kind::Scalar(value, style) => self.emit_scalar(value.as_bytes(), *style),
             Kind::SeqStart => {
                 let empty = events.get(i + 1).is_some_and(|e| e.kind == Kind::SeqEnd);
                 self.state = if self.flow_level > 0 || empty {
@@ -932,11 +951,11 @@ impl Emitter {
     fn check_simple_key(&self, events: &[Event]) -> bool {
         let ev = &events[self.head];
         let len = match &ev.kind {
-            Kind::Scalar(..) => {
+            Kind::Scalar(value, _) => {
                 if self.scalar.multiline {
                     return false;
                 }
-                self.scalar_value.len()
+                value.len()
             }
             Kind::SeqStart => {
                 if events.get(self.head + 1).map(|e| &e.kind) != Some(&Kind::SeqEnd) {
@@ -955,7 +974,7 @@ impl Emitter {
         len <= 128
     }
 
-    fn emit_scalar(&mut self, style: Style) -> R {
+    fn emit_scalar(&mut self, value: &[u8], style: Style) -> R {
         self.scalar_style = select_style(
             style,
             &self.scalar,
@@ -963,13 +982,12 @@ impl Emitter {
             self.flow_level > 0,
         );
         self.increase_indent(true, false);
-        let value = std::mem::take(&mut self.scalar_value);
         let allow_breaks = !self.simple_key_context;
         match self.scalar_style {
-            Style::Plain => self.write_plain(&value, allow_breaks),
-            Style::Single => self.write_single(&value),
-            Style::Double => self.write_double(&value),
-            Style::Literal => self.write_literal(&value),
+            Style::Plain => self.write_plain(value, allow_breaks),
+            Style::Single => self.write_single(value),
+            Style::Double => self.write_double(value),
+            Style::Literal => self.write_literal(value),
         }
         self.pop_indent()?;
         self.pop_state()
@@ -1110,11 +1128,10 @@ impl Emitter {
             self.put(b' ');
         }
         // Plain style is never chosen for text with line breaks, and the
-        // width is unlimited, so the text is copied as is.
-        let mut i = 0;
-        while i < value.len() {
-            self.write(value, &mut i);
-        }
+        // width is unlimited, so the text is copied as is, in one go: the column
+        // counts characters, as `write` does one at a time (the text is UTF-8).
+        self.out.extend_from_slice(value);
+        self.column += value.iter().filter(|&&b| b & 0xC0 != 0x80).count() as i64;
         if !value.is_empty() {
             self.whitespace = false;
         }

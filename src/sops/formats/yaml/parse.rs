@@ -209,7 +209,11 @@ impl Parser {
             } else {
                 text.chars().collect()
             },
-            ascii: if ascii { text.to_string() } else { String::new() },
+            ascii: if ascii {
+                text.to_string()
+            } else {
+                String::new()
+            },
             pos: 0,
             line: 1,
             line_start: 0,
@@ -1832,6 +1836,46 @@ mod tests {
         // Escapes are fine, and so are tabs, CRs, NEL and the non-ASCII planes.
         let docs = parse("a: \"x\\x01\"\r\nb: \"\tü\u{85}😀\"\n".as_bytes()).unwrap();
         assert_eq!(docs.len(), 1);
+    }
+
+    #[test]
+    fn printable_check_in_blocks_finds_what_a_character_scan_finds() {
+        let slow = |t: &str| t.char_indices().find(|&(_, c)| !is_printable(c));
+        let long = "a: b\n".repeat(40);
+        for t in [
+            String::new(),
+            "plain".to_string(),
+            format!("{long}\u{1}"),
+            format!("{long}é\u{7f}x"),
+            format!("é{long}\u{0}"),
+            format!("{long}\r\n\t{long}"),
+            format!("{}\u{b}", "x".repeat(63)),
+            format!("{}\u{b}", "x".repeat(64)),
+            format!("{}\u{feff}", "x".repeat(100)),
+        ] {
+            assert_eq!(first_unprintable(&t), slow(&t), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn ascii_runs_parse_like_characters() {
+        let inputs = [
+            "a: b\nc: d # note\n",
+            "url: https://x.example:6443/a#frag\nk: v#no-comment\n",
+            "key: ENC[AES256_GCM,data:AAA=,iv:BBB=,tag:CCC=,type:str]\n",
+            "list:\n    - a: 1\n      b: two words\n    - plain\n      continued: no\n",
+            "m:\n  long plain\n  over lines\nn: x\n",
+            "\"q:k\": 'v: w'\n? explicit\n: value\n",
+            "a: b: c\n",
+            "x: :y\nz: a:b:c # c\n",
+            "# only\n---\nd: [1, 2]\n...\n",
+        ];
+        for input in inputs {
+            let fast = Parser::new(input).stream().map_err(|e| e.message);
+            let mut slow = Parser::new(input);
+            slow.ascii.clear();
+            assert_eq!(fast, slow.stream().map_err(|e| e.message), "{input:?}");
+        }
     }
 
     fn error_of(input: &str) -> String {
