@@ -132,6 +132,10 @@ pub struct Cipher {
     /// IVs recorded since the last lookup, in decryption order. A decrypt-only run (the
     /// common one) never encrypts, so it never pays for hashing and a map entry per value.
     log: StashLog,
+    /// Random bytes not yet used as IVs (see [`Cipher::fresh_iv`]).
+    ivs: Vec<u8>,
+    /// How many IVs the last batch held.
+    iv_batch: usize,
 }
 
 /// What [`Cipher::decrypt`] records, appended to two arenas: no allocation per value.
@@ -266,6 +270,8 @@ impl Cipher {
             gcm,
             stash: HashMap::new(),
             log: StashLog::default(),
+            ivs: Vec::new(),
+            iv_batch: 4,
         }
     }
 
@@ -420,6 +426,22 @@ impl Cipher {
         })
     }
 
+    /// A new random IV from the kernel's generator, drawn in batches (8, 16, … up to 256
+    /// IVs per `getrandom` call) rather than one system call per value.
+    fn fresh_iv(&mut self) -> [u8; 32] {
+        if self.ivs.len() < 32 {
+            self.iv_batch = (self.iv_batch * 2).clamp(8, 256);
+            self.ivs.resize(self.iv_batch * 32, 0);
+            rand::rngs::OsRng.fill_bytes(&mut self.ivs);
+        }
+        let at = self.ivs.len() - 32;
+        let mut iv = [0u8; 32];
+        iv.copy_from_slice(&self.ivs[at..]);
+        // Each IV is handed out once: taken off the end of the batch.
+        self.ivs.truncate(at);
+        iv
+    }
+
     /// Moves the IVs recorded since the last call into the lookup map; later entries win,
     /// as they did when every decryption inserted into the map directly.
     fn index_log(&mut self) {
@@ -445,20 +467,24 @@ impl Cipher {
         if plain.is_empty() {
             return Ok(String::new());
         }
-        let (bytes, kind) = plain.to_bytes();
+        let (mut buf, kind) = plain.to_bytes();
         self.index_log();
-        let stash_key = (aad.to_string(), bytes.to_vec(), kind);
-        let iv = match self.stash.get(&stash_key) {
-            Some(iv) if iv.len() == 32 => iv.clone(),
-            _ => {
-                let mut iv = vec![0u8; 32];
-                rand::rngs::OsRng.fill_bytes(&mut iv);
-                iv
-            }
+        // A new file has nothing stashed: no lookup key to build per value.
+        let stashed = if self.stash.is_empty() {
+            None
+        } else {
+            let mut stash_key = (aad.to_string(), buf.to_vec(), kind);
+            let iv = self
+                .stash
+                .get(&stash_key)
+                .and_then(|iv| <[u8; 32]>::try_from(&iv[..]).ok());
+            stash_key.1.zeroize();
+            iv
         };
-        let mut stash_key = stash_key;
-        stash_key.1.zeroize();
-        let mut buf = Zeroizing::new(bytes.to_vec());
+        let iv = match stashed {
+            Some(iv) => iv,
+            None => self.fresh_iv(),
+        };
         let tag = self
             .gcm
             .encrypt_in_place_detached(GenericArray::from_slice(&iv), aad.as_bytes(), &mut buf)
@@ -517,6 +543,18 @@ pub fn parse_go_float(s: &str) -> Option<f64> {
 mod tests {
     use super::*;
     use aes_gcm::aead::{Aead, Payload};
+
+    #[test]
+    fn fresh_ivs_are_never_handed_out_twice() {
+        let mut c = Cipher::new(new_data_key());
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..2000 {
+            assert!(seen.insert(c.fresh_iv()));
+        }
+        // The same value at the same path twice, in a new file: two different IVs.
+        let p = Plain::Value(Scalar::Str("same".into()));
+        assert_ne!(c.encrypt(&p, "a:").unwrap(), c.encrypt(&p, "a:").unwrap());
+    }
 
     #[test]
     fn rsplit_field_is_rsplit_once() {

@@ -10,6 +10,7 @@ use crate::sops::rules::{check_one_rule_option, with_default_suffix};
 use crate::sops::tree::{MapItem, Node, Scalar, SeqItem};
 use regex::Regex;
 use sha2::{Digest, Sha512};
+use std::ops::Range;
 
 /// The bytes a MAC with `mac_only_encrypted` starts from: sha256("sops").
 const MAC_ONLY_ENCRYPTED_INIT: [u8; 32] = [
@@ -175,13 +176,16 @@ struct Walk<'a, 'd> {
     /// Values opened ahead of the walk (on several threads), in document order.
     pre: std::vec::IntoIter<PreOpened<'d>>,
     pre_next: Option<PreOpened<'d>>,
+    /// The additional data of every pre-opened value, one after the other.
+    pre_aads: String,
 }
 
 /// One value [`preopen`] opened: which string it was (by address: every string of the
 /// tree has its own buffer), at which path, and the outcome.
 struct PreOpened<'d> {
     text: &'d str,
-    aad: String,
+    /// Where its additional data is in [`Walk::pre_aads`].
+    aad: Range<usize>,
     opened: Result<Option<Opened>>,
 }
 
@@ -193,6 +197,24 @@ fn aad(path: &[String]) -> String {
     let mut s = path.join(":");
     s.push(':');
     s
+}
+
+/// Whether `aad` is [`aad`]`(path)`, without building it.
+fn aad_is(aad: &str, path: &[String]) -> bool {
+    if path.is_empty() {
+        return aad == ":";
+    }
+    let mut rest = aad;
+    for key in path {
+        match rest
+            .strip_prefix(key.as_str())
+            .and_then(|r| r.strip_prefix(':'))
+        {
+            Some(r) => rest = r,
+            None => return false,
+        }
+    }
+    rest.is_empty()
 }
 
 impl<'d> Walk<'_, 'd> {
@@ -211,17 +233,23 @@ impl<'d> Walk<'_, 'd> {
     fn open(
         cipher: &mut Cipher,
         pre: Option<PreOpened<'d>>,
+        pre_aads: &str,
         value: &str,
         path: &[String],
     ) -> Result<Plain> {
-        let aad = aad(path);
-        let opened = match pre {
-            Some(p) if p.aad == aad => p.opened?,
-            _ => cipher.open(value, &aad)?,
-        };
-        match opened {
-            Some(o) => cipher.accept(o, &aad),
+        let accept = |cipher: &mut Cipher, opened: Option<Opened>, aad: &str| match opened {
+            Some(o) => cipher.accept(o, aad),
             None => Ok(Plain::Value(Scalar::Str(String::new()))),
+        };
+        match pre {
+            Some(p) if aad_is(&pre_aads[p.aad.clone()], path) => {
+                accept(cipher, p.opened?, &pre_aads[p.aad])
+            }
+            _ => {
+                let aad = aad(path);
+                let opened = cipher.open(value, &aad)?;
+                accept(cipher, opened, &aad)
+            }
         }
     }
 
@@ -269,9 +297,9 @@ impl<'d> Walk<'_, 'd> {
                 } else {
                     match leaf {
                         // sops keeps a comment that does not decrypt (older files).
-                        Leaf::Comment(c) => Self::open(cipher, pre, c, path)
+                        Leaf::Comment(c) => Self::open(cipher, pre, &self.pre_aads, c, path)
                             .unwrap_or_else(|_| Plain::Comment(c.to_string())),
-                        Leaf::Value(Scalar::Str(s)) => Self::open(cipher, pre, s, path).map_err(|e| {
+                        Leaf::Value(Scalar::Str(s)) => Self::open(cipher, pre, &self.pre_aads, s, path).map_err(|e| {
                             if is_encrypted(s) {
                                 e
                             } else {
@@ -420,6 +448,7 @@ pub fn encrypt(docs: &[Node], rules: &Rules, cipher: &mut Cipher) -> Result<(Vec
         mac: Mac::new(rules),
         pre: Vec::new().into_iter(),
         pre_next: None,
+        pre_aads: String::new(),
     };
     let out = w.docs(docs)?;
     Ok((out, w.mac.finish()))
@@ -442,7 +471,8 @@ fn decrypt_with_threads(
     cipher: &mut Cipher,
     threads: usize,
 ) -> Result<(Vec<Node>, String)> {
-    let mut pre = preopen(docs, cipher, threads).into_iter();
+    let (pre, pre_aads) = preopen(docs, cipher, threads);
+    let mut pre = pre.into_iter();
     let pre_next = pre.next();
     let mut w = Walk {
         rules,
@@ -450,89 +480,103 @@ fn decrypt_with_threads(
         mac: Mac::new(rules),
         pre,
         pre_next,
+        pre_aads,
     };
     let out = w.docs(docs)?;
+    // The walk met every string `preopen` listed, in the same order.
+    debug_assert!(w.pre_next.is_none());
     Ok((out, w.mac.finish()))
 }
 
-/// Every string of `docs` that looks encrypted (`ENC[AES256_GCM,…`), with its additional
-/// data, in the order the walk meets leaves.
-fn encrypted_strings<'d>(docs: &'d [Node]) -> Vec<(&'d str, String)> {
-    fn push<'d>(s: &'d str, path: &[&str], out: &mut Vec<(&'d str, String)>) {
-        if is_encrypted(s) {
-            let mut a = path.join(":");
-            a.push(':');
-            out.push((s, a));
-        }
+/// Every string of `docs` that looks encrypted (`ENC[AES256_GCM,…`), in the order the
+/// walk meets leaves, with where its additional data is in the returned string.
+fn encrypted_strings(docs: &[Node]) -> (Vec<(&str, Range<usize>)>, String) {
+    struct Found<'d> {
+        strings: Vec<(&'d str, Range<usize>)>,
+        aads: String,
+        /// The keys of the current path, each followed by `:`.
+        prefix: String,
     }
-    fn visit<'d>(node: &'d Node, path: &mut Vec<&'d str>, out: &mut Vec<(&'d str, String)>) {
-        match node {
-            Node::Map(items) => {
-                for item in items {
-                    match item {
-                        MapItem::Comment(c) => push(c, path, out),
-                        MapItem::Entry(k, v) => {
-                            path.push(k);
-                            visit(v, path, out);
-                            path.pop();
+    impl<'d> Found<'d> {
+        fn push(&mut self, s: &'d str) {
+            if is_encrypted(s) {
+                let start = self.aads.len();
+                self.aads.push_str(if self.prefix.is_empty() {
+                    ":"
+                } else {
+                    &self.prefix
+                });
+                self.strings.push((s, start..self.aads.len()));
+            }
+        }
+        fn visit(&mut self, node: &'d Node) {
+            match node {
+                Node::Map(items) => {
+                    for item in items {
+                        match item {
+                            MapItem::Comment(c) => self.push(c),
+                            MapItem::Entry(k, v) => {
+                                let len = self.prefix.len();
+                                self.prefix.push_str(k);
+                                self.prefix.push(':');
+                                self.visit(v);
+                                self.prefix.truncate(len);
+                            }
                         }
                     }
                 }
-            }
-            Node::Seq(items) => {
-                for item in items {
-                    match item {
-                        SeqItem::Comment(c) => push(c, path, out),
-                        SeqItem::Value(v) => visit(v, path, out),
+                Node::Seq(items) => {
+                    for item in items {
+                        match item {
+                            SeqItem::Comment(c) => self.push(c),
+                            SeqItem::Value(v) => self.visit(v),
+                        }
                     }
                 }
+                Node::Scalar(Scalar::Str(s)) => self.push(s),
+                Node::Scalar(_) => {}
             }
-            Node::Scalar(Scalar::Str(s)) => push(s, path, out),
-            Node::Scalar(_) => {}
         }
     }
-    let mut out = Vec::new();
+    let mut found = Found {
+        strings: Vec::new(),
+        aads: String::new(),
+        prefix: String::new(),
+    };
     for d in docs.iter().filter(|d| matches!(d, Node::Map(_))) {
-        visit(d, &mut Vec::new(), &mut out);
+        found.visit(d);
     }
-    out
+    (found.strings, found.aads)
 }
 
 /// Opens the encrypted-looking strings of a large file on up to `threads` threads, each
 /// a contiguous share in document order; nothing for a small file or one thread.
-fn preopen<'d>(docs: &'d [Node], cipher: &Cipher, threads: usize) -> Vec<PreOpened<'d>> {
+fn preopen<'d>(docs: &'d [Node], cipher: &Cipher, threads: usize) -> (Vec<PreOpened<'d>>, String) {
     if threads < 2 {
-        return Vec::new();
+        return (Vec::new(), String::new());
     }
-    let jobs = encrypted_strings(docs);
+    let (jobs, aads) = encrypted_strings(docs);
     if jobs.len() < PARALLEL_MIN_VALUES {
-        return Vec::new();
+        return (Vec::new(), String::new());
     }
     let threads = threads
         .min(jobs.len() / (PARALLEL_MIN_VALUES / 2))
         .clamp(1, 16);
     let share = jobs.len().div_ceil(threads);
-    let open = |chunk: Vec<(&'d str, String)>| -> Vec<PreOpened<'d>> {
+    let open = |chunk: &[(&'d str, Range<usize>)]| -> Vec<PreOpened<'d>> {
         chunk
-            .into_iter()
+            .iter()
             .map(|(text, aad)| PreOpened {
-                opened: cipher.open(text, &aad),
+                opened: cipher.open(text, &aads[aad.clone()]),
                 text,
-                aad,
+                aad: aad.clone(),
             })
             .collect()
     };
-    let mut chunks: Vec<Vec<(&'d str, String)>> = Vec::with_capacity(threads);
-    let mut rest = jobs;
-    while rest.len() > share {
-        let tail = rest.split_off(share);
-        chunks.push(std::mem::replace(&mut rest, tail));
-    }
-    chunks.push(rest);
-    std::thread::scope(|scope| {
-        let mut chunks = chunks.into_iter();
+    let out = std::thread::scope(|scope| {
+        let mut chunks = jobs.chunks(share);
         let first = chunks.next().unwrap_or_default();
-        let handles: Vec<_> = chunks.map(|c| scope.spawn(move || open(c))).collect();
+        let handles: Vec<_> = chunks.map(|c| scope.spawn(|| open(c))).collect();
         let mut out = open(first);
         for h in handles {
             match h.join() {
@@ -543,7 +587,8 @@ fn preopen<'d>(docs: &'d [Node], cipher: &Cipher, threads: usize) -> Vec<PreOpen
             }
         }
         out
-    })
+    });
+    (out, aads)
 }
 
 #[cfg(test)]
@@ -631,7 +676,7 @@ mod tests {
         let key = new_data_key();
         let docs = [big_doc(3000), big_doc(10)];
         let (enc, mac) = encrypt(&docs, &rules, &mut Cipher::new(key.clone())).unwrap();
-        assert!(encrypted_strings(&enc).len() >= PARALLEL_MIN_VALUES);
+        assert!(encrypted_strings(&enc).0.len() >= PARALLEL_MIN_VALUES);
         let mut one = Cipher::new(key.clone());
         let mut four = Cipher::new(key);
         let a = decrypt_with_threads(&enc, &rules, &mut one, 1).unwrap();
@@ -646,6 +691,24 @@ mod tests {
         let (again_four, _) = encrypt(&b.0, &rules, &mut four).unwrap();
         assert!(again_one == again_four);
         assert!(again_four[1] == enc[1]);
+    }
+
+    #[test]
+    fn preopened_values_carry_the_walks_additional_data() {
+        let rules = default_rules();
+        let (enc, _) = encrypt(&[doc()], &rules, &mut Cipher::new(new_data_key())).unwrap();
+        let (strings, aads) = encrypted_strings(&enc);
+        let found: Vec<&str> = strings.iter().map(|(_, r)| &aads[r.clone()]).collect();
+        // The top comment, "a", and the list's value and comment (no index in the path).
+        assert_eq!(found, [":", "a:", "l:", "l:"]);
+        let path = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        for p in [&[][..], &["a"], &["a", "b"], &["", "x"], &["a:b"]] {
+            assert!(aad_is(&aad(&path(p)), &path(p)), "{p:?}");
+        }
+        assert!(!aad_is("a:", &path(&["a", "b"])));
+        assert!(!aad_is("a:b:", &path(&["a"])));
+        assert!(!aad_is(":", &path(&["a"])));
+        assert!(!aad_is("a", &path(&["a"])));
     }
 
     #[test]

@@ -40,24 +40,35 @@ enum Kind<'a> {
 #[derive(Debug, Clone)]
 struct Event<'a> {
     kind: Kind<'a>,
+    /// Boxed: most events have none, and a large file has an event per key and value.
+    comments: Option<Box<Comments>>,
+    /// A scalar's analysis when choosing its style already made it (it is the same
+    /// for the emitter: the text does not change in between).
+    analysis: Option<ScalarData>,
+}
+
+/// The comments go-yaml attaches to a node.
+#[derive(Debug, Clone, Default)]
+struct Comments {
     head: String,
     line: String,
     foot: String,
     tail: String,
-    /// A scalar's analysis when choosing its style already made it (it is the same
-    /// for the emitter: the text does not change in between).
-    analysis: Option<ScalarData>,
 }
 
 impl<'a> Event<'a> {
     fn new(kind: Kind<'a>) -> Event<'a> {
         Event {
             kind,
-            head: String::new(),
-            line: String::new(),
-            foot: String::new(),
-            tail: String::new(),
+            comments: None,
             analysis: None,
+        }
+    }
+
+    /// Sets one of the comments (an empty one is the same as none).
+    fn set(&mut self, which: fn(&mut Comments) -> &mut String, text: String) {
+        if !text.is_empty() {
+            *which(self.comments.get_or_insert_with(Default::default)) = text;
         }
     }
 
@@ -77,20 +88,40 @@ pub fn emit(docs: &[Node], indent: usize) -> Result<Vec<u8>> {
                 .hint("wrap the value in a key, e.g. `data: …`"),
         );
     }
-    emit_nodes(docs, indent)
+    emit_nodes(docs, None, indent)
+}
+
+/// Writes documents as [`emit`] does, each with `last` as its final entry (an encrypted
+/// file's `sops` metadata), without copying the documents to append it.
+pub fn emit_with_last(docs: &[Node], last: &MapItem, indent: usize) -> Result<Vec<u8>> {
+    if docs.iter().any(|d| !matches!(d, Node::Map(_))) {
+        return Err(
+            Error::new("sops cannot encrypt a file whose top level is not a map")
+                .hint("wrap the value in a key, e.g. `data: …`"),
+        );
+    }
+    emit_nodes(docs, Some(last), indent)
 }
 
 /// Writes one value of any kind (a list, a scalar) as a YAML document, as
 /// `yaml.Marshal` does for `sops decrypt --extract`.
 pub fn emit_value(node: &Node, indent: usize) -> Result<Vec<u8>> {
-    emit_nodes(std::slice::from_ref(node), indent)
+    emit_nodes(std::slice::from_ref(node), None, indent)
 }
 
-fn emit_nodes(docs: &[Node], indent: usize) -> Result<Vec<u8>> {
+fn emit_nodes(docs: &[Node], last: Option<&MapItem>, indent: usize) -> Result<Vec<u8>> {
     let mut events = vec![Event::new(Kind::StreamStart)];
     for doc in docs {
         events.push(Event::new(Kind::DocStart));
-        node_events(doc, String::new(), String::new(), &mut events)?;
+        match (doc, last) {
+            (Node::Map(items), Some(last)) => map_events(
+                items.iter().chain(std::iter::once(last)),
+                String::new(),
+                String::new(),
+                &mut events,
+            )?,
+            _ => node_events(doc, String::new(), String::new(), &mut events)?,
+        }
         events.push(Event::new(Kind::DocEnd));
     }
     events.push(Event::new(Kind::StreamEnd));
@@ -144,49 +175,7 @@ fn node_events<'a>(
     out: &mut Vec<Event<'a>>,
 ) -> Result<()> {
     match node {
-        Node::Map(items) => {
-            // Comments before the first entry become the mapping's head;
-            // later ones the head of the next key; trailing ones the foot
-            // of the last key, which the encoder passes on as the tail of
-            // the mapping end.
-            // sops builds the node with its own leading comments first and
-            // then prepends the comments its parent puts before it.
-            let mut own_head = String::new();
-            let mut pending: Vec<&str> = Vec::new();
-            let mut beginning = true;
-            let start = out.len();
-            out.push(Event::new(Kind::MapStart));
-            for item in items {
-                match item {
-                    MapItem::Comment(c) => pending.push(c),
-                    MapItem::Entry(k, v) => {
-                        if beginning {
-                            own_head = join_comments(&pending);
-                            pending.clear();
-                            beginning = false;
-                        }
-                        let mut key = Event::scalar(Cow::Borrowed(k), string_style(k));
-                        key.head = add_head(String::new(), &pending);
-                        pending.clear();
-                        out.push(key);
-                        node_events(v, String::new(), String::new(), out)?;
-                    }
-                }
-            }
-            let mut tail = String::new();
-            if !pending.is_empty() {
-                if beginning {
-                    own_head = join_comments(&pending);
-                } else {
-                    tail = join_comments(&pending);
-                }
-            }
-            out[start].head = prepend(head, own_head);
-            let mut end = Event::new(Kind::MapEnd);
-            end.tail = tail;
-            end.foot = foot;
-            out.push(end);
-        }
+        Node::Map(items) => map_events(items.iter(), head, foot, out)?,
         Node::Seq(items) => {
             // sops builds the node with its own leading comments first and
             // then prepends the comments its parent puts before it.
@@ -236,19 +225,70 @@ fn node_events<'a>(
             if beginning {
                 own_head = join_comments(&pending);
             }
-            out[start].head = prepend(head, own_head);
+            out[start].set(|c| &mut c.head, prepend(head, own_head));
             let mut end = Event::new(Kind::SeqEnd);
-            end.foot = foot;
+            end.set(|c| &mut c.foot, foot);
             out.push(end);
         }
         Node::Scalar(s) => {
             let (text, style) = scalar_text(s)?;
             let mut ev = Event::scalar(text, style);
-            ev.head = head;
-            ev.foot = foot;
+            ev.set(|c| &mut c.head, head);
+            ev.set(|c| &mut c.foot, foot);
             out.push(ev);
         }
     }
+    Ok(())
+}
+
+/// The events of a map with these items (see [`node_events`]).
+fn map_events<'a>(
+    items: impl Iterator<Item = &'a MapItem>,
+    head: String,
+    foot: String,
+    out: &mut Vec<Event<'a>>,
+) -> Result<()> {
+    // Comments before the first entry become the mapping's head;
+    // later ones the head of the next key; trailing ones the foot
+    // of the last key, which the encoder passes on as the tail of
+    // the mapping end.
+    // sops builds the node with its own leading comments first and
+    // then prepends the comments its parent puts before it.
+    let mut own_head = String::new();
+    let mut pending: Vec<&str> = Vec::new();
+    let mut beginning = true;
+    let start = out.len();
+    out.push(Event::new(Kind::MapStart));
+    for item in items {
+        match item {
+            MapItem::Comment(c) => pending.push(c),
+            MapItem::Entry(k, v) => {
+                if beginning {
+                    own_head = join_comments(&pending);
+                    pending.clear();
+                    beginning = false;
+                }
+                let mut key = Event::scalar(Cow::Borrowed(k), string_style(k));
+                key.set(|c| &mut c.head, add_head(String::new(), &pending));
+                pending.clear();
+                out.push(key);
+                node_events(v, String::new(), String::new(), out)?;
+            }
+        }
+    }
+    let mut tail = String::new();
+    if !pending.is_empty() {
+        if beginning {
+            own_head = join_comments(&pending);
+        } else {
+            tail = join_comments(&pending);
+        }
+    }
+    out[start].set(|c| &mut c.head, prepend(head, own_head));
+    let mut end = Event::new(Kind::MapEnd);
+    end.set(|c| &mut c.tail, tail);
+    end.set(|c| &mut c.foot, foot);
+    out.push(end);
     Ok(())
 }
 
@@ -620,17 +660,19 @@ impl Emitter {
 
     fn analyze_event(&mut self, events: &[Event], i: usize) {
         let ev = &events[i];
-        if !ev.head.is_empty() {
-            self.head_comment = ev.head.as_bytes().to_vec();
-        }
-        if !ev.line.is_empty() {
-            self.line_comment = ev.line.as_bytes().to_vec();
-        }
-        if !ev.foot.is_empty() {
-            self.foot_comment = ev.foot.as_bytes().to_vec();
-        }
-        if !ev.tail.is_empty() {
-            self.tail_comment = ev.tail.as_bytes().to_vec();
+        if let Some(c) = &ev.comments {
+            if !c.head.is_empty() {
+                self.head_comment = c.head.as_bytes().to_vec();
+            }
+            if !c.line.is_empty() {
+                self.line_comment = c.line.as_bytes().to_vec();
+            }
+            if !c.foot.is_empty() {
+                self.foot_comment = c.foot.as_bytes().to_vec();
+            }
+            if !c.tail.is_empty() {
+                self.tail_comment = c.tail.as_bytes().to_vec();
+            }
         }
         if let Kind::Scalar(v, _) = &ev.kind {
             self.scalar = match &ev.analysis {

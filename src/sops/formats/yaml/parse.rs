@@ -13,7 +13,10 @@ use super::resolve::{parse_timestamp, resolve_plain, Resolved};
 use crate::error::{Error, Result};
 use crate::sops::formats::json::MAX_DEPTH;
 use crate::sops::tree::{MapItem, Node, Scalar, SeqItem};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+
+/// Up to this many keys, a map's duplicate check compares keys directly.
+const SHORT_MAP: usize = 16;
 
 /// Nodes that alias expansion may add to one stream. Every `*alias` copies
 /// its anchored node, so anchors that alias each other twice grow the tree
@@ -113,12 +116,41 @@ struct Props {
     tag: Option<String>,
 }
 
-struct Parser {
-    s: Vec<char>,
-    /// The same text when it is all ASCII (then a character index is a byte index):
-    /// long runs are found with `memchr` and copied as slices instead of one
-    /// character at a time. Empty otherwise.
-    ascii: String,
+/// The text being read, indexed by character.
+enum Text<'t> {
+    /// All ASCII (most files): a character index is a byte index, so the text is read
+    /// in place, runs are found with `memchr` and copied as slices. (Decoding it into
+    /// characters took four bytes of memory per byte of input, and the page faults
+    /// for them were a fifth of a large decrypt.)
+    Ascii(&'t str),
+    /// Anything else, decoded once.
+    Chars(Vec<char>),
+}
+
+impl Text<'_> {
+    fn get(&self, i: usize) -> Option<char> {
+        match self {
+            Text::Ascii(t) => t.as_bytes().get(i).map(|&b| char::from(b)),
+            Text::Chars(c) => c.get(i).copied(),
+        }
+    }
+
+    /// The character at `i`, which the caller knows is in the text (`'\0'` otherwise,
+    /// which no rule below matches: control characters were refused up front).
+    fn at(&self, i: usize) -> char {
+        self.get(i).unwrap_or('\0')
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Text::Ascii(t) => t.len(),
+            Text::Chars(c) => c.len(),
+        }
+    }
+}
+
+struct Parser<'t> {
+    s: Text<'t>,
     pos: usize,
     line: usize,
     line_start: usize,
@@ -199,21 +231,18 @@ fn err_at(line: usize, col: i64, msg: impl std::fmt::Display) -> Error {
     .hint("fix the YAML syntax; `sops` would reject this file too")
 }
 
-impl Parser {
-    fn new(text: &str) -> Parser {
-        let ascii = text.is_ascii();
+impl<'t> Parser<'t> {
+    fn new(text: &'t str) -> Parser<'t> {
+        if text.is_ascii() {
+            Parser::over(Text::Ascii(text))
+        } else {
+            Parser::over(Text::Chars(text.chars().collect()))
+        }
+    }
+
+    fn over(s: Text<'t>) -> Parser<'t> {
         Parser {
-            // Widening bytes is a plain loop the compiler vectorises; decoding is not.
-            s: if ascii {
-                text.bytes().map(char::from).collect()
-            } else {
-                text.chars().collect()
-            },
-            ascii: if ascii {
-                text.to_string()
-            } else {
-                String::new()
-            },
+            s,
             pos: 0,
             line: 1,
             line_start: 0,
@@ -231,33 +260,36 @@ impl Parser {
 
     /// The index of the first of `a`, `b`, `c` at or after `from`, if any.
     fn find3(&self, from: usize, a: u8, b: u8, c: u8) -> Option<usize> {
-        if !self.ascii.is_empty() {
-            let bytes = self.ascii.as_bytes().get(from..)?;
-            return memchr::memchr3(a, b, c, bytes).map(|k| from + k);
+        match &self.s {
+            Text::Ascii(t) => {
+                let bytes = t.as_bytes().get(from..)?;
+                memchr::memchr3(a, b, c, bytes).map(|k| from + k)
+            }
+            Text::Chars(chars) => {
+                let (a, b, c) = (char::from(a), char::from(b), char::from(c));
+                chars
+                    .get(from..)?
+                    .iter()
+                    .position(|&x| x == a || x == b || x == c)
+                    .map(|k| from + k)
+            }
         }
-        let (a, b, c) = (char::from(a), char::from(b), char::from(c));
-        self.s
-            .get(from..)?
-            .iter()
-            .position(|&x| x == a || x == b || x == c)
-            .map(|k| from + k)
     }
 
     /// Appends the characters `from..to` (on one line) to `out`.
     fn push_run(&self, out: &mut String, from: usize, to: usize) {
-        if !self.ascii.is_empty() {
-            out.push_str(&self.ascii[from..to]);
-        } else {
-            out.extend(&self.s[from..to]);
+        match &self.s {
+            Text::Ascii(t) => out.push_str(&t[from..to]),
+            Text::Chars(chars) => out.extend(&chars[from..to]),
         }
     }
 
     fn peek(&self) -> Option<char> {
-        self.s.get(self.pos).copied()
+        self.s.get(self.pos)
     }
 
     fn peek_at(&self, n: usize) -> Option<char> {
-        self.s.get(self.pos + n).copied()
+        self.s.get(self.pos + n)
     }
 
     fn col(&self) -> i64 {
@@ -329,7 +361,7 @@ impl Parser {
         self.skip_inline_space();
         let mut comment = None;
         if self.peek() == Some('#') {
-            let prev = self.pos.checked_sub(1).and_then(|i| self.s.get(i)).copied();
+            let prev = self.pos.checked_sub(1).and_then(|i| self.s.get(i));
             if self.pos > self.line_start && !matches!(prev, Some(' ' | '\t')) {
                 return Err(self.err("a comment must be separated from the value by a space"));
             }
@@ -757,17 +789,17 @@ impl Parser {
         let s = &self.s;
         match s.get(i) {
             Some('"') | Some('\'') => {
-                let q = s[i];
+                let q = s.at(i);
                 i += 1;
                 while i < s.len() {
-                    if s[i] == q {
-                        if q == '\'' && s.get(i + 1) == Some(&'\'') {
+                    if s.at(i) == q {
+                        if q == '\'' && s.get(i + 1) == Some('\'') {
                             i += 2;
                             continue;
                         }
                         break;
                     }
-                    if q == '"' && s[i] == '\\' {
+                    if q == '"' && s.at(i) == '\\' {
                         i += 1;
                     }
                     // A backslash may be the last character of the input:
@@ -782,10 +814,7 @@ impl Parser {
                 while matches!(s.get(i), Some(' ' | '\t')) {
                     i += 1;
                 }
-                Ok(
-                    s.get(i) == Some(&':')
-                        && matches!(s.get(i + 1), None | Some(' ' | '\t' | '\n')),
-                )
+                Ok(s.get(i) == Some(':') && matches!(s.get(i + 1), None | Some(' ' | '\t' | '\n')))
             }
             Some('?') if matches!(s.get(i + 1), None | Some(' ' | '\t' | '\n')) => Ok(true),
             Some('[' | '{' | '|' | '>' | '#') | None => Ok(false),
@@ -795,11 +824,11 @@ impl Parser {
                 // character (it was a tenth of a small decrypt).
                 while let Some(k) = self.find3(i, b':', b'#', b'\n') {
                     i = k;
-                    match s[i] {
+                    match s.at(i) {
                         ':' if matches!(s.get(i + 1), None | Some(' ' | '\t' | '\n')) => {
                             return Ok(true)
                         }
-                        '#' if i > 0 && matches!(s[i - 1], ' ' | '\t') => return Ok(false),
+                        '#' if i > 0 && matches!(s.at(i - 1), ' ' | '\t') => return Ok(false),
                         '\n' => return Ok(false),
                         _ => i += 1,
                     }
@@ -888,12 +917,29 @@ impl Parser {
             pending: head,
         });
         let mut items: Vec<MapItem> = Vec::new();
-        let mut seen: HashMap<String, usize> = HashMap::new();
+        // Keys seen so far, for refusing a duplicate: a short map (most of them) is
+        // searched directly, a long one through a set built once it gets long.
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut entries = 0usize;
         loop {
             self.drain_into_map(&mut items);
             let key_line = self.line;
             let key = self.key()?;
-            if seen.insert(key.clone(), key_line).is_some() {
+            entries += 1;
+            let duplicate = if entries <= SHORT_MAP {
+                items
+                    .iter()
+                    .any(|i| matches!(i, MapItem::Entry(k, _) if *k == key))
+            } else {
+                if seen.is_empty() {
+                    seen.extend(items.iter().filter_map(|i| match i {
+                        MapItem::Entry(k, _) => Some(k.clone()),
+                        MapItem::Comment(_) => None,
+                    }));
+                }
+                !seen.insert(key.clone())
+            };
+            if duplicate {
                 return Err(err_at(
                     key_line,
                     indent,
@@ -1164,11 +1210,11 @@ impl Parser {
     /// in YAML; we stop the scalar and let the caller report it).
     fn continuation_is_key(&self) -> bool {
         let mut i = self.pos;
-        while i < self.s.len() && self.s[i] != '\n' {
-            if self.s[i] == ':' && matches!(self.s.get(i + 1), None | Some(' ' | '\t' | '\n')) {
+        while i < self.s.len() && self.s.at(i) != '\n' {
+            if self.s.at(i) == ':' && matches!(self.s.get(i + 1), None | Some(' ' | '\t' | '\n')) {
                 return true;
             }
-            if self.s[i] == '#' && i > 0 && matches!(self.s[i - 1], ' ' | '\t') {
+            if self.s.at(i) == '#' && i > 0 && matches!(self.s.at(i - 1), ' ' | '\t') {
                 return false;
             }
             i += 1;
@@ -1178,7 +1224,9 @@ impl Parser {
 
     /// One line of a plain scalar (block context), trailing spaces trimmed.
     fn plain_line(&mut self) -> String {
-        let mut t = String::new();
+        // Room for the rest of the line: the runs below are appended without regrowing.
+        let line_end = self.find3(self.pos, b'\n', b'\n', b'\n');
+        let mut t = String::with_capacity(line_end.unwrap_or(self.s.len()) - self.pos);
         while let Some(c) = self.peek() {
             if c == '\n' || (c == ':' && self.is_blank_at(1)) {
                 break;
@@ -1449,7 +1497,7 @@ impl Parser {
         // Trailing empty lines belong to chomping; an unfinished last line
         // (at EOF without a newline) has no break of its own.
         let ends_with_break =
-            self.s.get(self.pos.wrapping_sub(1)) == Some(&'\n') || lines.is_empty();
+            self.s.get(self.pos.wrapping_sub(1)) == Some('\n') || lines.is_empty();
         let content_end = lines
             .iter()
             .rposition(|l| !l.is_empty())
@@ -1858,6 +1906,25 @@ mod tests {
     }
 
     #[test]
+    fn duplicate_keys_are_refused_in_short_and_long_maps() {
+        let map = |n: usize, dup: Option<usize>| {
+            let mut t: String = (0..n).map(|i| format!("k{i}: v\n")).collect();
+            if let Some(d) = dup {
+                t.push_str(&format!("k{d}: again\n"));
+            }
+            t
+        };
+        for n in [1, 3, 15, 16, 17, 40] {
+            assert!(parse(map(n, None).as_bytes()).is_ok(), "{n}");
+            for d in [0, n - 1] {
+                let e = error_of(&map(n, Some(d)));
+                assert!(e.contains(&format!("line {}", n + 1)), "{e}");
+                assert!(e.contains(&format!("\"k{d}\" already defined")), "{e}");
+            }
+        }
+    }
+
+    #[test]
     fn ascii_runs_parse_like_characters() {
         let inputs = [
             "a: b\nc: d # note\n",
@@ -1872,9 +1939,10 @@ mod tests {
         ];
         for input in inputs {
             let fast = Parser::new(input).stream().map_err(|e| e.message);
-            let mut slow = Parser::new(input);
-            slow.ascii.clear();
-            assert_eq!(fast, slow.stream().map_err(|e| e.message), "{input:?}");
+            let slow = Parser::over(Text::Chars(input.chars().collect()))
+                .stream()
+                .map_err(|e| e.message);
+            assert_eq!(fast, slow, "{input:?}");
         }
     }
 
