@@ -95,10 +95,11 @@ fn run_editor(path: &std::path::Path) -> Result<()> {
         .hint("nothing was written and the plaintext copy is removed; the secret is unchanged"));
     }
     if !status.success() {
-        return Err(
-            Error::new(format!("the editor '{editor}' exited with {status}"))
-                .hint("nothing was written; the secret is unchanged"),
-        );
+        return Err(Error::new(format!(
+            "the editor '{editor}' failed ({})",
+            crate::error::exit_status(status)
+        ))
+        .hint("nothing was written; the secret is unchanged"));
     }
     Ok(())
 }

@@ -1,6 +1,8 @@
-//! The one error type of the tool. Every error carries what went wrong and,
-//! where we know it, what the user can do next (`hint:` lines). Rendering
-//! happens in one place, `ui::render_error`, called from `main.rs`.
+//! The one error type the porcelain shows. Every error carries what went wrong and,
+//! where we know it, what the user can do next (`hint:` lines). The plumbing fails with
+//! typed errors of its own (`SopsError`, `NixError`, `GitError`, `PlaintextError`) that
+//! `crate::hints` turns into this type, hints included. Rendering happens in one place,
+//! `ui::render_error`, called from `main.rs`.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -168,6 +170,17 @@ impl<T, E: std::error::Error + Send + Sync + 'static> Context<T> for std::result
 /// Reads a file, mapping the error to one with a hint.
 pub fn read_file(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| Error::io("read", path, e))
+}
+
+/// How a child process ended, in the words every message uses: `exit code 1`,
+/// `killed by signal 9` (std's `exit status: 1` reads badly inside a sentence).
+pub fn exit_status(status: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit code {code}"),
+        (None, Some(signal)) => format!("killed by signal {signal}"),
+        (None, None) => "killed by a signal".to_string(),
+    }
 }
 
 /// A path shown to the user, relative to `base` when it is below it.

@@ -2,8 +2,14 @@
 //! the same structure (keys, list lengths, scalar types, comment positions)
 //! but placeholder values that never equal a real one.
 
+use crate::error::Result;
+use crate::sops::file::SopsFile;
+use crate::sops::formats::Format;
+use crate::sops::keys::Identities;
+use crate::sops::path::Step;
 use crate::sops::tree::{MapItem, Node, Scalar, SeqItem};
 use std::collections::HashSet;
+use std::path::Path;
 
 /// The header of the example's committed key file.
 pub const KEY_HEADER: &str =
@@ -13,43 +19,17 @@ pub const KEY_HEADER: &str =
 /// Builds the placeholder twin of a document. `real` holds every real leaf
 /// value (as text) so a placeholder can never equal one.
 pub fn placeholder(doc: &Node, real: &HashSet<String>) -> Node {
-    let mut path = Vec::new();
-    walk(doc, &mut path, real)
-}
-
-fn walk(node: &Node, path: &mut Vec<String>, real: &HashSet<String>) -> Node {
-    match node {
-        Node::Map(items) => Node::Map(
-            items
-                .iter()
-                .map(|i| match i {
-                    MapItem::Entry(k, v) => {
-                        path.push(k.clone());
-                        let v = walk(v, path, real);
-                        path.pop();
-                        MapItem::Entry(k.clone(), v)
-                    }
-                    MapItem::Comment(_) => MapItem::Comment(" example comment".into()),
-                })
-                .collect(),
-        ),
-        Node::Seq(items) => Node::Seq(
-            items
-                .iter()
-                .enumerate()
-                .map(|(n, i)| match i {
-                    SeqItem::Value(v) => {
-                        path.push(n.to_string());
-                        let v = walk(v, path, real);
-                        path.pop();
-                        SeqItem::Value(v)
-                    }
-                    SeqItem::Comment(_) => SeqItem::Comment(" example comment".into()),
-                })
-                .collect(),
-        ),
-        Node::Scalar(s) => Node::Scalar(placeholder_scalar(s, path, real)),
-    }
+    let mut leaf = |path: &[Step], s: &Scalar| {
+        let names: Vec<String> = path
+            .iter()
+            .map(|step| match step {
+                Step::Key(k) => k.clone(),
+                Step::Index(n) => n.to_string(),
+            })
+            .collect();
+        Node::Scalar(placeholder_scalar(s, &names, real))
+    };
+    doc.map_leaves(&mut leaf, &|_| " example comment".into())
 }
 
 fn placeholder_scalar(s: &Scalar, path: &[String], real: &HashSet<String>) -> Scalar {
@@ -107,22 +87,16 @@ pub fn leaf_text(s: &Scalar) -> String {
 /// Every non-empty leaf value of a document, as text.
 pub fn leaf_values(node: &Node, out: &mut Vec<String>) {
     match node {
-        Node::Map(items) => items.iter().for_each(|i| {
-            if let MapItem::Entry(_, v) = i {
-                leaf_values(v, out)
-            }
-        }),
-        Node::Seq(items) => items.iter().for_each(|i| {
-            if let SeqItem::Value(v) = i {
-                leaf_values(v, out)
-            }
-        }),
         Node::Scalar(s) => {
             let t = leaf_text(s);
             if !t.is_empty() {
                 out.push(t);
             }
         }
+        _ => node
+            .children()
+            .into_iter()
+            .for_each(|c| leaf_values(c, out)),
     }
 }
 
@@ -180,6 +154,116 @@ pub fn shape_diff(real: &[String], example: &[String]) -> Vec<String> {
             .map(|x| format!("only in example: {}", x.trim_start_matches('.'))),
     );
     out
+}
+
+/// A real secret as the example is compared with it.
+pub struct RealSecret {
+    /// Its file name under `secrets/`; its example has the same one.
+    pub file_name: String,
+    pub format: Format,
+    /// [`shape`] of its documents, concatenated (placeholders keep the shape); `None`
+    /// when it could not be decrypted here, so only its presence is compared.
+    pub shape: Option<Vec<String>>,
+}
+
+/// One way the example differs from the secrets, named by file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Difference {
+    /// A secret has no example (a secret was added since).
+    Missing {
+        file: String,
+    },
+    /// An example has no secret (a secret was removed since).
+    Extra {
+        file: String,
+    },
+    DoesNotDecrypt {
+        file: String,
+        why: String,
+    },
+    /// One line of [`shape_diff`].
+    Structure {
+        file: String,
+        diff: String,
+    },
+    /// The example holds a value of a real secret.
+    HoldsRealValue {
+        file: String,
+    },
+}
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Difference::Missing { file } => {
+                write!(f, "{file}: missing in the example (a secret was added)")
+            }
+            Difference::Extra { file } => {
+                write!(f, "{file}: only in the example (a secret was removed)")
+            }
+            Difference::DoesNotDecrypt { file, why } => {
+                write!(f, "{file}: does not decrypt with the example key: {why}")
+            }
+            Difference::Structure { file, diff } => write!(f, "{file}: {diff}"),
+            Difference::HoldsRealValue { file } => write!(f, "{file}: holds a real secret value"),
+        }
+    }
+}
+
+/// Compares the example's `secrets/` dir with the real secrets: every secret has an
+/// example of the same file name that decrypts with the example's `ids`, has the
+/// secret's shape and holds none of `real_values`; no example is left without a secret.
+/// `example doctor` and `example --check` both ask this.
+pub fn compare(
+    example_secrets: &Path,
+    real: &[RealSecret],
+    ids: &Identities,
+    real_values: &HashSet<String>,
+) -> Result<Vec<Difference>> {
+    let mut out = Vec::new();
+    for secret in real {
+        let file = secret.file_name.clone();
+        let Ok(bytes) = std::fs::read(example_secrets.join(&file)) else {
+            out.push(Difference::Missing { file });
+            continue;
+        };
+        let ex = match SopsFile::parse(&bytes, secret.format).and_then(|f| f.decrypt(ids)) {
+            Ok(d) => d,
+            Err(e) => {
+                out.push(Difference::DoesNotDecrypt {
+                    file,
+                    why: e.to_string(),
+                });
+                continue;
+            }
+        };
+        if let Some(want) = &secret.shape {
+            let have: Vec<String> = ex.docs.0.iter().flat_map(shape).collect();
+            out.extend(
+                shape_diff(want, &have)
+                    .into_iter()
+                    .map(|diff| Difference::Structure {
+                        file: file.clone(),
+                        diff,
+                    }),
+            );
+        }
+        let mut values = Vec::new();
+        ex.docs.0.iter().for_each(|d| leaf_values(d, &mut values));
+        if values.iter().any(|v| real_values.contains(v)) {
+            out.push(Difference::HoldsRealValue { file });
+        }
+    }
+    for path in crate::layout::secret_files_in(example_secrets)? {
+        let file = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !real.iter().any(|r| r.file_name == file) {
+            out.push(Difference::Extra { file });
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

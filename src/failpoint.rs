@@ -1,7 +1,8 @@
 //! Fault injection for the crash-safety tests. In debug builds only, when
 //! `GIT_SECRETS_FAILPOINT` names a point, the command stops there: with an
-//! error (`NAME`) or as if killed, without any cleanup (`NAME:abort`).
-//! Release builds compile every point to nothing.
+//! error (`NAME`), killed by SIGKILL like `kill -9` (`NAME:kill`), or aborted
+//! (`NAME:abort`); the last two run no cleanup at all. Release builds compile
+//! every point to nothing.
 
 use crate::error::Result;
 
@@ -13,6 +14,11 @@ pub const ENV: &str = "GIT_SECRETS_FAILPOINT";
 pub fn hit(name: &str) -> Result<()> {
     #[cfg(debug_assertions)]
     if let Ok(wanted) = std::env::var(ENV) {
+        if wanted == format!("{name}:kill") {
+            // SIGKILL cannot be caught: no destructor, no signal handler runs.
+            let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL);
+            std::process::abort();
+        }
         if wanted == format!("{name}:abort") {
             std::process::abort();
         }

@@ -115,7 +115,7 @@ pub fn hooks_dir(repo: &Repo) -> Result<PathBuf> {
     match repo.config_path("core.hooksPath")? {
         Some(p) if p.is_absolute() => Ok(p),
         Some(p) => Ok(repo.root().join(p)),
-        None => Ok(repo.gix().common_dir().join("hooks")),
+        None => Ok(repo.common_dir().join("hooks")),
     }
 }
 

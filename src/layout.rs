@@ -169,17 +169,7 @@ impl Layout {
     /// authenticity, so anyone with the user's public key can craft one that decrypts
     /// (a `./kubeconfig` in a pull-request checkout would otherwise win).
     pub fn resolve(&self, arg: &str, cwd: &Path) -> Result<Target> {
-        if is_path_argument(arg) {
-            return path_target(arg, cwd);
-        }
-        let name = SecretName::parse(arg)?;
-        match self.find_secret(&name)? {
-            Some(path) => Ok(Target::Secret { name, path }),
-            None if cwd.join(arg).is_file() => Err(self.no_such_secret(arg).hint(format!(
-                "to use the file of that name in this directory, give it as a path: ./{arg}"
-            ))),
-            None => Err(self.no_such_secret(arg)),
-        }
+        resolve(arg, cwd, || Ok(self))
     }
 
     /// The error for a name that has no secret: with no secrets repo at all, how to set one
@@ -243,13 +233,35 @@ fn closest_name<'a>(typed: &str, names: &'a [String]) -> Option<&'a str> {
         .map(|(_, n)| n.as_str())
 }
 
+/// Resolves a `NAME|PATH` command argument as [`Layout::resolve`] does; `layout` is asked
+/// for only when the argument is a name, so a path works outside any repository.
+pub fn resolve<L: std::borrow::Borrow<Layout>>(
+    arg: &str,
+    cwd: &Path,
+    layout: impl FnOnce() -> Result<L>,
+) -> Result<Target> {
+    if is_path_argument(arg) {
+        return path_target(arg, cwd);
+    }
+    let layout = layout()?;
+    let layout = layout.borrow();
+    let name = SecretName::parse(arg)?;
+    match layout.find_secret(&name)? {
+        Some(path) => Ok(Target::Secret { name, path }),
+        None if cwd.join(arg).is_file() => Err(layout.no_such_secret(arg).hint(format!(
+            "to use the file of that name in this directory, give it as a path: ./{arg}"
+        ))),
+        None => Err(layout.no_such_secret(arg)),
+    }
+}
+
 /// Whether a `NAME|PATH` argument is a path: only when it contains a `/`.
 pub fn is_path_argument(arg: &str) -> bool {
     arg.contains('/') || arg.contains(std::path::MAIN_SEPARATOR)
 }
 
 /// The file a path argument names; it must exist and be a file.
-pub fn path_target(arg: &str, cwd: &Path) -> Result<Target> {
+fn path_target(arg: &str, cwd: &Path) -> Result<Target> {
     let as_path = cwd.join(arg);
     if !as_path.is_file() {
         return Err(Error::usage(format!("no such file: {arg}"))

@@ -17,6 +17,7 @@ mod error;
 mod example;
 mod failpoint;
 mod git;
+mod hints;
 mod hooks;
 mod layout;
 mod lock_direction;

@@ -12,6 +12,21 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Mutex, OnceLock};
 
+/// Where plaintext could not be kept in memory; `crate::hints` words the advice.
+#[derive(Debug, thiserror::Error)]
+pub enum PlaintextError {
+    /// Neither `$XDG_RUNTIME_DIR` nor `/dev/shm` is a tmpfs (`tried` lists them).
+    #[error("no tmpfs directory for plaintext (tried {tried})")]
+    NoTmpfs { tried: String },
+    /// A memfd for secret `name` could not be made (`what`: create, write, seal…).
+    #[error("cannot {what} a memfd for {name}: {detail}")]
+    Memfd {
+        what: String,
+        name: String,
+        detail: String,
+    },
+}
+
 /// Directories holding plaintext files, removed if a signal ends the process.
 static CLEANUP: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
@@ -118,11 +133,10 @@ pub fn tmpfs_root() -> Result<PathBuf> {
         }
         tried.push(dir.display().to_string());
     }
-    Err(Error::new(format!(
-        "no tmpfs directory for plaintext (tried {})",
-        tried.join(", ")
-    ))
-    .hint("set XDG_RUNTIME_DIR to a tmpfs directory (e.g. /run/user/$UID); plaintext is never written to disk"))
+    Err(PlaintextError::NoTmpfs {
+        tried: tried.join(", "),
+    }
+    .into())
 }
 
 /// A plaintext file on tmpfs, removed (with its private directory) on drop.
@@ -283,8 +297,11 @@ impl SealedMemfd {
         use ::nix::sys::memfd::{memfd_create, MFdFlags};
         use std::io::{Seek, Write};
         let fail = |what: &str, e: &dyn std::fmt::Display| {
-            Error::new(format!("cannot {what} a memfd for {name}: {e}"))
-                .hint("use --tmpfs to pass the secret as a file on tmpfs instead")
+            Error::from(PlaintextError::Memfd {
+                what: what.to_string(),
+                name: name.to_string(),
+                detail: e.to_string(),
+            })
         };
         // No MFD_CLOEXEC: inheriting this one fd is the point.
         let fd = memfd_create(

@@ -167,14 +167,7 @@ pub fn plan(layout: &Layout) -> Result<RecipientChange> {
             .into_iter()
             .map(String::from)
             .collect();
-        let want: Vec<String> = rule
-            .plan
-            .groups
-            .iter()
-            .flatten()
-            .map(|r| r.to_string())
-            .collect();
-        change.record(&path, &have, &want);
+        change.record(&path, &have, &rule.plan.recipients());
     }
     change.finish(&[&text], &[]);
     Ok(change)

@@ -152,27 +152,20 @@ pub fn render_error(e: &Error) {
     }
 }
 
-/// The terminal as the core's progress sink.
-impl crate::progress::Progress for Ui {
-    fn ok(&self, msg: &str) {
-        Ui::ok(self, msg)
-    }
-    fn status(&self, msg: &str) {
-        Ui::status(self, msg)
-    }
-    fn warn(&self, msg: &str) {
-        Ui::warn(self, msg)
-    }
-    fn hint(&self, msg: &str) {
-        Ui::hint(self, msg)
-    }
-    fn detail(&self, msg: &str) {
-        Ui::detail(self, msg)
-    }
-    fn step(&self, msg: &str) {
-        Ui::step(self, msg)
-    }
+/// The terminal as the core's progress sink: each kind of line goes to the `Ui` method
+/// of the same name.
+macro_rules! progress_on_the_terminal {
+    ($($line:ident),*) => {
+        impl crate::progress::Progress for Ui {
+            $(
+                fn $line(&self, msg: &str) {
+                    Ui::$line(self, msg)
+                }
+            )*
+        }
+    };
 }
+progress_on_the_terminal!(ok, status, warn, hint, detail, step);
 
 /// Writes plaintext to stdout; a closed pipe is not an error.
 pub fn write_stdout(bytes: &[u8]) -> Result<i32> {

@@ -4,9 +4,7 @@
 
 mod common;
 
-mod cluster;
-
-use cluster::{assert_check, check, key_text, public_key, Cluster, INPUT, TOKEN};
+use common::cluster::{assert_check, check, key_text, public_key, Cluster, INPUT, TOKEN};
 use common::{assert_success, TestEnv};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -24,8 +22,11 @@ fn failing(report: &serde_json::Value) -> Vec<String> {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_healthy_cluster_passes_with_exit_0() {
-    let c = Cluster::new();
-    c.cmd(&["hooks", "install"]).assert().success();
+    let c = Cluster::builder()
+        .with_kubeconfig()
+        .with_example()
+        .with_hooks()
+        .build();
     let (code, report, stderr) = c.doctor(&["--history"]);
     assert_eq!(failing(&report), Vec::<String>::new(), "{stderr}");
     assert_eq!(code, 0);
@@ -76,7 +77,7 @@ fn a_healthy_cluster_passes_with_exit_0() {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_staged_gitlink_fails_and_fix_drops_it_from_the_index() {
-    let c = Cluster::new();
+    let c = Cluster::healthy();
     c.git(&c.parent, &["add", "-f", "secrets"]);
     assert!(c
         .git(&c.parent, &["ls-files", "-s", "secrets"])
@@ -99,7 +100,7 @@ fn a_staged_gitlink_fails_and_fix_drops_it_from_the_index() {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_dir_not_ignored_fails_and_fix_ignores_it() {
-    let c = Cluster::new();
+    let c = Cluster::healthy();
     fs::write(c.parent.join(".gitignore"), "result\n").unwrap();
     let (code, report, _) = c.doctor(&[]);
     assert_eq!(code, 1);
@@ -117,7 +118,7 @@ fn a_dir_not_ignored_fails_and_fix_ignores_it() {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_path_input_fails_with_the_git_file_url_in_the_hint() {
-    let c = Cluster::new();
+    let c = Cluster::healthy();
     let flake = c.parent.join("flake.nix");
     let src = fs::read_to_string(&flake).unwrap();
     fs::write(&flake, src.replace("git+file:./secrets", "path:./secrets")).unwrap();
@@ -134,7 +135,7 @@ fn a_path_input_fails_with_the_git_file_url_in_the_hint() {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn untracked_unstaged_and_staged_secrets_in_the_inner_repo_fail() {
-    let c = Cluster::new();
+    let c = Cluster::healthy();
     c.encrypt(&c.inner, "secrets/new.json", r#"{"a":"b"}"#);
     let (code, report, _) = c.doctor(&[]);
     assert_eq!(code, 1);
@@ -161,7 +162,7 @@ fn untracked_unstaged_and_staged_secrets_in_the_inner_repo_fail() {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_stale_lock_after_a_plain_git_commit_fails_and_fix_relocks() {
-    let c = Cluster::new();
+    let c = Cluster::healthy();
     c.encrypt(
         &c.inner,
         "secrets/db.json",
@@ -197,7 +198,7 @@ fn a_stale_lock_after_a_plain_git_commit_fails_and_fix_relocks() {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn plaintext_committed_among_the_secrets_fails() {
-    let c = Cluster::new();
+    let c = Cluster::healthy();
     fs::write(
         c.inner.join("secrets/oops.yaml"),
         "password: plain-as-day-123\n",
@@ -219,7 +220,7 @@ fn plaintext_committed_among_the_secrets_fails() {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn recipient_drift_fails_with_rekey_in_the_hint() {
-    let c = Cluster::new();
+    let c = Cluster::healthy();
     fs::write(
         c.inner.join(".sops.yaml"),
         format!(
@@ -254,7 +255,7 @@ fn recipient_drift_fails_with_rekey_in_the_hint() {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_tampered_mac_fails_and_names_the_file() {
-    let c = Cluster::new();
+    let c = Cluster::healthy();
     let f = c.inner.join("secrets/kubeconfig.json");
     let text = fs::read_to_string(&f).unwrap();
     assert!(text.contains("not a secret"));
@@ -277,7 +278,7 @@ fn a_tampered_mac_fails_and_names_the_file() {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_key_file_readable_by_others_fails_and_fix_chmods_it() {
-    let c = Cluster::new();
+    let c = Cluster::healthy();
     let key = c.env.config().join("sops/age/keys.txt");
     fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).unwrap();
     let (code, report, _) = c.doctor(&[]);
@@ -295,7 +296,7 @@ fn a_key_file_readable_by_others_fails_and_fix_chmods_it() {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_plaintext_value_in_an_old_parent_commit_is_found_only_with_history() {
-    let c = Cluster::new();
+    let c = Cluster::healthy();
     fs::write(
         c.parent.join("notes.txt"),
         format!("token for ci: {TOKEN}\n"),
@@ -329,7 +330,7 @@ fn a_plaintext_value_in_an_old_parent_commit_is_found_only_with_history() {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_private_age_key_committed_in_the_parent_is_found() {
-    let c = Cluster::new();
+    let c = Cluster::healthy();
     fs::write(c.parent.join("deploy-key.txt"), key_text("age-a")).unwrap();
     c.git(&c.parent, &["add", "deploy-key.txt"]);
     c.git(&c.parent, &["commit", "-qm", "key"]);
@@ -350,7 +351,7 @@ fn a_private_age_key_committed_in_the_parent_is_found() {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_key_only_in_an_unreachable_blob_is_found_but_not_called_burnt() {
-    let c = Cluster::new();
+    let c = Cluster::healthy();
     fs::write(c.parent.join("deploy-key.txt"), key_text("age-a")).unwrap();
     c.git(&c.parent, &["add", "deploy-key.txt"]);
     c.git(&c.parent, &["reset", "-q", "deploy-key.txt"]);
@@ -372,19 +373,18 @@ fn a_key_only_in_an_unreachable_blob_is_found_but_not_called_burnt() {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn another_git_secrets_earlier_on_path_fails() {
-    let c = Cluster::new();
+    let c = Cluster::healthy();
     let other = c.env.root().join("awslabs-bin");
     fs::create_dir_all(&other).unwrap();
     let fake = other.join("git-secrets");
-    fs::write(&fake, "#!/bin/sh\necho awslabs\n").unwrap();
-    fs::set_permissions(&fake, fs::Permissions::from_mode(0o755)).unwrap();
+    common::write_script(&fake, "#!/bin/sh\necho awslabs\n");
     let mut cmd = c.cmd(&[]);
     cmd.env("PATH", c.path_var(Some(&other)));
     let (code, report, _) = c.doctor_with(cmd, &[]);
     assert_eq!(code, 1);
     assert_check(&report, "awslabs.path", "fail", Some("before"));
     // later on PATH it is fine: its options are forwarded there
-    let mut dirs = vec![c.bin_dir.clone(), other.clone()];
+    let mut dirs = vec![c.bin_dir(), other.clone()];
     dirs.extend(std::env::split_paths(
         &std::env::var_os("PATH").unwrap_or_default(),
     ));
@@ -397,7 +397,7 @@ fn another_git_secrets_earlier_on_path_fails() {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn awslabs_hook_lines_are_reported() {
-    let c = Cluster::new();
+    let c = Cluster::healthy();
     let hook = c.parent.join(".git/hooks/commit-msg");
     fs::write(
         &hook,
@@ -447,7 +447,7 @@ fn outside_any_repo_doctor_fails_with_a_json_report() {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_reader_that_goes_away_ends_doctor_quietly() {
-    let c = Cluster::new();
+    let c = Cluster::healthy();
     // `true` exits without reading: doctor's report meets a closed pipe (EPIPE).
     let out = c
         .env
@@ -472,7 +472,7 @@ fn a_reader_that_goes_away_ends_doctor_quietly() {
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn history_finds_lowercase_keys_base64_values_and_ssh_keys() {
     use base64::Engine;
-    let c = Cluster::new();
+    let c = Cluster::healthy();
     let ssh = fs::read_to_string(common::sops_fixtures().join("keys/id_ed25519")).unwrap();
     let b64 = base64::engine::general_purpose::STANDARD.encode(format!("x{TOKEN}"));
     for (file, text) in [
@@ -499,7 +499,7 @@ fn history_finds_lowercase_keys_base64_values_and_ssh_keys() {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_real_key_as_the_examples_key_fails_doctor() {
-    let c = Cluster::new();
+    let c = Cluster::healthy();
     fs::write(c.parent.join("secrets-example/key.txt"), key_text("age-a")).unwrap();
     let (code, report, _) = c.doctor(&[]);
     assert_eq!(code, 1);

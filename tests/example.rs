@@ -256,6 +256,37 @@ fn example_check_catches_added_removed_and_changed_secrets() {
 }
 
 #[test]
+#[cfg_attr(missing_sops, ignore = "needs sops")]
+fn doctor_and_example_check_name_a_stale_example_in_the_same_words() {
+    require_tool("sops");
+    require_tool("git");
+    let env = TestEnv::new();
+    let dir = cluster(&env);
+    assert_success(
+        "example",
+        &env.cmd(["example"]).current_dir(&dir).output().unwrap(),
+    );
+    add_secret(&env, &dir, "talosconfig", "context: prod\n");
+    let words = "talosconfig.yaml: missing in the example (a secret was added)";
+    check_fails_naming(&env, &dir, words);
+    let out = env
+        .cmd(["doctor", "--json"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let check = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "example.matches")
+        .unwrap();
+    assert_eq!(check["status"], "fail", "{check}");
+    let message = check["message"].as_str().unwrap();
+    assert!(message.contains(words), "{message}");
+}
+
+#[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn readers_evaluate_the_public_flake_with_the_example() {
     require_tool("nix");

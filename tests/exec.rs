@@ -4,12 +4,15 @@
 
 mod common;
 
-use common::{assert_success, files_holding, marker, require_tool, writes_outside_memory, TestEnv};
-use std::io::{BufRead, BufReader, Write};
+use common::cluster::Cluster;
+use common::{
+    assert_success, files_holding, marker, require_tool, spawn_holding, wait_for_exit,
+    writes_outside_memory,
+};
+use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Output, Stdio};
 
 /// The format secrets are stored in (their extension). The plaintexts below
 /// are written as JSON, which every YAML parser reads as well, so switching
@@ -17,77 +20,45 @@ use std::time::{Duration, Instant};
 /// JSON for now: exec itself does not care, and YAML support lands later.
 const EXT: &str = "yaml";
 
-/// A parent repo with `secrets/secrets/<name>.<EXT>` files encrypted for the
-/// fixture key `age-a`, which the scrubbed environment can use.
-struct World {
-    env: TestEnv,
-    repo: PathBuf,
+/// The unlocked world (no Nix, no sops): secrets are encrypted by our own binary for
+/// the fixture key `age-a`, which the scrubbed environment can use.
+fn world() -> Cluster {
+    Cluster::builder().unlocked().build()
 }
 
-impl World {
-    fn new() -> World {
-        let env = TestEnv::new();
-        env.install_fixture_identity("age-a");
-        let repo = env.work().join("cluster");
-        std::fs::create_dir_all(repo.join("secrets/secrets")).unwrap();
-        env.git(&repo, ["init", "-q"]);
-        World { env, repo }
-    }
-
-    /// Encrypts `plaintext` (JSON) as secret `name`. The plaintext goes in
-    /// through stdin, so it never lands in a file of the test either.
-    fn add(&self, name: &str, plaintext: &str) -> PathBuf {
-        let public = std::fs::read_to_string(common::sops_fixtures().join("keys/age-a.pub"))
-            .unwrap()
-            .trim()
-            .to_string();
-        let out = self
-            .env
-            .cmd([
-                "encrypt",
-                "--age",
-                &public,
-                "--input-type",
-                "json",
-                "--output-type",
-                EXT,
-                "/dev/stdin",
-            ])
-            .write_stdin(plaintext)
-            .output()
-            .unwrap();
-        assert_success("encrypt", &out);
-        let path = self.repo.join(format!("secrets/secrets/{name}.{EXT}"));
-        std::fs::write(&path, &out.stdout).unwrap();
-        path
-    }
-
+/// What exec's tests do in the world.
+trait ExecWorld {
+    /// Encrypts `plaintext` (JSON) as secret `name` (never in a file of the test).
+    fn add(&self, name: &str, plaintext: &str) -> PathBuf;
     /// `git-secrets <args>` in the parent repo, stdin closed.
+    fn run(&self, args: &[&str]) -> Output;
+    /// Where plaintext could be left: the temp dir, /dev/shm, the runtime dir and the
+    /// repo (most are below the temp dir, listed anyway).
+    fn leak_roots(&self) -> Vec<PathBuf>;
+    /// Panics naming every file that holds `marker`.
+    fn assert_no_file_holds(&self, marker: &str);
+}
+
+impl ExecWorld for Cluster {
+    fn add(&self, name: &str, plaintext: &str) -> PathBuf {
+        self.encrypt_with_ours(&format!("{name}.{EXT}"), "json", plaintext)
+    }
+
     fn run(&self, args: &[&str]) -> Output {
         let mut cmd = self.command(args);
         cmd.stdin(Stdio::null());
         cmd.output().unwrap()
     }
 
-    /// A std Command for `git-secrets <args>` in the parent repo.
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = self.env.command(common::bin());
-        cmd.current_dir(&self.repo).args(args);
-        cmd
-    }
-
-    /// Where plaintext could be left: the temp dir, /dev/shm, the runtime
-    /// dir and the repo (most are below the temp dir, listed anyway).
     fn leak_roots(&self) -> Vec<PathBuf> {
         vec![
             std::env::temp_dir(),
             PathBuf::from("/dev/shm"),
             self.env.runtime(),
-            self.repo.clone(),
+            self.parent.clone(),
         ]
     }
 
-    /// Panics naming every file that holds `marker`.
     fn assert_no_file_holds(&self, marker: &str) {
         let found = files_holding(marker.as_bytes(), &self.leak_roots());
         assert!(found.is_empty(), "plaintext left in files: {found:?}");
@@ -112,7 +83,7 @@ fn stderr(out: &Output) -> String {
 }
 
 /// What `git-secrets decrypt` prints for a secret (the reference value).
-fn decrypted(w: &World, path: &Path) -> String {
+fn decrypted(w: &Cluster, path: &Path) -> String {
     let out = w.run(&["decrypt", path.to_str().unwrap()]);
     assert_success("decrypt", &out);
     stdout(&out)
@@ -121,18 +92,18 @@ fn decrypted(w: &World, path: &Path) -> String {
 #[test]
 fn the_leak_scan_finds_a_marker_in_a_file() {
     // The scan below is what proves "nothing left": it must be able to see one.
-    let w = World::new();
+    let w = world();
     let m = marker("scan");
     w.env.write("work/cluster/leaked.txt", format!("x{m}y"));
     assert_eq!(
         files_holding(m.as_bytes(), &w.leak_roots()),
-        vec![w.repo.join("leaked.txt")]
+        vec![w.parent.join("leaked.txt")]
     );
 }
 
 #[test]
 fn kubectl_style_file_is_a_memfd_that_cmd_reads() {
-    let w = World::new();
+    let w = world();
     let m = marker("memfd");
     let path = w.add("kubeconfig", &kubeconfig(&m));
     let out = w.run(&[
@@ -158,7 +129,7 @@ fn kubectl_style_file_is_a_memfd_that_cmd_reads() {
 
 #[test]
 fn memfd_is_sealed_and_the_only_fd_cmd_inherits_from_us() {
-    let w = World::new();
+    let w = world();
     let m = marker("seal");
     w.add("kubeconfig", &kubeconfig(&m));
     // `ls -l /proc/$$/fd` would list the shell's own fds too; readlink of each
@@ -202,7 +173,7 @@ fn memfd_is_sealed_and_the_only_fd_cmd_inherits_from_us() {
 
 #[test]
 fn tmpfs_file_is_private_on_tmpfs_and_removed_after() {
-    let w = World::new();
+    let w = world();
     let m = marker("tmpfs");
     let path = w.add("kubeconfig", &kubeconfig(&m));
     let out = w.run(&[
@@ -232,7 +203,7 @@ fn tmpfs_file_is_private_on_tmpfs_and_removed_after() {
 
 #[test]
 fn tmpfs_file_goes_to_xdg_runtime_dir_when_that_is_tmpfs() {
-    let w = World::new();
+    let w = world();
     let m = marker("xdg");
     w.add("kubeconfig", &kubeconfig(&m));
     let runtime = tempfile::Builder::new()
@@ -266,7 +237,7 @@ fn tmpfs_file_goes_to_xdg_runtime_dir_when_that_is_tmpfs() {
 
 #[test]
 fn tmpfs_file_is_removed_when_cmd_is_killed_by_sigterm() {
-    let w = World::new();
+    let w = world();
     let m = marker("cmdterm");
     w.add("kubeconfig", &kubeconfig(&m));
     let out = w.run(&[
@@ -291,47 +262,23 @@ fn tmpfs_file_is_removed_when_cmd_is_killed_by_sigterm() {
 /// the file is there, sends `sig` to the tool (not to CMD), and returns the
 /// tool's exit status once the file is gone.
 fn signal_the_tool(sig: nix::sys::signal::Signal) {
-    let w = World::new();
+    let w = world();
     let m = marker("toolsig");
     w.add("kubeconfig", &kubeconfig(&m));
-    let mut child = w
-        .command(&[
-            "exec",
-            "--tmpfs",
-            "kubeconfig",
-            "--file",
-            "KUBECONFIG",
-            "--",
-            "sh",
-            "-c",
-            r#"printf '%s\n' "$KUBECONFIG"; exec sleep 30"#,
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let file = PathBuf::from(line.trim());
-    let held = std::fs::read_to_string(&file).unwrap();
-    assert!(
-        held.contains(&m),
-        "the file holds the plaintext while CMD runs"
-    );
+    let cmd = w.command(&[
+        "exec",
+        "--tmpfs",
+        "kubeconfig",
+        "--file",
+        "KUBECONFIG",
+        "--",
+        "sh",
+        "-c",
+        r#"printf '%s\n' "$KUBECONFIG"; exec sleep 30"#,
+    ]);
+    let (mut child, file) = spawn_holding(cmd, &m);
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), sig).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the tool did not end after {sig}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = wait_for_exit(&mut child, &sig.to_string());
     // CMD got the signal forwarded and died of it; the tool reports 128+n.
     assert_eq!(status.code(), Some(128 + sig as i32), "{status:?}");
     assert!(!file.exists(), "{} left behind", file.display());
@@ -352,7 +299,7 @@ fn tmpfs_file_is_removed_when_the_tool_gets_sigterm() {
 #[test]
 #[cfg_attr(missing_yq, ignore = "needs yq")]
 fn field_goes_into_env_like_yq_r() {
-    let w = World::new();
+    let w = world();
     let m = marker("token");
     let path = w.add(
         "hcloud-token",
@@ -408,7 +355,7 @@ fn field_goes_into_env_like_yq_r() {
 
 #[test]
 fn several_secrets_in_one_command_and_a_path_instead_of_a_name() {
-    let w = World::new();
+    let w = world();
     let m1 = marker("kc");
     let m2 = marker("tok");
     let kc = w.add("kubeconfig", &kubeconfig(&m1));
@@ -462,7 +409,7 @@ fn several_secrets_in_one_command_and_a_path_instead_of_a_name() {
 
 #[test]
 fn exit_status_of_cmd_is_passed_through() {
-    let w = World::new();
+    let w = world();
     w.add("tok", r#"{"t": "v"}"#);
     for mode in [
         &["--file", "F"][..],
@@ -503,7 +450,7 @@ fn exit_status_of_cmd_is_passed_through() {
 
 #[test]
 fn missing_cmd_exits_127_with_error_and_hint() {
-    let w = World::new();
+    let w = world();
     w.add("tok", r#"{"t": "v"}"#);
     for mode in [
         &["--file", "F"][..],
@@ -528,7 +475,7 @@ fn missing_cmd_exits_127_with_error_and_hint() {
 
 #[test]
 fn a_map_field_needs_format_for_env() {
-    let w = World::new();
+    let w = world();
     let m = marker("map");
     w.add(
         "db",
@@ -568,7 +515,7 @@ fn a_map_field_needs_format_for_env() {
 
 #[test]
 fn bad_arguments_fail_before_cmd_runs() {
-    let w = World::new();
+    let w = world();
     w.add("tok", r#"{"t": "v"}"#);
     let marker_file = w.env.root().join("ran");
     let touch = format!("touch {}", marker_file.display());
@@ -607,7 +554,7 @@ fn the_strace_check_sees_a_write_to_disk() {
 #[cfg_attr(missing_strace, ignore = "needs strace")]
 fn no_mode_opens_a_file_for_writing_outside_tmpfs_memfd_or_dev() {
     require_tool("strace");
-    let w = World::new();
+    let w = world();
     let m = marker("strace");
     w.add("kubeconfig", &kubeconfig(&m));
     w.add("hcloud-token", &format!(r#"{{"hcloud_token": "{m}"}}"#));
@@ -632,7 +579,7 @@ fn no_mode_opens_a_file_for_writing_outside_tmpfs_memfd_or_dev() {
     ];
     for mode in modes {
         let mut cmd = w.env.command("strace");
-        cmd.current_dir(&w.repo)
+        cmd.current_dir(&w.parent)
             .args(["-f", "-qq", "-e", "trace=openat,open,creat", "-o"])
             .arg(&log)
             .arg(common::bin())
@@ -684,7 +631,7 @@ print("SEEN", seen, flush=True)
 fn a_terminal_ctrl_c_reaches_cmd_once_with_tmpfs() {
     use std::os::unix::process::CommandExt;
     require_tool("python3");
-    let w = World::new();
+    let w = world();
     w.add("kubeconfig", &kubeconfig(&marker("pty")));
     let pty = nix::pty::openpty(None, None).unwrap();
     let mut cmd = w.command(&[
@@ -741,15 +688,15 @@ fn a_terminal_ctrl_c_reaches_cmd_once_with_tmpfs() {
 /// (a pull-request checkout, `talosctl kubeconfig .`) must never stand in for the secret.
 #[test]
 fn a_file_in_the_current_dir_never_stands_in_for_a_secret_of_that_name() {
-    let w = World::new();
+    let w = world();
     let real = marker("real");
     let forged = marker("forged");
     w.add("kubeconfig", &kubeconfig(&real));
     // The forged file decrypts with the same key (like an attacker's, made from a public key).
     let forged_file = w.add("forged", &kubeconfig(&forged));
-    std::fs::copy(&forged_file, w.repo.join("kubeconfig")).unwrap();
-    std::fs::copy(&forged_file, w.repo.join("kubeconfig.yaml")).unwrap();
-    std::fs::copy(&forged_file, w.repo.join("only-here")).unwrap();
+    std::fs::copy(&forged_file, w.parent.join("kubeconfig")).unwrap();
+    std::fs::copy(&forged_file, w.parent.join("kubeconfig.yaml")).unwrap();
+    std::fs::copy(&forged_file, w.parent.join("only-here")).unwrap();
     for args in [
         vec!["show", "kubeconfig"],
         vec![

@@ -2,32 +2,20 @@
 //! `git commit` / `git push` and let a clean one through; an existing hook keeps
 //! running and comes back on uninstall; core.hooksPath is honoured.
 
-mod cluster;
 mod common;
 
 use base64::Engine;
-use cluster::{key_text, Cluster, TOKEN};
+use common::cluster::{key_text, Cluster, TOKEN};
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Output;
 
-impl Cluster {
-    /// `git ARGS` in `dir` with our binary first on PATH (hooks run `git secrets`).
-    fn git_hooked(&self, dir: &Path, args: &[&str]) -> Output {
-        self.env
-            .git_cmd(dir, args)
-            .env("PATH", self.path_var(None))
-            .output()
-            .unwrap()
-    }
-
-    /// Stages `rel` with `text` and tries to commit; returns the commit's output.
-    fn try_commit(&self, rel: &str, text: &str) -> Output {
-        fs::write(self.parent.join(rel), text).unwrap();
-        self.git(&self.parent, &["add", "-f", rel]);
-        self.git_hooked(&self.parent, &["commit", "-qm", rel])
-    }
+/// Stages `rel` with `text` in the parent of `c` and tries to commit; returns the
+/// commit's output.
+fn try_commit(c: &Cluster, rel: &str, text: &str) -> Output {
+    fs::write(c.parent.join(rel), text).unwrap();
+    c.git(&c.parent, &["add", "-f", rel]);
+    c.git_hooked(&c.parent, &["commit", "-qm", rel])
 }
 
 fn stderr(o: &Output) -> String {
@@ -37,13 +25,16 @@ fn stderr(o: &Output) -> String {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn pre_commit_blocks_each_leak_class_and_passes_a_clean_commit() {
-    let c = Cluster::new();
-    c.cmd(&["hooks", "install"]).assert().success();
+    let c = Cluster::builder()
+        .with_kubeconfig()
+        .with_example()
+        .with_hooks()
+        .build();
     // clean
-    let out = c.try_commit("README.md", "# cluster\n");
+    let out = try_commit(&c, "README.md", "# cluster\n");
     assert!(out.status.success(), "{}", stderr(&out));
     // a plaintext value of a secret
-    let out = c.try_commit("ci.env", &format!("TOKEN={TOKEN}\n"));
+    let out = try_commit(&c, "ci.env", &format!("TOKEN={TOKEN}\n"));
     assert!(!out.status.success());
     assert!(
         stderr(&out).contains("staged.plaintext"),
@@ -54,12 +45,12 @@ fn pre_commit_blocks_each_leak_class_and_passes_a_clean_commit() {
     c.git(&c.parent, &["rm", "-q", "--cached", "ci.env"]);
     // a sops-encrypted file copied out of the secrets repo
     let enc = fs::read_to_string(c.inner.join("secrets/kubeconfig.json")).unwrap();
-    let out = c.try_commit("kubeconfig.json", &enc);
+    let out = try_commit(&c, "kubeconfig.json", &enc);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("staged.sops"), "{}", stderr(&out));
     c.git(&c.parent, &["rm", "-q", "--cached", "kubeconfig.json"]);
     // a private age key
-    let out = c.try_commit("key.txt", &key_text("age-a"));
+    let out = try_commit(&c, "key.txt", &key_text("age-a"));
     assert!(!out.status.success());
     assert!(stderr(&out).contains("staged.age-key"), "{}", stderr(&out));
     c.git(&c.parent, &["rm", "-q", "--cached", "key.txt"]);
@@ -80,16 +71,8 @@ fn pre_commit_blocks_each_leak_class_and_passes_a_clean_commit() {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn pre_push_blocks_a_leak_in_the_pushed_range_and_passes_a_clean_push() {
-    let c = Cluster::new();
-    let remote = c.env.root().join("remote.git");
-    c.git(
-        c.env.root(),
-        &["init", "-q", "--bare", remote.to_str().unwrap()],
-    );
-    c.git(
-        &c.parent,
-        &["remote", "add", "origin", remote.to_str().unwrap()],
-    );
+    let c = Cluster::healthy();
+    c.add_remote(&c.parent, "origin", "cluster");
     c.cmd(&["hooks", "install"]).assert().success();
     let out = c.git_hooked(&c.parent, &["push", "-q", "origin", "main"]);
     assert!(out.status.success(), "clean first push: {}", stderr(&out));
@@ -121,15 +104,14 @@ fn pre_push_blocks_a_leak_in_the_pushed_range_and_passes_a_clean_push() {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn an_existing_hook_still_runs_and_uninstall_restores_it() {
-    let c = Cluster::new();
+    let c = Cluster::healthy();
     let hooks = c.parent.join(".git/hooks");
     fs::create_dir_all(&hooks).unwrap();
     let mine = hooks.join("pre-commit");
     let script = "#!/bin/sh\necho ran >> \"$(git rev-parse --git-dir)/mine-ran\"\n";
-    fs::write(&mine, script).unwrap();
-    fs::set_permissions(&mine, fs::Permissions::from_mode(0o755)).unwrap();
+    common::write_script(&mine, script);
     c.cmd(&["hooks", "install"]).assert().success();
-    let out = c.try_commit("README.md", "hi\n");
+    let out = try_commit(&c, "README.md", "hi\n");
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         c.parent.join(".git/mine-ran").is_file(),
@@ -141,7 +123,7 @@ fn an_existing_hook_still_runs_and_uninstall_restores_it() {
         "#!/bin/sh\nexit 3\n",
     )
     .unwrap();
-    let out = c.try_commit("README.md", "hi again\n");
+    let out = try_commit(&c, "README.md", "hi again\n");
     assert!(!out.status.success());
     fs::write(hooks.join("pre-commit.git-secrets-saved"), script).unwrap();
     c.cmd(&["hooks", "uninstall"]).assert().success();
@@ -153,12 +135,12 @@ fn an_existing_hook_still_runs_and_uninstall_restores_it() {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn core_hooks_path_is_honoured() {
-    let c = Cluster::new();
+    let c = Cluster::healthy();
     c.git(&c.parent, &["config", "core.hooksPath", ".githooks"]);
     c.cmd(&["hooks", "install"]).assert().success();
     assert!(c.parent.join(".githooks/pre-commit").is_file());
     assert!(!c.parent.join(".git/hooks/pre-commit").exists());
-    let out = c.try_commit("ci.env", &format!("TOKEN={TOKEN}\n"));
+    let out = try_commit(&c, "ci.env", &format!("TOKEN={TOKEN}\n"));
     assert!(
         !out.status.success(),
         "the guard in core.hooksPath did not run"
@@ -176,7 +158,7 @@ fn b64(text: &str) -> String {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn pre_commit_blocks_the_leaks_that_used_to_get_through() {
-    let c = Cluster::new();
+    let c = Cluster::healthy();
     // a secret whose map key is a value typed where a key goes
     c.encrypt(&c.inner, "secrets/db.json", r#"{"SuperSecretP4ss": "x"}"#);
     c.cmd(&["hooks", "install"]).assert().success();
@@ -233,7 +215,7 @@ fn pre_commit_blocks_the_leaks_that_used_to_get_through() {
     ];
     let mut problems: Vec<String> = Vec::new();
     for (file, text, id) in &cases {
-        let out = c.try_commit(file, text);
+        let out = try_commit(&c, file, text);
         let err = stderr(&out);
         if out.status.success() {
             problems.push(format!("{file}: committed"));
@@ -255,8 +237,11 @@ fn pre_commit_blocks_the_leaks_that_used_to_get_through() {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_real_key_as_the_examples_key_is_refused() {
-    let c = Cluster::new();
-    c.cmd(&["hooks", "install"]).assert().success();
+    let c = Cluster::builder()
+        .with_kubeconfig()
+        .with_example()
+        .with_hooks()
+        .build();
     let key = key_text("age-a");
     let ex = c.parent.join("secrets-example/key.txt");
     fs::write(&ex, &key).unwrap();
@@ -288,15 +273,9 @@ fn a_real_key_as_the_examples_key_is_refused() {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn pre_push_scans_against_the_remote_pushed_to_not_any_remote() {
-    let c = Cluster::new();
-    for name in ["mirror", "public"] {
-        let url = c.env.root().join(format!("{name}.git"));
-        c.git(
-            c.env.root(),
-            &["init", "-q", "--bare", url.to_str().unwrap()],
-        );
-        c.git(&c.parent, &["remote", "add", name, url.to_str().unwrap()]);
-    }
+    let c = Cluster::healthy();
+    c.add_remote(&c.parent, "mirror", "mirror");
+    let url = c.add_remote(&c.parent, "public", "public");
     c.cmd(&["hooks", "install"]).assert().success();
     fs::write(c.parent.join("notes.txt"), format!("{TOKEN}\n")).unwrap();
     c.git(&c.parent, &["add", "notes.txt"]);
@@ -316,7 +295,6 @@ fn pre_push_scans_against_the_remote_pushed_to_not_any_remote() {
     );
     assert!(stderr(&out).contains("notes.txt"), "{}", stderr(&out));
     // pushing it to a URL (no remote-tracking refs) is scanned in full too
-    let url = c.env.root().join("public.git");
     let out = c.git_hooked(&c.parent, &["push", "-q", url.to_str().unwrap(), "main"]);
     assert!(!out.status.success(), "pushed by URL: {}", stderr(&out));
     // what the public remote has is not scanned again: a clean branch on top of it goes
@@ -344,7 +322,7 @@ fn pre_push_scans_against_the_remote_pushed_to_not_any_remote() {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn hooks_work_with_a_bare_path_and_doctor_checks_the_baked_binary() {
-    let c = Cluster::new();
+    let c = Cluster::healthy();
     // install through a stable name on PATH, as ~/.cargo/bin or a Nix profile gives
     let bin = c.env.root().join("bin");
     fs::create_dir_all(&bin).unwrap();
@@ -383,7 +361,7 @@ fn hooks_work_with_a_bare_path_and_doctor_checks_the_baked_binary() {
         "{hook}"
     );
     let (_, report, _) = c.doctor(&[]);
-    let hooks = cluster::check(&report, "hooks.installed");
+    let hooks = common::cluster::check(&report, "hooks.installed");
     assert_eq!(hooks["status"], "ok", "{hooks:#}");
     // the binary moved away: the hook fails closed and says why; doctor names it
     fs::remove_file(bin.join("git-secrets")).unwrap();
@@ -396,7 +374,7 @@ fn hooks_work_with_a_bare_path_and_doctor_checks_the_baked_binary() {
     );
     let (code, report, _) = c.doctor(&[]);
     assert_eq!(code, 1);
-    cluster::assert_check(
+    common::cluster::assert_check(
         &report,
         "hooks.installed",
         "fail",
@@ -414,11 +392,14 @@ fn hooks_work_with_a_bare_path_and_doctor_checks_the_baked_binary() {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn names_warn_and_allow_marks_them_public_while_credentials_block() {
-    let c = Cluster::new();
-    c.cmd(&["hooks", "install"]).assert().success();
+    let c = Cluster::builder()
+        .with_kubeconfig()
+        .with_example()
+        .with_hooks()
+        .build();
     let server = "https://k8s.example.invalid:6443";
     let nix = format!("{{ kubernetes.api.server = \"{server}\"; }}\n");
-    let out = c.try_commit("api.nix", &nix);
+    let out = try_commit(&c, "api.nix", &nix);
     let err = stderr(&out);
     assert!(out.status.success(), "a name blocked the commit: {err}");
     assert!(err.contains("staged.names"), "{err}");
@@ -435,10 +416,10 @@ fn names_warn_and_allow_marks_them_public_while_credentials_block() {
         .contains("\nkubeconfig:server\n"));
     let (code, report, _) = c.doctor(&["--staged"]);
     assert_eq!(code, 0);
-    cluster::assert_check(&report, "staged.names", "ok", None);
+    common::cluster::assert_check(&report, "staged.names", "ok", None);
     let (_, report, _) = c.doctor(&["--history"]);
-    cluster::assert_check(&report, "history.names", "ok", None);
-    let allow = cluster::check(&report, "allow.list");
+    common::cluster::assert_check(&report, "history.names", "ok", None);
+    let allow = common::cluster::check(&report, "allow.list");
     assert_eq!(allow["status"], "ok", "{allow:#}");
     assert!(allow["message"]
         .as_str()
@@ -447,7 +428,7 @@ fn names_warn_and_allow_marks_them_public_while_credentials_block() {
     let out = c.cmd(&["allow"]).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "kubeconfig:server\n");
     // a credential: blocks, says to revoke, and `allow` refuses it without --force
-    let out = c.try_commit("ci.env", &format!("TOKEN={TOKEN}\n"));
+    let out = try_commit(&c, "ci.env", &format!("TOKEN={TOKEN}\n"));
     assert!(!out.status.success());
     assert!(
         stderr(&out).contains("revoke the old value at its provider"),
@@ -474,5 +455,5 @@ fn names_warn_and_allow_marks_them_public_while_credentials_block() {
         .assert()
         .success();
     let (_, report, _) = c.doctor(&[]);
-    cluster::assert_check(&report, "allow.list", "ok", None);
+    common::cluster::assert_check(&report, "allow.list", "ok", None);
 }

@@ -6,9 +6,10 @@ mod common;
 
 use common::cluster::{age_a, age_b, Cluster};
 use common::{
-    assert_success, assert_unchanged, files_holding, marker, snapshot, sops_fixtures, TestEnv,
+    assert_success, assert_unchanged, files_holding, marker, snapshot, sops_fixtures,
+    spawn_holding, wait_for_exit, TestEnv,
 };
-use std::io::{BufRead, BufReader};
+
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
@@ -163,22 +164,12 @@ fn exec_and_the_editor_get_no_identity_variables() {
 
 // ---- 16.9: exec --tmpfs removes its file on every catchable ending
 
-/// A parent repo with `secrets/secrets/kubeconfig.yaml` holding `m`,
-/// encrypted for key A (installed). No Nix needed.
-fn exec_world(m: &str) -> (TestEnv, PathBuf) {
-    let env = TestEnv::new();
-    env.install_fixture_identity("age-a");
-    let repo = env.work().join("cluster");
-    std::fs::create_dir_all(repo.join("secrets/secrets")).unwrap();
-    env.git(&repo, ["init", "-q"]);
-    let out = env
-        .cmd(["encrypt", "--age", &age_a(), "--input-type", "yaml", "-"])
-        .write_stdin(format!("token: {m}\n"))
-        .output()
-        .unwrap();
-    assert_success("encrypt", &out);
-    std::fs::write(repo.join("secrets/secrets/kubeconfig.yaml"), &out.stdout).unwrap();
-    (env, repo)
+/// The unlocked world with `secrets/secrets/kubeconfig.yaml` holding `m`, encrypted
+/// for key A (installed). No Nix, no sops needed.
+fn exec_world(m: &str) -> Cluster {
+    let c = Cluster::builder().unlocked().build();
+    c.encrypt_with_ours("kubeconfig.yaml", "yaml", &format!("token: {m}\n"));
+    c
 }
 
 fn leak_roots(env: &TestEnv) -> Vec<PathBuf> {
@@ -194,44 +185,22 @@ fn leak_roots(env: &TestEnv) -> Vec<PathBuf> {
 /// and checks the file is gone and the tool ends with 128+sig.
 fn tool_gets_signal(sig: i32) {
     let m = marker("sig");
-    let (env, repo) = exec_world(&m);
-    let mut cmd = env.command(common::bin());
-    let mut child = cmd
-        .current_dir(&repo)
-        .args([
-            "exec",
-            "--tmpfs",
-            "kubeconfig",
-            "--file",
-            "K",
-            "--",
-            "sh",
-            "-c",
-        ])
-        .arg(r#"printf '%s\n' "$K"; exec sleep 30"#)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let file = PathBuf::from(line.trim());
-    assert!(std::fs::read_to_string(&file).unwrap().contains(&m));
+    let c = exec_world(&m);
+    let cmd = c.command(&[
+        "exec",
+        "--tmpfs",
+        "kubeconfig",
+        "--file",
+        "K",
+        "--",
+        "sh",
+        "-c",
+        r#"printf '%s\n' "$K"; exec sleep 30"#,
+    ]);
+    let (mut child, file) = spawn_holding(cmd, &m);
     // SAFETY: plain kill(2) of our own child.
     assert_eq!(unsafe { nix::libc::kill(child.id() as i32, sig) }, 0);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the tool did not end after signal {sig}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = wait_for_exit(&mut child, &format!("signal {sig}"));
     assert!(
         !file.exists(),
         "signal {sig}: {} left behind",
@@ -239,7 +208,7 @@ fn tool_gets_signal(sig: i32) {
     );
     assert!(!file.parent().unwrap().exists(), "signal {sig}: dir left");
     assert!(
-        files_holding(m.as_bytes(), &leak_roots(&env)).is_empty(),
+        files_holding(m.as_bytes(), &leak_roots(&c.env)).is_empty(),
         "signal {sig}: plaintext left"
     );
     assert_eq!(status.code(), Some(128 + sig), "signal {sig}: {status:?}");
@@ -267,18 +236,16 @@ fn tmpfs_file_is_removed_after_every_catchable_terminating_signal() {
 #[test]
 fn tmpfs_file_is_removed_when_the_tool_aborts() {
     let m = marker("abort");
-    let (env, repo) = exec_world(&m);
-    let out = env
-        .command(common::bin())
-        .current_dir(&repo)
+    let c = exec_world(&m);
+    let out = c
+        .command(&["exec", "--tmpfs", "kubeconfig", "--file", "K", "--", "true"])
         .env("GIT_SECRETS_FAILPOINT", "exec.after-tmpfs-file:abort")
-        .args(["exec", "--tmpfs", "kubeconfig", "--file", "K", "--", "true"])
         .stdin(Stdio::null())
         .output()
         .unwrap();
     assert_eq!(out.status.signal(), Some(nix::libc::SIGABRT), "{out:?}");
     assert!(
-        files_holding(m.as_bytes(), &leak_roots(&env)).is_empty(),
+        files_holding(m.as_bytes(), &leak_roots(&c.env)).is_empty(),
         "plaintext left after abort"
     );
 }

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::cluster::{Cluster, INPUT};
+use common::cluster::{check_line, clone_into, locked_rev, locked_rev_of, Cluster, PARENT_FLAKE};
 use common::{assert_success, require_tool};
 use std::path::{Path, PathBuf};
 
@@ -27,71 +27,11 @@ fn stderr(out: &std::process::Output) -> String {
 
 /// A cluster whose inner repo and parent each have a bare remote
 /// (`remotes/secrets.git`, `remotes/cluster.git`), everything pushed, with upstreams.
-#[allow(dead_code)]
-struct Team {
-    c: Cluster,
-    inner_remote: PathBuf,
-    parent_remote: PathBuf,
-}
-
-impl Team {
-    fn new() -> Team {
-        need_tools();
-        let c = Cluster::new(&[("kubeconfig.yaml", KUBE), ("db.yaml", DB)]);
-        let remotes = c.env.root().join("remotes");
-        std::fs::create_dir_all(&remotes).unwrap();
-        let inner_remote = remotes.join("secrets.git");
-        let parent_remote = remotes.join("cluster.git");
-        for (repo, remote) in [(&c.inner, &inner_remote), (&c.parent, &parent_remote)] {
-            c.git(
-                &remotes,
-                &["init", "-q", "--bare", remote.to_str().unwrap()],
-            );
-            c.git(repo, &["remote", "add", "origin", remote.to_str().unwrap()]);
-            c.git(repo, &["push", "-q", "-u", "origin", "main"]);
-        }
-        Team {
-            c,
-            inner_remote,
-            parent_remote,
-        }
-    }
-
-    /// Our binary in the parent root.
-    fn cmd(&self, args: &[&str]) -> assert_cmd::Command {
-        self.c.cmd(args)
-    }
-
-    #[allow(dead_code)]
-    /// A second clone of the parent (`work/<name>`), with the inner repo cloned by
-    /// `git secrets init <inner remote>`; returns its parent root.
-    fn teammate(&self, name: &str) -> PathBuf {
-        let dir = self.c.env.work().join(name);
-        self.c.git(
-            &self.c.env.work(),
-            &[
-                "clone",
-                "-q",
-                self.parent_remote.to_str().unwrap(),
-                dir.to_str().unwrap(),
-            ],
-        );
-        let out = self
-            .c
-            .env
-            .cmd(["init", self.inner_remote.to_str().unwrap(), "--offline"])
-            .current_dir(&dir)
-            .output()
-            .unwrap();
-        assert_success("teammate's git secrets init URL", &out);
-        dir
-    }
-
-    fn cmd_in(&self, dir: &Path, args: &[&str]) -> assert_cmd::Command {
-        let mut c = self.c.env.cmd(args);
-        c.current_dir(dir);
-        c
-    }
+fn team() -> Cluster {
+    Cluster::builder()
+        .secrets(&[("kubeconfig.yaml", KUBE), ("db.yaml", DB)])
+        .with_remotes()
+        .build()
 }
 
 /// `flake.lock`, the inner HEAD and every file of the inner work tree.
@@ -117,87 +57,19 @@ fn snapshot(parent: &Path) -> Snapshot {
     (lock, head, files)
 }
 
-fn rotate(t: &Team, dir: &Path, name: &str) {
-    let out = t
+fn rotate(c: &Cluster, dir: &Path, name: &str) {
+    let out = c
         .cmd_in(dir, &["rotate", name, "--offline"])
         .output()
         .unwrap();
     assert_success(&format!("rotate {name}"), &out);
 }
 
-#[allow(dead_code)]
-fn locked_rev(parent: &Path) -> String {
-    let lock: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(parent.join("flake.lock")).unwrap()).unwrap();
-    lock["nodes"][INPUT]["locked"]["rev"]
-        .as_str()
-        .unwrap_or("")
-        .to_string()
-}
-
-// ---------------------------------------------------------------------------------
-// The lock never moves backwards or sideways.
-
-#[test]
-#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
-fn doctor_fix_after_a_reset_refuses_to_move_the_lock_back_and_names_the_case() {
-    let t = Team::new();
-    let c = &t.c;
-    rotate(&t, &c.parent, "kubeconfig");
-    let newer = c.inner_head();
-    assert_eq!(c.locked_rev(), newer);
-    c.git(&c.inner, &["reset", "-q", "--hard", "HEAD~1"]);
-    let before = snapshot(&c.parent);
-
-    let out = t
-        .cmd(&["doctor", "--fix", "--yes", "--offline"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let report = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        report.contains("the secrets repo is behind the lock"),
-        "doctor names the case:\n{report}"
-    );
-    assert!(!report.contains("stale"), "not called stale:\n{report}");
-    assert!(report.contains("git secrets pull"), "{report}");
-    assert_eq!(
-        snapshot(&c.parent),
-        before,
-        "doctor --fix changed something"
-    );
-    assert_eq!(c.locked_rev(), newer, "the lock moved back");
-}
-
-#[test]
-#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
-fn rotate_on_a_clone_behind_the_lock_is_refused_and_changes_nothing() {
-    let t = Team::new();
-    let c = &t.c;
-    rotate(&t, &c.parent, "kubeconfig");
-    let newer = c.inner_head();
-    c.git(&c.inner, &["reset", "-q", "--hard", "HEAD~1"]);
-    let before = snapshot(&c.parent);
-    for args in [
-        &["rotate", "db", "--offline"][..],
-        &["rekey", "--yes", "--offline"],
-    ] {
-        let out = t.cmd(args).output().unwrap();
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
-        let err = stderr(&out);
-        assert!(err.contains("backwards"), "{args:?}: {err}");
-        assert!(err.contains("git secrets pull"), "{args:?}: {err}");
-        assert!(err.contains(&newer[..12]), "names the locked side: {err}");
-        assert_eq!(snapshot(&c.parent), before, "{args:?} changed something");
-    }
-}
-
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_head_beside_the_lock_is_refused_naming_both_sides() {
-    let t = Team::new();
-    let c = &t.c;
-    rotate(&t, &c.parent, "kubeconfig");
+    let c = &team();
+    rotate(c, &c.parent, "kubeconfig");
     let locked = c.inner_head();
     // a commit beside the locked one: reset, then commit something else
     c.git(&c.inner, &["reset", "-q", "--hard", "HEAD~1"]);
@@ -207,7 +79,7 @@ fn a_head_beside_the_lock_is_refused_naming_both_sides() {
     let side = c.inner_head();
     let before = snapshot(&c.parent);
 
-    let out = t.cmd(&["rotate", "db", "--offline"]).output().unwrap();
+    let out = c.cmd(&["rotate", "db", "--offline"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("sideways"), "{err}");
@@ -221,7 +93,7 @@ fn a_head_beside_the_lock_is_refused_naming_both_sides() {
     );
     assert_eq!(snapshot(&c.parent), before);
 
-    let out = t.cmd(&["doctor", "--offline"]).output().unwrap();
+    let out = c.cmd(&["doctor", "--offline"]).output().unwrap();
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(report.contains("have diverged"), "{report}");
 }
@@ -229,30 +101,20 @@ fn a_head_beside_the_lock_is_refused_naming_both_sides() {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn init_of_a_teammate_whose_lock_names_an_unpushed_commit_refuses_and_keeps_the_lock() {
-    let t = Team::new();
-    let c = &t.c;
+    let c = &team();
     // the first clone rotates and pushes the parent, but not the secrets repo
-    rotate(&t, &c.parent, "kubeconfig");
+    rotate(c, &c.parent, "kubeconfig");
     c.git(
         &c.parent,
         &["commit", "-q", "-m", "relock", "--", "flake.lock"],
     );
     c.git(&c.parent, &["push", "-q"]);
-    let dir = c.env.work().join("bob");
-    c.git(
-        &c.env.work(),
-        &[
-            "clone",
-            "-q",
-            t.parent_remote.to_str().unwrap(),
-            dir.to_str().unwrap(),
-        ],
-    );
+    let dir = c.clone_parent("bob");
     let lock_before = std::fs::read(dir.join("flake.lock")).unwrap();
-    let out = t
+    let out = c
         .cmd_in(
             &dir,
-            &["init", t.inner_remote.to_str().unwrap(), "--offline"],
+            &["init", c.inner_remote().to_str().unwrap(), "--offline"],
         )
         .output()
         .unwrap();
@@ -266,36 +128,11 @@ fn init_of_a_teammate_whose_lock_names_an_unpushed_commit_refuses_and_keeps_the_
 // ---------------------------------------------------------------------------------
 // An unpushed lock is caught: by doctor, and by the parent's pre-push hook.
 
-impl Team {
-    /// `git` in `dir` with our binary first on PATH (so hooks find `git secrets`).
-    fn git_hooked(&self, dir: &Path, args: &[&str]) -> std::process::Output {
-        let bin_dir = Path::new(common::BIN).parent().unwrap().to_path_buf();
-        let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(
-            &std::env::var_os("PATH").unwrap_or_default(),
-        )))
-        .unwrap();
-        self.c
-            .env
-            .git_cmd(dir, args)
-            .env("PATH", path)
-            .output()
-            .unwrap()
-    }
-}
-
-fn check_line<'a>(report: &'a str, id: &str) -> &'a str {
-    report
-        .lines()
-        .find(|l| l.contains(id))
-        .unwrap_or_else(|| panic!("no check {id} in:\n{report}"))
-}
-
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn doctor_fails_when_the_lock_names_an_unpushed_inner_commit() {
-    let t = Team::new();
-    let c = &t.c;
-    let out = t.cmd(&["doctor", "--offline"]).output().unwrap();
+    let c = &team();
+    let out = c.cmd(&["doctor", "--offline"]).output().unwrap();
     let report = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         check_line(&report, "lock.pushed").contains("every clone can fetch it"),
@@ -310,9 +147,9 @@ fn doctor_fails_when_the_lock_names_an_unpushed_inner_commit() {
         "{report}"
     );
 
-    rotate(&t, &c.parent, "kubeconfig");
-    rotate(&t, &c.parent, "db");
-    let out = t.cmd(&["doctor", "--offline"]).output().unwrap();
+    rotate(c, &c.parent, "kubeconfig");
+    rotate(c, &c.parent, "db");
+    let out = c.cmd(&["doctor", "--offline"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let report = String::from_utf8_lossy(&out.stdout).into_owned();
     let pushed = check_line(&report, "lock.pushed");
@@ -329,7 +166,7 @@ fn doctor_fails_when_the_lock_names_an_unpushed_inner_commit() {
 
     // once pushed, the same doctor passes the remote checks
     c.git(&c.inner, &["push", "-q"]);
-    let out = t.cmd(&["doctor", "--offline"]).output().unwrap();
+    let out = c.cmd(&["doctor", "--offline"]).output().unwrap();
     let report = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         check_line(&report, "lock.pushed").contains("every clone can fetch it"),
@@ -344,28 +181,27 @@ fn doctor_fails_when_the_lock_names_an_unpushed_inner_commit() {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn pre_push_refuses_a_parent_whose_lock_names_an_unpushed_inner_commit() {
-    let t = Team::new();
-    let c = &t.c;
-    t.cmd(&["hooks", "install"]).assert().success();
-    rotate(&t, &c.parent, "kubeconfig");
-    let out = t.git_hooked(&c.parent, &["commit", "-qm", "relock", "--", "flake.lock"]);
+    let c = &team();
+    c.cmd(&["hooks", "install"]).assert().success();
+    rotate(c, &c.parent, "kubeconfig");
+    let out = c.git_hooked(&c.parent, &["commit", "-qm", "relock", "--", "flake.lock"]);
     assert_success("commit flake.lock", &out);
-    let remote_before = c.git(&t.parent_remote, &["rev-parse", "main"]);
+    let remote_before = c.git(&c.parent_remote(), &["rev-parse", "main"]);
 
-    let out = t.git_hooked(&c.parent, &["push", "-q", "origin", "main"]);
+    let out = c.git_hooked(&c.parent, &["push", "-q", "origin", "main"]);
     assert!(!out.status.success(), "the unpushed lock was pushed");
     let said = String::from_utf8_lossy(&out.stdout).into_owned() + &stderr(&out);
     assert!(said.contains("git secrets push"), "{said}");
     assert_eq!(
-        c.git(&t.parent_remote, &["rev-parse", "main"]),
+        c.git(&c.parent_remote(), &["rev-parse", "main"]),
         remote_before
     );
 
     c.git(&c.inner, &["push", "-q"]);
-    let out = t.git_hooked(&c.parent, &["push", "-q", "origin", "main"]);
+    let out = c.git_hooked(&c.parent, &["push", "-q", "origin", "main"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
-        c.git(&t.parent_remote, &["rev-parse", "main"]),
+        c.git(&c.parent_remote(), &["rev-parse", "main"]),
         c.parent_head()
     );
 }
@@ -376,15 +212,14 @@ fn pre_push_refuses_a_parent_whose_lock_names_an_unpushed_inner_commit() {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn doctor_fetch_reports_a_missing_or_hanging_remote_within_the_timeout() {
-    let t = Team::new();
-    let c = &t.c;
+    let c = &team();
     // a path that does not exist
     c.git(
         &c.inner,
         &["remote", "set-url", "origin", "/nonexistent/secrets.git"],
     );
     let before = snapshot(&c.parent);
-    let out = t.cmd(&["doctor", "--fetch", "--offline"]).output().unwrap();
+    let out = c.cmd(&["doctor", "--fetch", "--offline"]).output().unwrap();
     let report = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(out.status.code(), Some(1), "{report}");
     assert!(
@@ -394,8 +229,8 @@ fn doctor_fetch_reports_a_missing_or_hanging_remote_within_the_timeout() {
     assert_eq!(snapshot(&c.parent), before);
 
     // a remote that hangs: ssh that never answers
-    let ssh = c.env.write("fake-ssh", "#!/bin/sh\nexec sleep 60\n");
-    std::fs::set_permissions(&ssh, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let ssh = c.env.root().join("fake-ssh");
+    common::write_script(&ssh, "#!/bin/sh\nexec sleep 60\n");
     c.git(
         &c.inner,
         &[
@@ -406,7 +241,7 @@ fn doctor_fetch_reports_a_missing_or_hanging_remote_within_the_timeout() {
         ],
     );
     let start = std::time::Instant::now();
-    let out = t
+    let out = c
         .cmd(&["doctor", "--fetch", "--offline"])
         .env("GIT_SSH_COMMAND", &ssh)
         .env("GIT_SECRETS_FETCH_TIMEOUT", "2")
@@ -424,7 +259,7 @@ fn doctor_fetch_reports_a_missing_or_hanging_remote_within_the_timeout() {
 
     // pull against the same hanging remote: the same clear error, nothing changed
     let start = std::time::Instant::now();
-    let out = t
+    let out = c
         .cmd(&["pull", "--offline"])
         .env("GIT_SSH_COMMAND", &ssh)
         .env("GIT_SECRETS_FETCH_TIMEOUT", "2")
@@ -446,15 +281,14 @@ fn doctor_fetch_reports_a_missing_or_hanging_remote_within_the_timeout() {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn push_sends_the_inner_repo_and_with_parent_commits_flake_lock_and_pushes_the_parent() {
-    let t = Team::new();
-    let c = &t.c;
-    t.cmd(&["hooks", "install"]).assert().success();
-    rotate(&t, &c.parent, "kubeconfig");
+    let c = &team();
+    c.cmd(&["hooks", "install"]).assert().success();
+    rotate(c, &c.parent, "kubeconfig");
     let head = c.inner_head();
 
-    let out = t.cmd(&["push"]).output().unwrap();
+    let out = c.cmd(&["push"]).output().unwrap();
     assert_success("push", &out);
-    assert_eq!(c.git(&t.inner_remote, &["rev-parse", "main"]), head);
+    assert_eq!(c.git(&c.inner_remote(), &["rev-parse", "main"]), head);
     assert!(
         stderr(&out).contains("--parent"),
         "says what is left: {}",
@@ -462,16 +296,7 @@ fn push_sends_the_inner_repo_and_with_parent_commits_flake_lock_and_pushes_the_p
     );
 
     let parent_before = c.parent_head();
-    let bin_dir = Path::new(common::BIN).parent().unwrap().to_path_buf();
-    let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(
-        &std::env::var_os("PATH").unwrap_or_default(),
-    )))
-    .unwrap();
-    let out = t
-        .cmd(&["push", "--parent"])
-        .env("PATH", path)
-        .output()
-        .unwrap();
+    let out = c.cmd(&["push", "--parent"]).output().unwrap();
     assert_success("push --parent", &out);
     assert_ne!(c.parent_head(), parent_before, "flake.lock committed");
     assert_eq!(
@@ -482,7 +307,7 @@ fn push_sends_the_inner_repo_and_with_parent_commits_flake_lock_and_pushes_the_p
         "flake.lock"
     );
     assert_eq!(
-        c.git(&t.parent_remote, &["rev-parse", "main"]),
+        c.git(&c.parent_remote(), &["rev-parse", "main"]),
         c.parent_head()
     );
 }
@@ -490,32 +315,31 @@ fn push_sends_the_inner_repo_and_with_parent_commits_flake_lock_and_pushes_the_p
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn rotate_push_and_the_secrets_push_config_push_the_inner_repo() {
-    let t = Team::new();
-    let c = &t.c;
-    let out = t
+    let c = &team();
+    let out = c
         .cmd(&["rotate", "kubeconfig", "--offline", "--push"])
         .output()
         .unwrap();
     assert_success("rotate --push", &out);
     assert_eq!(
-        c.git(&t.inner_remote, &["rev-parse", "main"]),
+        c.git(&c.inner_remote(), &["rev-parse", "main"]),
         c.inner_head()
     );
 
     c.git(&c.parent, &["config", "secrets.push", "true"]);
-    rotate(&t, &c.parent, "db");
+    rotate(c, &c.parent, "db");
     assert_eq!(
-        c.git(&t.inner_remote, &["rev-parse", "main"]),
+        c.git(&c.inner_remote(), &["rev-parse", "main"]),
         c.inner_head()
     );
 
-    let out = t
+    let out = c
         .cmd(&["rotate", "db", "--offline", "--no-push"])
         .output()
         .unwrap();
     assert_success("rotate --no-push", &out);
     assert_ne!(
-        c.git(&t.inner_remote, &["rev-parse", "main"]),
+        c.git(&c.inner_remote(), &["rev-parse", "main"]),
         c.inner_head()
     );
 }
@@ -523,53 +347,44 @@ fn rotate_push_and_the_secrets_push_config_push_the_inner_repo() {
 // ---------------------------------------------------------------------------------
 // Two clones at once: pull rebases, the merge driver merges values, conflicts are named.
 
-fn set(t: &Team, dir: &Path, name: &str, field: &str) {
-    let out = t
+fn set(c: &Cluster, dir: &Path, name: &str, field: &str) {
+    let out = c
         .cmd_in(dir, &["rotate", name, "--offline", "--set", field])
         .output()
         .unwrap();
     assert_success(&format!("rotate {name} --set {field}"), &out);
 }
 
-fn sops_decrypt(t: &Team, file: &Path) -> String {
-    let out =
-        t.c.env
-            .sops()
-            .unwrap()
-            .arg("decrypt")
-            .arg(file)
-            .output()
-            .unwrap();
-    assert_success(&format!("sops decrypt {}", file.display()), &out);
-    String::from_utf8(out.stdout).unwrap()
+fn sops_decrypt(c: &Cluster, file: &Path) -> String {
+    c.sops_decrypt_path(file)
+        .unwrap_or_else(|| panic!("sops decrypt {} failed", file.display()))
 }
 
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn two_clones_rotating_different_secrets_both_push_and_lock_the_merged_head() {
-    let t = Team::new();
-    let c = &t.c;
-    let bob = t.teammate("bob");
-    rotate(&t, &c.parent, "kubeconfig");
-    rotate(&t, &bob, "db");
-    t.cmd(&["push"]).assert().success();
+    let c = &team();
+    let bob = c.teammate("bob");
+    rotate(c, &c.parent, "kubeconfig");
+    rotate(c, &bob, "db");
+    c.cmd(&["push"]).assert().success();
     // bob's push is refused (non-fast-forward): pull first
-    let out = t.cmd_in(&bob, &["push"]).output().unwrap();
+    let out = c.cmd_in(&bob, &["push"]).output().unwrap();
     assert!(
         !out.status.success(),
         "a non-fast-forward push went through"
     );
-    let out = t.cmd_in(&bob, &["pull", "--offline"]).output().unwrap();
+    let out = c.cmd_in(&bob, &["pull", "--offline"]).output().unwrap();
     assert_success("bob pulls", &out);
-    t.cmd_in(&bob, &["push"]).assert().success();
-    let merged = t.c.git(&t.inner_remote, &["rev-parse", "main"]);
+    c.cmd_in(&bob, &["push"]).assert().success();
+    let merged = c.git(&c.inner_remote(), &["rev-parse", "main"]);
     assert_eq!(
         locked_rev(&bob),
         merged,
         "bob's parent locks the merged head"
     );
     // alice pulls the merged head: a fast-forward, and her lock moves forward
-    let out = t.cmd(&["pull", "--offline"]).output().unwrap();
+    let out = c.cmd(&["pull", "--offline"]).output().unwrap();
     assert_success("alice pulls", &out);
     assert_eq!(c.inner_head(), merged);
     assert_eq!(
@@ -579,7 +394,7 @@ fn two_clones_rotating_different_secrets_both_push_and_lock_the_merged_head() {
     );
     for dir in [&c.parent, &bob] {
         for f in ["kubeconfig.yaml", "db.yaml"] {
-            sops_decrypt(&t, &dir.join("secrets/secrets").join(f));
+            sops_decrypt(c, &dir.join("secrets/secrets").join(f));
         }
     }
 }
@@ -587,13 +402,12 @@ fn two_clones_rotating_different_secrets_both_push_and_lock_the_merged_head() {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn the_merge_driver_merges_disjoint_values_of_one_secret_and_reports_a_true_conflict() {
-    let t = Team::new();
-    let c = &t.c;
-    let bob = t.teammate("bob");
+    let c = &team();
+    let bob = c.teammate("bob");
     // disjoint: alice changes the password, bob the user
-    set(&t, &c.parent, "db", "password=alice-password-1234");
-    set(&t, &bob, "db", "user=bob-the-admin");
-    let out = t.cmd(&["push"]).output().unwrap();
+    set(c, &c.parent, "db", "password=alice-password-1234");
+    set(c, &bob, "db", "user=bob-the-admin");
+    let out = c.cmd(&["push"]).output().unwrap();
     assert_success("alice pushes", &out);
     assert!(out.stdout.is_empty(), "push prints status on stderr only");
     let enc_of = |text: &str, key: &str| {
@@ -603,10 +417,10 @@ fn the_merge_driver_merges_disjoint_values_of_one_secret_and_reports_a_true_conf
             .unwrap_or_default()
     };
     let alice_db = std::fs::read_to_string(c.secret("db.yaml")).unwrap();
-    let out = t.cmd_in(&bob, &["pull", "--offline"]).output().unwrap();
+    let out = c.cmd_in(&bob, &["pull", "--offline"]).output().unwrap();
     assert_success("bob pulls a change of the same secret", &out);
     let db = bob.join("secrets/secrets/db.yaml");
-    let plain = sops_decrypt(&t, &db);
+    let plain = sops_decrypt(c, &db);
     assert!(plain.contains("alice-password-1234"), "{plain}");
     assert!(plain.contains("bob-the-admin"), "{plain}");
     assert!(plain.contains("db.example.invalid"), "{plain}");
@@ -615,23 +429,23 @@ fn the_merge_driver_merges_disjoint_values_of_one_secret_and_reports_a_true_conf
     let merged_db = std::fs::read_to_string(&db).unwrap();
     assert_eq!(enc_of(&merged_db, "host"), enc_of(&alice_db, "host"));
     assert!(!enc_of(&merged_db, "host").is_empty(), "{merged_db}");
-    t.cmd_in(&bob, &["push"]).assert().success();
-    let merged = c.git(&t.inner_remote, &["rev-parse", "main"]);
+    c.cmd_in(&bob, &["push"]).assert().success();
+    let merged = c.git(&c.inner_remote(), &["rev-parse", "main"]);
     assert_eq!(locked_rev(&bob), merged);
 
     // a true conflict: both change the host
-    t.cmd(&["pull", "--offline"]).assert().success();
-    set(&t, &c.parent, "db", "host=alice.example.invalid");
-    set(&t, &bob, "db", "host=bob.example.invalid");
-    t.cmd(&["push"]).assert().success();
+    c.cmd(&["pull", "--offline"]).assert().success();
+    set(c, &c.parent, "db", "host=alice.example.invalid");
+    set(c, &bob, "db", "host=bob.example.invalid");
+    c.cmd(&["push"]).assert().success();
     let before = snapshot(&bob);
-    let out = t.cmd_in(&bob, &["pull", "--offline"]).output().unwrap();
+    let out = c.cmd_in(&bob, &["pull", "--offline"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("secrets/db.yaml"), "names the path: {err}");
     assert!(err.contains("[\"host\"]"), "names the value: {err}");
     assert_eq!(snapshot(&bob), before, "the conflict changed something");
-    assert!(sops_decrypt(&t, &db).contains("bob.example.invalid"));
+    assert!(sops_decrypt(c, &db).contains("bob.example.invalid"));
 }
 
 // ---------------------------------------------------------------------------------
@@ -641,21 +455,21 @@ fn the_merge_driver_merges_disjoint_values_of_one_secret_and_reports_a_true_conf
 #[cfg_attr(missing_strace, ignore = "needs strace")]
 fn git_log_p_in_the_inner_repo_shows_masked_value_changes_and_writes_no_plaintext() {
     require_tool("strace");
-    let t = Team::new();
-    let bob = t.teammate("bob");
+    let c = &team();
+    let bob = c.teammate("bob");
     let secret_value = common::marker("textconv");
-    set(&t, &bob, "db", &format!("password={secret_value}"));
+    set(c, &bob, "db", &format!("password={secret_value}"));
     let inner = bob.join("secrets");
-    let log = t.c.env.root().join("strace.log");
-    let out =
-        t.c.env
-            .command("strace")
-            .args(["-f", "-e", "trace=openat,open,creat", "-o"])
-            .arg(&log)
-            .args(["git", "log", "-p", "-1", "--", "secrets/db.yaml"])
-            .current_dir(&inner)
-            .output()
-            .unwrap();
+    let log = c.env.root().join("strace.log");
+    let out = c
+        .env
+        .command("strace")
+        .args(["-f", "-e", "trace=openat,open,creat", "-o"])
+        .arg(&log)
+        .args(["git", "log", "-p", "-1", "--", "secrets/db.yaml"])
+        .current_dir(&inner)
+        .output()
+        .unwrap();
     assert_success("git log -p under strace", &out);
     let shown = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(shown.contains("-password: <masked "), "{shown}");
@@ -679,17 +493,17 @@ fn git_log_p_in_the_inner_repo_shows_masked_value_changes_and_writes_no_plaintex
     assert!(bad.is_empty(), "writes outside memory: {bad:#?}");
     let held = common::files_holding(
         secret_value.as_bytes(),
-        &[t.c.env.root().to_path_buf(), std::env::temp_dir()],
+        &[c.env.root().to_path_buf(), std::env::temp_dir()],
     );
     assert!(held.is_empty(), "plaintext on disk: {held:?}");
 
     // git secrets log NAME: the same, from the parent
-    let out = t.cmd_in(&bob, &["log", "db"]).output().unwrap();
+    let out = c.cmd_in(&bob, &["log", "db"]).output().unwrap();
     assert_success("git secrets log db", &out);
     let shown = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(shown.contains("+password: <masked "), "{shown}");
     assert!(!shown.contains(&secret_value), "{shown}");
-    let out = t
+    let out = c
         .cmd_in(&bob, &["log", "db", "--show-values"])
         .output()
         .unwrap();
@@ -700,9 +514,8 @@ fn git_log_p_in_the_inner_repo_shows_masked_value_changes_and_writes_no_plaintex
     );
 
     // asked for, the values show in clear
-    t.c.git(&inner, &["config", "secrets.showValues", "true"]);
-    let shown =
-        t.c.git(&inner, &["log", "-p", "-1", "--", "secrets/db.yaml"]);
+    c.git(&inner, &["config", "secrets.showValues", "true"]);
+    let shown = c.git(&inner, &["log", "-p", "-1", "--", "secrets/db.yaml"]);
     assert!(
         shown.contains(&format!("+password: {secret_value}")),
         "{shown}"
@@ -712,29 +525,11 @@ fn git_log_p_in_the_inner_repo_shows_masked_value_changes_and_writes_no_plaintex
 // ---------------------------------------------------------------------------------
 // init for every starting point.
 
-const PARENT_FLAKE: &str = r#"{
-  description = "kubenix-cluster (test)";
-
-  outputs = { self, ... }@inputs: {
-    names = builtins.attrNames inputs.kubenix-cluster-secrets.lib.secrets;
-  };
-}
-"#;
-
 /// A fresh parent repo `work/kubenix-cluster` with a committed flake.nix and no
 /// secrets input yet; and a bare, empty `remotes/secrets.git`.
 fn fresh_parent(env: &common::TestEnv) -> (PathBuf, PathBuf) {
     need_tools();
-    let dir = env.work().join("kubenix-cluster");
-    std::fs::create_dir_all(&dir).unwrap();
-    env.git(&dir, ["init", "-q"]);
-    std::fs::write(dir.join("flake.nix"), PARENT_FLAKE).unwrap();
-    env.git(&dir, ["add", "flake.nix"]);
-    env.git(&dir, ["commit", "-qm", "parent"]);
-    let remote = env.root().join("remotes/secrets.git");
-    std::fs::create_dir_all(&remote).unwrap();
-    env.git(&remote, ["init", "-q", "--bare"]);
-    (dir, remote)
+    (env.parent_repo(PARENT_FLAKE), env.bare_remote("secrets"))
 }
 
 fn read(p: &Path) -> Vec<u8> {
@@ -819,8 +614,8 @@ fn init_from_a_missing_or_hanging_remote_fails_in_time_and_leaves_the_parent_unt
     assert!(!dir.join(".gitignore").exists());
     assert!(!dir.join("secrets").exists());
 
-    let ssh = env.write("fake-ssh", "#!/bin/sh\nexec sleep 60\n");
-    std::fs::set_permissions(&ssh, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let ssh = env.root().join("fake-ssh");
+    common::write_script(&ssh, "#!/bin/sh\nexec sleep 60\n");
     let start = std::time::Instant::now();
     let out = env
         .cmd(["init", "ssh://git.example.invalid/secrets.git", "--yes"])
@@ -844,23 +639,14 @@ fn init_from_a_missing_or_hanging_remote_fails_in_time_and_leaves_the_parent_unt
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_teammate_without_a_key_gets_one_and_the_line_to_send() {
-    let t = Team::new();
+    let c = &team();
     // bob's machine: no key at all
     let env = common::TestEnv::new();
-    let dir = env.work().join("bob");
-    env.git(
-        &env.work(),
-        [
-            "clone",
-            "-q",
-            t.parent_remote.to_str().unwrap(),
-            dir.to_str().unwrap(),
-        ],
-    );
+    let dir = clone_into(&env, &c.parent_remote(), "bob");
     let out = env
         .cmd([
             "init",
-            t.inner_remote.to_str().unwrap(),
+            c.inner_remote().to_str().unwrap(),
             "--yes",
             "--offline",
         ])
@@ -876,30 +662,11 @@ fn a_teammate_without_a_key_gets_one_and_the_line_to_send() {
     );
 }
 
-fn locked_rev_of(parent: &Path, input: &str) -> String {
-    let lock: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(parent.join("flake.lock")).unwrap()).unwrap();
-    lock["nodes"][input]["locked"]["rev"]
-        .as_str()
-        .unwrap_or("")
-        .to_string()
-}
-
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn init_resolves_a_relative_remote_path_against_dash_c_like_git() {
-    let t = Team::new();
-    let c = &t.c;
-    let dir = c.env.work().join("carol");
-    c.git(
-        &c.env.work(),
-        &[
-            "clone",
-            "-q",
-            t.parent_remote.to_str().unwrap(),
-            dir.to_str().unwrap(),
-        ],
-    );
+    let c = &team();
+    let dir = c.clone_parent("carol");
     // run from the env root: the url is relative to -C's dir, not to this one
     let out = c
         .env
@@ -915,5 +682,5 @@ fn init_resolves_a_relative_remote_path_against_dash_c_like_git() {
         .unwrap();
     assert_success("init with a relative url and -C", &out);
     let origin = c.git(&dir.join("secrets"), &["remote", "get-url", "origin"]);
-    assert_eq!(Path::new(&origin), t.inner_remote.as_path());
+    assert_eq!(Path::new(&origin), c.inner_remote().as_path());
 }

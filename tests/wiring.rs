@@ -4,9 +4,7 @@
 
 mod common;
 
-mod cluster;
-
-use cluster::{assert_check, Cluster, INPUT};
+use common::cluster::{assert_check, Cluster, INPUT};
 use std::fs;
 
 /// What a run said it did: the `✓ ` lines (doctor's `fixed: ` prefix dropped), with
@@ -37,7 +35,7 @@ fn mask_revs(line: &str) -> String {
 /// it, then breaks another cluster the same way and checks `init --yes` repairs it
 /// with the same words.
 fn doctor_fix_and_init_agree(id: &str, break_it: impl Fn(&Cluster)) {
-    let c = Cluster::new();
+    let c = Cluster::healthy();
     break_it(&c);
     let (code, report, stderr) = c.doctor(&[]);
     assert_eq!(code, 1, "{stderr}");
@@ -47,7 +45,7 @@ fn doctor_fix_and_init_agree(id: &str, break_it: impl Fn(&Cluster)) {
     let fixed = done(&fix_err);
     assert!(!fixed.is_empty(), "doctor --fix said nothing: {fix_err}");
 
-    let c = Cluster::new();
+    let c = Cluster::healthy();
     break_it(&c);
     let out = c.cmd(&["init", "--yes"]).output().unwrap();
     let init_err = String::from_utf8_lossy(&out.stderr);
@@ -121,7 +119,7 @@ fn a_stale_lock() {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn tracked_files_are_untracked_by_fix_and_refused_by_init_with_the_same_command() {
-    let c = Cluster::new();
+    let c = Cluster::healthy();
     fs::write(c.inner.join("notes.txt"), "x").unwrap();
     // what a parent that tracked the dir before it became a repo holds
     let blob = c.git(&c.parent, &["hash-object", "-w", "secrets/notes.txt"]);

@@ -68,6 +68,12 @@ impl Transaction {
                 display_path(inner.root(), layout.root()).display()
             ))
         })?;
+        // A command killed while Nix rewrote flake.lock left it half-written.
+        if crate::nix::lock::recover(layout.root())? {
+            progress.status(
+                "restored flake.lock: a git-secrets command was killed while Nix rewrote it",
+            );
+        }
         // Before anything is written: a change made on a HEAD behind or beside the lock
         // could only be locked by moving the lock backwards or sideways.
         if let (Some(input), Some(_)) = (
@@ -248,7 +254,7 @@ impl Transaction {
         progress.detail(&format!("ran nix {}", outcome.args.join(" ")));
         progress.ok(&describe(&outcome));
         crate::failpoint::hit("change.after-lock")?;
-        self.finish_parent(&input, outcome.locked.rev.as_deref(), opts, progress)?;
+        self.finish_parent(&input, &outcome, opts, progress)?;
         self.push_if_asked(opts, progress)
     }
 
@@ -271,10 +277,11 @@ impl Transaction {
     fn finish_parent(
         &self,
         input: &str,
-        rev: Option<&str>,
+        outcome: &crate::nix::LockOutcome,
         opts: &Options,
         progress: &dyn Progress,
     ) -> Result<()> {
+        let rev = outcome.locked.rev.as_deref();
         let parent = &self.layout.parent;
         let lock = wiring::lock::lock_path(&self.layout);
         let st = parent.status_under(Path::new(FLAKE_LOCK))?;
@@ -290,8 +297,14 @@ impl Transaction {
                 short(&id.to_string())
             ));
         } else {
+            // A lock an earlier command moved is left to commit as well.
+            let what = if outcome.changed {
+                "flake.lock changed"
+            } else {
+                "flake.lock has changes the parent has not committed"
+            };
             progress.hint(&format!(
-                "flake.lock changed; commit it: git commit -m {} -- flake.lock (or pass --commit-parent)",
+                "{what}; commit it: git commit -m {} -- flake.lock (or pass --commit-parent)",
                 quote::shell(&message)
             ));
         }
@@ -331,7 +344,9 @@ impl<'a> Summary<'a> {
     fn close(self, message: &str, succeeded: bool) {
         let done = self.done.into_inner();
         if succeeded && !done.is_empty() {
-            self.inner.ok(&format!("{message}: {}", done.join(", ")));
+            // The subject line: a rekey's message has a body naming each recipient.
+            let subject = message.lines().next().unwrap_or(message);
+            self.inner.ok(&format!("{subject}: {}", done.join(", ")));
         }
         for hint in self.hints.into_inner() {
             self.inner.hint(&hint);

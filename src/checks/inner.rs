@@ -7,6 +7,18 @@ use std::path::Path;
 use super::{Check, Scene};
 use crate::git::Head;
 
+/// The checks that need an inner repo to look at, skipped for `why`.
+fn skip_repo_checks(why: &str) -> impl Iterator<Item = Check> + '_ {
+    [
+        "inner.head",
+        "inner.untracked",
+        "inner.unstaged",
+        "inner.staged",
+    ]
+    .into_iter()
+    .map(move |id| Check::skip(id, why))
+}
+
 /// The inner repo's checks, in report order.
 pub fn checks(s: &Scene) -> Vec<Check> {
     let dir = s.dir_shown();
@@ -17,14 +29,7 @@ pub fn checks(s: &Scene) -> Vec<Check> {
                     .hint("clone it: git secrets init URL")
                     .hint("or create one: git secrets init --new"),
             ];
-        for id in [
-            "inner.head",
-            "inner.untracked",
-            "inner.unstaged",
-            "inner.staged",
-        ] {
-            out.push(Check::skip(id, "no secrets dir"));
-        }
+        out.extend(skip_repo_checks("no secrets dir"));
         return out;
     }
     let submodule = s
@@ -55,14 +60,7 @@ pub fn checks(s: &Scene) -> Vec<Check> {
     };
     let Some(inner) = &s.inner else {
         let mut out = vec![repo_check];
-        for id in [
-            "inner.head",
-            "inner.untracked",
-            "inner.unstaged",
-            "inner.staged",
-        ] {
-            out.push(Check::skip(id, "the secrets dir is not a git repo"));
-        }
+        out.extend(skip_repo_checks("the secrets dir is not a git repo"));
         return out;
     };
     let head = match inner.head() {

@@ -6,15 +6,18 @@
 //!
 //! Groups: [`parent`] (the public repo and its flake), [`inner`] (the private repo as Nix
 //! sees it), [`secrets`] (sops files, keys, the example), [`tools`] (nix, awslabs
-//! git-secrets, hooks) and [`leaks`] (staged blobs and the whole history).
+//! git-secrets, hooks), [`leaks`] (staged blobs) and [`history`] (the whole history, or a
+//! pushed range).
 
 pub mod fix;
+pub mod history;
 pub mod inner;
 pub mod known;
 pub mod leaks;
 pub mod parent;
 pub mod remote;
 pub mod report;
+pub mod scanner;
 pub mod scene;
 pub mod secrets;
 pub mod tools;
@@ -209,6 +212,12 @@ pub fn planned_fixes(report: &Report) -> Vec<Fix> {
     }
     fixes.sort_by_key(Fix::rank);
     fixes
+}
+
+/// The command that drops every trace of `path` from the history of a repo: what a
+/// hint says after "purge it from history:".
+pub(crate) fn filter_repo(path: &str) -> String {
+    format!("git filter-repo --path {path} --invert-paths")
 }
 
 /// Shortens a list for a one-line message: `a, b, c and 4 more`.

@@ -87,7 +87,8 @@ fn dir_gitlink(s: &Scene) -> Check {
         )
         .hint(format!("commit its removal: git rm --cached {shown} && git commit -m 'untrack the secrets dir'"))
         .hint(format!(
-            "the commit id is public once pushed; to drop it from history: git filter-repo --path {shown} --invert-paths"
+            "the commit id is public once pushed; to drop it from history: {}",
+            super::filter_repo(&shown)
         )),
         Ok(gitlink::State::Absent) => {
             Check::ok(ID, format!("no gitlink for {shown} in the parent's index or HEAD"))
@@ -115,7 +116,8 @@ fn dir_tracked(s: &Scene) -> Check {
         )
         .hint(format!("git rm --cached -r {shown}"))
         .hint(format!(
-            "if they were ever committed, purge them: git filter-repo --path {shown} --invert-paths"
+            "if they were ever committed, purge them: {}",
+            super::filter_repo(&shown)
         ))
         .with_fix(Fix::UntrackDir),
         Ok(tracked::State::Committed) => Check::fail(
@@ -124,7 +126,8 @@ fn dir_tracked(s: &Scene) -> Check {
         )
         .hint("commit their removal: git commit -m 'untrack the secrets dir'")
         .hint(format!(
-            "then purge history: git filter-repo --path {shown} --invert-paths"
+            "then purge history: {}",
+            super::filter_repo(&shown)
         )),
         Ok(tracked::State::Clean) => {
             Check::ok(ID, format!("no file of {shown} is tracked by the parent"))
@@ -260,13 +263,15 @@ fn lock_fresh(s: &Scene) -> Check {
         "git secrets doctor --fix (or: {} {name})",
         wiring::lock::command()
     );
+    // `--fix` relocks only a clean secrets repo: the hints say so, in that order.
     let with_fix = |c: Check| {
         if clean {
-            c.with_fix(Fix::Relock)
+            c.hint(relock_hint.clone()).with_fix(Fix::Relock)
         } else {
             c.hint(
                 "commit every change in the secrets repo first; Nix locks only committed content",
             )
+            .hint(format!("then: {relock_hint}"))
         }
     };
     match state {
@@ -280,10 +285,10 @@ fn lock_fresh(s: &Scene) -> Check {
             )
             .hint("on a machine with Nix: git secrets init (it only locks)")
         }
-        lock::State::Missing { input } => with_fix(
-            Check::fail(ID, format!("no flake.lock: input {input} is not locked"))
-                .hint(relock_hint),
-        ),
+        lock::State::Missing { input } => with_fix(Check::fail(
+            ID,
+            format!("no flake.lock: input {input} is not locked"),
+        )),
         lock::State::Fresh { input, locked } => Check::ok(
             ID,
             format!(
@@ -307,12 +312,10 @@ fn lock_fresh(s: &Scene) -> Check {
                     short(locked.as_deref().unwrap_or("")),
                     short(&head)
                 ),
-            )
-            .hint(relock_hint),
+            ),
         ),
         Ok(_) => with_fix(
-            Check::fail(ID, format!("flake.lock does not lock {name} to the secrets repo's HEAD: {}", verified.message))
-                .hint(relock_hint),
+            Check::fail(ID, format!("flake.lock does not lock {name} to the secrets repo's HEAD: {}", verified.message)),
         ),
         Err(refusal) => {
             let case = crate::lock_direction::decide(inner, locked.as_deref(), &head)

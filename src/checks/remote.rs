@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use super::{count, Check, Scene};
+use crate::error::Context;
 use crate::git::{ObjectId, RemoteReach, Repo, Upstream};
 use crate::nix::flake_lock::{short, FlakeLock, LockedInput};
 
@@ -220,10 +221,10 @@ pub fn locked_at(
     let Some(entry) = parent.entry_at(commit, Path::new("flake.lock"))? else {
         return Ok(None);
     };
-    let blob = parent.gix().find_object(entry.id).map_err(|e| {
-        crate::error::Error::new(format!("cannot read flake.lock of {commit}")).with_source(e)
-    })?;
-    FlakeLock::parse(&blob.data)?.input(input)
+    let blob = parent
+        .blob(entry.id)
+        .with_context(|| format!("cannot read flake.lock of {commit}"))?;
+    FlakeLock::parse(&blob)?.input(input)
 }
 
 /// The pre-push check: the `flake.lock` of the parent commit being pushed locks an inner

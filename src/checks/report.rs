@@ -49,10 +49,11 @@ impl Report {
     /// Colors follow `console`'s global setting (`--color`, `NO_COLOR`).
     pub fn to_text(&self) -> String {
         let mut out = self.lines(|_| true);
+        let warnings = self.count(Status::Warn);
         out.push_str(&format!(
-            "{} ok, {} warnings, {} failed, {} skipped\n",
+            "{} ok, {warnings} warning{}, {} failed, {} skipped\n",
             self.count(Status::Ok),
-            self.count(Status::Warn),
+            if warnings == 1 { "" } else { "s" },
             self.count(Status::Fail),
             self.count(Status::Skip)
         ));
@@ -132,10 +133,7 @@ mod tests {
         assert!(t.contains("✗ c.fail"), "{t}");
         assert!(t.contains("- d.skip"), "{t}");
         assert!(t.contains("hint: run y"), "{t}");
-        assert!(
-            t.ends_with("1 ok, 1 warnings, 1 failed, 1 skipped\n"),
-            "{t}"
-        );
+        assert!(t.ends_with("1 ok, 1 warning, 1 failed, 1 skipped\n"), "{t}");
         assert!(sample().failed());
         assert!(!Report::default().failed());
     }

@@ -2,14 +2,14 @@
 //! that verifies and the recipients the rules name, no plaintext among them, a key
 //! that decrypts (and is not readable by others), and a matching public example.
 
+use std::collections::HashSet;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use super::scene::{Content, Decryption, SecretFile};
 use super::{count, list, Check, Fix, Scene};
 use crate::change::rekey;
-use crate::sops::file::SopsFile;
-use crate::sops::formats::Format;
+use crate::example::{Difference, RealSecret};
 use crate::sops::keys::Identities;
 use crate::sops::rules::Config;
 
@@ -343,7 +343,6 @@ fn example(s: &Scene) -> Check {
         }
     };
     let ids = Identities::from_age_text(&key, "example key");
-    let mut problems: Vec<String> = Vec::new();
     let real: Vec<&SecretFile> = s
         .secrets
         .iter()
@@ -366,59 +365,48 @@ fn example(s: &Scene) -> Check {
         ))
         .hint("if it was ever committed, the key is burnt: make a new one and rekey (git secrets rekey --remove-recipient <its age1… key>)");
     }
-    let mut ex_files: Vec<std::path::PathBuf> = std::fs::read_dir(ex.join("secrets"))
-        .map(|rd| {
-            rd.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file())
-                .collect()
+    let secrets: Vec<RealSecret> = real
+        .iter()
+        .filter_map(|f| match &f.content {
+            Content::Sops(file, opened) => Some(RealSecret {
+                file_name: f
+                    .path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                format: file.format,
+                shape: match opened {
+                    Decryption::Open(o) => Some(o.shape.concat()),
+                    _ => None,
+                },
+            }),
+            _ => None,
         })
-        .unwrap_or_default();
-    ex_files.sort();
-    let ex_name = |p: &Path| {
-        let n = p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        n.rsplit_once('.').map(|(a, _)| a.to_string()).unwrap_or(n)
+        .collect();
+    let real_values: HashSet<String> = real
+        .iter()
+        .filter_map(|f| match &f.content {
+            Content::Sops(_, Decryption::Open(o)) => Some(o.values.iter()),
+            _ => None,
+        })
+        .flatten()
+        .map(|v| v.value.to_string())
+        .collect();
+    let differences = match crate::example::compare(
+        &ex.join(crate::layout::SECRETS_SUBDIR),
+        &secrets,
+        &ids,
+        &real_values,
+    ) {
+        Ok(d) => d,
+        Err(e) => return Check::error(ID, &e),
     };
-    for f in &real {
-        if !ex_files.iter().any(|p| ex_name(p) == f.name) {
-            problems.push(format!("{} has no example", f.name));
-        }
-    }
-    for p in &ex_files {
-        let name = ex_name(p);
-        let Some(f) = real.iter().find(|f| f.name == name) else {
-            if !real.is_empty() {
-                problems.push(format!("example {name} has no real secret"));
-            }
-            continue;
-        };
-        let opened = std::fs::read(p)
-            .map_err(|e| crate::error::Error::io("read", p, e))
-            .and_then(|b| SopsFile::parse(&b, Format::from_path(p)))
-            .and_then(|file| file.decrypt(&ids));
-        let dec = match opened {
-            Ok(d) => d,
-            Err(e) => {
-                problems.push(format!(
-                    "example {name} does not decrypt with key.txt: {}",
-                    e.message
-                ));
-                continue;
-            }
-        };
-        if let Content::Sops(_, Decryption::Open(o)) = &f.content {
-            let ex_shape: Vec<Vec<String>> = dec.docs.0.iter().map(crate::example::shape).collect();
-            if ex_shape != o.shape {
-                let diff = crate::example::shape_diff(&o.shape.concat(), &ex_shape.concat());
-                problems.push(format!(
-                    "example {name} differs in structure ({})",
-                    diff.into_iter().take(2).collect::<Vec<_>>().join("; ")
-                ));
-            }
-        }
-    }
+    let problems: Vec<String> = differences
+        .iter()
+        // without any secret to compare with (none cloned yet), extra examples are expected
+        .filter(|d| !(secrets.is_empty() && matches!(d, Difference::Extra { .. })))
+        .map(ToString::to_string)
+        .collect();
     if problems.is_empty() {
         return Check::ok(
             ID,

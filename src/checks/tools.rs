@@ -109,7 +109,7 @@ fn awslabs_hooks(s: &Scene) -> Check {
     if let Ok(d) = hooks::hooks_dir(repo) {
         dirs.push(d);
     }
-    dirs.push(repo.gix().common_dir().join("hooks"));
+    dirs.push(repo.common_dir().join("hooks"));
     if let Ok(Some(t)) = repo.config_path("init.templateDir") {
         dirs.push(t.join("hooks"));
     }

@@ -99,8 +99,14 @@ pub fn run(ctx: &Ctx, args: AddArgs) -> Result<i32> {
     } else {
         let docs = docs?;
         let (plan, rules, indent) = plan_from(&layout.dir, &path, None).map_err(|mut e| {
-            // `add` has no --age: the engine's hint is for `encrypt`
+            // `add` has no --age: the engine's hint (no rules at all) is for `encrypt`.
+            // A broken or non-matching .sops.yaml keeps its own hints: a rekey would
+            // fail on it the same way.
+            let no_rules = e.hints.iter().any(|h| h.contains("pass --age"));
             e.hints.retain(|h| !h.contains("pass --age"));
+            if !no_rules {
+                return e;
+            }
             e.hint(format!(
                 "the rules are read from {}/.sops.yaml; name a recipient there: git secrets rekey --add-recipient age1…",
                 layout.dir.display()
@@ -155,12 +161,7 @@ fn approve_new_recipients(
     if known.is_empty() {
         return Ok(());
     }
-    let want: Vec<String> = plan
-        .groups
-        .iter()
-        .flatten()
-        .map(|r| r.to_string())
-        .collect();
+    let want = plan.recipients();
     let have: Vec<String> = want.iter().filter(|r| known.contains(r)).cloned().collect();
     let mut change = RecipientChange::default();
     change.record(path, &have, &want);

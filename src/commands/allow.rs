@@ -149,12 +149,19 @@ fn check_coverage(ctx: &Ctx, patterns: &[Pattern], force: bool) -> Result<()> {
             .hint("in PATH, `*` matches one key and `**` any number: kubeconfig:contexts.*.context.namespace"));
         }
         if !c.credentials.is_empty() && !force {
-            return Err(Error::new(format!(
-                "{} covers a value that looks like a credential: {}",
-                c.pattern,
-                c.credentials.join(", ")
+            let message = if c.credentials == [c.pattern.to_string()] {
+                format!("{} looks like a credential", c.pattern)
+            } else {
+                format!(
+                    "{} covers a value that looks like a credential: {}",
+                    c.pattern,
+                    c.credentials.join(", ")
+                )
+            };
+            return Err(Error::new(message).hint(format!(
+                "the guards would stop searching for it; if it is public on purpose: git secrets allow --force {}",
+                crate::quote::shell(&c.pattern.to_string())
             ))
-            .hint("the guards would stop searching for it; if it is public on purpose: git secrets allow --force ...")
             .hint("if it was committed, treat it as leaked: rotate it (git secrets rotate NAME) and revoke the old value at its provider"));
         }
     }

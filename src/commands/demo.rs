@@ -127,12 +127,14 @@ impl Sandbox {
             .wait()
             .map_err(|e| Error::new(format!("{shown}: {e}")))?;
         if !status.success() {
-            return Err(
-                Error::new(format!("demo step failed: {shown} ({status})")).hint(format!(
-                    "the sandbox is kept for a look: {}",
-                    self.dir.display()
-                )),
-            );
+            return Err(Error::new(format!(
+                "demo step failed: {shown} ({})",
+                crate::error::exit_status(status)
+            ))
+            .hint(format!(
+                "the sandbox is kept for a look: {}",
+                self.dir.display()
+            )));
         }
         Ok(())
     }

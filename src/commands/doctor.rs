@@ -6,7 +6,7 @@ use clap::Args;
 use std::io::IsTerminal;
 
 use super::Ctx;
-use crate::checks::{self, fix, leaks, Check, Fix, Options, Report, Scene, Status};
+use crate::checks::{self, fix, history, leaks, Check, Fix, Options, Report, Scene, Status};
 use crate::error::Result;
 use crate::layout::Overrides;
 
@@ -75,7 +75,7 @@ pub fn run(ctx: &Ctx, args: DoctorArgs) -> Result<i32> {
         let mut checks = history(
             ctx,
             &scene,
-            Some(leaks::Pushed {
+            Some(history::Pushed {
                 range,
                 remote: args.remote.as_deref(),
             }),
@@ -211,7 +211,7 @@ fn left_to_user(ctx: &Ctx, report: &Report) {
     }
 }
 
-fn history(ctx: &Ctx, scene: &Scene, pushed: Option<leaks::Pushed<'_>>) -> Vec<Check> {
+fn history(ctx: &Ctx, scene: &Scene, pushed: Option<history::Pushed<'_>>) -> Vec<Check> {
     let bar = (std::io::stderr().is_terminal() && !ctx.ui.quiet).then(|| {
         let pb = indicatif::ProgressBar::new_spinner();
         pb.set_style(
@@ -226,7 +226,7 @@ fn history(ctx: &Ctx, scene: &Scene, pushed: Option<leaks::Pushed<'_>>) -> Vec<C
             pb.set_position(n);
         }
     };
-    let out = leaks::history(scene, pushed, &progress);
+    let out = history::history(scene, pushed, &progress);
     if let Some(pb) = bar {
         pb.finish_and_clear();
     }

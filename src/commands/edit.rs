@@ -20,6 +20,7 @@ use crate::sops::formats::{Format, Indent};
 use crate::sops::keys::Identities;
 use crate::sops::rules::store_indent;
 use crate::sops::tree::PlainDocs;
+use crate::wiring;
 use clap::Args;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
@@ -115,11 +116,23 @@ fn edit_in_repo(ctx: &Ctx, args: &EditArgs, layout: Layout, path: PathBuf) -> Re
             ctx.ui.step(format!("saved {}", shown.display()));
         }
         None if session.pending(std::slice::from_ref(&path))?.is_empty() => {
+            let opts = args.lock.options();
+            let fresh = matches!(
+                wiring::lock::inspect(&session.layout)?,
+                wiring::lock::State::Fresh { .. } | wiring::lock::State::NoInput
+            );
+            if fresh || opts.no_commit || opts.no_lock {
+                ctx.ui.status(format!(
+                    "{} unchanged in the editor; nothing written or committed",
+                    shown.display()
+                ));
+                return Ok(0);
+            }
+            // An earlier edit was stopped after its commit (a crash): finish the lock.
             ctx.ui.status(format!(
-                "{} unchanged in the editor; nothing written or committed",
+                "{} unchanged in the editor, but flake.lock is not locked to the secrets repo's HEAD; relocking",
                 shown.display()
             ));
-            return Ok(0);
         }
         // An earlier edit left it uncommitted (--no-commit, a crash): finish that.
         None => ctx.ui.status(format!(

@@ -7,12 +7,12 @@
 use super::Ctx;
 use crate::atomic;
 use crate::error::{Error, Result};
-use crate::example::{leaf_values, placeholder, shape, shape_diff, KEY_HEADER};
+use crate::example::{compare, leaf_values, placeholder, shape, RealSecret, KEY_HEADER};
 use crate::layout::Layout;
 use crate::sops::file::{encrypt, load, KeyPlan, SopsFile};
 use crate::sops::formats::yaml::DEFAULT_INDENT;
 use crate::sops::keys::{generate_identity, Identities, Recipient};
-use crate::sops::rules::{Config, CreationRule};
+use crate::sops::rules::{write_config, Config, CreationRule, RuleToWrite};
 use crate::sops::tree::{Node, PlainDocs};
 use clap::Args;
 use std::collections::HashSet;
@@ -228,50 +228,20 @@ fn check(
     example_ids: &Identities,
 ) -> Result<i32> {
     let example_dir = &layout.example_dir;
-    let mut problems: Vec<String> = Vec::new();
-    let mut seen = HashSet::new();
-    for (path, file, docs) in real {
-        let name = file_name(path);
-        let target = example_dir.join("secrets").join(&name);
-        seen.insert(target.clone());
-        let Ok(bytes) = std::fs::read(&target) else {
-            problems.push(format!(
-                "{name}: missing in the example (a secret was added)"
-            ));
-            continue;
-        };
-        let ex = match SopsFile::parse(&bytes, file.format).and_then(|f| f.decrypt(example_ids)) {
-            Ok(d) => d,
-            Err(e) => {
-                problems.push(format!(
-                    "{name}: does not decrypt with the example key: {e}"
-                ));
-                continue;
-            }
-        };
-        let want: Vec<String> = docs
-            .0
-            .iter()
-            .flat_map(|d| shape(&placeholder(d, real_values)))
-            .collect();
-        let have: Vec<String> = ex.docs.0.iter().flat_map(shape).collect();
-        for d in shape_diff(&want, &have) {
-            problems.push(format!("{name}: {d}"));
-        }
-        let mut leaked = Vec::new();
-        ex.docs.0.iter().for_each(|d| leaf_values(d, &mut leaked));
-        if leaked.iter().any(|v| real_values.contains(v)) {
-            problems.push(format!("{name}: holds a real secret value"));
-        }
-    }
-    for stale in example_secret_files(example_dir)? {
-        if !seen.contains(&stale) {
-            problems.push(format!(
-                "{}: only in the example (a secret was removed)",
-                file_name(&stale)
-            ));
-        }
-    }
+    let real: Vec<RealSecret> = real
+        .iter()
+        .map(|(path, file, docs)| RealSecret {
+            file_name: file_name(path),
+            format: file.format,
+            shape: Some(docs.0.iter().flat_map(shape).collect()),
+        })
+        .collect();
+    let problems = compare(
+        &example_dir.join(crate::layout::SECRETS_SUBDIR),
+        &real,
+        example_ids,
+        real_values,
+    )?;
     if problems.is_empty() {
         ctx.ui.ok(format!(
             "{} matches the secrets",
@@ -328,7 +298,6 @@ fn example_key(path: &Path) -> Result<(String, Recipient, bool)> {
 /// URLs) and its comments. When the private one does not parse, one rule
 /// for every file.
 pub fn example_sops_yaml(real: &str, example: &Recipient) -> String {
-    let q = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
     let config = Config::parse(real.as_bytes(), Path::new(".sops.yaml")).ok();
     let mut rules: Vec<CreationRule> = config
         .as_ref()
@@ -337,35 +306,21 @@ pub fn example_sops_yaml(real: &str, example: &Recipient) -> String {
     if rules.is_empty() {
         rules.push(CreationRule::default());
     }
-    let mut out = String::from(
+    let age = example.to_string();
+    let written: Vec<RuleToWrite> = rules
+        .iter()
+        .map(|rule| RuleToWrite {
+            path_regex: rule.path_regex.as_deref(),
+            rules: &rule.rules,
+            age: &age,
+        })
+        .collect();
+    write_config(
         "# Written by `git secrets example`: the rules of the private .sops.yaml for\n\
-         # this example's public key, and nothing else.\n\
-         creation_rules:\n",
-    );
-    for rule in &rules {
-        let mut fields: Vec<String> = Vec::new();
-        if let Some(p) = &rule.path_regex {
-            fields.push(format!("path_regex: {}", q(p)));
-        }
-        for (key, value) in rule.rules.named() {
-            if let Some(v) = value {
-                fields.push(format!("{key}: {}", q(v)));
-            }
-        }
-        if rule.rules.mac_only_encrypted {
-            fields.push("mac_only_encrypted: true".into());
-        }
-        fields.push(format!("age: {example}"));
-        for (i, f) in fields.iter().enumerate() {
-            out.push_str(if i == 0 { "    - " } else { "      " });
-            out.push_str(f);
-            out.push('\n');
-        }
-    }
-    if let Some(indent) = config.and_then(|c| c.yaml_indent) {
-        out.push_str(&format!("stores:\n    yaml:\n        indent: {indent}\n"));
-    }
-    out
+         # this example's public key, and nothing else.\n",
+        &written,
+        config.and_then(|c| c.yaml_indent),
+    )
 }
 
 /// Refuses an example dir that is the secrets dir, inside it, or holds it:

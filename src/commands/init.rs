@@ -10,7 +10,8 @@ use crate::layout::{Layout, Overrides};
 use crate::nix::template::SECRETS_FLAKE;
 use crate::quote;
 use crate::sops::keys::{default_key_file, generate_identity, Identities, Recipient};
-use crate::sops::rules::Config;
+use crate::sops::metadata::EncryptionRules;
+use crate::sops::rules::{write_config, Config, RuleToWrite};
 use crate::wiring::{self, flake_input, gitlink, ignore, lock, tracked};
 use clap::Args;
 use std::path::Path;
@@ -311,12 +312,17 @@ fn write_key_file(path: &Path, text: &str) -> Result<()> {
 /// The `.sops.yaml` of a new secrets repo.
 pub fn sops_yaml(recipients: &[Recipient]) -> String {
     let list: Vec<String> = recipients.iter().map(|r| r.to_string()).collect();
-    format!(
+    let rule = RuleToWrite {
+        path_regex: Some("^secrets/"),
+        rules: &EncryptionRules::default(),
+        age: &list.join(","),
+    };
+    write_config(
         "# sops configuration of this secrets repo (written by git secrets init --new).\n\
          # Files under secrets/ are encrypted to these age recipients. Add one with\n\
-         #   git secrets rekey --add-recipient age1…\n\
-         creation_rules:\n    - path_regex: ^secrets/\n      age: {}\n",
-        list.join(",")
+         #   git secrets rekey --add-recipient age1…\n",
+        &[rule],
+        None,
     )
 }
 
@@ -387,7 +393,7 @@ fn check_recipients(ctx: &Ctx, layout: &Layout, ids: &Identities) -> Result<()> 
     let named: Vec<String> = config
         .creation_rules
         .iter()
-        .flat_map(|r| r.plan.groups.iter().flatten().map(|x| x.to_string()))
+        .flat_map(|r| r.plan.recipients())
         .collect();
     let mine: Vec<String> = ids.recipients().iter().map(|r| r.to_string()).collect();
     if mine.iter().any(|m| named.contains(m)) {

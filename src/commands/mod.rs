@@ -93,13 +93,8 @@ pub fn run(cli: Cli) -> Result<i32> {
 /// Resolves `NAME|PATH`: an argument with a `/` is a file and needs no repository; a bare
 /// word is always a secret name in the secrets dir (see `Layout::resolve` for why).
 pub fn resolve_secret(ctx: &Ctx, arg: &str) -> Result<PathBuf> {
-    if crate::layout::is_path_argument(arg) {
-        return Ok(crate::layout::path_target(arg, &ctx.cwd)?
-            .path()
-            .to_path_buf());
-    }
-    let layout = ctx.layout()?;
-    Ok(layout.resolve(arg, &ctx.cwd)?.path().to_path_buf())
+    let target = crate::layout::resolve(arg, &ctx.cwd, || ctx.layout())?;
+    Ok(target.path().to_path_buf())
 }
 
 impl Ctx {

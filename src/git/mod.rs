@@ -13,6 +13,7 @@
 //! Paths given to a [`Repo`] may be absolute or relative to its root; paths it returns are
 //! repo-relative with `/` separators (git's own form), as [`String`]s.
 
+mod error;
 mod history;
 mod objects;
 mod remote;
@@ -28,6 +29,7 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::error::{Context, Error, Result};
 
+pub use error::GitError;
 pub use gix::ObjectId;
 pub use objects::{ObjectKind, ScannedObject};
 pub use remote::{fetch_timeout_from_env, ls_remote, RemoteReach, Upstream};
@@ -44,13 +46,12 @@ impl Repo {
     /// Finds the repository containing `start` (like git, walking up the directories).
     pub fn discover(start: &Path) -> Result<Repo> {
         let start = absolute(start)?;
-        let inner = gix::discover(&start).map_err(|e| {
-            Error::new(format!(
-                "not in a git repository: {} (nor any parent directory)",
-                start.display()
-            ))
-            .with_source(e)
-            .hint("run `git init` there first, or point at the repository with `-C <path>`")
+        let inner = gix::discover(&start).map_err(|e| GitError::NotARepo {
+            start: start.clone(),
+            // gix's own words for that case only repeat ours; others (permissions, a
+            // broken .git) say what is wrong.
+            source: (!e.to_string().starts_with("Could not find a git repository"))
+                .then(|| Box::new(e) as Box<dyn std::error::Error + Send + Sync>),
         })?;
         Repo::from_gix(inner)
     }
@@ -67,12 +68,8 @@ impl Repo {
     }
 
     fn from_gix(inner: gix::Repository) -> Result<Repo> {
-        let workdir = inner.workdir().ok_or_else(|| {
-            Error::new(format!(
-                "{} is a bare repository; git-secrets needs a work tree",
-                inner.git_dir().display()
-            ))
-            .hint("run it from a normal clone")
+        let workdir = inner.workdir().ok_or_else(|| GitError::Bare {
+            git_dir: inner.git_dir().to_path_buf(),
         })?;
         // canonical, so that prefix checks against other canonical paths work
         let root = std::fs::canonicalize(workdir).map_err(|e| Error::io("open", workdir, e))?;
@@ -87,6 +84,12 @@ impl Repo {
     /// The `.git` directory (for a linked worktree: its private git dir).
     pub fn git_dir(&self) -> &Path {
         self.inner.git_dir()
+    }
+
+    /// The git dir shared by all worktrees (`.git` of the main one): where hooks, info/
+    /// and the object store live.
+    pub fn common_dir(&self) -> &Path {
+        self.inner.common_dir()
     }
 
     /// The underlying gix repository, for reads this module does not wrap yet.

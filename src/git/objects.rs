@@ -53,6 +53,24 @@ pub struct ScannedObject<'a> {
     pub data: &'a [u8],
 }
 
+impl ScannedObject<'_> {
+    /// For a commit, the id of its root tree (the `tree <id>` line a commit object
+    /// starts with); None for any other object.
+    pub fn commit_tree(&self) -> Option<ObjectId> {
+        if self.kind != ObjectKind::Commit {
+            return None;
+        }
+        commit_tree(self.data)
+    }
+}
+
+/// The tree id a raw commit object starts with.
+fn commit_tree(data: &[u8]) -> Option<ObjectId> {
+    let hex = data.strip_prefix(b"tree ")?;
+    let end = hex.iter().position(|b| *b == b'\n')?;
+    ObjectId::from_hex(&hex[..end]).ok()
+}
+
 /// Where a blob appears in history: one commit and path that hold it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlobLocation {
@@ -85,6 +103,71 @@ impl Repo {
             scan_loose(&dir, hash, &visit)?;
         }
         Ok(count.into_inner())
+    }
+
+    /// Calls `visit` for every object reachable from `tip` and from none of `not`
+    /// (see [`Repo::objects_between`]), reading them in parallel: what a push of `tip`
+    /// sends to a remote that has `not`. Returns how many objects were visited.
+    pub fn scan_objects_between<F>(&self, not: &[String], tip: &str, visit: F) -> Result<u64>
+    where
+        F: Fn(ScannedObject<'_>) + Sync,
+    {
+        let ids = self.objects_between(not, tip)?;
+        let sync = self.inner.clone().into_sync();
+        ids.par_iter().try_for_each_init(
+            || sync.to_thread_local(),
+            |r, id| {
+                let obj = r
+                    .find_object(*id)
+                    .with_context(|| format!("cannot read object {id}"))?;
+                visit(ScannedObject {
+                    id,
+                    kind: obj.kind.into(),
+                    data: &obj.data,
+                });
+                Ok::<(), Error>(())
+            },
+        )?;
+        Ok(ids.len() as u64)
+    }
+
+    /// The ids of the objects reachable from `tip` and from none of `not` (`git rev-list
+    /// --objects tip --not not…`); what to exclude is the caller's decision. The one
+    /// read left to git: gix has no object-level range walk.
+    pub fn objects_between(&self, not: &[String], tip: &str) -> Result<Vec<ObjectId>> {
+        let mut args = vec!["rev-list", "--objects", tip, "--not"];
+        args.extend(not.iter().map(String::as_str));
+        let out = super::run_in(&self.root, &args, &[])
+            .map_err(|e| super::GitError::RangeWalkFailed(Box::new(e)))?;
+        Ok(out
+            .lines()
+            .filter_map(|l| l.get(..40))
+            .filter_map(|h| ObjectId::from_hex(h.as_bytes()).ok())
+            .collect())
+    }
+
+    /// The content of the blob `id`.
+    pub fn blob(&self, id: ObjectId) -> Result<Vec<u8>> {
+        let obj = self
+            .inner
+            .find_object(id)
+            .with_context(|| format!("cannot read object {id}"))?;
+        if obj.kind != gix::object::Kind::Blob {
+            return Err(Error::new(format!(
+                "object {id} is a {}, not a blob",
+                obj.kind
+            )));
+        }
+        Ok(obj.detach().data)
+    }
+
+    /// Whether the tree `tree` holds an entry (a file, a dir, a gitlink) at `path`.
+    pub fn tree_has_path(&self, tree: ObjectId, path: &Path) -> bool {
+        self.inner
+            .find_tree(tree)
+            .ok()
+            .and_then(|t| t.lookup_entry_by_path(path).ok().flatten())
+            .is_some()
     }
 
     /// The objects dir and its alternates, each once.
@@ -250,4 +333,16 @@ where
         }
         Ok::<(), Error>(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commit_tree_reads_the_first_line() {
+        let id = commit_tree(b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor x\n").unwrap();
+        assert_eq!(id.to_string(), "4b825dc642cb6eb9a060e54bf8d69288fbee4904");
+        assert!(commit_tree(b"parent x").is_none());
+    }
 }

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use super::write::command as git_command;
 use super::{ObjectId, Repo};
 use crate::error::{Error, Result};
+use crate::git::GitError;
 
 /// The branch the current branch tracks (`branch.<name>.remote` / `.merge`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -241,10 +242,11 @@ impl Repo {
         let mut cmd = self.git();
         cmd.args(["fetch", "--quiet", "--no-write-fetch-head", remote]);
         run_with_timeout(cmd, &format!("git fetch {remote}"), timeout).map_err(|e| {
-            e.hint(format!(
-                "check that the remote is reachable: git -C {} ls-remote {remote}",
-                crate::quote::shell(&self.root().display().to_string())
-            ))
+            GitError::FetchFailed {
+                inner: Box::new(e),
+                root: self.root().to_path_buf(),
+                remote: remote.to_string(),
+            }
         })?;
         Ok(())
     }
@@ -274,10 +276,11 @@ impl Repo {
         if status.success() {
             Ok(())
         } else {
-            Err(Error::new(format!("`{shown}` failed")).hint(format!(
-                "see git's message above; run it yourself in {}",
-                crate::quote::shell(&self.root().display().to_string())
-            )))
+            Err(GitError::InteractiveCommandFailed {
+                shown: shown.to_string(),
+                root: self.root().to_path_buf(),
+            }
+            .into())
         }
     }
 }
@@ -320,36 +323,28 @@ impl Repo {
         let aborted = quiet_output(cmd, "git rebase --abort").is_ok_and(|o| o.status.success());
         let said = String::from_utf8_lossy(&out.stdout).to_string()
             + &String::from_utf8_lossy(&out.stderr);
-        let mut err = if conflicted.is_empty() {
-            Error::new(format!("`git rebase {onto}` failed: {}", said.trim()))
-        } else {
-            // git's own account (and the merge driver's, which names the values), minus
-            // its advice on resolving by hand: the rebase is aborted below
-            let detail: Vec<&str> = said
-                .lines()
-                .map(str::trim)
-                .filter(|l| {
-                    !l.is_empty()
-                        && !l.starts_with("hint:")
-                        && !l.starts_with("error: could not apply")
-                        && !l.starts_with("Could not apply")
-                })
-                .collect();
-            Error::new(format!(
-                "the same values changed on both sides in: {}\n{}",
-                conflicted.join(", "),
-                detail.join("\n")
-            ))
-        };
-        err = if aborted {
-            err.hint("the rebase was aborted: your branch and files are as they were")
-        } else {
-            err.hint(format!(
-                "finish or abort the rebase yourself: git -C {} rebase --abort",
-                crate::quote::shell(&self.root().display().to_string())
-            ))
-        };
-        Err(err)
+        // git's own account (and the merge driver's, which names the values), minus
+        // its advice on resolving by hand: the rebase is aborted above
+        let detail: Vec<String> = said
+            .lines()
+            .map(str::trim)
+            .filter(|l| {
+                !l.is_empty()
+                    && !l.starts_with("hint:")
+                    && !l.starts_with("error: could not apply")
+                    && !l.starts_with("Could not apply")
+            })
+            .map(str::to_string)
+            .collect();
+        Err(GitError::RebaseFailed {
+            onto: onto.to_string(),
+            said,
+            conflicted,
+            detail,
+            aborted,
+            root: self.root().to_path_buf(),
+        }
+        .into())
     }
 }
 
@@ -429,12 +424,11 @@ fn run_with_timeout(mut cmd: Command, shown: &str, timeout: Duration) -> Result<
                 // the group may be gone already; the wait below reaps git either way
                 let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL);
                 let _ = child.wait();
-                return Err(Error::new(format!(
-                    "`{shown}` did not finish within {}s; stopped it",
-                    timeout.as_secs_f64()
-                ))
-                .hint("the remote may be unreachable or waiting for input; nothing was changed")
-                .hint("set GIT_SECRETS_FETCH_TIMEOUT=<seconds> for a slow connection"));
+                return Err(GitError::TimedOut {
+                    shown: shown.to_string(),
+                    seconds: timeout.as_secs_f64(),
+                }
+                .into());
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(20)),
             Err(e) => return Err(Error::new(format!("cannot wait for {shown}: {e}"))),

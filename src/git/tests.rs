@@ -10,7 +10,7 @@ use super::testutil::{
 use super::*;
 
 #[test]
-fn discover_outside_any_repo_is_a_clear_error_with_a_hint() {
+fn discover_outside_any_repo_is_a_clear_error_with_hints() {
     let Some(tmp) = outside_any_repo() else {
         return;
     };

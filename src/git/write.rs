@@ -16,6 +16,7 @@ use std::process::{Command, Stdio};
 
 use super::{ObjectId, Repo};
 use crate::error::{Error, Result};
+use crate::git::GitError;
 
 /// Variables git sets for hooks and aliases that override which repository, index or
 /// work tree a git command uses.
@@ -41,11 +42,10 @@ pub fn clone(url: &str, dest: &Path) -> Result<()> {
             .next()
             .is_none();
         if !empty {
-            return Err(Error::new(format!(
-                "cannot clone into {}: it exists and is not empty",
-                dest.display()
-            ))
-            .hint("move it away, or use it as it is"));
+            return Err(GitError::CloneTargetNotEmpty {
+                dest: dest.to_path_buf(),
+            }
+            .into());
         }
     }
     let mut cmd = command();
@@ -58,7 +58,7 @@ pub fn clone(url: &str, dest: &Path) -> Result<()> {
     }
     result
         .map(|_| ())
-        .map_err(|e| e.hint("check the URL and that you can reach it: git ls-remote <url>"))
+        .map_err(|e| GitError::CloneFailed(Box::new(e)).into())
 }
 
 /// `git init` in `dir` (created when missing) with `main` as the first branch,
@@ -116,21 +116,6 @@ impl Repo {
             .map(|_| ())
     }
 
-    /// The ids of the objects reachable from `tip` and from none of `not` (`git rev-list
-    /// --objects tip --not not…`); what to exclude is the caller's decision. The one
-    /// read left to git: gix has no object-level range walk.
-    pub fn objects_between(&self, not: &[String], tip: &str) -> Result<Vec<ObjectId>> {
-        let mut args = vec!["rev-list", "--objects", tip, "--not"];
-        args.extend(not.iter().map(String::as_str));
-        let out = run_in(&self.root, &args, &[])
-            .map_err(|e| e.hint("check that both ends of the range exist (git rev-parse A B)"))?;
-        Ok(out
-            .lines()
-            .filter_map(|l| l.get(..40))
-            .filter_map(|h| ObjectId::from_hex(h.as_bytes()).ok())
-            .collect())
-    }
-
     fn git_with_paths(&self, args: &[&str], paths: &[&Path]) -> Result<String> {
         let mut cmd = command();
         cmd.arg("-C").arg(&self.root).args(args).arg("--");
@@ -148,10 +133,11 @@ impl Repo {
             cmd.arg(OsStr::new(&rela));
         }
         run(cmd, &shown).map_err(|e| {
-            e.hint(format!(
-                "run the same command in {} to see git's full output",
-                self.root.display()
-            ))
+            GitError::CommandFailed {
+                inner: Box::new(e),
+                root: self.root.clone(),
+            }
+            .into()
         })
     }
 }
@@ -179,10 +165,11 @@ pub fn run_in(
         cmd.env(k, v);
     }
     run(cmd, &format!("git {}", args.join(" "))).map_err(|e| {
-        e.hint(format!(
-            "run the same command in {} to see git's full output",
-            root.display()
-        ))
+        GitError::CommandFailed {
+            inner: Box::new(e),
+            root: root.to_path_buf(),
+        }
+        .into()
     })
 }
 
@@ -193,13 +180,9 @@ fn run(mut cmd: Command, shown: &str) -> Result<String> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .output()
-        .map_err(|e| {
-            let err = Error::new(format!("cannot run git: {e}"));
-            if e.kind() == std::io::ErrorKind::NotFound {
-                err.hint("install git and make sure it is on PATH")
-            } else {
-                err
-            }
+        .map_err(|e| GitError::CannotRun {
+            detail: e.to_string(),
+            missing: e.kind() == std::io::ErrorKind::NotFound,
         })?;
     if out.status.success() {
         return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
@@ -212,14 +195,26 @@ fn run(mut cmd: Command, shown: &str) -> Result<String> {
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join("\n");
-    let status = match out.status.code() {
-        Some(code) => format!("exit code {code}"),
-        None => "killed by a signal".to_string(),
-    };
+    let status = crate::error::exit_status(out.status);
     let mut msg = format!("`{shown}` failed ({status})");
     if !said.is_empty() {
         msg.push_str(":\n");
         msg.push_str(&said);
     }
-    Err(Error::new(msg))
+    let err = Error::new(msg);
+    Err(match stale_lock(&stderr) {
+        Some(lock) => err.hint(format!(
+            "a git process that was killed (or still runs) holds {lock}; when no git command runs in this repo, remove it and run this command again: rm {}",
+            crate::quote::shell(lock)
+        )),
+        None => err,
+    })
+}
+
+/// The lock file git names in "Unable to create '<path>.lock': File exists", the
+/// error of every git command after one was killed while it held a lock.
+fn stale_lock(stderr: &str) -> Option<&str> {
+    let rest = stderr.split("Unable to create '").nth(1)?;
+    let (path, after) = rest.split_once('\'')?;
+    (path.ends_with(".lock") && after.starts_with(": File exists")).then_some(path)
 }

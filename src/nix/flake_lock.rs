@@ -9,7 +9,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::error::{read_file, Context, Error, Result};
+use crate::error::{read_file, Error, Result};
+use crate::nix::error::NixError;
 
 /// The raw lock file (version 7 and friends): nodes keyed by node name.
 #[derive(Debug, Deserialize)]
@@ -81,17 +82,9 @@ pub struct FlakeLock {
 impl FlakeLock {
     /// Parses the bytes of a `flake.lock`.
     pub fn parse(bytes: &[u8]) -> Result<FlakeLock> {
-        let raw: RawLock = serde_json::from_slice(bytes)
-            .context("flake.lock is not a lock file Nix wrote (cannot parse it)")
-            .map_err(|e| {
-                e.hint("restore it from git (git checkout flake.lock) or delete it and lock again")
-            })?;
+        let raw: RawLock = serde_json::from_slice(bytes).map_err(NixError::UnparsableLock)?;
         if !raw.nodes.contains_key(&raw.root) {
-            return Err(Error::new(format!(
-                "flake.lock names root node {:?}, which it does not contain",
-                raw.root
-            ))
-            .hint("restore it from git (git checkout flake.lock) or delete it and lock again"));
+            return Err(NixError::LockWithoutRoot { root: raw.root }.into());
         }
         Ok(FlakeLock { raw })
     }
@@ -185,38 +178,35 @@ impl FlakeLock {
     /// Checks that `input` is locked to commit `expected_rev` with a
     /// `narHash`; anything else is an error, even when Nix exited 0.
     pub fn verify(&self, input: &str, expected_rev: &str) -> Result<LockedInput> {
-        let locked = self.input(input)?.ok_or_else(|| {
-            Error::new(format!("flake.lock has no input {input:?}")).hint(format!(
-                "check that flake.nix declares inputs.{input}.url and that the input name is right"
-            ))
+        let locked = self.input(input)?.ok_or_else(|| NixError::InputNotLocked {
+            input: input.to_string(),
         })?;
         let Some(rev) = locked.rev.as_deref() else {
-            return Err(Error::new(format!(
-                "flake.lock locks input {input:?} without a commit id (Nix saw a dirty secrets repo)"
-            ))
-            .hint("commit every change in the secrets repo (git -C <secrets dir> status), then lock again"));
+            return Err(NixError::LockedWithoutRev {
+                input: input.to_string(),
+            }
+            .into());
         };
         if rev != expected_rev {
-            return Err(Error::new(format!(
-                "flake.lock locks input {input:?} to {}, but the secrets repo is at {}",
-                short(rev),
-                short(expected_rev)
-            ))
-            .hint("check that the input's url points at this secrets repo and its checked-out branch, then lock again"));
+            return Err(NixError::LockedToOtherRev {
+                input: input.to_string(),
+                locked: short(rev).to_string(),
+                expected: short(expected_rev).to_string(),
+            }
+            .into());
         }
         if locked.nar_hash.as_deref().unwrap_or("").is_empty() {
-            return Err(Error::new(format!(
-                "flake.lock locks input {input:?} without a narHash"
-            ))
-            .hint("lock again; without narHash Nix cannot check what it fetches"));
+            return Err(NixError::LockedWithoutNarHash {
+                input: input.to_string(),
+            }
+            .into());
         }
         Ok(locked)
     }
 }
 
 fn broken(msg: String) -> Error {
-    Error::new(format!("flake.lock is inconsistent: {msg}"))
-        .hint("restore it from git (git checkout flake.lock) or delete it and lock again")
+    NixError::InconsistentLock(msg).into()
 }
 
 /// The first 12 hex digits of a commit id, for messages.

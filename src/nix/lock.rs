@@ -6,10 +6,11 @@
 //! the expected commit (Nix 2.8 happily writes a lock without `rev` for a
 //! dirty tree, and exits 0 for an input name it does not know).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use crate::error::{Error, Result};
+use crate::nix::error::{LockFailure, NixError};
 use crate::nix::flake_lock::{short, FlakeLock, LockedInput};
 use crate::nix::version::{LockCommand, Nix, NixVersion};
 
@@ -64,10 +65,29 @@ impl Nix {
     /// anything fails.
     pub fn lock(&self, req: &LockRequest<'_>) -> Result<LockOutcome> {
         let version = self.version()?;
-        let command = version.lock_command();
         let lock_path = req.parent_root.join(FLAKE_LOCK);
+        recover(req.parent_root)?;
         let before = read_optional(&lock_path)?;
         let was_tracked = self.is_tracked(req.parent_root)?;
+        // Nix truncates flake.lock and writes it in place: killed in between (with
+        // us), it leaves a half file. The journal keeps the previous bytes until we
+        // know how it ended; `recover` puts them back after such a crash.
+        let journal = journal_path(req.parent_root);
+        crate::atomic::write(&journal, before.as_deref().unwrap_or_default(), 0o644)?;
+        let result = self.lock_journaled(req, version, &lock_path, before, was_tracked);
+        let _ = std::fs::remove_file(&journal);
+        result
+    }
+
+    fn lock_journaled(
+        &self,
+        req: &LockRequest<'_>,
+        version: NixVersion,
+        lock_path: &Path,
+        before: Option<Vec<u8>>,
+        was_tracked: bool,
+    ) -> Result<LockOutcome> {
+        let command = version.lock_command();
         let previous_rev = before
             .as_deref()
             .and_then(|b| FlakeLock::parse(b).ok())
@@ -79,14 +99,9 @@ impl Nix {
             args.push("--offline".to_string());
         }
         let result = self.run_lock(req, &args).and_then(|warnings| {
-            let after = read_optional(&lock_path)?.ok_or_else(|| {
-                Error::new(format!(
-                    "`{command} {}` exited 0 but wrote no flake.lock",
-                    req.input
-                ))
-                .hint(
-                    "run the command yourself in the parent flake's directory to see what Nix does",
-                )
+            let after = read_optional(lock_path)?.ok_or_else(|| NixError::LockWroteNothing {
+                command: command.to_string(),
+                input: req.input.to_string(),
             })?;
             let locked = FlakeLock::parse(&after)?.verify(req.input, req.expected_rev)?;
             Ok((warnings, after, locked))
@@ -94,15 +109,14 @@ impl Nix {
         let (warnings, after, locked) = match result {
             Ok(ok) => ok,
             Err(err) => {
+                crate::failpoint::hit("lock.before-restore")?;
                 let restored =
-                    self.restore(req.parent_root, &lock_path, before.as_deref(), was_tracked);
-                return Err(match restored {
-                    Ok(()) => err.hint("flake.lock is unchanged"),
-                    Err(restore_err) => err.hint(format!(
-                        "could not restore flake.lock: {}",
-                        restore_err.message
-                    )),
-                });
+                    self.restore(req.parent_root, lock_path, before.as_deref(), was_tracked);
+                return Err(NixError::LockRolledBack {
+                    inner: Box::new(err),
+                    restore_error: restored.err().map(|e| e.message),
+                }
+                .into());
             }
         };
 
@@ -140,15 +154,15 @@ impl Nix {
         cmd.args(args)
             .current_dir(req.parent_root)
             .stdin(Stdio::null());
-        let out = cmd.output().map_err(|e| {
-            Error::new(format!("cannot run {}: {e}", self.program().display()))
-                .hint("install Nix or set GIT_SECRETS_NIX to the path of a working `nix`")
+        let out = cmd.output().map_err(|e| NixError::CannotRun {
+            program: self.program().to_path_buf(),
+            detail: e.to_string(),
         })?;
         let stderr = String::from_utf8_lossy(&out.stderr);
         let warnings = warnings(&stderr);
         if !out.status.success() {
             let shown = format!("nix {}", args.join(" "));
-            return Err(explain_failure(&shown, req, &stderr));
+            return Err(explain_failure(&shown, out.status, req, &stderr));
         }
         // Nix ≤ 2.18 only warns about an unknown --update-input and exits 0;
         // say so plainly instead of failing later on "no input in flake.lock".
@@ -156,8 +170,11 @@ impl Nix {
             .iter()
             .find(|w| w.contains("does not match any input"))
         {
-            return Err(Error::new(format!("flake.nix has no input {:?} ({w})", req.input))
-                .hint("check the input name (git config secrets.input) against the inputs in flake.nix"));
+            return Err(NixError::NoSuchInput {
+                input: req.input.to_string(),
+                warning: w.clone(),
+            }
+            .into());
         }
         Ok(warnings)
     }
@@ -228,7 +245,12 @@ fn warnings(stderr: &str) -> Vec<String> {
 
 /// An error for a failed lock: Nix's own stderr (trimmed to its error lines)
 /// and a hint for the failures we have seen Nix produce.
-fn explain_failure(shown: &str, req: &LockRequest<'_>, stderr: &str) -> Error {
+fn explain_failure(
+    shown: &str,
+    status: std::process::ExitStatus,
+    req: &LockRequest<'_>,
+    stderr: &str,
+) -> Error {
     let lines: Vec<&str> = stderr
         .lines()
         .map(str::trim_end)
@@ -241,40 +263,53 @@ fn explain_failure(shown: &str, req: &LockRequest<'_>, stderr: &str) -> Error {
     } else {
         lines.join("\n")
     };
-    let err = Error::new(format!(
-        "`{shown}` failed in {}:\n{shown_stderr}",
-        req.parent_root.display()
-    ));
-    let known: &[(&str, &str)] = &[
-        // Nix 2.8 when the inner repo has no commit holding flake.nix.
-        ("-source/flake.nix': No such file or directory", "the secrets repo has no committed flake.nix: commit it there (git -C <secrets dir> add flake.nix && git -C <secrets dir> commit)"),
-        // Nix 2.8 for `path:./secrets` or a bare `./secrets`.
-        ("getting status of '/nix/store/", "the input reads the secrets dir through the parent's git index, which cannot see inside a nested repo: use url = \"git+file:./<dir>\""),
-        // Newer Nix for the same mistake.
-        ("is not tracked by Git", "the input reads the secrets dir through the parent's git index, which cannot see inside a nested repo: use url = \"git+file:./<dir>\"; do not `git add` the secrets dir to the parent"),
-        // Nix 2.8 with no secrets dir: it treats `file:./secrets` as a remote.
-        ("Could not resolve hostname file", "the secrets dir is missing: clone it (git secrets init URL) or create it (git secrets init --new)"),
-        ("does not appear to be a git repository", "the secrets dir is not a git repository: clone it (git secrets init URL) or create it (git secrets init --new)"),
-        ("unable to download", "the secrets flake has an input the parent does not `follows`, so locking needs the network: make it follow the parent's (inputs.<secrets>.inputs.<x>.follows = \"<x>\") or remove it"),
-        ("does not provide attribute", "the secrets flake does not evaluate as expected; check its flake.nix"),
-        ("unknown flag '--update-input'", "this Nix has a lock command we did not expect; report `nix --version`"),
-    ];
-    let hint = known
-        .iter()
-        .find(|(needle, _)| stderr.contains(needle))
-        .map(|(_, hint)| hint.to_string())
-        .unwrap_or_else(|| {
-            format!(
-                "run `{shown}` in {} to see what Nix does",
-                req.parent_root.display()
-            )
-        });
-    let err = err.hint(hint);
-    if req.offline || !stderr.contains("unable to download") {
-        err
-    } else {
-        err.hint("--offline stops Nix from retrying the network, but only helps when the inputs are already in the store")
+    NixError::LockFailed {
+        shown: shown.to_string(),
+        parent_root: req.parent_root.to_path_buf(),
+        exit: crate::error::exit_status(status),
+        stderr: shown_stderr,
+        kind: LockFailure::recognise(stderr),
+        network_without_offline: !req.offline && stderr.contains("unable to download"),
     }
+    .into()
+}
+
+/// Where [`Nix::lock`] keeps the previous `flake.lock` while Nix rewrites it: in the
+/// parent's `.git` dir (beside `flake.lock` when `.git` is not a dir). Empty means
+/// there was no `flake.lock`, which Nix never writes empty.
+pub fn journal_path(parent_root: &Path) -> PathBuf {
+    let git = parent_root.join(".git");
+    if git.is_dir() {
+        git.join("git-secrets-flake.lock.prev")
+    } else {
+        parent_root.join(".git-secrets-flake.lock.prev")
+    }
+}
+
+/// After a command was killed while Nix rewrote `flake.lock`: when the journal is
+/// there and `flake.lock` is not a lock file (half-written), puts the previous one
+/// back; then drops the journal. A complete lock (old or new) is kept. Returns
+/// whether it restored. Call it while holding the repo lock.
+pub fn recover(parent_root: &Path) -> Result<bool> {
+    let journal = journal_path(parent_root);
+    let Some(previous) = read_optional(&journal)? else {
+        return Ok(false);
+    };
+    let lock_path = parent_root.join(FLAKE_LOCK);
+    let current = read_optional(&lock_path)?;
+    let complete = current
+        .as_deref()
+        .is_some_and(|b| FlakeLock::parse(b).is_ok());
+    let restore = !complete && (current.is_some() || !previous.is_empty());
+    if restore {
+        if previous.is_empty() {
+            std::fs::remove_file(&lock_path).map_err(|e| Error::io("remove", &lock_path, e))?;
+        } else {
+            crate::atomic::write(&lock_path, &previous, 0o644)?;
+        }
+    }
+    std::fs::remove_file(&journal).map_err(|e| Error::io("remove", &journal, e))?;
+    Ok(restore)
 }
 
 fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
@@ -344,35 +379,38 @@ mod tests {
     }
 
     #[test]
-    fn failures_carry_nix_stderr_and_a_known_hint() {
+    fn failures_carry_nix_stderr_and_known_advice() {
         let req = LockRequest {
             parent_root: Path::new("/p"),
             input: "s",
             expected_rev: "abc",
             offline: false,
         };
+        use std::os::unix::process::ExitStatusExt;
+        let failed = std::process::ExitStatus::from_raw(1 << 8);
         let stderr = "warning: Git tree '/p' is dirty\n\
                       error: getting status of '/nix/store/az5m-source/secrets': No such file or directory\n\
                       (use '--show-trace' to show detailed location information)\n";
-        let err = explain_failure("nix flake lock --update-input s", &req, stderr);
+        let err = explain_failure("nix flake lock --update-input s", failed, &req, stderr);
         assert!(
             err.message.contains("error: getting status of"),
             "{}",
             err.message
         );
         assert!(!err.message.contains("show-trace"));
+        assert!(err.message.contains("(exit code 1)"), "{}", err.message);
         assert!(err.hints[0].contains("git+file:"), "{:?}", err.hints);
 
         let stderr = "warning: Git tree './secrets' is dirty\n\
                       error: getting status of '/nix/store/0ccn-source/flake.nix': No such file or directory\n";
-        let err = explain_failure("nix flake lock --update-input s", &req, stderr);
+        let err = explain_failure("nix flake lock --update-input s", failed, &req, stderr);
         assert!(
             err.hints[0].contains("no committed flake.nix"),
             "{:?}",
             err.hints
         );
 
-        let err = explain_failure("nix x", &req, "error: something new\n");
+        let err = explain_failure("nix x", failed, &req, "error: something new\n");
         assert!(err.hints[0].contains("run `nix x`"), "{:?}", err.hints);
     }
 }

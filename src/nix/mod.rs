@@ -7,6 +7,7 @@
 //! Nix 2.19, and a passing `nix eval` proves nothing about the lock, so every
 //! lock is checked against the inner HEAD commit.
 
+pub mod error;
 pub mod flake_lock;
 pub mod flake_nix;
 pub mod lock;

@@ -9,7 +9,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::nix::error::NixError;
 
 /// The environment variable that names the `nix` binary to use (tests point
 /// it at a fake script; users with several Nix installs pick one).
@@ -59,12 +60,10 @@ impl NixVersion {
             .map(str::trim)
             .find(|l| !l.is_empty())
             .unwrap_or("");
-        let (major, minor, patch) = last_version_number(line).ok_or_else(|| {
-            Error::new(format!(
-                "cannot read a version number from `nix --version`: {line:?}"
-            ))
-            .hint("check that the `nix` on PATH (or $GIT_SECRETS_NIX) is Nix or Lix")
-        })?;
+        let (major, minor, patch) =
+            last_version_number(line).ok_or_else(|| NixError::UnreadableVersion {
+                line: line.to_string(),
+            })?;
         let flavor = if line.contains("Lix") {
             NixFlavor::Lix
         } else if line.contains("Determinate") {
@@ -209,11 +208,7 @@ impl Nix {
             .map(|dir| dir.join("nix"))
             .find(|candidate| is_executable(candidate))
             .map(Nix::at)
-            .ok_or_else(|| {
-                Error::new("nix is not installed (no `nix` on PATH)").hint(
-                    "install Nix (https://nixos.org/download) or set GIT_SECRETS_NIX to its path",
-                )
-            })
+            .ok_or_else(|| NixError::NotInstalled.into())
     }
 
     /// Adds an environment variable for every process this `Nix` starts.
@@ -254,19 +249,18 @@ impl Nix {
         let mut cmd = Command::new(&self.program);
         cmd.arg("--version").stdin(Stdio::null());
         self.apply_env(&mut cmd);
-        let out = cmd.output().map_err(|e| {
-            Error::new(format!("cannot run {}: {e}", self.program.display()))
-                .hint("install Nix or set GIT_SECRETS_NIX to the path of a working `nix`")
+        let out = cmd.output().map_err(|e| NixError::CannotRun {
+            program: self.program.clone(),
+            detail: e.to_string(),
         })?;
         if !out.status.success() {
             let stderr = String::from_utf8_lossy(&out.stderr);
-            return Err(Error::new(format!(
-                "`{} --version` failed ({}): {}",
-                self.program.display(),
-                out.status,
-                stderr.trim()
-            ))
-            .hint("check that this `nix` runs on its own"));
+            return Err(NixError::VersionFailed {
+                program: self.program.clone(),
+                status: out.status.to_string(),
+                stderr: stderr.trim().to_string(),
+            }
+            .into());
         }
         NixVersion::parse(&String::from_utf8_lossy(&out.stdout))
     }

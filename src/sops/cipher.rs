@@ -3,6 +3,7 @@
 //! carried in clear so it can be restored on decryption.
 
 use crate::error::{Error, Result};
+use crate::sops::error::SopsError;
 use crate::sops::tree::{go_format_float_f, Scalar};
 use aes_gcm::aead::generic_array::GenericArray;
 use aes_gcm::aead::{AeadInPlace, KeyInit};
@@ -72,29 +73,13 @@ impl EncValue {
     /// Parses `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]` the way sops'
     /// regular expression does (greedy fields, anchored only at the start).
     pub fn parse(s: &str) -> Result<EncValue> {
-        let bad = || {
-            Error::new("a value is not in sops' ENC[AES256_GCM,…] format")
-                .hint("the file may be truncated or hand-edited; restore it from git (git checkout -- FILE)")
-        };
-        let EncFields {
-            data,
-            iv,
-            tag,
-            kind,
-        } = EncFields::parse(s).map_err(|_| bad())?;
-        let dec = |field: &str, v: &str| {
-            B64.decode(v).map_err(|e| {
-                Error::new(format!(
-                    "the {field} of an encrypted value is not valid base64: {e}"
-                ))
-                .hint("the file is damaged; restore it from git (git checkout -- FILE)")
-            })
-        };
+        let fields = EncFields::parse(s)?;
+        let dec = |field: &str, v: &str| B64.decode(v).map_err(|e| bad_b64(field, e));
         Ok(EncValue {
-            data: dec("data", data)?,
-            iv: dec("iv", iv)?,
-            tag: dec("tag", tag)?,
-            kind: kind.to_string(),
+            data: dec("data", fields.data)?,
+            iv: dec("iv", fields.iv)?,
+            tag: dec("tag", fields.tag)?,
+            kind: fields.kind.to_string(),
         })
     }
 
@@ -198,9 +183,7 @@ struct EncFields<'a> {
 }
 
 fn bad_enc() -> Error {
-    Error::new("a value is not in sops' ENC[AES256_GCM,…] format").hint(
-        "the file may be truncated or hand-edited; restore it from git (git checkout -- FILE)",
-    )
+    SopsError::NotEncFormat.into()
 }
 
 impl<'a> EncFields<'a> {
@@ -234,10 +217,11 @@ fn rsplit_field<'a>(s: &'a str, sep: &str) -> Option<(&'a str, &'a str)> {
 }
 
 fn bad_b64(field: &str, e: impl std::fmt::Display) -> Error {
-    Error::new(format!(
-        "the {field} of an encrypted value is not valid base64: {e}"
-    ))
-    .hint("the file is damaged; restore it from git (git checkout -- FILE)")
+    SopsError::BadBase64 {
+        field: field.to_string(),
+        detail: e.to_string(),
+    }
+    .into()
 }
 
 /// Decodes short base64 (an IV, a tag) into `out` without allocating; `None` when it
@@ -305,11 +289,9 @@ impl Cipher {
         B64.decode_vec(enc.data, &mut bytes)
             .map_err(|e| bad_b64("data", e))?;
         let auth_failed = || {
-            Error::new(format!(
-                "cannot decrypt the value at '{}': authentication failed",
-                display_aad(aad)
-            ))
-            .hint("the value was tampered with or moved to another key; restore the file from git")
+            Error::from(SopsError::AuthenticationFailed {
+                at: display_aad(aad).to_string(),
+            })
         };
         if tag_len != Some(16) {
             return Err(auth_failed());
@@ -342,19 +324,15 @@ impl Cipher {
                 } else {
                     n.to_string()
                 };
-                return Err(
-                    Error::new(format!("unsupported IV length {n} in an encrypted value"))
-                        .hint("sops writes 32-byte IVs; this file was not written by sops"),
-                );
+                return Err(SopsError::UnsupportedIvLength { length: n }.into());
             }
         };
         opened.map_err(|_| auth_failed())?;
         let Some(kind) = known_kind(enc.kind) else {
-            return Err(Error::new(format!(
-                "unknown value type '{}' in an encrypted value",
-                enc.kind
-            ))
-            .hint("the file may come from a newer sops; decrypt it with sops"));
+            return Err(SopsError::UnknownValueType {
+                kind: enc.kind.to_string(),
+            }
+            .into());
         };
         let mut iv = [0u8; 32];
         iv[..iv_len].copy_from_slice(&iv_buf[..iv_len]);
@@ -494,7 +472,7 @@ impl Cipher {
         out.push_str("ENC[AES256_GCM,data:");
         B64.encode_string(&buf[..], &mut out);
         out.push_str(",iv:");
-        B64.encode_string(&iv, &mut out);
+        B64.encode_string(iv, &mut out);
         out.push_str(",tag:");
         B64.encode_string(tag, &mut out);
         out.push_str(",type:");

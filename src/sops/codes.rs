@@ -1,5 +1,5 @@
 //! The exit statuses of the `sops` binary (`cmd/sops/codes/codes.go`, 3.11), for the
-//! failures the engine can tell apart. `git secrets decrypt`/`encrypt` exit with them so
+//! failures the engine can tell apart. The sops-compatible `decrypt`/`encrypt` exit with them so
 //! scripts written for sops keep working; every other command exits 0/1/2/130.
 //! The table in `docs/SOPS-COMPAT.md` lists which failure gives which status.
 

@@ -10,6 +10,7 @@
 //! module got wrong is an error, never a silently different config.
 
 use crate::error::{Error, Result};
+use crate::sops::error::SopsError;
 use crate::sops::rules::Config;
 use std::path::Path;
 
@@ -40,11 +41,10 @@ fn edit_text(text: &str, path: &Path, edit: &RecipientEdit) -> Result<String> {
         .iter()
         .any(|l| key_of(l).is_some_and(|k| k.key == "key_groups"));
     if uses_groups && !edit.add.is_empty() {
-        return Err(Error::usage(format!(
-            "{} uses key_groups; adding a recipient there needs a choice of group",
-            path.display()
-        ))
-        .hint("add the recipient to the right key group by hand, then run `git secrets rekey`"));
+        return Err(SopsError::RecipientsInKeyGroups {
+            config: path.to_path_buf(),
+        }
+        .into());
     }
     let mut i = 0;
     while i < lines.len() {
@@ -77,50 +77,36 @@ fn edit_text(text: &str, path: &Path, edit: &RecipientEdit) -> Result<String> {
 
 /// Parses the edited text and checks that it says what was asked.
 fn check(out: &str, path: &Path, edit: &RecipientEdit) -> Result<()> {
-    let cfg = Config::parse(out.as_bytes(), path).map_err(|e| {
-        Error::new(format!(
-            "editing the recipients of {} would break it: {}",
-            path.display(),
-            e.message
-        ))
-        .hint("edit the age: values by hand, then run `git secrets rekey`")
-    })?;
+    let cfg =
+        Config::parse(out.as_bytes(), path).map_err(|e| SopsError::RecipientEditBreaksConfig {
+            config: path.to_path_buf(),
+            detail: e.message,
+        })?;
     let unsure = |what: String| {
-        Error::new(format!(
-            "could not edit {} reliably: {what}",
-            path.display()
-        ))
-        .hint("edit the age: values by hand, then run `git secrets rekey`")
+        Error::from(SopsError::RecipientEditUnsure {
+            config: path.to_path_buf(),
+            what,
+        })
     };
     for (n, rule) in cfg.creation_rules.iter().enumerate() {
-        let names: Vec<String> = rule
-            .plan
-            .groups
-            .iter()
-            .flatten()
-            .map(|r| r.to_string())
-            .collect();
+        let names = rule.plan.recipients();
         if let Some(r) = edit.remove.iter().find(|r| names.contains(r)) {
             return Err(unsure(format!("{r} is still in rule {}", n + 1)));
         }
         if rule.plan.groups.iter().any(Vec::is_empty) && !edit.remove.is_empty() {
-            return Err(Error::usage(format!(
-                "removing {} would leave rule {} of {} with no age recipient",
-                edit.remove.join(", "),
-                n + 1,
-                path.display()
-            ))
-            .hint("add the new recipient first (--add-recipient), in the same run"));
+            return Err(SopsError::RemovalLeavesRuleEmpty {
+                removed: edit.remove.join(", "),
+                rule: n + 1,
+                config: path.to_path_buf(),
+            }
+            .into());
         }
     }
     for r in &edit.add {
-        let present = cfg.creation_rules.iter().any(|rule| {
-            rule.plan
-                .groups
-                .iter()
-                .flatten()
-                .any(|x| x.to_string() == *r)
-        });
+        let present = cfg
+            .creation_rules
+            .iter()
+            .any(|rule| rule.plan.recipients().contains(r));
         if !present {
             return Err(unsure(format!(
                 "{r} was not added: no rule has an age: key"

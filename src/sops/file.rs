@@ -4,6 +4,7 @@
 use crate::error::{Error, Result};
 use crate::sops::cipher::{new_data_key, Cipher, DataKey, Plain};
 use crate::sops::codes;
+use crate::sops::error::SopsError;
 use crate::sops::formats::Format;
 use crate::sops::keys::{wrap_data_key, Identities, Recipient};
 use crate::sops::metadata::{AgeStanza, EncryptionRules, KeyGroup, Metadata, SOPS_VERSION};
@@ -36,6 +37,15 @@ pub struct KeyPlan {
 }
 
 impl KeyPlan {
+    /// Every recipient of every group, as `.sops.yaml` writes it (`age1…`, `ssh-…`).
+    pub fn recipients(&self) -> Vec<String> {
+        self.groups
+            .iter()
+            .flatten()
+            .map(|r| r.to_string())
+            .collect()
+    }
+
     /// One group with these recipients.
     pub fn single(recipients: Vec<Recipient>) -> KeyPlan {
         KeyPlan {
@@ -76,19 +86,20 @@ impl SopsFile {
             let mut types: Vec<&str> = groups.iter().flat_map(KeyGroup::other_types).collect();
             types.sort_unstable();
             types.dedup();
-            return Err(Error::new(format!(
-                "this file is encrypted only with {} keys, which git-secrets does not handle",
-                if types.is_empty() { "unknown".to_string() } else { types.join(", ") }
-            ))
-            .hint("decrypt it with sops itself (sops decrypt FILE), or rekey it to an age recipient with sops updatekeys"));
+            return Err(SopsError::OnlyForeignKeys {
+                types: if types.is_empty() {
+                    "unknown".to_string()
+                } else {
+                    types.join(", ")
+                },
+            }
+            .into());
         }
         if ids.is_empty() {
-            let mut e = Error::new("no age identity found to decrypt this file")
-                .hint("put your age key in $XDG_CONFIG_HOME/sops/age/keys.txt (or ~/.config/sops/age/keys.txt), or set SOPS_AGE_KEY_FILE");
-            for p in &ids.problems {
-                e = e.hint(p.clone());
+            return Err(SopsError::NoIdentity {
+                problems: ids.problems.clone(),
             }
-            return Err(e);
+            .into());
         }
         let mut parts: Vec<Zeroizing<Vec<u8>>> = Vec::new();
         for g in groups {
@@ -106,24 +117,13 @@ impl SopsFile {
             1
         };
         if parts.len() < needed {
-            let recips = self.metadata.age_recipients().join(", ");
-            let mut e = if parts.is_empty() {
-                Error::new("none of your age identities can decrypt this file")
-            } else {
-                Error::new(format!(
-                    "your identities unlock {} of the {needed} key groups this file needs",
-                    parts.len()
-                ))
-            };
-            e = e.hint(format!("the file is encrypted for: {recips}"));
-            let mine: Vec<String> = ids.recipients().iter().map(|r| r.to_string()).collect();
-            if !mine.is_empty() {
-                e = e.hint(format!(
-                    "your public key is {}; ask someone who can decrypt to run: git secrets rekey --add-recipient {}",
-                    mine[0], mine[0]
-                ));
+            return Err(SopsError::NotARecipient {
+                unlocked: parts.len(),
+                needed,
+                recipients: self.metadata.age_recipients().join(", "),
+                own_key: ids.recipients().first().map(|r| r.to_string()),
             }
-            return Err(e);
+            .into());
         }
         if groups.len() == 1 {
             let bytes: [u8; 32] = parts[0][..]
@@ -132,10 +132,9 @@ impl SopsFile {
             return Ok(Zeroizing::new(bytes));
         }
         let secret = shamir::combine(&parts[..needed])?;
-        let bytes: [u8; 32] = secret[..].try_into().map_err(|_| {
-            Error::new("the key group shares do not combine into a 32-byte data key")
-                .hint("the file's key groups are damaged; restore it from git")
-        })?;
+        let bytes: [u8; 32] = secret[..]
+            .try_into()
+            .map_err(|_| SopsError::SharesDoNotCombine)?;
         Ok(Zeroizing::new(bytes))
     }
 
@@ -154,18 +153,10 @@ impl SopsFile {
         let docs = PlainDocs(docs);
         let stored = match cipher.decrypt(&self.metadata.mac, &self.metadata.mac_aad()?) {
             Ok(Plain::Value(Scalar::Str(s))) => s,
-            _ => {
-                return Err(
-                    Error::new("the file's MAC cannot be decrypted: it was tampered with")
-                        .hint("restore the file from git (git checkout -- FILE)")
-                        .sops(codes::MAC_MISMATCH),
-                )
-            }
+            _ => return Err(SopsError::MacUndecryptable.into()),
         };
         if !mac_matches(&stored, &computed) {
-            return Err(Error::new("MAC mismatch: the file's content was changed after encryption")
-                .hint("the file was tampered with or edited by hand; restore it from git (git checkout -- FILE)")
-                .sops(codes::MAC_MISMATCH));
+            return Err(SopsError::MacMismatch.into());
         }
         Ok(Decrypted { docs, cipher })
     }
@@ -188,8 +179,7 @@ pub fn mac_matches(stored: &str, computed: &str) -> bool {
 
 fn wrap_for(key: &DataKey, plan: &KeyPlan) -> Result<(Vec<KeyGroup>, i64)> {
     if plan.groups.iter().all(Vec::is_empty) {
-        return Err(Error::new("no recipients to encrypt to")
-            .hint("add an age recipient to .sops.yaml creation_rules, or pass --age age1…"));
+        return Err(SopsError::NoRecipients.into());
     }
     let wrap_group = |secret: &DataKey, rs: &[Recipient]| -> Result<KeyGroup> {
         Ok(KeyGroup {
@@ -373,10 +363,10 @@ pub fn render_extract(
                 })
             }
             Format::Yaml => crate::sops::formats::yaml::emit_value(node, indent.yaml),
-            _ => Err(
-                Error::new(format!("the {format:?} format can only print strings"))
-                    .hint("use --output-type yaml or json to print a list or number"),
-            ),
+            _ => Err(SopsError::OnlyStringsPrintable {
+                format: format!("{format:?}"),
+            }
+            .into()),
         },
     }
 }

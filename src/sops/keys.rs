@@ -3,6 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::sops::cipher::DataKey;
+use crate::sops::error::{RecipientShape, SopsError};
 use age::armor::{ArmoredReader, ArmoredWriter, Format as ArmorFormat};
 use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -47,24 +48,29 @@ impl Recipient {
             return age::ssh::Recipient::from_str(s)
                 .map(|r| Recipient::Ssh(r, s.to_string()))
                 .map_err(|e| {
-                    Error::usage(format!(
-                        "'{}' is not a usable SSH recipient: {e:?}",
-                        short(s)
-                    ))
-                    .hint("use an ssh-ed25519 or ssh-rsa public key, or an age1… key")
+                    SopsError::BadSshRecipient {
+                        shown: short(s),
+                        detail: format!("{e:?}"),
+                    }
+                    .into()
                 });
         }
         age::x25519::Recipient::from_str(s)
             .map(Recipient::X25519)
             .map_err(|e| {
-                let hint = if s.starts_with("age1pq") {
-                    "post-quantum age recipients are not supported yet; use an age1… X25519 key"
+                let shape = if s.starts_with("age1pq") {
+                    RecipientShape::PostQuantum
                 } else if s.starts_with("age1") {
-                    "age plugin recipients are not supported; use an age1… X25519 key or an SSH key"
+                    RecipientShape::Plugin
                 } else {
-                    "an age recipient starts with age1 (see: age-keygen -y KEYFILE)"
+                    RecipientShape::NotAge
                 };
-                Error::usage(format!("'{}' is not a valid age recipient: {e}", short(s))).hint(hint)
+                SopsError::BadAgeRecipient {
+                    shown: short(s),
+                    detail: e.to_string(),
+                    shape,
+                }
+                .into()
             })
     }
 
@@ -271,9 +277,10 @@ impl Identities {
                 let text = Zeroizing::new(String::from_utf8_lossy(&out.stdout).into_owned());
                 self.add_age_text(&text, "SOPS_AGE_KEY_CMD", None);
             }
-            Ok(out) => self
-                .problems
-                .push(format!("SOPS_AGE_KEY_CMD exited with {}", out.status)),
+            Ok(out) => self.problems.push(format!(
+                "SOPS_AGE_KEY_CMD failed ({})",
+                crate::error::exit_status(out.status)
+            )),
             Err(e) => self
                 .problems
                 .push(format!("SOPS_AGE_KEY_CMD '{prog}': {e}")),

@@ -3,6 +3,7 @@
 //! and written in sops 3.11's key order.
 
 use crate::error::{Error, Result};
+use crate::sops::error::SopsError;
 use crate::sops::formats::Format;
 use crate::sops::tree::{MapItem, Node, Scalar, SeqItem};
 
@@ -72,8 +73,7 @@ pub struct Metadata {
 const OTHER_KEY_TYPES: [&str; 5] = ["kms", "gcp_kms", "azure_kv", "hc_vault", "pgp"];
 
 fn bad(what: &str) -> Error {
-    Error::new(format!("the sops metadata is malformed: {what}"))
-        .hint("the file may be truncated or hand-edited; restore it from git")
+    SopsError::BadMetadata(what.to_string()).into()
 }
 
 fn str_field(node: &Node, key: &str) -> Option<String> {

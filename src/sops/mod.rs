@@ -4,6 +4,7 @@
 pub mod cipher;
 pub mod codes;
 pub mod config_edit;
+pub mod error;
 pub mod file;
 pub mod formats;
 pub mod keys;

@@ -2,6 +2,7 @@
 //! dotted `--field a.b.0` form.
 
 use crate::error::{Error, Result};
+use crate::sops::error::SopsError;
 use crate::sops::tree::{MapItem, Node, SeqItem};
 
 /// One step of a path.
@@ -15,10 +16,7 @@ pub enum Step {
 /// part ends with `]`; a part starting with `"` or `'` is a key (its first and last
 /// character dropped), anything else a decimal index.
 pub fn parse_extract(s: &str) -> Result<Vec<Step>> {
-    let bad = || {
-        Error::usage(format!("'{s}' is not a valid extract path"))
-            .hint(r#"write it like '["data"]["token"]' or '["list"][0]'"#)
-    };
+    let bad = || Error::from(SopsError::BadExtractPath(s.to_string()));
     let mut steps = Vec::new();
     for part in s.split('[').filter(|p| !p.is_empty()) {
         let part = part.strip_suffix(']').ok_or_else(bad)?;
@@ -47,8 +45,7 @@ pub fn parse_field(s: &str) -> Result<Vec<Step>> {
         return parse_extract(s);
     }
     if s.is_empty() || s.split('.').any(str::is_empty) {
-        return Err(Error::usage(format!("'{s}' is not a valid field path"))
-            .hint("write it as keys joined by dots, e.g. data.token or users.0.name"));
+        return Err(SopsError::BadFieldPath(s.to_string()).into());
     }
     Ok(s.split('.').map(|p| Step::Key(p.to_string())).collect())
 }
@@ -112,13 +109,11 @@ fn seq_at_mut(items: &mut [SeqItem], n: usize) -> Option<&mut Node> {
 }
 
 fn not_found(path: &str, parent: &Node) -> Error {
-    let keys = parent.keys();
-    let e = Error::new(format!("no value at {path}"));
-    if keys.is_empty() {
-        e.hint("check the path against the decrypted file (git secrets show NAME)")
-    } else {
-        e.hint(format!("keys there: {}", keys.join(", ")))
+    SopsError::NoValueAt {
+        path: path.to_string(),
+        keys: parent.keys().iter().map(|k| k.to_string()).collect(),
     }
+    .into()
 }
 
 /// `["a"][0]` form of a path, for messages.

@@ -3,12 +3,13 @@
 //! wins.
 
 use crate::error::{Error, Result};
+use crate::sops::error::SopsError;
 use crate::sops::file::KeyPlan;
 use crate::sops::formats::{yaml, Indent};
 use crate::sops::keys::Recipient;
 use crate::sops::metadata::EncryptionRules;
 use crate::sops::re2;
-use crate::sops::tree::{Node, Scalar, SeqItem};
+use crate::sops::tree::{Node, Scalar};
 use std::path::{Path, PathBuf};
 
 /// One `creation_rules` entry.
@@ -17,6 +18,64 @@ pub struct CreationRule {
     pub path_regex: Option<String>,
     pub plan: KeyPlan,
     pub rules: EncryptionRules,
+}
+
+/// One creation rule as the tool writes it into a `.sops.yaml`.
+pub struct RuleToWrite<'a> {
+    pub path_regex: Option<&'a str>,
+    pub rules: &'a EncryptionRules,
+    /// The `age:` value: recipients joined by `,`.
+    pub age: &'a str,
+}
+
+/// Writes a `.sops.yaml`: `header` (comment lines), the `creation_rules` (path_regex,
+/// the what-to-encrypt options in sops' order, `mac_only_encrypted`, `age`), and the
+/// YAML indent when one is given. The one writer of every `.sops.yaml` the tool makes
+/// (`init --new`, `example`); values are quoted only where YAML would misread them.
+pub fn write_config(header: &str, rules: &[RuleToWrite<'_>], yaml_indent: Option<usize>) -> String {
+    let mut out = format!("{header}creation_rules:\n");
+    for rule in rules {
+        let mut fields: Vec<String> = Vec::new();
+        if let Some(p) = rule.path_regex {
+            fields.push(format!("path_regex: {}", yaml_scalar(p)));
+        }
+        for (key, value) in rule.rules.named() {
+            if let Some(v) = value {
+                fields.push(format!("{key}: {}", yaml_scalar(v)));
+            }
+        }
+        if rule.rules.mac_only_encrypted {
+            fields.push("mac_only_encrypted: true".into());
+        }
+        fields.push(format!("age: {}", rule.age));
+        for (i, f) in fields.iter().enumerate() {
+            out.push_str(if i == 0 { "    - " } else { "      " });
+            out.push_str(f);
+            out.push('\n');
+        }
+    }
+    if let Some(indent) = yaml_indent {
+        out.push_str(&format!("stores:\n    yaml:\n        indent: {indent}\n"));
+    }
+    out
+}
+
+/// `s` as a YAML plain scalar when it reads back as the same string, else double-quoted.
+fn yaml_scalar(s: &str) -> String {
+    let safe_chars = s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "^/._-".contains(c));
+    let first_ok = s
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '^' || c == '/');
+    let keyword = ["true", "false", "null", "yes", "no", "on", "off", "y", "n"]
+        .contains(&s.to_ascii_lowercase().as_str());
+    if safe_chars && first_ok && !keyword {
+        s.to_string()
+    } else {
+        serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+    }
 }
 
 /// A parsed `.sops.yaml`.
@@ -46,8 +105,11 @@ pub fn find_config(start: &Path) -> Option<PathBuf> {
 }
 
 fn bad(path: &Path, what: impl std::fmt::Display) -> Error {
-    Error::new(format!("{} is not a valid sops config: {what}", path.display()))
-        .hint("see https://github.com/getsops/sops#using-sops-yaml-conf-to-select-kms-pgp-and-age-for-new-files")
+    SopsError::BadConfig {
+        path: path.to_path_buf(),
+        what: what.to_string(),
+    }
+    .into()
 }
 
 fn string_of(node: &Node) -> Option<String> {
@@ -67,12 +129,10 @@ fn list_of_strings(node: &Node) -> Vec<String> {
             .filter(|s| !s.is_empty())
             .map(String::from)
             .collect(),
-        Node::Seq(items) => items
-            .iter()
-            .filter_map(|i| match i {
-                SeqItem::Value(v) => string_of(v),
-                SeqItem::Comment(_) => None,
-            })
+        Node::Seq(_) => node
+            .seq_values()
+            .into_iter()
+            .filter_map(string_of)
             .collect(),
         _ => Vec::new(),
     }
@@ -201,10 +261,9 @@ impl Config {
     pub fn rule_for(&self, file: &Path) -> Result<&CreationRule> {
         let rel = self.relative_path(file);
         let rule = self.first_match(&rel)?;
-        check_one_rule_option(&rule.rules).map_err(|e| {
-            Error::new(format!("{}: {}", self.path.display(), e.message)).hint(
-                "keep one of them in the creation rule that matches this file (sops refuses the same config)",
-            )
+        check_one_rule_option(&rule.rules).map_err(|e| SopsError::ConflictingRuleOptions {
+            config: self.path.clone(),
+            detail: e.message,
         })?;
         Ok(rule)
     }
@@ -233,12 +292,11 @@ impl Config {
                 }
             }
         }
-        Err(Error::new(format!(
-            "no creation rule in {} matches {}",
-            self.path.display(),
-            rel
-        ))
-        .hint("add a creation_rules entry whose path_regex matches this file (sops refuses it too, even with --age)"))
+        Err(SopsError::NoMatchingRule {
+            config: self.path.clone(),
+            file: rel.to_string(),
+        }
+        .into())
     }
 }
 
@@ -329,5 +387,67 @@ impl Config {
             json: self.json_indent,
             json_binary: self.json_binary_indent,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+
+    #[test]
+    fn a_written_config_reads_back_as_written() {
+        let tricky = EncryptionRules {
+            encrypted_regex: Some("^(data|stringData)$".into()),
+            ..EncryptionRules::default()
+        };
+        let plain = EncryptionRules::default();
+        let rules = [
+            RuleToWrite {
+                path_regex: Some("^secrets/"),
+                rules: &plain,
+                age: A,
+            },
+            RuleToWrite {
+                path_regex: Some("true"),
+                rules: &tricky,
+                age: A,
+            },
+            RuleToWrite {
+                path_regex: Some("-x: y #z"),
+                rules: &plain,
+                age: A,
+            },
+        ];
+        let text = write_config("# header\n", &rules, Some(2));
+        assert!(
+            text.starts_with("# header\ncreation_rules:\n    - path_regex: ^secrets/\n      age: ")
+        );
+        let cfg = Config::parse(text.as_bytes(), Path::new("/r/.sops.yaml")).unwrap();
+        let back: Vec<(Option<String>, Option<String>, Vec<String>)> = cfg
+            .creation_rules
+            .iter()
+            .map(|r| {
+                (
+                    r.path_regex.clone(),
+                    r.rules.encrypted_regex.clone(),
+                    r.plan.recipients(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            back,
+            [
+                (Some("^secrets/".into()), None, vec![A.to_string()]),
+                (
+                    Some("true".into()),
+                    Some("^(data|stringData)$".into()),
+                    vec![A.to_string()]
+                ),
+                (Some("-x: y #z".into()), None, vec![A.to_string()]),
+            ]
+        );
+        assert_eq!(cfg.yaml_indent, Some(2));
     }
 }

@@ -3,6 +3,7 @@
 //! the x coordinate in the last byte.
 
 use crate::error::{Error, Result};
+use crate::sops::error::SopsError;
 use rand::RngCore;
 use zeroize::Zeroizing;
 
@@ -40,10 +41,7 @@ fn gf_inv(a: u8) -> u8 {
 /// Splits `secret` into `parts` shares of which `threshold` recover it.
 pub fn split(secret: &[u8], parts: usize, threshold: usize) -> Result<Vec<Zeroizing<Vec<u8>>>> {
     if threshold < 2 || parts < threshold || parts > 255 {
-        return Err(Error::new(format!(
-            "cannot split a key into {parts} parts with threshold {threshold}"
-        ))
-        .hint("shamir_threshold must be at least 2 and at most the number of key groups"));
+        return Err(SopsError::BadShamirSplit { parts, threshold }.into());
     }
     let mut xs: Vec<u8> = (1..=255u8).collect();
     // Random distinct non-zero x coordinates.

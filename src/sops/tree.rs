@@ -107,6 +107,22 @@ impl Node {
     /// The values of a sequence, comments skipped (empty for other nodes).
     pub fn seq_values(&self) -> Vec<&Node> {
         match self {
+            Node::Seq(_) => self.children(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The values directly under a map or a sequence, in order, comments skipped (empty
+    /// for a scalar).
+    pub fn children(&self) -> Vec<&Node> {
+        match self {
+            Node::Map(items) => items
+                .iter()
+                .filter_map(|i| match i {
+                    MapItem::Entry(_, v) => Some(v),
+                    MapItem::Comment(_) => None,
+                })
+                .collect(),
             Node::Seq(items) => items
                 .iter()
                 .filter_map(|i| match i {
@@ -114,7 +130,56 @@ impl Node {
                     SeqItem::Comment(_) => None,
                 })
                 .collect(),
-            _ => Vec::new(),
+            Node::Scalar(_) => Vec::new(),
+        }
+    }
+
+    /// The same tree with each leaf replaced by `leaf(path, scalar)` and each comment by
+    /// `comment(text)`; `path` holds the map keys and list indices from the root.
+    pub fn map_leaves(
+        &self,
+        leaf: &mut dyn FnMut(&[crate::sops::path::Step], &Scalar) -> Node,
+        comment: &dyn Fn(&str) -> String,
+    ) -> Node {
+        self.map_leaves_at(&mut Vec::new(), leaf, comment)
+    }
+
+    fn map_leaves_at(
+        &self,
+        path: &mut Vec<crate::sops::path::Step>,
+        leaf: &mut dyn FnMut(&[crate::sops::path::Step], &Scalar) -> Node,
+        comment: &dyn Fn(&str) -> String,
+    ) -> Node {
+        use crate::sops::path::Step;
+        let mut under = |step: Step, node: &Node| {
+            path.push(step);
+            let out = node.map_leaves_at(path, leaf, comment);
+            path.pop();
+            out
+        };
+        match self {
+            Node::Map(items) => Node::Map(
+                items
+                    .iter()
+                    .map(|i| match i {
+                        MapItem::Entry(k, v) => {
+                            MapItem::Entry(k.clone(), under(Step::Key(k.clone()), v))
+                        }
+                        MapItem::Comment(c) => MapItem::Comment(comment(c)),
+                    })
+                    .collect(),
+            ),
+            Node::Seq(items) => Node::Seq(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(n, i)| match i {
+                        SeqItem::Value(v) => SeqItem::Value(under(Step::Index(n), v)),
+                        SeqItem::Comment(c) => SeqItem::Comment(comment(c)),
+                    })
+                    .collect(),
+            ),
+            Node::Scalar(s) => leaf(path, s),
         }
     }
 
@@ -141,18 +206,22 @@ impl Scalar {
     }
 }
 
+/// NaN, +∞ or −∞ written as `names` says (in that order); `None` for a finite `f`.
+fn non_finite(f: f64, [nan, pos, neg]: [&str; 3]) -> Option<String> {
+    if f.is_nan() {
+        Some(nan.into())
+    } else if f.is_infinite() {
+        Some(if f > 0.0 { pos } else { neg }.into())
+    } else {
+        None
+    }
+}
+
 /// Go's `strconv.FormatFloat(f, 'f', -1, 64)`: the shortest decimal that
 /// round-trips, never in exponent form. Used for the plaintext of floats.
 pub fn go_format_float_f(f: f64) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        };
+    if let Some(s) = non_finite(f, ["NaN", "+Inf", "-Inf"]) {
+        return s;
     }
     // Rust's Display for f64 is the shortest round-trip form without an
     // exponent, which is exactly what Go's 'f' with precision -1 prints.
@@ -167,15 +236,8 @@ pub fn go_format_float_f(f: f64) -> String {
 /// writing a float: exponent form for exponents < -4 or >= 6 (strconv uses
 /// precision 6 for that decision when the shortest form is asked for).
 pub fn go_format_float_g(f: f64) -> String {
-    if f.is_nan() {
-        return ".nan".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 {
-            "+.inf".into()
-        } else {
-            "-.inf".into()
-        };
+    if let Some(s) = non_finite(f, [".nan", "+.inf", "-.inf"]) {
+        return s;
     }
     if f == 0.0 {
         return if f.is_sign_negative() {

@@ -2,8 +2,9 @@
 //! leaf with its key path as additional data and hashing the plaintext into
 //! the MAC (`Tree.Encrypt` / `Tree.Decrypt` in sops.go).
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::sops::cipher::{is_encrypted, Cipher, Opened, Plain};
+use crate::sops::error::SopsError;
 use crate::sops::metadata::EncryptionRules;
 use crate::sops::re2;
 use crate::sops::rules::{check_one_rule_option, with_default_suffix};
@@ -36,10 +37,12 @@ fn compile(name: &str, re: &Option<String>) -> Result<Option<Regex>> {
     match re.as_deref().filter(|r| !r.is_empty()) {
         None => Ok(None),
         Some(r) => re2::compile(r).map(Some).map_err(|e| {
-            Error::new(format!(
-                "{name} '{r}' is not a valid RE2 regular expression: {e}"
-            ))
-            .hint("fix the rule in .sops.yaml: sops uses Go's RE2 syntax and would ignore this pattern, leaving values unencrypted")
+            SopsError::BadRegex {
+                name: name.to_string(),
+                pattern: r.to_string(),
+                detail: e.to_string(),
+            }
+            .into()
         }),
     }
 }
@@ -49,13 +52,7 @@ impl Rules {
     /// and `_unencrypted` as the unencrypted suffix when there is none (a file whose
     /// metadata names no rule still decrypts with sops).
     pub fn new(r: &EncryptionRules) -> Result<Rules> {
-        check_one_rule_option(r).map_err(|e| {
-            Error::new(format!(
-                "the file's sops metadata is invalid: {}",
-                e.message
-            ))
-            .hint("the file was edited by hand; restore it from git")
-        })?;
+        check_one_rule_option(r).map_err(|e| SopsError::BadFileRules(e.message))?;
         let r = &with_default_suffix(r.clone());
         let nonempty = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
         Ok(Rules {
@@ -299,24 +296,21 @@ impl<'d> Walk<'_, 'd> {
                         // sops keeps a comment that does not decrypt (older files).
                         Leaf::Comment(c) => Self::open(cipher, pre, &self.pre_aads, c, path)
                             .unwrap_or_else(|_| Plain::Comment(c.to_string())),
-                        Leaf::Value(Scalar::Str(s)) => Self::open(cipher, pre, &self.pre_aads, s, path).map_err(|e| {
-                            if is_encrypted(s) {
-                                e
-                            } else {
-                                Error::new(format!(
-                                    "the value at '{}' is not encrypted",
-                                    path.join(".")
-                                ))
-                                .hint("the file was edited by hand after encryption; restore it from git or re-encrypt it")
-                            }
-                        })?,
+                        Leaf::Value(Scalar::Str(s)) => {
+                            Self::open(cipher, pre, &self.pre_aads, s, path).map_err(|e| {
+                                if is_encrypted(s) {
+                                    e
+                                } else {
+                                    SopsError::NotEncrypted { at: path.join(".") }.into()
+                                }
+                            })?
+                        }
                         Leaf::Value(other) => {
-                            return Err(Error::new(format!(
-                                "the value at '{}' is a plain {} where sops expects an encrypted value",
-                                path.join("."),
-                                other.type_name()
-                            ))
-                            .hint("the file was edited by hand after encryption; restore it from git or re-encrypt it"))
+                            return Err(SopsError::PlainWhereEncrypted {
+                                at: path.join("."),
+                                type_name: other.type_name().to_string(),
+                            }
+                            .into())
                         }
                     }
                 };
@@ -343,6 +337,20 @@ impl<'d> Walk<'_, 'd> {
         }
     }
 
+    /// A comment of the map or list being walked: kept for the values after it (their
+    /// comment rules see it), then passed through the cipher like a value.
+    fn comment(
+        &mut self,
+        c: &'d str,
+        path: &[String],
+        comments: &mut [Vec<String>],
+    ) -> Result<Plain> {
+        if let Some(last) = comments.last_mut() {
+            last.push(c.to_string());
+        }
+        self.leaf(Leaf::Comment(c), path, comments)
+    }
+
     fn map(
         &mut self,
         items: &'d [MapItem],
@@ -354,16 +362,10 @@ impl<'d> Walk<'_, 'd> {
         for item in items {
             match item {
                 MapItem::Comment(c) => {
-                    if let Some(last) = comments.last_mut() {
-                        last.push(c.clone());
-                    }
-                    let new = match self.leaf(Leaf::Comment(c), path, comments)? {
+                    let new = match self.comment(c, path, comments)? {
                         Plain::Comment(c) => c,
                         Plain::Value(Scalar::Str(s)) => s,
-                        Plain::Value(_) => {
-                            return Err(Error::new("an encrypted comment decrypted to a value")
-                                .hint("the file is damaged; restore it from git"))
-                        }
+                        Plain::Value(_) => return Err(SopsError::CommentDecryptedToValue.into()),
                     };
                     out.push(MapItem::Comment(new));
                 }
@@ -393,11 +395,8 @@ impl<'d> Walk<'_, 'd> {
         for item in items {
             match item {
                 SeqItem::Comment(c) => {
-                    if let Some(last) = comments.last_mut() {
-                        last.push(c.clone());
-                    }
                     // An encrypted comment in a list is written as a plain string item.
-                    out.push(match self.leaf(Leaf::Comment(c), path, comments)? {
+                    out.push(match self.comment(c, path, comments)? {
                         Plain::Comment(c)
                             if matches!(self.mode, Mode::Encrypt(_))
                                 && crate::sops::cipher::is_encrypted(&c) =>
@@ -433,8 +432,7 @@ impl<'d> Walk<'_, 'd> {
         docs.iter()
             .map(|d| match d {
                 Node::Map(_) => self.node(d, &mut Vec::new(), &mut Vec::new()),
-                _ => Err(Error::new("sops files must have a map at the top level")
-                    .hint("a top-level list or scalar cannot be encrypted; wrap it in a key")),
+                _ => Err(SopsError::TopLevelNotMap.into()),
             })
             .collect()
     }

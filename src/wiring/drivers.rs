@@ -18,7 +18,8 @@ use crate::git::Repo;
 use crate::sops::file::SopsFile;
 use crate::sops::formats::Format;
 use crate::sops::keys::Identities;
-use crate::sops::tree::{MapItem, Node, Scalar, SeqItem};
+use crate::sops::path::Step;
+use crate::sops::tree::{Node, Scalar};
 
 /// The attributes line that routes the secrets through both drivers.
 pub const ATTRIBUTES: &str = "secrets/** merge=sops diff=sops";
@@ -51,7 +52,7 @@ fn shell_quote(s: &str) -> String {
 }
 
 fn attributes_path(inner: &Repo) -> std::path::PathBuf {
-    inner.gix().common_dir().join("info").join("attributes")
+    inner.common_dir().join("info").join("attributes")
 }
 
 /// Whether both drivers are installed for `exe`.
@@ -123,7 +124,7 @@ pub fn textconv(
     let docs: Vec<Node> = if show {
         plain.docs.0.clone()
     } else {
-        plain.docs.0.iter().map(|d| mask(d, "", mask_key)).collect()
+        plain.docs.0.iter().map(|d| mask(d, mask_key)).collect()
     };
     match format.emit_plain(&docs, 4) {
         Ok(text) => out.extend_from_slice(&text),
@@ -135,45 +136,35 @@ pub fn textconv(
     out
 }
 
-fn mask(node: &Node, path: &str, key: &[u8]) -> Node {
-    match node {
-        Node::Map(items) => Node::Map(
-            items
-                .iter()
-                .map(|i| match i {
-                    MapItem::Entry(k, v) => {
-                        MapItem::Entry(k.clone(), mask(v, &format!("{path}:{k}"), key))
-                    }
-                    MapItem::Comment(c) => MapItem::Comment(c.clone()),
-                })
-                .collect(),
-        ),
-        Node::Seq(items) => Node::Seq(
-            items
-                .iter()
-                .map(|i| match i {
-                    SeqItem::Value(v) => SeqItem::Value(mask(v, &format!("{path}:-"), key)),
-                    SeqItem::Comment(c) => SeqItem::Comment(c.clone()),
-                })
-                .collect(),
-        ),
-        Node::Scalar(Scalar::Null) => node.clone(),
-        Node::Scalar(s) => {
-            let mut h = Sha256::new();
-            h.update(key);
-            h.update(path.as_bytes());
-            h.update([0]);
-            h.update(format!("{s:?}").as_bytes());
-            let d = h.finalize();
-            Node::str(format!("<masked {}>", hex::encode(&d[..4])))
+/// The tree with each value replaced by `<masked …>`, a keyed hash of its path and
+/// value: equal values at one path mask alike, so a diff still shows what changed.
+fn mask(doc: &Node, key: &[u8]) -> Node {
+    let mut leaf = |path: &[Step], s: &Scalar| {
+        if *s == Scalar::Null {
+            return Node::Scalar(Scalar::Null);
         }
-    }
+        let path: String = path
+            .iter()
+            .map(|step| match step {
+                Step::Key(k) => format!(":{k}"),
+                Step::Index(_) => ":-".to_string(),
+            })
+            .collect();
+        let mut h = Sha256::new();
+        h.update(key);
+        h.update(path.as_bytes());
+        h.update([0]);
+        h.update(format!("{s:?}").as_bytes());
+        let d = h.finalize();
+        Node::str(format!("<masked {}>", hex::encode(&d[..4])))
+    };
+    doc.map_leaves(&mut leaf, &|c| c.to_string())
 }
 
 /// The key that makes masks unguessable from the outside: random, per clone, in the
 /// inner repo's git dir (0600). Without one (a read-only repo), masks are unkeyed.
 pub fn mask_key(inner: &Repo) -> Vec<u8> {
-    let path = inner.gix().common_dir().join("git-secrets-mask-key");
+    let path = inner.common_dir().join("git-secrets-mask-key");
     if let Ok(k) = std::fs::read(&path) {
         if k.len() >= 16 {
             return k;

@@ -1,29 +1,79 @@
-//! A complete sandbox for the daily loop: a parent flake repo (`work/cluster`) with
-//! the input `kubenix-secrets = git+file:./secrets`, a nested secrets repo with the
-//! secrets flake, a `.sops.yaml` for the fixture key `age-a`, and secrets encrypted by
-//! the real sops; the input locked by the real Nix and everything committed.
-//! Built on [`TestEnv`], so every tool runs hermetic.
+//! The one test world: a parent flake repo (`work/cluster`) with the input
+//! `kubenix-secrets = git+file:./secrets`, a nested secrets repo (the secrets flake, a
+//! `.sops.yaml` for the fixture key `age-a`, secrets encrypted by the real sops), the
+//! input locked by the real Nix and everything committed. Built on [`TestEnv`], so every
+//! tool runs hermetic.
+//!
+//! [`Cluster::new`] builds that world; [`Cluster::builder`] adds or leaves out parts:
+//!
+//! ```ignore
+//! let c = Cluster::builder()
+//!     .secret("kubeconfig.yaml", KUBE)     // encrypted by the real sops
+//!     .fixture_secret("app.yaml", "yaml-simple") // a stored sops file from fixtures/sops
+//!     .with_example()                      // secrets-example/ with its own key (age-b)
+//!     .with_remotes()                      // bare remotes for both repos, pushed
+//!     .with_hooks()                        // `git secrets hooks install` in the parent
+//!     .unlocked()                          // no Nix: no flake.lock
+//!     .build();
+//! let bob = c.teammate("bob");             // a second clone through the remotes
+//! ```
+//!
+//! A world needs only the tools its parts need: sops for `.secret`, nix unless
+//! `.unlocked()`; a missing one fails the test (see [`require_tool`]).
 
-use super::{assert_success, require_tool, tool_path, TestEnv};
+#![allow(dead_code)]
+
+use super::{assert_success, require_tool, sops_fixtures, tool_path, TestEnv};
+use std::ffi::OsString;
+use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 /// The parent's flake input name.
 pub const INPUT: &str = "kubenix-secrets";
 
-/// The fixture key every secret is encrypted for.
-pub fn age_a() -> String {
-    std::fs::read_to_string(super::sops_fixtures().join("keys/age-a.pub"))
+/// A secret value long enough to be searched for; never printed in full by doctor.
+pub const TOKEN: &str = "hunter2-very-secret-token-value";
+
+/// The kubeconfig of [`Cluster::healthy`]; holds [`TOKEN`].
+pub const KUBECONFIG_JSON: &str = r#"{"server":"https://k8s.example.invalid:6443","token":"hunter2-very-secret-token-value","note_unencrypted":"not a secret"}"#;
+
+/// Its public twin in `secrets-example/`.
+const EXAMPLE_JSON: &str =
+    r#"{"server":"example-server","token":"example-token","note_unencrypted":"example"}"#;
+
+/// A parent flake with no secrets input yet (for `init`): `names` lists the secrets of
+/// `kubenix-cluster-secrets` once init has added it.
+pub const PARENT_FLAKE: &str = r#"{
+  description = "kubenix-cluster (test)";
+
+  outputs = { self, ... }@inputs: {
+    names = builtins.attrNames inputs.kubenix-cluster-secrets.lib.secrets;
+  };
+}
+"#;
+
+/// The private identity (keys.txt text) of a fixture key: `age-a` or `age-b`.
+pub fn key_text(id: &str) -> String {
+    fs::read_to_string(sops_fixtures().join(format!("keys/{id}.txt"))).unwrap()
+}
+
+/// The public key (`age1…`) of a fixture key: `age-a` or `age-b`.
+pub fn public_key(id: &str) -> String {
+    fs::read_to_string(sops_fixtures().join(format!("keys/{id}.pub")))
         .unwrap()
         .trim()
         .to_string()
 }
 
-/// A second fixture key (for rekey).
+/// The fixture key every secret is encrypted for.
+pub fn age_a() -> String {
+    public_key("age-a")
+}
+
+/// A second fixture key (for rekey, and the example's own key).
 pub fn age_b() -> String {
-    std::fs::read_to_string(super::sops_fixtures().join("keys/age-b.pub"))
-        .unwrap()
-        .trim()
-        .to_string()
+    public_key("age-b")
 }
 
 /// The `.sops.yaml` of the secrets repo, with comments that a rekey must keep.
@@ -37,7 +87,197 @@ pub fn sops_yaml(recipients: &str) -> String {
     )
 }
 
-/// The sandbox. `env` is the hermetic world; `parent` and `inner` the two repos.
+/// The rev `parent/flake.lock` holds for `input` ("" when none).
+pub fn locked_rev_of(parent: &Path, input: &str) -> String {
+    let lock: serde_json::Value =
+        serde_json::from_slice(&fs::read(parent.join("flake.lock")).unwrap()).unwrap();
+    lock["nodes"][input]["locked"]["rev"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The rev `parent/flake.lock` holds for [`INPUT`].
+pub fn locked_rev(parent: &Path) -> String {
+    locked_rev_of(parent, INPUT)
+}
+
+/// The dir of the binary under test (GIT_SECRETS_TEST_BIN, to run against another build).
+pub fn bin_dir() -> PathBuf {
+    super::bin().parent().unwrap().to_path_buf()
+}
+
+/// PATH with `first` (if any), then our binary's dir, then the caller's PATH: what a
+/// hook or a script needs to find `git secrets`.
+pub fn path_with_bin(first: Option<&Path>) -> OsString {
+    let mut dirs: Vec<PathBuf> = first.into_iter().map(Path::to_path_buf).collect();
+    dirs.push(bin_dir());
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(dirs).unwrap()
+}
+
+/// One file of the inner repo's `secrets/` dir, as the builder makes it.
+enum Part {
+    /// Encrypted by the real sops for `age-a`.
+    Sops(String, String),
+    /// Copied from `fixtures/sops/<case>/encrypted.yaml`.
+    Fixture(String, String),
+}
+
+/// What [`Cluster::builder`] puts in the world; [`ClusterBuilder::build`] makes it.
+#[must_use]
+pub struct ClusterBuilder {
+    secrets: Vec<Part>,
+    parent_flake: Option<String>,
+    example: bool,
+    lock: bool,
+    remotes: bool,
+    hooks: bool,
+}
+
+impl ClusterBuilder {
+    /// A secret `secrets/<file>` with `plain` encrypted by the real sops (needs sops).
+    pub fn secret(mut self, file: &str, plain: &str) -> Self {
+        self.secrets.push(Part::Sops(file.into(), plain.into()));
+        self
+    }
+
+    /// The secret `kubeconfig.json` holding [`TOKEN`] (needs sops).
+    pub fn with_kubeconfig(self) -> Self {
+        self.secret("kubeconfig.json", KUBECONFIG_JSON)
+    }
+
+    /// Several [`secret`](Self::secret)s.
+    pub fn secrets(mut self, secrets: &[(&str, &str)]) -> Self {
+        for (file, plain) in secrets {
+            self = self.secret(file, plain);
+        }
+        self
+    }
+
+    /// A secret `secrets/<file>` copied from the stored sops file of a fixture case
+    /// (`fixtures/sops/<case>/encrypted.yaml`): no sops needed.
+    pub fn fixture_secret(mut self, file: &str, case: &str) -> Self {
+        self.secrets.push(Part::Fixture(file.into(), case.into()));
+        self
+    }
+
+    /// The parent's `flake.nix` (default: [`parent_flake`] with [`INPUT`] =
+    /// `git+file:./secrets`).
+    ///
+    /// [`parent_flake`]: git_secrets::nix::template::parent_flake
+    pub fn parent_flake(mut self, text: &str) -> Self {
+        self.parent_flake = Some(text.into());
+        self
+    }
+
+    /// The public `secrets-example/` in the parent, with its own key (age-b) in
+    /// `key.txt` and a `kubeconfig.json` encrypted for it (needs sops).
+    pub fn with_example(mut self) -> Self {
+        self.example = true;
+        self
+    }
+
+    /// No Nix: no `flake.lock` (the parent's input stays unlocked).
+    pub fn unlocked(mut self) -> Self {
+        self.lock = false;
+        self
+    }
+
+    /// Bare remotes `remotes/secrets.git` and `remotes/cluster.git` for the two repos,
+    /// everything pushed, upstreams set.
+    pub fn with_remotes(mut self) -> Self {
+        self.remotes = true;
+        self
+    }
+
+    /// `git secrets hooks install` in the parent.
+    pub fn with_hooks(mut self) -> Self {
+        self.hooks = true;
+        self
+    }
+
+    /// Makes the world; fails the test when a tool a part needs is missing.
+    pub fn build(self) -> Cluster {
+        require_tool("git");
+        let needs_sops = self.example || self.secrets.iter().any(|p| matches!(p, Part::Sops(..)));
+        if needs_sops {
+            require_tool("sops");
+        }
+        if self.lock {
+            require_tool("nix");
+        }
+        let env = TestEnv::new();
+        env.install_fixture_identity("age-a");
+        let parent = env.work().join("cluster");
+        let inner = parent.join("secrets");
+        let c = Cluster { env, parent, inner };
+
+        // the secrets repo
+        fs::create_dir_all(c.inner.join("secrets")).unwrap();
+        fs::write(
+            c.inner.join("flake.nix"),
+            git_secrets::nix::template::SECRETS_FLAKE,
+        )
+        .unwrap();
+        fs::write(c.inner.join(".sops.yaml"), sops_yaml(&age_a())).unwrap();
+        for part in &self.secrets {
+            match part {
+                Part::Sops(file, plain) => c.sops_encrypt(file, plain),
+                Part::Fixture(file, case) => {
+                    fs::copy(
+                        sops_fixtures().join(case).join("encrypted.yaml"),
+                        c.secret(file),
+                    )
+                    .unwrap();
+                }
+            }
+        }
+        c.git(&c.inner, &["init", "-q", "-b", "main"]);
+        c.git(&c.inner, &["add", "-A"]);
+        c.git(&c.inner, &["commit", "-q", "-m", "secrets"]);
+
+        // the public example, with its own throwaway key
+        if self.example {
+            let ex = c.parent.join("secrets-example");
+            fs::create_dir_all(ex.join("secrets")).unwrap();
+            fs::write(ex.join("key.txt"), key_text("age-b")).unwrap();
+            fs::write(ex.join(".sops.yaml"), sops_yaml(&age_b())).unwrap();
+            c.encrypt_in_place(&ex, "secrets/kubeconfig.json", EXAMPLE_JSON);
+        }
+
+        // the parent
+        let flake = self.parent_flake.unwrap_or_else(|| {
+            git_secrets::nix::template::parent_flake(INPUT, "git+file:./secrets")
+        });
+        fs::write(c.parent.join("flake.nix"), flake).unwrap();
+        fs::write(c.parent.join(".gitignore"), "/secrets/\n").unwrap();
+        c.git(&c.parent, &["init", "-q", "-b", "main"]);
+        c.git(&c.parent, &["add", "-A"]);
+        c.git(&c.parent, &["commit", "-q", "-m", "cluster"]);
+        if self.lock {
+            c.lock();
+            c.git(&c.parent, &["add", "flake.lock"]);
+            c.git(&c.parent, &["commit", "-q", "-m", "lock"]);
+            assert_eq!(c.locked_rev(), c.inner_head());
+        }
+
+        if self.remotes {
+            for (repo, bare) in [(&c.inner, "secrets"), (&c.parent, "cluster")] {
+                c.add_remote(repo, "origin", bare);
+                c.git(repo, &["push", "-q", "-u", "origin", "main"]);
+            }
+        }
+        if self.hooks {
+            c.cmd(&["hooks", "install"]).assert().success();
+        }
+        c
+    }
+}
+
+/// The world. `env` is the hermetic machine; `parent` and `inner` the two repos.
 pub struct Cluster {
     pub env: TestEnv,
     pub parent: PathBuf,
@@ -45,54 +285,32 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// Builds the sandbox with `secrets` (file name, plaintext) encrypted by the real
-    /// sops; fails the test when sops or nix is missing (see `require_tool`).
-    pub fn new(secrets: &[(&str, &str)]) -> Cluster {
-        for tool in ["sops", "nix", "git"] {
-            require_tool(tool);
+    /// What to build: by default the secrets repo (no secrets), the parent, locked.
+    pub fn builder() -> ClusterBuilder {
+        ClusterBuilder {
+            secrets: Vec::new(),
+            parent_flake: None,
+            example: false,
+            lock: true,
+            remotes: false,
+            hooks: false,
         }
-        let env = TestEnv::new();
-        env.install_fixture_identity("age-a");
-        let parent = env.work().join("cluster");
-        let inner = parent.join("secrets");
-        std::fs::create_dir_all(inner.join("secrets")).unwrap();
-        let c = Cluster { env, parent, inner };
-        std::fs::write(
-            c.inner.join("flake.nix"),
-            git_secrets::nix::template::SECRETS_FLAKE,
-        )
-        .unwrap();
-        std::fs::write(c.inner.join(".sops.yaml"), sops_yaml(&age_a())).unwrap();
-        for (name, plain) in secrets {
-            c.sops_encrypt(name, plain);
-        }
-        c.git(&c.inner, &["init", "-q"]);
-        c.git(&c.inner, &["add", "-A"]);
-        c.git(&c.inner, &["commit", "-q", "-m", "secrets"]);
-
-        std::fs::write(
-            c.parent.join("flake.nix"),
-            git_secrets::nix::template::parent_flake(INPUT, "git+file:./secrets"),
-        )
-        .unwrap();
-        std::fs::write(c.parent.join(".gitignore"), "/secrets/\n").unwrap();
-        c.git(&c.parent, &["init", "-q"]);
-        c.git(&c.parent, &["add", "flake.nix", ".gitignore"]);
-        c.git(&c.parent, &["commit", "-q", "-m", "cluster"]);
-        let out = c
-            .nix()
-            .args(["flake", "lock", "--offline"])
-            .current_dir(&c.parent)
-            .output()
-            .unwrap();
-        assert_success("nix flake lock", &out);
-        c.git(&c.parent, &["add", "flake.lock"]);
-        c.git(&c.parent, &["commit", "-q", "-m", "lock"]);
-        assert_eq!(c.locked_rev(), c.inner_head());
-        c
     }
 
-    /// Encrypts `plain` with the real sops into `secrets/secrets/<file>` (not committed).
+    /// The world with `secrets` (file name, plaintext) encrypted by the real sops,
+    /// locked by the real Nix; fails the test when sops or nix is missing.
+    pub fn new(secrets: &[(&str, &str)]) -> Cluster {
+        Cluster::builder().secrets(secrets).build()
+    }
+
+    /// doctor's and the hooks' world: one secret `kubeconfig.json` holding [`TOKEN`],
+    /// and the public example; healthy, every check passes.
+    pub fn healthy() -> Cluster {
+        Cluster::builder().with_kubeconfig().with_example().build()
+    }
+
+    /// Encrypts `plain` with the real sops for `age-a` into `secrets/secrets/<file>`
+    /// (not committed).
     pub fn sops_encrypt(&self, file: &str, plain: &str) {
         let src = self.env.write(format!("plain/{file}"), plain);
         let out = self
@@ -104,7 +322,56 @@ impl Cluster {
             .output()
             .unwrap();
         assert_success("sops encrypt", &out);
-        std::fs::write(self.secret(file), out.stdout).unwrap();
+        fs::write(self.secret(file), out.stdout).unwrap();
+    }
+
+    /// Encrypts `plain` with our own `encrypt` for `age-a` into `secrets/secrets/<file>`
+    /// (output format from the extension; not committed). The plaintext goes in through
+    /// stdin, so it never lands in a file of the test; no sops needed.
+    pub fn encrypt_with_ours(&self, file: &str, input_type: &str, plain: &str) -> PathBuf {
+        let ext = Path::new(file).extension().unwrap().to_str().unwrap();
+        let out = self
+            .env
+            .cmd([
+                "encrypt",
+                "--age",
+                &age_a(),
+                "--input-type",
+                input_type,
+                "--output-type",
+                ext,
+                "/dev/stdin",
+            ])
+            .write_stdin(plain)
+            .output()
+            .unwrap();
+        assert_success("encrypt", &out);
+        let path = self.secret(file);
+        fs::write(&path, &out.stdout).unwrap();
+        path
+    }
+
+    /// Writes `plain` to `dir/rel` and encrypts it in place with the real sops (which
+    /// reads `dir/.sops.yaml`).
+    pub fn encrypt_in_place(&self, dir: &Path, rel: &str, plain: &str) {
+        let path = dir.join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, plain).unwrap();
+        let out = self
+            .env
+            .sops()
+            .unwrap()
+            .current_dir(dir)
+            .args(["encrypt", "-i", rel])
+            .output()
+            .unwrap();
+        assert_success("sops encrypt", &out);
+    }
+
+    /// Forwarding name of [`encrypt_in_place`](Self::encrypt_in_place) (the old
+    /// doctor/hooks builder's).
+    pub fn encrypt(&self, dir: &Path, rel: &str, plain: &str) {
+        self.encrypt_in_place(dir, rel, plain);
     }
 
     /// `secrets/secrets/<file>`.
@@ -114,12 +381,17 @@ impl Cluster {
 
     /// The real `sops decrypt` of `secrets/secrets/<file>`; None when it fails.
     pub fn sops_decrypt(&self, file: &str) -> Option<String> {
+        self.sops_decrypt_path(&self.secret(file))
+    }
+
+    /// The real `sops decrypt` of any file; None when it fails.
+    pub fn sops_decrypt_path(&self, path: &Path) -> Option<String> {
         let out = self
             .env
             .sops()
             .unwrap()
             .arg("decrypt")
-            .arg(self.secret(file))
+            .arg(path)
             .output()
             .unwrap();
         out.status
@@ -130,6 +402,15 @@ impl Cluster {
     /// `git` in `dir`, hermetic; panics on failure; trimmed stdout.
     pub fn git(&self, dir: &Path, args: &[&str]) -> String {
         self.env.git(dir, args)
+    }
+
+    /// `git ARGS` in `dir` with our binary first on PATH (hooks run `git secrets`).
+    pub fn git_hooked(&self, dir: &Path, args: &[&str]) -> Output {
+        self.env
+            .git_cmd(dir, args)
+            .env("PATH", path_with_bin(None))
+            .output()
+            .unwrap()
     }
 
     /// The inner repo's HEAD.
@@ -144,13 +425,18 @@ impl Cluster {
 
     /// The rev `flake.lock` holds for the secrets input.
     pub fn locked_rev(&self) -> String {
-        let lock: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(self.parent.join("flake.lock")).unwrap())
-                .unwrap();
-        lock["nodes"][INPUT]["locked"]["rev"]
-            .as_str()
-            .unwrap_or("")
-            .to_string()
+        locked_rev(&self.parent)
+    }
+
+    /// `nix flake lock --offline --update-input` in the parent (Nix 2.8).
+    pub fn lock(&self) {
+        let out = self
+            .nix()
+            .current_dir(&self.parent)
+            .args(["flake", "lock", "--offline", "--update-input", INPUT])
+            .output()
+            .unwrap();
+        assert_success("nix flake lock", &out);
     }
 
     /// The real `nix`, hermetic.
@@ -158,11 +444,66 @@ impl Cluster {
         self.env.nix().unwrap()
     }
 
-    /// Our binary in the parent root.
+    /// The dir of our binary (first on PATH of [`cmd`](Self::cmd)).
+    pub fn bin_dir(&self) -> PathBuf {
+        bin_dir()
+    }
+
+    /// See [`path_with_bin`].
+    pub fn path_var(&self, first: Option<&Path>) -> OsString {
+        path_with_bin(first)
+    }
+
+    /// Our binary in the parent root, with our dir first on PATH.
     pub fn cmd(&self, args: &[&str]) -> assert_cmd::Command {
-        let mut c = self.env.cmd(args);
-        c.current_dir(&self.parent);
+        self.cmd_in(&self.parent, args)
+    }
+
+    /// Our binary as a `std::process::Command` (to spawn, to signal) in the parent
+    /// root, our dir first on PATH.
+    pub fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut c = self.env.command(super::bin());
+        c.current_dir(&self.parent)
+            .env("PATH", path_with_bin(None))
+            .args(args);
         c
+    }
+
+    /// Our binary in `dir` (a teammate's clone, the inner repo), our dir first on PATH.
+    pub fn cmd_in(&self, dir: &Path, args: &[&str]) -> assert_cmd::Command {
+        let mut c = self.env.cmd(args);
+        c.current_dir(dir).env("PATH", path_with_bin(None));
+        c
+    }
+
+    /// Runs `doctor --json --offline ARGS`; returns (exit code, report, stderr).
+    pub fn doctor(&self, args: &[&str]) -> (i32, serde_json::Value, String) {
+        self.doctor_with(self.cmd(&[]), args)
+    }
+
+    /// [`doctor`](Self::doctor) through a prepared command (other env, other dir).
+    pub fn doctor_with(
+        &self,
+        mut cmd: assert_cmd::Command,
+        args: &[&str],
+    ) -> (i32, serde_json::Value, String) {
+        let out = cmd
+            .args(["doctor", "--json", "--offline"])
+            .args(args)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not the JSON report ({e}):\n{stdout}\nstderr:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (
+            out.status.code().unwrap_or(-1),
+            report,
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
     }
 
     /// What `nix eval --raw .#secretText.<name>` prints in the parent (the
@@ -199,5 +540,116 @@ impl Cluster {
     /// The path of the real nix binary (for wrappers).
     pub fn real_nix_path() -> PathBuf {
         tool_path("nix").unwrap()
+    }
+
+    // ---- remotes and teammates (built with `.with_remotes()`)
+
+    /// An empty bare repo `remotes/<bare>.git`, added to `repo` as remote `name` (not
+    /// pushed); returns its path.
+    pub fn add_remote(&self, repo: &Path, name: &str, bare: &str) -> PathBuf {
+        let url = self.env.bare_remote(bare);
+        self.git(repo, &["remote", "add", name, url.to_str().unwrap()]);
+        url
+    }
+
+    /// The inner repo's bare remote, `remotes/secrets.git`.
+    pub fn inner_remote(&self) -> PathBuf {
+        self.env.root().join("remotes/secrets.git")
+    }
+
+    /// The parent's bare remote, `remotes/cluster.git`.
+    pub fn parent_remote(&self) -> PathBuf {
+        self.env.root().join("remotes/cluster.git")
+    }
+
+    /// A clone of the parent's remote at `work/<name>` on this machine, without its
+    /// secrets repo yet; returns its root.
+    pub fn clone_parent(&self, name: &str) -> PathBuf {
+        clone_into(&self.env, &self.parent_remote(), name)
+    }
+
+    /// A teammate on this machine (same key): a clone of the parent at `work/<name>`,
+    /// with the inner repo cloned by `git secrets init <inner remote>`; returns its root.
+    pub fn teammate(&self, name: &str) -> PathBuf {
+        let dir = self.clone_parent(name);
+        let out = self
+            .cmd_in(
+                &dir,
+                &["init", self.inner_remote().to_str().unwrap(), "--offline"],
+            )
+            .output()
+            .unwrap();
+        assert_success("teammate's git secrets init URL", &out);
+        dir
+    }
+}
+
+/// `git clone -q REMOTE work/<name>` in `env`; returns the clone.
+pub fn clone_into(env: &TestEnv, remote: &Path, name: &str) -> PathBuf {
+    let dir = env.work().join(name);
+    env.git(
+        &env.work(),
+        [
+            OsString::from("clone"),
+            "-q".into(),
+            remote.into(),
+            dir.clone().into(),
+        ],
+    );
+    dir
+}
+
+/// The check `id` of a doctor `--json` report.
+pub fn check<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no check {id} in {report:#}"))
+}
+
+/// Asserts that `id` has `status` and (if given) a hint containing `hint`.
+#[track_caller]
+pub fn assert_check(report: &serde_json::Value, id: &str, status: &str, hint: Option<&str>) {
+    let c = check(report, id);
+    assert_eq!(c["status"], status, "{id}: {c:#}\nfull report: {report:#}");
+    if let Some(h) = hint {
+        let hints = c["hints"].as_array().unwrap();
+        assert!(
+            hints.iter().any(|x| x.as_str().unwrap().contains(h)),
+            "{id}: no hint containing {h:?}: {c:#}"
+        );
+    }
+}
+
+/// The line of check `id` in doctor's text report.
+#[track_caller]
+pub fn check_line<'a>(report: &'a str, id: &str) -> &'a str {
+    report
+        .lines()
+        .find(|l| l.contains(id))
+        .unwrap_or_else(|| panic!("no check {id} in:\n{report}"))
+}
+
+impl TestEnv {
+    /// A parent repo `work/kubenix-cluster` with `flake` committed as its flake.nix
+    /// and nothing else: where `init` starts.
+    pub fn parent_repo(&self, flake: &str) -> PathBuf {
+        let dir = self.work().join("kubenix-cluster");
+        fs::create_dir_all(&dir).unwrap();
+        self.git(&dir, ["init", "-q"]);
+        fs::write(dir.join("flake.nix"), flake).unwrap();
+        self.git(&dir, ["add", "flake.nix"]);
+        self.git(&dir, ["commit", "-qm", "parent"]);
+        dir
+    }
+
+    /// An empty bare repo at `remotes/<name>.git`.
+    pub fn bare_remote(&self, name: &str) -> PathBuf {
+        let remote = self.root().join(format!("remotes/{name}.git"));
+        fs::create_dir_all(&remote).unwrap();
+        self.git(&remote, ["init", "-q", "--bare"]);
+        remote
     }
 }

@@ -528,3 +528,42 @@ pub fn writes_outside_memory(log: &str, allowed: &[&str]) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// Waits up to 20 s for `child` to end (killing it and failing the test after that);
+/// returns its status. `what` names what should have ended it.
+pub fn wait_for_exit(child: &mut std::process::Child, what: &str) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the tool did not end after {what}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Spawns `cmd` (an `exec --tmpfs … --file VAR -- sh -c 'printf "%s\n" "$VAR"; exec
+/// sleep 30'`) with stdout piped, reads the first line and returns the child with the
+/// tmpfs file it names, which must hold `marker` while CMD runs.
+pub fn spawn_holding(mut cmd: Command, marker: &str) -> (std::process::Child, PathBuf) {
+    use std::io::BufRead;
+    let mut child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let file = PathBuf::from(line.trim());
+    let held = fs::read_to_string(&file).unwrap();
+    assert!(
+        held.contains(marker),
+        "the file holds the plaintext while CMD runs"
+    );
+    (child, file)
+}

@@ -9,25 +9,17 @@ use rnix::SyntaxNode;
 use super::parse::*;
 use super::{FlakeInputs, Input};
 use crate::error::{Error, Result};
+use crate::nix::error::NixError;
 
 /// Replaces the url string literal of `input` (read from this same `src`)
 /// with `new_url`; nothing else in the file changes.
 pub fn rewrite_url(src: &str, input: &Input, new_url: &str) -> Result<String> {
-    let url = input.url.as_ref().ok_or_else(|| {
-        Error::new(format!(
-            "flake input {:?} has no literal url to rewrite",
-            input.name
-        ))
-        .hint(format!(
-            "set it by hand: inputs.{}.url = {};",
-            input.name,
-            quote(new_url)
-        ))
+    let url = input.url.as_ref().ok_or_else(|| NixError::NoLiteralUrl {
+        input: input.name.clone(),
+        line: format!("inputs.{}.url = {};", input.name, quote(new_url)),
     })?;
     if src.get(url.range.clone()) != Some(url.text.as_str()) {
-        return Err(
-            Error::new("flake.nix changed while we were editing it").hint("run the command again")
-        );
+        return Err(NixError::ChangedWhileEditing.into());
     }
     let mut out = String::with_capacity(src.len() + new_url.len());
     out.push_str(&src[..url.range.start]);
@@ -45,29 +37,19 @@ pub fn rewrite_url(src: &str, input: &Input, new_url: &str) -> Result<String> {
 /// else is an error whose hint has the exact line to add by hand.
 pub fn insert_input(src: &str, name: &str, url: &str) -> Result<String> {
     if !is_identifier(name) {
-        return Err(
-            Error::usage(format!("{name:?} cannot be a flake input name"))
-                .hint("use letters, digits, `_`, `-` and `'`, starting with a letter or `_`"),
-        );
+        return Err(NixError::BadInputName(name.to_string()).into());
     }
     let root = parse(src)?;
     let flat_line = format!("inputs.{name}.url = {};", quote(url));
     let manual = |why: &str| {
-        Error::new(format!(
-            "cannot add the flake input {name:?} to flake.nix safely: {why}"
-        ))
-        .hint(format!(
-            "add this line to the top-level attribute set of flake.nix: {flat_line}"
-        ))
-        .hint(format!(
-            "and add `{name}` to the arguments of `outputs` (or end them with `...`)"
-        ))
+        Error::from(NixError::CannotAddInput {
+            name: name.to_string(),
+            why: why.to_string(),
+            line: flat_line.clone(),
+        })
     };
     if FlakeInputs::parse(src)?.get(name).is_some() {
-        return Err(
-            Error::new(format!("flake.nix already has an input {name:?}"))
-                .hint("check its url with `git secrets doctor`; it is not added twice"),
-        );
+        return Err(NixError::InputExists(name.to_string()).into());
     }
     let Some(set) = top_attrset(&root) else {
         return Err(manual("the file is not a plain attribute set { … }"));

@@ -7,7 +7,8 @@ use rnix::ast::{self, AstNode, HasEntry};
 use rnix::{Root, SyntaxNode, TextRange};
 
 use super::UrlLiteral;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::nix::error::NixError;
 
 /// Lists nested deeper than this are refused before rnix sees them: rnix
 /// bounds the depth of expressions (512) but parses list items outside
@@ -54,8 +55,12 @@ pub(super) fn parse(src: &str) -> Result<Root> {
         };
         let offset = at.map_or(src.len(), |r| usize::from(r.start()));
         let (line, col) = line_col(src, offset);
-        return Err(Error::new(format!("flake.nix does not parse: line {line}, column {col}: {what}"))
-            .hint("fix the syntax (`nix flake metadata` shows Nix's own message), then run the command again"));
+        return Err(NixError::FlakeSyntax {
+            line,
+            column: col,
+            what,
+        }
+        .into());
     }
     Ok(parsed.tree())
 }
@@ -72,10 +77,12 @@ pub(super) fn check_list_depth(src: &str) -> Result<()> {
         }
         if depth > MAX_LIST_DEPTH {
             let (line, col) = line_col(src, offset);
-            return Err(Error::new(format!(
-                "flake.nix does not parse: line {line}, column {col}: lists nested more than {MAX_LIST_DEPTH} deep"
-            ))
-            .hint("flatten the nested lists, then run the command again"));
+            return Err(NixError::FlakeListsTooDeep {
+                line,
+                column: col,
+                max: MAX_LIST_DEPTH,
+            }
+            .into());
         }
         offset += text.len();
     }

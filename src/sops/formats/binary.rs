@@ -1,7 +1,8 @@
 //! Binary files: sops stores the whole file as one string value under
 //! `data`; the encrypted file is JSON (`{"data": "ENC[…]", "sops": {…}}`),
 //! written by the JSON format. Decrypting gives back the raw bytes.
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::sops::error::SopsError;
 use crate::sops::tree::{MapItem, Node, Scalar};
 
 /// Wraps raw bytes as the tree `{"data": <bytes>}`.
@@ -17,7 +18,6 @@ pub fn unwrap(doc: &Node) -> Result<Vec<u8>> {
     match doc.get("data") {
         Some(Node::Scalar(Scalar::Bytes(b))) => Ok(b.clone()),
         Some(Node::Scalar(Scalar::Str(s))) => Ok(s.as_bytes().to_vec()),
-        _ => Err(Error::new("binary file has no 'data' key")
-            .hint("decrypt it with the type it was encrypted as (--output-type)")),
+        _ => Err(SopsError::BinaryWithoutData.into()),
     }
 }

@@ -8,6 +8,7 @@
 
 use super::flatten::{flatten_metadata, unflatten_metadata, value_to_string};
 use crate::error::{Error, Result};
+use crate::sops::error::SopsError;
 use crate::sops::tree::{MapItem, Node, Scalar};
 
 /// The prefix that marks metadata keys.
@@ -15,9 +16,9 @@ const SOPS_PREFIX: &str = "sops_";
 
 /// Parses a dotenv file into a flat map of strings and comments.
 pub fn parse(input: &[u8]) -> Result<Node> {
-    let text = std::str::from_utf8(input).map_err(|e| {
-        Error::new(format!("dotenv file is not valid UTF-8: {e}"))
-            .hint("store binary or non-UTF-8 data as a binary secret instead")
+    let text = std::str::from_utf8(input).map_err(|e| SopsError::NotUtf8 {
+        format: "dotenv",
+        detail: e.to_string(),
     })?;
     let mut items = Vec::new();
     for (n, line) in text.split('\n').enumerate() {
@@ -30,8 +31,7 @@ pub fn parse(input: &[u8]) -> Result<Node> {
         }
         let Some((key, value)) = line.split_once('=') else {
             // The line is not shown: it may be (part of) a secret value.
-            return Err(Error::new(format!("invalid dotenv line {}: no '='", n + 1))
-                .hint("every line must be KEY=value, a '#' comment, or empty"));
+            return Err(SopsError::DotenvNoEquals { line: n + 1 }.into());
         };
         items.push(MapItem::Entry(
             key.to_string(),
@@ -64,10 +64,7 @@ pub fn emit(doc: &Node) -> Result<Vec<u8>> {
                 }
             }
             MapItem::Entry(key, _) => {
-                return Err(Error::new(format!(
-                    "cannot use a nested value in a dotenv file (key '{key}')"
-                ))
-                .hint("dotenv holds only KEY=value pairs; use YAML or JSON for nested data"))
+                return Err(SopsError::DotenvNested { key: key.clone() }.into())
             }
         }
         out.push(b'\n');

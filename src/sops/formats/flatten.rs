@@ -4,6 +4,7 @@
 //! write for a value that is not a string.
 
 use crate::error::{Error, Result};
+use crate::sops::error::SopsError;
 use crate::sops::tree::{go_format_float_f, go_format_float_g, MapItem, Node, Scalar, SeqItem};
 use std::collections::BTreeMap;
 
@@ -83,8 +84,10 @@ pub fn unflatten_metadata(entries: Vec<(String, String)>) -> Result<Node> {
             SHAMIR_THRESHOLD => Scalar::Int(parse_threshold(&text)?),
             _ => Scalar::Str(text),
         };
-        place(&mut root, &tokenize(&key), value)
-            .map_err(|e| e.hint(format!("the metadata key '{key}' clashes with another one")))?;
+        place(&mut root, &tokenize(&key), value).map_err(|e| SopsError::MetadataKeyClash {
+            key: key.clone(),
+            inner: Box::new(e),
+        })?;
     }
     Ok(root.into_node(None))
 }

@@ -18,6 +18,7 @@
 
 use super::flatten::{flatten_metadata, unflatten_metadata, value_to_string};
 use crate::error::{Error, Result};
+use crate::sops::error::SopsError;
 use crate::sops::tree::{MapItem, Node};
 
 /// go-ini's name for the section of keys before the first header.
@@ -68,17 +69,16 @@ impl Section {
 }
 
 fn parse_error(msg: String) -> Error {
-    Error::new(format!("cannot read INI: {msg}"))
-        .hint("sops reads INI with go-ini: `key = value` lines under `[section]` headers")
+    SopsError::IniSyntax(msg).into()
 }
 
 /// Parses an INI file into a map of sections, each a map of string values
 /// with its comments.
 pub fn parse(input: &[u8]) -> Result<Node> {
     let input = strip_bom(input);
-    let text = std::str::from_utf8(input).map_err(|e| {
-        Error::new(format!("INI file is not valid UTF-8: {e}"))
-            .hint("store binary or non-UTF-8 data as a binary secret instead")
+    let text = std::str::from_utf8(input).map_err(|e| SopsError::NotUtf8 {
+        format: "INI",
+        detail: e.to_string(),
     })?;
     let sections = parse_sections(text)?;
     let items = sections
@@ -247,10 +247,7 @@ fn read_key_name(line: &str, n: usize) -> Result<(String, usize)> {
         return Ok((line[start..pos].trim().to_string(), from + i + 1));
     }
     match line.find(['=', ':']) {
-        None => Err(
-            parse_error(format!("line {n}: no key-value delimiter ('=' or ':')"))
-                .hint("every line must be `key = value`, a comment or a [section] header"),
-        ),
+        None => Err(SopsError::IniNoDelimiter { line: n }.into()),
         Some(0) => Err(parse_error(format!("line {n}: empty key name"))),
         Some(end) => Ok((line[..end].trim().to_string(), end + 1)),
     }
@@ -445,10 +442,7 @@ fn to_sections(doc: &Node) -> Result<Vec<Section>> {
             return Err(Error::new("cannot write INI: empty section name"));
         }
         let Node::Map(entries) = value else {
-            return Err(Error::new(format!(
-                "cannot write INI: '{name}' must be a section (a map of keys)"
-            ))
-            .hint("INI holds key = value pairs inside [section]s; use YAML or JSON otherwise"));
+            return Err(SopsError::IniNotSection { name: name.clone() }.into());
         };
         let mut sec = Section::new(name.clone());
         let mut rest = entries.as_slice();
@@ -471,10 +465,11 @@ fn to_sections(doc: &Node) -> Result<Vec<Section>> {
                         )));
                     }
                     let Node::Scalar(s) = v else {
-                        return Err(Error::new(format!(
-                            "cannot write INI: '{name}.{k}' is nested"
-                        ))
-                        .hint("INI values are plain strings; use YAML or JSON for nested data"));
+                        return Err(SopsError::IniNested {
+                            section: name.clone(),
+                            key: k.clone(),
+                        }
+                        .into());
                     };
                     let text = String::from_utf8_lossy(&value_to_string(s)).into_owned();
                     sec.set(k, text);

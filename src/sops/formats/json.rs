@@ -11,6 +11,7 @@
 //! trailing bytes Go ignores.
 
 use crate::error::{Error, Result};
+use crate::sops::error::SopsError;
 use crate::sops::tree::{go_format_float_f, MapItem, Node, Scalar, SeqItem};
 
 /// Parses a JSON document, keeping key order (and duplicate keys).
@@ -25,15 +26,9 @@ pub fn parse(input: &[u8]) -> Result<Node> {
             p.i += 1;
             p.object(0)
         }
-        Some(b'[') => Err(Error::new(
-            "cannot read JSON: sops only supports a top-level object, not an array",
-        )
-        .hint("wrap the value in an object, e.g. {\"data\": [...]}")),
+        Some(b'[') => Err(SopsError::JsonTopLevelArray.into()),
         None => Err(Error::new("cannot read JSON: the file is empty")),
-        Some(_) => Err(Error::new(
-            "cannot read JSON: sops only supports a top-level object ('{…}')",
-        )
-        .hint("wrap the value in an object, e.g. {\"data\": ...}")),
+        Some(_) => Err(SopsError::JsonTopLevelNotObject.into()),
     }
 }
 
@@ -64,10 +59,7 @@ pub fn emit_indented_with_last(
     spaces: Option<usize>,
 ) -> Result<Vec<u8>> {
     let Node::Map(items) = doc else {
-        return Err(
-            Error::new("sops cannot encrypt a file whose top level is not a map")
-                .hint("wrap the value in a key, e.g. `data: …`"),
-        );
+        return Err(SopsError::EncryptTopLevelNotMap.into());
     };
     let mut out = Vec::new();
     let unit = match spaces {
@@ -119,11 +111,12 @@ impl Parser<'_> {
             None => "end of input".to_string(),
             Some(c) => crate::sops::formats::yaml::shown_char(c as char),
         };
-        Error::new(format!(
-            "cannot read JSON: {what}, found {found} at byte {}",
-            self.i
-        ))
-        .hint("check the file with a JSON linter (e.g. `jq . FILE`)")
+        SopsError::JsonSyntax {
+            what: what.to_string(),
+            found,
+            at: self.i,
+        }
+        .into()
     }
 
     /// After the opening `{`.
@@ -261,10 +254,7 @@ impl Parser<'_> {
         let text = std::str::from_utf8(&self.s[start..self.i]).unwrap_or("");
         match text.parse::<f64>() {
             Ok(f) if f.is_finite() => Ok(f),
-            _ => Err(Error::new(format!(
-                "cannot read JSON: the number at byte {start} does not fit a 64-bit float"
-            ))
-            .hint("sops stores every JSON number as a float64; quote the value to keep it")),
+            _ => Err(SopsError::JsonNumberTooLarge { at: start }.into()),
         }
     }
 
@@ -435,9 +425,7 @@ fn write_scalar(out: &mut Vec<u8>, s: &Scalar) -> Result<()> {
 /// below 1e-6 and from 1e21 on, with Go's `e-07` → `e-7` clean-up.
 pub fn go_json_float(f: f64) -> Result<String> {
     if !f.is_finite() {
-        return Err(
-            Error::new(format!("cannot write {f} as JSON")).hint("JSON has no NaN or infinity")
-        );
+        return Err(SopsError::JsonNotFinite(f).into());
     }
     let abs = f.abs();
     if abs != 0.0 && !(1e-6..1e21).contains(&abs) {

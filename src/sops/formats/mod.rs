@@ -15,6 +15,7 @@ pub mod json;
 pub mod yaml;
 
 use crate::error::{Error, Result};
+use crate::sops::error::SopsError;
 use crate::sops::tree::Node;
 use std::path::Path;
 
@@ -48,7 +49,7 @@ impl Default for Indent {
     }
 }
 
-/// The formats sops knows, named as `--input-type`/`--output-type` name them.
+/// The formats sops knows, named as sops' input and output type options name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Yaml,
@@ -77,7 +78,7 @@ impl Format {
         }
     }
 
-    /// Parses a `--input-type`/`--output-type` value.
+    /// Parses an input or output type name (sops' names).
     pub fn parse(name: &str) -> Result<Format> {
         match name {
             "yaml" => Ok(Format::Yaml),
@@ -85,8 +86,7 @@ impl Format {
             "dotenv" => Ok(Format::Dotenv),
             "ini" => Ok(Format::Ini),
             "binary" => Ok(Format::Binary),
-            other => Err(Error::usage(format!("unknown file type '{other}'"))
-                .hint("use one of: yaml, json, dotenv, ini, binary")),
+            other => Err(SopsError::UnknownFormat(other.to_string()).into()),
         }
     }
 
@@ -163,10 +163,7 @@ impl Format {
                 found
             }
         };
-        let metadata = metadata.ok_or_else(|| {
-            Error::new("sops metadata not found: this is not a sops-encrypted file")
-                .hint("to encrypt it, run: git secrets encrypt -i FILE")
-        })?;
+        let metadata = metadata.ok_or(SopsError::NotEncryptedFile)?;
         Ok((docs, metadata))
     }
 
@@ -197,25 +194,16 @@ impl Format {
 
 /// The refusal for a plaintext with no document to encrypt, with sops' exit status.
 pub fn no_document(empty: bool) -> Error {
-    use crate::sops::codes;
     if empty {
-        Error::new("the file is empty: there is nothing to encrypt")
-            .hint("a secret needs at least one value, e.g. `key: value`")
-            .sops(codes::NEED_AT_LEAST_ONE_DOCUMENT)
+        SopsError::EmptyFile.into()
     } else {
-        Error::new("the file holds no YAML document, only comments or blank lines")
-            .hint("a secret needs at least one value, e.g. `key: value`")
-            .sops(codes::COULD_NOT_READ_INPUT_FILE)
+        SopsError::NoYamlDocument.into()
     }
 }
 
 fn one(docs: &[Node]) -> Result<&Node> {
     match docs {
         [d] => Ok(d),
-        _ => Err(Error::new(format!(
-            "this format holds exactly one document, found {}",
-            docs.len()
-        ))
-        .hint("use YAML for multi-document files")),
+        _ => Err(SopsError::NotOneDocument(docs.len()).into()),
     }
 }

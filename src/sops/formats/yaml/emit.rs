@@ -11,6 +11,7 @@
 
 use super::resolve::{is_yaml11_special, resolve_plain};
 use crate::error::{Error, Result};
+use crate::sops::error::SopsError;
 use crate::sops::tree::{go_format_float_g, MapItem, Node, Scalar, SeqItem};
 use std::borrow::Cow;
 
@@ -47,6 +48,9 @@ struct Event<'a> {
     analysis: Option<ScalarData>,
 }
 
+/// A scalar's style, with the analysis that chose it when there was one.
+type Styled = (Style, Option<ScalarData>);
+
 /// The comments go-yaml attaches to a node.
 #[derive(Debug, Clone, Default)]
 struct Comments {
@@ -72,7 +76,7 @@ impl<'a> Event<'a> {
         }
     }
 
-    fn scalar(text: Cow<'a, str>, (style, analysis): (Style, Option<ScalarData>)) -> Event<'a> {
+    fn scalar(text: Cow<'a, str>, (style, analysis): Styled) -> Event<'a> {
         let mut ev = Event::new(Kind::Scalar(text, style));
         ev.analysis = analysis;
         ev
@@ -83,10 +87,7 @@ impl<'a> Event<'a> {
 /// (go-yaml clamps indents outside 2..=9 to 2).
 pub fn emit(docs: &[Node], indent: usize) -> Result<Vec<u8>> {
     if docs.iter().any(|d| !matches!(d, Node::Map(_))) {
-        return Err(
-            Error::new("sops YAML documents must be maps at the top level")
-                .hint("wrap the value in a key, e.g. `data: …`"),
-        );
+        return Err(SopsError::YamlTopLevelNotMap.into());
     }
     emit_nodes(docs, None, indent)
 }
@@ -95,10 +96,7 @@ pub fn emit(docs: &[Node], indent: usize) -> Result<Vec<u8>> {
 /// file's `sops` metadata), without copying the documents to append it.
 pub fn emit_with_last(docs: &[Node], last: &MapItem, indent: usize) -> Result<Vec<u8>> {
     if docs.iter().any(|d| !matches!(d, Node::Map(_))) {
-        return Err(
-            Error::new("sops cannot encrypt a file whose top level is not a map")
-                .hint("wrap the value in a key, e.g. `data: …`"),
-        );
+        return Err(SopsError::EncryptTopLevelNotMap.into());
     }
     emit_nodes(docs, Some(last), indent)
 }
@@ -294,7 +292,7 @@ fn map_events<'a>(
 
 /// The text and the style go-yaml's first encoding pass (`Node.Encode`)
 /// gives a value; the final pass starts from that style.
-fn scalar_text(s: &Scalar) -> Result<(Cow<'_, str>, (Style, Option<ScalarData>))> {
+fn scalar_text(s: &Scalar) -> Result<(Cow<'_, str>, Styled)> {
     let plain = (Style::Plain, None);
     Ok(match s {
         Scalar::Null => ("null".into(), plain),
@@ -305,17 +303,14 @@ fn scalar_text(s: &Scalar) -> Result<(Cow<'_, str>, (Style, Option<ScalarData>))
         Scalar::Str(s) => (Cow::Borrowed(s.as_str()), string_style(s)),
         Scalar::Bytes(b) => match std::str::from_utf8(b) {
             Ok(s) => (Cow::Borrowed(s), string_style(s)),
-            Err(_) => {
-                return Err(Error::new("cannot write non-UTF-8 bytes as a YAML value")
-                    .hint("store binary data base64-encoded, or use the binary format"))
-            }
+            Err(_) => return Err(SopsError::YamlNotUtf8Value.into()),
         },
     })
 }
 
 /// go-yaml's `stringv` style choice followed by the emitter's
 /// `select_scalar_style` in a plain block context (the first pass).
-fn string_style(s: &str) -> (Style, Option<ScalarData>) {
+fn string_style(s: &str) -> Styled {
     let can_plain = resolve_plain(s).is_str() && !is_yaml11_special(s);
     let style = if s.contains('\n') {
         Style::Literal
@@ -626,8 +621,7 @@ struct Emitter {
 type R = Result<()>;
 
 fn internal(what: &str) -> Error {
-    Error::new(format!("internal error in the YAML writer: {what}"))
-        .hint("please report this with the file's structure (not its values)")
+    SopsError::YamlWriterBug(what.to_string()).into()
 }
 
 impl Emitter {

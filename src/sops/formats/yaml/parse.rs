@@ -11,6 +11,7 @@
 
 use super::resolve::{parse_timestamp, resolve_plain, Resolved};
 use crate::error::{Error, Result};
+use crate::sops::error::{SopsError, YamlCause};
 use crate::sops::formats::json::MAX_DEPTH;
 use crate::sops::tree::{MapItem, Node, Scalar, SeqItem};
 use std::collections::{HashMap, HashSet};
@@ -26,20 +27,15 @@ const MAX_ALIAS_NODES: usize = 100_000;
 
 /// Parses a YAML stream into documents, keeping comments as items.
 pub fn parse(input: &[u8]) -> Result<Vec<Node>> {
-    let text = std::str::from_utf8(input).map_err(|e| {
-        Error::new(format!("the YAML file is not valid UTF-8: {e}"))
-            .hint("YAML files must be UTF-8; re-save the file as UTF-8")
-    })?;
+    let text = std::str::from_utf8(input).map_err(|e| SopsError::YamlNotUtf8(e.to_string()))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if let Some((at, c)) = first_unprintable(text) {
         let line = text[..at].matches('\n').count() + 1;
-        return Err(Error::new(format!(
-            "the YAML file has a control character (U+{:04X}) on line {line}",
-            u32::from(c)
-        ))
-        .hint(
-            "sops rejects it too; write it as an escape in a double-quoted string, like \"\\x01\"",
-        ));
+        return Err(SopsError::YamlControlCharacter {
+            code: u32::from(c),
+            line,
+        }
+        .into());
     }
     // Most files have no carriage return: then the text is used as it is (the two
     // replacements copied a 4 MB file twice).
@@ -182,34 +178,21 @@ struct Anchored {
 /// scalar). Recursion is safe: the parser never builds trees deeper than
 /// `MAX_DEPTH`.
 fn extent(node: &Node) -> (usize, usize) {
-    let children: Vec<&Node> = match node {
-        Node::Scalar(_) => return (1, 0),
-        Node::Map(items) => items
-            .iter()
-            .filter_map(|i| match i {
-                MapItem::Entry(_, v) => Some(v),
-                MapItem::Comment(_) => None,
-            })
-            .collect(),
-        Node::Seq(items) => items
-            .iter()
-            .filter_map(|i| match i {
-                SeqItem::Value(v) => Some(v),
-                SeqItem::Comment(_) => None,
-            })
-            .collect(),
-    };
-    children
+    if let Node::Scalar(_) = node {
+        return (1, 0);
+    }
+    node.children()
         .into_iter()
         .map(extent)
         .fold((1, 1), |(n, h), (cn, ch)| (n + cn, h.max(ch + 1)))
 }
 
 fn too_deep(line: usize) -> Error {
-    Error::new(format!(
-        "the YAML file nests more than {MAX_DEPTH} levels deep (line {line})"
-    ))
-    .hint("flatten the data; git-secrets reads at most 256 nested levels")
+    SopsError::YamlTooDeep {
+        max: MAX_DEPTH,
+        line,
+    }
+    .into()
 }
 
 /// A character named in an error: syntax characters as themselves, anything else (it
@@ -224,11 +207,19 @@ pub(crate) fn shown_char(c: char) -> String {
 }
 
 fn err_at(line: usize, col: i64, msg: impl std::fmt::Display) -> Error {
-    Error::new(format!(
-        "YAML syntax error at line {line}, column {}: {msg}",
-        col + 1
-    ))
-    .hint("fix the YAML syntax; `sops` would reject this file too")
+    syntax(line, col, msg, YamlCause::Other)
+}
+
+/// A syntax error at `line` and 0-based column `col`, of a kind that may matter for the
+/// advice.
+fn syntax(line: usize, col: i64, msg: impl std::fmt::Display, cause: YamlCause) -> Error {
+    SopsError::YamlSyntax {
+        line,
+        column: col + 1,
+        what: msg.to_string(),
+        cause,
+    }
+    .into()
 }
 
 impl<'t> Parser<'t> {
@@ -316,6 +307,10 @@ impl<'t> Parser<'t> {
 
     fn err(&self, msg: impl std::fmt::Display) -> Error {
         err_at(self.line, self.col(), msg)
+    }
+
+    fn err_because(&self, msg: impl std::fmt::Display, cause: YamlCause) -> Error {
+        syntax(self.line, self.col(), msg, cause)
     }
 
     fn skip_inline_space(&mut self) {
@@ -679,10 +674,12 @@ impl<'t> Parser<'t> {
         }
         self.alias_nodes += a.size;
         if self.alias_nodes > MAX_ALIAS_NODES {
-            return Err(Error::new(format!(
-                "the YAML aliases expand to more than {MAX_ALIAS_NODES} values (line {line}, *{name})"
-            ))
-            .hint("write the repeated data out, or alias fewer times; anchors that alias each other grow the file exponentially"));
+            return Err(SopsError::YamlAliasBomb {
+                max: MAX_ALIAS_NODES,
+                line,
+                name: name.to_string(),
+            }
+            .into());
         }
         Ok(a.node.clone())
     }
@@ -746,13 +743,16 @@ impl<'t> Parser<'t> {
             // Only `- k: v` (and `? k: v`) may open a collection on a line that already
             // holds a key; go-yaml, and so sops, refuses the rest.
             if c == Some('-') && self.is_blank_at(1) {
-                return Err(self
-                    .err("block sequence entries are not allowed in this context")
-                    .hint("quote the value, or put the list on the next lines, indented"));
+                return Err(self.err_because(
+                    "block sequence entries are not allowed in this context",
+                    YamlCause::SequenceOnKeyLine,
+                ));
             }
             if (c == Some('?') && self.is_blank_at(1)) || *key.insert(self.key_follows()?) {
-                return Err(self.err("mapping values are not allowed in this context")
-                    .hint("quote a value that contains ': ', or put the nested map on the next lines, indented"));
+                return Err(self.err_because(
+                    "mapping values are not allowed in this context",
+                    YamlCause::MapOnKeyLine,
+                ));
             }
         }
         if c == Some('-') && self.is_blank_at(1) {
@@ -940,12 +940,12 @@ impl<'t> Parser<'t> {
                 !seen.insert(key.clone())
             };
             if duplicate {
-                return Err(err_at(
+                return Err(syntax(
                     key_line,
                     indent,
                     format!("mapping key \"{key}\" already defined"),
-                )
-                .hint("remove or rename the duplicate key"));
+                    YamlCause::DuplicateKey,
+                ));
             }
             // After "key:" — value on this line, or on the next lines.
             self.skip_inline_space();
@@ -1021,10 +1021,12 @@ impl<'t> Parser<'t> {
             Some('*') => match self.alias()? {
                 Node::Scalar(Scalar::Str(s)) => (s, true),
                 _ => {
-                    return Err(
-                        err_at(line, col, "an alias used as a key must name a string")
-                            .hint("sops only supports string keys"),
-                    )
+                    return Err(syntax(
+                        line,
+                        col,
+                        "an alias used as a key must name a string",
+                        YamlCause::AliasKeyNotString,
+                    ))
                 }
             },
             _ => {
@@ -1068,11 +1070,12 @@ impl<'t> Parser<'t> {
             decode_scalar(&text, quoted, props.tag.as_deref()).map_err(|m| err_at(line, col, m))?;
         match scalar {
             Scalar::Str(s) => Ok(s),
-            other => Err(Error::new(format!(
-                "line {line}: the key '{text}' is not a string (it reads as {}); sops only supports string keys",
-                other.type_name()
-            ))
-            .hint(format!("quote the key: \"{text}\":"))),
+            other => Err(SopsError::YamlKeyNotString {
+                line,
+                text: text.to_string(),
+                type_name: other.type_name().to_string(),
+            }
+            .into()),
         }
     }
 
