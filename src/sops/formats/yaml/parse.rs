@@ -1227,6 +1227,43 @@ impl<'t> Parser<'t> {
 
     /// One line of a plain scalar (block context), trailing spaces trimmed.
     fn plain_line(&mut self) -> String {
+        let mut t = match self.s {
+            // Where the scalar ends, found first; then one copy (an `ENC[…]` value has
+            // five ':' that do not end it, each a separate append before).
+            Text::Ascii(text) => {
+                let b = text.as_bytes();
+                let start = self.pos;
+                let (mut i, mut end) = (start, b.len());
+                while let Some(k) = memchr::memchr3(b'\n', b':', b'#', &b[i..]) {
+                    i += k;
+                    let ends = match b[i] {
+                        b'\n' => true,
+                        b':' => matches!(b.get(i + 1), None | Some(b' ' | b'\t' | b'\n')),
+                        // '#' starts a comment after a blank of this scalar's line.
+                        _ => i > start && matches!(b[i - 1], b' ' | b'\t'),
+                    };
+                    if ends {
+                        end = i;
+                        break;
+                    }
+                    i += 1;
+                }
+                self.pos = end;
+                text[start..end].to_string()
+            }
+            Text::Chars(_) => self.plain_line_chars(),
+        };
+        let trimmed = t.trim_end_matches([' ', '\t']).len();
+        // Step back over trailing blanks so a following comment is seen
+        // (blanks are one byte, so bytes count characters here).
+        let back = t.len() - trimmed;
+        self.pos -= back;
+        t.truncate(trimmed);
+        t
+    }
+
+    /// [`Parser::plain_line`]'s text for decoded (non-ASCII) text, untrimmed.
+    fn plain_line_chars(&mut self) -> String {
         // Room for the rest of the line: the runs below are appended without regrowing.
         let line_end = self.find3(self.pos, b'\n', b'\n', b'\n');
         let mut t = String::with_capacity(line_end.unwrap_or(self.s.len()) - self.pos);
@@ -1251,12 +1288,6 @@ impl<'t> Parser<'t> {
             t.push(c);
             self.bump();
         }
-        let trimmed = t.trim_end_matches([' ', '\t']).len();
-        // Step back over trailing blanks so a following comment is seen
-        // (blanks are one byte, so bytes count characters here).
-        let back = t.len() - trimmed;
-        self.pos -= back;
-        t.truncate(trimmed);
         t
     }
 
@@ -1939,6 +1970,10 @@ mod tests {
             "a: b: c\n",
             "x: :y\nz: a:b:c # c\n",
             "# only\n---\nd: [1, 2]\n...\n",
+            "a: x#y z #c\nb: v:\nc: #\nd: x: \ne: end:",
+            "a: b:c: d\n",
+            "k: one:two#three :four\t#five\n",
+            "k: trailing blanks   \t\nl: x",
         ];
         for input in inputs {
             let fast = Parser::new(input).stream().map_err(|e| e.message);
