@@ -10,8 +10,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 prefix="${1:-$HOME/.local}"
 bin="${GIT_SECRETS_BIN:-}"
 if [ -z "$bin" ]; then
-    cargo build --release --locked
-    bin=target/release/git-secrets
+    # static-pie on x86_64 glibc Linux, else plain `cargo build --release` (see there)
+    bin="$(bash scripts/build.sh)"
 fi
 install -Dm755 "$bin" "$prefix/bin/git-secrets"
 install -Dm644 man/man1/git-secrets.1 "$prefix/share/man/man1/git-secrets.1"

@@ -274,6 +274,10 @@ fn git_hints(e: &GitError) -> Vec<String> {
             "see git's message above; run it yourself in {}",
             shell(root)
         )],
+        StaleLock { lock, .. } => vec![format!(
+            "a git process that was killed (or still runs) holds {lock}; when no git command runs in this repo, remove it and run this command again: rm {}",
+            crate::quote::shell(lock)
+        )],
         CloneTargetNotEmpty { .. } => one("move it away, or use it as it is"),
         CloneFailed(_) => one("check the URL and that you can reach it: git ls-remote <url>"),
         RangeWalkFailed(_) => one("check that both ends of the range exist (git rev-parse A B)"),

@@ -83,6 +83,24 @@ const CHANGE_STOPS: [Stop; 11] = [
     Stop::Point("change.after-lock"),
 ];
 
+/// Where a stop leaves the transaction, so a test proves the kill landed at the step it
+/// names (not earlier, not later): a temp file still there (our write stopped before
+/// its rename; `None`: not asserted), the inner commit made, the lock moved to it.
+fn landed(stop: Stop) -> (Option<bool>, bool, bool) {
+    match stop {
+        Stop::Syscall("fsync", 1) | Stop::Point("write.before-rename") => {
+            (Some(true), false, false)
+        }
+        Stop::Syscall("renameat", 1) => (Some(true), false, false),
+        Stop::Syscall(..) | Stop::Point("rekey.after-one-file") => (None, false, false),
+        Stop::Point("change.before-commit") => (Some(false), false, false),
+        Stop::Child { rel, .. } if rel.starts_with("secrets/.git/") => (Some(false), false, false),
+        Stop::Point("change.after-commit") | Stop::Child { .. } => (Some(false), true, false),
+        Stop::Point("change.after-lock") => (Some(false), true, true),
+        Stop::Point(other) => panic!("no expectation for {other}"),
+    }
+}
+
 /// Runs `cmd` under `strace ARGS` (its program, args and env), in the parent root.
 fn under_strace(c: &Cluster, cmd: &std::process::Command, args: &[String]) -> Output {
     common::require_tool("strace");
@@ -257,6 +275,22 @@ fn kill_then_rerun(
         String::from_utf8_lossy(&out.stderr)
     );
 
+    // The kill landed where it should.
+    let (temp, committed, locked_new) = landed(stop);
+    // (in secrets/ for a secret, in the repo root for rekey's .sops.yaml)
+    let temps = [c.inner.clone(), c.inner.join("secrets")]
+        .iter()
+        .any(|dir| {
+            std::fs::read_dir(dir)
+                .unwrap()
+                .flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with(".git-secrets-"))
+        });
+    if let Some(temp) = temp {
+        assert_eq!(temps, temp, "{what}: temp file left: {temps}");
+    }
+    assert_eq!(c.inner_head() != old_head, committed, "{what}: committed?");
+
     // Old or new, never a mix, never a half-written file.
     check(c, &what);
     let head = c.inner_head();
@@ -289,15 +323,35 @@ fn kill_then_rerun(
             matches!(stop, Stop::Child { then: Some(_), .. }),
             "{what}: flake.lock half-written"
         );
-        locked_in(&journal).unwrap_or_else(|| panic!("{what}: no whole lock in the journal"))
+        let kept =
+            locked_in(&journal).unwrap_or_else(|| panic!("{what}: no whole lock in the journal"));
+        // doctor says what happened, and --fix puts the lock back (then relocks).
+        let out = c.cmd(&["doctor"]).output().unwrap();
+        let report = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            common::cluster::check_line(&report, "lock.fresh").contains("half-written"),
+            "{what}: doctor does not say flake.lock is half-written:\n{report}"
+        );
+        let out = c
+            .cmd(&["doctor", "--fix", "--yes", "--offline"])
+            .output()
+            .unwrap();
+        assert!(
+            locked_in(&lock_file).is_some(),
+            "{what}: doctor --fix left flake.lock broken:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        kept
     });
     assert!(
         locked == old_lock || locked == head,
         "{what}: flake.lock holds {locked}, neither {old_lock} nor {head}"
     );
+    assert_eq!(locked != old_lock, locked_new, "{what}: lock moved?");
 
     // Doctor names what is left.
-    let pending = head != locked || !c.git(&c.inner, &["status", "--porcelain"]).is_empty();
+    let now = locked_in(&lock_file).unwrap_or_default(); // after a --fix above
+    let pending = head != now || !c.git(&c.inner, &["status", "--porcelain"]).is_empty();
     if pending {
         let named = failing(&doctor(&c.env, &c.parent));
         assert!(

@@ -100,6 +100,8 @@ fn flake_outputs_evaluate_against_a_nixpkgs_stand_in() {
             inputs = map (d: d.name) p.nativeBuildInputs;
             describe = p.standInArgs.env.GIT_SECRETS_DESCRIBE;
             doCheck = p.standInArgs.doCheck;
+            builds = map (d: d.name) p.buildInputs;
+            rustflags = p.standInArgs.env.RUSTFLAGS or null;
         }"#,
         false,
     );
@@ -168,6 +170,30 @@ fn flake_outputs_evaluate_against_a_nixpkgs_stand_in() {
     }
     assert_eq!(pkg["inputs"], serde_json::json!(["install-shell-files"]));
     assert_eq!(pkg["doCheck"], false);
+    // x86_64 glibc Linux gets the static PIE that scripts/build.sh makes; other systems
+    // the plain build (crt-static would be a static non-PIE or unsupported there).
+    let static_pie = |pkg: &serde_json::Value| (pkg["builds"].clone(), pkg["rustflags"].clone());
+    let spie = (
+        serde_json::json!(["glibc-static"]),
+        serde_json::json!("-C target-feature=+crt-static -C link-arg=-Wl,-z,pack-relative-relocs"),
+    );
+    let plain = (serde_json::json!([]), serde_json::Value::Null);
+    let expect = |system: &str| {
+        if system == "x86_64-linux" {
+            spie.clone()
+        } else {
+            plain.clone()
+        }
+    };
+    assert_eq!(static_pie(&pkg), expect(&system), "{system}");
+    for other in ["x86_64-linux", "aarch64-linux", "aarch64-darwin"] {
+        let p = eval(
+            &format!("packages.{other}.default"),
+            r#"p: { builds = map (d: d.name) p.buildInputs; rustflags = p.standInArgs.env.RUSTFLAGS or null; }"#,
+            false,
+        );
+        assert_eq!(static_pie(&p), expect(other), "{other}");
+    }
     // A dirty tree has no rev; build.rs takes this instead of `git describe`.
     assert_eq!(pkg["describe"], "dirty");
 

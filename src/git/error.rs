@@ -26,6 +26,9 @@ pub enum GitError {
     /// A git command whose output went to the terminal failed in `root`.
     #[error("`{shown}` failed")]
     InteractiveCommandFailed { shown: String, root: PathBuf },
+    /// git found a `.lock` file left by a git process that was killed (or still runs).
+    #[error("{message}")]
+    StaleLock { message: String, lock: String },
     #[error("cannot clone into {}: it exists and is not empty", dest.display())]
     CloneTargetNotEmpty { dest: PathBuf },
     #[error("{0}")]

@@ -201,13 +201,13 @@ fn run(mut cmd: Command, shown: &str) -> Result<String> {
         msg.push_str(":\n");
         msg.push_str(&said);
     }
-    let err = Error::new(msg);
     Err(match stale_lock(&stderr) {
-        Some(lock) => err.hint(format!(
-            "a git process that was killed (or still runs) holds {lock}; when no git command runs in this repo, remove it and run this command again: rm {}",
-            crate::quote::shell(lock)
-        )),
-        None => err,
+        Some(lock) => GitError::StaleLock {
+            message: msg,
+            lock: lock.to_string(),
+        }
+        .into(),
+        None => Error::new(msg),
     })
 }
 

@@ -126,6 +126,9 @@ pub fn check_direction(layout: &Layout, inner: &Repo, input: &str) -> Result<Dir
 /// the previous `flake.lock` is put back on any failure. Refuses to move the lock
 /// backwards or sideways ([`check_direction`]).
 pub fn apply(layout: &Layout, input: &str, offline: bool) -> Result<LockOutcome> {
+    // A flake.lock a killed Nix left half-written goes back first, so the direction
+    // check reads a whole one.
+    crate::nix::lock::recover(layout.root())?;
     let inner = super::inner_repo(layout)?;
     check_direction(layout, &inner, input)?;
     apply_unchecked(layout, input, offline)
