@@ -5,47 +5,23 @@
 
 mod common;
 
+use common::cluster::{age_a, Cluster};
 use common::{assert_unchanged, require_tool, snapshot, sops_fixtures, TestEnv};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// A world with a parent repo, a secrets repo holding fixture secrets, and
-/// fixture key A installed.
-fn world(env: &TestEnv) -> PathBuf {
-    let dir = env.work().join("cluster");
-    fs::create_dir_all(dir.join("secrets/secrets")).unwrap();
-    env.git(&dir, ["init", "-q"]);
-    fs::write(
-        dir.join("flake.nix"),
-        "{\n  inputs.c-secrets.url = \"git+file:./secrets\";\n  outputs = { self, ... }: { };\n}\n",
-    )
-    .unwrap();
-    fs::write(dir.join(".gitignore"), "/secrets/\n").unwrap();
-    env.git(&dir, ["add", "-A"]);
-    env.git(&dir, ["commit", "-qm", "parent"]);
-    let inner = dir.join("secrets");
-    env.git(&inner, ["init", "-q"]);
+/// The unlocked world (input `c-secrets`) whose secrets repo holds two fixture secrets,
+/// with fixture key A installed, and bad sops files beside it in the parent.
+fn world() -> Cluster {
+    let c = Cluster::builder()
+        .parent_flake(
+            "{\n  inputs.c-secrets.url = \"git+file:./secrets\";\n  outputs = { self, ... }: { };\n}\n",
+        )
+        .fixture_secret("app.yaml", "yaml-simple")
+        .fixture_secret("nested.yaml", "yaml-nested")
+        .unlocked()
+        .build();
     let fx = sops_fixtures();
-    let a_pub = fs::read_to_string(fx.join("keys/age-a.txt"))
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("# public key: ").map(String::from))
-        .unwrap();
-    fs::write(
-        inner.join(".sops.yaml"),
-        format!("creation_rules:\n    - path_regex: ^secrets/\n      age: {a_pub}\n"),
-    )
-    .unwrap();
-    fs::copy(
-        fx.join("yaml-simple/encrypted.yaml"),
-        inner.join("secrets/app.yaml"),
-    )
-    .unwrap();
-    fs::copy(
-        fx.join("yaml-nested/encrypted.yaml"),
-        inner.join("secrets/nested.yaml"),
-    )
-    .unwrap();
     for (name, case) in [
         ("truncated", "bad-truncated"),
         ("notsops", "bad-not-sops"),
@@ -53,19 +29,16 @@ fn world(env: &TestEnv) -> PathBuf {
         ("tamperedmac", "bad-tampered-mac"),
         ("foreign", "bad-not-our-key"),
         ("swapped", "bad-swapped-values"),
+        ("pgp", "pgp-only"),
     ] {
         fs::copy(
             fx.join(case).join("encrypted.yaml"),
-            dir.join(format!("{name}.yaml")),
+            c.parent.join(format!("{name}.yaml")),
         )
         .unwrap();
     }
-    fs::copy(fx.join("pgp-only/encrypted.yaml"), dir.join("pgp.yaml")).unwrap();
-    fs::write(dir.join("plain.yaml"), "password: hunter2hunter2\n").unwrap();
-    env.git(&inner, ["add", "-A"]);
-    env.git(&inner, ["commit", "-qm", "secrets"]);
-    env.install_fixture_identity("age-a");
-    dir
+    fs::write(c.parent.join("plain.yaml"), "password: hunter2hunter2\n").unwrap();
+    c
 }
 
 struct Case {
@@ -216,7 +189,10 @@ fn cases() -> Vec<Case> {
     });
     v.push(Case {
         setup: |_, dir| {
-            let cfg = format!("creation_rules:\n    - path_regex: ^nothing/\n      age: {AGE_A}\n");
+            let cfg = format!(
+                "creation_rules:\n    - path_regex: ^nothing/\n      age: {}\n",
+                age_a()
+            );
             fs::write(dir.join("secrets/.sops.yaml"), cfg).unwrap()
         },
         ..case(
@@ -269,14 +245,11 @@ fn cases() -> Vec<Case> {
         stdin: Some(format!("{{\"a\":{}}}", "[".repeat(100_000)).into_bytes()),
         ..case(
             "encrypt deeply nested JSON from stdin",
-            &["encrypt", "--age", AGE_A, "--input-type", "json", "-"],
+            &["encrypt", "--age", &age_a(), "--input-type", "json", "-"],
         )
     });
     v
 }
-
-/// Fixture key A's public key (from fixtures/sops/keys/age-a.txt).
-const AGE_A: &str = "age1smq6snefxae0fhsvczar07kzvl7fw2haqs0400lknccqzxfp8s3sw8g3a2";
 
 #[test]
 #[cfg_attr(missing_sops, ignore = "needs sops")]
@@ -287,12 +260,12 @@ fn bad_inputs_fail_clearly_and_change_nothing() {
     let all = cases();
     assert!(all.len() >= 30, "only {} cases", all.len());
     for c in all {
-        let env = TestEnv::new();
-        let dir = world(&env);
-        (c.setup)(&env, &dir);
+        let w = world();
+        let (env, dir) = (&w.env, &w.parent);
+        (c.setup)(env, dir);
         let before = snapshot(env.root());
         let mut cmd = env.cmd(&c.args);
-        cmd.current_dir(&dir);
+        cmd.current_dir(dir);
         for (k, v) in &c.env {
             cmd.env(k, v);
         }

@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::cluster::Cluster;
 use common::{assert_success, TestEnv};
 use std::path::Path;
 
@@ -40,39 +41,33 @@ fn git_secrets_completes_through_gits_bash_completion() {
         Path::new(BASH_COMPLETION).exists() && Path::new(GIT_COMPLETION).exists(),
         "bash-completion and git's completion script are needed"
     );
-    let env = TestEnv::new();
+    // Completion only lists names: empty files do.
+    let c = Cluster::builder()
+        .plain_file("kubeconfig.yaml", "")
+        .plain_file("hcloud-token.yaml", "")
+        .unlocked()
+        .build();
+    let (env, repo) = (&c.env, &c.parent);
     let out = env.cmd(["completions", "bash"]).output().unwrap();
     assert_success("completions bash", &out);
     let script = env.write("git-secrets.bash", &out.stdout);
 
-    let repo = env.work().join("cluster");
-    std::fs::create_dir_all(repo.join("secrets/secrets")).unwrap();
-    env.git(&repo, ["init", "-q"]);
-    for f in ["kubeconfig.yaml", "hcloud-token.yaml"] {
-        std::fs::write(repo.join("secrets/secrets").join(f), "").unwrap();
-    }
-
     assert_eq!(
-        complete(&env, &repo, &script, &["git", "secrets", "sh"]),
+        complete(env, repo, &script, &["git", "secrets", "sh"]),
         ["show"]
     );
-    let all = complete(&env, &repo, &script, &["git", "secrets", ""]);
+    let all = complete(env, repo, &script, &["git", "secrets", ""]);
     for cmd in ["init", "show", "exec", "doctor", "decrypt"] {
         assert!(all.iter().any(|c| c == cmd), "{cmd} missing from {all:?}");
     }
-    let names = complete(&env, &repo, &script, &["git", "secrets", "show", ""]);
+    let names = complete(env, repo, &script, &["git", "secrets", "show", ""]);
     assert_eq!(names, ["hcloud-token", "kubeconfig"]);
     assert_eq!(
-        complete(&env, &repo, &script, &["git", "secrets", "exec", "kube"]),
+        complete(env, repo, &script, &["git", "secrets", "exec", "kube"]),
         ["kubeconfig"]
     );
     assert_eq!(
-        complete(
-            &env,
-            &repo,
-            &script,
-            &["git", "secrets", "decrypt", "--inp"]
-        ),
+        complete(env, repo, &script, &["git", "secrets", "decrypt", "--inp"]),
         ["--input-type"]
     );
 }

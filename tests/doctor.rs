@@ -82,14 +82,7 @@ fn a_staged_gitlink_fails_and_fix_drops_it_from_the_index() {
     assert!(c
         .git(&c.parent, &["ls-files", "-s", "secrets"])
         .starts_with("160000"));
-    let (code, report, _) = c.doctor(&[]);
-    assert_eq!(code, 1);
-    assert_check(
-        &report,
-        "dir.gitlink",
-        "fail",
-        Some("git rm --cached secrets"),
-    );
+    c.doctor_fails("dir.gitlink", Some("git rm --cached secrets"));
     let (code, report, stderr) = c.doctor(&["--fix"]);
     assert_check(&report, "dir.gitlink", "ok", None);
     assert_eq!(code, 0, "{stderr}\n{report:#}");
@@ -102,9 +95,7 @@ fn a_staged_gitlink_fails_and_fix_drops_it_from_the_index() {
 fn a_dir_not_ignored_fails_and_fix_ignores_it() {
     let c = Cluster::healthy();
     fs::write(c.parent.join(".gitignore"), "result\n").unwrap();
-    let (code, report, _) = c.doctor(&[]);
-    assert_eq!(code, 1);
-    assert_check(&report, "dir.ignored", "fail", Some("/secrets/"));
+    c.doctor_fails("dir.ignored", Some("/secrets/"));
     let (code, report, _) = c.doctor(&["--fix"]);
     assert_check(&report, "dir.ignored", "ok", None);
     assert_eq!(code, 0);
@@ -122,9 +113,7 @@ fn a_path_input_fails_with_the_git_file_url_in_the_hint() {
     let flake = c.parent.join("flake.nix");
     let src = fs::read_to_string(&flake).unwrap();
     fs::write(&flake, src.replace("git+file:./secrets", "path:./secrets")).unwrap();
-    let (code, report, _) = c.doctor(&[]);
-    assert_eq!(code, 1);
-    assert_check(&report, "flake.input", "fail", Some("git+file:./secrets"));
+    c.doctor_fails("flake.input", Some("git+file:./secrets"));
     let (_, report, _) = c.doctor(&["--fix"]);
     assert_check(&report, "flake.input", "ok", None);
     assert!(fs::read_to_string(&flake)
@@ -136,10 +125,8 @@ fn a_path_input_fails_with_the_git_file_url_in_the_hint() {
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn untracked_unstaged_and_staged_secrets_in_the_inner_repo_fail() {
     let c = Cluster::healthy();
-    c.encrypt(&c.inner, "secrets/new.json", r#"{"a":"b"}"#);
-    let (code, report, _) = c.doctor(&[]);
-    assert_eq!(code, 1);
-    assert_check(&report, "inner.untracked", "fail", Some("commit"));
+    c.encrypt_in_place(&c.inner, "secrets/new.json", r#"{"a":"b"}"#);
+    let report = c.doctor_fails("inner.untracked", Some("commit"));
     assert!(check(&report, "inner.untracked")["message"]
         .as_str()
         .unwrap()
@@ -152,7 +139,7 @@ fn untracked_unstaged_and_staged_secrets_in_the_inner_repo_fail() {
     assert_check(&report, "inner.staged", "fail", Some("commit"));
     // a committed file changed in the work tree
     c.git(&c.inner, &["commit", "-qm", "new"]);
-    c.encrypt(&c.inner, "secrets/new.json", r#"{"a":"c"}"#);
+    c.encrypt_in_place(&c.inner, "secrets/new.json", r#"{"a":"c"}"#);
     let (_, report, _) = c.doctor(&[]);
     assert_check(&report, "inner.unstaged", "fail", Some("commit"));
     // the lock cannot be fixed while the repo is dirty: no fix is offered
@@ -163,21 +150,13 @@ fn untracked_unstaged_and_staged_secrets_in_the_inner_repo_fail() {
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_stale_lock_after_a_plain_git_commit_fails_and_fix_relocks() {
     let c = Cluster::healthy();
-    c.encrypt(
+    c.encrypt_in_place(
         &c.inner,
         "secrets/db.json",
         r#"{"password":"correct-horse-battery"}"#,
     );
-    c.git(&c.inner, &["add", "-A"]);
-    c.git(&c.inner, &["commit", "-qm", "db"]);
-    let (code, report, _) = c.doctor(&[]);
-    assert_eq!(code, 1);
-    assert_check(
-        &report,
-        "lock.fresh",
-        "fail",
-        Some("nix flake lock --update-input"),
-    );
+    c.commit_inner_changes("db");
+    c.doctor_fails("lock.fresh", Some("nix flake lock --update-input"));
     let (code, report, stderr) = c.doctor(&["--fix"]);
     assert_check(&report, "lock.fresh", "ok", None);
     assert!(stderr.contains("fixed:"), "{stderr}");
@@ -204,16 +183,8 @@ fn plaintext_committed_among_the_secrets_fails() {
         "password: plain-as-day-123\n",
     )
     .unwrap();
-    c.git(&c.inner, &["add", "-A"]);
-    c.git(&c.inner, &["commit", "-qm", "oops"]);
-    let (code, report, _) = c.doctor(&[]);
-    assert_eq!(code, 1);
-    assert_check(
-        &report,
-        "secrets.plaintext",
-        "fail",
-        Some("git secrets encrypt -i"),
-    );
+    c.commit_inner_changes("oops");
+    let report = c.doctor_fails("secrets.plaintext", Some("git secrets encrypt -i"));
     assert_check(&report, "secrets.plaintext", "fail", Some("filter-repo"));
 }
 
@@ -231,14 +202,7 @@ fn recipient_drift_fails_with_rekey_in_the_hint() {
     )
     .unwrap();
     c.git(&c.inner, &["commit", "-qam", "add a recipient"]);
-    let (code, report, _) = c.doctor(&[]);
-    assert_eq!(code, 1);
-    assert_check(
-        &report,
-        "secrets.recipients",
-        "fail",
-        Some("git secrets rekey"),
-    );
+    c.doctor_fails("secrets.recipients", Some("git secrets rekey"));
     // --fix --yes rekeys (the same rekey as `git secrets rekey`, in this process: its
     // commit shows in doctor's own stderr), commits and relocks.
     let (_, report, stderr) = c.doctor(&["--fix", "--yes"]);
@@ -260,14 +224,7 @@ fn a_tampered_mac_fails_and_names_the_file() {
     let text = fs::read_to_string(&f).unwrap();
     assert!(text.contains("not a secret"));
     fs::write(&f, text.replace("not a secret", "not a secreT")).unwrap();
-    let (code, report, _) = c.doctor(&[]);
-    assert_eq!(code, 1);
-    assert_check(
-        &report,
-        "secrets.mac",
-        "fail",
-        Some("checkout -- secrets/kubeconfig.json"),
-    );
+    c.doctor_fails("secrets.mac", Some("checkout -- secrets/kubeconfig.json"));
     // without a key, the MAC check is skipped with a reason, not failed
     fs::remove_file(c.env.config().join("sops/age/keys.txt")).unwrap();
     let (_, report, _) = c.doctor(&[]);
@@ -281,9 +238,7 @@ fn a_key_file_readable_by_others_fails_and_fix_chmods_it() {
     let c = Cluster::healthy();
     let key = c.env.config().join("sops/age/keys.txt");
     fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).unwrap();
-    let (code, report, _) = c.doctor(&[]);
-    assert_eq!(code, 1);
-    assert_check(&report, "key.permissions", "fail", Some("chmod 600"));
+    c.doctor_fails("key.permissions", Some("chmod 600"));
     let (code, report, _) = c.doctor(&["--fix"]);
     assert_eq!(code, 0);
     assert_check(&report, "key.permissions", "ok", None);
@@ -327,12 +282,17 @@ fn a_plaintext_value_in_an_old_parent_commit_is_found_only_with_history() {
     assert_eq!(code, 0);
 }
 
+/// Stages a private age key (fixture key A) as `deploy-key.txt` in the parent.
+fn stage_a_key_in_the_parent(c: &Cluster) {
+    fs::write(c.parent.join("deploy-key.txt"), key_text("age-a")).unwrap();
+    c.git(&c.parent, &["add", "deploy-key.txt"]);
+}
+
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_private_age_key_committed_in_the_parent_is_found() {
     let c = Cluster::healthy();
-    fs::write(c.parent.join("deploy-key.txt"), key_text("age-a")).unwrap();
-    c.git(&c.parent, &["add", "deploy-key.txt"]);
+    stage_a_key_in_the_parent(&c);
     c.git(&c.parent, &["commit", "-qm", "key"]);
     let commit = c.git(&c.parent, &["rev-parse", "--short=12", "HEAD"]);
     let (code, report, _) = c.doctor(&["--history"]);
@@ -352,8 +312,7 @@ fn a_private_age_key_committed_in_the_parent_is_found() {
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_key_only_in_an_unreachable_blob_is_found_but_not_called_burnt() {
     let c = Cluster::healthy();
-    fs::write(c.parent.join("deploy-key.txt"), key_text("age-a")).unwrap();
-    c.git(&c.parent, &["add", "deploy-key.txt"]);
+    stage_a_key_in_the_parent(&c);
     c.git(&c.parent, &["reset", "-q", "deploy-key.txt"]);
     fs::remove_file(c.parent.join("deploy-key.txt")).unwrap();
     let (code, report, _) = c.doctor(&["--history"]);
@@ -362,8 +321,7 @@ fn a_key_only_in_an_unreachable_blob_is_found_but_not_called_burnt() {
     assert!(hints.contains("never committed"), "{hints}");
     assert!(!hints.contains("burnt"), "{hints}");
     // committed, it is burnt
-    fs::write(c.parent.join("deploy-key.txt"), key_text("age-a")).unwrap();
-    c.git(&c.parent, &["add", "deploy-key.txt"]);
+    stage_a_key_in_the_parent(&c);
     c.git(&c.parent, &["commit", "-qm", "key"]);
     let (_, report, _) = c.doctor(&["--history"]);
     let hints = check(&report, "history.age-key")["hints"].to_string();
@@ -473,7 +431,7 @@ fn a_reader_that_goes_away_ends_doctor_quietly() {
 fn history_finds_lowercase_keys_base64_values_and_ssh_keys() {
     use base64::Engine;
     let c = Cluster::healthy();
-    let ssh = fs::read_to_string(common::sops_fixtures().join("keys/id_ed25519")).unwrap();
+    let ssh = common::ssh_key_text();
     let b64 = base64::engine::general_purpose::STANDARD.encode(format!("x{TOKEN}"));
     for (file, text) in [
         ("key.txt", key_text("age-a").to_lowercase()),
@@ -501,14 +459,7 @@ fn history_finds_lowercase_keys_base64_values_and_ssh_keys() {
 fn a_real_key_as_the_examples_key_fails_doctor() {
     let c = Cluster::healthy();
     fs::write(c.parent.join("secrets-example/key.txt"), key_text("age-a")).unwrap();
-    let (code, report, _) = c.doctor(&[]);
-    assert_eq!(code, 1);
-    assert_check(
-        &report,
-        "example.matches",
-        "fail",
-        Some("git secrets example"),
-    );
+    let report = c.doctor_fails("example.matches", Some("git secrets example"));
     assert!(check(&report, "example.matches")["message"]
         .as_str()
         .unwrap()

@@ -39,21 +39,34 @@ fn normalized(text: &str, root: &Path) -> String {
     out
 }
 
+/// `git secrets edit ARGS` in the parent with `editor` as EDITOR.
+fn edit(c: &Cluster, args: &[&str], editor: &str) -> std::process::Output {
+    c.cmd(&[&["edit"], args].concat())
+        .env("EDITOR", editor)
+        .output()
+        .unwrap()
+}
+
+/// The editor `sed -i s/old-token/edited-token/`, which [`assert_token_edited`] checks.
+const EDIT_TOKEN: &str = "sed -i s/old-token/edited-token/";
+
+/// Asserts that kubeconfig.yaml now holds the edited token (the real sops decrypts it).
+#[track_caller]
+fn assert_token_edited(c: &Cluster) {
+    assert_eq!(
+        c.sops_decrypt("kubeconfig.yaml").unwrap(),
+        KUBE_YAML.replace("old-token", "edited-token")
+    );
+}
+
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn edit_of_a_secret_commits_relocks_and_says_so_in_one_line() {
     let c = Cluster::new(&[("kubeconfig.yaml", KUBE_YAML)]);
     let before = c.inner_head();
-    let out = c
-        .cmd(&["edit", "kubeconfig", "--offline"])
-        .env("EDITOR", "sed -i s/old-token/edited-token/")
-        .output()
-        .unwrap();
+    let out = edit(&c, &["kubeconfig", "--offline"], EDIT_TOKEN);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(
-        c.sops_decrypt("kubeconfig.yaml").unwrap(),
-        KUBE_YAML.replace("old-token", "edited-token")
-    );
+    assert_token_edited(&c);
     // committed in the secrets repo, the lock follows, Nix sees the new ciphertext
     assert_ne!(c.inner_head(), before);
     assert_eq!(c.git(&c.inner, &["status", "--porcelain"]), "");
@@ -76,16 +89,13 @@ fn edit_no_commit_saves_and_says_what_is_left() {
     let c = Cluster::new(&[("kubeconfig.yaml", KUBE_YAML)]);
     let before = c.inner_head();
     let lock = std::fs::read(c.parent.join("flake.lock")).unwrap();
-    let out = c
-        .cmd(&["edit", "kubeconfig", "--no-commit", "-m", "new token"])
-        .env("EDITOR", "sed -i s/old-token/edited-token/")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(
-        c.sops_decrypt("kubeconfig.yaml").unwrap(),
-        KUBE_YAML.replace("old-token", "edited-token")
+    let out = edit(
+        &c,
+        &["kubeconfig", "--no-commit", "-m", "new token"],
+        EDIT_TOKEN,
     );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_token_edited(&c);
     assert_eq!(c.inner_head(), before);
     assert_eq!(std::fs::read(c.parent.join("flake.lock")).unwrap(), lock);
     insta::assert_snapshot!("edit_no_commit", normalized(&stderr(&out), c.env.root()));
@@ -126,11 +136,7 @@ fn edit_of_a_file_outside_the_secrets_repo_only_saves_and_says_so() {
     let elsewhere = c.parent.join("other.yaml");
     std::fs::copy(c.secret("kubeconfig.yaml"), &elsewhere).unwrap();
     let before = c.inner_head();
-    let out = c
-        .cmd(&["edit", "./other.yaml"])
-        .env("EDITOR", "sed -i s/old-token/edited-token/")
-        .output()
-        .unwrap();
+    let out = edit(&c, &["./other.yaml"], EDIT_TOKEN);
     assert!(out.status.success(), "{}", stderr(&out));
     let sops = c
         .env
@@ -143,11 +149,11 @@ fn edit_of_a_file_outside_the_secrets_repo_only_saves_and_says_so() {
     assert_eq!(c.inner_head(), before);
     // the commit flags make no sense there: refused, nothing changed
     let bytes = std::fs::read(&elsewhere).unwrap();
-    let refused = c
-        .cmd(&["edit", "./other.yaml", "--no-commit"])
-        .env("EDITOR", "sed -i s/edited-token/x/")
-        .output()
-        .unwrap();
+    let refused = edit(
+        &c,
+        &["./other.yaml", "--no-commit"],
+        "sed -i s/edited-token/x/",
+    );
     assert_eq!(refused.status.code(), Some(2));
     assert_eq!(std::fs::read(&elsewhere).unwrap(), bytes);
     insta::assert_snapshot!(
@@ -233,18 +239,9 @@ fn a_change_prints_one_summary_line_and_the_steps_under_verbose() {
 fn init_dry_run_says_what_it_would_do_in_the_future_tense() {
     common::require_tool("git");
     let env = common::TestEnv::new();
-    let parent = env.work().join("cluster");
-    std::fs::create_dir_all(&parent).unwrap();
-    env.git(&parent, ["init", "-q"]);
-    std::fs::write(parent.join("flake.nix"), "{ outputs = { self }: { }; }\n").unwrap();
-    env.git(&parent, ["add", "flake.nix"]);
-    env.git(&parent, ["commit", "-qm", "parent"]);
-    let upstream = env.work().join("upstream");
-    std::fs::create_dir_all(&upstream).unwrap();
-    env.git(&upstream, ["init", "-q"]);
-    std::fs::write(upstream.join("flake.nix"), "{ outputs = { self }: { }; }\n").unwrap();
-    env.git(&upstream, ["add", "flake.nix"]);
-    env.git(&upstream, ["commit", "-qm", "secrets"]);
+    let flake = "{ outputs = { self }: { }; }\n";
+    let parent = env.flake_repo("cluster", flake);
+    let upstream = env.flake_repo("upstream", flake);
 
     let out = env
         .cmd(["init", upstream.to_str().unwrap(), "--dry-run"])

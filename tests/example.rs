@@ -3,41 +3,32 @@
 
 mod common;
 
+use common::cluster::PARENT_FLAKE;
 use common::{assert_success, require_tool, TestEnv};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-const PARENT_FLAKE: &str = r#"{
-  description = "kubenix-cluster (test)";
-
-  outputs = { self, ... }@inputs: {
-    names = builtins.attrNames inputs.kubenix-cluster-secrets.lib.secrets;
-  };
-}
-"#;
-
 const KUBECONFIG: &str = "# the cluster\napiVersion: v1\nclusters:\n    - name: prod\n      server: https://10.9.8.7:6443\ncurrent-context: admin@prod-cluster\nreplicas: 3\nenabled: true\n";
 const TOKEN: &str = "hcloud_token: hc0TopSecretTokenValue1234567890\n";
 
-/// A parent with a fresh secrets repo (init --new) holding two secrets.
-fn cluster(env: &TestEnv) -> PathBuf {
-    let dir = env.work().join("kubenix-cluster");
-    fs::create_dir_all(&dir).unwrap();
-    env.git(&dir, ["init", "-q"]);
-    fs::write(dir.join("flake.nix"), PARENT_FLAKE).unwrap();
-    env.git(&dir, ["add", "flake.nix"]);
-    env.git(&dir, ["commit", "-qm", "parent"]);
-    assert_success(
-        "init",
-        &env.cmd(["init", "--new", "--yes", "--no-lock"])
-            .current_dir(&dir)
-            .output()
-            .unwrap(),
-    );
+/// A new env with a parent whose secrets repo `init --new` made (with its own key),
+/// holding two secrets; fails the test without sops or git.
+fn cluster() -> (TestEnv, PathBuf) {
+    require_tool("sops");
+    require_tool("git");
+    let env = TestEnv::new();
+    let dir = env.parent_repo(PARENT_FLAKE);
+    run_ok(&env, &dir, &["init", "--new", "--yes", "--no-lock"]);
     for (name, text) in [("kubeconfig", KUBECONFIG), ("hcloud-token", TOKEN)] {
-        add_secret(env, &dir, name, text);
+        add_secret(&env, &dir, name, text);
     }
-    dir
+    (env, dir)
+}
+
+/// Runs our binary with `args` in `dir`; fails the test unless it succeeds.
+fn run_ok(env: &TestEnv, dir: &Path, args: &[&str]) {
+    let out = env.cmd(args).current_dir(dir).output().unwrap();
+    assert_success(&args.join(" "), &out);
 }
 
 fn add_secret(env: &TestEnv, dir: &Path, name: &str, text: &str) {
@@ -84,10 +75,7 @@ fn sops_decrypt_with_example_key(env: &TestEnv, dir: &Path, file: &str) -> Strin
 #[test]
 #[cfg_attr(missing_sops, ignore = "needs sops")]
 fn example_has_the_same_shape_no_real_value_and_does_not_churn() {
-    require_tool("sops");
-    require_tool("git");
-    let env = TestEnv::new();
-    let dir = cluster(&env);
+    let (env, dir) = cluster();
     let out = env.cmd(["example"]).current_dir(&dir).output().unwrap();
     assert_success("example", &out);
     let ex = dir.join("secrets-example");
@@ -165,21 +153,12 @@ fn example_has_the_same_shape_no_real_value_and_does_not_churn() {
     // Commit it; regenerating changes nothing.
     env.git(&dir, ["add", "secrets-example"]);
     env.git(&dir, ["commit", "-qm", "example"]);
-    assert_success(
-        "example again",
-        &env.cmd(["example"]).current_dir(&dir).output().unwrap(),
-    );
+    run_ok(&env, &dir, &["example"]);
     assert_eq!(
         env.git(&dir, ["status", "--porcelain", "secrets-example"]),
         ""
     );
-    assert_success(
-        "check",
-        &env.cmd(["example", "--check"])
-            .current_dir(&dir)
-            .output()
-            .unwrap(),
-    );
+    run_ok(&env, &dir, &["example", "--check"]);
 }
 
 fn check_fails_naming(env: &TestEnv, dir: &Path, expect: &str) {
@@ -201,21 +180,12 @@ fn check_fails_naming(env: &TestEnv, dir: &Path, expect: &str) {
 #[test]
 #[cfg_attr(missing_sops, ignore = "needs sops")]
 fn example_check_catches_added_removed_and_changed_secrets() {
-    require_tool("sops");
-    require_tool("git");
-    let env = TestEnv::new();
-    let dir = cluster(&env);
-    assert_success(
-        "example",
-        &env.cmd(["example"]).current_dir(&dir).output().unwrap(),
-    );
+    let (env, dir) = cluster();
+    run_ok(&env, &dir, &["example"]);
 
     add_secret(&env, &dir, "talosconfig", "context: prod\n");
     check_fails_naming(&env, &dir, "talosconfig.yaml: missing in the example");
-    assert_success(
-        "regen",
-        &env.cmd(["example"]).current_dir(&dir).output().unwrap(),
-    );
+    run_ok(&env, &dir, &["example"]);
 
     // A new key in one file.
     add_secret(
@@ -229,43 +199,25 @@ fn example_check_catches_added_removed_and_changed_secrets() {
         &dir,
         "hcloud-token.yaml: missing in example: project str",
     );
-    assert_success(
-        "regen",
-        &env.cmd(["example"]).current_dir(&dir).output().unwrap(),
-    );
+    run_ok(&env, &dir, &["example"]);
 
     // A removed secret.
     let inner = dir.join("secrets");
     env.git(&inner, ["rm", "-q", "secrets/talosconfig.yaml"]);
     env.git(&inner, ["commit", "-qm", "drop talosconfig"]);
     check_fails_naming(&env, &dir, "talosconfig.yaml: only in the example");
-    assert_success(
-        "regen",
-        &env.cmd(["example"]).current_dir(&dir).output().unwrap(),
-    );
+    run_ok(&env, &dir, &["example"]);
     assert!(!dir
         .join("secrets-example/secrets/talosconfig.yaml")
         .exists());
-    assert_success(
-        "check",
-        &env.cmd(["example", "--check"])
-            .current_dir(&dir)
-            .output()
-            .unwrap(),
-    );
+    run_ok(&env, &dir, &["example", "--check"]);
 }
 
 #[test]
 #[cfg_attr(missing_sops, ignore = "needs sops")]
 fn doctor_and_example_check_name_a_stale_example_in_the_same_words() {
-    require_tool("sops");
-    require_tool("git");
-    let env = TestEnv::new();
-    let dir = cluster(&env);
-    assert_success(
-        "example",
-        &env.cmd(["example"]).current_dir(&dir).output().unwrap(),
-    );
+    let (env, dir) = cluster();
+    run_ok(&env, &dir, &["example"]);
     add_secret(&env, &dir, "talosconfig", "context: prod\n");
     let words = "talosconfig.yaml: missing in the example (a secret was added)";
     check_fails_naming(&env, &dir, words);
@@ -275,12 +227,7 @@ fn doctor_and_example_check_name_a_stale_example_in_the_same_words() {
         .output()
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let check = report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "example.matches")
-        .unwrap();
+    let check = common::cluster::check(&report, "example.matches");
     assert_eq!(check["status"], "fail", "{check}");
     let message = check["message"].as_str().unwrap();
     assert!(message.contains(words), "{message}");
@@ -290,20 +237,9 @@ fn doctor_and_example_check_name_a_stale_example_in_the_same_words() {
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn readers_evaluate_the_public_flake_with_the_example() {
     require_tool("nix");
-    require_tool("sops");
-    let env = TestEnv::new();
-    let dir = cluster(&env);
-    assert_success(
-        "lock",
-        &env.cmd(["init", "--offline"])
-            .current_dir(&dir)
-            .output()
-            .unwrap(),
-    );
-    assert_success(
-        "example",
-        &env.cmd(["example"]).current_dir(&dir).output().unwrap(),
-    );
+    let (env, dir) = cluster();
+    run_ok(&env, &dir, &["init", "--offline"]);
+    run_ok(&env, &dir, &["example"]);
     env.git(&dir, ["add", "-A"]);
     env.git(&dir, ["commit", "-qm", "publish"]);
     // A reader's clone has no secrets/: the documented override must work.

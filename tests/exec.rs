@@ -4,10 +4,9 @@
 
 mod common;
 
-use common::cluster::Cluster;
+use common::cluster::{file_for_sh, Cluster};
 use common::{
-    assert_success, files_holding, marker, require_tool, spawn_holding, wait_for_exit,
-    writes_outside_memory,
+    assert_success, files_holding, marker, require_tool, wait_for_exit, writes_outside_memory,
 };
 use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
@@ -24,6 +23,15 @@ const EXT: &str = "yaml";
 /// the fixture key `age-a`, which the scrubbed environment can use.
 fn world() -> Cluster {
     Cluster::builder().unlocked().build()
+}
+
+/// The world with a kubeconfig whose client key holds a new marker tagged `tag`;
+/// returns the world, the marker and the secret's file.
+fn world_with_kubeconfig(tag: &str) -> (Cluster, String, PathBuf) {
+    let w = world();
+    let m = marker(tag);
+    let path = w.add("kubeconfig", &kubeconfig(&m));
+    (w, m, path)
 }
 
 /// What exec's tests do in the world.
@@ -65,6 +73,20 @@ impl ExecWorld for Cluster {
     }
 }
 
+/// `exec tok MODE -- CMD…` for each way to hand the secret `tok` over: a file (memfd),
+/// a variable, a tmpfs file.
+fn tok_in_every_mode<'a>(cmd: &[&'a str]) -> Vec<Vec<&'a str>> {
+    let modes: [&[&str]; 3] = [
+        &["--file", "F"],
+        &["--env", "F"],
+        &["--tmpfs", "--file", "F"],
+    ];
+    modes
+        .iter()
+        .map(|mode| [&["exec", "tok"][..], mode, &["--"], cmd].concat())
+        .collect()
+}
+
 /// A kubeconfig-shaped secret whose client key holds `marker`.
 fn kubeconfig(marker: &str) -> String {
     format!(
@@ -103,19 +125,12 @@ fn the_leak_scan_finds_a_marker_in_a_file() {
 
 #[test]
 fn kubectl_style_file_is_a_memfd_that_cmd_reads() {
-    let w = world();
-    let m = marker("memfd");
-    let path = w.add("kubeconfig", &kubeconfig(&m));
-    let out = w.run(&[
-        "exec",
-        "kubeconfig",
-        "--file",
+    let (w, m, path) = world_with_kubeconfig("memfd");
+    let out = w.run(&file_for_sh(
+        &[],
         "KUBECONFIG",
-        "--",
-        "sh",
-        "-c",
         r#"cat "$KUBECONFIG"; printf '%s\n' "$KUBECONFIG""#,
-    ]);
+    ));
     assert_success("exec", &out);
     let text = stdout(&out);
     let plain = decrypted(&w, &path);
@@ -129,24 +144,17 @@ fn kubectl_style_file_is_a_memfd_that_cmd_reads() {
 
 #[test]
 fn memfd_is_sealed_and_the_only_fd_cmd_inherits_from_us() {
-    let w = world();
-    let m = marker("seal");
-    w.add("kubeconfig", &kubeconfig(&m));
+    let (w, m, _) = world_with_kubeconfig("seal");
     // `ls -l /proc/$$/fd` would list the shell's own fds too; readlink of each
     // shows what they point at. Then try to change the memfd.
-    let out = w.run(&[
-        "exec",
-        "kubeconfig",
-        "--file",
+    let out = w.run(&file_for_sh(
+        &[],
         "KUBECONFIG",
-        "--",
-        "sh",
-        "-c",
         r#"for f in /proc/$$/fd/*; do echo "$f -> $(readlink "$f")"; done
            if (printf x >> "$KUBECONFIG") 2>/dev/null; then echo WRITABLE; fi
            if (: > "$KUBECONFIG") 2>/dev/null; then echo TRUNCATABLE; fi
            cat "$KUBECONFIG""#,
-    ]);
+    ));
     assert_success("exec", &out);
     let text = stdout(&out);
     let links: Vec<&str> = text.lines().filter(|l| l.contains(" -> ")).collect();
@@ -173,21 +181,13 @@ fn memfd_is_sealed_and_the_only_fd_cmd_inherits_from_us() {
 
 #[test]
 fn tmpfs_file_is_private_on_tmpfs_and_removed_after() {
-    let w = world();
-    let m = marker("tmpfs");
-    let path = w.add("kubeconfig", &kubeconfig(&m));
-    let out = w.run(&[
-        "exec",
-        "--tmpfs",
-        "kubeconfig",
-        "--file",
+    let (w, m, path) = world_with_kubeconfig("tmpfs");
+    let out = w.run(&file_for_sh(
+        &["--tmpfs"],
         "KUBECONFIG",
-        "--",
-        "sh",
-        "-c",
         r#"cat "$KUBECONFIG"; printf '%s\n' "$KUBECONFIG"
            stat -c '%a' "$KUBECONFIG" "$(dirname "$KUBECONFIG")""#,
-    ]);
+    ));
     assert_success("exec --tmpfs", &out);
     let text = stdout(&out);
     let plain = decrypted(&w, &path);
@@ -203,25 +203,13 @@ fn tmpfs_file_is_private_on_tmpfs_and_removed_after() {
 
 #[test]
 fn tmpfs_file_goes_to_xdg_runtime_dir_when_that_is_tmpfs() {
-    let w = world();
-    let m = marker("xdg");
-    w.add("kubeconfig", &kubeconfig(&m));
+    let (w, _, _) = world_with_kubeconfig("xdg");
     let runtime = tempfile::Builder::new()
         .prefix("git-secrets-test-runtime.")
         .tempdir_in("/dev/shm")
         .unwrap();
     let out = w
-        .command(&[
-            "exec",
-            "--tmpfs",
-            "kubeconfig",
-            "--file",
-            "K",
-            "--",
-            "sh",
-            "-c",
-            r#"printf '%s\n' "$K""#,
-        ])
+        .command(&file_for_sh(&["--tmpfs"], "K", r#"printf '%s\n' "$K""#))
         .env("XDG_RUNTIME_DIR", runtime.path())
         .stdin(Stdio::null())
         .output()
@@ -237,20 +225,12 @@ fn tmpfs_file_goes_to_xdg_runtime_dir_when_that_is_tmpfs() {
 
 #[test]
 fn tmpfs_file_is_removed_when_cmd_is_killed_by_sigterm() {
-    let w = world();
-    let m = marker("cmdterm");
-    w.add("kubeconfig", &kubeconfig(&m));
-    let out = w.run(&[
-        "exec",
-        "--tmpfs",
-        "kubeconfig",
-        "--file",
+    let (w, m, _) = world_with_kubeconfig("cmdterm");
+    let out = w.run(&file_for_sh(
+        &["--tmpfs"],
         "KUBECONFIG",
-        "--",
-        "sh",
-        "-c",
         r#"printf '%s\n' "$KUBECONFIG"; kill -TERM $$"#,
-    ]);
+    ));
     assert_eq!(out.status.code(), Some(128 + 15), "{}", stderr(&out));
     let file = stdout(&out);
     assert!(file.starts_with("/dev/shm/"), "{file}");
@@ -262,21 +242,8 @@ fn tmpfs_file_is_removed_when_cmd_is_killed_by_sigterm() {
 /// the file is there, sends `sig` to the tool (not to CMD), and returns the
 /// tool's exit status once the file is gone.
 fn signal_the_tool(sig: nix::sys::signal::Signal) {
-    let w = world();
-    let m = marker("toolsig");
-    w.add("kubeconfig", &kubeconfig(&m));
-    let cmd = w.command(&[
-        "exec",
-        "--tmpfs",
-        "kubeconfig",
-        "--file",
-        "KUBECONFIG",
-        "--",
-        "sh",
-        "-c",
-        r#"printf '%s\n' "$KUBECONFIG"; exec sleep 30"#,
-    ]);
-    let (mut child, file) = spawn_holding(cmd, &m);
+    let (w, m, _) = world_with_kubeconfig("toolsig");
+    let (mut child, file) = w.spawn_sleeping_exec(&m);
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), sig).unwrap();
     let status = wait_for_exit(&mut child, sig.as_ref());
     // CMD got the signal forwarded and died of it; the tool reports 128+n.
@@ -411,40 +378,15 @@ fn several_secrets_in_one_command_and_a_path_instead_of_a_name() {
 fn exit_status_of_cmd_is_passed_through() {
     let w = world();
     w.add("tok", r#"{"t": "v"}"#);
-    for mode in [
-        &["--file", "F"][..],
-        &["--env", "F"],
-        &["--tmpfs", "--file", "F"],
-    ] {
-        let mut argv = vec!["exec", "tok"];
-        argv.extend_from_slice(mode);
-        argv.extend_from_slice(&["--", "sh", "-c", "exit 7"]);
+    for argv in tok_in_every_mode(&["sh", "-c", "exit 7"]) {
         let out = w.run(&argv);
         assert_eq!(out.status.code(), Some(7), "{argv:?}: {}", stderr(&out));
     }
     // In place (memfd), CMD is the process: its death by a signal is ours.
-    let out = w.run(&[
-        "exec",
-        "tok",
-        "--file",
-        "F",
-        "--",
-        "sh",
-        "-c",
-        "kill -KILL $$",
-    ]);
+    let killed = tok_in_every_mode(&["sh", "-c", "kill -KILL $$"]);
+    let out = w.run(&killed[0]);
     assert_eq!(out.status.signal(), Some(9), "{:?}", out.status);
-    let out = w.run(&[
-        "exec",
-        "tok",
-        "--tmpfs",
-        "--file",
-        "F",
-        "--",
-        "sh",
-        "-c",
-        "kill -KILL $$",
-    ]);
+    let out = w.run(&killed[2]);
     assert_eq!(out.status.code(), Some(128 + 9), "{:?}", out.status);
 }
 
@@ -452,14 +394,7 @@ fn exit_status_of_cmd_is_passed_through() {
 fn missing_cmd_exits_127_with_error_and_hint() {
     let w = world();
     w.add("tok", r#"{"t": "v"}"#);
-    for mode in [
-        &["--file", "F"][..],
-        &["--env", "F"],
-        &["--tmpfs", "--file", "F"],
-    ] {
-        let mut argv = vec!["exec", "tok"];
-        argv.extend_from_slice(mode);
-        argv.extend_from_slice(&["--", "no-such-command-git-secrets", "arg"]);
+    for argv in tok_in_every_mode(&["no-such-command-git-secrets", "arg"]) {
         let out = w.run(&argv);
         assert_eq!(out.status.code(), Some(127), "{argv:?}");
         assert_eq!(stdout(&out), "");
@@ -554,9 +489,7 @@ fn the_strace_check_sees_a_write_to_disk() {
 #[cfg_attr(missing_strace, ignore = "needs strace")]
 fn no_mode_opens_a_file_for_writing_outside_tmpfs_memfd_or_dev() {
     require_tool("strace");
-    let w = world();
-    let m = marker("strace");
-    w.add("kubeconfig", &kubeconfig(&m));
+    let (w, m, _) = world_with_kubeconfig("strace");
     w.add("hcloud-token", &format!(r#"{{"hcloud_token": "{m}"}}"#));
     let log = w.env.root().join("strace.log");
     let modes: [&[&str]; 4] = [
@@ -699,16 +632,7 @@ fn a_file_in_the_current_dir_never_stands_in_for_a_secret_of_that_name() {
     std::fs::copy(&forged_file, w.parent.join("only-here")).unwrap();
     for args in [
         vec!["show", "kubeconfig"],
-        vec![
-            "exec",
-            "kubeconfig",
-            "--file",
-            "K",
-            "--",
-            "sh",
-            "-c",
-            "cat \"$K\"",
-        ],
+        file_for_sh(&[], "K", "cat \"$K\""),
         vec![
             "exec",
             "--file",

@@ -120,7 +120,7 @@ fn a_kubenix_parent_commits_without_false_blocks_and_every_credential_leak_is_bl
     let secretbox = fields(&talos_secrets, "secretboxencryptionsecret")[0].clone();
     let pushover = fields(&text("monitoring-values.yaml"), "token")[0].clone();
     let pushover_user = fields(&text("monitoring-values.yaml"), "- user_key")[0].clone();
-    let ssh_key = fs::read_to_string(common::sops_fixtures().join("keys/id_ed25519")).unwrap();
+    let ssh_key = common::ssh_key_text();
     let b64 = |s: &str| STANDARD.encode(s);
     let leaks: Vec<(&str, &str, String)> = vec![
         ("service-account token in a manifest", "k8s/ci-token.nix", format!("{{ ci.token = \"{sa_token}\"; }}\n")),
@@ -135,7 +135,7 @@ fn a_kubenix_parent_commits_without_false_blocks_and_every_credential_leak_is_bl
         ("Talos secretbox key", "cluster/secretbox.nix", format!("{{ cluster.secretboxEncryptionSecret = \"{secretbox}\"; }}\n")),
         ("the whole decrypted kubeconfig", "kubeconfig", kubeconfig.clone()),
         ("alertmanager's pushover token and user key in Nix", "k8s/alerts.nix", format!("{{ pushover = {{ token = \"{pushover}\"; user_key = \"{pushover_user}\"; }}; }}\n")),
-        ("Flux's sops-age Secret: the age key, base64", "k8s/flux-sops-age.nix", format!("{{ data.\"age.agekey\" = \"{}\"; }}\n", b64(&fs::read_to_string(common::sops_fixtures().join("keys/age-a.txt")).unwrap()))),
+        ("Flux's sops-age Secret: the age key, base64", "k8s/flux-sops-age.nix", format!("{{ data.\"age.agekey\" = \"{}\"; }}\n", b64(&common::key_text("age-a")))),
         ("an OpenSSH deploy key", "deploy/id_ed25519", ssh_key),
         ("base64 of the token in a Secret's data:", "k8s/ci-secret.yaml", format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: ci\ndata:\n  token: {}\n", b64(&sa_token))),
         ("base64 of the hcloud token in Nix", "k8s/hcloud-secret.nix", format!("{{ data.token = \"{}\"; }}\n", b64(&hcloud))),

@@ -7,7 +7,6 @@ mod common;
 use base64::Engine;
 use common::cluster::{key_text, Cluster, TOKEN};
 use std::fs;
-use std::path::Path;
 use std::process::Output;
 
 /// Stages `rel` with `text` in the parent of `c` and tries to commit; returns the
@@ -118,11 +117,10 @@ fn an_existing_hook_still_runs_and_uninstall_restores_it() {
         "the saved hook did not run"
     );
     // the saved hook failing blocks the commit too
-    fs::write(
-        hooks.join("pre-commit.git-secrets-saved"),
+    common::write_script(
+        &hooks.join("pre-commit.git-secrets-saved"),
         "#!/bin/sh\nexit 3\n",
-    )
-    .unwrap();
+    );
     let out = try_commit(&c, "README.md", "hi again\n");
     assert!(!out.status.success());
     fs::write(hooks.join("pre-commit.git-secrets-saved"), script).unwrap();
@@ -160,7 +158,7 @@ fn b64(text: &str) -> String {
 fn pre_commit_blocks_the_leaks_that_used_to_get_through() {
     let c = Cluster::healthy();
     // a secret whose map key is a value typed where a key goes
-    c.encrypt(&c.inner, "secrets/db.json", r#"{"SuperSecretP4ss": "x"}"#);
+    c.encrypt_in_place(&c.inner, "secrets/db.json", r#"{"SuperSecretP4ss": "x"}"#);
     c.cmd(&["hooks", "install"]).assert().success();
     let key = key_text("age-a");
     let key_line = key
@@ -168,10 +166,7 @@ fn pre_commit_blocks_the_leaks_that_used_to_get_through() {
         .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
         .unwrap();
     let (head, tail) = key_line.split_at(38);
-    let ssh = fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sops/keys/id_ed25519"),
-    )
-    .unwrap();
+    let ssh = common::ssh_key_text();
     let cases: Vec<(&str, String, &str)> = vec![
         ("lower.txt", key.to_lowercase(), "staged.age-key"),
         ("split.txt", format!("{head}\n{tail}\n"), "staged.age-key"),

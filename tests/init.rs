@@ -3,29 +3,10 @@
 
 mod common;
 
+use common::cluster::PARENT_FLAKE;
 use common::{assert_success, require_tool, TestEnv};
 use std::fs;
 use std::path::{Path, PathBuf};
-
-const PARENT_FLAKE: &str = r#"{
-  description = "kubenix-cluster (test)";
-
-  outputs = { self, ... }@inputs: {
-    names = builtins.attrNames inputs.kubenix-cluster-secrets.lib.secrets;
-  };
-}
-"#;
-
-/// A parent repo `work/kubenix-cluster` with a committed flake.nix.
-fn parent(env: &TestEnv, flake: &str) -> PathBuf {
-    let dir = env.work().join("kubenix-cluster");
-    fs::create_dir_all(&dir).unwrap();
-    env.git(&dir, ["init", "-q"]);
-    fs::write(dir.join("flake.nix"), flake).unwrap();
-    env.git(&dir, ["add", "flake.nix"]);
-    env.git(&dir, ["commit", "-qm", "parent"]);
-    dir
-}
 
 /// Every file of `dir` (recursively, .git internals of the inner repo
 /// excluded) with its bytes, plus both HEADs: equal means nothing changed.
@@ -72,12 +53,19 @@ fn need_tools() {
     require_tool("git");
 }
 
+/// A fresh parent (`env.parent_repo(PARENT_FLAKE)`) in a new env; fails the test
+/// without nix or git.
+fn fresh_parent() -> (TestEnv, PathBuf) {
+    need_tools();
+    let env = TestEnv::new();
+    let dir = env.parent_repo(PARENT_FLAKE);
+    (env, dir)
+}
+
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn init_new_creates_repo_key_ignore_input_and_lock_then_is_idempotent() {
-    need_tools();
-    let env = TestEnv::new();
-    let dir = parent(&env, PARENT_FLAKE);
+    let (env, dir) = fresh_parent();
     let out = env
         .cmd(["init", "--new", "--yes", "--offline"])
         .current_dir(&dir)
@@ -101,11 +89,7 @@ fn init_new_creates_repo_key_ignore_input_and_lock_then_is_idempotent() {
         0o700
     );
     let key_text = fs::read_to_string(&key).unwrap();
-    let public = key_text
-        .lines()
-        .find_map(|l| l.strip_prefix("# public key: "))
-        .unwrap()
-        .to_string();
+    let public = common::public_key_in(&key_text);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(&public), "public key not printed: {stderr}");
 
@@ -157,7 +141,7 @@ fn init_new_repo_encrypts_with_its_sops_yaml_and_nix_reads_the_secret() {
     need_tools();
     require_tool("sops");
     let env = TestEnv::new();
-    let dir = parent(&env, PARENT_FLAKE);
+    let dir = env.parent_repo(PARENT_FLAKE);
     assert_success(
         "init",
         &env.cmd(["init", "--new", "--yes", "--no-lock"])
@@ -217,23 +201,7 @@ fn init_new_repo_encrypts_with_its_sops_yaml_and_nix_reads_the_secret() {
 /// A bare repo holding a secrets flake whose .sops.yaml names fixture key A.
 fn bare_secrets_repo(env: &TestEnv) -> PathBuf {
     let src = env.work().join("src-secrets");
-    fs::create_dir_all(src.join("secrets")).unwrap();
-    env.git(&src, ["init", "-q"]);
-    fs::write(
-        src.join("flake.nix"),
-        git_secrets::nix::template::SECRETS_FLAKE,
-    )
-    .unwrap();
-    let key_a = fs::read_to_string(common::sops_fixtures().join("keys/age-a.txt")).unwrap();
-    let public = key_a
-        .lines()
-        .find_map(|l| l.strip_prefix("# public key: "))
-        .unwrap();
-    fs::write(
-        src.join(".sops.yaml"),
-        format!("creation_rules:\n    - path_regex: ^secrets/\n      age: {public}\n"),
-    )
-    .unwrap();
+    env.secrets_repo(&src);
     fs::write(src.join("secrets/.gitkeep"), "").unwrap();
     env.git(&src, ["add", "-A"]);
     env.git(&src, ["commit", "-qm", "secrets"]);
@@ -251,19 +219,26 @@ fn bare_secrets_repo(env: &TestEnv) -> PathBuf {
     bare
 }
 
+/// A bare secrets repo and a fresh parent in `env`; runs `init <bare> FLAG` in the
+/// parent and returns the parent and the output.
+fn init_from_a_bare_repo(env: &TestEnv, flag: &str) -> (PathBuf, std::process::Output) {
+    let bare = bare_secrets_repo(env);
+    let dir = env.parent_repo(PARENT_FLAKE);
+    let out = env
+        .cmd(["init", bare.to_str().unwrap(), flag])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    (dir, out)
+}
+
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn init_clones_from_a_local_bare_repo_and_warns_when_our_key_is_not_a_recipient() {
     need_tools();
     let env = TestEnv::new();
-    let bare = bare_secrets_repo(&env);
-    let dir = parent(&env, PARENT_FLAKE);
     // No identity: the warning names the rekey command a teammate runs.
-    let out = env
-        .cmd(["init", bare.to_str().unwrap(), "--offline"])
-        .current_dir(&dir)
-        .output()
-        .unwrap();
+    let (dir, out) = init_from_a_bare_repo(&env, "--offline");
     assert_success("init URL", &out);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -276,15 +251,20 @@ fn init_clones_from_a_local_bare_repo_and_warns_when_our_key_is_not_a_recipient(
     // With key A installed, a clone elsewhere reports the key is named.
     let env2 = TestEnv::new();
     env2.install_fixture_identity("age-a");
-    let bare2 = bare_secrets_repo(&env2);
-    let dir2 = parent(&env2, PARENT_FLAKE);
-    let out = env2
-        .cmd(["init", bare2.to_str().unwrap(), "--no-lock"])
-        .current_dir(&dir2)
-        .output()
-        .unwrap();
+    let (_, out) = init_from_a_bare_repo(&env2, "--no-lock");
     assert_success("init URL with key", &out);
     assert!(String::from_utf8_lossy(&out.stderr).contains("names your age key"));
+}
+
+/// A parent whose flake input `input` is `path:./secrets`, with the secrets repo
+/// cloned into `secrets/` (not ignored yet).
+fn parent_with_path_input(env: &TestEnv, input: &str) -> PathBuf {
+    let bare = bare_secrets_repo(env);
+    let dir = env.parent_repo(&format!(
+        "{{\n  inputs.{input}.url = \"path:./secrets\";\n  outputs = {{ self, ... }}@inputs: {{ }};\n}}\n"
+    ));
+    env.git(&dir, ["clone", "-q", bare.to_str().unwrap(), "secrets"]);
+    dir
 }
 
 #[test]
@@ -292,12 +272,7 @@ fn init_clones_from_a_local_bare_repo_and_warns_when_our_key_is_not_a_recipient(
 fn init_removes_a_staged_gitlink_and_rewrites_a_path_input() {
     need_tools();
     let env = TestEnv::new();
-    let bare = bare_secrets_repo(&env);
-    let dir = parent(
-        &env,
-        "{\n  inputs.kubenix-cluster-secrets.url = \"path:./secrets\";\n  outputs = { self, ... }@inputs: { };\n}\n",
-    );
-    env.git(&dir, ["clone", "-q", bare.to_str().unwrap(), "secrets"]);
+    let dir = parent_with_path_input(&env, "kubenix-cluster-secrets");
     // The seed's mistake: `git add secrets/` records a gitlink.
     env.git(&dir, ["add", "secrets"]);
     assert!(env
@@ -329,12 +304,7 @@ fn init_removes_a_staged_gitlink_and_rewrites_a_path_input() {
 fn init_path_input_without_yes_and_without_a_tty_changes_nothing() {
     need_tools();
     let env = TestEnv::new();
-    let bare = bare_secrets_repo(&env);
-    let dir = parent(
-        &env,
-        "{\n  inputs.s.url = \"path:./secrets\";\n  outputs = { self, ... }@inputs: { };\n}\n",
-    );
-    env.git(&dir, ["clone", "-q", bare.to_str().unwrap(), "secrets"]);
+    let dir = parent_with_path_input(&env, "s");
     fs::write(dir.join(".gitignore"), "/secrets/\n").unwrap();
     let before = snapshot(&env, &dir);
     let out = env.cmd(["init"]).current_dir(&dir).output().unwrap();
@@ -375,9 +345,7 @@ fn refused(env: &TestEnv, dir: &Path, args: &[&str], expect: &str) {
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn init_refuses_bad_situations_and_changes_nothing() {
-    need_tools();
-    let env = TestEnv::new();
-    let dir = parent(&env, PARENT_FLAKE);
+    let (env, dir) = fresh_parent();
 
     // Unreachable URL: no secrets/ left behind.
     refused(
@@ -417,7 +385,7 @@ fn init_refuses_a_submodule_and_a_non_repo_parent() {
     need_tools();
     let env = TestEnv::new();
     let bare = bare_secrets_repo(&env);
-    let dir = parent(&env, PARENT_FLAKE);
+    let dir = env.parent_repo(PARENT_FLAKE);
     env.git(
         &dir,
         [

@@ -20,11 +20,7 @@ fn stderr(out: &std::process::Output) -> String {
 }
 
 fn identities(key: &str) -> Identities {
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("fixtures/sops/keys/{key}.txt")),
-    )
-    .unwrap();
-    Identities::from_age_text(&text, key)
+    Identities::from_age_text(&common::key_text(key), key)
 }
 
 /// Every `ENC[…]` value of a file, in order.
@@ -75,8 +71,7 @@ impl Snapshot {
 fn rotate_from_file_commits_relocks_and_nix_sees_the_new_ciphertext() {
     let c = Cluster::new(&[("kubeconfig.json", KUBE_JSON)]);
     let before = c.inner_head();
-    c.env.write("new.json", KUBE_JSON_NEW);
-    let new = c.env.root().join("new.json");
+    let new = c.env.write("new.json", KUBE_JSON_NEW);
     let out = c
         .cmd(&[
             "rotate",
@@ -204,17 +199,9 @@ fn newer_nix_gets_flake_update_and_nix_2_8_never_does() {
     // the fakes' lock files are not real ones; start the real Nix from the committed lock
     c.git(&c.parent, &["checkout", "flake.lock"]);
     // the real Nix 2.8 behind a recording wrapper: the old form only
-    let log = c.env.root().join("real-argv.log");
-    let wrapper = c.env.write(
-        "real-nix",
-        format!(
-            "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
-            log.display(),
-            Cluster::real_nix_path().display()
-        ),
-    );
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (wrapper, log) = c
+        .env
+        .recording_wrapper("real-nix", &Cluster::real_nix_path());
     c.cmd(&["rotate", "kubeconfig", "--offline"])
         .env("GIT_SECRETS_NIX", &wrapper)
         .assert()
@@ -299,12 +286,22 @@ fn bad_input_is_refused_before_anything_changes() {
     assert_eq!(c.git(&c.inner, &["status", "--porcelain"]), "A  notes.txt");
 }
 
+/// Runs `rotate kubeconfig --from FROM --offline`; asserts it succeeds saying `says`.
+#[track_caller]
+fn rotate_from_says(c: &Cluster, from: &str, says: &str) {
+    let out = c
+        .cmd(&["rotate", "kubeconfig", "--from", from, "--offline"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains(says), "{}", stderr(&out));
+}
+
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_rerun_finishes_what_a_crash_left_undone() {
     let c = Cluster::new(&[("kubeconfig.json", KUBE_JSON)]);
-    c.env.write("new.json", KUBE_JSON_NEW);
-    let new = c.env.root().join("new.json");
+    let new = c.env.write("new.json", KUBE_JSON_NEW);
     let from = new.to_str().unwrap();
     // killed between write and commit (what --no-commit leaves behind)
     let before = c.inner_head();
@@ -318,40 +315,21 @@ fn a_rerun_finishes_what_a_crash_left_undone() {
     );
     let written = std::fs::read(c.secret("kubeconfig.json")).unwrap();
     // the same command again commits it (without re-encrypting) and locks
-    let out = c
-        .cmd(&["rotate", "kubeconfig", "--from", from, "--offline"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("already holds this value"),
-        "{}",
-        stderr(&out)
-    );
+    rotate_from_says(&c, from, "already holds this value");
     assert_eq!(std::fs::read(c.secret("kubeconfig.json")).unwrap(), written);
     assert_ne!(c.inner_head(), before);
     assert_eq!(c.git(&c.inner, &["status", "--porcelain"]), "");
     assert_eq!(c.locked_rev(), c.inner_head());
 
     // killed between commit and lock (what --no-lock leaves): the rerun relocks
-    c.env.write("newer.json", KUBE_JSON);
-    let newer = c.env.root().join("newer.json");
+    let newer = c.env.write("newer.json", KUBE_JSON);
     let from = newer.to_str().unwrap();
     c.cmd(&["rotate", "kubeconfig", "--from", from, "--no-lock"])
         .assert()
         .success();
     assert_ne!(c.locked_rev(), c.inner_head());
     let head = c.inner_head();
-    let out = c
-        .cmd(&["rotate", "kubeconfig", "--from", from, "--offline"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("already committed"),
-        "{}",
-        stderr(&out)
-    );
+    rotate_from_says(&c, from, "already committed");
     assert_eq!(c.inner_head(), head);
     assert_eq!(c.locked_rev(), head);
 }
@@ -626,13 +604,10 @@ fn the_inner_commit_runs_the_users_hooks_and_a_rerun_finishes_after_a_refusal() 
     let c = Cluster::new(&[("kubeconfig.json", KUBE_JSON)]);
     let snap = Snapshot::take(&c, &[]);
     let hook = c.inner.join(".git/hooks/pre-commit");
-    std::fs::write(
+    common::write_script(
         &hook,
         "#!/bin/sh\necho 'pre-commit: no rotations on Fridays' >&2\nexit 1\n",
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let from = c.env.write("new.json", KUBE_JSON_NEW);
     let from = from.to_str().unwrap();
     let out = c

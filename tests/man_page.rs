@@ -236,12 +236,7 @@ fn git_help_finds_the_man_page() {
             .output()
             .unwrap();
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let check = report["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == "man.page")
-            .unwrap();
+        let check = common::cluster::check(&report, "man.page");
         assert!(
             check["message"]
                 .as_str()
@@ -266,7 +261,9 @@ struct ManWorld {
     path: String,
 }
 
+/// Fails the test without `man`.
 fn man_world() -> ManWorld {
+    common::require_tool("man");
     let env = common::TestEnv::new();
     env.git(&env.work(), ["init", "-q"]);
     // Every man dir here ends in `man`, as real ones do: man-db orders same-section
@@ -288,17 +285,14 @@ fn man_world() -> ManWorld {
     std::fs::create_dir_all(&fake_bin).unwrap();
     let real_git = common::tool_path("git").unwrap();
     let shim = fake_bin.join("git");
-    std::fs::write(
+    common::write_script(
         &shim,
-        format!(
+        &format!(
             "#!/bin/sh\nif [ \"$1\" = --man-path ]; then echo '{}'; exit 0; fi\nexec '{}' \"$@\"\n",
             git_man.display(),
             real_git.display()
         ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let path = format!(
         "{}:{}",
         fake_bin.display(),
@@ -314,36 +308,31 @@ fn man_world() -> ManWorld {
     }
 }
 
+/// Puts the other page `gz` into git's own man dir `git_man` (Debian: git's and
+/// awslabs' pages both in /usr/share/man), which `git help` reads before MANPATH.
+fn shadow_in_gits_man_dir(gz: &str, git_man: &Path) {
+    std::fs::create_dir_all(git_man.join("man1")).unwrap();
+    std::fs::copy(gz, git_man.join("man1/git-secrets.1.gz")).unwrap();
+}
+
 /// `doctor` says which page `man git-secrets` and `git secrets --help` open: a fake
 /// awslabs page (gzipped, as Debian ships it) first in MANPATH, ours first, and git's
 /// own man dir (which `git help` puts before MANPATH) holding the other page.
 #[test]
 #[cfg_attr(missing_man, ignore = "needs man")]
 fn doctor_says_which_man_page_git_secrets_help_opens() {
-    common::require_tool("man");
-    let ManWorld {
-        env,
-        other,
-        gz,
-        git_man,
-        path,
-    } = man_world();
+    let w = man_world();
+    let (env, other, gz, git_man, path) = (&w.env, &w.other, &w.gz, &w.git_man, &w.path);
     let ours = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
     let man_check = |manpath: &str| -> serde_json::Value {
         let out = env
             .cmd(["doctor", "--json"])
-            .env("PATH", &path)
+            .env("PATH", path)
             .env("MANPATH", manpath)
             .output()
             .unwrap();
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        report["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == "man.page")
-            .unwrap_or_else(|| panic!("no man.page check: {report:#}"))
-            .clone()
+        common::cluster::check(&report, "man.page").clone()
     };
     let ours_page = ours.join("man1/git-secrets.1");
 
@@ -372,8 +361,7 @@ fn doctor_says_which_man_page_git_secrets_help_opens() {
 
     // git's own man dir holds the other page (Debian: git's and awslabs' pages both in
     // /usr/share/man): `man` opens ours, `git secrets --help` cannot, and doctor says why.
-    std::fs::create_dir_all(git_man.join("man1")).unwrap();
-    std::fs::copy(&gz, git_man.join("man1/git-secrets.1.gz")).unwrap();
+    shadow_in_gits_man_dir(gz, git_man);
     let c = man_check(&format!("{}:{}", ours.display(), other.display()));
     assert_eq!(c["status"], "warn", "{c:#}");
     assert_eq!(
@@ -398,31 +386,23 @@ fn doctor_says_which_man_page_git_secrets_help_opens() {
 #[test]
 #[cfg_attr(missing_man, ignore = "needs man")]
 fn install_script_prints_the_manpath_line_that_puts_our_page_first() {
-    common::require_tool("man");
-    let ManWorld {
-        env,
-        other,
-        gz,
-        git_man,
-        path,
-    } = man_world();
+    let w = man_world();
+    let (env, other, gz, git_man, path) = (&w.env, &w.other, &w.gz, &w.git_man, &w.path);
     let prefix = env.root().join("prefix");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/install.sh");
     // A small stand-in for the binary (the debug build is ~200 MB to copy).
-    let bin = env.write(
+    let bin = env.script(
         "git-secrets-shim",
-        format!("#!/bin/sh\nexec '{}' \"$@\"\n", common::bin().display()),
+        &format!("exec '{}' \"$@\"\n", common::bin().display()),
     );
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
     let install = || {
         let out = env
             .command("bash")
             .arg(&script)
             .arg(&prefix)
             .env("GIT_SECRETS_BIN", &bin)
-            .env("PATH", &path)
-            .env("MANPATH", &other)
+            .env("PATH", path)
+            .env("MANPATH", other)
             .output()
             .unwrap();
         common::assert_success("install.sh", &out);
@@ -448,7 +428,7 @@ fn install_script_prints_the_manpath_line_that_puts_our_page_first() {
     let shell = env
         .command("bash")
         .args(["-c", &format!("{line}; man -w git-secrets")])
-        .env("MANPATH", &other)
+        .env("MANPATH", other)
         .output()
         .unwrap();
     assert_eq!(
@@ -457,8 +437,7 @@ fn install_script_prints_the_manpath_line_that_puts_our_page_first() {
     );
 
     // git's own man dir holds the other page: the script says so.
-    std::fs::create_dir_all(git_man.join("man1")).unwrap();
-    std::fs::copy(&gz, git_man.join("man1/git-secrets.1.gz")).unwrap();
+    shadow_in_gits_man_dir(gz, git_man);
     let out = install();
     let note = format!(
         "note: `git secrets --help` opens {}/man1/git-secrets.1.gz: git puts its own man dir ({}) before MANPATH;",

@@ -6,109 +6,63 @@
 //! HOME and XDG dirs; the Nix store is the machine's real /nix/store.
 
 mod common;
+use common::cluster::{lock_file_for, Cluster, INPUT};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use git_secrets::nix::flake_nix::{find_secrets_input, insert_input, rewrite_url};
 use git_secrets::nix::lock::LockRequest;
-use git_secrets::nix::template::{parent_flake, SECRETS_FLAKE};
+use git_secrets::nix::template::parent_flake;
 use git_secrets::nix::{LockCommand, Nix, UrlKind};
 
-const INPUT: &str = "kubenix-secrets";
 const KUBECONFIG: &str = "apiVersion: v1\nkind: Config\n# pretend this is sops-encrypted\n";
 
-/// A parent flake repo with a nested secrets repo, in a temp dir with its
-/// own HOME.
-struct Cluster {
-    _tmp: tempfile::TempDir,
-    home: PathBuf,
-    parent: PathBuf,
-    inner: PathBuf,
+/// The unlocked world (parent flake with the input `git+file:./secrets`, nested
+/// secrets repo) whose one secret is a plain file: Nix only copies it.
+fn cluster() -> Cluster {
+    Cluster::builder()
+        .plain_file("kubeconfig.yaml", KUBECONFIG)
+        .unlocked()
+        .build()
 }
 
-impl Cluster {
-    fn new() -> Cluster {
-        let tmp = tempfile::tempdir().unwrap();
-        let home = tmp.path().join("home");
-        let parent = tmp.path().join("cluster");
-        let inner = parent.join("secrets");
-        std::fs::create_dir_all(&home).unwrap();
-        std::fs::create_dir_all(inner.join("secrets")).unwrap();
-        let c = Cluster {
-            _tmp: tmp,
-            home,
-            parent,
-            inner,
-        };
-
-        std::fs::write(c.inner.join("flake.nix"), SECRETS_FLAKE).unwrap();
-        std::fs::write(c.inner.join("secrets/kubeconfig.yaml"), KUBECONFIG).unwrap();
-        c.git(&c.inner, &["init", "-q", "-b", "main"]);
-        c.git(&c.inner, &["add", "-A"]);
-        c.git(&c.inner, &["commit", "-q", "-m", "secrets"]);
-
-        std::fs::write(
-            c.parent.join("flake.nix"),
-            parent_flake(INPUT, "git+file:./secrets"),
-        )
-        .unwrap();
-        std::fs::write(c.parent.join(".gitignore"), "/secrets/\n").unwrap();
-        c.git(&c.parent, &["init", "-q", "-b", "main"]);
-        c.git(&c.parent, &["add", "flake.nix", ".gitignore"]);
-        c.git(&c.parent, &["commit", "-q", "-m", "cluster"]);
-        c
-    }
-
-    /// The environment every tool we start gets: nothing from the user.
-    fn env(&self) -> Vec<(&'static str, PathBuf)> {
-        let h = &self.home;
-        vec![
-            ("HOME", h.clone()),
-            ("XDG_CONFIG_HOME", h.join(".config")),
-            ("XDG_CACHE_HOME", h.join(".cache")),
-            ("XDG_DATA_HOME", h.join(".local/share")),
-            ("XDG_STATE_HOME", h.join(".local/state")),
-            ("GIT_CONFIG_NOSYSTEM", "1".into()),
-            ("GIT_AUTHOR_NAME", "Test".into()),
-            ("GIT_AUTHOR_EMAIL", "test@example.invalid".into()),
-            ("GIT_COMMITTER_NAME", "Test".into()),
-            ("GIT_COMMITTER_EMAIL", "test@example.invalid".into()),
-            // Nothing from the user's nix.conf overrides; flakes come from the
-            // flags the code passes.
-            ("NIX_CONFIG", "".into()),
-            ("NIX_USER_CONF_FILES", h.join("nix.conf")),
-        ]
-    }
-
+/// What the lock step's tests do in the world.
+trait LockWorld {
+    /// `nix` with the world's environment: nothing from the user, and no
+    /// NIX_CONFIG, so flakes come from the flags the code passes.
+    fn configure(&self, nix: Nix) -> Nix;
     fn nix_at(&self, program: &Path) -> Nix {
-        self.env()
+        self.configure(Nix::at(program))
+    }
+    /// Commits `text` as `file` in the inner repo; returns the new HEAD.
+    fn commit_inner(&self, file: &str, text: &str) -> String;
+    /// A lock request for INPUT at `expected_rev`, offline.
+    fn request<'a>(&'a self, expected_rev: &'a str) -> LockRequest<'a>;
+    fn lock_path(&self) -> PathBuf;
+    fn lock_json(&self) -> serde_json::Value;
+    fn tracked_in_parent(&self, path: &str) -> bool;
+    /// `nix eval` in the parent, as a user would run it.
+    fn eval(&self, nix: &Nix, args: &[&str]) -> std::process::Output;
+}
+
+impl LockWorld for Cluster {
+    fn configure(&self, nix: Nix) -> Nix {
+        self.env
+            .env_vars()
             .into_iter()
-            .fold(Nix::at(program), |n, (k, v)| n.env(k, v))
-    }
-
-    fn git(&self, dir: &Path, args: &[&str]) -> String {
-        let mut cmd = Command::new("git");
-        cmd.arg("-C").arg(dir).args(args).envs(self.env());
-        let out = cmd.output().unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn inner_head(&self) -> String {
-        self.git(&self.inner, &["rev-parse", "HEAD"])
-            .trim()
-            .to_string()
+            .map(|(k, v)| match k {
+                "NIX_CONFIG" => (k, "".into()),
+                _ => (k, v),
+            })
+            .chain([(
+                "NIX_USER_CONF_FILES",
+                self.env.home().join("nix.conf").into(),
+            )])
+            .fold(nix, |n, (k, v)| n.env(k, v))
     }
 
     fn commit_inner(&self, file: &str, text: &str) -> String {
         std::fs::write(self.inner.join(file), text).unwrap();
-        self.git(&self.inner, &["add", "-A"]);
-        self.git(&self.inner, &["commit", "-q", "-m", file]);
-        self.inner_head()
+        self.commit_inner_changes(file)
     }
 
     fn request<'a>(&'a self, expected_rev: &'a str) -> LockRequest<'a> {
@@ -129,13 +83,9 @@ impl Cluster {
     }
 
     fn tracked_in_parent(&self, path: &str) -> bool {
-        !self
-            .git(&self.parent, &["ls-files", "--", path])
-            .trim()
-            .is_empty()
+        !self.git(&self.parent, &["ls-files", "--", path]).is_empty()
     }
 
-    /// `nix eval` in the parent, as a user would run it.
     fn eval(&self, nix: &Nix, args: &[&str]) -> std::process::Output {
         nix.command()
             .arg("eval")
@@ -144,29 +94,10 @@ impl Cluster {
             .output()
             .unwrap()
     }
-
-    /// Writes an executable script into the temp dir.
-    fn script(&self, name: &str, body: &str) -> PathBuf {
-        let path = self.home.join(name);
-        common::write_script(&path, &format!("#!/bin/sh\n{body}"));
-        path
-    }
-
-    /// A fake `nix` that claims `version`, records its argv (one line per
-    /// call) in `argv.log`, then runs `action` (shell).
-    fn fake_nix(&self, version: &str, action: &str) -> (PathBuf, PathBuf) {
-        let log = self.home.join("argv.log");
-        let body = format!(
-            "if [ \"$1\" = --version ]; then echo '{version}'; exit 0; fi\n\
-             echo \"$*\" >> '{log}'\n{action}\n",
-            log = log.display()
-        );
-        (self.script("fake-nix", &body), log)
-    }
 }
 
-/// The real `nix`, or `None` (the test returns early) when it is missing;
-/// under CI a missing Nix is a failure.
+/// The real `nix`; fails the test when it is missing (the tests that call it carry
+/// `#[cfg_attr(missing_nix, ignore)]`, so that only happens under CI).
 fn real_nix() -> PathBuf {
     match Nix::discover() {
         Ok(n) => n.program().to_path_buf(),
@@ -174,19 +105,18 @@ fn real_nix() -> PathBuf {
     }
 }
 
-/// A flake.lock that locks INPUT to `rev`, as a fake Nix would write it.
-fn lock_file_for(rev: &str) -> String {
-    format!(
-        r#"{{"nodes":{{"{INPUT}":{{"locked":{{"lastModified":1,"narHash":"sha256-AAAA","rev":"{rev}","type":"git","url":"file:./secrets"}},"original":{{"type":"git","url":"file:./secrets"}}}},"root":{{"inputs":{{"{INPUT}":"{INPUT}"}}}}}},"root":"root","version":7}}"#
-    )
+/// The world and the real `nix` in its environment.
+fn cluster_with_real_nix() -> (Cluster, Nix) {
+    let program = real_nix();
+    let c = cluster();
+    let nix = c.nix_at(&program);
+    (c, nix)
 }
 
 #[test]
 #[cfg_attr(missing_nix, ignore = "needs nix")]
 fn real_nix_locks_the_inner_head_and_relocks_when_it_moves() {
-    let program = real_nix();
-    let c = Cluster::new();
-    let nix = c.nix_at(&program);
+    let (c, nix) = cluster_with_real_nix();
     let first = c.inner_head();
 
     let out = nix.lock(&c.request(&first)).unwrap();
@@ -240,16 +170,8 @@ fn real_nix_locks_the_inner_head_and_relocks_when_it_moves() {
 #[cfg_attr(missing_nix, ignore = "needs nix")]
 fn real_nix_gets_the_lock_command_for_its_version_only() {
     let program = real_nix();
-    let c = Cluster::new();
-    let log = c.home.join("argv.log");
-    let wrapper = c.script(
-        "recording-nix",
-        &format!(
-            "echo \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
-            log.display(),
-            program.display()
-        ),
-    );
+    let c = cluster();
+    let (wrapper, log) = c.env.recording_wrapper("recording-nix", &program);
     let nix = c.nix_at(&wrapper);
     let version = nix.version().unwrap();
     let head = c.inner_head();
@@ -281,9 +203,7 @@ fn real_nix_gets_the_lock_command_for_its_version_only() {
 #[test]
 #[cfg_attr(missing_nix, ignore = "needs nix")]
 fn real_nix_dirty_inner_repo_is_refused_and_the_lock_restored() {
-    let program = real_nix();
-    let c = Cluster::new();
-    let nix = c.nix_at(&program);
+    let (c, nix) = cluster_with_real_nix();
     let head = c.inner_head();
     nix.lock(&c.request(&head)).unwrap();
     let before = std::fs::read(c.lock_path()).unwrap();
@@ -313,7 +233,7 @@ fn real_nix_dirty_inner_repo_is_refused_and_the_lock_restored() {
 #[cfg_attr(missing_nix, ignore = "needs nix")]
 fn real_nix_path_url_fails_with_a_git_file_hint_and_leaves_no_lock() {
     let program = real_nix();
-    let c = Cluster::new();
+    let c = cluster();
     std::fs::write(
         c.parent.join("flake.nix"),
         parent_flake(INPUT, "path:./secrets"),
@@ -351,7 +271,7 @@ fn real_nix_path_url_fails_with_a_git_file_hint_and_leaves_no_lock() {
 #[cfg_attr(missing_nix, ignore = "needs nix")]
 fn real_nix_locks_an_input_added_by_insert_input() {
     let program = real_nix();
-    let c = Cluster::new();
+    let c = cluster();
     let bare = "{\n  description = \"no inputs yet\";\n\n  outputs = { self }: {\n    answer = 42;\n  };\n}\n";
     let with_input = insert_input(bare, INPUT, "git+file:./secrets").unwrap();
     std::fs::write(c.parent.join("flake.nix"), &with_input).unwrap();
@@ -373,9 +293,7 @@ fn real_nix_locks_an_input_added_by_insert_input() {
 #[test]
 #[cfg_attr(missing_nix, ignore = "needs nix")]
 fn real_nix_unknown_input_name_is_an_error_not_a_silent_success() {
-    let program = real_nix();
-    let c = Cluster::new();
-    let nix = c.nix_at(&program);
+    let (c, nix) = cluster_with_real_nix();
     let head = c.inner_head();
     let req = LockRequest {
         input: "no-such-input",
@@ -389,16 +307,16 @@ fn real_nix_unknown_input_name_is_an_error_not_a_silent_success() {
 #[test]
 fn new_nix_and_lix_use_flake_update() {
     for version in ["nix (Nix) 2.24.9", "nix (Lix, like Nix) 2.91.1"] {
-        let c = Cluster::new();
+        let c = cluster();
         let head = c.inner_head();
-        let (fake, log) = c.fake_nix(
+        let (fake, log) = c.fake_nix_running(
             version,
             &format!("cat > flake.lock <<'EOF'\n{}\nEOF", lock_file_for(&head)),
         );
         // Found through GIT_SECRETS_NIX, as a user would point at it.
         let found =
             Nix::discover_with(|k| (k == "GIT_SECRETS_NIX").then(|| fake.clone().into())).unwrap();
-        let nix = c.env().into_iter().fold(found, |n, (k, v)| n.env(k, v));
+        let nix = c.configure(found);
         let out = nix.lock(&c.request(&head)).unwrap();
         assert_eq!(out.command, LockCommand::FlakeUpdate);
         let calls = std::fs::read_to_string(&log).unwrap();
@@ -416,9 +334,9 @@ fn new_nix_and_lix_use_flake_update() {
 
 #[test]
 fn old_nix_uses_lock_update_input_and_online_by_default() {
-    let c = Cluster::new();
+    let c = cluster();
     let head = c.inner_head();
-    let (fake, log) = c.fake_nix(
+    let (fake, log) = c.fake_nix_running(
         "nix (Nix) 2.18.1",
         &format!("cat > flake.lock <<'EOF'\n{}\nEOF", lock_file_for(&head)),
     );
@@ -434,7 +352,7 @@ fn old_nix_uses_lock_update_input_and_online_by_default() {
 
 #[test]
 fn failing_nix_restores_flake_lock_byte_for_byte() {
-    let c = Cluster::new();
+    let c = cluster();
     let head = c.inner_head();
     // A previous lock with bytes Nix would not write (no trailing newline,
     // odd spacing): restoring must not re-serialise it.
@@ -446,7 +364,7 @@ fn failing_nix_restores_flake_lock_byte_for_byte() {
     c.git(&c.parent, &["add", "flake.lock"]);
     c.git(&c.parent, &["commit", "-q", "-m", "lock"]);
 
-    let (fake, _) = c.fake_nix(
+    let (fake, _) = c.fake_nix_running(
         "nix (Nix) 2.24.9",
         "echo 'garbage' > flake.lock\necho 'error: cannot lock: boom' >&2\nexit 1",
     );
@@ -463,10 +381,10 @@ fn failing_nix_restores_flake_lock_byte_for_byte() {
 
 #[test]
 fn failing_first_lock_removes_the_new_file_and_its_index_entry() {
-    let c = Cluster::new();
+    let c = cluster();
     let head = c.inner_head();
     // Like Nix: write the new lock, `git add -N` it, then fail.
-    let (fake, _) = c.fake_nix(
+    let (fake, _) = c.fake_nix_running(
         "nix (Nix) 2.24.9",
         "echo '{}' > flake.lock\ngit add --intent-to-add flake.lock\necho 'error: boom' >&2\nexit 1",
     );
@@ -478,12 +396,12 @@ fn failing_first_lock_removes_the_new_file_and_its_index_entry() {
 
 #[test]
 fn nix_exiting_0_with_the_wrong_rev_is_an_error_and_restores() {
-    let c = Cluster::new();
+    let c = cluster();
     let head = c.inner_head();
     let previous = lock_file_for(&head);
     std::fs::write(c.lock_path(), &previous).unwrap();
     let stale = "2222222222222222222222222222222222222222";
-    let (fake, _) = c.fake_nix(
+    let (fake, _) = c.fake_nix_running(
         "nix (Nix) 2.26.0",
         &format!("cat > flake.lock <<'EOF'\n{}\nEOF", lock_file_for(stale)),
     );
@@ -495,9 +413,7 @@ fn nix_exiting_0_with_the_wrong_rev_is_an_error_and_restores() {
 #[test]
 #[cfg_attr(missing_nix, ignore = "needs nix")]
 fn the_secrets_template_evaluates_names_duplicates_wrapper_and_module() {
-    let program = real_nix();
-    let c = Cluster::new();
-    let nix = c.nix_at(&program);
+    let (c, nix) = cluster_with_real_nix();
     c.commit_inner("secrets/hcloud-token.json", "{}\n");
     c.commit_inner("secrets/.gitkeep", "");
     let flake = format!("builtins.getFlake \"git+file://{}\"", c.inner.display());

@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::cluster::Cluster;
 use common::{assert_success, files_holding, marker, require_tool, writes_outside_memory, TestEnv};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -17,50 +18,26 @@ struct World {
     marker: String,
 }
 
-/// A parent + secrets repo (init --new) with one secret holding a marker.
+/// The unlocked world with one secret `app.yaml` holding a marker, committed. The
+/// parent's flake has no secrets input, so a change never runs Nix (whose own writes
+/// are not ours to check).
 fn world() -> World {
-    let env = TestEnv::new();
-    let repo = env.work().join("cluster");
-    std::fs::create_dir_all(&repo).unwrap();
-    env.git(&repo, ["init", "-q"]);
-    assert_success(
-        "init",
-        &env.cmd(["init", "--new", "--yes", "--no-lock"])
-            .current_dir(&repo)
-            .output()
-            .unwrap(),
-    );
+    let c = Cluster::builder()
+        .parent_flake("{ outputs = { self }: { }; }\n")
+        .unlocked()
+        .build();
     let m = marker("disk");
-    let inner = repo.join("secrets");
     // The plaintext reaches the tool on stdin only, never as a file of the test.
-    let key = std::fs::read_to_string(env.config().join("sops/age/keys.txt")).unwrap();
-    let public = key
-        .lines()
-        .find_map(|l| l.strip_prefix("# public key: "))
-        .unwrap()
-        .to_string();
-    let out = env
-        .cmd([
-            "encrypt",
-            "--age",
-            &public,
-            "--input-type",
-            "yaml",
-            "--output-type",
-            "yaml",
-            "-",
-        ])
-        .current_dir(&inner)
-        .write_stdin(format!("token: {m}\nother: plain-enough-{m}\n"))
-        .output()
-        .unwrap();
-    assert_success("encrypt", &out);
-    std::fs::write(inner.join("secrets/app.yaml"), &out.stdout).unwrap();
-    env.git(&inner, ["add", "-A"]);
-    env.git(&inner, ["commit", "-qm", "app"]);
+    c.encrypt_with_ours(
+        "app.yaml",
+        "yaml",
+        &format!("token: {m}\nother: plain-enough-{m}\n"),
+    );
+    c.commit_inner_changes("app");
+    let Cluster { env, parent, .. } = c;
     World {
         env,
-        repo,
+        repo: parent,
         marker: m,
     }
 }

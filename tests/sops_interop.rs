@@ -420,7 +420,7 @@ fn encrypt_refusals_match_sops() {
 fn missing_file_exits_like_sops() {
     let env = TestEnv::new();
     for cmd in ["decrypt", "encrypt"] {
-        let age = fs::read_to_string(sops_fixtures().join("keys/age-a.pub")).unwrap();
+        let age = common::public_key("age-a");
         let argv: Vec<&str> = match cmd {
             "decrypt" => vec![cmd, "nope.yaml"],
             _ => vec![cmd, "--age", age.trim(), "nope.yaml"],

@@ -8,7 +8,9 @@
 
 mod common;
 
-use common::cluster::{check_line, clone_into, locked_rev, locked_rev_of, Cluster, PARENT_FLAKE};
+use common::cluster::{
+    assert_says, check_line, clone_into, locked_rev, locked_rev_of, Cluster, PARENT_FLAKE,
+};
 use common::{assert_success, require_tool};
 use std::path::{Path, PathBuf};
 
@@ -32,6 +34,28 @@ fn team() -> Cluster {
         .secrets(&[("kubeconfig.yaml", KUBE), ("db.yaml", DB)])
         .with_remotes()
         .build()
+}
+
+/// A remote behind an ssh that never answers (see [`fails_in_time`]).
+const HANGING: &str = "ssh://git.example.invalid/secrets.git";
+
+/// Runs `cmd` with an ssh that never answers and a fetch timeout of 2 s; asserts it
+/// fails (exit 1) well within 20 s; returns its output.
+fn fails_in_time(env: &common::TestEnv, mut cmd: assert_cmd::Command) -> std::process::Output {
+    let ssh = env.root().join("fake-ssh");
+    if !ssh.exists() {
+        env.script("fake-ssh", "exec sleep 60\n");
+    }
+    let start = std::time::Instant::now();
+    let out = cmd
+        .env("GIT_SSH_COMMAND", &ssh)
+        .env("GIT_SECRETS_FETCH_TIMEOUT", "2")
+        .output()
+        .unwrap();
+    let took = start.elapsed();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
+    out
 }
 
 /// `flake.lock`, the inner HEAD and every file of the inner work tree.
@@ -63,6 +87,61 @@ fn rotate(c: &Cluster, dir: &Path, name: &str) {
         .output()
         .unwrap();
     assert_success(&format!("rotate {name}"), &out);
+}
+
+// ---------------------------------------------------------------------------------
+// The lock never moves backwards or sideways.
+
+#[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
+fn doctor_fix_after_a_reset_refuses_to_move_the_lock_back_and_names_the_case() {
+    let c = &team();
+    rotate(c, &c.parent, "kubeconfig");
+    let newer = c.inner_head();
+    assert_eq!(c.locked_rev(), newer);
+    c.git(&c.inner, &["reset", "-q", "--hard", "HEAD~1"]);
+    let before = snapshot(&c.parent);
+
+    let out = c
+        .cmd(&["doctor", "--fix", "--yes", "--offline"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        report.contains("the secrets repo is behind the lock"),
+        "doctor names the case:\n{report}"
+    );
+    assert!(!report.contains("stale"), "not called stale:\n{report}");
+    assert!(report.contains("git secrets pull"), "{report}");
+    assert_eq!(
+        snapshot(&c.parent),
+        before,
+        "doctor --fix changed something"
+    );
+    assert_eq!(c.locked_rev(), newer, "the lock moved back");
+}
+
+#[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
+fn rotate_on_a_clone_behind_the_lock_is_refused_and_changes_nothing() {
+    let c = &team();
+    rotate(c, &c.parent, "kubeconfig");
+    let newer = c.inner_head();
+    c.git(&c.inner, &["reset", "-q", "--hard", "HEAD~1"]);
+    let before = snapshot(&c.parent);
+    for args in [
+        &["rotate", "db", "--offline"][..],
+        &["rekey", "--yes", "--offline"],
+    ] {
+        let out = c.cmd(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains("backwards"), "{args:?}: {err}");
+        assert!(err.contains("git secrets pull"), "{args:?}: {err}");
+        assert!(err.contains(&newer[..12]), "names the locked side: {err}");
+        assert_eq!(snapshot(&c.parent), before, "{args:?} changed something");
+    }
 }
 
 #[test]
@@ -111,13 +190,7 @@ fn init_of_a_teammate_whose_lock_names_an_unpushed_commit_refuses_and_keeps_the_
     c.git(&c.parent, &["push", "-q"]);
     let dir = c.clone_parent("bob");
     let lock_before = std::fs::read(dir.join("flake.lock")).unwrap();
-    let out = c
-        .cmd_in(
-            &dir,
-            &["init", c.inner_remote().to_str().unwrap(), "--offline"],
-        )
-        .output()
-        .unwrap();
+    let out = c.init_from_remote(&dir);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("does not have"), "{err}");
@@ -134,18 +207,9 @@ fn doctor_fails_when_the_lock_names_an_unpushed_inner_commit() {
     let c = &team();
     let out = c.cmd(&["doctor", "--offline"]).output().unwrap();
     let report = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        check_line(&report, "lock.pushed").contains("every clone can fetch it"),
-        "{report}"
-    );
-    assert!(
-        check_line(&report, "inner.upstream").contains("origin/main"),
-        "{report}"
-    );
-    assert!(
-        check_line(&report, "lock.reveals").contains("revCount"),
-        "{report}"
-    );
+    assert_says(&report, "lock.pushed", "every clone can fetch it");
+    assert_says(&report, "inner.upstream", "origin/main");
+    assert_says(&report, "lock.reveals", "revCount");
 
     rotate(c, &c.parent, "kubeconfig");
     rotate(c, &c.parent, "db");
@@ -155,27 +219,15 @@ fn doctor_fails_when_the_lock_names_an_unpushed_inner_commit() {
     let pushed = check_line(&report, "lock.pushed");
     assert!(pushed.contains("does not have"), "{report}");
     assert!(report.contains("git secrets push"), "{report}");
-    assert!(
-        check_line(&report, "inner.sync").contains("2 commits ahead"),
-        "{report}"
-    );
-    assert!(
-        check_line(&report, "lock.committed").contains("not committed"),
-        "{report}"
-    );
+    assert_says(&report, "inner.sync", "2 commits ahead");
+    assert_says(&report, "lock.committed", "not committed");
 
     // once pushed, the same doctor passes the remote checks
     c.git(&c.inner, &["push", "-q"]);
     let out = c.cmd(&["doctor", "--offline"]).output().unwrap();
     let report = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        check_line(&report, "lock.pushed").contains("every clone can fetch it"),
-        "{report}"
-    );
-    assert!(
-        check_line(&report, "inner.sync").contains("in sync"),
-        "{report}"
-    );
+    assert_says(&report, "lock.pushed", "every clone can fetch it");
+    assert_says(&report, "inner.sync", "in sync");
 }
 
 #[test]
@@ -186,24 +238,18 @@ fn pre_push_refuses_a_parent_whose_lock_names_an_unpushed_inner_commit() {
     rotate(c, &c.parent, "kubeconfig");
     let out = c.git_hooked(&c.parent, &["commit", "-qm", "relock", "--", "flake.lock"]);
     assert_success("commit flake.lock", &out);
-    let remote_before = c.git(&c.parent_remote(), &["rev-parse", "main"]);
+    let remote_before = c.parent_remote_head();
 
     let out = c.git_hooked(&c.parent, &["push", "-q", "origin", "main"]);
     assert!(!out.status.success(), "the unpushed lock was pushed");
     let said = String::from_utf8_lossy(&out.stdout).into_owned() + &stderr(&out);
     assert!(said.contains("git secrets push"), "{said}");
-    assert_eq!(
-        c.git(&c.parent_remote(), &["rev-parse", "main"]),
-        remote_before
-    );
+    assert_eq!(c.parent_remote_head(), remote_before);
 
     c.git(&c.inner, &["push", "-q"]);
     let out = c.git_hooked(&c.parent, &["push", "-q", "origin", "main"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(
-        c.git(&c.parent_remote(), &["rev-parse", "main"]),
-        c.parent_head()
-    );
+    assert_eq!(c.parent_remote_head(), c.parent_head());
 }
 
 // ---------------------------------------------------------------------------------
@@ -222,56 +268,23 @@ fn doctor_fetch_reports_a_missing_or_hanging_remote_within_the_timeout() {
     let out = c.cmd(&["doctor", "--fetch", "--offline"]).output().unwrap();
     let report = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(out.status.code(), Some(1), "{report}");
-    assert!(
-        check_line(&report, "remote.fetch").contains("git fetch origin"),
-        "{report}"
-    );
+    assert_says(&report, "remote.fetch", "git fetch origin");
     assert_eq!(snapshot(&c.parent), before);
 
     // a remote that hangs: ssh that never answers
-    let ssh = c.env.root().join("fake-ssh");
-    common::write_script(&ssh, "#!/bin/sh\nexec sleep 60\n");
-    c.git(
-        &c.inner,
-        &[
-            "remote",
-            "set-url",
-            "origin",
-            "ssh://git.example.invalid/secrets.git",
-        ],
-    );
-    let start = std::time::Instant::now();
-    let out = c
-        .cmd(&["doctor", "--fetch", "--offline"])
-        .env("GIT_SSH_COMMAND", &ssh)
-        .env("GIT_SECRETS_FETCH_TIMEOUT", "2")
-        .output()
-        .unwrap();
-    let took = start.elapsed();
+    c.git(&c.inner, &["remote", "set-url", "origin", HANGING]);
+    let out = fails_in_time(&c.env, c.cmd(&["doctor", "--fetch", "--offline"]));
     let report = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert_eq!(out.status.code(), Some(1), "{report}");
-    assert!(
-        check_line(&report, "remote.fetch").contains("did not finish within 2s"),
-        "{report}"
-    );
-    assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
+    assert_says(&report, "remote.fetch", "did not finish within 2s");
     assert_eq!(snapshot(&c.parent), before);
 
     // pull against the same hanging remote: the same clear error, nothing changed
-    let start = std::time::Instant::now();
-    let out = c
-        .cmd(&["pull", "--offline"])
-        .env("GIT_SSH_COMMAND", &ssh)
-        .env("GIT_SECRETS_FETCH_TIMEOUT", "2")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let out = fails_in_time(&c.env, c.cmd(&["pull", "--offline"]));
     assert!(
         stderr(&out).contains("did not finish within 2s"),
         "{}",
         stderr(&out)
     );
-    assert!(start.elapsed() < std::time::Duration::from_secs(20));
     assert_eq!(snapshot(&c.parent), before);
 }
 
@@ -288,7 +301,7 @@ fn push_sends_the_inner_repo_and_with_parent_commits_flake_lock_and_pushes_the_p
 
     let out = c.cmd(&["push"]).output().unwrap();
     assert_success("push", &out);
-    assert_eq!(c.git(&c.inner_remote(), &["rev-parse", "main"]), head);
+    assert_eq!(c.inner_remote_head(), head);
     assert!(
         stderr(&out).contains("--parent"),
         "says what is left: {}",
@@ -306,10 +319,7 @@ fn push_sends_the_inner_repo_and_with_parent_commits_flake_lock_and_pushes_the_p
         ),
         "flake.lock"
     );
-    assert_eq!(
-        c.git(&c.parent_remote(), &["rev-parse", "main"]),
-        c.parent_head()
-    );
+    assert_eq!(c.parent_remote_head(), c.parent_head());
 }
 
 #[test]
@@ -321,27 +331,18 @@ fn rotate_push_and_the_secrets_push_config_push_the_inner_repo() {
         .output()
         .unwrap();
     assert_success("rotate --push", &out);
-    assert_eq!(
-        c.git(&c.inner_remote(), &["rev-parse", "main"]),
-        c.inner_head()
-    );
+    assert_eq!(c.inner_remote_head(), c.inner_head());
 
     c.git(&c.parent, &["config", "secrets.push", "true"]);
     rotate(c, &c.parent, "db");
-    assert_eq!(
-        c.git(&c.inner_remote(), &["rev-parse", "main"]),
-        c.inner_head()
-    );
+    assert_eq!(c.inner_remote_head(), c.inner_head());
 
     let out = c
         .cmd(&["rotate", "db", "--offline", "--no-push"])
         .output()
         .unwrap();
     assert_success("rotate --no-push", &out);
-    assert_ne!(
-        c.git(&c.inner_remote(), &["rev-parse", "main"]),
-        c.inner_head()
-    );
+    assert_ne!(c.inner_remote_head(), c.inner_head());
 }
 
 // ---------------------------------------------------------------------------------
@@ -377,7 +378,7 @@ fn two_clones_rotating_different_secrets_both_push_and_lock_the_merged_head() {
     let out = c.cmd_in(&bob, &["pull", "--offline"]).output().unwrap();
     assert_success("bob pulls", &out);
     c.cmd_in(&bob, &["push"]).assert().success();
-    let merged = c.git(&c.inner_remote(), &["rev-parse", "main"]);
+    let merged = c.inner_remote_head();
     assert_eq!(
         locked_rev(&bob),
         merged,
@@ -430,7 +431,7 @@ fn the_merge_driver_merges_disjoint_values_of_one_secret_and_reports_a_true_conf
     assert_eq!(enc_of(&merged_db, "host"), enc_of(&alice_db, "host"));
     assert!(!enc_of(&merged_db, "host").is_empty(), "{merged_db}");
     c.cmd_in(&bob, &["push"]).assert().success();
-    let merged = c.git(&c.inner_remote(), &["rev-parse", "main"]);
+    let merged = c.inner_remote_head();
     assert_eq!(locked_rev(&bob), merged);
 
     // a true conflict: both change the host
@@ -558,10 +559,7 @@ fn init_on_an_empty_remote_creates_the_template_pushes_it_and_locks_the_parent()
         .output()
         .unwrap();
     let report = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        check_line(&report, "lock.pushed").contains("every clone can fetch it"),
-        "{report}"
-    );
+    assert_says(&report, "lock.pushed", "every clone can fetch it");
 }
 
 #[test]
@@ -614,23 +612,14 @@ fn init_from_a_missing_or_hanging_remote_fails_in_time_and_leaves_the_parent_unt
     assert!(!dir.join(".gitignore").exists());
     assert!(!dir.join("secrets").exists());
 
-    let ssh = env.root().join("fake-ssh");
-    common::write_script(&ssh, "#!/bin/sh\nexec sleep 60\n");
-    let start = std::time::Instant::now();
-    let out = env
-        .cmd(["init", "ssh://git.example.invalid/secrets.git", "--yes"])
-        .env("GIT_SSH_COMMAND", &ssh)
-        .env("GIT_SECRETS_FETCH_TIMEOUT", "2")
-        .current_dir(&dir)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let mut init = env.cmd(["init", HANGING, "--yes"]);
+    init.current_dir(&dir);
+    let out = fails_in_time(&env, init);
     assert!(
         stderr(&out).contains("did not finish within 2s"),
         "{}",
         stderr(&out)
     );
-    assert!(start.elapsed() < std::time::Duration::from_secs(20));
     assert_eq!(read(&dir.join("flake.nix")), flake);
     assert!(!dir.join(".gitignore").exists());
     assert!(!dir.join("secrets").exists());

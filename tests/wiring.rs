@@ -106,13 +106,12 @@ fn a_missing_input() {
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_stale_lock() {
     doctor_fix_and_init_agree("lock.fresh", |c| {
-        c.encrypt(
+        c.encrypt_in_place(
             &c.inner,
             "secrets/db.json",
             r#"{"password":"correct-horse"}"#,
         );
-        c.git(&c.inner, &["add", "-A"]);
-        c.git(&c.inner, &["commit", "-qm", "db"]);
+        c.commit_inner_changes("db");
     });
 }
 
@@ -125,14 +124,7 @@ fn tracked_files_are_untracked_by_fix_and_refused_by_init_with_the_same_command(
     let blob = c.git(&c.parent, &["hash-object", "-w", "secrets/notes.txt"]);
     let info = format!("100644,{},secrets/notes.txt", blob.trim());
     c.git(&c.parent, &["update-index", "--add", "--cacheinfo", &info]);
-    let (code, report, _) = c.doctor(&[]);
-    assert_eq!(code, 1);
-    assert_check(
-        &report,
-        "dir.tracked",
-        "fail",
-        Some("git rm --cached -r secrets"),
-    );
+    c.doctor_fails("dir.tracked", Some("git rm --cached -r secrets"));
     let out = c.cmd(&["init", "--yes"]).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());

@@ -14,6 +14,7 @@ pub mod history;
 pub mod inner;
 pub mod known;
 pub mod leaks;
+mod multi_find;
 pub mod parent;
 pub mod remote;
 pub mod report;

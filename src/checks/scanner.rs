@@ -1,5 +1,5 @@
-//! The leak scanner: one Aho-Corasick automaton over a blob's bytes, with no git and no
-//! doctor in it (patterns in, findings out). The automaton holds the sops marker, the
+//! The leak scanner: one pass of [`MultiFind`] over a blob's bytes, with no git and no
+//! doctor in it (patterns in, findings out). The one search holds the sops marker, the
 //! age private key prefix (pieces of it, in both cases, plain and base64-encoded), the
 //! PEM private key marker and every form of every known value ([`super::known`]'s
 //! needles), so a blob is read once whatever the number of values. A pattern match is
@@ -7,10 +7,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use aho_corasick::{AhoCorasick, MatchKind};
 use regex::bytes::Regex;
 
 use super::known::{self, Needle};
+use super::multi_find::MultiFind;
 use crate::error::{Context, Result};
 
 const SOPS_MARK: &str = "ENC[AES256_GCM,";
@@ -20,7 +20,7 @@ const PEM_KEY_MARK: &str = "PRIVATE KEY-----";
 /// bech32's alphabet (an age key is all upper or all lower case).
 const BECH32: &[u8] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
 
-/// What an automaton pattern stands for.
+/// What a search pattern stands for.
 #[derive(Debug, Clone, Copy)]
 enum Kind {
     Sops,
@@ -36,7 +36,7 @@ enum Kind {
 
 /// What to look for, compiled once; shared by every thread of a scan.
 pub struct Scanner {
-    ac: AhoCorasick,
+    find: MultiFind,
     kinds: Vec<Kind>,
     needles: Vec<Needle>,
     /// The example's throwaway key (upper case), allowed in the parent.
@@ -66,7 +66,7 @@ impl Findings {
     }
 }
 
-/// The pieces of the age key prefix an automaton looks for, in both cases: a prefix
+/// The pieces of the age key prefix the search looks for, in both cases: a prefix
 /// split in two keeps a piece of 8+ characters whole.
 fn age_patterns() -> Vec<String> {
     let mut out = Vec::new();
@@ -81,7 +81,7 @@ fn age_patterns() -> Vec<String> {
     out
 }
 
-/// Every pattern the one automaton searches for, with what each means: the sops and
+/// Every pattern the one search looks for, with what each means: the sops and
 /// private-key marks, age keys (plain and base64), then the known values' needles.
 fn pattern_table(needles: &[known::Needle]) -> (Vec<Vec<u8>>, Vec<Kind>) {
     let mut pats: Vec<Vec<u8>> = vec![SOPS_MARK.into(), PEM_KEY_MARK.into()];
@@ -111,17 +111,11 @@ impl Scanner {
                 .ok()
                 .map(|id| id.to_public().to_string())
         });
-        let (mut pats, kinds) = pattern_table(&needles);
-        let ac = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(&pats)
-            .context("cannot build the search automaton")?;
-        for p in &mut pats {
-            zeroize::Zeroize::zeroize(p);
-        }
+        let (pats, kinds) = pattern_table(&needles);
+        let find = MultiFind::new(pats);
         let recipient_re = Regex::new(r"age1[02-9ac-hj-np-z]{58}").context("bad regex")?;
         Ok(Scanner {
-            ac,
+            find,
             kinds,
             needles,
             example_key,
@@ -134,18 +128,18 @@ impl Scanner {
     pub fn scan(&self, data: &[u8]) -> Findings {
         let mut f = Findings::default();
         let mut sops_candidate = false;
-        for m in self.ac.find_overlapping_iter(data) {
-            match self.kinds[m.pattern().as_usize()] {
+        self.find
+            .find_all(data, |pattern, start| match self.kinds[pattern] {
                 Kind::Sops => sops_candidate = true,
                 Kind::AgeKey => {
                     if !f.age_key {
-                        f.age_key = age_key_near(data, m.start())
+                        f.age_key = age_key_near(data, start)
                             .is_some_and(|k| self.example_key.as_deref() != Some(k.as_str()));
                     }
                 }
                 Kind::AgeKeyBase64 => {
                     if !f.age_key {
-                        f.age_key = base64_run_at(data, m.start()).is_some_and(|plain| {
+                        f.age_key = base64_run_at(data, start).is_some_and(|plain| {
                             (0..plain.len())
                                 .filter(|&i| matches!(plain[i], b'A' | b'a'))
                                 .filter_map(|i| age_key_at(&plain, i))
@@ -155,15 +149,14 @@ impl Scanner {
                 }
                 Kind::PemKey => {
                     if !f.private_key {
-                        f.private_key = pem_private_key_at(data, m.start());
+                        f.private_key = pem_private_key_at(data, start);
                     }
                 }
                 Kind::Value(n) => {
                     let needle = &self.needles[n];
                     f.values.entry(needle.value).or_default().insert(needle.how);
                 }
-            }
-        }
+            });
         if sops_candidate {
             f.sops = !self.only_example_recipients(data);
         }

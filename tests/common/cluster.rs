@@ -10,20 +10,30 @@
 //! let c = Cluster::builder()
 //!     .secret("kubeconfig.yaml", KUBE)     // encrypted by the real sops
 //!     .fixture_secret("app.yaml", "yaml-simple") // a stored sops file from fixtures/sops
+//!     .plain_file("notes.yaml", "x: 1\n")  // as it is, for Nix and git only
+//!     .with_kubeconfig()                   // kubeconfig.json holding TOKEN
 //!     .with_example()                      // secrets-example/ with its own key (age-b)
 //!     .with_remotes()                      // bare remotes for both repos, pushed
 //!     .with_hooks()                        // `git secrets hooks install` in the parent
+//!     .parent_flake(TEXT)                  // another parent flake.nix
 //!     .unlocked()                          // no Nix: no flake.lock
 //!     .build();
 //! let bob = c.teammate("bob");             // a second clone through the remotes
+//! let p = c.encrypt_with_ours("tok.yaml", "json", PLAIN); // no sops needed
 //! ```
 //!
-//! A world needs only the tools its parts need: sops for `.secret`, nix unless
-//! `.unlocked()`; a missing one fails the test (see [`require_tool`]).
+//! Worlds that start before the secrets repo exists (where `init` starts) come from
+//! [`TestEnv::parent_repo`], [`TestEnv::flake_repo`], [`TestEnv::secrets_repo`] and
+//! [`TestEnv::bare_remote`]. Fixture keys come through `key_file`, `key_text`,
+//! `public_key` and `ssh_key_text` in `tests/common`.
+//!
+//! A world needs only the tools its parts need: sops for `.secret`/`.with_example`,
+//! nix unless `.unlocked()`; a missing one fails the test (see [`require_tool`]).
 
 #![allow(dead_code)]
 
 use super::{assert_success, require_tool, sops_fixtures, tool_path, TestEnv};
+pub use super::{key_text, public_key};
 use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -52,19 +62,6 @@ pub const PARENT_FLAKE: &str = r#"{
   };
 }
 "#;
-
-/// The private identity (keys.txt text) of a fixture key: `age-a` or `age-b`.
-pub fn key_text(id: &str) -> String {
-    fs::read_to_string(sops_fixtures().join(format!("keys/{id}.txt"))).unwrap()
-}
-
-/// The public key (`age1…`) of a fixture key: `age-a` or `age-b`.
-pub fn public_key(id: &str) -> String {
-    fs::read_to_string(sops_fixtures().join(format!("keys/{id}.pub")))
-        .unwrap()
-        .trim()
-        .to_string()
-}
 
 /// The fixture key every secret is encrypted for.
 pub fn age_a() -> String {
@@ -102,6 +99,13 @@ pub fn locked_rev(parent: &Path) -> String {
     locked_rev_of(parent, INPUT)
 }
 
+/// A flake.lock that locks [`INPUT`] to `rev`, as a fake Nix writes it.
+pub fn lock_file_for(rev: &str) -> String {
+    format!(
+        r#"{{"nodes":{{"{INPUT}":{{"locked":{{"lastModified":1,"narHash":"sha256-AAAA","rev":"{rev}","type":"git","url":"file:./secrets"}},"original":{{"type":"git","url":"file:./secrets"}}}},"root":{{"inputs":{{"{INPUT}":"{INPUT}"}}}}}},"root":"root","version":7}}"#
+    )
+}
+
 /// The dir of the binary under test (GIT_SECRETS_TEST_BIN, to run against another build).
 pub fn bin_dir() -> PathBuf {
     super::bin().parent().unwrap().to_path_buf()
@@ -124,6 +128,8 @@ enum Part {
     Sops(String, String),
     /// Copied from `fixtures/sops/<case>/encrypted.yaml`.
     Fixture(String, String),
+    /// Written as it is, not encrypted (where only Nix or git reads it).
+    Plain(String, String),
 }
 
 /// What [`Cluster::builder`] puts in the world; [`ClusterBuilder::build`] makes it.
@@ -161,6 +167,13 @@ impl ClusterBuilder {
     /// (`fixtures/sops/<case>/encrypted.yaml`): no sops needed.
     pub fn fixture_secret(mut self, file: &str, case: &str) -> Self {
         self.secrets.push(Part::Fixture(file.into(), case.into()));
+        self
+    }
+
+    /// A file `secrets/<file>` holding `text` as it is, not encrypted: for tests of
+    /// the lock step, where only Nix and git read it.
+    pub fn plain_file(mut self, file: &str, text: &str) -> Self {
+        self.secrets.push(Part::Plain(file.into(), text.into()));
         self
     }
 
@@ -216,13 +229,7 @@ impl ClusterBuilder {
         let c = Cluster { env, parent, inner };
 
         // the secrets repo
-        fs::create_dir_all(c.inner.join("secrets")).unwrap();
-        fs::write(
-            c.inner.join("flake.nix"),
-            git_secrets::nix::template::SECRETS_FLAKE,
-        )
-        .unwrap();
-        fs::write(c.inner.join(".sops.yaml"), sops_yaml(&age_a())).unwrap();
+        c.env.secrets_repo(&c.inner);
         for part in &self.secrets {
             match part {
                 Part::Sops(file, plain) => c.sops_encrypt(file, plain),
@@ -233,11 +240,10 @@ impl ClusterBuilder {
                     )
                     .unwrap();
                 }
+                Part::Plain(file, text) => fs::write(c.secret(file), text).unwrap(),
             }
         }
-        c.git(&c.inner, &["init", "-q", "-b", "main"]);
-        c.git(&c.inner, &["add", "-A"]);
-        c.git(&c.inner, &["commit", "-q", "-m", "secrets"]);
+        c.commit_inner_changes("secrets");
 
         // the public example, with its own throwaway key
         if self.example {
@@ -368,12 +374,6 @@ impl Cluster {
         assert_success("sops encrypt", &out);
     }
 
-    /// Forwarding name of [`encrypt_in_place`](Self::encrypt_in_place) (the old
-    /// doctor/hooks builder's).
-    pub fn encrypt(&self, dir: &Path, rel: &str, plain: &str) {
-        self.encrypt_in_place(dir, rel, plain);
-    }
-
     /// `secrets/secrets/<file>`.
     pub fn secret(&self, file: &str) -> PathBuf {
         self.inner.join("secrets").join(file)
@@ -411,6 +411,13 @@ impl Cluster {
             .env("PATH", path_with_bin(None))
             .output()
             .unwrap()
+    }
+
+    /// `git add -A` and `git commit -m MSG` in the inner repo; returns the new HEAD.
+    pub fn commit_inner_changes(&self, msg: &str) -> String {
+        self.git(&self.inner, &["add", "-A"]);
+        self.git(&self.inner, &["commit", "-q", "-m", msg]);
+        self.inner_head()
     }
 
     /// The inner repo's HEAD.
@@ -469,6 +476,31 @@ impl Cluster {
         c
     }
 
+    /// Spawns `exec --tmpfs kubeconfig --file K -- sh -c 'printf "%s\n" "$K"; exec sleep
+    /// 30'` in the parent, reads the tmpfs file CMD names and checks it holds `marker`
+    /// while CMD runs; returns the running tool and that file.
+    pub fn spawn_sleeping_exec(&self, marker: &str) -> (std::process::Child, PathBuf) {
+        use std::io::BufRead;
+        let script = r#"printf '%s\n' "$K"; exec sleep 30"#;
+        let mut child = self
+            .command(&file_for_sh(&["--tmpfs"], "K", script))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let file = PathBuf::from(line.trim());
+        let held = fs::read_to_string(&file).unwrap();
+        assert!(
+            held.contains(marker),
+            "the file holds the plaintext while CMD runs"
+        );
+        (child, file)
+    }
+
     /// Our binary in `dir` (a teammate's clone, the inner repo), our dir first on PATH.
     pub fn cmd_in(&self, dir: &Path, args: &[&str]) -> assert_cmd::Command {
         let mut c = self.env.cmd(args);
@@ -479,6 +511,16 @@ impl Cluster {
     /// Runs `doctor --json --offline ARGS`; returns (exit code, report, stderr).
     pub fn doctor(&self, args: &[&str]) -> (i32, serde_json::Value, String) {
         self.doctor_with(self.cmd(&[]), args)
+    }
+
+    /// Runs `doctor --json --offline`; asserts it exits 1 and check `id` fails (with a
+    /// hint containing `hint`, if given); returns the report.
+    #[track_caller]
+    pub fn doctor_fails(&self, id: &str, hint: Option<&str>) -> serde_json::Value {
+        let (code, report, stderr) = self.doctor(&[]);
+        assert_eq!(code, 1, "{stderr}\n{report:#}");
+        assert_check(&report, id, "fail", hint);
+        report
     }
 
     /// [`doctor`](Self::doctor) through a prepared command (other env, other dir).
@@ -523,18 +565,27 @@ impl Cluster {
     /// Writes a fake `nix` that claims `version` and appends its argv to the
     /// returned log; on a lock command it writes a flake.lock for the inner HEAD.
     pub fn fake_nix(&self, version: &str) -> (PathBuf, PathBuf) {
+        // An unquoted here-document: the shell puts the inner HEAD in for $rev.
+        self.fake_nix_running(
+            version,
+            &format!(
+                "rev=$(git -C secrets rev-parse HEAD)\ncat > flake.lock <<EOF\n{}\nEOF",
+                lock_file_for("$rev")
+            ),
+        )
+    }
+
+    /// Writes a fake `nix` (`fake-nix` in the temp root) that claims `version`,
+    /// appends its argv (one line a call) to the returned log (`nix-argv.log`), then
+    /// runs `action` (shell).
+    pub fn fake_nix_running(&self, version: &str, action: &str) -> (PathBuf, PathBuf) {
         let log = self.env.root().join("nix-argv.log");
-        let script = self.env.root().join("fake-nix");
         let body = format!(
-            "#!/bin/sh\n\
-             if [ \"$1\" = --version ]; then echo '{version}'; exit 0; fi\n\
-             echo \"$*\" >> '{log}'\n\
-             rev=$(git -C secrets rev-parse HEAD)\n\
-             printf '{{\"nodes\":{{\"{INPUT}\":{{\"locked\":{{\"lastModified\":1,\"narHash\":\"sha256-AAAA\",\"rev\":\"%s\",\"type\":\"git\",\"url\":\"file:./secrets\"}},\"original\":{{\"type\":\"git\",\"url\":\"file:./secrets\"}}}},\"root\":{{\"inputs\":{{\"{INPUT}\":\"{INPUT}\"}}}}}},\"root\":\"root\",\"version\":7}}\\n' \"$rev\" > flake.lock\n",
+            "if [ \"$1\" = --version ]; then echo '{version}'; exit 0; fi\n\
+             echo \"$*\" >> '{log}'\n{action}\n",
             log = log.display()
         );
-        super::write_script(&script, &body);
-        (script, log)
+        (self.env.script("fake-nix", &body), log)
     }
 
     /// The path of the real nix binary (for wrappers).
@@ -568,18 +619,34 @@ impl Cluster {
         clone_into(&self.env, &self.parent_remote(), name)
     }
 
+    /// `main` on the inner repo's remote.
+    pub fn inner_remote_head(&self) -> String {
+        self.git(&self.inner_remote(), &["rev-parse", "main"])
+    }
+
+    /// `main` on the parent's remote.
+    pub fn parent_remote_head(&self) -> String {
+        self.git(&self.parent_remote(), &["rev-parse", "main"])
+    }
+
+    /// `git secrets init <inner remote> --offline` in the clone `dir`; its output.
+    pub fn init_from_remote(&self, dir: &Path) -> Output {
+        self.cmd_in(
+            dir,
+            &["init", self.inner_remote().to_str().unwrap(), "--offline"],
+        )
+        .output()
+        .unwrap()
+    }
+
     /// A teammate on this machine (same key): a clone of the parent at `work/<name>`,
     /// with the inner repo cloned by `git secrets init <inner remote>`; returns its root.
     pub fn teammate(&self, name: &str) -> PathBuf {
         let dir = self.clone_parent(name);
-        let out = self
-            .cmd_in(
-                &dir,
-                &["init", self.inner_remote().to_str().unwrap(), "--offline"],
-            )
-            .output()
-            .unwrap();
-        assert_success("teammate's git secrets init URL", &out);
+        assert_success(
+            "teammate's git secrets init URL",
+            &self.init_from_remote(&dir),
+        );
         dir
     }
 }
@@ -597,6 +664,15 @@ pub fn clone_into(env: &TestEnv, remote: &Path, name: &str) -> PathBuf {
         ],
     );
     dir
+}
+
+/// `exec [OPTS] kubeconfig --file VAR -- sh -c SCRIPT`: the kubeconfig as a file named
+/// in VAR, for a shell script.
+pub fn file_for_sh<'a>(opts: &[&'a str], var: &'a str, script: &'a str) -> Vec<&'a str> {
+    let mut argv = vec!["exec"];
+    argv.extend_from_slice(opts);
+    argv.extend_from_slice(&["kubeconfig", "--file", var, "--", "sh", "-c", script]);
+    argv
 }
 
 /// The check `id` of a doctor `--json` report.
@@ -632,17 +708,45 @@ pub fn check_line<'a>(report: &'a str, id: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no check {id} in:\n{report}"))
 }
 
+/// Asserts that the line of check `id` in doctor's text report contains `text`.
+#[track_caller]
+pub fn assert_says(report: &str, id: &str, text: &str) {
+    assert!(
+        check_line(report, id).contains(text),
+        "{id}: {text:?}\n{report}"
+    );
+}
+
 impl TestEnv {
     /// A parent repo `work/kubenix-cluster` with `flake` committed as its flake.nix
     /// and nothing else: where `init` starts.
     pub fn parent_repo(&self, flake: &str) -> PathBuf {
-        let dir = self.work().join("kubenix-cluster");
+        self.flake_repo("kubenix-cluster", flake)
+    }
+
+    /// A git repo `work/<name>` with `flake` committed as its flake.nix.
+    pub fn flake_repo(&self, name: &str, flake: &str) -> PathBuf {
+        let dir = self.work().join(name);
         fs::create_dir_all(&dir).unwrap();
         self.git(&dir, ["init", "-q"]);
         fs::write(dir.join("flake.nix"), flake).unwrap();
         self.git(&dir, ["add", "flake.nix"]);
-        self.git(&dir, ["commit", "-qm", "parent"]);
+        self.git(&dir, ["commit", "-qm", name]);
         dir
+    }
+
+    /// A secrets repo at `dir` as `init --new` makes one: the secrets flake, a
+    /// `.sops.yaml` for the fixture key `age-a`, an empty `secrets/`; `git init`ed,
+    /// nothing committed.
+    pub fn secrets_repo(&self, dir: &Path) {
+        fs::create_dir_all(dir.join("secrets")).unwrap();
+        fs::write(
+            dir.join("flake.nix"),
+            git_secrets::nix::template::SECRETS_FLAKE,
+        )
+        .unwrap();
+        fs::write(dir.join(".sops.yaml"), sops_yaml(&age_a())).unwrap();
+        self.git(dir, ["init", "-q", "-b", "main"]);
     }
 
     /// An empty bare repo at `remotes/<name>.git`.

@@ -42,6 +42,40 @@ pub fn sops_fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sops")
 }
 
+/// The key file of a fixture identity: `age-a`/`age-b` (`fixtures/sops/keys/<id>.txt`).
+pub fn key_file(id: &str) -> PathBuf {
+    sops_fixtures().join(format!("keys/{id}.txt"))
+}
+
+/// The private identity (keys.txt text) of a fixture key: `age-a` or `age-b`.
+pub fn key_text(id: &str) -> String {
+    fs::read_to_string(key_file(id)).unwrap()
+}
+
+/// The text of the fixture OpenSSH private key `~/.ssh/id_ed25519` of
+/// [`TestEnv::install_fixture_identity`]`("ssh-ed25519")`.
+pub fn ssh_key_text() -> String {
+    fs::read_to_string(sops_fixtures().join("keys/id_ed25519")).unwrap()
+}
+
+/// The public key (`age1…`) of a fixture key: `age-a` or `age-b`.
+pub fn public_key(id: &str) -> String {
+    fs::read_to_string(sops_fixtures().join(format!("keys/{id}.pub")))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+/// The public key a keys.txt text names on its `# public key: ` line (one the tool
+/// generated, or a fixture's).
+pub fn public_key_in(keys_txt: &str) -> String {
+    keys_txt
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .unwrap_or_else(|| panic!("no `# public key:` line in the key file"))
+        .to_string()
+}
+
 /// True when running under CI (`CI=true`): missing tools are then a failure, not a skip.
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
@@ -292,6 +326,26 @@ impl TestEnv {
         path
     }
 
+    /// Writes an executable `sh` script `#!/bin/sh\n<body>` at `<root>/<name>` (through
+    /// [`write_script`]); returns its path.
+    pub fn script(&self, name: &str, body: &str) -> PathBuf {
+        let path = self.root.join(name);
+        write_script(&path, &format!("#!/bin/sh\n{body}"));
+        path
+    }
+
+    /// A wrapper script `<root>/<name>` that appends its argv (one line a call) to the
+    /// returned log `<root>/<name>.log`, then runs `program`; returns (wrapper, log).
+    pub fn recording_wrapper(&self, name: &str, program: &Path) -> (PathBuf, PathBuf) {
+        let log = self.root.join(format!("{name}.log"));
+        let body = format!(
+            "echo \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+            log.display(),
+            program.display()
+        );
+        (self.script(name, &body), log)
+    }
+
     /// Copies the fixture `fixtures/sops/<top>` (with its `.sops.yaml`) into `work/<top>`
     /// and returns the case dir: for `tree/prod` that is `work/tree/prod`.
     pub fn copy_fixture(&self, case: &str) -> PathBuf {
@@ -320,8 +374,7 @@ impl TestEnv {
     pub fn install_fixture_identity(&self, id: &str) {
         let keys = sops_fixtures().join("keys");
         match id {
-            "age-a" | "age-b" => self
-                .install_age_identity(&fs::read_to_string(keys.join(format!("{id}.txt"))).unwrap()),
+            "age-a" | "age-b" => self.install_age_identity(&key_text(id)),
             "ssh-ed25519" | "ssh-rsa" => {
                 let name = if id == "ssh-rsa" {
                     "id_rsa"
@@ -543,27 +596,4 @@ pub fn wait_for_exit(child: &mut std::process::Child, what: &str) -> std::proces
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-}
-
-/// Spawns `cmd` (an `exec --tmpfs … --file VAR -- sh -c 'printf "%s\n" "$VAR"; exec
-/// sleep 30'`) with stdout piped, reads the first line and returns the child with the
-/// tmpfs file it names, which must hold `marker` while CMD runs.
-pub fn spawn_holding(mut cmd: Command, marker: &str) -> (std::process::Child, PathBuf) {
-    use std::io::BufRead;
-    let mut child = cmd
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let file = PathBuf::from(line.trim());
-    let held = fs::read_to_string(&file).unwrap();
-    assert!(
-        held.contains(marker),
-        "the file holds the plaintext while CMD runs"
-    );
-    (child, file)
 }
