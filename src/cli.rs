@@ -214,7 +214,7 @@ fn plain_show(args: &[std::ffi::OsString]) -> Option<Command> {
         return None;
     };
     Some(Command::Show(show::ShowArgs {
-        secret: plain_value(secret)?.to_str()?.to_string(),
+        secret: plain_value(secret)?.to_str()?.parse().ok()?,
         extract: None,
         field: None,
     }))
@@ -243,15 +243,70 @@ fn plain_exec(args: &[std::ffi::OsString]) -> Option<Command> {
         match arg {
             "--tmpfs" if !exec.tmpfs => exec.tmpfs = true,
             "--field" if exec.field.is_none() => exec.field = Some(value()?),
-            "--env" => exec.envs.push(value()?),
-            "--file" => exec.files.push(value()?),
+            "--env" => exec.envs.push(value()?.parse().ok()?),
+            "--file" => exec.files.push(value()?.parse().ok()?),
             _ if exec.secret.is_none() => {
-                exec.secret = Some(plain_value(arg.as_ref())?.to_str()?.to_string())
+                exec.secret = Some(plain_value(arg.as_ref())?.to_str()?.parse().ok()?)
             }
             _ => return None,
         }
     }
     Some(Command::Exec(exec))
+}
+
+/// A value clap refused through one of our parsers (a secret name, `--set`, exec's
+/// `--env`/`--file`): the parser's own words, named after the argument, with its hints.
+/// clap's own rendering would echo the value and drop the hints; our words decide what
+/// of the value is shown, so a secret typed in the wrong place is never echoed.
+pub fn value_error(e: &clap::Error, args: &[std::ffi::OsString]) -> Option<crate::Error> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::ValueValidation {
+        return None;
+    }
+    let ours = std::error::Error::source(e)?.downcast_ref::<crate::Error>()?;
+    let arg = match e.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(a)) => a.as_str(),
+        _ => "an argument",
+    };
+    let value = match e.get(ContextKind::InvalidValue) {
+        Some(ContextValue::String(v)) => Some(v.as_str()),
+        _ => None,
+    };
+    let nth = value
+        .and_then(|v| occurrence(args, arg.split(' ').next().unwrap_or(arg), v))
+        .map(|n| format!(" (number {n})"))
+        .unwrap_or_default();
+    let mut err = crate::Error::usage(format!("invalid value for '{arg}'{nth}: {ours}"));
+    err.hints = ours.hints.clone();
+    Some(err)
+}
+
+/// Which use of a repeated `--flag` holds `value` (1-based), when the flag is given more
+/// than once: the message names the position, never a value that may be a secret.
+fn occurrence(args: &[std::ffi::OsString], flag: &str, value: &str) -> Option<usize> {
+    if !flag.starts_with("--") {
+        return None;
+    }
+    let glued = format!("{flag}={value}");
+    let mut uses = 0;
+    let mut nth = None;
+    let mut prev_is_flag = false;
+    for a in args.iter().skip(1) {
+        let a = a.to_str();
+        if a == Some("--") {
+            break;
+        }
+        let is_flag = a == Some(flag);
+        let holds = a == Some(glued.as_str()) || (prev_is_flag && a == Some(value));
+        if is_flag || a.is_some_and(|a| a.starts_with(&format!("{flag}="))) {
+            uses += 1;
+        }
+        if holds && nth.is_none() {
+            nth = Some(uses);
+        }
+        prev_is_flag = is_flag;
+    }
+    nth.filter(|_| uses > 1)
 }
 
 /// clap's "unexpected argument 'X' found" (and its tip) echo X, which may be a
@@ -377,9 +432,20 @@ mod tests {
             &["exec", "s", "-q", "--env", "V", "--", "c"],
             &["exec", "s", "--env", "V", "-C", "d", "--", "c"],
             &["exec", "s", "--help", "--", "c"],
+            // a value our parsers refuse goes to clap, which reports it
+            &["show", ".x"],
+            &["show", ".."],
+            &["exec", ".s", "--env", "A", "--", "c"],
+            &["exec", "s", "--env", "1X", "--", "c"],
+            &["exec", "s", "--file", "A=", "--", "c"],
+            &["exec", "--env", "A=s:a..b", "--", "c"],
         ];
         for a in to_clap {
             assert!(parse_plain(&argv(a)).is_none(), "{a:?}");
+        }
+        for a in &to_clap[to_clap.len() - 6..] {
+            let e = Cli::try_parse_from(argv(a)).unwrap_err();
+            assert!(value_error(&e, &argv(a)).is_some(), "{a:?}: {e}");
         }
     }
 

@@ -181,10 +181,10 @@ pub enum Difference {
         file: String,
         why: String,
     },
-    /// One line of [`shape_diff`].
+    /// The lines of [`shape_diff`] for one file.
     Structure {
         file: String,
-        diff: String,
+        diffs: Vec<String>,
     },
     /// The example holds a value of a real secret.
     HoldsRealValue {
@@ -204,7 +204,14 @@ impl std::fmt::Display for Difference {
             Difference::DoesNotDecrypt { file, why } => {
                 write!(f, "{file}: does not decrypt with the example key: {why}")
             }
-            Difference::Structure { file, diff } => write!(f, "{file}: {diff}"),
+            Difference::Structure { file, diffs } => {
+                let first: Vec<&str> = diffs.iter().take(2).map(String::as_str).collect();
+                write!(f, "{file}: {}", first.join("; "))?;
+                if diffs.len() > first.len() {
+                    write!(f, " and {} more", diffs.len() - first.len())?;
+                }
+                Ok(())
+            }
             Difference::HoldsRealValue { file } => write!(f, "{file}: holds a real secret value"),
         }
     }
@@ -239,14 +246,13 @@ pub fn compare(
         };
         if let Some(want) = &secret.shape {
             let have: Vec<String> = ex.docs.0.iter().flat_map(shape).collect();
-            out.extend(
-                shape_diff(want, &have)
-                    .into_iter()
-                    .map(|diff| Difference::Structure {
-                        file: file.clone(),
-                        diff,
-                    }),
-            );
+            let diffs = shape_diff(want, &have);
+            if !diffs.is_empty() {
+                out.push(Difference::Structure {
+                    file: file.clone(),
+                    diffs,
+                });
+            }
         }
         let mut values = Vec::new();
         ex.docs.0.iter().for_each(|d| leaf_values(d, &mut values));

@@ -7,6 +7,7 @@
 use crate::error::Result;
 
 /// The environment variable that names the point to stop at.
+#[cfg_attr(not(debug_assertions), allow(dead_code))]
 pub const ENV: &str = "GIT_SECRETS_FAILPOINT";
 
 /// Stops here when the test asked for this point.

@@ -233,6 +233,50 @@ fn closest_name<'a>(typed: &str, names: &'a [String]) -> Option<&'a str> {
         .map(|(_, n)| n.as_str())
 }
 
+/// A `NAME|PATH` command argument, parsed at the edge: with a `/` it is a path,
+/// anything else must be a valid [`SecretName`] (never a file of the current dir).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretArg {
+    /// A bare word: a secret of the secrets dir.
+    Name(SecretName),
+    /// An argument with a `/`: a file anywhere (relative to the current dir).
+    Path(PathBuf),
+}
+
+impl SecretArg {
+    /// Splits `arg` as [`Layout::resolve`] reads it; an invalid name is a usage error.
+    pub fn parse(arg: &str) -> Result<SecretArg> {
+        if is_path_argument(arg) {
+            Ok(SecretArg::Path(PathBuf::from(arg)))
+        } else {
+            SecretName::parse(arg).map(SecretArg::Name)
+        }
+    }
+}
+
+impl std::str::FromStr for SecretArg {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<SecretArg> {
+        SecretArg::parse(s)
+    }
+}
+
+impl std::str::FromStr for SecretName {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<SecretName> {
+        SecretName::parse(s)
+    }
+}
+
+impl fmt::Display for SecretArg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SecretArg::Name(n) => n.fmt(f),
+            SecretArg::Path(p) => p.display().fmt(f),
+        }
+    }
+}
+
 /// Resolves a `NAME|PATH` command argument as [`Layout::resolve`] does; `layout` is asked
 /// for only when the argument is a name, so a path works outside any repository.
 pub fn resolve<L: std::borrow::Borrow<Layout>>(
@@ -240,12 +284,22 @@ pub fn resolve<L: std::borrow::Borrow<Layout>>(
     cwd: &Path,
     layout: impl FnOnce() -> Result<L>,
 ) -> Result<Target> {
-    if is_path_argument(arg) {
-        return path_target(arg, cwd);
-    }
+    resolve_arg(&SecretArg::parse(arg)?, cwd, layout)
+}
+
+/// Resolves a parsed `NAME|PATH` argument (see [`resolve`]).
+pub fn resolve_arg<L: std::borrow::Borrow<Layout>>(
+    arg: &SecretArg,
+    cwd: &Path,
+    layout: impl FnOnce() -> Result<L>,
+) -> Result<Target> {
+    let name = match arg {
+        SecretArg::Path(p) => return path_target(p, cwd),
+        SecretArg::Name(n) => n.clone(),
+    };
+    let arg = name.as_str();
     let layout = layout()?;
     let layout = layout.borrow();
-    let name = SecretName::parse(arg)?;
     match layout.find_secret(&name)? {
         Some(path) => Ok(Target::Secret { name, path }),
         None if cwd.join(arg).is_file() => Err(layout.no_such_secret(arg).hint(format!(
@@ -261,10 +315,10 @@ pub fn is_path_argument(arg: &str) -> bool {
 }
 
 /// The file a path argument names; it must exist and be a file.
-fn path_target(arg: &str, cwd: &Path) -> Result<Target> {
+fn path_target(arg: &Path, cwd: &Path) -> Result<Target> {
     let as_path = cwd.join(arg);
     if !as_path.is_file() {
-        return Err(Error::usage(format!("no such file: {arg}"))
+        return Err(Error::usage(format!("no such file: {}", arg.display()))
             .hint("pass a secret name (see `git secrets list`) or an existing path"));
     }
     Ok(Target::Path(as_path))

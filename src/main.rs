@@ -26,6 +26,10 @@ fn main() {
             std::process::exit(0);
         }
         Err(e) => {
+            if let Some(err) = git_secrets::cli::value_error(&e, &args) {
+                ui::render_error(&err);
+                std::process::exit(2);
+            }
             if let Some(text) = git_secrets::cli::redact_usage_error(&e, &args) {
                 eprint!("{text}");
                 std::process::exit(2);

@@ -299,7 +299,11 @@ fn cli_errors_never_echo_a_value() {
         .cmd(&["rotate", "db", "--set", "a=b", "--set", value])
         .output()
         .unwrap();
-    assert!(stderr(&out).contains("--set number 2"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--set <PATH=VALUE>' (number 2)"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 // ---- 16.11: --set-from PATH=FILE|- keeps values out of argv

@@ -120,48 +120,93 @@ fn split_path(arg: &str) -> Option<(&str, &str)> {
     }
 }
 
-/// Parses the `nth` `--set PATH=VALUE`. VALUE is JSON when it parses, like
-/// `sops set` (numbers become floats there too), else a plain string.
-/// Errors name the option's position and the path, never the argument: it
-/// may be a secret typed without its `=`.
-pub fn parse_set(arg: &str, nth: usize) -> Result<(Vec<Step>, Node)> {
-    let Some((path, value)) = split_path(arg) else {
-        return Err(Error::usage(format!(
-            "--set number {nth} has no '=' (not shown: it may hold a value)"
-        ))
-        .hint("write it as PATH=VALUE, e.g. --set data.port=5432 or --set '[\"data\"][\"port\"]=5432'")
-        .hint("for a secret value use --set-from PATH=FILE or --set-from PATH=- (stdin): argv and shell history keep --set values"));
-    };
-    let steps = parse_field(path)?;
-    let wrapped = format!("{{\"v\":{value}}}");
-    let node = json::parse(wrapped.as_bytes())
-        .ok()
-        .and_then(|mut n| n.remove("v"))
-        .unwrap_or_else(|| Node::str(value));
-    Ok((steps, node))
+/// One `--set PATH=VALUE`, parsed: the field and its new value. VALUE is JSON
+/// when it parses, like `sops set` (numbers become floats there too), else a
+/// plain string.
+#[derive(Clone, PartialEq)]
+pub struct SetValue {
+    /// The field.
+    pub steps: Vec<Step>,
+    /// Its new value.
+    pub value: Node,
+}
+
+/// The value may be a secret: never in a debug print.
+impl std::fmt::Debug for SetValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SetValue")
+            .field("steps", &self.steps)
+            .field("value", &"<not shown>")
+            .finish()
+    }
+}
+
+impl std::str::FromStr for SetValue {
+    type Err = Error;
+    /// Errors name the path, never the argument: it may be a secret typed
+    /// without its `=`.
+    fn from_str(arg: &str) -> Result<SetValue> {
+        let Some((path, value)) = split_path(arg) else {
+            return Err(Error::usage("it has no '=' (not shown: it may hold a value)")
+            .hint("write it as PATH=VALUE, e.g. --set data.port=5432 or --set '[\"data\"][\"port\"]=5432'")
+            .hint("for a secret value use --set-from PATH=FILE or --set-from PATH=- (stdin): argv and shell history keep --set values"));
+        };
+        let steps = parse_field(path)?;
+        let wrapped = format!("{{\"v\":{value}}}");
+        let value = json::parse(wrapped.as_bytes())
+            .ok()
+            .and_then(|mut n| n.remove("v"))
+            .unwrap_or_else(|| Node::str(value));
+        Ok(SetValue { steps, value })
+    }
+}
+
+/// One `--set-from PATH=FILE|-`, parsed: the field, and where its value is
+/// read from (`-` for stdin). Reading is [`read_set_from`]'s.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetFrom {
+    /// The field as written, for messages.
+    pub path: String,
+    /// The field.
+    pub steps: Vec<Step>,
+    /// A file, relative to the current dir, or `-`.
+    pub source: String,
+}
+
+impl std::str::FromStr for SetFrom {
+    type Err = Error;
+    fn from_str(arg: &str) -> Result<SetFrom> {
+        let Some((path, source)) = split_path(arg) else {
+            return Err(Error::usage("it has no '='")
+                .hint("write it as PATH=FILE or PATH=- (stdin), e.g. --set-from data.token=-"));
+        };
+        let steps = parse_field(path)?;
+        if source.is_empty() {
+            return Err(Error::usage(format!("{path}= names no file")).hint(format!(
+                "write --set-from {path}=FILE, or {path}=- to read stdin"
+            )));
+        }
+        Ok(SetFrom {
+            path: path.to_string(),
+            steps,
+            source: source.to_string(),
+        })
+    }
 }
 
 /// Reads every `--set-from PATH=FILE|-`: the value is the file's text
 /// (stdin for `-`, at most once; a relative FILE is taken from `cwd`) with
 /// one trailing newline dropped, always a string. Errors name positions,
 /// paths and files, never contents.
-pub fn read_set_from(args: &[String], cwd: &Path) -> Result<Vec<(Vec<Step>, Node)>> {
+pub fn read_set_from(args: &[SetFrom], cwd: &Path) -> Result<Vec<SetValue>> {
     let mut out = Vec::new();
     let mut stdin_used = false;
-    for (i, arg) in args.iter().enumerate() {
-        let nth = i + 1;
-        let Some((path, source)) = split_path(arg) else {
-            return Err(Error::usage(format!("--set-from number {nth} has no '='"))
-                .hint("write it as PATH=FILE or PATH=- (stdin), e.g. --set-from data.token=-"));
-        };
-        let steps = parse_field(path)?;
-        if source.is_empty() {
-            return Err(
-                Error::usage(format!("--set-from {path}= names no file")).hint(format!(
-                    "write --set-from {path}=FILE, or {path}=- to read stdin"
-                )),
-            );
-        }
+    for SetFrom {
+        path,
+        steps,
+        source,
+    } in args
+    {
         if source == "-" {
             if stdin_used {
                 return Err(Error::usage("--set-from reads stdin (-) more than once")
@@ -186,7 +231,10 @@ pub fn read_set_from(args: &[String], cwd: &Path) -> Result<Vec<(Vec<Step>, Node
             ))
             .hint("a field holds text; store binary data whole with `git secrets rotate NAME --from FILE`")
         })?;
-        out.push((steps, Node::str(text)));
+        out.push(SetValue {
+            steps: steps.clone(),
+            value: Node::str(text),
+        });
     }
     Ok(out)
 }
@@ -276,18 +324,21 @@ mod tests {
             ("a.b=", Node::str("")),
             ("a.b=x=y", Node::str("x=y")),
         ];
+        let parse_set = |s: &str| s.parse::<SetValue>().map(|s| (s.steps, s.value));
         for (arg, want) in cases {
-            let (steps, v) = parse_set(arg, 1).unwrap();
+            let (steps, v) = parse_set(arg).unwrap();
             assert_eq!(steps, vec![Step::Key("a".into()), Step::Key("b".into())]);
             assert_eq!(v, want, "{arg}");
         }
-        let (steps, v) = parse_set(r#"["a=b"]["c"]={"k":null}"#, 1).unwrap();
+        let (steps, v) = parse_set(r#"["a=b"]["c"]={"k":null}"#).unwrap();
         assert_eq!(steps, vec![Step::Key("a=b".into()), Step::Key("c".into())]);
         assert_eq!(v.get("k"), Some(&Node::Scalar(Scalar::Null)));
-        let e = parse_set("secretvalue", 3).unwrap_err();
-        assert!(e.message.contains("number 3"), "{}", e.message);
+        let e = parse_set("secretvalue").unwrap_err();
+        assert!(e.message.contains("has no '='"), "{}", e.message);
         assert!(!e.to_string().contains("secretvalue"));
-        assert!(parse_set("a..b=1", 1).is_err());
+        assert!(parse_set("a..b=1").is_err());
+        let set: SetValue = "a=hunter2x".parse().unwrap();
+        assert!(!format!("{set:?}").contains("hunter2x"));
     }
 
     #[test]

@@ -27,7 +27,8 @@ use zeroize::Zeroizing;
 #[derive(Debug, Args)]
 pub struct AddArgs {
     /// Name of the new secret.
-    pub name: String,
+    #[arg(value_parser = SecretName::parse_new)]
+    pub name: SecretName,
     /// Read the plaintext from FILE (`-` for stdin).
     #[arg(long, value_name = "FILE")]
     pub from: Option<PathBuf>,
@@ -43,7 +44,7 @@ pub struct AddArgs {
 
 pub fn run(ctx: &Ctx, args: AddArgs) -> Result<i32> {
     crate::plaintext::install_signal_cleanup();
-    let name = SecretName::parse_new(&args.name)?;
+    let name = args.name.clone();
     let (format, ext) = format_and_extension(&args)?;
     let session = Transaction::open(ctx.layout()?, &ctx.ui)?;
     let layout = &session.layout;

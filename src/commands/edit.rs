@@ -13,7 +13,7 @@ use crate::atomic;
 use crate::change::Transaction;
 use crate::cli::LockArgs;
 use crate::error::{display_path, Error, Result};
-use crate::layout::Layout;
+use crate::layout::{Layout, SecretArg};
 use crate::plaintext;
 use crate::sops::file::SopsFile;
 use crate::sops::formats::{Format, Indent};
@@ -32,7 +32,7 @@ A secret of the secrets repo is then committed there and the flake input relocke
 Interrupted (SIGINT) while the editor runs, it exits 130 and removes the plaintext copy.")]
 pub struct EditArgs {
     /// A secret name or a path to a sops file.
-    pub secret: String,
+    pub secret: SecretArg,
     /// Commit message in the secrets repo (default: edit NAME).
     #[arg(short, long, value_name = "MSG")]
     pub message: Option<String>,

@@ -8,6 +8,7 @@
 
 use super::Ctx;
 use crate::error::{Error, Result};
+use crate::layout::SecretArg;
 use crate::plaintext;
 use crate::sops::file::{load, render_extract, Decrypted, SopsFile};
 use crate::sops::formats::yaml::DEFAULT_INDENT;
@@ -39,10 +40,86 @@ enum Target {
 struct Binding {
     target: Target,
     var: String,
-    /// A secret name or a path, as the user wrote it.
-    secret: String,
+    /// A secret name or a path.
+    secret: SecretArg,
     /// The field, when only a part of the secret is wanted.
     steps: Option<Vec<Step>>,
+}
+
+/// A `--file`/`--env` value as clap parses it: `VAR` (for the positional SECRET)
+/// or `VAR=SECRET[:FIELD]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecBinding {
+    /// The variable CMD gets.
+    pub var: String,
+    /// What it gets; `None` for the positional SECRET.
+    pub source: Option<BindingSource>,
+}
+
+/// The `SECRET[:FIELD]` of a binding.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BindingSource {
+    /// A secret name or path, and maybe a field of it.
+    Secret {
+        /// The secret.
+        secret: SecretArg,
+        /// The field, when only a part is wanted.
+        steps: Option<Vec<Step>>,
+    },
+    /// A path with a `:` in it: the whole file when one of that name exists (decided
+    /// against the current dir, which `-C` sets after parsing), else `PATH:FIELD`.
+    PathWithColon {
+        /// The argument as one path.
+        whole: PathBuf,
+        /// The path before the first `:` and the field after it, when that parses.
+        split: Option<(PathBuf, Vec<Step>)>,
+    },
+}
+
+impl std::str::FromStr for ExecBinding {
+    type Err = Error;
+    fn from_str(spec: &str) -> Result<ExecBinding> {
+        let (var, reference) = match spec.split_once('=') {
+            Some((v, r)) => (v, Some(r)),
+            None => (spec, None),
+        };
+        if !is_env_name(var) {
+            // Not echoed: a value pasted here (`--env 'p@ss'`) must not reach a log.
+            return Err(Error::usage(
+                "it does not start with a variable name (not shown: it may be a value)",
+            )
+            .hint("write VAR or VAR=SECRET[:FIELD]; VAR is letters, digits and _, and SECRET a secret name, never a value"));
+        }
+        let source = match reference {
+            None => None,
+            Some("") => {
+                return Err(Error::usage(format!("no secret after '=' in {spec}"))
+                    .hint(format!("write {var}=NAME or {var}=NAME:FIELD")))
+            }
+            Some(r) if crate::layout::is_path_argument(r) && r.contains(':') => {
+                Some(BindingSource::PathWithColon {
+                    whole: PathBuf::from(r),
+                    split: r
+                        .split_once(':')
+                        .and_then(|(p, f)| Some((PathBuf::from(p), parse_field(f).ok()?))),
+                })
+            }
+            Some(r) => {
+                let (secret, steps) = match r.split_once(':') {
+                    Some((s, f)) => (s, Some(parse_field(f)?)),
+                    None => (r, None),
+                };
+                Some(BindingSource::Secret {
+                    secret: SecretArg::parse(secret)?,
+                    steps,
+                })
+            }
+        };
+        Ok(ExecBinding {
+            var: var.to_string(),
+            source,
+        })
+    }
 }
 
 /// `git secrets exec`: plaintext reaches CMD as a sealed memfd (`/dev/fd/N`),
@@ -62,12 +139,12 @@ pub struct ExecArgs {
     /// file with --tmpfs). VAR alone uses SECRET; VAR=NAME[:FIELD] names its
     /// own. Repeatable.
     #[arg(long = "file", value_name = "VAR[=SECRET[:FIELD]]")]
-    pub files: Vec<String>,
+    pub files: Vec<ExecBinding>,
     /// Pass a secret as the value of VAR: a field's value, or the whole file
     /// as decrypted. VAR alone uses SECRET; VAR=NAME[:FIELD] names its own.
     /// Repeatable.
     #[arg(long = "env", value_name = "VAR[=SECRET[:FIELD]]")]
-    pub envs: Vec<String>,
+    pub envs: Vec<ExecBinding>,
     /// Use only this field of SECRET, as a dotted path (a.b, list.0).
     #[arg(long, value_name = "PATH", conflicts_with = "extract")]
     pub field: Option<String>,
@@ -85,7 +162,7 @@ pub struct ExecArgs {
     pub tmpfs: bool,
     /// A secret name (in the secrets dir) or a path to a sops file.
     #[arg(value_name = "SECRET")]
-    pub secret: Option<String>,
+    pub secret: Option<SecretArg>,
     /// The command to run, after `--`.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<std::ffi::OsString>,
@@ -274,7 +351,7 @@ fn parse_bindings(args: &ExecArgs, cwd: &Path) -> Result<Vec<Binding>> {
         let b = parse_binding(
             target,
             spec,
-            args.secret.as_deref(),
+            args.secret.as_ref(),
             positional_steps.as_ref(),
             cwd,
         )?;
@@ -300,7 +377,7 @@ fn parse_bindings(args: &ExecArgs, cwd: &Path) -> Result<Vec<Binding>> {
             .files
             .iter()
             .chain(&args.envs)
-            .any(|s| !s.contains('='))
+            .any(|b| b.source.is_none())
         {
             return Err(Error::usage(format!("{secret} is given but no --file or --env uses it"))
                 .hint(format!("add --file VAR or --env VAR for {secret}, or drop it; did you forget `--` before the command?")));
@@ -309,11 +386,12 @@ fn parse_bindings(args: &ExecArgs, cwd: &Path) -> Result<Vec<Binding>> {
     Ok(out)
 }
 
-/// Parses `VAR` (the positional secret) or `VAR=SECRET[:FIELD]`.
+/// A binding with its secret settled: the positional one for a bare `VAR`, the
+/// whole file for a path with a `:` that exists as it is.
 fn parse_binding(
     target: Target,
-    spec: &str,
-    positional: Option<&str>,
+    spec: &ExecBinding,
+    positional: Option<&SecretArg>,
     positional_steps: Option<&Vec<Step>>,
     cwd: &Path,
 ) -> Result<Binding> {
@@ -321,47 +399,27 @@ fn parse_binding(
         Target::File => "--file",
         Target::Env => "--env",
     };
-    let (var, reference) = match spec.split_once('=') {
-        Some((v, r)) => (v, Some(r)),
-        None => (spec, None),
-    };
-    if !is_env_name(var) {
-        return Err(
-            // Not echoed: a value pasted here (`--env 'p@ss'`) must not reach a log.
-            Error::usage(format!(
-                "a {flag} argument does not start with a variable name (not shown: it may be a value)"
-            ))
-            .hint("write VAR or VAR=SECRET[:FIELD]; VAR is letters, digits and _, and SECRET a secret name, never a value"),
-        );
-    }
-    let (secret, steps) = match reference {
+    let var = &spec.var;
+    let (secret, steps) = match &spec.source {
         None => {
             let secret = positional.ok_or_else(|| {
                 Error::usage(format!("{flag} {var} names no secret"))
                     .hint(format!("give the secret first (exec NAME {flag} {var} -- CMD) or write {flag} {var}=NAME[:FIELD]"))
             })?;
-            (secret.to_string(), positional_steps.cloned())
+            (secret.clone(), positional_steps.cloned())
         }
-        Some("") => {
-            return Err(
-                Error::usage(format!("{flag} {spec}: no secret after '='")).hint(format!(
-                    "write {flag} {var}=NAME or {flag} {var}=NAME:FIELD"
-                )),
-            )
-        }
-        // A path (it has a `/`) to an existing file is taken whole, even with a ':' in it;
-        // a bare word is a secret name even when a file of that name sits in the cwd.
-        Some(r) if crate::layout::is_path_argument(r) && cwd.join(r).is_file() => {
-            (r.to_string(), None)
-        }
-        Some(r) => match r.split_once(':') {
-            Some((s, f)) => (s.to_string(), Some(parse_field(f)?)),
-            None => (r.to_string(), None),
+        Some(BindingSource::Secret { secret, steps }) => (secret.clone(), steps.clone()),
+        // A path (it has a `/`) to an existing file is taken whole, even with a ':' in it.
+        Some(BindingSource::PathWithColon { whole, split }) => match split {
+            Some((path, steps)) if !cwd.join(whole).is_file() => {
+                (SecretArg::Path(path.clone()), Some(steps.clone()))
+            }
+            _ => (SecretArg::Path(whole.clone()), None),
         },
     };
     Ok(Binding {
         target,
-        var: var.to_string(),
+        var: var.clone(),
         secret,
         steps,
     })
@@ -380,7 +438,7 @@ fn is_env_name(s: &str) -> bool {
 fn shown(b: &Binding) -> String {
     match &b.steps {
         Some(s) => format!("{}{}", b.secret, display(s)),
-        None => b.secret.clone(),
+        None => b.secret.to_string(),
     }
 }
 
@@ -476,7 +534,10 @@ mod tests {
                 .chain(std::iter::once("exec"))
                 .chain(argv.iter().copied()),
         )
-        .map_err(|e| Error::usage(e.to_string()))?;
+        // a value our parsers refuse comes back with their hints, as main.rs shows it
+        .map_err(|e| {
+            crate::cli::value_error(&e, &[]).unwrap_or_else(|| Error::usage(e.to_string()))
+        })?;
         match cli.command {
             crate::cli::Command::Exec(a) => parse_bindings(&a, Path::new("/nonexistent")),
             _ => unreachable!(),
@@ -495,7 +556,7 @@ mod tests {
             vec![Binding {
                 target: Target::File,
                 var: "KUBECONFIG".into(),
-                secret: "kubeconfig".into(),
+                secret: "kubeconfig".parse().unwrap(),
                 steps: None
             }]
         );
@@ -520,7 +581,7 @@ mod tests {
         .unwrap();
         assert_eq!(b.len(), 3);
         assert_eq!(
-            (b[0].target, b[0].secret.as_str()),
+            (b[0].target, b[0].secret.to_string().as_str()),
             (Target::File, "kubeconfig")
         );
         assert_eq!(b[0].steps, None);
@@ -528,7 +589,7 @@ mod tests {
             (b[1].target, b[1].var.as_str()),
             (Target::Env, "HCLOUD_TOKEN")
         );
-        assert_eq!(b[1].secret, "hcloud-token");
+        assert_eq!(b[1].secret.to_string(), "hcloud-token");
         assert_eq!(b[1].steps, Some(vec![key("hcloud_token")]));
         assert_eq!(b[2].steps, Some(vec![key("a:b")]));
     }
@@ -536,8 +597,8 @@ mod tests {
     #[test]
     fn mixing_positional_and_pairs_works() {
         let b = parse(&["kc", "--file", "K", "--env", "T=tok:t", "--", "x"]).unwrap();
-        assert_eq!(b[0].secret, "kc");
-        assert_eq!(b[1].secret, "tok");
+        assert_eq!(b[0].secret.to_string(), "kc");
+        assert_eq!(b[1].secret.to_string(), "tok");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct LogArgs {
     /// Only this secret's history (a name, or a path with a `/`).
-    pub secret: Option<String>,
+    pub secret: Option<crate::layout::SecretArg>,
     /// Show the values in clear instead of masked.
     #[arg(long)]
     pub show_values: bool,

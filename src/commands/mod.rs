@@ -92,8 +92,8 @@ pub fn run(cli: Cli) -> Result<i32> {
 
 /// Resolves `NAME|PATH`: an argument with a `/` is a file and needs no repository; a bare
 /// word is always a secret name in the secrets dir (see `Layout::resolve` for why).
-pub fn resolve_secret(ctx: &Ctx, arg: &str) -> Result<PathBuf> {
-    let target = crate::layout::resolve(arg, &ctx.cwd, || ctx.layout())?;
+pub fn resolve_secret(ctx: &Ctx, arg: &crate::layout::SecretArg) -> Result<PathBuf> {
+    let target = crate::layout::resolve_arg(arg, &ctx.cwd, || ctx.layout())?;
     Ok(target.path().to_path_buf())
 }
 

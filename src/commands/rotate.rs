@@ -11,7 +11,7 @@
 use super::Ctx;
 use crate::atomic;
 use crate::change::secrets::{
-    parse_set, plan_of, read_set_from, reencrypt, set_path, with_new_data_key,
+    plan_of, read_set_from, reencrypt, set_path, with_new_data_key, SetFrom, SetValue,
 };
 use crate::change::Transaction;
 use crate::cli::LockArgs;
@@ -30,7 +30,7 @@ use zeroize::Zeroizing;
 #[derive(Debug, Args)]
 pub struct RotateArgs {
     /// The secret to rotate.
-    pub name: String,
+    pub name: SecretName,
     /// New plaintext from FILE (`-` for stdin).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["edit", "set", "set_from"])]
     pub from: Option<PathBuf>,
@@ -40,11 +40,11 @@ pub struct RotateArgs {
     /// Set one field: PATH=VALUE (PATH as a.b or ["a"]["b"]); repeatable.
     /// The value lands in argv and shell history: prefer --set-from for secrets.
     #[arg(long, value_name = "PATH=VALUE")]
-    pub set: Vec<String>,
+    pub set: Vec<SetValue>,
     /// Set one field to the contents of FILE, or of stdin with `-` (one
     /// trailing newline dropped), as a string; repeatable, stdin once.
     #[arg(long = "set-from", value_name = "PATH=FILE|-")]
-    pub set_from: Vec<String>,
+    pub set_from: Vec<SetFrom>,
     /// Commit message in the secrets repo (default: rotate NAME).
     #[arg(short, long, value_name = "MSG")]
     pub message: Option<String>,
@@ -54,19 +54,14 @@ pub struct RotateArgs {
 
 pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
     crate::plaintext::install_signal_cleanup();
-    let name = SecretName::parse(&args.name)?;
-    // parse --set and read --set-from before touching anything: a typo is a usage error
-    let mut sets = args
-        .set
-        .iter()
-        .enumerate()
-        .map(|(i, s)| parse_set(s, i + 1))
-        .collect::<Result<Vec<_>>>()?;
+    let name = &args.name;
+    // --set is parsed by clap; read --set-from before touching anything
+    let mut sets = args.set.clone();
     sets.extend(read_set_from(&args.set_from, &ctx.cwd)?);
     let session = Transaction::open(ctx.layout()?, &ctx.ui)?;
     let path = session
         .layout
-        .find_secret(&name)?
+        .find_secret(name)?
         .ok_or_else(|| session.layout.no_such_secret(name.as_str()))?;
     session.check_no_foreign_staged(&[&path])?;
 
@@ -103,7 +98,7 @@ pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
                 shown.display()
             ))
         })?;
-        for (steps, value) in &sets {
+        for SetValue { steps, value } in &sets {
             set_path(doc, steps, value.clone())?;
         }
         Some(docs)

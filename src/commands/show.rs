@@ -2,6 +2,7 @@
 
 use super::Ctx;
 use crate::error::Result;
+use crate::layout::SecretArg;
 use crate::sops::file::{load, render_plain};
 use crate::sops::keys::Identities;
 use crate::sops::path::{parse_extract, parse_field};
@@ -11,7 +12,7 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct ShowArgs {
     /// A secret name (resolved in the secrets dir) or a path to a sops file.
-    pub secret: String,
+    pub secret: SecretArg,
     /// Print only this part, e.g. '["data"]["token"]'.
     #[arg(long, value_name = "PATH", conflicts_with = "field")]
     pub extract: Option<String>,

@@ -36,6 +36,20 @@ pub use remote::{fetch_timeout_from_env, ls_remote, RemoteReach, Upstream};
 pub use state::{EntryKind, Head};
 pub use write::{clone, command, init, run_in};
 
+/// How gix opens a repository: as git would, reading the user's and the system's config.
+#[cfg(not(test))]
+fn open_options() -> gix::open::Options {
+    gix::open::Options::default()
+}
+
+/// Unit tests run in threads of one process whose environment they must not change
+/// (`set_var` races every `getenv`); their repos are read with the repository's own
+/// config only, never the developer's `~/.gitconfig` (see `testutil`).
+#[cfg(test)]
+fn open_options() -> gix::open::Options {
+    gix::open::Options::isolated()
+}
+
 /// An open git repository with a work tree.
 pub struct Repo {
     inner: gix::Repository,
@@ -46,13 +60,16 @@ impl Repo {
     /// Finds the repository containing `start` (like git, walking up the directories).
     pub fn discover(start: &Path) -> Result<Repo> {
         let start = absolute(start)?;
-        let inner = gix::discover(&start).map_err(|e| GitError::NotARepo {
-            start: start.clone(),
-            // gix's own words for that case only repeat ours; others (permissions, a
-            // broken .git) say what is wrong.
-            source: (!e.to_string().starts_with("Could not find a git repository"))
-                .then(|| Box::new(e) as Box<dyn std::error::Error + Send + Sync>),
-        })?;
+        let inner =
+            gix::discover_opts(&start, Default::default(), open_options()).map_err(|e| {
+                GitError::NotARepo {
+                    start: start.clone(),
+                    // gix's own words for that case only repeat ours; others (permissions, a
+                    // broken .git) say what is wrong.
+                    source: (!e.to_string().starts_with("Could not find a git repository"))
+                        .then(|| Box::new(e) as Box<dyn std::error::Error + Send + Sync>),
+                }
+            })?;
         Repo::from_gix(inner)
     }
 
@@ -61,7 +78,7 @@ impl Repo {
     /// mistaken for the parent).
     pub fn open(root: &Path) -> Result<Repo> {
         let root = absolute(root)?;
-        let inner = gix::open(&root).map_err(|e| {
+        let inner = gix::open_opts(&root, open_options()).map_err(|e| {
             Error::new(format!("{} is not a git repository", root.display())).with_source(e)
         })?;
         Repo::from_gix(inner)

@@ -4,9 +4,7 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Mutex;
 
-use super::testutil::{
-    commit_file, git, hermetic, init, outside_any_repo, parent_with_inner, write,
-};
+use super::testutil::{commit_file, git, init, outside_any_repo, parent_with_inner, write};
 use super::*;
 
 #[test]
@@ -226,7 +224,6 @@ fn open_refuses_a_plain_dir_inside_a_repo() {
 
 #[test]
 fn clone_failure_leaves_no_dest_dir() {
-    hermetic();
     let tmp = tempfile::tempdir().unwrap();
     let dest = tmp.path().join("secrets");
     let err = clone(tmp.path().join("no-such-repo").to_str().unwrap(), &dest).unwrap_err();
@@ -491,4 +488,47 @@ fn a_hooks_index_file_is_used_only_for_its_own_repo() {
         None
     );
     assert_eq!(outer.hook_index_file(None), None);
+}
+
+/// The environment the test process was started with, as the kernel keeps it.
+#[cfg(target_os = "linux")]
+fn initial_environment() -> Vec<(std::ffi::OsString, std::ffi::OsString)> {
+    use std::os::unix::ffi::OsStrExt;
+    let raw = std::fs::read("/proc/self/environ").unwrap();
+    let mut vars: Vec<_> = raw
+        .split(|b| *b == 0)
+        .filter(|kv| !kv.is_empty())
+        .filter_map(|kv| {
+            let at = kv.iter().position(|b| *b == b'=')?;
+            Some((
+                std::ffi::OsStr::from_bytes(&kv[..at]).to_os_string(),
+                std::ffi::OsStr::from_bytes(&kv[at + 1..]).to_os_string(),
+            ))
+        })
+        .collect();
+    vars.sort();
+    vars
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn test_repos_are_hermetic_without_changing_the_process_environment() {
+    // Unit tests share one process: a helper that set HOME or the git identity with
+    // set_var would race every getenv of the other threads.
+    let (_tmp, parent) = parent_with_inner();
+    let repo = Repo::discover(&parent).unwrap();
+    write(&parent, "README", "x\n");
+    repo.commit_paths(&[Path::new("README")], "readme").unwrap();
+    let mut now: Vec<_> = std::env::vars_os().collect();
+    now.sort();
+    assert_eq!(
+        now,
+        initial_environment(),
+        "a test changed the process environment"
+    );
+    // and still the library's git ran with the test identity, not the developer's
+    assert_eq!(
+        git(&parent, &["log", "-1", "--format=%an <%ae>"]),
+        "Test Author <author@example.test>"
+    );
 }

@@ -6,51 +6,44 @@ use std::sync::OnceLock;
 
 static HOME: OnceLock<PathBuf> = OnceLock::new();
 
-/// Points HOME, XDG_CONFIG_HOME and git's identity at fixed test values, once per
-/// process, so neither the developer's config nor CI's leaks in. The library spawns
-/// `git` with the process env, so this must be process-wide.
-pub(crate) fn hermetic() {
+/// A temp HOME made once per test process (kept: threads share it).
+fn test_home() -> &'static Path {
     HOME.get_or_init(|| {
-        let home = tempfile::Builder::new()
+        tempfile::Builder::new()
             .prefix("git-secrets-test-home")
             .tempdir()
             .expect("temp home")
-            .keep();
-        let vars = [
-            ("HOME", home.to_str().expect("utf-8 temp path").to_string()),
-            (
-                "XDG_CONFIG_HOME",
-                home.join(".config").display().to_string(),
-            ),
-            ("GIT_CONFIG_NOSYSTEM", "1".into()),
-            ("GIT_AUTHOR_NAME", "Test Author".into()),
-            ("GIT_AUTHOR_EMAIL", "author@example.test".into()),
-            ("GIT_COMMITTER_NAME", "Test Committer".into()),
-            ("GIT_COMMITTER_EMAIL", "committer@example.test".into()),
-            ("GIT_TERMINAL_PROMPT", "0".into()),
-        ];
-        for (k, v) in vars {
-            std::env::set_var(k, v);
+            .keep()
+    })
+}
+
+/// Points a `git` command's HOME, XDG_CONFIG_HOME and identity at fixed test values and
+/// drops the variables that would lead it elsewhere, so neither the developer's config
+/// nor CI's leaks in. Only the command's own env is changed, never the process's:
+/// unit tests run in parallel threads, and `set_var` races every `getenv` there.
+/// [`super::command`] calls this under `cfg(test)`, so every git the library starts
+/// in a unit test gets it.
+pub(crate) fn apply_test_env(cmd: &mut Command) {
+    let home = test_home();
+    cmd.env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Test Author")
+        .env("GIT_AUTHOR_EMAIL", "author@example.test")
+        .env("GIT_COMMITTER_NAME", "Test Committer")
+        .env("GIT_COMMITTER_EMAIL", "committer@example.test")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env_remove("GIT_CONFIG_GLOBAL");
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("SOPS_") {
+            cmd.env_remove(k);
         }
-        for (k, _) in std::env::vars_os() {
-            let k = k.to_string_lossy().into_owned();
-            if k.starts_with("SOPS_")
-                || matches!(
-                    k.as_str(),
-                    "GIT_DIR" | "GIT_WORK_TREE" | "GIT_INDEX_FILE" | "GIT_CONFIG_GLOBAL"
-                )
-            {
-                std::env::remove_var(k);
-            }
-        }
-        home
-    });
+    }
 }
 
 /// Runs `git -C dir args…`, panicking with git's output on failure; returns stdout.
 pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
-    hermetic();
-    let out = Command::new("git")
+    let out = super::command()
         .arg("-C")
         .arg(dir)
         .args(args)
@@ -90,7 +83,6 @@ pub(crate) fn commit_file(dir: &Path, rel: &str, content: &str, msg: &str) -> St
 /// A parent repo with one commit and an inner repo at `secrets/` with one commit, the
 /// way `init` leaves them. Returns (tempdir guard, parent root).
 pub(crate) fn parent_with_inner() -> (tempfile::TempDir, PathBuf) {
-    hermetic();
     let tmp = tempfile::tempdir().expect("tempdir");
     let parent = std::fs::canonicalize(tmp.path())
         .expect("canon")
@@ -106,7 +98,6 @@ pub(crate) fn parent_with_inner() -> (tempfile::TempDir, PathBuf) {
 /// A temp dir that no git repository contains, or `None` (with a note) where the
 /// machine's temp dir sits inside one, so "not in a repo" tests never pass vacuously.
 pub(crate) fn outside_any_repo() -> Option<tempfile::TempDir> {
-    hermetic();
     let tmp = tempfile::tempdir().expect("tempdir");
     if gix::discover(tmp.path()).is_ok() {
         eprintln!("skipping: the temp dir is inside a git repository");

@@ -149,6 +149,10 @@ pub fn command() -> Command {
     for var in REPO_ENV {
         cmd.env_remove(var);
     }
+    // Unit tests never touch the process env (threads share it); their git gets a
+    // test HOME and identity here instead.
+    #[cfg(test)]
+    super::testutil::apply_test_env(&mut cmd);
     cmd
 }
 

@@ -112,7 +112,56 @@ pub struct Cipher {
     key: DataKey,
     /// The AES-256 key schedule, expanded once per file rather than once per value.
     gcm: Gcm32,
+    /// IVs of decrypted values, indexed for lookup on the first encryption.
     stash: HashMap<StashKey, Vec<u8>>,
+    /// IVs recorded since the last lookup, in decryption order. A decrypt-only run (the
+    /// common one) never encrypts, so it never pays for hashing and a map entry per value.
+    log: StashLog,
+    /// Random bytes not yet used as IVs (see [`Cipher::fresh_iv`]).
+    ivs: Vec<u8>,
+    /// How many IVs the last batch held.
+    iv_batch: usize,
+}
+
+/// What [`Cipher::decrypt`] records, appended to two arenas: no allocation per value.
+#[derive(Default)]
+struct StashLog {
+    /// The additional data of every entry, one after the other.
+    aads: String,
+    /// The decrypted bytes of every entry, one after the other; wiped when dropped or
+    /// regrown (see [`push_secret`]).
+    plains: Zeroizing<Vec<u8>>,
+    entries: Vec<LogEntry>,
+}
+
+struct LogEntry {
+    aad_end: usize,
+    plain_end: usize,
+    kind: &'static str,
+    iv: [u8; 32],
+    iv_len: u8,
+}
+
+/// Appends secret bytes to `buf`, growing it by hand so that a reallocation never leaves a
+/// copy of them in freed memory (`Vec`'s own growth would).
+fn push_secret(buf: &mut Zeroizing<Vec<u8>>, bytes: &[u8]) {
+    if buf.capacity() - buf.len() < bytes.len() {
+        let cap = (buf.capacity() * 2).max(buf.len() + bytes.len()).max(4096);
+        let mut grown = Zeroizing::new(Vec::with_capacity(cap));
+        grown.extend_from_slice(buf);
+        // The old buffer is zeroized (its whole capacity) when `grown` replaces it.
+        *buf = grown;
+    }
+    buf.extend_from_slice(bytes);
+}
+
+/// A value opened by [`Cipher::open`]: its bytes, not yet typed, and what the stash
+/// records about it.
+pub(crate) struct Opened {
+    bytes: Zeroizing<Vec<u8>>,
+    iv: [u8; 32],
+    iv_len: u8,
+    kind: &'static str,
 }
 
 /// (additional data, decrypted bytes, stored type name).
@@ -141,11 +190,11 @@ impl<'a> EncFields<'a> {
     /// sops' regular expression: greedy fields, anchored only at the start.
     fn parse(s: &'a str) -> Result<EncFields<'a>> {
         let rest = s.strip_prefix("ENC[AES256_GCM,data:").ok_or_else(bad_enc)?;
-        let end = rest.rfind(']').ok_or_else(bad_enc)?;
+        let end = memchr::memrchr(b']', rest.as_bytes()).ok_or_else(bad_enc)?;
         let rest = &rest[..end];
-        let (rest, kind) = rest.rsplit_once(",type:").ok_or_else(bad_enc)?;
-        let (rest, tag) = rest.rsplit_once(",tag:").ok_or_else(bad_enc)?;
-        let (data, iv) = rest.rsplit_once(",iv:").ok_or_else(bad_enc)?;
+        let (rest, kind) = rsplit_field(rest, ",type:").ok_or_else(bad_enc)?;
+        let (rest, tag) = rsplit_field(rest, ",tag:").ok_or_else(bad_enc)?;
+        let (data, iv) = rsplit_field(rest, ",iv:").ok_or_else(bad_enc)?;
         Ok(EncFields {
             data,
             iv,
@@ -153,6 +202,18 @@ impl<'a> EncFields<'a> {
             kind,
         })
     }
+}
+
+/// `s.rsplit_once(sep)` for a separator that starts with `,`: jumps from comma to comma
+/// from the end instead of running the general substring search (which cost more than
+/// the AES-GCM of a short value).
+fn rsplit_field<'a>(s: &'a str, sep: &str) -> Option<(&'a str, &'a str)> {
+    let bytes = s.as_bytes();
+    debug_assert!(sep.starts_with(','));
+    memchr::memrchr_iter(b',', bytes)
+        .find(|&i| bytes[i..].starts_with(sep.as_bytes()))
+        // A comma is ASCII, so both ends are character boundaries.
+        .map(|i| (&s[..i], &s[i + sep.len()..]))
 }
 
 fn bad_b64(field: &str, e: impl std::fmt::Display) -> Error {
@@ -192,6 +253,9 @@ impl Cipher {
             key,
             gcm,
             stash: HashMap::new(),
+            log: StashLog::default(),
+            ivs: Vec::new(),
+            iv_batch: 4,
         }
     }
 
@@ -203,8 +267,18 @@ impl Cipher {
     /// Decrypts one value with `aad` (the key path joined by `:` plus `:`).
     /// An empty string decrypts to an empty string, as in sops.
     pub fn decrypt(&mut self, value: &str, aad: &str) -> Result<Plain> {
+        match self.open(value, aad)? {
+            Some(opened) => self.accept(opened, aad),
+            None => Ok(Plain::Value(Scalar::Str(String::new()))),
+        }
+    }
+
+    /// Authenticates and decrypts one value without recording anything (`None` for the
+    /// empty string): the part of [`Cipher::decrypt`] that may run on several threads
+    /// at once. [`Cipher::accept`] finishes it, in document order.
+    pub(crate) fn open(&self, value: &str, aad: &str) -> Result<Option<Opened>> {
         if value.is_empty() {
-            return Ok(Plain::Value(Scalar::Str(String::new())));
+            return Ok(None);
         }
         let enc = EncFields::parse(value)?;
         let mut iv_buf = [0u8; 48];
@@ -254,8 +328,34 @@ impl Cipher {
             }
         };
         opened.map_err(|_| auth_failed())?;
-        let text = || {
-            std::str::from_utf8(&bytes).map_err(|_| {
+        let Some(kind) = known_kind(enc.kind) else {
+            return Err(SopsError::UnknownValueType {
+                kind: enc.kind.to_string(),
+            }
+            .into());
+        };
+        let mut iv = [0u8; 32];
+        iv[..iv_len].copy_from_slice(&iv_buf[..iv_len]);
+        Ok(Some(Opened {
+            bytes,
+            iv,
+            // ok: 12, 16 or 32 (the match above).
+            iv_len: iv_len as u8,
+            kind,
+        }))
+    }
+
+    /// Types an opened value by its `type:` and records its IV, so that encrypting the
+    /// same bytes at the same path again keeps the ciphertext.
+    pub(crate) fn accept(&mut self, opened: Opened, aad: &str) -> Result<Plain> {
+        let Opened {
+            mut bytes,
+            iv,
+            iv_len,
+            kind,
+        } = opened;
+        let text = |bytes: &[u8]| -> Result<String> {
+            std::str::from_utf8(bytes).map(str::to_string).map_err(|_| {
                 Error::new(format!(
                     "the value at '{}' is not valid UTF-8",
                     display_aad(aad)
@@ -268,35 +368,76 @@ impl Cipher {
                 display_aad(aad)
             ))
         };
-        let plain = match enc.kind {
-            "str" => match String::from_utf8(bytes.to_vec()) {
+        // Typed before it is recorded: a value that fails to type is not stashed.
+        let typed = match kind {
+            "str" | "bytes" => None,
+            "int" => Some(Plain::Value(Scalar::Int(
+                text(&bytes)?.parse().map_err(|_| bad("int"))?,
+            ))),
+            "float" => Some(Plain::Value(Scalar::Float(
+                parse_go_float(&text(&bytes)?).ok_or_else(|| bad("float"))?,
+            ))),
+            "bool" => Some(Plain::Value(Scalar::Bool(
+                parse_go_bool(&text(&bytes)?).ok_or_else(|| bad("bool"))?,
+            ))),
+            "time" => Some(Plain::Value(Scalar::Time(text(&bytes)?))),
+            _ => Some(Plain::Comment(text(&bytes)?)),
+        };
+        let log = &mut self.log;
+        log.aads.push_str(aad);
+        push_secret(&mut log.plains, &bytes);
+        log.entries.push(LogEntry {
+            aad_end: log.aads.len(),
+            plain_end: log.plains.len(),
+            kind,
+            iv,
+            iv_len,
+        });
+        Ok(match typed {
+            Some(plain) => plain,
+            // The bytes move into the tree, which wipes them when dropped.
+            None if kind == "bytes" => Plain::Value(Scalar::Bytes(std::mem::take(&mut *bytes))),
+            None => match String::from_utf8(std::mem::take(&mut *bytes)) {
                 Ok(s) => Plain::Value(Scalar::Str(s)),
                 Err(e) => Plain::Value(Scalar::Bytes(e.into_bytes())),
             },
-            "bytes" => Plain::Value(Scalar::Bytes(bytes.to_vec())),
-            "int" => Plain::Value(Scalar::Int(text()?.parse().map_err(|_| bad("int"))?)),
-            "float" => Plain::Value(Scalar::Float(
-                parse_go_float(text()?).ok_or_else(|| bad("float"))?,
-            )),
-            "bool" => Plain::Value(Scalar::Bool(
-                parse_go_bool(text()?).ok_or_else(|| bad("bool"))?,
-            )),
-            "time" => Plain::Value(Scalar::Time(text()?.to_string())),
-            "comment" => Plain::Comment(text()?.to_string()),
-            other => {
-                return Err(SopsError::UnknownValueType {
-                    kind: other.to_string(),
-                }
-                .into())
-            }
-        };
-        // ok: every type accepted above is a known one.
-        let kind = known_kind(enc.kind).unwrap_or("str");
-        self.stash.insert(
-            (aad.to_string(), bytes.to_vec(), kind),
-            iv_buf[..iv_len].to_vec(),
-        );
-        Ok(plain)
+        })
+    }
+
+    /// A new random IV from the kernel's generator, drawn in batches (8, 16, … up to 256
+    /// IVs per `getrandom` call) rather than one system call per value.
+    fn fresh_iv(&mut self) -> [u8; 32] {
+        if self.ivs.len() < 32 {
+            self.iv_batch = (self.iv_batch * 2).clamp(8, 256);
+            self.ivs.resize(self.iv_batch * 32, 0);
+            rand::rngs::OsRng.fill_bytes(&mut self.ivs);
+        }
+        let at = self.ivs.len() - 32;
+        let mut iv = [0u8; 32];
+        iv.copy_from_slice(&self.ivs[at..]);
+        // Each IV is handed out once: taken off the end of the batch.
+        self.ivs.truncate(at);
+        iv
+    }
+
+    /// Moves the IVs recorded since the last call into the lookup map; later entries win,
+    /// as they did when every decryption inserted into the map directly.
+    fn index_log(&mut self) {
+        let log = &mut self.log;
+        let (mut aad_start, mut plain_start) = (0, 0);
+        for e in log.entries.drain(..) {
+            self.stash.insert(
+                (
+                    log.aads[aad_start..e.aad_end].to_string(),
+                    log.plains[plain_start..e.plain_end].to_vec(),
+                    e.kind,
+                ),
+                e.iv[..usize::from(e.iv_len)].to_vec(),
+            );
+            (aad_start, plain_start) = (e.aad_end, e.plain_end);
+        }
+        log.aads.clear();
+        log.plains.zeroize();
     }
 
     /// Encrypts one value. Empty strings and comments stay empty, as in sops.
@@ -304,19 +445,24 @@ impl Cipher {
         if plain.is_empty() {
             return Ok(String::new());
         }
-        let (bytes, kind) = plain.to_bytes();
-        let stash_key = (aad.to_string(), bytes.to_vec(), kind);
-        let iv = match self.stash.get(&stash_key) {
-            Some(iv) if iv.len() == 32 => iv.clone(),
-            _ => {
-                let mut iv = vec![0u8; 32];
-                rand::rngs::OsRng.fill_bytes(&mut iv);
-                iv
-            }
+        let (mut buf, kind) = plain.to_bytes();
+        self.index_log();
+        // A new file has nothing stashed: no lookup key to build per value.
+        let stashed = if self.stash.is_empty() {
+            None
+        } else {
+            let mut stash_key = (aad.to_string(), buf.to_vec(), kind);
+            let iv = self
+                .stash
+                .get(&stash_key)
+                .and_then(|iv| <[u8; 32]>::try_from(&iv[..]).ok());
+            stash_key.1.zeroize();
+            iv
         };
-        let mut stash_key = stash_key;
-        stash_key.1.zeroize();
-        let mut buf = Zeroizing::new(bytes.to_vec());
+        let iv = match stashed {
+            Some(iv) => iv,
+            None => self.fresh_iv(),
+        };
         let tag = self
             .gcm
             .encrypt_in_place_detached(GenericArray::from_slice(&iv), aad.as_bytes(), &mut buf)
@@ -326,7 +472,7 @@ impl Cipher {
         out.push_str("ENC[AES256_GCM,data:");
         B64.encode_string(&buf[..], &mut out);
         out.push_str(",iv:");
-        B64.encode_string(&iv, &mut out);
+        B64.encode_string(iv, &mut out);
         out.push_str(",tag:");
         B64.encode_string(tag, &mut out);
         out.push_str(",type:");
@@ -375,6 +521,36 @@ pub fn parse_go_float(s: &str) -> Option<f64> {
 mod tests {
     use super::*;
     use aes_gcm::aead::{Aead, Payload};
+
+    #[test]
+    fn fresh_ivs_are_never_handed_out_twice() {
+        let mut c = Cipher::new(new_data_key());
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..2000 {
+            assert!(seen.insert(c.fresh_iv()));
+        }
+        // The same value at the same path twice, in a new file: two different IVs.
+        let p = Plain::Value(Scalar::Str("same".into()));
+        assert_ne!(c.encrypt(&p, "a:").unwrap(), c.encrypt(&p, "a:").unwrap());
+    }
+
+    #[test]
+    fn rsplit_field_is_rsplit_once() {
+        for s in [
+            "",
+            ",",
+            ",type:",
+            "a,type:b,type:c",
+            "a,typ,type:",
+            "x,iv:y,iv:",
+            "é,tag:ü,tag",
+            "data,iv:,tag:t,type:str",
+        ] {
+            for sep in [",type:", ",tag:", ",iv:"] {
+                assert_eq!(rsplit_field(s, sep), s.rsplit_once(sep), "{s:?} {sep:?}");
+            }
+        }
+    }
 
     #[test]
     fn round_trip_every_type() {

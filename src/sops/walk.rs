@@ -3,7 +3,7 @@
 //! the MAC (`Tree.Encrypt` / `Tree.Decrypt` in sops.go).
 
 use crate::error::Result;
-use crate::sops::cipher::{Cipher, Plain};
+use crate::sops::cipher::{is_encrypted, Cipher, Opened, Plain};
 use crate::sops::error::SopsError;
 use crate::sops::metadata::EncryptionRules;
 use crate::sops::re2;
@@ -11,6 +11,7 @@ use crate::sops::rules::{check_one_rule_option, with_default_suffix};
 use crate::sops::tree::{MapItem, Node, Scalar, SeqItem};
 use regex::Regex;
 use sha2::{Digest, Sha512};
+use std::ops::Range;
 
 /// The bytes a MAC with `mac_only_encrypted` starts from: sha256("sops").
 const MAC_ONLY_ENCRYPTED_INIT: [u8; 32] = [
@@ -139,11 +140,55 @@ enum Mode<'a> {
     Decrypt(&'a mut Cipher),
 }
 
-struct Walk<'a> {
+/// A leaf as the walk meets it, borrowed from the input tree: a decrypted value is
+/// built from its ciphertext, so the ciphertext is never copied.
+#[derive(Clone, Copy)]
+enum Leaf<'a> {
+    Value(&'a Scalar),
+    Comment(&'a str),
+}
+
+impl<'a> Leaf<'a> {
+    fn to_plain(self) -> Plain {
+        match self {
+            Leaf::Value(s) => Plain::Value(s.clone()),
+            Leaf::Comment(c) => Plain::Comment(c.to_string()),
+        }
+    }
+
+    /// The leaf's text when it could be one of [`preopen`]'s values.
+    fn enc_text(self) -> Option<&'a str> {
+        match self {
+            Leaf::Value(Scalar::Str(s)) => Some(s),
+            Leaf::Comment(c) => Some(c),
+            Leaf::Value(_) => None,
+        }
+    }
+}
+
+struct Walk<'a, 'd> {
     rules: &'a Rules,
     mode: Mode<'a>,
     mac: Mac,
+    /// Values opened ahead of the walk (on several threads), in document order.
+    pre: std::vec::IntoIter<PreOpened<'d>>,
+    pre_next: Option<PreOpened<'d>>,
+    /// The additional data of every pre-opened value, one after the other.
+    pre_aads: String,
 }
+
+/// One value [`preopen`] opened: which string it was (by address: every string of the
+/// tree has its own buffer), at which path, and the outcome.
+struct PreOpened<'d> {
+    text: &'d str,
+    /// Where its additional data is in [`Walk::pre_aads`].
+    aad: Range<usize>,
+    opened: Result<Option<Opened>>,
+}
+
+/// Below this many encrypted-looking values a file is decrypted on the calling thread
+/// only: starting threads costs more than it saves (tens of microseconds each).
+const PARALLEL_MIN_VALUES: usize = 2048;
 
 fn aad(path: &[String]) -> String {
     let mut s = path.join(":");
@@ -151,7 +196,60 @@ fn aad(path: &[String]) -> String {
     s
 }
 
-impl Walk<'_> {
+/// Whether `aad` is [`aad`]`(path)`, without building it.
+fn aad_is(aad: &str, path: &[String]) -> bool {
+    if path.is_empty() {
+        return aad == ":";
+    }
+    let mut rest = aad;
+    for key in path {
+        match rest
+            .strip_prefix(key.as_str())
+            .and_then(|r| r.strip_prefix(':'))
+        {
+            Some(r) => rest = r,
+            None => return false,
+        }
+    }
+    rest.is_empty()
+}
+
+impl<'d> Walk<'_, 'd> {
+    /// What [`preopen`] found for `text`, if it opened this very string: the walk meets
+    /// the strings in the order `preopen` listed them, so this only looks at the next one.
+    fn take_pre(&mut self, text: &'d str) -> Option<PreOpened<'d>> {
+        let next = self.pre_next.as_ref()?;
+        if !std::ptr::eq(next.text, text) {
+            return None;
+        }
+        std::mem::replace(&mut self.pre_next, self.pre.next())
+    }
+
+    /// Opens an encrypted value at `path`, with the result [`preopen`] made for it when
+    /// there is one for the same string and path, then types and records it in order.
+    fn open(
+        cipher: &mut Cipher,
+        pre: Option<PreOpened<'d>>,
+        pre_aads: &str,
+        value: &str,
+        path: &[String],
+    ) -> Result<Plain> {
+        let accept = |cipher: &mut Cipher, opened: Option<Opened>, aad: &str| match opened {
+            Some(o) => cipher.accept(o, aad),
+            None => Ok(Plain::Value(Scalar::Str(String::new()))),
+        };
+        match pre {
+            Some(p) if aad_is(&pre_aads[p.aad.clone()], path) => {
+                accept(cipher, p.opened?, &pre_aads[p.aad])
+            }
+            _ => {
+                let aad = aad(path);
+                let opened = cipher.open(value, &aad)?;
+                accept(cipher, opened, &aad)
+            }
+        }
+    }
+
     fn hash(&mut self, encrypted: bool, plain: &Plain) {
         if let Plain::Value(v) = plain {
             if !matches!(v, Scalar::Null) && (!self.rules.mac_only_encrypted || encrypted) {
@@ -168,16 +266,15 @@ impl Walk<'_> {
     }
 
     /// Handles one leaf; returns the new leaf (encrypted string or plaintext).
-    fn leaf(
-        &mut self,
-        plain_or_enc: Plain,
-        path: &[String],
-        comments: &[Vec<String>],
-    ) -> Result<Plain> {
-        let is_comment = matches!(plain_or_enc, Plain::Comment(_));
+    fn leaf(&mut self, leaf: Leaf<'d>, path: &[String], comments: &[Vec<String>]) -> Result<Plain> {
+        let is_comment = matches!(leaf, Leaf::Comment(_));
         let encrypted = self.rules.should_encrypt(path, comments, is_comment);
+        // Taken for every leaf, used only when it is decrypted (a value the rules leave
+        // in clear may still look encrypted; its result is dropped).
+        let pre = leaf.enc_text().and_then(|t| self.take_pre(t));
         match &mut self.mode {
             Mode::Encrypt(cipher) => {
+                let plain_or_enc = leaf.to_plain();
                 let out = if encrypted {
                     let s = cipher.encrypt(&plain_or_enc, &aad(path))?;
                     if is_comment {
@@ -193,23 +290,22 @@ impl Walk<'_> {
             }
             Mode::Decrypt(cipher) => {
                 let out = if !encrypted {
-                    plain_or_enc
+                    leaf.to_plain()
                 } else {
-                    match plain_or_enc {
+                    match leaf {
                         // sops keeps a comment that does not decrypt (older files).
-                        Plain::Comment(c) => {
-                            cipher.decrypt(&c, &aad(path)).unwrap_or(Plain::Comment(c))
-                        }
-                        Plain::Value(Scalar::Str(s)) => {
-                            cipher.decrypt(&s, &aad(path)).map_err(|e| {
-                                if crate::sops::cipher::is_encrypted(&s) {
+                        Leaf::Comment(c) => Self::open(cipher, pre, &self.pre_aads, c, path)
+                            .unwrap_or_else(|_| Plain::Comment(c.to_string())),
+                        Leaf::Value(Scalar::Str(s)) => {
+                            Self::open(cipher, pre, &self.pre_aads, s, path).map_err(|e| {
+                                if is_encrypted(s) {
                                     e
                                 } else {
                                     SopsError::NotEncrypted { at: path.join(".") }.into()
                                 }
                             })?
                         }
-                        Plain::Value(other) => {
+                        Leaf::Value(other) => {
                             return Err(SopsError::PlainWhereEncrypted {
                                 at: path.join("."),
                                 type_name: other.type_name().to_string(),
@@ -226,7 +322,7 @@ impl Walk<'_> {
 
     fn node(
         &mut self,
-        node: &Node,
+        node: &'d Node,
         path: &mut Vec<String>,
         comments: &mut Vec<Vec<String>>,
     ) -> Result<Node> {
@@ -234,7 +330,7 @@ impl Walk<'_> {
             Node::Map(items) => self.map(items, path, comments),
             Node::Seq(items) => self.seq(items, path, comments),
             Node::Scalar(Scalar::Null) => Ok(node.clone()),
-            Node::Scalar(s) => match self.leaf(Plain::Value(s.clone()), path, comments)? {
+            Node::Scalar(s) => match self.leaf(Leaf::Value(s), path, comments)? {
                 Plain::Value(v) => Ok(Node::Scalar(v)),
                 Plain::Comment(c) => Ok(Node::Scalar(Scalar::Str(c))),
             },
@@ -243,16 +339,21 @@ impl Walk<'_> {
 
     /// A comment of the map or list being walked: kept for the values after it (their
     /// comment rules see it), then passed through the cipher like a value.
-    fn comment(&mut self, c: &str, path: &[String], comments: &mut [Vec<String>]) -> Result<Plain> {
+    fn comment(
+        &mut self,
+        c: &'d str,
+        path: &[String],
+        comments: &mut [Vec<String>],
+    ) -> Result<Plain> {
         if let Some(last) = comments.last_mut() {
             last.push(c.to_string());
         }
-        self.leaf(Plain::Comment(c.to_string()), path, comments)
+        self.leaf(Leaf::Comment(c), path, comments)
     }
 
     fn map(
         &mut self,
-        items: &[MapItem],
+        items: &'d [MapItem],
         path: &mut Vec<String>,
         comments: &mut Vec<Vec<String>>,
     ) -> Result<Node> {
@@ -285,7 +386,7 @@ impl Walk<'_> {
 
     fn seq(
         &mut self,
-        items: &[SeqItem],
+        items: &'d [SeqItem],
         path: &mut Vec<String>,
         comments: &mut Vec<Vec<String>>,
     ) -> Result<Node> {
@@ -309,7 +410,7 @@ impl Walk<'_> {
                 SeqItem::Value(v) => {
                     let new = match v {
                         Node::Scalar(s) if !matches!(s, Scalar::Null) => {
-                            match self.leaf(Plain::Value(s.clone()), path, comments)? {
+                            match self.leaf(Leaf::Value(s), path, comments)? {
                                 Plain::Comment(c) => SeqItem::Comment(c),
                                 Plain::Value(v) => SeqItem::Value(Node::Scalar(v)),
                             }
@@ -327,7 +428,7 @@ impl Walk<'_> {
         Ok(Node::Seq(out))
     }
 
-    fn docs(&mut self, docs: &[Node]) -> Result<Vec<Node>> {
+    fn docs(&mut self, docs: &'d [Node]) -> Result<Vec<Node>> {
         docs.iter()
             .map(|d| match d {
                 Node::Map(_) => self.node(d, &mut Vec::new(), &mut Vec::new()),
@@ -343,6 +444,9 @@ pub fn encrypt(docs: &[Node], rules: &Rules, cipher: &mut Cipher) -> Result<(Vec
         rules,
         mode: Mode::Encrypt(cipher),
         mac: Mac::new(rules),
+        pre: Vec::new().into_iter(),
+        pre_next: None,
+        pre_aads: String::new(),
     };
     let out = w.docs(docs)?;
     Ok((out, w.mac.finish()))
@@ -351,13 +455,138 @@ pub fn encrypt(docs: &[Node], rules: &Rules, cipher: &mut Cipher) -> Result<(Vec
 /// Decrypts every leaf the rules select; returns plaintext documents and the
 /// MAC computed over them (to compare with the stored one).
 pub fn decrypt(docs: &[Node], rules: &Rules, cipher: &mut Cipher) -> Result<(Vec<Node>, String)> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    decrypt_with_threads(docs, rules, cipher, threads)
+}
+
+/// [`decrypt`] on at most `threads` threads. A file with thousands of values has them
+/// authenticated and decrypted on several threads first ([`preopen`]); the walk then
+/// types them, records their IVs and hashes the MAC in document order, exactly as it
+/// does alone, so the result (and the first error reported) is the same.
+fn decrypt_with_threads(
+    docs: &[Node],
+    rules: &Rules,
+    cipher: &mut Cipher,
+    threads: usize,
+) -> Result<(Vec<Node>, String)> {
+    let (pre, pre_aads) = preopen(docs, cipher, threads);
+    let mut pre = pre.into_iter();
+    let pre_next = pre.next();
     let mut w = Walk {
         rules,
         mode: Mode::Decrypt(cipher),
         mac: Mac::new(rules),
+        pre,
+        pre_next,
+        pre_aads,
     };
     let out = w.docs(docs)?;
+    // The walk met every string `preopen` listed, in the same order.
+    debug_assert!(w.pre_next.is_none());
     Ok((out, w.mac.finish()))
+}
+
+/// Every string of `docs` that looks encrypted (`ENC[AES256_GCM,…`), in the order the
+/// walk meets leaves, with where its additional data is in the returned string.
+fn encrypted_strings(docs: &[Node]) -> (Vec<(&str, Range<usize>)>, String) {
+    struct Found<'d> {
+        strings: Vec<(&'d str, Range<usize>)>,
+        aads: String,
+        /// The keys of the current path, each followed by `:`.
+        prefix: String,
+    }
+    impl<'d> Found<'d> {
+        fn push(&mut self, s: &'d str) {
+            if is_encrypted(s) {
+                let start = self.aads.len();
+                self.aads.push_str(if self.prefix.is_empty() {
+                    ":"
+                } else {
+                    &self.prefix
+                });
+                self.strings.push((s, start..self.aads.len()));
+            }
+        }
+        fn visit(&mut self, node: &'d Node) {
+            match node {
+                Node::Map(items) => {
+                    for item in items {
+                        match item {
+                            MapItem::Comment(c) => self.push(c),
+                            MapItem::Entry(k, v) => {
+                                let len = self.prefix.len();
+                                self.prefix.push_str(k);
+                                self.prefix.push(':');
+                                self.visit(v);
+                                self.prefix.truncate(len);
+                            }
+                        }
+                    }
+                }
+                Node::Seq(items) => {
+                    for item in items {
+                        match item {
+                            SeqItem::Comment(c) => self.push(c),
+                            SeqItem::Value(v) => self.visit(v),
+                        }
+                    }
+                }
+                Node::Scalar(Scalar::Str(s)) => self.push(s),
+                Node::Scalar(_) => {}
+            }
+        }
+    }
+    let mut found = Found {
+        strings: Vec::new(),
+        aads: String::new(),
+        prefix: String::new(),
+    };
+    for d in docs.iter().filter(|d| matches!(d, Node::Map(_))) {
+        found.visit(d);
+    }
+    (found.strings, found.aads)
+}
+
+/// Opens the encrypted-looking strings of a large file on up to `threads` threads, each
+/// a contiguous share in document order; nothing for a small file or one thread.
+fn preopen<'d>(docs: &'d [Node], cipher: &Cipher, threads: usize) -> (Vec<PreOpened<'d>>, String) {
+    if threads < 2 {
+        return (Vec::new(), String::new());
+    }
+    let (jobs, aads) = encrypted_strings(docs);
+    if jobs.len() < PARALLEL_MIN_VALUES {
+        return (Vec::new(), String::new());
+    }
+    let threads = threads
+        .min(jobs.len() / (PARALLEL_MIN_VALUES / 2))
+        .clamp(1, 16);
+    let share = jobs.len().div_ceil(threads);
+    let open = |chunk: &[(&'d str, Range<usize>)]| -> Vec<PreOpened<'d>> {
+        chunk
+            .iter()
+            .map(|(text, aad)| PreOpened {
+                opened: cipher.open(text, &aads[aad.clone()]),
+                text,
+                aad: aad.clone(),
+            })
+            .collect()
+    };
+    let out = std::thread::scope(|scope| {
+        let mut chunks = jobs.chunks(share);
+        let first = chunks.next().unwrap_or_default();
+        let handles: Vec<_> = chunks.map(|c| scope.spawn(|| open(c))).collect();
+        let mut out = open(first);
+        for h in handles {
+            match h.join() {
+                Ok(part) => out.extend(part),
+                // A thread that died (it cannot: open returns errors) opened nothing;
+                // the walk opens those values itself.
+                Err(_) => break,
+            }
+        }
+        out
+    });
+    (out, aads)
 }
 
 #[cfg(test)]
@@ -402,6 +631,106 @@ mod tests {
         assert_eq!(dec[0], doc());
         assert_eq!(mac1, mac2);
         assert_eq!(mac1.len(), 128);
+    }
+
+    /// A document with thousands of values of every kind a walk meets: nested maps,
+    /// lists, comments, typed values, and ENC-looking text the rules leave in clear.
+    fn big_doc(n: usize) -> Node {
+        let mut items = vec![MapItem::Comment(" head".into())];
+        for i in 0..n {
+            let v = match i % 5 {
+                0 => Node::str(format!("value {i}")),
+                1 => Node::Scalar(Scalar::Int(i as i64)),
+                2 => Node::Seq(vec![
+                    SeqItem::Value(Node::str(format!("item {i}"))),
+                    SeqItem::Comment(format!(" c{i}")),
+                    SeqItem::Value(Node::Scalar(Scalar::Bool(i % 2 == 0))),
+                ]),
+                3 => Node::Map(vec![
+                    MapItem::Entry("x".into(), Node::str(format!("x{i}"))),
+                    MapItem::Entry(
+                        "y_unencrypted".into(),
+                        Node::str("ENC[AES256_GCM,data:bm90,iv:bm90,tag:bm90,type:str]"),
+                    ),
+                ]),
+                _ => Node::Scalar(Scalar::Null),
+            };
+            items.push(MapItem::Entry(format!("k{i}"), v));
+        }
+        Node::Map(items)
+    }
+
+    fn default_rules() -> Rules {
+        Rules::new(&EncryptionRules {
+            unencrypted_suffix: Some("_unencrypted".into()),
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn decrypting_on_threads_matches_one_thread_and_keeps_ivs() {
+        let rules = default_rules();
+        let key = new_data_key();
+        let docs = [big_doc(3000), big_doc(10)];
+        let (enc, mac) = encrypt(&docs, &rules, &mut Cipher::new(key.clone())).unwrap();
+        assert!(encrypted_strings(&enc).0.len() >= PARALLEL_MIN_VALUES);
+        let mut one = Cipher::new(key.clone());
+        let mut four = Cipher::new(key);
+        let a = decrypt_with_threads(&enc, &rules, &mut one, 1).unwrap();
+        let b = decrypt_with_threads(&enc, &rules, &mut four, 4).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.0, docs);
+        assert_eq!(a.1, mac);
+        // Both ciphers stashed the same IVs: re-encrypting gives the same ciphertext,
+        // that of the file for every value of the first document (the second repeats
+        // some of its paths and values; the stash keeps the last IV of those).
+        let (again_one, _) = encrypt(&a.0, &rules, &mut one).unwrap();
+        let (again_four, _) = encrypt(&b.0, &rules, &mut four).unwrap();
+        assert!(again_one == again_four);
+        assert!(again_four[1] == enc[1]);
+    }
+
+    #[test]
+    fn preopened_values_carry_the_walks_additional_data() {
+        let rules = default_rules();
+        let (enc, _) = encrypt(&[doc()], &rules, &mut Cipher::new(new_data_key())).unwrap();
+        let (strings, aads) = encrypted_strings(&enc);
+        let found: Vec<&str> = strings.iter().map(|(_, r)| &aads[r.clone()]).collect();
+        // The top comment, "a", and the list's value and comment (no index in the path).
+        assert_eq!(found, [":", "a:", "l:", "l:"]);
+        let path = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        for p in [&[][..], &["a"], &["a", "b"], &["", "x"], &["a:b"]] {
+            assert!(aad_is(&aad(&path(p)), &path(p)), "{p:?}");
+        }
+        assert!(!aad_is("a:", &path(&["a", "b"])));
+        assert!(!aad_is("a:b:", &path(&["a"])));
+        assert!(!aad_is(":", &path(&["a"])));
+        assert!(!aad_is("a", &path(&["a"])));
+    }
+
+    #[test]
+    fn decrypting_on_threads_reports_the_first_bad_value_in_document_order() {
+        let rules = default_rules();
+        let key = new_data_key();
+        let (mut enc, _) =
+            encrypt(&[big_doc(3000)], &rules, &mut Cipher::new(key.clone())).unwrap();
+        // Tamper with a late value, then with an early one: the early one is reported.
+        for k in ["k2900", "k100"] {
+            let Some(Node::Scalar(Scalar::Str(s))) = enc[0].get_mut(k) else {
+                panic!("{k} is not an encrypted string");
+            };
+            let other = s.replace("type:str", "type:int");
+            *s = other;
+        }
+        let one = decrypt_with_threads(&enc, &rules, &mut Cipher::new(key.clone()), 1)
+            .err()
+            .unwrap();
+        let four = decrypt_with_threads(&enc, &rules, &mut Cipher::new(key), 4)
+            .err()
+            .unwrap();
+        assert!(one.message.contains("k100"), "{}", one.message);
+        assert_eq!(one.message, four.message);
     }
 
     #[test]

@@ -97,38 +97,29 @@ fn the_seed_form_with_follows_lines() {
 
 #[test]
 fn classifies_urls() {
-    assert_eq!(
-        UrlKind::of("git+file:./secrets"),
-        UrlKind::GitFile {
-            path: "./secrets".into()
-        }
-    );
-    assert_eq!(
-        UrlKind::of("git+file:../elsewhere?ref=main"),
-        UrlKind::GitFile {
-            path: "../elsewhere".into()
-        }
-    );
-    assert_eq!(
-        UrlKind::of("git+file:///abs/secrets"),
-        UrlKind::GitFile {
-            path: "/abs/secrets".into()
-        }
-    );
-    assert_eq!(
-        UrlKind::of("path:./secrets"),
-        UrlKind::Path {
-            path: "./secrets".into()
-        }
-    );
-    assert_eq!(
-        UrlKind::of("./secrets"),
-        UrlKind::Bare {
-            path: "./secrets".into()
-        }
-    );
-    assert_eq!(UrlKind::of("github:a/b"), UrlKind::Other);
-    assert_eq!(UrlKind::of("git+ssh://host/x"), UrlKind::Other);
+    let git_file = |p: &str| UrlKind::GitFile { path: p.into() };
+    let cases = [
+        ("git+file:./secrets", git_file("./secrets")),
+        ("git+file:../elsewhere?ref=main", git_file("../elsewhere")),
+        ("git+file:///abs/secrets", git_file("/abs/secrets")),
+        (
+            "path:./secrets",
+            UrlKind::Path {
+                path: "./secrets".into(),
+            },
+        ),
+        (
+            "./secrets",
+            UrlKind::Bare {
+                path: "./secrets".into(),
+            },
+        ),
+        ("github:a/b", UrlKind::Other),
+        ("git+ssh://host/x", UrlKind::Other),
+    ];
+    for (url, kind) in cases {
+        assert_eq!(UrlKind::of(url), kind, "{url}");
+    }
 }
 
 #[test]

@@ -51,6 +51,31 @@ pub fn emit_indented(doc: &Node, spaces: Option<usize>) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// [`emit_indented`] for a map with `last` as its final entry (an encrypted file's
+/// `sops` metadata), without copying the map to append it.
+pub fn emit_indented_with_last(
+    doc: &Node,
+    last: &MapItem,
+    spaces: Option<usize>,
+) -> Result<Vec<u8>> {
+    let Node::Map(items) = doc else {
+        return Err(SopsError::EncryptTopLevelNotMap.into());
+    };
+    let mut out = Vec::new();
+    let unit = match spaces {
+        None => vec![b'\t'],
+        Some(n) => vec![b' '; n],
+    };
+    write_map(
+        &mut out,
+        items.iter().chain(std::iter::once(last)),
+        0,
+        &unit,
+    )?;
+    out.push(b'\n');
+    Ok(out)
+}
+
 /// Writes one value as sops' `EmitValue` does (`--extract`): indented like a
 /// file, without the trailing newline.
 pub fn emit_value(node: &Node) -> Result<Vec<u8>> {
@@ -325,30 +350,39 @@ fn indent(out: &mut Vec<u8>, level: usize, unit: &[u8]) {
     }
 }
 
+/// A map with these items (comments are not written: JSON has none).
+fn write_map<'a>(
+    out: &mut Vec<u8>,
+    items: impl Iterator<Item = &'a MapItem>,
+    level: usize,
+    unit: &[u8],
+) -> Result<()> {
+    let entries = items.filter_map(|i| match i {
+        MapItem::Entry(k, v) => Some((k, v)),
+        MapItem::Comment(_) => None,
+    });
+    let mut empty = true;
+    out.push(b'{');
+    for (k, v) in entries {
+        if !empty {
+            out.push(b',');
+        }
+        empty = false;
+        indent(out, level + 1, unit);
+        write_string(out, k.as_bytes());
+        out.extend_from_slice(b": ");
+        write_node(out, v, level + 1, unit)?;
+    }
+    if !empty {
+        indent(out, level, unit);
+    }
+    out.push(b'}');
+    Ok(())
+}
+
 fn write_node(out: &mut Vec<u8>, node: &Node, level: usize, unit: &[u8]) -> Result<()> {
     match node {
-        Node::Map(items) => {
-            let entries = items.iter().filter_map(|i| match i {
-                MapItem::Entry(k, v) => Some((k, v)),
-                MapItem::Comment(_) => None,
-            });
-            let mut empty = true;
-            out.push(b'{');
-            for (k, v) in entries {
-                if !empty {
-                    out.push(b',');
-                }
-                empty = false;
-                indent(out, level + 1, unit);
-                write_string(out, k.as_bytes());
-                out.extend_from_slice(b": ");
-                write_node(out, v, level + 1, unit)?;
-            }
-            if !empty {
-                indent(out, level, unit);
-            }
-            out.push(b'}');
-        }
+        Node::Map(items) => write_map(out, items.iter(), level, unit)?,
         Node::Seq(items) => {
             let values = items.iter().filter_map(|i| match i {
                 SeqItem::Value(v) => Some(v),

@@ -177,23 +177,15 @@ impl Format {
     ) -> Result<Vec<u8>> {
         let indent = indent.into();
         use crate::sops::tree::MapItem;
-        let with_meta = |doc: &Node| -> Result<Node> {
-            match doc {
-                Node::Map(items) => {
-                    let mut items = items.clone();
-                    items.push(MapItem::Entry("sops".into(), metadata.clone()));
-                    Ok(Node::Map(items))
-                }
-                _ => Err(SopsError::EncryptTopLevelNotMap.into()),
-            }
-        };
+        let last = || MapItem::Entry("sops".into(), metadata.clone());
         match self {
-            Format::Yaml => {
-                let docs: Vec<Node> = docs.iter().map(with_meta).collect::<Result<_>>()?;
-                yaml::emit(&docs, indent.yaml)
+            // The metadata is appended while writing: copying every document to append
+            // it cost as much as a second parse of a large file.
+            Format::Yaml => yaml::emit_with_last(docs, &last(), indent.yaml),
+            Format::Json => json::emit_indented_with_last(one(docs)?, &last(), indent.json),
+            Format::Binary => {
+                json::emit_indented_with_last(one(docs)?, &last(), indent.json_binary)
             }
-            Format::Json => json::emit_indented(&with_meta(one(docs)?)?, indent.json),
-            Format::Binary => json::emit_indented(&with_meta(one(docs)?)?, indent.json_binary),
             Format::Dotenv => dotenv::emit(&dotenv::put_metadata(one(docs)?, metadata)?),
             Format::Ini => ini::emit(&ini::put_metadata(one(docs)?, metadata)?),
         }

@@ -13,6 +13,7 @@ use super::resolve::{is_yaml11_special, resolve_plain};
 use crate::error::{Error, Result};
 use crate::sops::error::SopsError;
 use crate::sops::tree::{go_format_float_g, MapItem, Node, Scalar, SeqItem};
+use std::borrow::Cow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Style {
@@ -23,7 +24,7 @@ enum Style {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-enum Kind {
+enum Kind<'a> {
     StreamStart,
     StreamEnd,
     DocStart,
@@ -32,27 +33,53 @@ enum Kind {
     MapEnd,
     SeqStart,
     SeqEnd,
-    Scalar(String, Style),
+    /// The text, borrowed from the tree when it is a string (no copy of every value),
+    /// and its style.
+    Scalar(Cow<'a, str>, Style),
 }
 
 #[derive(Debug, Clone)]
-struct Event {
-    kind: Kind,
+struct Event<'a> {
+    kind: Kind<'a>,
+    /// Boxed: most events have none, and a large file has an event per key and value.
+    comments: Option<Box<Comments>>,
+    /// A scalar's analysis when choosing its style already made it (it is the same
+    /// for the emitter: the text does not change in between).
+    analysis: Option<ScalarData>,
+}
+
+/// A scalar's style, with the analysis that chose it when there was one.
+type Styled = (Style, Option<ScalarData>);
+
+/// The comments go-yaml attaches to a node.
+#[derive(Debug, Clone, Default)]
+struct Comments {
     head: String,
     line: String,
     foot: String,
     tail: String,
 }
 
-impl Event {
-    fn new(kind: Kind) -> Event {
+impl<'a> Event<'a> {
+    fn new(kind: Kind<'a>) -> Event<'a> {
         Event {
             kind,
-            head: String::new(),
-            line: String::new(),
-            foot: String::new(),
-            tail: String::new(),
+            comments: None,
+            analysis: None,
         }
+    }
+
+    /// Sets one of the comments (an empty one is the same as none).
+    fn set(&mut self, which: fn(&mut Comments) -> &mut String, text: String) {
+        if !text.is_empty() {
+            *which(self.comments.get_or_insert_with(Default::default)) = text;
+        }
+    }
+
+    fn scalar(text: Cow<'a, str>, (style, analysis): Styled) -> Event<'a> {
+        let mut ev = Event::new(Kind::Scalar(text, style));
+        ev.analysis = analysis;
+        ev
     }
 }
 
@@ -62,20 +89,37 @@ pub fn emit(docs: &[Node], indent: usize) -> Result<Vec<u8>> {
     if docs.iter().any(|d| !matches!(d, Node::Map(_))) {
         return Err(SopsError::YamlTopLevelNotMap.into());
     }
-    emit_nodes(docs, indent)
+    emit_nodes(docs, None, indent)
+}
+
+/// Writes documents as [`emit`] does, each with `last` as its final entry (an encrypted
+/// file's `sops` metadata), without copying the documents to append it.
+pub fn emit_with_last(docs: &[Node], last: &MapItem, indent: usize) -> Result<Vec<u8>> {
+    if docs.iter().any(|d| !matches!(d, Node::Map(_))) {
+        return Err(SopsError::EncryptTopLevelNotMap.into());
+    }
+    emit_nodes(docs, Some(last), indent)
 }
 
 /// Writes one value of any kind (a list, a scalar) as a YAML document, as
 /// `yaml.Marshal` does for `sops decrypt --extract`.
 pub fn emit_value(node: &Node, indent: usize) -> Result<Vec<u8>> {
-    emit_nodes(std::slice::from_ref(node), indent)
+    emit_nodes(std::slice::from_ref(node), None, indent)
 }
 
-fn emit_nodes(docs: &[Node], indent: usize) -> Result<Vec<u8>> {
+fn emit_nodes(docs: &[Node], last: Option<&MapItem>, indent: usize) -> Result<Vec<u8>> {
     let mut events = vec![Event::new(Kind::StreamStart)];
     for doc in docs {
         events.push(Event::new(Kind::DocStart));
-        node_events(doc, String::new(), String::new(), &mut events)?;
+        match (doc, last) {
+            (Node::Map(items), Some(last)) => map_events(
+                items.iter().chain(std::iter::once(last)),
+                String::new(),
+                String::new(),
+                &mut events,
+            )?,
+            _ => node_events(doc, String::new(), String::new(), &mut events)?,
+        }
         events.push(Event::new(Kind::DocEnd));
     }
     events.push(Event::new(Kind::StreamEnd));
@@ -122,51 +166,14 @@ fn prepend(parent: String, own: String) -> String {
 /// The events of one node, as sops builds it (`treeValueToNode`,
 /// `appendTreeBranch`, `appendSequence`) and go-yaml's encoder emits it.
 /// `head`/`foot` are the comments sops attached to this node by its parent.
-fn node_events(node: &Node, head: String, foot: String, out: &mut Vec<Event>) -> Result<()> {
+fn node_events<'a>(
+    node: &'a Node,
+    head: String,
+    foot: String,
+    out: &mut Vec<Event<'a>>,
+) -> Result<()> {
     match node {
-        Node::Map(items) => {
-            // Comments before the first entry become the mapping's head;
-            // later ones the head of the next key; trailing ones the foot
-            // of the last key, which the encoder passes on as the tail of
-            // the mapping end.
-            // sops builds the node with its own leading comments first and
-            // then prepends the comments its parent puts before it.
-            let mut own_head = String::new();
-            let mut pending: Vec<&str> = Vec::new();
-            let mut beginning = true;
-            let start = out.len();
-            out.push(Event::new(Kind::MapStart));
-            for item in items {
-                match item {
-                    MapItem::Comment(c) => pending.push(c),
-                    MapItem::Entry(k, v) => {
-                        if beginning {
-                            own_head = join_comments(&pending);
-                            pending.clear();
-                            beginning = false;
-                        }
-                        let mut key = Event::new(Kind::Scalar(k.clone(), string_style(k)));
-                        key.head = add_head(String::new(), &pending);
-                        pending.clear();
-                        out.push(key);
-                        node_events(v, String::new(), String::new(), out)?;
-                    }
-                }
-            }
-            let mut tail = String::new();
-            if !pending.is_empty() {
-                if beginning {
-                    own_head = join_comments(&pending);
-                } else {
-                    tail = join_comments(&pending);
-                }
-            }
-            out[start].head = prepend(head, own_head);
-            let mut end = Event::new(Kind::MapEnd);
-            end.tail = tail;
-            end.foot = foot;
-            out.push(end);
-        }
+        Node::Map(items) => map_events(items.iter(), head, foot, out)?,
         Node::Seq(items) => {
             // sops builds the node with its own leading comments first and
             // then prepends the comments its parent puts before it.
@@ -216,34 +223,86 @@ fn node_events(node: &Node, head: String, foot: String, out: &mut Vec<Event>) ->
             if beginning {
                 own_head = join_comments(&pending);
             }
-            out[start].head = prepend(head, own_head);
+            out[start].set(|c| &mut c.head, prepend(head, own_head));
             let mut end = Event::new(Kind::SeqEnd);
-            end.foot = foot;
+            end.set(|c| &mut c.foot, foot);
             out.push(end);
         }
         Node::Scalar(s) => {
             let (text, style) = scalar_text(s)?;
-            let mut ev = Event::new(Kind::Scalar(text, style));
-            ev.head = head;
-            ev.foot = foot;
+            let mut ev = Event::scalar(text, style);
+            ev.set(|c| &mut c.head, head);
+            ev.set(|c| &mut c.foot, foot);
             out.push(ev);
         }
     }
     Ok(())
 }
 
+/// The events of a map with these items (see [`node_events`]).
+fn map_events<'a>(
+    items: impl Iterator<Item = &'a MapItem>,
+    head: String,
+    foot: String,
+    out: &mut Vec<Event<'a>>,
+) -> Result<()> {
+    // Comments before the first entry become the mapping's head;
+    // later ones the head of the next key; trailing ones the foot
+    // of the last key, which the encoder passes on as the tail of
+    // the mapping end.
+    // sops builds the node with its own leading comments first and
+    // then prepends the comments its parent puts before it.
+    let mut own_head = String::new();
+    let mut pending: Vec<&str> = Vec::new();
+    let mut beginning = true;
+    let start = out.len();
+    out.push(Event::new(Kind::MapStart));
+    for item in items {
+        match item {
+            MapItem::Comment(c) => pending.push(c),
+            MapItem::Entry(k, v) => {
+                if beginning {
+                    own_head = join_comments(&pending);
+                    pending.clear();
+                    beginning = false;
+                }
+                let mut key = Event::scalar(Cow::Borrowed(k), string_style(k));
+                key.set(|c| &mut c.head, add_head(String::new(), &pending));
+                pending.clear();
+                out.push(key);
+                node_events(v, String::new(), String::new(), out)?;
+            }
+        }
+    }
+    let mut tail = String::new();
+    if !pending.is_empty() {
+        if beginning {
+            own_head = join_comments(&pending);
+        } else {
+            tail = join_comments(&pending);
+        }
+    }
+    out[start].set(|c| &mut c.head, prepend(head, own_head));
+    let mut end = Event::new(Kind::MapEnd);
+    end.set(|c| &mut c.tail, tail);
+    end.set(|c| &mut c.foot, foot);
+    out.push(end);
+    Ok(())
+}
+
 /// The text and the style go-yaml's first encoding pass (`Node.Encode`)
 /// gives a value; the final pass starts from that style.
-fn scalar_text(s: &Scalar) -> Result<(String, Style)> {
+fn scalar_text(s: &Scalar) -> Result<(Cow<'_, str>, Styled)> {
+    let plain = (Style::Plain, None);
     Ok(match s {
-        Scalar::Null => ("null".into(), Style::Plain),
-        Scalar::Bool(b) => ((if *b { "true" } else { "false" }).into(), Style::Plain),
-        Scalar::Int(i) => (i.to_string(), Style::Plain),
-        Scalar::Float(f) => (go_format_float_g(*f).replace("+.inf", ".inf"), Style::Plain),
-        Scalar::Time(t) => (t.clone(), Style::Plain),
-        Scalar::Str(s) => (s.clone(), string_style(s)),
+        Scalar::Null => ("null".into(), plain),
+        Scalar::Bool(b) => ((if *b { "true" } else { "false" }).into(), plain),
+        Scalar::Int(i) => (i.to_string().into(), plain),
+        Scalar::Float(f) => (go_format_float_g(*f).replace("+.inf", ".inf").into(), plain),
+        Scalar::Time(t) => (Cow::Borrowed(t.as_str()), plain),
+        Scalar::Str(s) => (Cow::Borrowed(s.as_str()), string_style(s)),
         Scalar::Bytes(b) => match std::str::from_utf8(b) {
-            Ok(s) => (s.to_string(), string_style(s)),
+            Ok(s) => (Cow::Borrowed(s), string_style(s)),
             Err(_) => return Err(SopsError::YamlNotUtf8Value.into()),
         },
     })
@@ -251,7 +310,7 @@ fn scalar_text(s: &Scalar) -> Result<(String, Style)> {
 
 /// go-yaml's `stringv` style choice followed by the emitter's
 /// `select_scalar_style` in a plain block context (the first pass).
-fn string_style(s: &str) -> Style {
+fn string_style(s: &str) -> Styled {
     let can_plain = resolve_plain(s).is_str() && !is_yaml11_special(s);
     let style = if s.contains('\n') {
         Style::Literal
@@ -261,7 +320,7 @@ fn string_style(s: &str) -> Style {
         Style::Double
     };
     let a = analyze_scalar(s.as_bytes());
-    select_style(style, &a, false, false)
+    (select_style(style, &a, false, false), Some(a))
 }
 
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -355,8 +414,21 @@ fn analyze_scalar(value: &[u8]) -> ScalarData {
 /// character: it changes nothing in the analysis but "the previous byte was
 /// not white space".
 fn is_inert(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=' | b'.' | b'_' | b'-')
+    INERT[usize::from(c)]
 }
+
+/// [`is_inert`] as a table: one load per byte in the runs it skips (base64 blobs,
+/// `ENC[…]` payloads), where the range tests were most of the analysis.
+static INERT: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'.' | b'_' | b'-');
+        c += 1;
+    }
+    t
+};
 
 /// The analysis; `skip_inert` jumps over runs of [`is_inert`] bytes at once,
 /// which are most of a secret's bytes (base64, hex, `ENC[…]` payloads): it
@@ -556,7 +628,6 @@ struct Emitter {
     tail_comment: Vec<u8>,
     key_line_comment: Vec<u8>,
     scalar: ScalarData,
-    scalar_value: Vec<u8>,
     scalar_style: Style,
 }
 
@@ -590,28 +661,31 @@ impl Emitter {
             tail_comment: Vec::new(),
             key_line_comment: Vec::new(),
             scalar: ScalarData::default(),
-            scalar_value: Vec::new(),
             scalar_style: Style::Plain,
         }
     }
 
     fn analyze_event(&mut self, events: &[Event], i: usize) {
         let ev = &events[i];
-        if !ev.head.is_empty() {
-            self.head_comment = ev.head.as_bytes().to_vec();
-        }
-        if !ev.line.is_empty() {
-            self.line_comment = ev.line.as_bytes().to_vec();
-        }
-        if !ev.foot.is_empty() {
-            self.foot_comment = ev.foot.as_bytes().to_vec();
-        }
-        if !ev.tail.is_empty() {
-            self.tail_comment = ev.tail.as_bytes().to_vec();
+        if let Some(c) = &ev.comments {
+            if !c.head.is_empty() {
+                self.head_comment = c.head.as_bytes().to_vec();
+            }
+            if !c.line.is_empty() {
+                self.line_comment = c.line.as_bytes().to_vec();
+            }
+            if !c.foot.is_empty() {
+                self.foot_comment = c.foot.as_bytes().to_vec();
+            }
+            if !c.tail.is_empty() {
+                self.tail_comment = c.tail.as_bytes().to_vec();
+            }
         }
         if let Kind::Scalar(v, _) = &ev.kind {
-            self.scalar = analyze_scalar(v.as_bytes());
-            self.scalar_value = v.as_bytes().to_vec();
+            self.scalar = match &ev.analysis {
+                Some(a) => a.clone(),
+                None => analyze_scalar(v.as_bytes()),
+            };
         }
     }
 
@@ -900,7 +974,7 @@ impl Emitter {
     ) -> R {
         self.simple_key_context = simple_key;
         match &events[i].kind {
-            Kind::Scalar(_, style) => self.emit_scalar(*style),
+            Kind::Scalar(value, style) => self.emit_scalar(value.as_bytes(), *style),
             Kind::SeqStart => {
                 let empty = events.get(i + 1).is_some_and(|e| e.kind == Kind::SeqEnd);
                 self.state = if self.flow_level > 0 || empty {
@@ -926,11 +1000,11 @@ impl Emitter {
     fn check_simple_key(&self, events: &[Event]) -> bool {
         let ev = &events[self.head];
         let len = match &ev.kind {
-            Kind::Scalar(..) => {
+            Kind::Scalar(value, _) => {
                 if self.scalar.multiline {
                     return false;
                 }
-                self.scalar_value.len()
+                value.len()
             }
             Kind::SeqStart => {
                 if events.get(self.head + 1).map(|e| &e.kind) != Some(&Kind::SeqEnd) {
@@ -949,7 +1023,7 @@ impl Emitter {
         len <= 128
     }
 
-    fn emit_scalar(&mut self, style: Style) -> R {
+    fn emit_scalar(&mut self, value: &[u8], style: Style) -> R {
         self.scalar_style = select_style(
             style,
             &self.scalar,
@@ -957,13 +1031,12 @@ impl Emitter {
             self.flow_level > 0,
         );
         self.increase_indent(true, false);
-        let value = std::mem::take(&mut self.scalar_value);
         let allow_breaks = !self.simple_key_context;
         match self.scalar_style {
-            Style::Plain => self.write_plain(&value, allow_breaks),
-            Style::Single => self.write_single(&value),
-            Style::Double => self.write_double(&value),
-            Style::Literal => self.write_literal(&value),
+            Style::Plain => self.write_plain(value, allow_breaks),
+            Style::Single => self.write_single(value),
+            Style::Double => self.write_double(value),
+            Style::Literal => self.write_literal(value),
         }
         self.pop_indent()?;
         self.pop_state()
@@ -1104,11 +1177,10 @@ impl Emitter {
             self.put(b' ');
         }
         // Plain style is never chosen for text with line breaks, and the
-        // width is unlimited, so the text is copied as is.
-        let mut i = 0;
-        while i < value.len() {
-            self.write(value, &mut i);
-        }
+        // width is unlimited, so the text is copied as is, in one go: the column
+        // counts characters, as `write` does one at a time (the text is UTF-8).
+        self.out.extend_from_slice(value);
+        self.column += value.iter().filter(|&&b| b & 0xC0 != 0x80).count() as i64;
         if !value.is_empty() {
             self.whitespace = false;
         }
@@ -1271,6 +1343,15 @@ impl Emitter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_inert_table_is_the_rule() {
+        for c in 0..=255u8 {
+            let rule =
+                c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=' | b'.' | b'_' | b'-');
+            assert_eq!(is_inert(c), rule, "{c}");
+        }
+    }
 
     #[test]
     fn skipping_inert_runs_changes_no_scalar_analysis() {

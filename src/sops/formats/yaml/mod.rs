@@ -9,7 +9,7 @@ mod emit;
 mod parse;
 mod resolve;
 
-pub use emit::{emit, emit_value};
+pub use emit::{emit, emit_value, emit_with_last};
 pub use parse::parse;
 pub(crate) use parse::shown_char;
 

@@ -14,7 +14,10 @@ use crate::error::{Error, Result};
 use crate::sops::error::{SopsError, YamlCause};
 use crate::sops::formats::json::MAX_DEPTH;
 use crate::sops::tree::{MapItem, Node, Scalar, SeqItem};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+
+/// Up to this many keys, a map's duplicate check compares keys directly.
+const SHORT_MAP: usize = 16;
 
 /// Nodes that alias expansion may add to one stream. Every `*alias` copies
 /// its anchored node, so anchors that alias each other twice grow the tree
@@ -26,7 +29,7 @@ const MAX_ALIAS_NODES: usize = 100_000;
 pub fn parse(input: &[u8]) -> Result<Vec<Node>> {
     let text = std::str::from_utf8(input).map_err(|e| SopsError::YamlNotUtf8(e.to_string()))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if let Some((at, c)) = text.char_indices().find(|&(_, c)| !is_printable(c)) {
+    if let Some((at, c)) = first_unprintable(text) {
         let line = text[..at].matches('\n').count() + 1;
         return Err(SopsError::YamlControlCharacter {
             code: u32::from(c),
@@ -34,9 +37,38 @@ pub fn parse(input: &[u8]) -> Result<Vec<Node>> {
         }
         .into());
     }
-    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    // Most files have no carriage return: then the text is used as it is (the two
+    // replacements copied a 4 MB file twice).
+    let text = if text.as_bytes().contains(&b'\r') {
+        std::borrow::Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    };
     let mut p = Parser::new(&text);
     p.stream()
+}
+
+/// The first character of `text` that go-yaml's reader refuses, with its byte offset.
+/// ASCII text is checked in blocks without decoding characters (the common case, and a
+/// tenth of a large decrypt when done character by character).
+fn first_unprintable(text: &str) -> Option<(usize, char)> {
+    let bytes = text.as_bytes();
+    let mut clean = 0;
+    for chunk in bytes.chunks(64) {
+        // No short-circuit inside a block, so the compiler can vectorise it.
+        let ok = chunk.iter().fold(true, |ok, &b| {
+            ok & (matches!(b, b' '..=b'~') | (b == b'\t') | (b == b'\n') | (b == b'\r'))
+        });
+        if !ok {
+            break;
+        }
+        clean += chunk.len();
+    }
+    // `clean` is at a character boundary: everything before it is ASCII.
+    text[clean..]
+        .char_indices()
+        .find(|&(_, c)| !is_printable(c))
+        .map(|(at, c)| (clean + at, c))
 }
 
 /// The characters go-yaml's reader accepts (YAML's printable set);
@@ -80,8 +112,41 @@ struct Props {
     tag: Option<String>,
 }
 
-struct Parser {
-    s: Vec<char>,
+/// The text being read, indexed by character.
+enum Text<'t> {
+    /// All ASCII (most files): a character index is a byte index, so the text is read
+    /// in place, runs are found with `memchr` and copied as slices. (Decoding it into
+    /// characters took four bytes of memory per byte of input, and the page faults
+    /// for them were a fifth of a large decrypt.)
+    Ascii(&'t str),
+    /// Anything else, decoded once.
+    Chars(Vec<char>),
+}
+
+impl Text<'_> {
+    fn get(&self, i: usize) -> Option<char> {
+        match self {
+            Text::Ascii(t) => t.as_bytes().get(i).map(|&b| char::from(b)),
+            Text::Chars(c) => c.get(i).copied(),
+        }
+    }
+
+    /// The character at `i`, which the caller knows is in the text (`'\0'` otherwise,
+    /// which no rule below matches: control characters were refused up front).
+    fn at(&self, i: usize) -> char {
+        self.get(i).unwrap_or('\0')
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Text::Ascii(t) => t.len(),
+            Text::Chars(c) => c.len(),
+        }
+    }
+}
+
+struct Parser<'t> {
+    s: Text<'t>,
     pos: usize,
     line: usize,
     line_start: usize,
@@ -157,10 +222,18 @@ fn syntax(line: usize, col: i64, msg: impl std::fmt::Display, cause: YamlCause) 
     .into()
 }
 
-impl Parser {
-    fn new(text: &str) -> Parser {
+impl<'t> Parser<'t> {
+    fn new(text: &'t str) -> Parser<'t> {
+        if text.is_ascii() {
+            Parser::over(Text::Ascii(text))
+        } else {
+            Parser::over(Text::Chars(text.chars().collect()))
+        }
+    }
+
+    fn over(s: Text<'t>) -> Parser<'t> {
         Parser {
-            s: text.chars().collect(),
+            s,
             pos: 0,
             line: 1,
             line_start: 0,
@@ -176,12 +249,38 @@ impl Parser {
 
     // ---- character helpers -------------------------------------------
 
+    /// The index of the first of `a`, `b`, `c` at or after `from`, if any.
+    fn find3(&self, from: usize, a: u8, b: u8, c: u8) -> Option<usize> {
+        match &self.s {
+            Text::Ascii(t) => {
+                let bytes = t.as_bytes().get(from..)?;
+                memchr::memchr3(a, b, c, bytes).map(|k| from + k)
+            }
+            Text::Chars(chars) => {
+                let (a, b, c) = (char::from(a), char::from(b), char::from(c));
+                chars
+                    .get(from..)?
+                    .iter()
+                    .position(|&x| x == a || x == b || x == c)
+                    .map(|k| from + k)
+            }
+        }
+    }
+
+    /// Appends the characters `from..to` (on one line) to `out`.
+    fn push_run(&self, out: &mut String, from: usize, to: usize) {
+        match &self.s {
+            Text::Ascii(t) => out.push_str(&t[from..to]),
+            Text::Chars(chars) => out.extend(&chars[from..to]),
+        }
+    }
+
     fn peek(&self) -> Option<char> {
-        self.s.get(self.pos).copied()
+        self.s.get(self.pos)
     }
 
     fn peek_at(&self, n: usize) -> Option<char> {
-        self.s.get(self.pos + n).copied()
+        self.s.get(self.pos + n)
     }
 
     fn col(&self) -> i64 {
@@ -257,7 +356,7 @@ impl Parser {
         self.skip_inline_space();
         let mut comment = None;
         if self.peek() == Some('#') {
-            let prev = self.pos.checked_sub(1).and_then(|i| self.s.get(i)).copied();
+            let prev = self.pos.checked_sub(1).and_then(|i| self.s.get(i));
             if self.pos > self.line_start && !matches!(prev, Some(' ' | '\t')) {
                 return Err(self.err("a comment must be separated from the value by a space"));
             }
@@ -638,6 +737,8 @@ impl Parser {
             }
         }
         let c = self.peek();
+        // Whether a key starts here, found once (a scan of the rest of the line).
+        let mut key: Option<bool> = None;
         if on_key_line {
             // Only `- k: v` (and `? k: v`) may open a collection on a line that already
             // holds a key; go-yaml, and so sops, refuses the rest.
@@ -647,7 +748,7 @@ impl Parser {
                     YamlCause::SequenceOnKeyLine,
                 ));
             }
-            if (c == Some('?') && self.is_blank_at(1)) || self.key_follows()? {
+            if (c == Some('?') && self.is_blank_at(1)) || *key.insert(self.key_follows()?) {
                 return Err(self.err_because(
                     "mapping values are not allowed in this context",
                     YamlCause::MapOnKeyLine,
@@ -667,7 +768,7 @@ impl Parser {
         }
         // A key of a block mapping starts here if a ':' follows the first
         // scalar on this line.
-        if self.key_follows()? {
+        if key.map_or_else(|| self.key_follows(), Ok)? {
             if props.tag.is_some() || props.anchor.is_some() {
                 // Properties before the first key belong to the mapping.
                 let node = self.block_map(col, head)?;
@@ -688,17 +789,17 @@ impl Parser {
         let s = &self.s;
         match s.get(i) {
             Some('"') | Some('\'') => {
-                let q = s[i];
+                let q = s.at(i);
                 i += 1;
                 while i < s.len() {
-                    if s[i] == q {
-                        if q == '\'' && s.get(i + 1) == Some(&'\'') {
+                    if s.at(i) == q {
+                        if q == '\'' && s.get(i + 1) == Some('\'') {
                             i += 2;
                             continue;
                         }
                         break;
                     }
-                    if q == '"' && s[i] == '\\' {
+                    if q == '"' && s.at(i) == '\\' {
                         i += 1;
                     }
                     // A backslash may be the last character of the input:
@@ -713,10 +814,7 @@ impl Parser {
                 while matches!(s.get(i), Some(' ' | '\t')) {
                     i += 1;
                 }
-                Ok(
-                    s.get(i) == Some(&':')
-                        && matches!(s.get(i + 1), None | Some(' ' | '\t' | '\n')),
-                )
+                Ok(s.get(i) == Some(':') && matches!(s.get(i + 1), None | Some(' ' | '\t' | '\n')))
             }
             Some('?') if matches!(s.get(i + 1), None | Some(' ' | '\t' | '\n')) => Ok(true),
             Some('[' | '{' | '|' | '>' | '#') | None => Ok(false),
@@ -724,13 +822,13 @@ impl Parser {
                 // Jumps from one ':', '#' or newline to the next: a value line is mostly
                 // one long ENC[…] or base64 run, which this skips without a check per
                 // character (it was a tenth of a small decrypt).
-                while let Some(k) = s[i..].iter().position(|c| matches!(c, ':' | '#' | '\n')) {
-                    i += k;
-                    match s[i] {
+                while let Some(k) = self.find3(i, b':', b'#', b'\n') {
+                    i = k;
+                    match s.at(i) {
                         ':' if matches!(s.get(i + 1), None | Some(' ' | '\t' | '\n')) => {
                             return Ok(true)
                         }
-                        '#' if i > 0 && matches!(s[i - 1], ' ' | '\t') => return Ok(false),
+                        '#' if i > 0 && matches!(s.at(i - 1), ' ' | '\t') => return Ok(false),
                         '\n' => return Ok(false),
                         _ => i += 1,
                     }
@@ -819,12 +917,29 @@ impl Parser {
             pending: head,
         });
         let mut items: Vec<MapItem> = Vec::new();
-        let mut seen: HashMap<String, usize> = HashMap::new();
+        // Keys seen so far, for refusing a duplicate: a short map (most of them) is
+        // searched directly, a long one through a set built once it gets long.
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut entries = 0usize;
         loop {
             self.drain_into_map(&mut items);
             let key_line = self.line;
             let key = self.key()?;
-            if seen.insert(key.clone(), key_line).is_some() {
+            entries += 1;
+            let duplicate = if entries <= SHORT_MAP {
+                items
+                    .iter()
+                    .any(|i| matches!(i, MapItem::Entry(k, _) if *k == key))
+            } else {
+                if seen.is_empty() {
+                    seen.extend(items.iter().filter_map(|i| match i {
+                        MapItem::Entry(k, _) => Some(k.clone()),
+                        MapItem::Comment(_) => None,
+                    }));
+                }
+                !seen.insert(key.clone())
+            };
+            if duplicate {
                 return Err(syntax(
                     key_line,
                     indent,
@@ -1098,11 +1213,11 @@ impl Parser {
     /// in YAML; we stop the scalar and let the caller report it).
     fn continuation_is_key(&self) -> bool {
         let mut i = self.pos;
-        while i < self.s.len() && self.s[i] != '\n' {
-            if self.s[i] == ':' && matches!(self.s.get(i + 1), None | Some(' ' | '\t' | '\n')) {
+        while i < self.s.len() && self.s.at(i) != '\n' {
+            if self.s.at(i) == ':' && matches!(self.s.get(i + 1), None | Some(' ' | '\t' | '\n')) {
                 return true;
             }
-            if self.s[i] == '#' && i > 0 && matches!(self.s[i - 1], ' ' | '\t') {
+            if self.s.at(i) == '#' && i > 0 && matches!(self.s.at(i - 1), ' ' | '\t') {
                 return false;
             }
             i += 1;
@@ -1112,7 +1227,46 @@ impl Parser {
 
     /// One line of a plain scalar (block context), trailing spaces trimmed.
     fn plain_line(&mut self) -> String {
-        let mut t = String::new();
+        let mut t = match self.s {
+            // Where the scalar ends, found first; then one copy (an `ENC[…]` value has
+            // five ':' that do not end it, each a separate append before).
+            Text::Ascii(text) => {
+                let b = text.as_bytes();
+                let start = self.pos;
+                let (mut i, mut end) = (start, b.len());
+                while let Some(k) = memchr::memchr3(b'\n', b':', b'#', &b[i..]) {
+                    i += k;
+                    let ends = match b[i] {
+                        b'\n' => true,
+                        b':' => matches!(b.get(i + 1), None | Some(b' ' | b'\t' | b'\n')),
+                        // '#' starts a comment after a blank of this scalar's line.
+                        _ => i > start && matches!(b[i - 1], b' ' | b'\t'),
+                    };
+                    if ends {
+                        end = i;
+                        break;
+                    }
+                    i += 1;
+                }
+                self.pos = end;
+                text[start..end].to_string()
+            }
+            Text::Chars(_) => self.plain_line_chars(),
+        };
+        let trimmed = t.trim_end_matches([' ', '\t']).len();
+        // Step back over trailing blanks so a following comment is seen
+        // (blanks are one byte, so bytes count characters here).
+        let back = t.len() - trimmed;
+        self.pos -= back;
+        t.truncate(trimmed);
+        t
+    }
+
+    /// [`Parser::plain_line`]'s text for decoded (non-ASCII) text, untrimmed.
+    fn plain_line_chars(&mut self) -> String {
+        // Room for the rest of the line: the runs below are appended without regrowing.
+        let line_end = self.find3(self.pos, b'\n', b'\n', b'\n');
+        let mut t = String::with_capacity(line_end.unwrap_or(self.s.len()) - self.pos);
         while let Some(c) = self.peek() {
             if c == '\n' || (c == ':' && self.is_blank_at(1)) {
                 break;
@@ -1123,24 +1277,17 @@ impl Parser {
             // Up to the next character that can end the scalar, in one go (a
             // long token was a tenth of a decrypt char by char); no line break
             // in it, so the line counters stay right.
-            let run = self.s[self.pos..]
-                .iter()
-                .take_while(|&&c| !matches!(c, '\n' | ':' | '#'))
-                .count();
-            if run > 0 {
-                t.extend(&self.s[self.pos..self.pos + run]);
-                self.pos += run;
+            let end = self
+                .find3(self.pos, b'\n', b':', b'#')
+                .unwrap_or(self.s.len());
+            if end > self.pos {
+                self.push_run(&mut t, self.pos, end);
+                self.pos = end;
                 continue;
             }
             t.push(c);
             self.bump();
         }
-        let trimmed = t.trim_end_matches([' ', '\t']).len();
-        // Step back over trailing blanks so a following comment is seen
-        // (blanks are one byte, so bytes count characters here).
-        let back = t.len() - trimmed;
-        self.pos -= back;
-        t.truncate(trimmed);
         t
     }
 
@@ -1384,7 +1531,7 @@ impl Parser {
         // Trailing empty lines belong to chomping; an unfinished last line
         // (at EOF without a newline) has no break of its own.
         let ends_with_break =
-            self.s.get(self.pos.wrapping_sub(1)) == Some(&'\n') || lines.is_empty();
+            self.s.get(self.pos.wrapping_sub(1)) == Some('\n') || lines.is_empty();
         let content_end = lines
             .iter()
             .rposition(|l| !l.is_empty())
@@ -1771,6 +1918,70 @@ mod tests {
         // Escapes are fine, and so are tabs, CRs, NEL and the non-ASCII planes.
         let docs = parse("a: \"x\\x01\"\r\nb: \"\tü\u{85}😀\"\n".as_bytes()).unwrap();
         assert_eq!(docs.len(), 1);
+    }
+
+    #[test]
+    fn printable_check_in_blocks_finds_what_a_character_scan_finds() {
+        let slow = |t: &str| t.char_indices().find(|&(_, c)| !is_printable(c));
+        let long = "a: b\n".repeat(40);
+        for t in [
+            String::new(),
+            "plain".to_string(),
+            format!("{long}\u{1}"),
+            format!("{long}é\u{7f}x"),
+            format!("é{long}\u{0}"),
+            format!("{long}\r\n\t{long}"),
+            format!("{}\u{b}", "x".repeat(63)),
+            format!("{}\u{b}", "x".repeat(64)),
+            format!("{}\u{feff}", "x".repeat(100)),
+        ] {
+            assert_eq!(first_unprintable(&t), slow(&t), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused_in_short_and_long_maps() {
+        let map = |n: usize, dup: Option<usize>| {
+            let mut t: String = (0..n).map(|i| format!("k{i}: v\n")).collect();
+            if let Some(d) = dup {
+                t.push_str(&format!("k{d}: again\n"));
+            }
+            t
+        };
+        for n in [1, 3, 15, 16, 17, 40] {
+            assert!(parse(map(n, None).as_bytes()).is_ok(), "{n}");
+            for d in [0, n - 1] {
+                let e = error_of(&map(n, Some(d)));
+                assert!(e.contains(&format!("line {}", n + 1)), "{e}");
+                assert!(e.contains(&format!("\"k{d}\" already defined")), "{e}");
+            }
+        }
+    }
+
+    #[test]
+    fn ascii_runs_parse_like_characters() {
+        let inputs = [
+            "a: b\nc: d # note\n",
+            "url: https://x.example:6443/a#frag\nk: v#no-comment\n",
+            "key: ENC[AES256_GCM,data:AAA=,iv:BBB=,tag:CCC=,type:str]\n",
+            "list:\n    - a: 1\n      b: two words\n    - plain\n      continued: no\n",
+            "m:\n  long plain\n  over lines\nn: x\n",
+            "\"q:k\": 'v: w'\n? explicit\n: value\n",
+            "a: b: c\n",
+            "x: :y\nz: a:b:c # c\n",
+            "# only\n---\nd: [1, 2]\n...\n",
+            "a: x#y z #c\nb: v:\nc: #\nd: x: \ne: end:",
+            "a: b:c: d\n",
+            "k: one:two#three :four\t#five\n",
+            "k: trailing blanks   \t\nl: x",
+        ];
+        for input in inputs {
+            let fast = Parser::new(input).stream().map_err(|e| e.message);
+            let slow = Parser::over(Text::Chars(input.chars().collect()))
+                .stream()
+                .map_err(|e| e.message);
+            assert_eq!(fast, slow, "{input:?}");
+        }
     }
 
     fn error_of(input: &str) -> String {
