@@ -15,7 +15,7 @@
 //! of that hash slot compared in full. The positions do not depend on each other, so the
 //! CPU overlaps their loads; the cost per byte is a few instructions whatever the count.
 
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 /// Fibonacci hashing: the top bits of `word * K` spread any 8 bytes well.
 const K: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -31,10 +31,13 @@ pub struct MultiFind {
     bitmap: Vec<u64>,
     /// Slots of the exact index: the top `slot_bits` of the same hash.
     slot_bits: u32,
-    /// `entries[starts[s]..starts[s + 1]]` are the patterns of slot `s`.
+    /// `prefixes[starts[s]..starts[s + 1]]` (and `ids`) are the patterns of slot `s`.
     starts: Vec<u32>,
-    /// (prefix word, pattern index), ordered by slot.
-    entries: Vec<(u64, u32)>,
+    /// Each pattern's first `width` bytes as a word, ordered by slot; zeroized on drop
+    /// like the patterns, since they are the first bytes of secret values.
+    prefixes: Zeroizing<Vec<u64>>,
+    /// The pattern index of each prefix.
+    ids: Vec<u32>,
     patterns: Vec<Zeroizing<Vec<u8>>>,
 }
 
@@ -80,7 +83,11 @@ impl MultiFind {
         for s in 1..starts.len() {
             starts[s] += starts[s - 1];
         }
-        let entries = keyed.into_iter().map(|(_, w, i)| (w, i)).collect();
+        let prefixes = Zeroizing::new(keyed.iter().map(|&(_, w, _)| w).collect());
+        let ids = keyed.iter().map(|&(_, _, i)| i).collect();
+        for k in &mut keyed {
+            k.1.zeroize();
+        }
         MultiFind {
             width,
             mask,
@@ -88,7 +95,8 @@ impl MultiFind {
             bitmap,
             slot_bits,
             starts,
-            entries,
+            prefixes,
+            ids,
             patterns,
         }
     }
@@ -130,8 +138,8 @@ impl MultiFind {
     ) {
         let slot = (h >> (64 - self.slot_bits)) as usize;
         let (from, to) = (self.starts[slot] as usize, self.starts[slot + 1] as usize);
-        for &(prefix, p) in &self.entries[from..to] {
-            if prefix == word && data[at..].starts_with(&self.patterns[p as usize]) {
+        for (prefix, &p) in self.prefixes[from..to].iter().zip(&self.ids[from..to]) {
+            if *prefix == word && data[at..].starts_with(&self.patterns[p as usize]) {
                 each(p as usize, at);
             }
         }
