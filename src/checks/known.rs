@@ -128,13 +128,7 @@ pub fn collect(scene: &Scene, min: usize, allow: &Allowlist) -> Collected {
                 classify(key, value.as_bytes())
             };
             add(value.as_bytes(), &source, class, &label);
-            let public = class == Class::Name && is_public_material(value);
-            for line in pem_lines(value) {
-                let class = if public {
-                    Class::Name
-                } else {
-                    classify_line(line)
-                };
+            for (line, class) in pem_line_classes(value, class) {
                 add(line.as_bytes(), &source, class, &label);
             }
             if let Some(decoded) = decode_base64(value) {
@@ -145,13 +139,7 @@ pub fn collect(scene: &Scene, min: usize, allow: &Allowlist) -> Collected {
                 };
                 add(&decoded, &source, class, &label);
                 if let Ok(text) = std::str::from_utf8(&decoded) {
-                    let public = class == Class::Name && is_public_material(text.trim());
-                    for line in pem_lines(text) {
-                        let class = if public {
-                            Class::Name
-                        } else {
-                            classify_line(line)
-                        };
+                    for (line, class) in pem_line_classes(text, class) {
                         add(line.as_bytes(), &source, class, &label);
                     }
                 }
@@ -541,6 +529,23 @@ fn looks_like_token(text: &str) -> bool {
         && symbol
         && has(text, char::is_ascii_alphabetic)
         && has(text, char::is_ascii_digit)
+}
+
+/// The lines of the PEM blocks in `text` (a value, or its base64 decoding), each with
+/// the class to guard it as: a public certificate's lines stay names (`class` is
+/// the whole value's).
+fn pem_line_classes(text: &str, class: Class) -> Vec<(&str, Class)> {
+    let public = class == Class::Name && is_public_material(text.trim());
+    pem_lines(text)
+        .map(|line| {
+            let class = if public {
+                Class::Name
+            } else {
+                classify_line(line)
+            };
+            (line, class)
+        })
+        .collect()
 }
 
 #[cfg(test)]
