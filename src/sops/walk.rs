@@ -455,11 +455,13 @@ pub fn encrypt(docs: &[Node], rules: &Rules, cipher: &mut Cipher) -> Result<(Vec
 /// Decrypts every leaf the rules select; returns plaintext documents and the
 /// MAC computed over them (to compare with the stored one).
 pub fn decrypt(docs: &[Node], rules: &Rules, cipher: &mut Cipher) -> Result<(Vec<Node>, String)> {
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    // Asked only for a file large enough to share out: std reads the cgroup's CPU
+    // quota from /proc and /sys for it, which a small decrypt need not pay.
+    let threads = || std::thread::available_parallelism().map_or(1, usize::from);
     decrypt_with_threads(docs, rules, cipher, threads)
 }
 
-/// [`decrypt`] on at most `threads` threads. A file with thousands of values has them
+/// [`decrypt`] on at most `threads()` threads. A file with thousands of values has them
 /// authenticated and decrypted on several threads first ([`preopen`]); the walk then
 /// types them, records their IVs and hashes the MAC in document order, exactly as it
 /// does alone, so the result (and the first error reported) is the same.
@@ -467,7 +469,7 @@ fn decrypt_with_threads(
     docs: &[Node],
     rules: &Rules,
     cipher: &mut Cipher,
-    threads: usize,
+    threads: impl FnOnce() -> usize,
 ) -> Result<(Vec<Node>, String)> {
     let (pre, pre_aads) = preopen(docs, cipher, threads);
     let mut pre = pre.into_iter();
@@ -547,14 +549,19 @@ fn encrypted_strings(docs: &[Node]) -> (Vec<(&str, Range<usize>)>, String) {
     (found.strings, found.aads)
 }
 
-/// Opens the encrypted-looking strings of a large file on up to `threads` threads, each
+/// Opens the encrypted-looking strings of a large file on up to `threads()` threads, each
 /// a contiguous share in document order; nothing for a small file or one thread.
-fn preopen<'d>(docs: &'d [Node], cipher: &Cipher, threads: usize) -> (Vec<PreOpened<'d>>, String) {
-    if threads < 2 {
-        return (Vec::new(), String::new());
-    }
+fn preopen<'d>(
+    docs: &'d [Node],
+    cipher: &Cipher,
+    threads: impl FnOnce() -> usize,
+) -> (Vec<PreOpened<'d>>, String) {
     let (jobs, aads) = encrypted_strings(docs);
     if jobs.len() < PARALLEL_MIN_VALUES {
+        return (Vec::new(), String::new());
+    }
+    let threads = threads();
+    if threads < 2 {
         return (Vec::new(), String::new());
     }
     let threads = threads
@@ -677,8 +684,8 @@ mod tests {
         assert!(encrypted_strings(&enc).0.len() >= PARALLEL_MIN_VALUES);
         let mut one = Cipher::new(key.clone());
         let mut four = Cipher::new(key);
-        let a = decrypt_with_threads(&enc, &rules, &mut one, 1).unwrap();
-        let b = decrypt_with_threads(&enc, &rules, &mut four, 4).unwrap();
+        let a = decrypt_with_threads(&enc, &rules, &mut one, || 1).unwrap();
+        let b = decrypt_with_threads(&enc, &rules, &mut four, || 4).unwrap();
         assert_eq!(a, b);
         assert_eq!(a.0, docs);
         assert_eq!(a.1, mac);
@@ -723,10 +730,10 @@ mod tests {
             let other = s.replace("type:str", "type:int");
             *s = other;
         }
-        let one = decrypt_with_threads(&enc, &rules, &mut Cipher::new(key.clone()), 1)
+        let one = decrypt_with_threads(&enc, &rules, &mut Cipher::new(key.clone()), || 1)
             .err()
             .unwrap();
-        let four = decrypt_with_threads(&enc, &rules, &mut Cipher::new(key), 4)
+        let four = decrypt_with_threads(&enc, &rules, &mut Cipher::new(key), || 4)
             .err()
             .unwrap();
         assert!(one.message.contains("k100"), "{}", one.message);
