@@ -118,20 +118,93 @@ impl Rules {
 }
 
 /// The hash over plaintext leaves that becomes a file's MAC.
-pub struct Mac(Sha512);
+pub struct Mac(MacSink);
+
+/// Where [`Mac`] hashes.
+enum MacSink {
+    Here(Sha512),
+    /// On a thread of its own, while the walk goes on (a large file: its MAC was a tenth
+    /// of a decrypt, all of it on the walking thread). The bytes go to it in chunks, in
+    /// the order the walk met them.
+    Thread {
+        chunk: zeroize::Zeroizing<Vec<u8>>,
+        to_hasher: std::sync::mpsc::SyncSender<zeroize::Zeroizing<Vec<u8>>>,
+        hasher: std::thread::JoinHandle<Sha512>,
+    },
+}
+
+/// How many bytes [`Mac`] gathers before it hands them to its thread.
+const MAC_CHUNK: usize = 64 * 1024;
 
 impl Mac {
-    fn new(rules: &Rules) -> Mac {
+    /// `threaded`: hash on a thread of its own (worth it from thousands of values up);
+    /// here when that thread cannot be started.
+    fn new(rules: &Rules, threaded: bool) -> Mac {
         let mut h = Sha512::new();
         if rules.mac_only_encrypted {
             h.update(MAC_ONLY_ENCRYPTED_INIT);
         }
-        Mac(h)
+        if !threaded {
+            return Mac(MacSink::Here(h));
+        }
+        let here = h.clone();
+        // A few chunks in flight at most: the walk never runs far ahead of the hash.
+        let (to_hasher, chunks) = std::sync::mpsc::sync_channel::<zeroize::Zeroizing<Vec<u8>>>(4);
+        let start = std::thread::Builder::new()
+            .name("mac".into())
+            .spawn(move || {
+                for chunk in chunks {
+                    h.update(&chunk[..]);
+                }
+                h
+            });
+        Mac(match start {
+            Ok(hasher) => MacSink::Thread {
+                chunk: zeroize::Zeroizing::new(Vec::with_capacity(MAC_CHUNK)),
+                to_hasher,
+                hasher,
+            },
+            Err(_) => MacSink::Here(here),
+        })
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        match &mut self.0 {
+            MacSink::Here(h) => h.update(bytes),
+            MacSink::Thread {
+                chunk, to_hasher, ..
+            } => {
+                chunk.extend_from_slice(bytes);
+                if chunk.len() >= MAC_CHUNK {
+                    let full = std::mem::replace(
+                        chunk,
+                        zeroize::Zeroizing::new(Vec::with_capacity(MAC_CHUNK)),
+                    );
+                    // The thread stops only when this sender is gone (it cannot panic).
+                    let _ = to_hasher.send(full);
+                }
+            }
+        }
     }
 
     /// The MAC as sops stores it: 128 uppercase hex characters.
     pub fn finish(self) -> String {
-        hex::encode_upper(self.0.finalize())
+        let h = match self.0 {
+            MacSink::Here(h) => h,
+            MacSink::Thread {
+                chunk,
+                to_hasher,
+                hasher,
+            } => {
+                let _ = to_hasher.send(chunk);
+                drop(to_hasher);
+                match hasher.join() {
+                    Ok(h) => h,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+        };
+        hex::encode_upper(h.finalize())
     }
 }
 
@@ -255,10 +328,10 @@ impl<'d> Walk<'_, 'd> {
             if !matches!(v, Scalar::Null) && (!self.rules.mac_only_encrypted || encrypted) {
                 match v {
                     // The common case, hashed in place (no copy per value).
-                    Scalar::Str(s) => self.mac.0.update(s.as_bytes()),
+                    Scalar::Str(s) => self.mac.update(s.as_bytes()),
                     _ => {
                         let (bytes, _) = plain.to_bytes();
-                        self.mac.0.update(&bytes[..]);
+                        self.mac.update(&bytes[..]);
                     }
                 }
             }
@@ -443,7 +516,7 @@ pub fn encrypt(docs: &[Node], rules: &Rules, cipher: &mut Cipher) -> Result<(Vec
     let mut w = Walk {
         rules,
         mode: Mode::Encrypt(cipher),
-        mac: Mac::new(rules),
+        mac: Mac::new(rules, false),
         pre: Vec::new().into_iter(),
         pre_next: None,
         pre_aads: String::new(),
@@ -472,12 +545,14 @@ fn decrypt_with_threads(
     threads: impl FnOnce() -> usize,
 ) -> Result<(Vec<Node>, String)> {
     let (pre, pre_aads) = preopen(docs, cipher, threads);
+    // Values opened on several threads: the file is large and there are cores to share.
+    let threaded = !pre.is_empty();
     let mut pre = pre.into_iter();
     let pre_next = pre.next();
     let mut w = Walk {
         rules,
         mode: Mode::Decrypt(cipher),
-        mac: Mac::new(rules),
+        mac: Mac::new(rules, threaded),
         pre,
         pre_next,
         pre_aads,
