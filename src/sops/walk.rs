@@ -174,15 +174,21 @@ impl Mac {
             MacSink::Thread {
                 chunk, to_hasher, ..
             } => {
-                chunk.extend_from_slice(bytes);
-                if chunk.len() >= MAC_CHUNK {
+                // Handed over before it would grow: a reallocation would copy the
+                // plaintext and leave the old copy in freed memory.
+                if chunk.len() + bytes.len() > chunk.capacity() && !chunk.is_empty() {
                     let full = std::mem::replace(
                         chunk,
-                        zeroize::Zeroizing::new(Vec::with_capacity(MAC_CHUNK)),
+                        zeroize::Zeroizing::new(Vec::with_capacity(MAC_CHUNK.max(bytes.len()))),
                     );
                     // The thread stops only when this sender is gone (it cannot panic).
                     let _ = to_hasher.send(full);
                 }
+                if chunk.capacity() < bytes.len() {
+                    // An empty chunk: nothing to copy, the old buffer is given back empty.
+                    chunk.reserve_exact(bytes.len());
+                }
+                chunk.extend_from_slice(bytes);
             }
         }
     }
