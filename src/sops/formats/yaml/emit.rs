@@ -463,7 +463,9 @@ fn analyze_one_line(value: &[u8]) -> Option<ScalarData> {
         return None;
     }
     // No early exit: the loop stays branch-free, and a scalar that fails is rare.
-    let seen = rest.iter().fold(0, |acc, &c| acc | ONE_LINE[usize::from(c)]);
+    let seen = rest
+        .iter()
+        .fold(0, |acc, &c| acc | ONE_LINE[usize::from(c)]);
     if seen & OTHER != 0 {
         return None;
     }
@@ -1414,8 +1416,8 @@ mod tests {
         // breaks, multi-byte and non-printable characters, at every position.
         let alphabet = [
             "a", "Z", "0", "+", "/", "=", ".", "_", "-", " ", "\t", "\n", "\r", ":", "#", "?", ",",
-            "[", "}", "'", "\"", "é", "\u{85}", "\u{2028}", "😀", "\u{feff}", "\u{1}", "ab",
-            "{", "]", "!", "&", "*", "|", ">", "%", "@", "`", "~", "\\", "\u{7f}", "(", ";",
+            "[", "}", "'", "\"", "é", "\u{85}", "\u{2028}", "😀", "\u{feff}", "\u{1}", "ab", "{",
+            "]", "!", "&", "*", "|", ">", "%", "@", "`", "~", "\\", "\u{7f}", "(", ";",
         ];
         let mut seed = 0x2545_f491_4f6c_dd1d_u64;
         let mut next = |n: usize| {
