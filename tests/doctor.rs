@@ -33,6 +33,7 @@ fn a_healthy_cluster_passes_with_exit_0() {
     assert!(report["checks"].as_array().unwrap().len() >= 18);
     for id in [
         "parent.repo",
+        "parent.locks",
         "parent.flake",
         "dir.ignored",
         "dir.gitlink",
@@ -45,6 +46,7 @@ fn a_healthy_cluster_passes_with_exit_0() {
         "inner.untracked",
         "inner.unstaged",
         "inner.staged",
+        "inner.locks",
         "secrets.plaintext",
         "secrets.valid",
         "key.identity",

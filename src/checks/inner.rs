@@ -14,6 +14,7 @@ fn skip_repo_checks(why: &str) -> impl Iterator<Item = Check> + '_ {
         "inner.untracked",
         "inner.unstaged",
         "inner.staged",
+        "inner.locks",
     ]
     .into_iter()
     .map(move |id| Check::skip(id, why))
@@ -112,6 +113,11 @@ pub fn checks(s: &Scene) -> Vec<Check> {
             }
         }
     }
+    out.push(super::locks::check(
+        "inner.locks",
+        inner,
+        "the secrets repo",
+    ));
     out
 }
 

@@ -18,6 +18,7 @@ pub fn checks(s: &Scene) -> Vec<Check> {
             "parent.repo",
             format!("parent repo at {}", s.layout.root().display()),
         ),
+        super::locks::check("parent.locks", &s.layout.parent, "the parent repo"),
         flake(s),
         dir_ignored(s),
         dir_gitlink(s),

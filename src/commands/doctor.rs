@@ -219,9 +219,14 @@ fn confirm(ctx: &Ctx, f: &Fix, done: &str, before: &Report, after: &Report) {
     {
         None => ctx.ui.ok(format!("fixed: {done}")),
         Some(c) => ctx.ui.warn(format!(
-            "not fixed: {} ({done}), but {} still fails: {}",
+            "not fixed: {} ({done}), but {} still {}: {}",
             f.describe(),
             c.id,
+            if c.status == Status::Fail {
+                "fails"
+            } else {
+                "warns"
+            },
             c.message
         )),
     }
