@@ -598,27 +598,12 @@ mod tests {
     use crate::sops::cipher::new_data_key;
 
     fn doc() -> Node {
-        Node::Map(vec![
-            MapItem::Comment(" top".into()),
-            MapItem::Entry("a".into(), Node::str("x")),
-            MapItem::Entry("n_unencrypted".into(), Node::Scalar(Scalar::Int(5))),
-            MapItem::Entry(
-                "l".into(),
-                Node::Seq(vec![
-                    SeqItem::Value(Node::Scalar(Scalar::Bool(true))),
-                    SeqItem::Comment(" c".into()),
-                ]),
-            ),
-        ])
+        crate::sops::formats::yaml::doc("# top\na: x\nn_unencrypted: 5\nl:\n    - true\n    # c\n")
     }
 
     #[test]
     fn encrypt_then_decrypt_round_trips_with_equal_macs() {
-        let rules = Rules::new(&EncryptionRules {
-            unencrypted_suffix: Some("_unencrypted".into()),
-            ..Default::default()
-        })
-        .unwrap();
+        let rules = default_rules();
         let mut c = Cipher::new(new_data_key());
         let (enc, mac1) = encrypt(&[doc()], &rules, &mut c).unwrap();
         assert_eq!(

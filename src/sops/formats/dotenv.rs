@@ -148,12 +148,7 @@ mod tests {
 
     #[test]
     fn emit_escapes_newlines_and_formats_non_strings() {
-        let doc = Node::Map(vec![
-            MapItem::Comment("c".into()),
-            MapItem::Entry("A".into(), Node::str("a\nb")),
-            MapItem::Entry("F".into(), Node::Scalar(Scalar::Float(2.0))),
-            MapItem::Entry("T".into(), Node::Scalar(Scalar::Bool(true))),
-        ]);
+        let doc = crate::sops::formats::yaml::doc("#c\nA: \"a\\nb\"\nF: 2.0\nT: true\n");
         assert_eq!(emit(&doc).unwrap(), b"#c\nA=a\\nb\nF=2.0\nT=true\n");
         let nested = Node::Map(vec![MapItem::Entry("A".into(), Node::Map(vec![]))]);
         assert!(emit(&nested).is_err());
