@@ -717,7 +717,7 @@ mod tests {
         let four = decrypt_with_threads(&enc, &rules, &mut Cipher::new(key), || 4)
             .err()
             .unwrap();
-        assert!(one.message.contains("k100"), "{}", one.message);
+        one.assert_says("k100");
         assert_eq!(one.message, four.message);
     }
 
