@@ -16,7 +16,7 @@
 //! `[sops]` section of flattened keys, written sorted (3.11 writes it in
 //! random order, 3.13 sorted; any order is read).
 
-use super::flatten::{flatten_metadata, unflatten_metadata, value_to_string};
+use super::flatten::{metadata_entries, unflatten_metadata, value_to_string};
 use crate::error::{Error, Result};
 use crate::sops::error::SopsError;
 use crate::sops::tree::{MapItem, Node};
@@ -516,25 +516,15 @@ pub fn take_metadata(doc: &mut Node) -> Result<Option<Node>> {
 /// Adds the metadata map as a last `[sops]` section of flattened keys,
 /// sorted by key.
 pub fn put_metadata(doc: &Node, metadata: &Node) -> Result<Node> {
-    let Node::Map(items) = doc else {
-        return Err(Error::new("an INI file holds a map of sections"));
-    };
-    let section = flatten_metadata(metadata)?
-        .into_iter()
-        .map(|(k, v)| MapItem::Entry(k, Node::Scalar(v)))
-        .collect();
-    let mut items = items.clone();
-    items.push(MapItem::Entry(SOPS_SECTION.into(), Node::Map(section)));
-    Ok(Node::Map(items))
+    let section = Node::Map(metadata_entries(metadata, "")?);
+    doc.with_entries([MapItem::Entry(SOPS_SECTION.into(), section)])
+        .ok_or_else(|| Error::new("an INI file holds a map of sections"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn round(input: &str) -> String {
-        String::from_utf8(emit(&parse(input.as_bytes()).unwrap()).unwrap()).unwrap()
-    }
+    use crate::sops::formats::Format;
 
     #[test]
     fn default_section_comes_first_and_is_skipped_when_empty() {
@@ -543,8 +533,11 @@ mod tests {
         assert!(
             matches!(&items[0], MapItem::Entry(n, Node::Map(m)) if n == "DEFAULT" && m.is_empty())
         );
-        assert_eq!(round("[a]\nk=v\n"), "[a]\nk = v\n");
-        assert_eq!(round("top=1\n[a]\nk=v\n"), "top = 1\n\n[a]\nk = v\n");
+        assert_eq!(Format::Ini.round_trip("[a]\nk=v\n"), "[a]\nk = v\n");
+        assert_eq!(
+            Format::Ini.round_trip("top=1\n[a]\nk=v\n"),
+            "top = 1\n\n[a]\nk = v\n"
+        );
     }
 
     #[test]
@@ -568,21 +561,22 @@ mod tests {
 
     #[test]
     fn comments_attach_to_the_next_key_or_header() {
-        let out = round("; file\n# two\ntop = 1\n[s] ; inline\n; k\nk = v\n; end\n");
+        let out =
+            Format::Ini.round_trip("; file\n# two\ntop = 1\n[s] ; inline\n; k\nk = v\n; end\n");
         assert_eq!(out, "; file\n# two\ntop = 1\n\n; inline\n[s]\n; k\nk = v\n");
     }
 
     #[test]
     fn repeated_key_overwrites_in_place_and_drops_its_comment() {
         assert_eq!(
-            round("[s]\n; c\na = 1\nb = 2\na = 3\n"),
+            Format::Ini.round_trip("[s]\n; c\na = 1\nb = 2\na = 3\n"),
             "[s]\na = 3\nb = 2\n"
         );
     }
 
     #[test]
     fn writer_aligns_and_quotes_like_go_ini() {
-        let out = round(
+        let out = Format::Ini.round_trip(
             "[s]\n\"q:k\" = \"  padded  \"\n`b\"k` = x\nkey`tick = `a;b`\nlong_key_name_here=\nv = \"\"\"l1\nl2\"\"\"\n",
         );
         assert_eq!(
@@ -595,7 +589,7 @@ mod tests {
     #[test]
     fn explicit_default_and_duplicate_sections_stay_apart() {
         assert_eq!(
-            round("\u{feff}[DEFAULT]\r\nk = v\r\n[a]\r\nx=1\r\n[a]\r\ny=2\r\n"),
+            Format::Ini.round_trip("\u{feff}[DEFAULT]\r\nk = v\r\n[a]\r\nx=1\r\n[a]\r\ny=2\r\n"),
             "[DEFAULT]\nk = v\n\n[a]\nx = 1\n\n[a]\ny = 2\n"
         );
     }
