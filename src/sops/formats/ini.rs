@@ -217,18 +217,7 @@ fn parse_sections(text: &str) -> Result<Vec<Section>> {
 /// go-ini's `readKeyName` with delimiters `=:`: the trimmed key and the
 /// offset just after the delimiter. Keys may be quoted with `"`, `"""` or `` ` ``.
 fn read_key_name(line: &str, n: usize) -> Result<(String, usize)> {
-    let quote = if line.starts_with('"') {
-        if line.len() > 6 && line.starts_with("\"\"\"") {
-            "\"\"\""
-        } else {
-            "\""
-        }
-    } else if line.starts_with('`') {
-        "`"
-    } else {
-        ""
-    };
-    if !quote.is_empty() {
+    if let Some(quote) = opening_quote(line, 6, true) {
         let start = quote.len();
         let Some(pos) = line[start..].find(quote) else {
             return Err(parse_error(format!(
@@ -253,6 +242,20 @@ fn read_key_name(line: &str, n: usize) -> Result<(String, usize)> {
     }
 }
 
+/// The quote a key or value opens with, as go-ini tells them: `"""` on a line longer
+/// than `triple_longer_than` bytes, a lone `"` only where `lone_double` (keys), or `` ` ``.
+fn opening_quote(line: &str, triple_longer_than: usize, lone_double: bool) -> Option<&'static str> {
+    if line.len() > triple_longer_than && line.starts_with("\"\"\"") {
+        Some("\"\"\"")
+    } else if lone_double && line.starts_with('"') {
+        Some("\"")
+    } else if line.starts_with('`') {
+        Some("`")
+    } else {
+        None
+    }
+}
+
 /// go-ini's `readValue` with sops' options (continuation lines and inline
 /// comments on, no Python multi-line values, no unescaping).
 fn read_value(rest: &str, lines: &mut Lines<'_>, comment: &mut String) -> Result<String> {
@@ -260,14 +263,7 @@ fn read_value(rest: &str, lines: &mut Lines<'_>, comment: &mut String) -> Result
     if line.is_empty() {
         return Ok(String::new());
     }
-    let quote = if line.len() > 3 && line.starts_with("\"\"\"") {
-        "\"\"\""
-    } else if line.starts_with('`') {
-        "`"
-    } else {
-        ""
-    };
-    if !quote.is_empty() {
+    if let Some(quote) = opening_quote(line, 3, false) {
         let start = quote.len();
         return match line[start..].rfind(quote) {
             Some(pos) => Ok(line[start..start + pos].to_string()),
@@ -345,17 +341,7 @@ pub fn emit(doc: &Node) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     let last = sections.len().saturating_sub(1);
     for (i, sec) in sections.iter().enumerate() {
-        if !sec.comment.is_empty() {
-            for line in sec.comment.split('\n') {
-                if line.starts_with(['#', ';']) {
-                    push_marked_comment(&mut out, line);
-                } else {
-                    out.extend_from_slice(b"; ");
-                    out.extend_from_slice(line.as_bytes());
-                    out.push(b'\n');
-                }
-            }
-        }
+        push_comment(&mut out, &sec.comment, false);
         if i > 0 || sec.name.to_uppercase() != DEFAULT_SECTION {
             out.push(b'[');
             out.extend_from_slice(sec.name.as_bytes());
@@ -367,17 +353,7 @@ pub fn emit(doc: &Node) -> Result<Vec<u8>> {
         let quoted: Vec<String> = sec.keys.iter().map(|k| quote_key(&k.name)).collect();
         let align = quoted.iter().map(String::len).max().unwrap_or(0);
         for (key, name) in sec.keys.iter().zip(&quoted) {
-            if !key.comment.is_empty() {
-                for line in key.comment.split('\n') {
-                    if line.starts_with(['#', ';']) {
-                        push_marked_comment(&mut out, line);
-                    } else {
-                        out.extend_from_slice(b"; ");
-                        out.extend_from_slice(line.trim().as_bytes());
-                        out.push(b'\n');
-                    }
-                }
-            }
+            push_comment(&mut out, &key.comment, true);
             out.extend_from_slice(name.as_bytes());
             out.extend(std::iter::repeat_n(b' ', align - name.len()));
             out.extend_from_slice(b" = ");
@@ -391,13 +367,25 @@ pub fn emit(doc: &Node) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// A comment line that already starts with `;` or `#`: the mark, one space,
-/// the trimmed rest.
-fn push_marked_comment(out: &mut Vec<u8>, line: &str) {
-    out.extend_from_slice(&line.as_bytes()[..1]);
-    out.push(b' ');
-    out.extend_from_slice(line[1..].trim().as_bytes());
-    out.push(b'\n');
+/// Writes a section's or a key's comment as go-ini does, a line each: a line that
+/// starts with `;` or `#` as the mark, one space and the trimmed rest; another line
+/// after `; `, trimmed for a key's comment (`trim_unmarked`), kept as it is for a section's.
+fn push_comment(out: &mut Vec<u8>, comment: &str, trim_unmarked: bool) {
+    if comment.is_empty() {
+        return;
+    }
+    for line in comment.split('\n') {
+        if line.starts_with(['#', ';']) {
+            out.extend_from_slice(&line.as_bytes()[..1]);
+            out.push(b' ');
+            out.extend_from_slice(line[1..].trim().as_bytes());
+        } else {
+            out.extend_from_slice(b"; ");
+            let line = if trim_unmarked { line.trim() } else { line };
+            out.extend_from_slice(line.as_bytes());
+        }
+        out.push(b'\n');
+    }
 }
 
 /// go-ini quotes a key with a quote or delimiter in backticks, one with a
