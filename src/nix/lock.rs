@@ -398,13 +398,9 @@ mod tests {
                       error: getting status of '/nix/store/az5m-source/secrets': No such file or directory\n\
                       (use '--show-trace' to show detailed location information)\n";
         let err = explain_failure("nix flake lock --update-input s", failed, &req, stderr);
-        assert!(
-            err.message.contains("error: getting status of"),
-            "{}",
-            err.message
-        );
+        err.assert_says("error: getting status of");
         assert!(!err.message.contains("show-trace"));
-        assert!(err.message.contains("(exit code 1)"), "{}", err.message);
+        err.assert_says("(exit code 1)");
         assert!(err.hints[0].contains("git+file:"), "{:?}", err.hints);
 
         let stderr = "warning: Git tree './secrets' is dirty\n\
