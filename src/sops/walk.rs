@@ -513,12 +513,52 @@ impl<'d> Walk<'_, 'd> {
     }
 }
 
+/// Whether `docs` hold at least `n` values and comments (leaves the walk hashes).
+fn has_leaves(docs: &[Node], n: usize) -> bool {
+    fn count(node: &Node, left: &mut usize) {
+        match node {
+            Node::Map(items) => {
+                for item in items {
+                    match item {
+                        MapItem::Comment(_) => *left = left.saturating_sub(1),
+                        MapItem::Entry(_, v) => count(v, left),
+                    }
+                    if *left == 0 {
+                        return;
+                    }
+                }
+            }
+            Node::Seq(items) => {
+                for item in items {
+                    match item {
+                        SeqItem::Comment(_) => *left = left.saturating_sub(1),
+                        SeqItem::Value(v) => count(v, left),
+                    }
+                    if *left == 0 {
+                        return;
+                    }
+                }
+            }
+            Node::Scalar(_) => *left = left.saturating_sub(1),
+        }
+    }
+    let mut left = n;
+    for d in docs {
+        count(d, &mut left);
+    }
+    left == 0
+}
+
 /// Encrypts every leaf the rules select; returns the new documents and the MAC.
 pub fn encrypt(docs: &[Node], rules: &Rules, cipher: &mut Cipher) -> Result<(Vec<Node>, String)> {
+    // A large file's MAC is hashed beside the walk, as when decrypting; the core count
+    // is asked only then (std reads the cgroup quota from /proc and /sys for it).
+    let threaded = has_leaves(docs, PARALLEL_MIN_VALUES)
+        && std::thread::available_parallelism().map_or(1, usize::from) >= 2;
     let mut w = Walk {
         rules,
         mode: Mode::Encrypt(cipher),
-        mac: Mac::new(rules, false),
+        mac: Mac::new(rules, threaded),
         pre: Vec::new().into_iter(),
         pre_next: None,
         pre_aads: String::new(),
@@ -680,6 +720,40 @@ mod tests {
 
     fn doc() -> Node {
         crate::sops::formats::yaml::doc("# top\na: x\nn_unencrypted: 5\nl:\n    - true\n    # c\n")
+    }
+
+    #[test]
+    fn leaves_are_counted_up_to_the_limit() {
+        // The top comment, x, 5, true and the list's comment.
+        let docs = [doc()];
+        assert!(has_leaves(&docs, 5));
+        assert!(!has_leaves(&docs, 6));
+        assert!(has_leaves(&[doc(), doc()], 10));
+        assert!(!has_leaves(&[doc(), doc()], 11));
+    }
+
+    #[test]
+    fn the_mac_thread_hashes_what_the_walking_thread_would() {
+        let rules = default_rules();
+        // Values of many sizes, some larger than a chunk, one empty.
+        let values: Vec<Vec<u8>> = (0..5000)
+            .map(|i| match i % 1000 {
+                7 => vec![b'x'; MAC_CHUNK + i],
+                8 => Vec::new(),
+                _ => format!("value {i}").into_bytes(),
+            })
+            .collect();
+        let hash = |mut mac: Mac| {
+            for v in &values {
+                mac.update(v);
+            }
+            mac.finish()
+        };
+        let threaded = Mac::new(&rules, true);
+        assert!(matches!(threaded.0, MacSink::Thread { .. }));
+        let expected = hex::encode_upper(Sha512::digest(values.concat()));
+        assert_eq!(hash(Mac::new(&rules, false)), expected);
+        assert_eq!(hash(threaded), expected);
     }
 
     #[test]
