@@ -117,40 +117,22 @@ pub fn staged(scene: &Scene) -> Vec<Check> {
             .collect()
     };
     let unstage = |paths: &[String]| format!("unstage: git restore --staged {}", paths.join(" "));
-    let sops = paths_where(&|f| f.sops);
-    out.push(if sops.is_empty() {
-        Check::ok("staged.sops", "no sops-encrypted file staged")
-    } else {
-        Check::fail(
-            "staged.sops",
-            format!("sops-encrypted content staged: {}", list(&sops, 3)),
-        )
-        .hint(unstage(&sops))
-        .hint("secrets belong in the secrets repo (git secrets add NAME)")
-    });
-    let keys = paths_where(&|f| f.age_key);
-    out.push(if keys.is_empty() {
-        Check::ok("staged.age-key", "no private age key staged")
-    } else {
-        let c = Check::fail(
-            "staged.age-key",
-            format!("a private age key is staged: {}", list(&keys, 3)),
-        )
-        .hint(unstage(&keys))
-        .hint("keep keys in ~/.config/sops/age/keys.txt, never in the repo");
-        example_is_real_hint(c, scene, &patterns)
-    });
-    let pems = paths_where(&|f| f.private_key);
-    out.push(if pems.is_empty() {
-        Check::ok("staged.private-key", "no PEM or OpenSSH private key staged")
-    } else {
-        Check::fail(
-            "staged.private-key",
-            format!("a private key is staged: {}", list(&pems, 3)),
-        )
-        .hint(unstage(&pems))
-        .hint("a private key never belongs in the public repo: keep it in the secrets repo (git secrets add NAME --from FILE) or in ~/.ssh")
-    });
+    for kind in FORBIDDEN {
+        let paths = paths_where(&kind.found_in);
+        out.push(if paths.is_empty() {
+            Check::ok(kind.id, kind.none)
+        } else {
+            let c = Check::fail(kind.id, format!("{}: {}", kind.staged, list(&paths, 3)))
+                .hint(unstage(&paths))
+                .hint(kind.belongs);
+            // The staged age key may be the example's key.txt, made from a real one.
+            if kind.id == "staged.age-key" {
+                example_is_real_hint(c, scene, &patterns)
+            } else {
+                c
+            }
+        });
+    }
     let found: Vec<(usize, &'static str, String)> = hits
         .iter()
         .flat_map(|(p, f)| {
@@ -177,6 +159,43 @@ pub fn staged(scene: &Scene) -> Vec<Check> {
     ));
     out
 }
+
+/// A kind of file that never belongs in the public repo: a check each.
+struct Forbidden {
+    id: &'static str,
+    /// Whether the scan found it in a blob.
+    found_in: fn(&Findings) -> bool,
+    /// The check's line when none is staged.
+    none: &'static str,
+    /// The check's line when some is, before the paths.
+    staged: &'static str,
+    /// Where it belongs instead (a hint).
+    belongs: &'static str,
+}
+
+const FORBIDDEN: [Forbidden; 3] = [
+    Forbidden {
+        id: "staged.sops",
+        found_in: |f| f.sops,
+        none: "no sops-encrypted file staged",
+        staged: "sops-encrypted content staged",
+        belongs: "secrets belong in the secrets repo (git secrets add NAME)",
+    },
+    Forbidden {
+        id: "staged.age-key",
+        found_in: |f| f.age_key,
+        none: "no private age key staged",
+        staged: "a private age key is staged",
+        belongs: "keep keys in ~/.config/sops/age/keys.txt, never in the repo",
+    },
+    Forbidden {
+        id: "staged.private-key",
+        found_in: |f| f.private_key,
+        none: "no PEM or OpenSSH private key staged",
+        staged: "a private key is staged",
+        belongs: "a private key never belongs in the public repo: keep it in the secrets repo (git secrets add NAME --from FILE) or in ~/.ssh",
+    },
+];
 
 /// When the example's key.txt is a real key, says so on the key check.
 pub(super) fn example_is_real_hint(c: Check, scene: &Scene, patterns: &Patterns) -> Check {
