@@ -276,7 +276,7 @@ pub(super) fn values_check(
         }
         for s in &value.sources {
             secrets.insert(s.secret.as_str());
-            sources.insert(shell_word(&s.to_string()));
+            sources.insert(crate::quote::shell(&s.to_string()).into_owned());
         }
     }
     if by_label.is_empty() {
@@ -346,19 +346,6 @@ pub(super) fn values_check(
     }
 }
 
-/// `word` quoted for a POSIX shell when it needs quoting.
-pub(crate) fn shell_word(word: &str) -> String {
-    let safe = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.,:/@%+=".contains(c));
-    if safe {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
-    }
-}
-
 /// doctor's view of the parent's allowlist: what it marks public, and entries that
 /// cover nothing or cover a credential.
 pub fn allowlist_check(scene: &Scene) -> Check {
@@ -393,7 +380,7 @@ pub fn allowlist_check(scene: &Scene) -> Check {
     let stale: Vec<String> = cov
         .iter()
         .filter(|c| c.values == 0)
-        .map(|c| shell_word(&c.pattern.to_string()))
+        .map(|c| crate::quote::shell(&c.pattern.to_string()).into_owned())
         .collect();
     let risky: Vec<&known::Coverage> = cov.iter().filter(|c| !c.credentials.is_empty()).collect();
     if stale.is_empty() && risky.is_empty() {
@@ -434,7 +421,7 @@ pub fn allowlist_check(scene: &Scene) -> Check {
             "{} covers {}: the guards do not search for it; unless it is public on purpose: git secrets allow --remove {}",
             r.pattern,
             list(&r.credentials, 3),
-            shell_word(&r.pattern.to_string())
+            crate::quote::shell(&r.pattern.to_string())
         ));
     }
     if !stale.is_empty() {
@@ -444,19 +431,4 @@ pub fn allowlist_check(scene: &Scene) -> Check {
         ));
     }
     c
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shell_words_are_quoted_only_when_needed() {
-        assert_eq!(
-            shell_word("kubeconfig:contexts.0.context.namespace"),
-            "kubeconfig:contexts.0.context.namespace"
-        );
-        assert_eq!(shell_word("a b"), "'a b'");
-        assert_eq!(shell_word("it's"), "'it'\\''s'");
-    }
 }
