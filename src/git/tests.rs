@@ -4,20 +4,16 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Mutex;
 
-use super::testutil::{commit_file, git, init, outside_any_repo, parent_with_inner, write};
+use super::testutil::{
+    commit_file, discover_outside_any_repo, git, init, parent_with_inner, write,
+};
 use super::*;
 
 #[test]
 fn discover_outside_any_repo_is_a_clear_error_with_hints() {
-    let Some(tmp) = outside_any_repo() else {
-        return;
-    };
-    let err = Repo::discover(tmp.path()).err().expect("not a repo");
-    err.assert_says("not in a git repository");
-    assert!(err
-        .hints
-        .iter()
-        .any(|h| h.contains("git init") && h.contains("-C")));
+    if let Some(err) = discover_outside_any_repo(Repo::discover) {
+        err.assert_says("not in a git repository");
+    }
 }
 
 #[test]
@@ -60,12 +56,12 @@ fn gitlink_in_index_and_head_is_detected() {
         ],
     );
     let repo = Repo::discover(root).unwrap();
+    let gitlink = (EntryKind::Gitlink, sha.to_string());
     let entry = repo
         .index_entry(Path::new("secrets"))
         .unwrap()
         .expect("gitlink staged");
-    assert_eq!(entry.kind, EntryKind::Gitlink);
-    assert_eq!(entry.id.to_string(), sha);
+    assert_eq!((entry.kind, entry.id.to_string()), gitlink);
     let under = repo.index_entries_under(Path::new("secrets")).unwrap();
     assert_eq!(under, vec![entry]);
     // not yet committed: HEAD has no such entry
@@ -75,8 +71,7 @@ fn gitlink_in_index_and_head_is_detected() {
         .head_entry(Path::new("secrets"))
         .unwrap()
         .expect("in HEAD");
-    assert_eq!(head_entry.kind, EntryKind::Gitlink);
-    assert_eq!(head_entry.id.to_string(), sha);
+    assert_eq!((head_entry.kind, head_entry.id.to_string()), gitlink);
     // an absolute path works the same
     assert!(repo
         .index_entry(&repo.root().join("secrets"))
