@@ -357,31 +357,31 @@ fn last_commit_touching_a_path_is_like_git_log_1() {
     commit_file(&inner, "secrets/db.yaml", "b: 1\n", "add db");
     let rotate = commit_file(&inner, "secrets/db.yaml", "b: 2\n", "rotate db");
     commit_file(&inner, "README", "r", "readme");
-    let kc = repo
-        .last_commit_touching(Path::new("secrets/kubeconfig.yaml"))
-        .unwrap()
-        .unwrap();
-    assert_eq!(kc.id.to_string(), first);
-    assert_eq!(kc.summary, "first secret");
-    let db = repo
-        .last_commit_touching(Path::new("secrets/db.yaml"))
-        .unwrap()
-        .unwrap();
-    assert_eq!(db.id.to_string(), rotate);
-    assert_eq!(db.summary, "rotate db");
+    let last = |path: &str| {
+        repo.last_commit_touching(Path::new(path))
+            .unwrap()
+            .expect(path)
+    };
+    for (path, id, summary) in [
+        ("secrets/kubeconfig.yaml", &first, "first secret"),
+        ("secrets/db.yaml", &rotate, "rotate db"),
+        // a dir counts as touched when anything below it changed
+        ("secrets", &rotate, "rotate db"),
+    ] {
+        let c = last(path);
+        assert_eq!(
+            (&c.id.to_string(), c.summary.as_str()),
+            (id, summary),
+            "{path}"
+        );
+    }
     let want_time: i64 = git(
         &inner,
         &["log", "-1", "--format=%ct", "--", "secrets/db.yaml"],
     )
     .parse()
     .unwrap();
-    assert_eq!(db.time, want_time);
-    // a dir counts as touched when anything below it changed
-    let dir = repo
-        .last_commit_touching(Path::new("secrets"))
-        .unwrap()
-        .unwrap();
-    assert_eq!(dir.id.to_string(), rotate);
+    assert_eq!(last("secrets/db.yaml").time, want_time);
     assert_eq!(repo.last_commit_touching(Path::new("nope")).unwrap(), None);
 }
 
