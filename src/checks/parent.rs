@@ -18,6 +18,7 @@ pub fn checks(s: &Scene) -> Vec<Check> {
             "parent.repo",
             format!("parent repo at {}", s.layout.root().display()),
         ),
+        super::locks::check("parent.locks", &s.layout.parent, "the parent repo"),
         flake(s),
         dir_ignored(s),
         dir_gitlink(s),
@@ -264,14 +265,18 @@ fn lock_fresh(s: &Scene) -> Check {
     let (Some(inner), Some(head)) = (&s.inner, s.inner_head()) else {
         return Check::skip(ID, "the secrets repo has no commits");
     };
+    // Untracked files do not stop a relock: Nix never sees them, so the lock of HEAD is
+    // the same with or without them (inner.untracked names them). Uncommitted changes
+    // to tracked files do: Nix would lock a dirty tree without a rev.
     let clean = inner
         .status_under(Path::new(""))
-        .is_ok_and(|st| st.is_clean());
+        .is_ok_and(|st| st.unstaged.is_empty() && st.staged.is_empty());
     let relock_hint = format!(
         "git secrets doctor --fix (or: {} {name})",
         wiring::lock::command()
     );
-    // `--fix` relocks only a clean secrets repo: the hints say so, in that order.
+    // `--fix` relocks only when every tracked file is committed: the hints say so, in
+    // that order.
     let with_fix = |c: Check| {
         if clean {
             c.hint(relock_hint.clone()).with_fix(Fix::Relock)
