@@ -272,6 +272,46 @@ fn cases() -> Vec<Case> {
             &["init", "--no-lock"],
         )
     });
+    // add, rotate and set with input that is not YAML/JSON, a file in the current dir
+    // named like the secret, and a .sops.yaml whose rule matches nothing
+    v.push(Case {
+        setup: |_, dir| fs::write(dir.join("bad.yaml"), "a: [\n").unwrap(),
+        ..case(
+            "add from a file that is not YAML",
+            &["add", "newone", "--from", "bad.yaml", "--no-lock"],
+        )
+    });
+    v.push(Case {
+        setup: |_, dir| fs::write(dir.join("bad.yaml"), "a: [\n").unwrap(),
+        ..case(
+            "rotate from a file that is not YAML",
+            &["rotate", "app", "--from", "bad.yaml", "--no-lock"],
+        )
+    });
+    v.push(case(
+        "rotate --set a value that opens like JSON but does not parse",
+        &["rotate", "app", "--set", "a={\"k\": 1", "--no-lock"],
+    ));
+    v.push(Case {
+        setup: |_, dir| fs::write(dir.join("app.yaml"), "local: file\n").unwrap(),
+        ..case(
+            "rotate a secret's file name that is also a file in the current dir",
+            &["rotate", "app.yaml", "--from", "plain.yaml", "--no-lock"],
+        )
+    });
+    v.push(Case {
+        setup: |_, dir| {
+            let cfg = format!(
+                "creation_rules:\n    - path_regex: ^nothing/\n      age: {}\n",
+                age_a()
+            );
+            fs::write(dir.join("secrets/.sops.yaml"), cfg).unwrap()
+        },
+        ..case(
+            "add with a .sops.yaml whose rule matches nothing",
+            &["add", "newone", "--from", "plain.yaml", "--no-lock"],
+        )
+    });
     v.push(Case {
         stdin: Some(format!("{{\"a\":{}}}", "[".repeat(100_000)).into_bytes()),
         ..case(

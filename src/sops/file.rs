@@ -365,7 +365,7 @@ pub fn render_extract(
             }
             Format::Yaml => crate::sops::formats::yaml::emit_value(node, indent.yaml),
             _ => Err(SopsError::OnlyStringsPrintable {
-                format: format!("{format:?}"),
+                format: format.name().to_string(),
             }
             .into()),
         },
