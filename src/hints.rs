@@ -54,16 +54,21 @@ fn no_identity(looked: &[Looked], key_file: Option<&std::path::Path>) -> Vec<Str
         let also = if h.is_empty() { "" } else { "also " };
         h.push(format!("{also}looked in: {}", empty.join(", ")));
     }
-    let file = key_file.map_or_else(
-        || "$XDG_CONFIG_HOME/sops/age/keys.txt".to_string(),
-        |p| p.display().to_string(),
-    );
+    let file = match key_file {
+        Some(p) => {
+            let file = p.display().to_string();
+            h.push(format!(
+                "put your age key in {file}, or set SOPS_AGE_KEY_FILE to the file that holds it"
+            ));
+            crate::quote::shell(&file).into_owned()
+        }
+        None => {
+            h.push("set HOME (or XDG_CONFIG_HOME to an absolute path) and put your age key in its sops/age/keys.txt, or set SOPS_AGE_KEY_FILE to the file that holds it".into());
+            "FILE".into()
+        }
+    };
     h.push(format!(
-        "put your age key in {file}, or set SOPS_AGE_KEY_FILE to the file that holds it"
-    ));
-    h.push(format!(
-        "no key yet? age-keygen -o {} makes one; then someone who can decrypt runs: git secrets rekey --add-recipient <its age1… public key>",
-        crate::quote::shell(&file)
+        "no key yet? age-keygen -o {file} makes one; then someone who can decrypt runs: git secrets rekey --add-recipient <its age1… public key>"
     ));
     h
 }

@@ -201,6 +201,16 @@ fn cases() -> Vec<Case> {
             &["decrypt", "secrets/secrets/app.yaml"],
         )
     });
+    // Go's os.UserConfigDir (so sops) refuses a relative XDG_CONFIG_HOME: no keys.txt
+    // is read there, even when one exists
+    v.push(Case {
+        setup: |_, dir| {
+            fs::create_dir_all(dir.join("rel/sops/age")).unwrap();
+            fs::copy(common::key_file("age-a"), dir.join("rel/sops/age/keys.txt")).unwrap();
+        },
+        env: vec![("XDG_CONFIG_HOME", "rel".into())],
+        ..case("show with a relative XDG_CONFIG_HOME", &["show", "app"])
+    });
     v.push(Case {
         setup: |env, _| fs::write(env.config().join("sops/age/keys.txt"), DAMAGED_KEY).unwrap(),
         ..case("show with a damaged key in keys.txt", &["show", "app"])
