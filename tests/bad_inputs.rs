@@ -201,6 +201,15 @@ fn cases() -> Vec<Case> {
             &["decrypt", "secrets/secrets/app.yaml"],
         )
     });
+    // A key that decrypts nothing here, and the key file meant to hold the right one
+    // cannot be read: the error names that file first.
+    v.push(Case {
+        env: vec![("SOPS_AGE_KEY_FILE", "missing-key.txt".into())],
+        ..case(
+            "decrypt a file for another key while SOPS_AGE_KEY_FILE is missing",
+            &["decrypt", "foreign.yaml"],
+        )
+    });
     // Go's os.UserConfigDir (so sops) refuses a relative XDG_CONFIG_HOME: no keys.txt
     // is read there, even when one exists
     v.push(Case {

@@ -123,6 +123,7 @@ impl SopsFile {
                 needed,
                 recipients: self.metadata.age_recipients().join(", "),
                 own_key: ids.recipients().first().map(|r| r.to_string()),
+                unusable: ids.unusable(),
             }
             .into());
         }

@@ -238,6 +238,16 @@ impl Identities {
         ids
     }
 
+    /// The places that held something unusable (not the ones that were merely
+    /// empty): what a user whose key does not decrypt should look at first.
+    pub fn unusable(&self) -> Vec<Looked> {
+        self.looked
+            .iter()
+            .filter(|l| matches!(l.found, Found::Failed(_) | Found::NoKey))
+            .cloned()
+            .collect()
+    }
+
     fn note(&mut self, place: String, found: Found) {
         self.looked.push(Looked { place, found });
     }
