@@ -189,3 +189,16 @@ pub fn display_path(path: &Path, base: &Path) -> PathBuf {
         .map(Path::to_path_buf)
         .unwrap_or_else(|_| path.to_path_buf())
 }
+
+#[cfg(test)]
+impl Error {
+    /// For tests: fails, showing the whole message, unless the message says `text`.
+    #[track_caller]
+    pub(crate) fn assert_says(&self, text: &str) {
+        assert!(
+            self.message.contains(text),
+            "expected {text:?} in the message: {}",
+            self.message
+        );
+    }
+}

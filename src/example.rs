@@ -278,18 +278,9 @@ mod tests {
 
     #[test]
     fn placeholders_keep_shape_and_avoid_real_values() {
-        let doc = Node::Map(vec![
-            MapItem::Comment(" secret note".into()),
-            MapItem::Entry("token".into(), Node::str("example-token")),
-            MapItem::Entry("port".into(), Node::Scalar(Scalar::Int(1000))),
-            MapItem::Entry(
-                "list".into(),
-                Node::Seq(vec![
-                    SeqItem::Value(Node::str("a")),
-                    SeqItem::Value(Node::str("b")),
-                ]),
-            ),
-        ]);
+        let doc = crate::sops::formats::yaml::doc(
+            "# secret note\ntoken: example-token\nport: 1000\nlist:\n    - a\n    - b\n",
+        );
         let mut vals = Vec::new();
         leaf_values(&doc, &mut vals);
         let real: HashSet<String> = vals.into_iter().collect();

@@ -12,6 +12,7 @@ use crate::git::GitError;
 use crate::nix::error::{LockFailure, NixError};
 use crate::plaintext::PlaintextError;
 use crate::sops::error::{RecipientShape, SopsError, YamlCause};
+use crate::sops::keys::{Found, Looked};
 
 /// The same hint for every file a user can restore from the inner repo's history.
 const RESTORE_FILE: &str = "restore the file from git (git checkout -- FILE)";
@@ -27,17 +28,53 @@ const INI_SYNTAX: &str =
 const HAND_EDITED: &str =
     "the file was edited by hand after encryption; restore it from git or re-encrypt it";
 
+/// Where sops looked and what to do: first each place that held something unusable and
+/// why, then the places that held nothing, then how to get a key there.
+fn no_identity(looked: &[Looked], key_file: Option<&std::path::Path>) -> Vec<String> {
+    let mut h: Vec<String> = looked
+        .iter()
+        .filter_map(|l| match &l.found {
+            Found::NoKey => Some(format!(
+                "{}: holds no age secret key (a line AGE-SECRET-KEY-1…)",
+                l.place
+            )),
+            Found::Failed(why) => Some(format!("{}: {why}", l.place)),
+            _ => None,
+        })
+        .collect();
+    let empty: Vec<String> = looked
+        .iter()
+        .filter_map(|l| match l.found {
+            Found::NotSet => Some(format!("{} (not set)", l.place)),
+            Found::NoFile => Some(format!("{} (no such file)", l.place)),
+            _ => None,
+        })
+        .collect();
+    if !empty.is_empty() {
+        let also = if h.is_empty() { "" } else { "also " };
+        h.push(format!("{also}looked in: {}", empty.join(", ")));
+    }
+    let file = key_file.map_or_else(
+        || "$XDG_CONFIG_HOME/sops/age/keys.txt".to_string(),
+        |p| p.display().to_string(),
+    );
+    h.push(format!(
+        "put your age key in {file}, or set SOPS_AGE_KEY_FILE to the file that holds it"
+    ));
+    h.push(format!(
+        "no key yet? age-keygen -o {} makes one; then someone who can decrypt runs: git secrets rekey --add-recipient <its age1… public key>",
+        crate::quote::shell(&file)
+    ));
+    h
+}
+
 /// The hints for an engine failure, in the order they are shown.
 fn sops_hints(e: &SopsError) -> Vec<String> {
     use SopsError::*;
     let one = |h: &str| vec![h.to_string()];
     match e {
         OnlyForeignKeys { .. } => one("decrypt it with sops itself (sops decrypt FILE), or rekey it to an age recipient with sops updatekeys"),
-        NoIdentity { problems } => {
-            let mut h = one("put your age key in $XDG_CONFIG_HOME/sops/age/keys.txt (or ~/.config/sops/age/keys.txt), or set SOPS_AGE_KEY_FILE");
-            h.extend(problems.iter().cloned());
-            h
-        }
+        NoIdentity { looked, key_file } => no_identity(looked, key_file.as_deref()),
         NotARecipient {
             recipients,
             own_key,

@@ -617,11 +617,8 @@ mod tests {
         let err = l
             .find_secret(&SecretName::parse("db").unwrap())
             .unwrap_err();
-        assert!(
-            err.message.contains("db.yaml") && err.message.contains("db.json"),
-            "{}",
-            err.message
-        );
+        err.assert_says("db.yaml");
+        err.assert_says("db.json");
         let name = SecretName::parse("x").unwrap();
         assert_eq!(
             l.new_secret_path(&name, "yaml"),

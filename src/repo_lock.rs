@@ -121,11 +121,7 @@ mod tests {
             .unwrap_err();
         assert!(waited);
         assert!(start.elapsed() >= Duration::from_millis(200));
-        assert!(
-            err.message.contains("another git-secrets command"),
-            "{}",
-            err.message
-        );
+        err.assert_says("another git-secrets command");
         drop(first);
         let mut waited = false;
         RepoLock::acquire(dir.path(), Duration::ZERO, || waited = true).unwrap();

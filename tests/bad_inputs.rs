@@ -41,6 +41,11 @@ fn world() -> Cluster {
     c
 }
 
+/// What `age-keygen` writes around a key, without the key.
+const NO_KEY: &str = "# created: 2024-01-01T00:00:00Z\n# public key: age1c2e72kjzelwls697s5udv9g9kkn9y06hww3fzn52spn98u064q7qh0vk7x\n";
+/// A key line cut short.
+const DAMAGED_KEY: &str = "# public key: age1…\nAGE-SECRET-KEY-1QQQQ\n";
+
 struct Case {
     name: &'static str,
     args: Vec<String>,
@@ -173,6 +178,32 @@ fn cases() -> Vec<Case> {
             "decrypt with no key at all",
             &["decrypt", "secrets/secrets/app.yaml"],
         )
+    });
+    // A key file that is there but gives no key: the error names it and says why.
+    v.push(Case {
+        setup: |_, dir| fs::write(dir.join("nokey.txt"), NO_KEY).unwrap(),
+        env: vec![
+            ("SOPS_AGE_KEY_FILE", "nokey.txt".into()),
+            ("XDG_CONFIG_HOME", "/nonexistent".into()),
+        ],
+        ..case(
+            "decrypt with a key file that holds no key",
+            &["decrypt", "secrets/secrets/app.yaml"],
+        )
+    });
+    v.push(Case {
+        env: vec![
+            ("SOPS_AGE_KEY_FILE", "secrets".into()),
+            ("XDG_CONFIG_HOME", "/nonexistent".into()),
+        ],
+        ..case(
+            "decrypt with a key file that cannot be read (a directory)",
+            &["decrypt", "secrets/secrets/app.yaml"],
+        )
+    });
+    v.push(Case {
+        setup: |env, _| fs::write(env.config().join("sops/age/keys.txt"), DAMAGED_KEY).unwrap(),
+        ..case("show with a damaged key in keys.txt", &["show", "app"])
     });
     v.push(Case {
         setup: |_, dir| {
@@ -309,4 +340,49 @@ fn bad_inputs_fail_clearly_and_change_nothing() {
         ));
     }
     insta::assert_snapshot!("bad_input_errors", report);
+}
+
+/// "no age identity found" names every place sops 3.11 looks, in its order, says why
+/// each held no key, and what to do.
+#[test]
+fn no_identity_names_where_it_looked_and_why() {
+    require_tool("git");
+    let w = world();
+    let (env, dir) = (&w.env, &w.parent);
+    fs::write(dir.join("nokey.txt"), NO_KEY).unwrap();
+    fs::write(env.config().join("sops/age/keys.txt"), DAMAGED_KEY).unwrap();
+    let out = env
+        .cmd(["show", "app"])
+        .current_dir(dir)
+        .env("SOPS_AGE_KEY_FILE", "nokey.txt")
+        .env("SOPS_AGE_KEY_CMD", "false")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let keys_txt = env.config().join("sops/age/keys.txt");
+    for said in [
+        "error: no age identity found".to_string(),
+        "hint: SOPS_AGE_KEY_FILE=nokey.txt: holds no age secret key".to_string(),
+        "hint: SOPS_AGE_KEY_CMD=false: the command failed (exit code 1)".to_string(),
+        format!(
+            "hint: {}: line 2 is not an age secret key",
+            keys_txt.display()
+        ),
+        "SOPS_AGE_SSH_PRIVATE_KEY_FILE (not set)".to_string(),
+        format!(
+            "{} (no such file)",
+            env.home().join(".ssh/id_ed25519").display()
+        ),
+        format!(
+            "{} (no such file)",
+            env.home().join(".ssh/id_rsa").display()
+        ),
+        "SOPS_AGE_KEY (not set)".to_string(),
+        "hint: no key yet? age-keygen -o".to_string(),
+    ] {
+        assert!(stderr.contains(&said), "missing {said:?} in:\n{stderr}");
+    }
+    // never the damaged line itself: it may be a key of another kind
+    assert!(!stderr.contains("QQQQ"), "{stderr}");
 }

@@ -313,7 +313,7 @@ fn kill_then_rerun(
     // between, it leaves a half file. Then the previous lock is whole in the journal
     // (src/nix/lock.rs), and the next command puts it back.
     let lock_file = c.parent.join("flake.lock");
-    let journal = c.parent.join(".git/git-secrets-flake.lock.prev");
+    let journal = c.parent_git_dir().join("git-secrets-flake.lock.prev");
     let locked_in = |path: &Path| {
         let lock: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
         Some(lock["nodes"][INPUT]["locked"]["rev"].as_str()?.to_string())
@@ -491,6 +491,76 @@ fn rekey_killed_at_every_step_keeps_every_value_and_a_rerun_completes() {
             assert!(text.contains(&b), "{stop:?}: {name} not rekeyed for B");
         }
     }
+}
+
+/// In a linked worktree of the parent its `.git` is a file: the journal goes into
+/// the worktree's own git dir (each worktree has its own flake.lock), never into the
+/// work tree where `git status` shows it and `git add -A` would commit it.
+#[test]
+#[cfg_attr(
+    any(missing_nix, missing_sops, missing_strace),
+    ignore = "needs nix, sops and strace"
+)]
+fn rotate_in_a_parent_worktree_keeps_the_lock_journal_in_its_git_dir() {
+    let stop = Stop::Child {
+        syscall: "write",
+        rel: "flake.lock",
+        then: Some("lock.before-restore"),
+    };
+    let c = Cluster::builder()
+        .secret("kubeconfig.yaml", OLD)
+        .in_parent_worktree()
+        .build();
+    let new = c.env.write("new.yaml", NEW);
+    let args = [
+        "rotate",
+        "kubeconfig",
+        "--from",
+        new.to_str().unwrap(),
+        "--offline",
+    ];
+    let out = run_stopped(&c, ours(&c, &args), stop);
+    assert!(!out.status.success(), "not stopped");
+    let journal = c.parent_git_dir().join("git-secrets-flake.lock.prev");
+    assert!(
+        journal.is_file(),
+        "no journal in {}",
+        c.parent_git_dir().display()
+    );
+    assert!(c
+        .parent_git_dir()
+        .starts_with(c.env.work().join("cluster/.git/worktrees")));
+    let status = c.git(&c.parent, &["status", "--porcelain", "--ignored"]);
+    assert!(
+        !status.contains("git-secrets"),
+        "journal in the work tree:\n{status}"
+    );
+    // The whole kill-and-rerun invariant, restored from that journal.
+    let c = Cluster::builder()
+        .secret("kubeconfig.yaml", OLD)
+        .in_parent_worktree()
+        .build();
+    let new = c.env.write("new.yaml", NEW);
+    let args = [
+        "rotate",
+        "kubeconfig",
+        "--from",
+        new.to_str().unwrap(),
+        "--offline",
+    ];
+    kill_then_rerun(&c, &args, &[], stop, |c, what| {
+        let text = value(c, "kubeconfig");
+        assert!(
+            text.as_deref() == Some(OLD) || text.as_deref() == Some(NEW),
+            "{what}: neither value: {text:?}"
+        );
+    });
+    assert_eq!(value(&c, "kubeconfig").as_deref(), Some(NEW));
+    let status = c.git(&c.parent, &["status", "--porcelain", "--ignored"]);
+    assert!(
+        !status.contains("git-secrets"),
+        "left in the work tree:\n{status}"
+    );
 }
 
 #[test]

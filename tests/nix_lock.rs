@@ -68,6 +68,7 @@ impl LockWorld for Cluster {
     fn request<'a>(&'a self, expected_rev: &'a str) -> LockRequest<'a> {
         LockRequest {
             parent_root: &self.parent,
+            parent_git_dir: Path::new(".git"),
             input: INPUT,
             expected_rev,
             offline: true,

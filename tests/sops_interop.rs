@@ -678,3 +678,58 @@ fn test_env_is_hermetic() {
         );
     }
 }
+
+/// `SOPS_AGE_KEY_CMD` is split into words as sops splits it (quotes, backslashes, a
+/// trailing comment; no shell): a key file whose path holds a space, quoted three ways,
+/// decrypts with both, and an unclosed quote is refused by both.
+#[test]
+#[cfg_attr(missing_sops, ignore = "needs sops")]
+fn the_key_command_is_split_like_sops_splits_it() {
+    require_tool("sops");
+    let env = TestEnv::new();
+    let dir = env.copy_fixture("age-b-only");
+    let key = env.write("my keys/age b.txt", common::key_text("age-b"));
+    let k = key.display().to_string();
+    let spaced = k.replace(' ', "\\ ");
+    for (cmd, works) in [
+        (format!("cat '{k}'"), true),
+        (format!("cat \"{k}\" # the key"), true),
+        (format!("cat {spaced}"), true),
+        (format!("cat \"{k}"), false),
+    ] {
+        let ours = env
+            .cmd(["decrypt", "encrypted.yaml"])
+            .current_dir(&dir)
+            .env("SOPS_AGE_KEY_CMD", &cmd)
+            .output()
+            .unwrap();
+        let sops = env
+            .sops()
+            .unwrap()
+            .args(["decrypt", "encrypted.yaml"])
+            .current_dir(&dir)
+            .env("SOPS_AGE_KEY_CMD", &cmd)
+            .output()
+            .unwrap();
+        assert_eq!(
+            sops.status.success(),
+            works,
+            "sops with {cmd}: {}",
+            text(&sops.stderr)
+        );
+        assert_eq!(
+            ours.status.success(),
+            works,
+            "ours with {cmd}: {}",
+            text(&ours.stderr)
+        );
+        assert_eq!(ours.stdout, sops.stdout, "{cmd}");
+        if !works {
+            assert!(
+                text(&ours.stderr).contains("cannot split the command"),
+                "{}",
+                text(&ours.stderr)
+            );
+        }
+    }
+}

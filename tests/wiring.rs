@@ -134,3 +134,50 @@ fn tracked_files_are_untracked_by_fix_and_refused_by_init_with_the_same_command(
     assert_eq!(c.git(&c.parent, &["ls-files", "secrets"]), "");
     assert!(c.inner.join("notes.txt").is_file(), "files stay on disk");
 }
+
+/// A linked worktree of the parent (`.git` is a file): the wiring is read and changed
+/// through the real git dirs. doctor finds nothing wrong, hooks go where git runs
+/// them (the common dir), and a change leaves nothing in the work tree.
+#[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
+fn a_parent_worktree_is_wired_like_the_main_one() {
+    let c = Cluster::builder()
+        .with_kubeconfig()
+        .with_example()
+        .in_parent_worktree()
+        .build();
+    let (code, report, stderr) = c.doctor(&[]);
+    let failing: Vec<_> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["status"] == "fail")
+        .collect();
+    assert_eq!((code, failing.len()), (0, 0), "{failing:#?}\n{stderr}");
+
+    c.cmd(&["hooks", "install"]).assert().success();
+    let (_, report, _) = c.doctor(&[]);
+    assert_check(&report, "hooks.installed", "ok", None);
+    let hooks = c.env.work().join("cluster/.git/hooks");
+    assert!(
+        hooks.join("pre-commit").is_file(),
+        "hook not in {}",
+        hooks.display()
+    );
+
+    let new = c.env.write("db.yaml", "password: db-password-value\n");
+    c.cmd(&["add", "db", "--from", new.to_str().unwrap(), "--offline"])
+        .assert()
+        .success();
+    assert_eq!(common::cluster::locked_rev(&c.parent), c.inner_head());
+    let status = c.git(&c.parent, &["status", "--porcelain", "--ignored"]);
+    assert_eq!(
+        status.trim(),
+        "M flake.lock\n!! secrets/",
+        "work tree after add"
+    );
+    assert!(!c
+        .parent_git_dir()
+        .join("git-secrets-flake.lock.prev")
+        .exists());
+}

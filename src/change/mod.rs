@@ -69,7 +69,7 @@ impl Transaction {
             ))
         })?;
         // A command killed while Nix rewrote flake.lock left it half-written.
-        if crate::nix::lock::recover(layout.root())? {
+        if crate::nix::lock::recover(layout.root(), layout.parent.git_dir())? {
             progress.status(
                 "restored flake.lock: a git-secrets command was killed while Nix rewrote it",
             );

@@ -334,7 +334,7 @@ mod tests {
         assert_eq!(steps, vec![Step::Key("a=b".into()), Step::Key("c".into())]);
         assert_eq!(v.get("k"), Some(&Node::Scalar(Scalar::Null)));
         let e = parse_set("secretvalue").unwrap_err();
-        assert!(e.message.contains("has no '='"), "{}", e.message);
+        e.assert_says("has no '='");
         assert!(!e.to_string().contains("secretvalue"));
         assert!(parse_set("a..b=1").is_err());
         let set: SetValue = "a=hunter2x".parse().unwrap();
@@ -354,6 +354,6 @@ mod tests {
         );
         assert!(set_path(&mut d, &parse_field("l.9").unwrap(), Node::str("x")).is_err());
         let err = set_path(&mut d, &parse_field("a.b.c").unwrap(), Node::str("x")).unwrap_err();
-        assert!(err.message.contains("scalar"), "{}", err.message);
+        err.assert_says("scalar");
     }
 }

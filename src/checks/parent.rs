@@ -297,12 +297,13 @@ fn lock_fresh(s: &Scene) -> Check {
             ),
         ),
         lock::State::Unreadable { .. }
-            if crate::nix::lock::journal_path(s.layout.root()).is_file() =>
+            if crate::nix::lock::journal_path(s.layout.root(), s.layout.parent.git_dir())
+                .is_file() =>
         {
             // Nix rewrites flake.lock in place; the previous one is kept until it ends.
             with_fix(Check::fail(
                 ID,
-                "flake.lock is half-written: a git-secrets command was killed while Nix rewrote it (the previous lock is kept in the parent's .git and put back first)",
+                "flake.lock is half-written: a git-secrets command was killed while Nix rewrote it (the previous lock is kept in the parent's git dir and put back first)",
             ))
         }
         lock::State::Unreadable { error, .. } => Check::error(ID, &error),

@@ -163,10 +163,15 @@ fn identity(s: &Scene) -> Check {
         let mut c = Check::warn(
             ID,
             "no age identity found: secrets cannot be decrypted or checked here",
-        )
-        .hint("put your age key in ~/.config/sops/age/keys.txt (or set SOPS_AGE_KEY_FILE)");
-        for p in &ids.problems {
-            c = c.hint(p.clone());
+        );
+        // the same words as a command that needs one
+        let err: crate::error::Error = crate::sops::error::SopsError::NoIdentity {
+            looked: ids.looked.clone(),
+            key_file: crate::sops::keys::default_key_file(),
+        }
+        .into();
+        for h in err.hints {
+            c = c.hint(h);
         }
         return c;
     }

@@ -13,11 +13,7 @@ fn discover_outside_any_repo_is_a_clear_error_with_hints() {
         return;
     };
     let err = Repo::discover(tmp.path()).err().expect("not a repo");
-    assert!(
-        err.message.contains("not in a git repository"),
-        "{}",
-        err.message
-    );
+    err.assert_says("not in a git repository");
     assert!(err
         .hints
         .iter()
@@ -227,7 +223,7 @@ fn clone_failure_leaves_no_dest_dir() {
     let tmp = tempfile::tempdir().unwrap();
     let dest = tmp.path().join("secrets");
     let err = clone(tmp.path().join("no-such-repo").to_str().unwrap(), &dest).unwrap_err();
-    assert!(err.message.contains("git clone"), "{}", err.message);
+    err.assert_says("git clone");
     assert!(!err.hints.is_empty());
     assert!(!dest.exists(), "a failed clone left {}", dest.display());
 }
@@ -240,7 +236,7 @@ fn clone_of_a_local_repo_works_and_refuses_a_non_empty_dest() {
     clone(src.to_str().unwrap(), &dest).unwrap();
     assert!(dest.join("secrets/kubeconfig.yaml").is_file());
     let err = clone(src.to_str().unwrap(), &dest).unwrap_err();
-    assert!(err.message.contains("not empty"), "{}", err.message);
+    err.assert_says("not empty");
 }
 
 #[test]
@@ -276,7 +272,7 @@ fn commit_paths_with_nothing_changed_fails_with_gits_words() {
     let err = repo
         .commit_paths(&[Path::new("secrets/kubeconfig.yaml")], "noop")
         .unwrap_err();
-    assert!(err.message.contains("git commit"), "{}", err.message);
+    err.assert_says("git commit");
 }
 
 #[test]

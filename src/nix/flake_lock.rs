@@ -270,14 +270,10 @@ mod tests {
                 "0123456789abcdef0123456789abcdef01234567",
             )
             .unwrap_err();
-        assert!(err.message.contains("f766f1ef0834"), "{}", err.message);
-        assert!(err.message.contains("0123456789ab"), "{}", err.message);
+        err.assert_says("f766f1ef0834");
+        err.assert_says("0123456789ab");
         let err = lock.verify("secrets", REV).unwrap_err();
-        assert!(
-            err.message.contains("no input \"secrets\""),
-            "{}",
-            err.message
-        );
+        err.assert_says("no input \"secrets\"");
     }
 
     #[test]
@@ -289,11 +285,7 @@ mod tests {
             .unwrap()
             .verify("s", REV)
             .unwrap_err();
-        assert!(
-            err.message.contains("without a commit id"),
-            "{}",
-            err.message
-        );
+        err.assert_says("without a commit id");
         assert!(err.hints[0].contains("commit"));
 
         let no_hash = format!(
@@ -303,7 +295,7 @@ mod tests {
             .unwrap()
             .verify("s", REV)
             .unwrap_err();
-        assert!(err.message.contains("narHash"), "{}", err.message);
+        err.assert_says("narHash");
     }
 
     #[test]

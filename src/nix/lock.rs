@@ -49,6 +49,11 @@ pub struct LockRequest<'a> {
     /// Nix runs here because relative `git+file:` urls resolve against the
     /// current directory.
     pub parent_root: &'a Path,
+    /// The parent's git dir for this work tree (`.git`, or for a linked worktree or a
+    /// submodule the dir its `.git` file names), absolute or relative to `parent_root`
+    /// as `git rev-parse --git-dir` prints it: the journal of the previous `flake.lock`
+    /// is kept there.
+    pub parent_git_dir: &'a Path,
     /// The flake input name (`kubenix-secrets`).
     pub input: &'a str,
     /// The inner repo's HEAD commit the lock must end up at. Commit first:
@@ -66,13 +71,13 @@ impl Nix {
     pub fn lock(&self, req: &LockRequest<'_>) -> Result<LockOutcome> {
         let version = self.version()?;
         let lock_path = req.parent_root.join(FLAKE_LOCK);
-        recover(req.parent_root)?;
+        recover(req.parent_root, req.parent_git_dir)?;
         let before = read_optional(&lock_path)?;
         let was_tracked = self.is_tracked(req.parent_root)?;
         // Nix truncates flake.lock and writes it in place: killed in between (with
         // us), it leaves a half file. The journal keeps the previous bytes until we
         // know how it ended; `recover` puts them back after such a crash.
-        let journal = journal_path(req.parent_root);
+        let journal = journal_path(req.parent_root, req.parent_git_dir);
         crate::atomic::write(&journal, before.as_deref().unwrap_or_default(), 0o644)?;
         let result = self.lock_journaled(req, version, &lock_path, before, was_tracked);
         let _ = std::fs::remove_file(&journal);
@@ -275,23 +280,23 @@ fn explain_failure(
 }
 
 /// Where [`Nix::lock`] keeps the previous `flake.lock` while Nix rewrites it: in the
-/// parent's `.git` dir (beside `flake.lock` when `.git` is not a dir). Empty means
-/// there was no `flake.lock`, which Nix never writes empty.
-pub fn journal_path(parent_root: &Path) -> PathBuf {
-    let git = parent_root.join(".git");
-    if git.is_dir() {
-        git.join("git-secrets-flake.lock.prev")
-    } else {
-        parent_root.join(".git-secrets-flake.lock.prev")
-    }
+/// parent's git dir for this work tree (`git rev-parse --git-dir`, not a path built from
+/// `.git`, which is a file in a linked worktree or a submodule). Per work tree, not the
+/// common dir: each worktree has its own `flake.lock`. Never in the work tree, where
+/// `git add -A` would commit it. Empty means there was no `flake.lock`, which Nix never
+/// writes empty.
+pub fn journal_path(parent_root: &Path, parent_git_dir: &Path) -> PathBuf {
+    parent_root
+        .join(parent_git_dir)
+        .join("git-secrets-flake.lock.prev")
 }
 
 /// After a command was killed while Nix rewrote `flake.lock`: when the journal is
 /// there and `flake.lock` is not a lock file (half-written), puts the previous one
 /// back; then drops the journal. A complete lock (old or new) is kept. Returns
 /// whether it restored. Call it while holding the repo lock.
-pub fn recover(parent_root: &Path) -> Result<bool> {
-    let journal = journal_path(parent_root);
+pub fn recover(parent_root: &Path, parent_git_dir: &Path) -> Result<bool> {
+    let journal = journal_path(parent_root, parent_git_dir);
     let Some(previous) = read_optional(&journal)? else {
         return Ok(false);
     };
@@ -382,6 +387,7 @@ mod tests {
     fn failures_carry_nix_stderr_and_known_advice() {
         let req = LockRequest {
             parent_root: Path::new("/p"),
+            parent_git_dir: Path::new("/p/.git"),
             input: "s",
             expected_rev: "abc",
             offline: false,
@@ -392,13 +398,9 @@ mod tests {
                       error: getting status of '/nix/store/az5m-source/secrets': No such file or directory\n\
                       (use '--show-trace' to show detailed location information)\n";
         let err = explain_failure("nix flake lock --update-input s", failed, &req, stderr);
-        assert!(
-            err.message.contains("error: getting status of"),
-            "{}",
-            err.message
-        );
+        err.assert_says("error: getting status of");
         assert!(!err.message.contains("show-trace"));
-        assert!(err.message.contains("(exit code 1)"), "{}", err.message);
+        err.assert_says("(exit code 1)");
         assert!(err.hints[0].contains("git+file:"), "{:?}", err.hints);
 
         let stderr = "warning: Git tree './secrets' is dirty\n\

@@ -360,7 +360,7 @@ mod tests {
         assert_eq!(found.program(), fake);
 
         let err = Nix::discover_with(|k| (k == "PATH").then(|| "/nonexistent".into())).unwrap_err();
-        assert!(err.message.contains("not installed"), "{}", err.message);
+        err.assert_says("not installed");
         assert!(!err.hints.is_empty());
     }
 }

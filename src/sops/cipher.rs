@@ -576,11 +576,7 @@ mod tests {
             .encrypt(&Plain::Value(Scalar::Str("x".into())), "a:")
             .unwrap();
         let err = c.decrypt(&enc, "b:").unwrap_err();
-        assert!(
-            err.message.contains("authentication failed"),
-            "{}",
-            err.message
-        );
+        err.assert_says("authentication failed");
     }
 
     #[test]

@@ -410,14 +410,14 @@ mod tests {
         let out = run(&groups, &remove(B));
         assert_eq!(out, groups.replace(&format!("          - {B}\n"), ""));
         let err = edit_text(&groups, Path::new("/x/.sops.yaml"), &add(B)).unwrap_err();
-        assert!(err.message.contains("key_groups"), "{}", err.message);
+        err.assert_says("key_groups");
     }
 
     #[test]
     fn removing_the_last_recipient_is_refused() {
         let text = format!("creation_rules:\n  - age: {A}\n");
         let err = edit_recipients(&text, Path::new("/x/.sops.yaml"), &remove(A)).unwrap_err();
-        assert!(err.message.contains("no age recipient"), "{}", err.message);
+        err.assert_says("no age recipient");
         // but replacing it in one run works
         let out = run(
             &text,

@@ -13,9 +13,13 @@ pub enum SopsError {
     /// Every key group holds only non-age keys (KMS, PGP, …).
     #[error("this file is encrypted only with {types} keys, which git-secrets does not handle")]
     OnlyForeignKeys { types: String },
-    /// No identity at all was found; `problems` says why each source gave none.
+    /// No identity at all was found; `looked` says what each place sops looks in held,
+    /// `key_file` is the default key file (`<config dir>/sops/age/keys.txt`).
     #[error("no age identity found to decrypt this file")]
-    NoIdentity { problems: Vec<String> },
+    NoIdentity {
+        looked: Vec<crate::sops::keys::Looked>,
+        key_file: Option<std::path::PathBuf>,
+    },
     /// The identities found unlock fewer key groups than the file needs.
     #[error("{}", not_recipient(*unlocked, *needed))]
     NotARecipient {

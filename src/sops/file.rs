@@ -97,7 +97,8 @@ impl SopsFile {
         }
         if ids.is_empty() {
             return Err(SopsError::NoIdentity {
-                problems: ids.problems.clone(),
+                looked: ids.looked.clone(),
+                key_file: crate::sops::keys::default_key_file(),
             }
             .into());
         }

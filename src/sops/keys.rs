@@ -116,6 +116,32 @@ pub struct IdentitySource {
     pub path: Option<PathBuf>,
 }
 
+/// One place sops 3.11 looks for identities, and what it held here.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Looked {
+    /// The variable (`SOPS_AGE_KEY`), the variable with its value
+    /// (`SOPS_AGE_KEY_FILE=/k.txt`), or the file (`/home/me/.ssh/id_ed25519`).
+    pub place: String,
+    /// What was there.
+    pub found: Found,
+}
+
+/// What one place held.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Found {
+    /// This many identities.
+    Keys(usize),
+    /// The variable is not set (or `HOME`, which the place needs, is not).
+    NotSet,
+    /// A default file that does not exist (sops does not mind).
+    NoFile,
+    /// Read, but no key in it: empty, or only comments.
+    NoKey,
+    /// Cannot be used, and why: unreadable, a command that failed, a line that is not a
+    /// key, a passphrase-protected SSH key.
+    Failed(String),
+}
+
 /// Every identity this user has, from every place sops looks.
 #[derive(Default)]
 pub struct Identities {
@@ -127,55 +153,101 @@ pub struct Identities {
     ssh_recipients: Vec<Recipient>,
     /// Where identities were found.
     pub sources: Vec<IdentitySource>,
-    /// Problems found on the way (unreadable files, bad keys): reported only
-    /// when no identity decrypts.
-    pub problems: Vec<String>,
+    /// Every place looked in, in sops' order, with what it held: the words of
+    /// "no age identity found" when none was.
+    pub looked: Vec<Looked>,
 }
 
 impl Identities {
-    /// Finds identities exactly where sops 3.11 looks: `SOPS_AGE_SSH_PRIVATE_KEY_FILE`,
-    /// `~/.ssh/id_ed25519`, `~/.ssh/id_rsa`, `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`,
-    /// `SOPS_AGE_KEY_CMD`, and `<config dir>/sops/age/keys.txt`.
+    /// Finds identities exactly where sops 3.11 looks, in its order:
+    /// `SOPS_AGE_SSH_PRIVATE_KEY_FILE`, `~/.ssh/id_ed25519`, `~/.ssh/id_rsa`,
+    /// `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD`, and
+    /// `<config dir>/sops/age/keys.txt` (all of them, not the first that has a key).
     pub fn discover() -> Identities {
         let mut ids = Identities::default();
-        if let Some(p) = std::env::var_os("SOPS_AGE_SSH_PRIVATE_KEY_FILE") {
-            ids.add_ssh_file(Path::new(&p), "SOPS_AGE_SSH_PRIVATE_KEY_FILE");
+        const SSH_ENV: &str = "SOPS_AGE_SSH_PRIVATE_KEY_FILE";
+        match std::env::var_os(SSH_ENV) {
+            Some(p) => {
+                let place = format!("{SSH_ENV}={}", Path::new(&p).display());
+                let found = ids.add_ssh_file(Path::new(&p), SSH_ENV);
+                ids.note(place, found);
+            }
+            None => ids.note(SSH_ENV.into(), Found::NotSet),
         }
-        if let Some(home) = home_dir() {
-            for name in ["id_ed25519", "id_rsa"] {
-                let p = home.join(".ssh").join(name);
-                if p.exists() {
-                    ids.add_ssh_file(&p, &format!("~/.ssh/{name}"));
+        match home_dir() {
+            Some(home) => {
+                for name in ["id_ed25519", "id_rsa"] {
+                    let p = home.join(".ssh").join(name);
+                    let found = if p.exists() {
+                        ids.add_ssh_file(&p, &format!("~/.ssh/{name}"))
+                    } else {
+                        Found::NoFile
+                    };
+                    ids.note(p.display().to_string(), found);
                 }
             }
+            None => ids.note(
+                "~/.ssh/id_ed25519, ~/.ssh/id_rsa (HOME)".into(),
+                Found::NotSet,
+            ),
         }
-        if let Ok(key) = std::env::var("SOPS_AGE_KEY") {
-            ids.add_age_text(&key, "SOPS_AGE_KEY", None);
-        }
-        if let Some(p) = std::env::var_os("SOPS_AGE_KEY_FILE") {
-            let p = PathBuf::from(p);
-            match std::fs::read(&p) {
-                Ok(b) => {
-                    ids.add_age_text(&String::from_utf8_lossy(&b), "SOPS_AGE_KEY_FILE", Some(&p))
-                }
-                Err(e) => ids
-                    .problems
-                    .push(format!("SOPS_AGE_KEY_FILE {}: {e}", p.display())),
+        const KEY_ENV: &str = "SOPS_AGE_KEY";
+        match std::env::var_os(KEY_ENV) {
+            Some(key) => {
+                let found = match key.to_str() {
+                    Some(key) => ids.add_age_text(key, KEY_ENV, None),
+                    None => Found::Failed("not valid UTF-8".into()),
+                };
+                ids.note(KEY_ENV.into(), found);
             }
+            None => ids.note(KEY_ENV.into(), Found::NotSet),
         }
-        if let Ok(cmd) = std::env::var("SOPS_AGE_KEY_CMD") {
-            ids.add_key_cmd(&cmd);
-        }
-        if let Some(p) = default_key_file() {
-            match std::fs::read(&p) {
-                Ok(b) => {
-                    ids.add_age_text(&String::from_utf8_lossy(&b), "sops age key file", Some(&p))
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => ids.problems.push(format!("{}: {e}", p.display())),
+        const FILE_ENV: &str = "SOPS_AGE_KEY_FILE";
+        match std::env::var_os(FILE_ENV) {
+            Some(p) => {
+                let p = PathBuf::from(p);
+                let found = ids.add_key_file(&p, FILE_ENV, true);
+                ids.note(format!("{FILE_ENV}={}", p.display()), found);
             }
+            None => ids.note(FILE_ENV.into(), Found::NotSet),
+        }
+        const CMD_ENV: &str = "SOPS_AGE_KEY_CMD";
+        match std::env::var(CMD_ENV) {
+            Ok(cmd) => {
+                let found = ids.add_key_cmd(&cmd);
+                ids.note(format!("{CMD_ENV}={cmd}"), found);
+            }
+            Err(_) => ids.note(CMD_ENV.into(), Found::NotSet),
+        }
+        match default_key_file() {
+            Some(p) => {
+                let found = ids.add_key_file(&p, "sops age key file", false);
+                ids.note(p.display().to_string(), found);
+            }
+            None => ids.note(
+                "~/.config/sops/age/keys.txt (HOME, XDG_CONFIG_HOME)".into(),
+                Found::NotSet,
+            ),
         }
         ids
+    }
+
+    fn note(&mut self, place: String, found: Found) {
+        self.looked.push(Looked { place, found });
+    }
+
+    /// The identities in the key file at `path`; a missing file is a failure only
+    /// when the user named it (`named`), not for the default place.
+    fn add_key_file(&mut self, path: &Path, label: &str, named: bool) -> Found {
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let bytes = Zeroizing::new(bytes);
+                let text = Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned());
+                self.add_age_text(&text, label, Some(path))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !named => Found::NoFile,
+            Err(e) => Found::Failed(format!("cannot read it: {e}")),
+        }
     }
 
     /// Identities from age key text only (tests, the example's key).
@@ -199,8 +271,11 @@ impl Identities {
         self.identities.is_empty()
     }
 
-    fn add_age_text(&mut self, text: &str, label: &str, path: Option<&Path>) {
+    /// Adds the identities in `text` (one per line; blank lines and `#` comments
+    /// skipped); says what it held.
+    fn add_age_text(&mut self, text: &str, label: &str, path: Option<&Path>) -> Found {
         let mut n = 0;
+        let mut bad = None;
         for (lineno, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -212,10 +287,9 @@ impl Identities {
                     self.identities.push(Box::new(id));
                     n += 1;
                 }
-                Err(_) => self.problems.push(format!(
-                    "{label}: line {} is not an age secret key (AGE-SECRET-KEY-1…)",
-                    lineno + 1
-                )),
+                Err(_) => {
+                    bad.get_or_insert(lineno + 1);
+                }
             }
         }
         if n > 0 {
@@ -223,17 +297,21 @@ impl Identities {
                 label: label.to_string(),
                 path: path.map(Path::to_path_buf),
             });
+            return Found::Keys(n);
+        }
+        match bad {
+            // never the line itself: it may be a key of another kind
+            Some(line) => Found::Failed(format!(
+                "line {line} is not an age secret key (AGE-SECRET-KEY-1…)"
+            )),
+            None => Found::NoKey,
         }
     }
 
-    fn add_ssh_file(&mut self, path: &Path, label: &str) {
+    fn add_ssh_file(&mut self, path: &Path, label: &str) -> Found {
         let file = match std::fs::File::open(path) {
             Ok(f) => f,
-            Err(e) => {
-                self.problems
-                    .push(format!("{label} {}: {e}", path.display()));
-                return;
-            }
+            Err(e) => return Found::Failed(format!("cannot read it: {e}")),
         };
         match age::ssh::Identity::from_buffer(
             BufReader::new(file),
@@ -250,22 +328,24 @@ impl Identities {
                     label: label.to_string(),
                     path: Some(path.to_path_buf()),
                 });
+                Found::Keys(1)
             }
-            Ok(age::ssh::Identity::Encrypted(_)) => self.problems.push(format!(
-                "{label} {} is passphrase-protected; git-secrets cannot prompt for it",
-                path.display()
-            )),
-            Ok(age::ssh::Identity::Unsupported(_)) | Err(_) => self.problems.push(format!(
-                "{label} {} is not a supported SSH key",
-                path.display()
-            )),
+            Ok(age::ssh::Identity::Encrypted(_)) => {
+                Found::Failed("passphrase-protected; git-secrets cannot prompt for it".into())
+            }
+            Ok(age::ssh::Identity::Unsupported(_)) | Err(_) => {
+                Found::Failed("not a supported SSH key (ssh-ed25519 or ssh-rsa)".into())
+            }
         }
     }
 
-    fn add_key_cmd(&mut self, cmd: &str) {
-        let words: Vec<&str> = cmd.split_whitespace().collect();
+    fn add_key_cmd(&mut self, cmd: &str) -> Found {
+        let words = match split_command(cmd) {
+            Ok(words) => words,
+            Err(why) => return Found::Failed(format!("cannot split the command: {why}")),
+        };
         let Some((prog, args)) = words.split_first() else {
-            return;
+            return Found::Failed("empty command".into());
         };
         match std::process::Command::new(prog)
             .args(args)
@@ -275,15 +355,13 @@ impl Identities {
         {
             Ok(out) if out.status.success() => {
                 let text = Zeroizing::new(String::from_utf8_lossy(&out.stdout).into_owned());
-                self.add_age_text(&text, "SOPS_AGE_KEY_CMD", None);
+                self.add_age_text(&text, "SOPS_AGE_KEY_CMD", None)
             }
-            Ok(out) => self.problems.push(format!(
-                "SOPS_AGE_KEY_CMD failed ({})",
+            Ok(out) => Found::Failed(format!(
+                "the command failed ({})",
                 crate::error::exit_status(out.status)
             )),
-            Err(e) => self
-                .problems
-                .push(format!("SOPS_AGE_KEY_CMD '{prog}': {e}")),
+            Err(e) => Found::Failed(format!("cannot run {prog}: {e}")),
         }
     }
 
@@ -311,6 +389,69 @@ impl Identities {
         let mut buf = Zeroizing::new(Vec::with_capacity(33));
         reader.read_to_end(&mut buf).ok()?;
         Some(buf)
+    }
+}
+
+/// Splits `SOPS_AGE_KEY_CMD` into words as sops does (google/shlex): blanks separate
+/// words, `'…'` is literal, `"…"` and a bare `\` escape the next character, `#` at the
+/// start of a word comments out the rest of the line; no `$` expansion, no globs.
+fn split_command(cmd: &str) -> std::result::Result<Vec<String>, &'static str> {
+    #[derive(PartialEq)]
+    enum State {
+        Blank,
+        Word,
+        Single,
+        Double,
+        Comment,
+    }
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut state = State::Blank;
+    let mut chars = cmd.chars();
+    while let Some(c) = chars.next() {
+        match state {
+            State::Comment => {
+                if c == '\n' {
+                    state = State::Blank;
+                }
+            }
+            State::Single => match c {
+                '\'' => state = State::Word,
+                c => word.push(c),
+            },
+            State::Double => match c {
+                '"' => state = State::Word,
+                '\\' => word.push(chars.next().ok_or("EOF found after escape character")?),
+                c => word.push(c),
+            },
+            State::Blank | State::Word => match c {
+                ' ' | '\t' | '\r' | '\n' => {
+                    if state == State::Word {
+                        words.push(std::mem::take(&mut word));
+                    }
+                    state = State::Blank;
+                }
+                '#' if state == State::Blank => state = State::Comment,
+                '\'' => state = State::Single,
+                '"' => state = State::Double,
+                '\\' => {
+                    word.push(chars.next().ok_or("EOF found after escape character")?);
+                    state = State::Word;
+                }
+                c => {
+                    word.push(c);
+                    state = State::Word;
+                }
+            },
+        }
+    }
+    match state {
+        State::Single | State::Double => Err("EOF found when expecting closing quote"),
+        State::Word => {
+            words.push(word);
+            Ok(words)
+        }
+        State::Blank | State::Comment => Ok(words),
     }
 }
 
@@ -366,6 +507,25 @@ pub fn generate_identity() -> (Zeroizing<String>, Recipient) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_cmd_is_split_like_sops_shlex() {
+        let ok = |cmd: &str| split_command(cmd).unwrap();
+        assert_eq!(ok("pass show age"), ["pass", "show", "age"]);
+        assert_eq!(ok("cat '/k/my key.txt'"), ["cat", "/k/my key.txt"]);
+        assert_eq!(
+            ok(r#"cat "/k/my key.txt" # note"#),
+            ["cat", "/k/my key.txt"]
+        );
+        assert_eq!(ok(r"cat /k/my\ key.txt"), ["cat", "/k/my key.txt"]);
+        assert_eq!(ok(r#"cat /k/my" "key.txt"#), ["cat", "/k/my key.txt"]);
+        assert_eq!(ok(r#"sh -c "echo \"\$X\"""#), ["sh", "-c", r#"echo "$X""#]);
+        assert_eq!(ok("a#b ''"), ["a#b", ""]);
+        assert_eq!(ok("  "), Vec::<String>::new());
+        assert!(split_command(r#"cat "/k"#).is_err());
+        assert!(split_command("cat 'x").is_err());
+        assert!(split_command("cat x\\").is_err());
+    }
 
     #[test]
     fn wrap_and_unwrap() {

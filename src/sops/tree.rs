@@ -90,6 +90,16 @@ impl Node {
         }
     }
 
+    /// The same map with `entries` after its own (`None` for a list or a scalar).
+    pub fn with_entries(&self, entries: impl IntoIterator<Item = MapItem>) -> Option<Node> {
+        let Node::Map(items) = self else {
+            return None;
+        };
+        let mut items = items.clone();
+        items.extend(entries);
+        Some(Node::Map(items))
+    }
+
     /// The keys of a map, in order (empty for other nodes).
     pub fn keys(&self) -> Vec<&str> {
         match self {

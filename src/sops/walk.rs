@@ -166,6 +166,25 @@ impl<'a> Leaf<'a> {
     }
 }
 
+/// Where the walk stands in the tree.
+#[derive(Default)]
+struct Position {
+    /// The keys from the document's root to the current value (list items add none).
+    path: Vec<String>,
+    /// For each map or list the walk is in, outermost first, the comments met in it since
+    /// its last value: the comment rules of the values after them see them.
+    comments: Vec<Vec<String>>,
+}
+
+impl Position {
+    /// A value ends the run of comments before it: they do not apply to the values after it.
+    fn end_comment_run(&mut self) {
+        if let Some(last) = self.comments.last_mut() {
+            last.clear();
+        }
+    }
+}
+
 struct Walk<'a, 'd> {
     rules: &'a Rules,
     mode: Mode<'a>,
@@ -266,7 +285,8 @@ impl<'d> Walk<'_, 'd> {
     }
 
     /// Handles one leaf; returns the new leaf (encrypted string or plaintext).
-    fn leaf(&mut self, leaf: Leaf<'d>, path: &[String], comments: &[Vec<String>]) -> Result<Plain> {
+    fn leaf(&mut self, leaf: Leaf<'d>, at: &Position) -> Result<Plain> {
+        let (path, comments) = (&at.path[..], &at.comments[..]);
         let is_comment = matches!(leaf, Leaf::Comment(_));
         let encrypted = self.rules.should_encrypt(path, comments, is_comment);
         // Taken for every leaf, used only when it is decrypted (a value the rules leave
@@ -320,17 +340,12 @@ impl<'d> Walk<'_, 'd> {
         }
     }
 
-    fn node(
-        &mut self,
-        node: &'d Node,
-        path: &mut Vec<String>,
-        comments: &mut Vec<Vec<String>>,
-    ) -> Result<Node> {
+    fn node(&mut self, node: &'d Node, at: &mut Position) -> Result<Node> {
         match node {
-            Node::Map(items) => self.map(items, path, comments),
-            Node::Seq(items) => self.seq(items, path, comments),
+            Node::Map(items) => Ok(Node::Map(self.items(items, at, Self::map_item)?)),
+            Node::Seq(items) => Ok(Node::Seq(self.items(items, at, Self::seq_item)?)),
             Node::Scalar(Scalar::Null) => Ok(node.clone()),
-            Node::Scalar(s) => match self.leaf(Leaf::Value(s), path, comments)? {
+            Node::Scalar(s) => match self.leaf(Leaf::Value(s), at)? {
                 Plain::Value(v) => Ok(Node::Scalar(v)),
                 Plain::Comment(c) => Ok(Node::Scalar(Scalar::Str(c))),
             },
@@ -339,99 +354,80 @@ impl<'d> Walk<'_, 'd> {
 
     /// A comment of the map or list being walked: kept for the values after it (their
     /// comment rules see it), then passed through the cipher like a value.
-    fn comment(
-        &mut self,
-        c: &'d str,
-        path: &[String],
-        comments: &mut [Vec<String>],
-    ) -> Result<Plain> {
-        if let Some(last) = comments.last_mut() {
+    fn comment(&mut self, c: &'d str, at: &mut Position) -> Result<Plain> {
+        if let Some(last) = at.comments.last_mut() {
             last.push(c.to_string());
         }
-        self.leaf(Leaf::Comment(c), path, comments)
+        self.leaf(Leaf::Comment(c), at)
     }
 
-    fn map(
+    /// Walks the items of one map or list in order, each with `step`, with a run of
+    /// comments of its own (see [`Position::comments`]).
+    fn items<I, O>(
         &mut self,
-        items: &'d [MapItem],
-        path: &mut Vec<String>,
-        comments: &mut Vec<Vec<String>>,
-    ) -> Result<Node> {
-        comments.push(Vec::new());
+        items: &'d [I],
+        at: &mut Position,
+        mut step: impl FnMut(&mut Self, &'d I, &mut Position) -> Result<O>,
+    ) -> Result<Vec<O>> {
+        at.comments.push(Vec::new());
         let mut out = Vec::with_capacity(items.len());
         for item in items {
-            match item {
-                MapItem::Comment(c) => {
-                    let new = match self.comment(c, path, comments)? {
-                        Plain::Comment(c) => c,
-                        Plain::Value(Scalar::Str(s)) => s,
-                        Plain::Value(_) => return Err(SopsError::CommentDecryptedToValue.into()),
-                    };
-                    out.push(MapItem::Comment(new));
-                }
-                MapItem::Entry(k, v) => {
-                    path.push(k.clone());
-                    let new = self.node(v, path, comments);
-                    path.pop();
-                    out.push(MapItem::Entry(k.clone(), new?));
-                    if let Some(last) = comments.last_mut() {
-                        last.clear();
-                    }
-                }
-            }
+            out.push(step(self, item, at)?);
         }
-        comments.pop();
-        Ok(Node::Map(out))
+        at.comments.pop();
+        Ok(out)
     }
 
-    fn seq(
-        &mut self,
-        items: &'d [SeqItem],
-        path: &mut Vec<String>,
-        comments: &mut Vec<Vec<String>>,
-    ) -> Result<Node> {
-        comments.push(Vec::new());
-        let mut out = Vec::with_capacity(items.len());
-        for item in items {
-            match item {
-                SeqItem::Comment(c) => {
-                    // An encrypted comment in a list is written as a plain string item.
-                    out.push(match self.comment(c, path, comments)? {
-                        Plain::Comment(c)
-                            if matches!(self.mode, Mode::Encrypt(_))
-                                && crate::sops::cipher::is_encrypted(&c) =>
-                        {
-                            SeqItem::Value(Node::Scalar(Scalar::Str(c)))
-                        }
-                        Plain::Comment(c) => SeqItem::Comment(c),
-                        Plain::Value(v) => SeqItem::Value(Node::Scalar(v)),
-                    });
-                }
-                SeqItem::Value(v) => {
-                    let new = match v {
-                        Node::Scalar(s) if !matches!(s, Scalar::Null) => {
-                            match self.leaf(Leaf::Value(s), path, comments)? {
-                                Plain::Comment(c) => SeqItem::Comment(c),
-                                Plain::Value(v) => SeqItem::Value(Node::Scalar(v)),
-                            }
-                        }
-                        other => SeqItem::Value(self.node(other, path, comments)?),
-                    };
-                    out.push(new);
-                    if let Some(last) = comments.last_mut() {
-                        last.clear();
-                    }
-                }
+    fn map_item(&mut self, item: &'d MapItem, at: &mut Position) -> Result<MapItem> {
+        match item {
+            MapItem::Comment(c) => Ok(MapItem::Comment(match self.comment(c, at)? {
+                Plain::Comment(c) => c,
+                Plain::Value(Scalar::Str(s)) => s,
+                Plain::Value(_) => return Err(SopsError::CommentDecryptedToValue.into()),
+            })),
+            MapItem::Entry(k, v) => {
+                at.path.push(k.clone());
+                let new = self.node(v, at);
+                at.path.pop();
+                at.end_comment_run();
+                Ok(MapItem::Entry(k.clone(), new?))
             }
         }
-        comments.pop();
-        Ok(Node::Seq(out))
+    }
+
+    fn seq_item(&mut self, item: &'d SeqItem, at: &mut Position) -> Result<SeqItem> {
+        match item {
+            // An encrypted comment in a list is written as a plain string item.
+            SeqItem::Comment(c) => Ok(match self.comment(c, at)? {
+                Plain::Comment(c)
+                    if matches!(self.mode, Mode::Encrypt(_))
+                        && crate::sops::cipher::is_encrypted(&c) =>
+                {
+                    SeqItem::Value(Node::Scalar(Scalar::Str(c)))
+                }
+                Plain::Comment(c) => SeqItem::Comment(c),
+                Plain::Value(v) => SeqItem::Value(Node::Scalar(v)),
+            }),
+            SeqItem::Value(v) => {
+                let new = match v {
+                    Node::Scalar(s) if !matches!(s, Scalar::Null) => {
+                        match self.leaf(Leaf::Value(s), at)? {
+                            Plain::Comment(c) => SeqItem::Comment(c),
+                            Plain::Value(v) => SeqItem::Value(Node::Scalar(v)),
+                        }
+                    }
+                    other => SeqItem::Value(self.node(other, at)?),
+                };
+                at.end_comment_run();
+                Ok(new)
+            }
+        }
     }
 
     fn docs(&mut self, docs: &'d [Node]) -> Result<Vec<Node>> {
         docs.iter()
             .map(|d| match d {
-                Node::Map(_) => self.node(d, &mut Vec::new(), &mut Vec::new()),
+                Node::Map(_) => self.node(d, &mut Position::default()),
                 _ => Err(SopsError::TopLevelNotMap.into()),
             })
             .collect()
@@ -602,27 +598,12 @@ mod tests {
     use crate::sops::cipher::new_data_key;
 
     fn doc() -> Node {
-        Node::Map(vec![
-            MapItem::Comment(" top".into()),
-            MapItem::Entry("a".into(), Node::str("x")),
-            MapItem::Entry("n_unencrypted".into(), Node::Scalar(Scalar::Int(5))),
-            MapItem::Entry(
-                "l".into(),
-                Node::Seq(vec![
-                    SeqItem::Value(Node::Scalar(Scalar::Bool(true))),
-                    SeqItem::Comment(" c".into()),
-                ]),
-            ),
-        ])
+        crate::sops::formats::yaml::doc("# top\na: x\nn_unencrypted: 5\nl:\n    - true\n    # c\n")
     }
 
     #[test]
     fn encrypt_then_decrypt_round_trips_with_equal_macs() {
-        let rules = Rules::new(&EncryptionRules {
-            unencrypted_suffix: Some("_unencrypted".into()),
-            ..Default::default()
-        })
-        .unwrap();
+        let rules = default_rules();
         let mut c = Cipher::new(new_data_key());
         let (enc, mac1) = encrypt(&[doc()], &rules, &mut c).unwrap();
         assert_eq!(
@@ -736,7 +717,7 @@ mod tests {
         let four = decrypt_with_threads(&enc, &rules, &mut Cipher::new(key), || 4)
             .err()
             .unwrap();
-        assert!(one.message.contains("k100"), "{}", one.message);
+        one.assert_says("k100");
         assert_eq!(one.message, four.message);
     }
 

@@ -128,7 +128,7 @@ pub fn check_direction(layout: &Layout, inner: &Repo, input: &str) -> Result<Dir
 pub fn apply(layout: &Layout, input: &str, offline: bool) -> Result<LockOutcome> {
     // A flake.lock a killed Nix left half-written goes back first, so the direction
     // check reads a whole one.
-    crate::nix::lock::recover(layout.root())?;
+    crate::nix::lock::recover(layout.root(), layout.parent.git_dir())?;
     let inner = super::inner_repo(layout)?;
     check_direction(layout, &inner, input)?;
     apply_unchecked(layout, input, offline)
@@ -143,6 +143,7 @@ pub fn apply_unchecked(layout: &Layout, input: &str, offline: bool) -> Result<Lo
     let nix = Nix::discover()?;
     nix.lock(&LockRequest {
         parent_root: layout.root(),
+        parent_git_dir: layout.parent.git_dir(),
         input,
         expected_rev: &rev,
         offline,

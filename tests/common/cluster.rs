@@ -17,6 +17,7 @@
 //!     .with_hooks()                        // `git secrets hooks install` in the parent
 //!     .parent_flake(TEXT)                  // another parent flake.nix
 //!     .unlocked()                          // no Nix: no flake.lock
+//!     .in_parent_worktree()                // work in a `git worktree add` of the parent
 //!     .build();
 //! let bob = c.teammate("bob");             // a second clone through the remotes
 //! let p = c.encrypt_with_ours("tok.yaml", "json", PLAIN); // no sops needed
@@ -141,6 +142,7 @@ pub struct ClusterBuilder {
     lock: bool,
     remotes: bool,
     hooks: bool,
+    parent_worktree: bool,
 }
 
 impl ClusterBuilder {
@@ -212,6 +214,14 @@ impl ClusterBuilder {
         self
     }
 
+    /// Then a linked worktree of the parent (`git worktree add ../cluster-wt`, whose
+    /// `.git` is a file) with a copy of the secrets repo in it, and the world's
+    /// `parent`/`inner` are those: the user works in the worktree.
+    pub fn in_parent_worktree(mut self) -> Self {
+        self.parent_worktree = true;
+        self
+    }
+
     /// Makes the world; fails the test when a tool a part needs is missing.
     pub fn build(self) -> Cluster {
         require_tool("git");
@@ -279,6 +289,9 @@ impl ClusterBuilder {
         if self.hooks {
             c.cmd(&["hooks", "install"]).assert().success();
         }
+        if self.parent_worktree {
+            return c.into_parent_worktree();
+        }
         c
     }
 }
@@ -300,7 +313,31 @@ impl Cluster {
             lock: true,
             remotes: false,
             hooks: false,
+            parent_worktree: false,
         }
+    }
+
+    /// The same world seen from a new linked worktree of the parent (branch `wt`) that
+    /// holds a copy of the secrets repo.
+    fn into_parent_worktree(self) -> Cluster {
+        let wt = self.parent.with_file_name("cluster-wt");
+        let wt_arg = wt.to_str().unwrap();
+        self.git(&self.parent, &["worktree", "add", "-q", "-b", "wt", wt_arg]);
+        assert!(
+            wt.join(".git").is_file(),
+            "a linked worktree's .git is a file"
+        );
+        super::copy_dir(&self.inner, &wt.join("secrets"));
+        Cluster {
+            inner: wt.join("secrets"),
+            parent: wt,
+            env: self.env,
+        }
+    }
+
+    /// The parent's git dir (for a linked worktree: its own, under the main `.git`).
+    pub fn parent_git_dir(&self) -> PathBuf {
+        PathBuf::from(self.git(&self.parent, &["rev-parse", "--absolute-git-dir"]))
     }
 
     /// The world with `secrets` (file name, plaintext) encrypted by the real sops,

@@ -6,7 +6,7 @@
 //! lines vanish. Metadata sits in the same file as flattened, sorted
 //! `sops_*` keys.
 
-use super::flatten::{flatten_metadata, unflatten_metadata, value_to_string};
+use super::flatten::{metadata_entries, unflatten_metadata, value_to_string};
 use crate::error::{Error, Result};
 use crate::sops::error::SopsError;
 use crate::sops::tree::{MapItem, Node, Scalar};
@@ -110,17 +110,8 @@ pub fn take_metadata(doc: &mut Node) -> Result<Option<Node>> {
 /// Adds the metadata map as flattened `sops_*` keys, sorted, after the
 /// document's own entries.
 pub fn put_metadata(doc: &Node, metadata: &Node) -> Result<Node> {
-    let Node::Map(items) = doc else {
-        return Err(Error::new("a dotenv file holds a flat map of keys"));
-    };
-    let mut items = items.clone();
-    for (key, value) in flatten_metadata(metadata)? {
-        items.push(MapItem::Entry(
-            format!("{SOPS_PREFIX}{key}"),
-            Node::Scalar(value),
-        ));
-    }
-    Ok(Node::Map(items))
+    doc.with_entries(metadata_entries(metadata, SOPS_PREFIX)?)
+        .ok_or_else(|| Error::new("a dotenv file holds a flat map of keys"))
 }
 
 #[cfg(test)]
@@ -148,12 +139,7 @@ mod tests {
 
     #[test]
     fn emit_escapes_newlines_and_formats_non_strings() {
-        let doc = Node::Map(vec![
-            MapItem::Comment("c".into()),
-            MapItem::Entry("A".into(), Node::str("a\nb")),
-            MapItem::Entry("F".into(), Node::Scalar(Scalar::Float(2.0))),
-            MapItem::Entry("T".into(), Node::Scalar(Scalar::Bool(true))),
-        ]);
+        let doc = crate::sops::formats::yaml::doc("#c\nA: \"a\\nb\"\nF: 2.0\nT: true\n");
         assert_eq!(emit(&doc).unwrap(), b"#c\nA=a\\nb\nF=2.0\nT=true\n");
         let nested = Node::Map(vec![MapItem::Entry("A".into(), Node::Map(vec![]))]);
         assert!(emit(&nested).is_err());

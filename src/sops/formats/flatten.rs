@@ -45,6 +45,14 @@ pub fn flatten_metadata(metadata: &Node) -> Result<Vec<(String, Scalar)>> {
     Ok(out)
 }
 
+/// [`flatten_metadata`] as map entries, each key after `prefix` (dotenv's `sops_`).
+pub fn metadata_entries(metadata: &Node, prefix: &str) -> Result<Vec<MapItem>> {
+    Ok(flatten_metadata(metadata)?
+        .into_iter()
+        .map(|(key, value)| MapItem::Entry(format!("{prefix}{key}"), Node::Scalar(value)))
+        .collect())
+}
+
 fn flatten_into(node: &Node, key: String, out: &mut BTreeMap<String, Scalar>) {
     match node {
         Node::Map(items) => {

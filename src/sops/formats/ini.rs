@@ -16,7 +16,7 @@
 //! `[sops]` section of flattened keys, written sorted (3.11 writes it in
 //! random order, 3.13 sorted; any order is read).
 
-use super::flatten::{flatten_metadata, unflatten_metadata, value_to_string};
+use super::flatten::{metadata_entries, unflatten_metadata, value_to_string};
 use crate::error::{Error, Result};
 use crate::sops::error::SopsError;
 use crate::sops::tree::{MapItem, Node};
@@ -217,18 +217,7 @@ fn parse_sections(text: &str) -> Result<Vec<Section>> {
 /// go-ini's `readKeyName` with delimiters `=:`: the trimmed key and the
 /// offset just after the delimiter. Keys may be quoted with `"`, `"""` or `` ` ``.
 fn read_key_name(line: &str, n: usize) -> Result<(String, usize)> {
-    let quote = if line.starts_with('"') {
-        if line.len() > 6 && line.starts_with("\"\"\"") {
-            "\"\"\""
-        } else {
-            "\""
-        }
-    } else if line.starts_with('`') {
-        "`"
-    } else {
-        ""
-    };
-    if !quote.is_empty() {
+    if let Some(quote) = opening_quote(line, 6, true) {
         let start = quote.len();
         let Some(pos) = line[start..].find(quote) else {
             return Err(parse_error(format!(
@@ -253,6 +242,20 @@ fn read_key_name(line: &str, n: usize) -> Result<(String, usize)> {
     }
 }
 
+/// The quote a key or value opens with, as go-ini tells them: `"""` on a line longer
+/// than `triple_longer_than` bytes, a lone `"` only where `lone_double` (keys), or `` ` ``.
+fn opening_quote(line: &str, triple_longer_than: usize, lone_double: bool) -> Option<&'static str> {
+    if line.len() > triple_longer_than && line.starts_with("\"\"\"") {
+        Some("\"\"\"")
+    } else if lone_double && line.starts_with('"') {
+        Some("\"")
+    } else if line.starts_with('`') {
+        Some("`")
+    } else {
+        None
+    }
+}
+
 /// go-ini's `readValue` with sops' options (continuation lines and inline
 /// comments on, no Python multi-line values, no unescaping).
 fn read_value(rest: &str, lines: &mut Lines<'_>, comment: &mut String) -> Result<String> {
@@ -260,14 +263,7 @@ fn read_value(rest: &str, lines: &mut Lines<'_>, comment: &mut String) -> Result
     if line.is_empty() {
         return Ok(String::new());
     }
-    let quote = if line.len() > 3 && line.starts_with("\"\"\"") {
-        "\"\"\""
-    } else if line.starts_with('`') {
-        "`"
-    } else {
-        ""
-    };
-    if !quote.is_empty() {
+    if let Some(quote) = opening_quote(line, 3, false) {
         let start = quote.len();
         return match line[start..].rfind(quote) {
             Some(pos) => Ok(line[start..start + pos].to_string()),
@@ -345,17 +341,7 @@ pub fn emit(doc: &Node) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     let last = sections.len().saturating_sub(1);
     for (i, sec) in sections.iter().enumerate() {
-        if !sec.comment.is_empty() {
-            for line in sec.comment.split('\n') {
-                if line.starts_with(['#', ';']) {
-                    push_marked_comment(&mut out, line);
-                } else {
-                    out.extend_from_slice(b"; ");
-                    out.extend_from_slice(line.as_bytes());
-                    out.push(b'\n');
-                }
-            }
-        }
+        push_comment(&mut out, &sec.comment, false);
         if i > 0 || sec.name.to_uppercase() != DEFAULT_SECTION {
             out.push(b'[');
             out.extend_from_slice(sec.name.as_bytes());
@@ -367,17 +353,7 @@ pub fn emit(doc: &Node) -> Result<Vec<u8>> {
         let quoted: Vec<String> = sec.keys.iter().map(|k| quote_key(&k.name)).collect();
         let align = quoted.iter().map(String::len).max().unwrap_or(0);
         for (key, name) in sec.keys.iter().zip(&quoted) {
-            if !key.comment.is_empty() {
-                for line in key.comment.split('\n') {
-                    if line.starts_with(['#', ';']) {
-                        push_marked_comment(&mut out, line);
-                    } else {
-                        out.extend_from_slice(b"; ");
-                        out.extend_from_slice(line.trim().as_bytes());
-                        out.push(b'\n');
-                    }
-                }
-            }
+            push_comment(&mut out, &key.comment, true);
             out.extend_from_slice(name.as_bytes());
             out.extend(std::iter::repeat_n(b' ', align - name.len()));
             out.extend_from_slice(b" = ");
@@ -391,13 +367,25 @@ pub fn emit(doc: &Node) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// A comment line that already starts with `;` or `#`: the mark, one space,
-/// the trimmed rest.
-fn push_marked_comment(out: &mut Vec<u8>, line: &str) {
-    out.extend_from_slice(&line.as_bytes()[..1]);
-    out.push(b' ');
-    out.extend_from_slice(line[1..].trim().as_bytes());
-    out.push(b'\n');
+/// Writes a section's or a key's comment as go-ini does, a line each: a line that
+/// starts with `;` or `#` as the mark, one space and the trimmed rest; another line
+/// after `; `, trimmed for a key's comment (`trim_unmarked`), kept as it is for a section's.
+fn push_comment(out: &mut Vec<u8>, comment: &str, trim_unmarked: bool) {
+    if comment.is_empty() {
+        return;
+    }
+    for line in comment.split('\n') {
+        if line.starts_with(['#', ';']) {
+            out.extend_from_slice(&line.as_bytes()[..1]);
+            out.push(b' ');
+            out.extend_from_slice(line[1..].trim().as_bytes());
+        } else {
+            out.extend_from_slice(b"; ");
+            let line = if trim_unmarked { line.trim() } else { line };
+            out.extend_from_slice(line.as_bytes());
+        }
+        out.push(b'\n');
+    }
 }
 
 /// go-ini quotes a key with a quote or delimiter in backticks, one with a
@@ -516,25 +504,15 @@ pub fn take_metadata(doc: &mut Node) -> Result<Option<Node>> {
 /// Adds the metadata map as a last `[sops]` section of flattened keys,
 /// sorted by key.
 pub fn put_metadata(doc: &Node, metadata: &Node) -> Result<Node> {
-    let Node::Map(items) = doc else {
-        return Err(Error::new("an INI file holds a map of sections"));
-    };
-    let section = flatten_metadata(metadata)?
-        .into_iter()
-        .map(|(k, v)| MapItem::Entry(k, Node::Scalar(v)))
-        .collect();
-    let mut items = items.clone();
-    items.push(MapItem::Entry(SOPS_SECTION.into(), Node::Map(section)));
-    Ok(Node::Map(items))
+    let section = Node::Map(metadata_entries(metadata, "")?);
+    doc.with_entries([MapItem::Entry(SOPS_SECTION.into(), section)])
+        .ok_or_else(|| Error::new("an INI file holds a map of sections"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn round(input: &str) -> String {
-        String::from_utf8(emit(&parse(input.as_bytes()).unwrap()).unwrap()).unwrap()
-    }
+    use crate::sops::formats::Format;
 
     #[test]
     fn default_section_comes_first_and_is_skipped_when_empty() {
@@ -543,8 +521,11 @@ mod tests {
         assert!(
             matches!(&items[0], MapItem::Entry(n, Node::Map(m)) if n == "DEFAULT" && m.is_empty())
         );
-        assert_eq!(round("[a]\nk=v\n"), "[a]\nk = v\n");
-        assert_eq!(round("top=1\n[a]\nk=v\n"), "top = 1\n\n[a]\nk = v\n");
+        assert_eq!(Format::Ini.round_trip("[a]\nk=v\n"), "[a]\nk = v\n");
+        assert_eq!(
+            Format::Ini.round_trip("top=1\n[a]\nk=v\n"),
+            "top = 1\n\n[a]\nk = v\n"
+        );
     }
 
     #[test]
@@ -568,21 +549,22 @@ mod tests {
 
     #[test]
     fn comments_attach_to_the_next_key_or_header() {
-        let out = round("; file\n# two\ntop = 1\n[s] ; inline\n; k\nk = v\n; end\n");
+        let out =
+            Format::Ini.round_trip("; file\n# two\ntop = 1\n[s] ; inline\n; k\nk = v\n; end\n");
         assert_eq!(out, "; file\n# two\ntop = 1\n\n; inline\n[s]\n; k\nk = v\n");
     }
 
     #[test]
     fn repeated_key_overwrites_in_place_and_drops_its_comment() {
         assert_eq!(
-            round("[s]\n; c\na = 1\nb = 2\na = 3\n"),
+            Format::Ini.round_trip("[s]\n; c\na = 1\nb = 2\na = 3\n"),
             "[s]\na = 3\nb = 2\n"
         );
     }
 
     #[test]
     fn writer_aligns_and_quotes_like_go_ini() {
-        let out = round(
+        let out = Format::Ini.round_trip(
             "[s]\n\"q:k\" = \"  padded  \"\n`b\"k` = x\nkey`tick = `a;b`\nlong_key_name_here=\nv = \"\"\"l1\nl2\"\"\"\n",
         );
         assert_eq!(
@@ -595,7 +577,7 @@ mod tests {
     #[test]
     fn explicit_default_and_duplicate_sections_stay_apart() {
         assert_eq!(
-            round("\u{feff}[DEFAULT]\r\nk = v\r\n[a]\r\nx=1\r\n[a]\r\ny=2\r\n"),
+            Format::Ini.round_trip("\u{feff}[DEFAULT]\r\nk = v\r\n[a]\r\nx=1\r\n[a]\r\ny=2\r\n"),
             "[DEFAULT]\nk = v\n\n[a]\nx = 1\n\n[a]\ny = 2\n"
         );
     }

@@ -119,67 +119,63 @@ impl Parser<'_> {
         .into()
     }
 
-    /// After the opening `{`.
-    fn object(&mut self, depth: usize) -> Result<Node> {
+    /// The items of an object or array, after its opening bracket, each read by `item`,
+    /// up to the `close` byte; `after_item` is the error for anything else after an item.
+    fn items<T>(
+        &mut self,
+        depth: usize,
+        close: u8,
+        after_item: &str,
+        mut item: impl FnMut(&mut Self) -> Result<T>,
+    ) -> Result<Vec<T>> {
         if depth > MAX_DEPTH {
             return Err(self.err("nesting too deep"));
         }
         let mut items = Vec::new();
         self.skip_ws();
-        if self.peek() == Some(b'}') {
+        if self.peek() == Some(close) {
             self.i += 1;
-            return Ok(Node::Map(items));
+            return Ok(items);
         }
         loop {
-            self.skip_ws();
-            if self.peek() != Some(b'"') {
-                return Err(self.err("expected an object key string"));
-            }
-            self.i += 1;
-            let key = self.string()?;
-            self.skip_ws();
-            if self.peek() != Some(b':') {
-                return Err(self.err("expected ':' after object key"));
-            }
-            self.i += 1;
-            let value = self.value(depth)?;
-            items.push(MapItem::Entry(key, value));
+            items.push(item(self)?);
             self.skip_ws();
             match self.peek() {
                 Some(b',') => self.i += 1,
-                Some(b'}') => {
+                Some(c) if c == close => {
                     self.i += 1;
-                    return Ok(Node::Map(items));
+                    return Ok(items);
                 }
-                _ => return Err(self.err("expected ',' or '}' after object value")),
+                _ => return Err(self.err(after_item)),
             }
         }
     }
 
+    /// After the opening `{`.
+    fn object(&mut self, depth: usize) -> Result<Node> {
+        let after = "expected ',' or '}' after object value";
+        let items = self.items(depth, b'}', after, |p| {
+            p.skip_ws();
+            if p.peek() != Some(b'"') {
+                return Err(p.err("expected an object key string"));
+            }
+            p.i += 1;
+            let key = p.string()?;
+            p.skip_ws();
+            if p.peek() != Some(b':') {
+                return Err(p.err("expected ':' after object key"));
+            }
+            p.i += 1;
+            Ok(MapItem::Entry(key, p.value(depth)?))
+        })?;
+        Ok(Node::Map(items))
+    }
+
     /// After the opening `[`.
     fn array(&mut self, depth: usize) -> Result<Node> {
-        if depth > MAX_DEPTH {
-            return Err(self.err("nesting too deep"));
-        }
-        let mut items = Vec::new();
-        self.skip_ws();
-        if self.peek() == Some(b']') {
-            self.i += 1;
-            return Ok(Node::Seq(items));
-        }
-        loop {
-            let value = self.value(depth)?;
-            items.push(SeqItem::Value(value));
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.i += 1,
-                Some(b']') => {
-                    self.i += 1;
-                    return Ok(Node::Seq(items));
-                }
-                _ => return Err(self.err("expected ',' or ']' after array element")),
-            }
-        }
+        let after = "expected ',' or ']' after array element";
+        let items = self.items(depth, b']', after, |p| Ok(SeqItem::Value(p.value(depth)?)))?;
+        Ok(Node::Seq(items))
     }
 
     fn value(&mut self, depth: usize) -> Result<Node> {
@@ -480,10 +476,7 @@ pub fn write_string(out: &mut Vec<u8>, s: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn round(input: &str) -> String {
-        String::from_utf8(emit(&parse(input.as_bytes()).unwrap()).unwrap()).unwrap()
-    }
+    use crate::sops::formats::Format;
 
     #[test]
     fn floats_match_go_marshal() {
@@ -524,7 +517,7 @@ mod tests {
     #[test]
     fn parse_keeps_order_duplicates_and_ignores_trailing_bytes() {
         assert_eq!(
-            round(r#" {"b":1,"a":[],"a":{},"n":null} junk"#),
+            Format::Json.round_trip(r#" {"b":1,"a":[],"a":{},"n":null} junk"#),
             "{\n\t\"b\": 1,\n\t\"a\": [],\n\t\"a\": {},\n\t\"n\": null\n}\n"
         );
     }
@@ -576,9 +569,9 @@ mod tests {
 
     #[test]
     fn empty_object_and_nested_arrays() {
-        assert_eq!(round("{}"), "{}\n");
+        assert_eq!(Format::Json.round_trip("{}"), "{}\n");
         assert_eq!(
-            round(r#"{"a":[[1,[]],{"x":{}}]}"#),
+            Format::Json.round_trip(r#"{"a":[[1,[]],{"x":{}}]}"#),
             "{\n\t\"a\": [\n\t\t[\n\t\t\t1,\n\t\t\t[]\n\t\t],\n\t\t{\n\t\t\t\"x\": {}\n\t\t}\n\t]\n}\n"
         );
     }

@@ -141,6 +141,18 @@ impl Format {
         }
     }
 
+    /// For tests: `input` read and written back as this format's plaintext.
+    #[cfg(test)]
+    pub(crate) fn round_trip(self, input: &str) -> String {
+        let docs = self
+            .parse_plain(input.as_bytes())
+            .expect("a test's input parses");
+        let out = self
+            .emit_plain(&docs, Indent::default())
+            .expect("and is written back");
+        String::from_utf8(out).expect("as UTF-8")
+    }
+
     /// Parses an encrypted file into its documents (still holding `ENC[…]`
     /// strings) and the nested metadata map.
     pub fn parse_encrypted(self, input: &[u8]) -> Result<(Vec<Node>, Node)> {

@@ -15,3 +15,11 @@ pub(crate) use parse::shown_char;
 
 /// go-yaml v3's default indent, which sops keeps unless `.sops.yaml` says otherwise.
 pub const DEFAULT_INDENT: usize = 4;
+
+/// The one document of `text`: tests write the trees they start from as YAML.
+#[cfg(test)]
+pub(crate) fn doc(text: &str) -> crate::sops::tree::Node {
+    let mut docs = parse(text.as_bytes()).expect("a test's YAML parses");
+    assert_eq!(docs.len(), 1, "a test's YAML is one document");
+    docs.remove(0)
+}
