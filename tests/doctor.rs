@@ -607,3 +607,25 @@ fn fix_says_not_fixed_when_the_check_still_fails_after_it() {
     );
     assert_check(&report, "lock.fresh", "fail", None);
 }
+
+/// With a key that opens nothing here, a key file that could not be read is named
+/// first: it may be where the right key is.
+#[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
+fn key_identity_names_an_unreadable_key_file_when_no_key_decrypts() {
+    let c = Cluster::healthy();
+    fs::write(
+        c.env.config().join("sops/age/keys.txt"),
+        common::key_text("age-b"),
+    )
+    .unwrap();
+    let mut cmd = c.cmd(&[]);
+    cmd.env("SOPS_AGE_KEY_FILE", "/nonexistent/keys.txt");
+    let (_, report, _) = c.doctor_with(cmd, &[]);
+    assert_check(
+        &report,
+        "key.identity",
+        "warn",
+        Some("SOPS_AGE_KEY_FILE=/nonexistent/keys.txt: cannot read it: No such file"),
+    );
+}

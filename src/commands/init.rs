@@ -269,8 +269,8 @@ fn my_recipients(
         Some(r) => out.push(r.clone()),
         None => {
             let path = default_key_file().ok_or_else(|| {
-                Error::new("cannot find your config dir (HOME is not set)")
-                    .hint("set HOME or XDG_CONFIG_HOME")
+                Error::new("cannot find your config dir: HOME is not set, or XDG_CONFIG_HOME is a relative path (sops ignores it)")
+                    .hint("set HOME, or XDG_CONFIG_HOME to an absolute path")
             })?;
             let q = format!("No age key found. Create one in {}?", path.display());
             if !steps.dry_run && !steps.ctx.ui.confirm(&q, "--yes")? {

@@ -222,12 +222,28 @@ impl Identities {
                 let found = ids.add_key_file(&p, "sops age key file", false);
                 ids.note(p.display().to_string(), found);
             }
-            None => ids.note(
-                "~/.config/sops/age/keys.txt (HOME, XDG_CONFIG_HOME)".into(),
-                Found::NotSet,
-            ),
+            None => match std::env::var_os("XDG_CONFIG_HOME").filter(|x| !x.is_empty()) {
+                Some(x) => ids.note(
+                    format!("XDG_CONFIG_HOME={}", Path::new(&x).display()),
+                    Found::Failed(
+                        "a relative path, which sops ignores (so no sops/age/keys.txt is read)"
+                            .into(),
+                    ),
+                ),
+                None => ids.note("~/.config/sops/age/keys.txt (HOME)".into(), Found::NotSet),
+            },
         }
         ids
+    }
+
+    /// The places that held something unusable (not the ones that were merely
+    /// empty): what a user whose key does not decrypt should look at first.
+    pub fn unusable(&self) -> Vec<Looked> {
+        self.looked
+            .iter()
+            .filter(|l| matches!(l.found, Found::Failed(_) | Found::NoKey))
+            .cloned()
+            .collect()
     }
 
     fn note(&mut self, place: String, found: Found) {
@@ -461,10 +477,13 @@ pub fn home_dir() -> Option<PathBuf> {
 }
 
 /// The config dir sops uses: `$XDG_CONFIG_HOME`, else `~/.config` (Linux);
-/// on macOS `~/Library/Application Support` unless `XDG_CONFIG_HOME` is set.
+/// on macOS `~/Library/Application Support` unless `XDG_CONFIG_HOME` is set. `None`
+/// without `HOME`, and on Linux for a relative `XDG_CONFIG_HOME`, which Go's
+/// `os.UserConfigDir` (and so sops) refuses rather than falling back to `~/.config`.
 pub fn config_dir() -> Option<PathBuf> {
     if let Some(x) = std::env::var_os("XDG_CONFIG_HOME").filter(|x| !x.is_empty()) {
-        return Some(PathBuf::from(x));
+        let x = PathBuf::from(x);
+        return (x.is_absolute() || cfg!(target_os = "macos")).then_some(x);
     }
     let home = home_dir()?;
     if cfg!(target_os = "macos") {

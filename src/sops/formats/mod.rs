@@ -92,6 +92,17 @@ impl Format {
         }
     }
 
+    /// The format's name in prose: `YAML`, `JSON`, `dotenv`, `INI`, `binary`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Yaml => "YAML",
+            Format::Json => "JSON",
+            Format::Dotenv => "dotenv",
+            Format::Ini => "INI",
+            Format::Binary => "binary",
+        }
+    }
+
     /// The file extension sops associates with the format.
     pub fn extension(self) -> &'static str {
         match self {
