@@ -331,6 +331,30 @@ fn cases() -> Vec<Case> {
             &["add", "newone", "--from", "plain.yaml", "--no-lock"],
         )
     });
+    // a .sops.yaml that does not parse: sops refuses every command; a rewrite must not
+    // drop what it sets (the indent) without a word
+    v.push(Case {
+        setup: |_, dir| fs::write(dir.join("secrets/.sops.yaml"), "creation_rules: [\n").unwrap(),
+        ..case(
+            "rotate with a .sops.yaml that does not parse",
+            &["rotate", "app", "--from", "plain.yaml", "--no-lock"],
+        )
+    });
+    v.push(Case {
+        setup: |_, dir| fs::write(dir.join("secrets/.sops.yaml"), "creation_rules: [\n").unwrap(),
+        env: vec![("EDITOR", "sh -c 'printf \"z: 9\\n\" >> \"$0\"'".into())],
+        ..case(
+            "edit with a .sops.yaml that does not parse",
+            &["edit", "app", "--no-lock"],
+        )
+    });
+    v.push(Case {
+        setup: |_, dir| fs::write(dir.join("secrets/.sops.yaml"), "creation_rules: [\n").unwrap(),
+        ..case(
+            "rotate --set with a .sops.yaml that does not parse",
+            &["rotate", "app", "--set", "port=1", "--no-lock"],
+        )
+    });
     v.push(Case {
         stdin: Some(format!("{{\"a\":{}}}", "[".repeat(100_000)).into_bytes()),
         ..case(
