@@ -65,6 +65,26 @@ fn case(name: &'static str, args: &[&str]) -> Case {
     }
 }
 
+/// A `.sops.yaml` in the secrets repo whose one rule matches no file.
+fn sops_yaml_matching_nothing(_: &TestEnv, dir: &Path) {
+    let cfg = format!(
+        "creation_rules:\n    - path_regex: ^nothing/\n      age: {}\n",
+        age_a()
+    );
+    fs::write(dir.join("secrets/.sops.yaml"), cfg).unwrap()
+}
+
+/// Decrypting the app secret with `key_file` as the only place for keys (no config dir).
+fn decrypt_with_only(name: &'static str, key_file: &str) -> Case {
+    Case {
+        env: vec![
+            ("SOPS_AGE_KEY_FILE", key_file.into()),
+            ("XDG_CONFIG_HOME", "/nonexistent".into()),
+        ],
+        ..case(name, &["decrypt", "secrets/secrets/app.yaml"])
+    }
+}
+
 fn cases() -> Vec<Case> {
     let mut v = vec![
         case("unknown command", &["shwo"]),
@@ -169,38 +189,19 @@ fn cases() -> Vec<Case> {
             &["allow", "--remove", "app:x"],
         ),
     ];
-    v.push(Case {
-        env: vec![
-            ("SOPS_AGE_KEY_FILE", "/nonexistent/keys.txt".into()),
-            ("XDG_CONFIG_HOME", "/nonexistent".into()),
-        ],
-        ..case(
-            "decrypt with no key at all",
-            &["decrypt", "secrets/secrets/app.yaml"],
-        )
-    });
+    v.push(decrypt_with_only(
+        "decrypt with no key at all",
+        "/nonexistent/keys.txt",
+    ));
     // A key file that is there but gives no key: the error names it and says why.
     v.push(Case {
         setup: |_, dir| fs::write(dir.join("nokey.txt"), NO_KEY).unwrap(),
-        env: vec![
-            ("SOPS_AGE_KEY_FILE", "nokey.txt".into()),
-            ("XDG_CONFIG_HOME", "/nonexistent".into()),
-        ],
-        ..case(
-            "decrypt with a key file that holds no key",
-            &["decrypt", "secrets/secrets/app.yaml"],
-        )
+        ..decrypt_with_only("decrypt with a key file that holds no key", "nokey.txt")
     });
-    v.push(Case {
-        env: vec![
-            ("SOPS_AGE_KEY_FILE", "secrets".into()),
-            ("XDG_CONFIG_HOME", "/nonexistent".into()),
-        ],
-        ..case(
-            "decrypt with a key file that cannot be read (a directory)",
-            &["decrypt", "secrets/secrets/app.yaml"],
-        )
-    });
+    v.push(decrypt_with_only(
+        "decrypt with a key file that cannot be read (a directory)",
+        "secrets",
+    ));
     // A key that decrypts nothing here, and the key file meant to hold the right one
     // cannot be read: the error names that file first.
     v.push(Case {
@@ -238,13 +239,7 @@ fn cases() -> Vec<Case> {
         )
     });
     v.push(Case {
-        setup: |_, dir| {
-            let cfg = format!(
-                "creation_rules:\n    - path_regex: ^nothing/\n      age: {}\n",
-                age_a()
-            );
-            fs::write(dir.join("secrets/.sops.yaml"), cfg).unwrap()
-        },
+        setup: sops_yaml_matching_nothing,
         ..case(
             "encrypt with no matching rule",
             &["-C", "secrets", "encrypt", "../plain.yaml"],
@@ -319,13 +314,7 @@ fn cases() -> Vec<Case> {
         )
     });
     v.push(Case {
-        setup: |_, dir| {
-            let cfg = format!(
-                "creation_rules:\n    - path_regex: ^nothing/\n      age: {}\n",
-                age_a()
-            );
-            fs::write(dir.join("secrets/.sops.yaml"), cfg).unwrap()
-        },
+        setup: sops_yaml_matching_nothing,
         ..case(
             "add with a .sops.yaml whose rule matches nothing",
             &["add", "newone", "--from", "plain.yaml", "--no-lock"],

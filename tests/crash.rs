@@ -417,24 +417,30 @@ fn at_every_change_stop(change: impl Fn(&Cluster, Stop)) {
     }
 }
 
+/// Writes NEW to a file: the args of `rotate kubeconfig --from <it> --offline`.
+fn rotate_to_new(c: &Cluster) -> [String; 5] {
+    let new = c.env.write("new.yaml", NEW);
+    let new = new.to_str().unwrap();
+    ["rotate", "kubeconfig", "--from", new, "--offline"].map(String::from)
+}
+
 /// `rotate kubeconfig --from <NEW>` killed at `stop`, then run again: the secret holds
 /// the old or the new value in between, the new one at the end.
 fn rotate_killed_then_rerun(c: &Cluster, stop: Stop) {
-    let new = c.env.write("new.yaml", NEW);
-    let args = [
-        "rotate",
-        "kubeconfig",
-        "--from",
-        new.to_str().unwrap(),
-        "--offline",
-    ];
-    kill_then_rerun(c, &args, &[], stop, |c, what| {
-        let text = value(c, "kubeconfig");
-        assert!(
-            text.as_deref() == Some(OLD) || text.as_deref() == Some(NEW),
-            "{what}: neither value: {text:?}"
-        );
-    });
+    let args = rotate_to_new(c);
+    kill_then_rerun(
+        c,
+        &args.each_ref().map(String::as_str),
+        &[],
+        stop,
+        |c, what| {
+            let text = value(c, "kubeconfig");
+            assert!(
+                text.as_deref() == Some(OLD) || text.as_deref() == Some(NEW),
+                "{what}: neither value: {text:?}"
+            );
+        },
+    );
     assert_eq!(value(c, "kubeconfig").as_deref(), Some(NEW));
 }
 
@@ -537,15 +543,8 @@ fn rotate_in_a_parent_worktree_keeps_the_lock_journal_in_its_git_dir() {
         .secret("kubeconfig.yaml", OLD)
         .in_parent_worktree()
         .build();
-    let new = c.env.write("new.yaml", NEW);
-    let args = [
-        "rotate",
-        "kubeconfig",
-        "--from",
-        new.to_str().unwrap(),
-        "--offline",
-    ];
-    let out = run_stopped(&c, ours(&c, &args), stop);
+    let args = rotate_to_new(&c);
+    let out = run_stopped(&c, ours(&c, &args.each_ref().map(String::as_str)), stop);
     assert!(!out.status.success(), "not stopped");
     let journal = c.parent_git_dir().join("git-secrets-flake.lock.prev");
     assert!(

@@ -1,7 +1,8 @@
 //! What the flat formats (dotenv, INI) share with sops' `stores` package:
 //! the metadata map flattened into `age__list_0__map_enc`-style keys and
-//! back (`stores/flatten.go`), and `ValToString`, the text those formats
-//! write for a value that is not a string.
+//! back (`stores/flatten.go`), where each format puts those keys ([`Place`]),
+//! and `ValToString`, the text those formats write for a value that is not a
+//! string.
 
 use crate::error::{Error, Result};
 use crate::sops::error::SopsError;
