@@ -65,6 +65,26 @@ fn case(name: &'static str, args: &[&str]) -> Case {
     }
 }
 
+/// A `.sops.yaml` in the secrets repo whose one rule matches no file.
+fn sops_yaml_matching_nothing(_: &TestEnv, dir: &Path) {
+    let cfg = format!(
+        "creation_rules:\n    - path_regex: ^nothing/\n      age: {}\n",
+        age_a()
+    );
+    fs::write(dir.join("secrets/.sops.yaml"), cfg).unwrap()
+}
+
+/// Decrypting the app secret with `key_file` as the only place for keys (no config dir).
+fn decrypt_with_only(name: &'static str, key_file: &str) -> Case {
+    Case {
+        env: vec![
+            ("SOPS_AGE_KEY_FILE", key_file.into()),
+            ("XDG_CONFIG_HOME", "/nonexistent".into()),
+        ],
+        ..case(name, &["decrypt", "secrets/secrets/app.yaml"])
+    }
+}
+
 fn cases() -> Vec<Case> {
     let mut v = vec![
         case("unknown command", &["shwo"]),
@@ -169,37 +189,37 @@ fn cases() -> Vec<Case> {
             &["allow", "--remove", "app:x"],
         ),
     ];
-    v.push(Case {
-        env: vec![
-            ("SOPS_AGE_KEY_FILE", "/nonexistent/keys.txt".into()),
-            ("XDG_CONFIG_HOME", "/nonexistent".into()),
-        ],
-        ..case(
-            "decrypt with no key at all",
-            &["decrypt", "secrets/secrets/app.yaml"],
-        )
-    });
+    v.push(decrypt_with_only(
+        "decrypt with no key at all",
+        "/nonexistent/keys.txt",
+    ));
     // A key file that is there but gives no key: the error names it and says why.
     v.push(Case {
         setup: |_, dir| fs::write(dir.join("nokey.txt"), NO_KEY).unwrap(),
-        env: vec![
-            ("SOPS_AGE_KEY_FILE", "nokey.txt".into()),
-            ("XDG_CONFIG_HOME", "/nonexistent".into()),
-        ],
+        ..decrypt_with_only("decrypt with a key file that holds no key", "nokey.txt")
+    });
+    v.push(decrypt_with_only(
+        "decrypt with a key file that cannot be read (a directory)",
+        "secrets",
+    ));
+    // A key that decrypts nothing here, and the key file meant to hold the right one
+    // cannot be read: the error names that file first.
+    v.push(Case {
+        env: vec![("SOPS_AGE_KEY_FILE", "missing-key.txt".into())],
         ..case(
-            "decrypt with a key file that holds no key",
-            &["decrypt", "secrets/secrets/app.yaml"],
+            "decrypt a file for another key while SOPS_AGE_KEY_FILE is missing",
+            &["decrypt", "foreign.yaml"],
         )
     });
+    // Go's os.UserConfigDir (so sops) refuses a relative XDG_CONFIG_HOME: no keys.txt
+    // is read there, even when one exists
     v.push(Case {
-        env: vec![
-            ("SOPS_AGE_KEY_FILE", "secrets".into()),
-            ("XDG_CONFIG_HOME", "/nonexistent".into()),
-        ],
-        ..case(
-            "decrypt with a key file that cannot be read (a directory)",
-            &["decrypt", "secrets/secrets/app.yaml"],
-        )
+        setup: |_, dir| {
+            fs::create_dir_all(dir.join("rel/sops/age")).unwrap();
+            fs::copy(common::key_file("age-a"), dir.join("rel/sops/age/keys.txt")).unwrap();
+        },
+        env: vec![("XDG_CONFIG_HOME", "rel".into())],
+        ..case("show with a relative XDG_CONFIG_HOME", &["show", "app"])
     });
     v.push(Case {
         setup: |env, _| fs::write(env.config().join("sops/age/keys.txt"), DAMAGED_KEY).unwrap(),
@@ -219,13 +239,7 @@ fn cases() -> Vec<Case> {
         )
     });
     v.push(Case {
-        setup: |_, dir| {
-            let cfg = format!(
-                "creation_rules:\n    - path_regex: ^nothing/\n      age: {}\n",
-                age_a()
-            );
-            fs::write(dir.join("secrets/.sops.yaml"), cfg).unwrap()
-        },
+        setup: sops_yaml_matching_nothing,
         ..case(
             "encrypt with no matching rule",
             &["-C", "secrets", "encrypt", "../plain.yaml"],
@@ -270,6 +284,64 @@ fn cases() -> Vec<Case> {
         ..case(
             "init with a flake.nix that does not parse",
             &["init", "--no-lock"],
+        )
+    });
+    // add, rotate and set with input that is not YAML/JSON, a file in the current dir
+    // named like the secret, and a .sops.yaml whose rule matches nothing
+    v.push(Case {
+        setup: |_, dir| fs::write(dir.join("bad.yaml"), "a: [\n").unwrap(),
+        ..case(
+            "add from a file that is not YAML",
+            &["add", "newone", "--from", "bad.yaml", "--no-lock"],
+        )
+    });
+    v.push(Case {
+        setup: |_, dir| fs::write(dir.join("bad.yaml"), "a: [\n").unwrap(),
+        ..case(
+            "rotate from a file that is not YAML",
+            &["rotate", "app", "--from", "bad.yaml", "--no-lock"],
+        )
+    });
+    v.push(case(
+        "rotate --set a value that opens like JSON but does not parse",
+        &["rotate", "app", "--set", "a={\"k\": 1", "--no-lock"],
+    ));
+    v.push(Case {
+        setup: |_, dir| fs::write(dir.join("app.yaml"), "local: file\n").unwrap(),
+        ..case(
+            "rotate a secret's file name that is also a file in the current dir",
+            &["rotate", "app.yaml", "--from", "plain.yaml", "--no-lock"],
+        )
+    });
+    v.push(Case {
+        setup: sops_yaml_matching_nothing,
+        ..case(
+            "add with a .sops.yaml whose rule matches nothing",
+            &["add", "newone", "--from", "plain.yaml", "--no-lock"],
+        )
+    });
+    // a .sops.yaml that does not parse: sops refuses every command; a rewrite must not
+    // drop what it sets (the indent) without a word
+    v.push(Case {
+        setup: |_, dir| fs::write(dir.join("secrets/.sops.yaml"), "creation_rules: [\n").unwrap(),
+        ..case(
+            "rotate with a .sops.yaml that does not parse",
+            &["rotate", "app", "--from", "plain.yaml", "--no-lock"],
+        )
+    });
+    v.push(Case {
+        setup: |_, dir| fs::write(dir.join("secrets/.sops.yaml"), "creation_rules: [\n").unwrap(),
+        env: vec![("EDITOR", "sh -c 'printf \"z: 9\\n\" >> \"$0\"'".into())],
+        ..case(
+            "edit with a .sops.yaml that does not parse",
+            &["edit", "app", "--no-lock"],
+        )
+    });
+    v.push(Case {
+        setup: |_, dir| fs::write(dir.join("secrets/.sops.yaml"), "creation_rules: [\n").unwrap(),
+        ..case(
+            "rotate --set with a .sops.yaml that does not parse",
+            &["rotate", "app", "--set", "port=1", "--no-lock"],
         )
     });
     v.push(Case {
@@ -355,7 +427,7 @@ fn no_identity_names_where_it_looked_and_why() {
         .cmd(["show", "app"])
         .current_dir(dir)
         .env("SOPS_AGE_KEY_FILE", "nokey.txt")
-        .env("SOPS_AGE_KEY_CMD", "false")
+        .env("SOPS_AGE_KEY_CMD", "printf AGE-SECRET-KEY-1DAMAGED")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -364,7 +436,7 @@ fn no_identity_names_where_it_looked_and_why() {
     for said in [
         "error: no age identity found".to_string(),
         "hint: SOPS_AGE_KEY_FILE=nokey.txt: holds no age secret key".to_string(),
-        "hint: SOPS_AGE_KEY_CMD=false: the command failed (exit code 1)".to_string(),
+        "hint: SOPS_AGE_KEY_CMD=printf …: line 1 is not an age secret key".to_string(),
         format!(
             "hint: {}: line 2 is not an age secret key",
             keys_txt.display()
@@ -383,6 +455,9 @@ fn no_identity_names_where_it_looked_and_why() {
     ] {
         assert!(stderr.contains(&said), "missing {said:?} in:\n{stderr}");
     }
-    // never the damaged line itself: it may be a key of another kind
-    assert!(!stderr.contains("QQQQ"), "{stderr}");
+    // never the damaged line itself, nor the command's arguments: either may be a key
+    assert!(
+        !stderr.contains("QQQQ") && !stderr.contains("DAMAGED"),
+        "{stderr}"
+    );
 }

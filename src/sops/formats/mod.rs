@@ -8,6 +8,7 @@
 //! difference.
 
 pub mod binary;
+mod cursor;
 pub mod dotenv;
 mod flatten;
 pub mod ini;
@@ -17,6 +18,7 @@ pub mod yaml;
 use crate::error::{Error, Result};
 use crate::sops::error::SopsError;
 use crate::sops::tree::Node;
+use flatten::put_metadata;
 use std::path::Path;
 
 /// How files are indented: `.sops.yaml`'s `stores` settings, which sops applies when
@@ -87,6 +89,17 @@ impl Format {
             "ini" => Ok(Format::Ini),
             "binary" => Ok(Format::Binary),
             other => Err(SopsError::UnknownFormat(other.to_string()).into()),
+        }
+    }
+
+    /// The format's name in prose: `YAML`, `JSON`, `dotenv`, `INI`, `binary`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Yaml => "YAML",
+            Format::Json => "JSON",
+            Format::Dotenv => "dotenv",
+            Format::Ini => "INI",
+            Format::Binary => "binary",
         }
     }
 
@@ -198,8 +211,8 @@ impl Format {
             Format::Binary => {
                 json::emit_indented_with_last(one(docs)?, &last(), indent.json_binary)
             }
-            Format::Dotenv => dotenv::emit(&dotenv::put_metadata(one(docs)?, metadata)?),
-            Format::Ini => ini::emit(&ini::put_metadata(one(docs)?, metadata)?),
+            Format::Dotenv => dotenv::emit(&put_metadata(one(docs)?, metadata, dotenv::METADATA)?),
+            Format::Ini => ini::emit(&put_metadata(one(docs)?, metadata, ini::METADATA)?),
         }
     }
 }
