@@ -249,32 +249,43 @@ pub fn encrypt(
     } else {
         rules
     };
-    let (mut fresh, cipher, mut metadata): (Option<Cipher>, Option<&mut Cipher>, Metadata) =
-        match previous {
-            Some((c, md)) => (None, Some(c), md.clone()),
-            None => {
-                let key = new_data_key();
-                let plan = plan.ok_or_else(|| Error::new("no recipients to encrypt to"))?;
-                let (key_groups, shamir_threshold) = wrap_for(&key, plan)?;
-                (
-                    Some(Cipher::new(key)),
-                    None,
-                    Metadata {
-                        shamir_threshold,
-                        key_groups,
-                        rules,
-                        ..Default::default()
-                    },
-                )
-            }
-        };
+    let (mut fresh, cipher, mut metadata, enc_docs, mac) = match previous {
+        Some((c, md)) => {
+            let compiled = Rules::new(&md.rules)?;
+            let (enc_docs, mac) = walk::encrypt(docs, &compiled, c)?;
+            (None, Some(c), md.clone(), enc_docs, mac)
+        }
+        None => {
+            let key = new_data_key();
+            let plan = plan.ok_or_else(|| Error::new("no recipients to encrypt to"))?;
+            let mut cipher = Cipher::new(key.clone());
+            // The data key is wrapped for the recipients (an X25519 exchange each, a
+            // quarter of a small file's encrypt) while the values are encrypted.
+            let (wrapped, walked) = beside(
+                walk::has_leaves(docs, WRAP_BESIDE_MIN_LEAVES),
+                || wrap_for(&key, plan),
+                || {
+                    let compiled = Rules::new(&rules)?;
+                    walk::encrypt(docs, &compiled, &mut cipher)
+                },
+            );
+            // The errors in the order they came before: recipients, then rules, values.
+            let (key_groups, shamir_threshold) = wrapped?;
+            let (enc_docs, mac) = walked?;
+            let metadata = Metadata {
+                shamir_threshold,
+                key_groups,
+                rules,
+                ..Default::default()
+            };
+            (Some(cipher), None, metadata, enc_docs, mac)
+        }
+    };
     let cipher: &mut Cipher = match (cipher, fresh.as_mut()) {
         (Some(c), _) => c,
         (None, Some(c)) => c,
         (None, None) => return Err(Error::new("no data key")), // ok: one of the two is always set
     };
-    let compiled = Rules::new(&metadata.rules)?;
-    let (enc_docs, mac) = walk::encrypt(docs, &compiled, cipher)?;
     metadata.touch();
     metadata.version = SOPS_VERSION.to_string();
     metadata.mac = cipher.encrypt(&Plain::Value(Scalar::Str(mac)), &metadata.mac_aad()?)?;
@@ -282,6 +293,39 @@ pub fn encrypt(
         format,
         docs: enc_docs,
         metadata,
+    })
+}
+
+/// From this many leaves a new file's data key is wrapped on a second thread while its
+/// values are encrypted: below, the walk is shorter than starting a thread.
+const WRAP_BESIDE_MIN_LEAVES: usize = 16;
+
+/// Runs `a` on a second thread while `b` runs on this one when `parallel`, one after the
+/// other otherwise (or when no thread can be started).
+fn beside<T: Send, B>(
+    parallel: bool,
+    a: impl FnOnce() -> Result<T> + Send,
+    b: impl FnOnce() -> B,
+) -> (Result<T>, B) {
+    if !parallel {
+        return (a(), b());
+    }
+    // Taken by the thread, or back here when the thread could not be started.
+    let slot = std::sync::Mutex::new(Some(a));
+    let take = || slot.lock().ok().and_then(|mut a| a.take());
+    std::thread::scope(|scope| {
+        let started = std::thread::Builder::new().spawn_scoped(scope, || take().map(|a| a()));
+        let b = b();
+        let a = match started.map(|h| h.join()) {
+            Ok(Ok(Some(a))) => a,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            // Not started (or it found nothing to run, which cannot be): run it here.
+            Ok(Ok(None)) | Err(_) => match take() {
+                Some(a) => a(),
+                None => Err(Error::new("the key wrapping thread returned nothing")),
+            },
+        };
+        (a, b)
     })
 }
 
@@ -376,6 +420,58 @@ pub fn render_extract(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A map of `n` string values.
+    fn values(n: usize) -> Vec<Node> {
+        let text: String = (0..n).map(|i| format!("k{i}: v{i}\n")).collect();
+        vec![crate::sops::formats::yaml::doc(&text)]
+    }
+
+    #[test]
+    fn a_new_files_errors_come_in_order_whether_the_key_is_wrapped_beside_or_not() {
+        let two_rules = EncryptionRules {
+            encrypted_suffix: Some("_e".into()),
+            unencrypted_suffix: Some("_u".into()),
+            ..Default::default()
+        };
+        let nobody = KeyPlan::single(Vec::new());
+        for n in [1, WRAP_BESIDE_MIN_LEAVES + 4] {
+            let docs = values(n);
+            // No recipient and conflicting rules: the recipients are reported.
+            let e = encrypt(&docs, Format::Yaml, Some(&nobody), None, two_rules.clone())
+                .err()
+                .unwrap();
+            e.assert_says("no recipients");
+            let someone = KeyPlan::single(vec![Recipient::parse(
+                "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p",
+            )
+            .unwrap()]);
+            let e = encrypt(&docs, Format::Yaml, Some(&someone), None, two_rules.clone())
+                .err()
+                .unwrap();
+            e.assert_says("more than one of");
+            let file = encrypt(
+                &docs,
+                Format::Yaml,
+                Some(&someone),
+                None,
+                EncryptionRules::default(),
+            )
+            .unwrap();
+            assert_eq!(file.metadata.key_groups[0].age.len(), 1);
+            assert_eq!(file.docs[0].keys().len(), n);
+        }
+    }
+
+    #[test]
+    fn work_beside_gives_what_work_in_turn_gives() {
+        for parallel in [false, true] {
+            let (a, b) = beside(parallel, || Ok(1 + 1), || "b");
+            assert_eq!((a.unwrap(), b), (2, "b"));
+            let (a, _) = beside(parallel, || Err::<(), _>(Error::new("x")), || ());
+            a.unwrap_err().assert_says("x");
+        }
+    }
 
     #[test]
     fn mac_compare_is_exact() {

@@ -514,7 +514,7 @@ impl<'d> Walk<'_, 'd> {
 }
 
 /// Whether `docs` hold at least `n` values and comments (leaves the walk hashes).
-fn has_leaves(docs: &[Node], n: usize) -> bool {
+pub(crate) fn has_leaves(docs: &[Node], n: usize) -> bool {
     fn count(node: &Node, left: &mut usize) {
         match node {
             Node::Map(items) => {
