@@ -24,6 +24,7 @@ mod lock_direction;
 pub mod man;
 pub mod man_lookup;
 pub mod nix;
+mod one_shot;
 mod plaintext;
 mod progress;
 mod quote;

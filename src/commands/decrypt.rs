@@ -41,6 +41,7 @@ fn decrypt(ctx: &Ctx, args: DecryptArgs) -> Result<i32> {
         .map(parse_extract)
         .transpose()
         .map_err(|e| e.sops(codes::INVALID_TREE_PATH_FORMAT))?;
+    crate::one_shot::keep_freed_memory();
     let file = load(&path, input)?;
     let output = args.types.output_type.unwrap_or(file.format);
     let plain = file.decrypt(&Identities::discover())?;
@@ -52,6 +53,6 @@ fn decrypt(ctx: &Ctx, args: DecryptArgs) -> Result<i32> {
     )?;
     let code = crate::ui::write_stdout(&bytes);
     // The process exits next: the two trees are not freed one string at a time.
-    crate::plaintext::release_at_exit((file, plain));
+    crate::one_shot::release_at_exit((file, plain));
     code
 }

@@ -48,6 +48,7 @@ fn encrypt_file(ctx: &Ctx, args: EncryptArgs) -> Result<i32> {
         .input_type
         .unwrap_or_else(|| Format::from_path(&path));
     let output = args.types.output_type.unwrap_or(input);
+    crate::one_shot::keep_freed_memory();
     let plain = zeroize::Zeroizing::new(read_input(&path)?);
     let docs = crate::sops::tree::PlainDocs(
         input
@@ -71,7 +72,7 @@ fn encrypt_file(ctx: &Ctx, args: EncryptArgs) -> Result<i32> {
         crate::ui::write_stdout(&bytes)
     };
     // The process exits next: the trees are not freed one string at a time.
-    crate::plaintext::release_at_exit((plain, docs, file, bytes));
+    crate::one_shot::release_at_exit((plain, docs, file, bytes));
     code
 }
 
