@@ -92,6 +92,33 @@ fn a_staged_gitlink_fails_and_fix_drops_it_from_the_index() {
     assert!(c.inner.join(".git").is_dir(), "the inner repo stays");
 }
 
+/// A gitlink the parent committed, then dropped from its index: the first hint is a
+/// command that works (it once began with `git rm --cached`, which fails on a path the
+/// index no longer holds), the second the purge `--history` names as well.
+#[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
+fn a_committed_gitlink_fails_with_a_removal_command_that_works() {
+    let c = Cluster::healthy();
+    c.git(&c.parent, &["add", "-f", "secrets"]);
+    c.git(&c.parent, &["commit", "-q", "-m", "oops"]);
+    c.git(&c.parent, &["rm", "-q", "--cached", "secrets"]);
+    let purge = "git filter-repo --path secrets --invert-paths";
+    let report = c.doctor_fails("dir.gitlink", Some(purge));
+    let hints = check(&report, "dir.gitlink")["hints"].clone();
+    let (_, command) = hints[0].as_str().unwrap().split_once(": ").unwrap();
+    let out = c
+        .env
+        .command("sh")
+        .args(["-c", command])
+        .current_dir(&c.parent)
+        .output()
+        .unwrap();
+    assert_success(command, &out);
+    let (_, report, _) = c.doctor(&["--history"]);
+    assert_check(&report, "dir.gitlink", "ok", None);
+    assert_check(&report, "history.dir", "fail", Some(purge));
+}
+
 #[test]
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn a_dir_not_ignored_fails_and_fix_ignores_it() {

@@ -137,6 +137,8 @@ fn shell_word(arg: &str) -> String {
     }
 }
 
+/// `regex` is built as shipped, without Unicode Perl classes (Cargo.toml): `[0-9]`,
+/// `(?s:.)` and `(?-u:\b)`, not `\d`, `[\s\S]` and `\b`.
 fn re(pattern: &str) -> Regex {
     Regex::new(pattern).unwrap()
 }
@@ -149,23 +151,23 @@ fn redact(text: &str, root: &Path) -> String {
             // sops values and the age-armored data keys
             (re(r"ENC\[AES256_GCM,[^\]]*\]"), "ENC[…]"),
             (
-                re(r"-----BEGIN AGE ENCRYPTED FILE-----[\s\S]*?-----END AGE ENCRYPTED FILE-----"),
+                re(r"-----BEGIN AGE ENCRYPTED FILE-----(?s:.)*?-----END AGE ENCRYPTED FILE-----"),
                 "[AGE ARMOR]",
             ),
             // sops' lastmodified and other RFC 3339 times
             (
-                re(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)"),
+                re(r"[0-9]{4}-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9](\.[0-9]+)?(Z|[+-][0-9][0-9]:[0-9][0-9])"),
                 "[TIME]",
             ),
             // the time of a secret's last change shown by nix (lastModified)
-            (re(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC"), "[TIME]"),
+            (re(r"[0-9]{4}-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9] UTC"), "[TIME]"),
             (re(r"sha256-[A-Za-z0-9+/]{43}="), "[NARHASH]"),
-            (re(r#""lastModified": \d+"#), r#""lastModified": [N]"#),
+            (re(r#""lastModified": [0-9]+"#), r#""lastModified": [N]"#),
             // generated age keys (the fixture keys are named before this)
             (re(r"age1[0-9a-z]{58}"), "[AGE-KEY]"),
             (re(r"age1[0-9a-z]{4}…[0-9a-z]{4}"), "[AGE-KEY…]"),
             // commit ids, full or short, and git's pid-named temp files
-            (re(r"\b[0-9a-f]{7,40}\b"), "[ID]"),
+            (re(r"(?-u:\b)[0-9a-f]{7,40}(?-u:\b)"), "[ID]"),
             // which Nix, which version, and so which lock command
             (re(r"nix \(Nix\) [0-9][0-9.a-z+-]*"), "nix (Nix) [VERSION]"),
             (

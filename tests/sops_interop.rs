@@ -289,12 +289,15 @@ fn check_encrypt(name: &'static str) {
 /// each armored age file becomes `AGE`, and timestamps become `TIME`.
 fn mask(file: &str) -> String {
     let enc =
-        regex::Regex::new(r"ENC\[AES256_GCM,data:[^,]*,iv:[^,]*,tag:[^,]*,type:(\w+)\]").unwrap();
+        regex::Regex::new(r"ENC\[AES256_GCM,data:[^,]*,iv:[^,]*,tag:[^,]*,type:([0-9A-Za-z_]+)\]")
+            .unwrap();
     let age = regex::Regex::new(
-        r"-----BEGIN AGE ENCRYPTED FILE-----[\s\S]*?-----END AGE ENCRYPTED FILE-----",
+        r"-----BEGIN AGE ENCRYPTED FILE-----(?s:.)*?-----END AGE ENCRYPTED FILE-----",
     )
     .unwrap();
-    let time = regex::Regex::new(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ").unwrap();
+    let time =
+        regex::Regex::new(r"[0-9]{4}-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z")
+            .unwrap();
     let s = enc.replace_all(file, "ENC[$1]");
     let s = age.replace_all(&s, "AGE");
     let s = time.replace_all(&s, "TIME").into_owned();

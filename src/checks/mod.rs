@@ -230,8 +230,8 @@ pub fn planned_fixes(report: &Report) -> Vec<Fix> {
     fixes
 }
 
-/// The command that drops every trace of `path` from the history of a repo: what a
-/// hint says after "purge it from history:".
+/// The command that drops every trace of `path` (a shell word: quoted where it needs
+/// to be) from the history of a repo: what a hint says after "purge it from history:".
 pub(crate) fn filter_repo(path: &str) -> String {
     format!("git filter-repo --path {path} --invert-paths")
 }

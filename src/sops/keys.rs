@@ -58,12 +58,10 @@ impl Recipient {
         age::x25519::Recipient::from_str(s)
             .map(Recipient::X25519)
             .map_err(|e| {
-                let shape = if s.starts_with("age1pq") {
-                    RecipientShape::PostQuantum
-                } else if s.starts_with("age1") {
-                    RecipientShape::Plugin
-                } else {
-                    RecipientShape::NotAge
+                let shape = match s.strip_prefix("age1") {
+                    Some(rest) if rest.starts_with("pq") => RecipientShape::PostQuantum,
+                    Some(_) => RecipientShape::Plugin,
+                    None => RecipientShape::NotAge,
                 };
                 SopsError::BadAgeRecipient {
                     shown: short(s),
@@ -566,9 +564,20 @@ mod tests {
     }
 
     #[test]
-    fn bad_recipients_are_usage_errors() {
-        for bad in ["", "age1xyz", "ssh-ed25519 AAAA", "AGE-SECRET-KEY-1ABC"] {
-            assert!(Recipient::parse(bad).is_err(), "{bad}");
+    fn bad_recipients_are_errors_that_say_what_they_look_like() {
+        for (bad, hint) in [
+            ("", "starts with age1"),
+            ("age1xyz", "plugin"),
+            ("age1pqxyz", "post-quantum"),
+            ("ssh-ed25519 AAAA", "ssh-ed25519 or ssh-rsa"),
+            ("AGE-SECRET-KEY-1ABC", "starts with age1"),
+        ] {
+            let err = Recipient::parse(bad).unwrap_err();
+            assert!(
+                err.hints.iter().any(|h| h.contains(hint)),
+                "{bad}: {:?}",
+                err.hints
+            );
         }
     }
 }

@@ -331,10 +331,13 @@ impl Translator {
         }
     }
 
-    /// `\pL`, `\p{Greek}`, `\P{^L}` after the backslash and `p`/`P`: kept as written.
+    /// `\pL`, `\p{Greek}`, `\P{^L}` after the backslash and `p`/`P`: the class RE2
+    /// (Go 1.25) knows by that name, re-emitted under its canonical name, or an error.
     fn unicode_class(&mut self, p: char) -> Result<String, String> {
-        match self.peek() {
+        let start = self.pos - 2;
+        let name: String = match self.peek() {
             Some('{') => {
+                self.pos += 1;
                 let s = self.pos;
                 while self.peek().is_some_and(|c| c != '}') {
                     self.pos += 1;
@@ -343,15 +346,36 @@ impl Translator {
                     return Err("invalid character class range: unclosed \\p{".into());
                 }
                 self.pos += 1;
-                let body: String = self.chars[s..self.pos].iter().collect();
-                Ok(format!("\\{p}{body}"))
+                self.chars[s..self.pos - 1].iter().collect()
             }
             Some(c) => {
                 self.pos += 1;
-                Ok(format!("\\{p}{c}"))
+                c.to_string()
             }
-            None => Err("invalid character class range: \\p at the end".into()),
+            None => return Err("invalid character class range: \\p at the end".into()),
+        };
+        let (negated, bare) = match name.strip_prefix('^') {
+            Some(rest) => (p == 'p', rest),
+            None => (p == 'P', name.as_str()),
+        };
+        let canonical = go_canonical_name(bare);
+        if !is_re2_class_name(&canonical) {
+            let written: String = self.chars[start..self.pos].iter().collect();
+            return Err(format!(
+                "invalid character class range: `{written}` (RE2 knows the general \
+                 categories, as in \\pL, \\p{{Lu}}, \\p{{Letter}}, the scripts with a one-word \
+                 name, as in \\p{{Greek}}, and Any, ASCII, Assigned; no Unicode properties, \
+                 script codes or multi-word script names)"
+            ));
         }
+        if canonical == "Cs" || canonical == "Surrogate" {
+            // No `char` is a surrogate: the `regex` crate has no such class, and RE2's
+            // matches nothing in valid UTF-8 (Go reads a stray surrogate's bytes as U+FFFD).
+            let neg = if negated { "" } else { "^" };
+            return Ok(format!("[{neg}\\x{{0}}-\\x{{10FFFF}}]"));
+        }
+        let p = if negated { 'P' } else { 'p' };
+        Ok(format!("\\{p}{{{canonical}}}"))
     }
 
     /// The character an escape stands for (octal, hex, C escapes, punctuation).
@@ -506,6 +530,57 @@ impl Translator {
     }
 }
 
+/// Go's `regexp/syntax.canonicalName`: spaces, `_` and `-` dropped, the first letter
+/// upper case and the rest lower case (`lowercase_letter` → `Lowercaseletter`).
+fn go_canonical_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars().filter(|c| !matches!(c, ' ' | '_' | '-')) {
+        if out.is_empty() {
+            out.push(c.to_ascii_uppercase());
+        } else {
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+/// Every `\p{…}` name Go 1.25's RE2 accepts (sops 3.11 is built with it), after
+/// [`go_canonical_name`]: `Any`, `Assigned`, `ASCII`, `LC`, the general categories and
+/// their Unicode aliases (`Letter`, `digit`, …), and the scripts of Go's table whose name
+/// is already canonical. Go looks a script up by its canonical name, so it finds no
+/// multi-word script (`Old_Italic` becomes `Olditalic`), nor `SignWriting`; it knows no
+/// 4-letter script codes (`Grek`), no binary properties (`Alphabetic`, `White_Space`)
+/// and none of Unicode 16's new scripts. Checked name by name against sops 3.11
+/// (`^(?:\p{NAME}|a)$` as `encrypted_regex`: a name it rejects leaves `a` plain).
+/// One string, not a slice of names: a table of `&str` is pointers that every start
+/// of the program relocates.
+const RE2_CLASS_NAMES: &str = "\
+    Any Assigned Ascii Lc \
+    C Cc Cf Cn Co Cs L Ll Lm Lo Lt Lu M Mc Me Mn N Nd Nl No \
+    P Pc Pd Pe Pf Pi Po Ps S Sc Sk Sm So Z Zl Zp Zs \
+    Casedletter Closepunctuation Combiningmark Connectorpunctuation Control \
+    Currencysymbol Dashpunctuation Decimalnumber Enclosingmark Finalpunctuation Format \
+    Initialpunctuation Letter Letternumber Lineseparator Lowercaseletter Mark Mathsymbol \
+    Modifierletter Modifiersymbol Nonspacingmark Number Openpunctuation Other Otherletter \
+    Othernumber Otherpunctuation Othersymbol Paragraphseparator Privateuse Punctuation \
+    Separator Spaceseparator Spacingmark Surrogate Symbol Titlecaseletter Unassigned \
+    Uppercaseletter Cntrl Digit Punct \
+    Adlam Ahom Arabic Armenian Avestan Balinese Bamum Batak Bengali Bhaiksuki Bopomofo \
+    Brahmi Braille Buginese Buhid Carian Chakma Cham Cherokee Chorasmian Common Coptic \
+    Cuneiform Cypriot Cyrillic Deseret Devanagari Dogra Duployan Elbasan Elymaic Ethiopic \
+    Georgian Glagolitic Gothic Grantha Greek Gujarati Gurmukhi Han Hangul Hanunoo Hatran \
+    Hebrew Hiragana Inherited Javanese Kaithi Kannada Katakana Kawi Kharoshthi Khmer \
+    Khojki Khudawadi Lao Latin Lepcha Limbu Lisu Lycian Lydian Mahajani Makasar Malayalam \
+    Mandaic Manichaean Marchen Medefaidrin Miao Modi Mongolian Mro Multani Myanmar \
+    Nabataean Nandinagari Newa Nko Nushu Ogham Oriya Osage Osmanya Palmyrene Phoenician \
+    Rejang Runic Samaritan Saurashtra Sharada Shavian Siddham Sinhala Sogdian Soyombo \
+    Sundanese Syriac Tagalog Tagbanwa Takri Tamil Tangsa Tangut Telugu Thaana Thai Tibetan \
+    Tifinagh Tirhuta Toto Ugaritic Vai Vithkuqi Wancho Yezidi Yi";
+
+fn is_re2_class_name(canonical: &str) -> bool {
+    RE2_CLASS_NAMES.split(' ').any(|n| n == canonical)
+}
+
 fn perl_set(c: char) -> &'static str {
     match c.to_ascii_lowercase() {
         'd' => DIGIT,
@@ -569,6 +644,25 @@ mod tests {
         (r"^\#\&\~$", "#&~", true),
         (r"^\pL+$", "päss", true),
         (r"^\p{Greek}$", "α", true),
+        // Class names as Go 1.25 looks them up: case, spaces, `_` and `-` ignored,
+        // category aliases, `^` negates.
+        (r"^\p{greek}$", "α", true),
+        (r"^\pl$", "a", true),
+        (r"^\p{Lowercase-Letter}$", "a", true),
+        (r"^\p{lowercase letter}$", "A", false),
+        (r"^\p{digit}$", "٣", true),
+        (r"^\p{^Greek}$", "α", false),
+        (r"^\P{^Greek}$", "α", true),
+        (r"^[\P{L}x]$", "x", true),
+        (r"^\p{Any}$", "\u{10FFFF}", true),
+        (r"^\p{ascii}+$", "abc", true),
+        (r"^\p{ASCII}$", "é", false),
+        (r"^\p{LC}$", "ǅ", true),
+        (r"^\p{Assigned}$", "\u{E0080}", false),
+        (r"^\p{Nko}$", "\u{7C0}", true),
+        (r"^\p{Cs}$", "\u{FFFD}", false),
+        (r"^\P{Surrogate}$", "a", true),
+        (r"^[a\p{Cs}]$", "a", true),
         // Flags RE2 has.
         (r"(?i)^PASS$", "pass", true),
         (r"(?i:P)ass", "pass", true),
@@ -635,8 +729,47 @@ mod tests {
             "[[:foo:]]", // invalid character class range
             "(?P<>a)",   // invalid named capture
             "(?i",       // missing )
+            // Names Go 1.25 does not know (sops 3.11 ignores such a rule).
+            r"\p{Alphabetic}", // a binary property
+            r"\p{White_Space}",
+            r"\p{Grek}",       // a script code
+            r"\p{Old_Italic}", // a multi-word script (Go looks up `Olditalic`)
+            r"\p{SignWriting}",
+            r"\p{Garay}", // Unicode 16, after Go's tables
+            r"\p{Unknown}",
+            r"[\p{Latn}]",
+            r"\p{^Alphabetic}",
+            r"\p{}",
+            r"\p^",
         ] {
             assert!(compile(pattern).is_err(), "{pattern:?} should be refused");
         }
+    }
+
+    /// Every class name RE2 knows compiles with the `regex` features this crate is built
+    /// with (`Cargo.toml` keeps only case folding, general categories and scripts), both
+    /// as `\p` and `\P`, outside and inside a bracket class, with and without `(?i)`.
+    #[test]
+    fn every_class_name_re2_knows_compiles() {
+        for name in RE2_CLASS_NAMES.split(' ') {
+            for pattern in [
+                format!(r"\p{{{name}}}"),
+                format!(r"\P{{{name}}}"),
+                format!(r"[a\p{{{name}}}]"),
+                format!(r"(?i)\p{{{name}}}"),
+            ] {
+                if let Err(e) = compile(&pattern) {
+                    panic!("{pattern}: {e}");
+                }
+            }
+        }
+    }
+
+    /// The refusal names the class and says what RE2 has instead.
+    #[test]
+    fn an_unknown_class_name_is_named_in_the_error() {
+        let e = compile(r"^\p{Alphabetic}+$").unwrap_err();
+        assert!(e.contains(r"`\p{Alphabetic}`"), "{e}");
+        assert!(e.contains("general categories"), "{e}");
     }
 }

@@ -8,6 +8,7 @@
 //! difference.
 
 pub mod binary;
+mod cursor;
 pub mod dotenv;
 mod flatten;
 pub mod ini;
