@@ -461,3 +461,54 @@ fn no_identity_names_where_it_looked_and_why() {
         "{stderr}"
     );
 }
+
+/// A .sops.yaml whose rule matches no secret does not stop rotate or edit (sops, too,
+/// keeps an existing file's recipients), but they say so, with what to do if the
+/// recipients were meant to change.
+#[test]
+fn rotate_and_edit_with_no_matching_rule_keep_the_recipients_and_say_so() {
+    require_tool("git");
+    for (args, editor) in [
+        (
+            vec!["rotate", "app", "--from", "plain.yaml", "--no-lock"],
+            None,
+        ),
+        (vec!["rotate", "app", "--set", "port=1", "--no-lock"], None),
+        (
+            vec!["edit", "app", "--no-lock"],
+            Some("sh -c 'printf \"z: 9\\n\" >> \"$0\"'"),
+        ),
+    ] {
+        let w = world();
+        let (env, dir) = (&w.env, &w.parent);
+        let cfg = format!(
+            "creation_rules:\n    - path_regex: ^nothing/\n      age: {}\n",
+            age_a()
+        );
+        fs::write(dir.join("secrets/.sops.yaml"), cfg).unwrap();
+        env.git(&dir.join("secrets"), ["commit", "-qam", "rules"]);
+        let before = fs::read_to_string(dir.join("secrets/secrets/app.yaml")).unwrap();
+        let mut cmd = env.cmd(&args);
+        cmd.current_dir(dir);
+        if let Some(e) = editor {
+            cmd.env("EDITOR", e);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("matches secrets/app.yaml: it keeps the recipients it has")
+                && stderr.contains("fix path_regex in .sops.yaml, then: git secrets rekey"),
+            "{args:?}: {stderr}"
+        );
+        let after = fs::read_to_string(dir.join("secrets/secrets/app.yaml")).unwrap();
+        assert_ne!(before, after, "{args:?}");
+        let recipients = |t: &str| {
+            t.lines()
+                .filter(|l| l.contains("recipient:"))
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(recipients(&before), recipients(&after), "{args:?}");
+    }
+}
