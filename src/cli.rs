@@ -144,6 +144,18 @@ pub struct TypeArgs {
     pub output_type: Option<Format>,
 }
 
+/// The flags of every command that relocks the parent's flake input (the changing
+/// commands, init, pull).
+#[derive(Debug, Args, Clone, Default)]
+pub struct LockArgs {
+    /// Do not relock the parent flake.
+    #[arg(long)]
+    pub no_lock: bool,
+    /// Pass --offline to nix.
+    #[arg(long)]
+    pub offline: bool,
+}
+
 /// The options every changing command (add, rotate, rekey, edit) shares: the commit
 /// message, and how far it goes after writing (commit, relock, commit the parent, push).
 /// Written once here, so each flag's help reads the same in every command.
@@ -156,15 +168,11 @@ pub struct ChangeArgs {
     /// Do not commit in the secrets repo (and so do not lock).
     #[arg(long)]
     pub no_commit: bool,
-    /// Do not relock the parent flake.
-    #[arg(long)]
-    pub no_lock: bool,
+    #[command(flatten)]
+    pub lock: LockArgs,
     /// Also commit the parent's flake.lock.
     #[arg(long)]
     pub commit_parent: bool,
-    /// Pass --offline to nix.
-    #[arg(long)]
-    pub offline: bool,
     /// Push the secrets repo afterwards (default with `git config secrets.push true`).
     #[arg(long, conflicts_with_all = ["no_commit", "no_push"])]
     pub push: bool,
@@ -184,7 +192,7 @@ impl ChangeArgs {
     pub fn names_a_commit(&self) -> bool {
         self.message.is_some()
             || self.no_commit
-            || self.no_lock
+            || self.lock.no_lock
             || self.commit_parent
             || self.push
             || self.no_push
@@ -194,9 +202,9 @@ impl ChangeArgs {
     pub fn options(&self) -> crate::change::Options {
         crate::change::Options {
             no_commit: self.no_commit,
-            no_lock: self.no_lock,
+            no_lock: self.lock.no_lock,
             commit_parent: self.commit_parent,
-            offline: self.offline,
+            offline: self.lock.offline,
             push: match (self.push, self.no_push) {
                 (true, _) => Some(true),
                 (_, true) => Some(false),

@@ -28,10 +28,10 @@ const INI_SYNTAX: &str =
 const HAND_EDITED: &str =
     "the file was edited by hand after encryption; restore it from git or re-encrypt it";
 
-/// Where sops looked and what to do: first each place that held something unusable and
-/// why, then the places that held nothing, then how to get a key there.
-fn no_identity(looked: &[Looked], key_file: Option<&std::path::Path>) -> Vec<String> {
-    let mut h: Vec<String> = looked
+/// One line for each place that held something unusable, and why (also doctor's
+/// key.identity hints).
+pub(crate) fn unusable(looked: &[Looked]) -> Vec<String> {
+    looked
         .iter()
         .filter_map(|l| match &l.found {
             Found::NoKey => Some(format!(
@@ -41,7 +41,13 @@ fn no_identity(looked: &[Looked], key_file: Option<&std::path::Path>) -> Vec<Str
             Found::Failed(why) => Some(format!("{}: {why}", l.place)),
             _ => None,
         })
-        .collect();
+        .collect()
+}
+
+/// Where sops looked and what to do: first each place that held something unusable and
+/// why, then the places that held nothing, then how to get a key there.
+fn no_identity(looked: &[Looked], key_file: Option<&std::path::Path>) -> Vec<String> {
+    let mut h = unusable(looked);
     let empty: Vec<String> = looked
         .iter()
         .filter_map(|l| match l.found {
@@ -54,16 +60,21 @@ fn no_identity(looked: &[Looked], key_file: Option<&std::path::Path>) -> Vec<Str
         let also = if h.is_empty() { "" } else { "also " };
         h.push(format!("{also}looked in: {}", empty.join(", ")));
     }
-    let file = key_file.map_or_else(
-        || "$XDG_CONFIG_HOME/sops/age/keys.txt".to_string(),
-        |p| p.display().to_string(),
-    );
+    let file = match key_file {
+        Some(p) => {
+            let file = p.display().to_string();
+            h.push(format!(
+                "put your age key in {file}, or set SOPS_AGE_KEY_FILE to the file that holds it"
+            ));
+            crate::quote::shell(&file).into_owned()
+        }
+        None => {
+            h.push("set HOME (or XDG_CONFIG_HOME to an absolute path) and put your age key in its sops/age/keys.txt, or set SOPS_AGE_KEY_FILE to the file that holds it".into());
+            "FILE".into()
+        }
+    };
     h.push(format!(
-        "put your age key in {file}, or set SOPS_AGE_KEY_FILE to the file that holds it"
-    ));
-    h.push(format!(
-        "no key yet? age-keygen -o {} makes one; then someone who can decrypt runs: git secrets rekey --add-recipient <its age1… public key>",
-        crate::quote::shell(&file)
+        "no key yet? age-keygen -o {file} makes one; then someone who can decrypt runs: git secrets rekey --add-recipient <its age1… public key>"
     ));
     h
 }
@@ -78,9 +89,12 @@ fn sops_hints(e: &SopsError) -> Vec<String> {
         NotARecipient {
             recipients,
             own_key,
+            unusable: places,
             ..
         } => {
-            let mut h = vec![format!("the file is encrypted for: {recipients}")];
+            // a key file that could not be read may be where the right key is
+            let mut h = unusable(places);
+            h.push(format!("the file is encrypted for: {recipients}"));
             if let Some(k) = own_key {
                 h.push(format!(
                     "your public key is {k}; ask someone who can decrypt to run: git secrets rekey --add-recipient {k}"
@@ -482,6 +496,7 @@ mod tests {
             needed: 1,
             recipients: "age1aaa, age1bbb".into(),
             own_key: Some("age1me".into()),
+            unusable: vec![],
         });
         assert_eq!(
             e.to_string(),

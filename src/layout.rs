@@ -488,7 +488,7 @@ pub fn secret_files_in(dir: &Path) -> Result<Vec<PathBuf>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::git::testutil::{git, init, outside_any_repo, parent_with_inner, write};
+    use crate::git::testutil::{discover_outside_any_repo, git, init, parent_with_inner, write};
 
     #[test]
     fn secret_names_table() {
@@ -584,16 +584,7 @@ mod tests {
 
     #[test]
     fn outside_any_repo_the_error_says_git_init_or_dash_c() {
-        let Some(tmp) = outside_any_repo() else {
-            return;
-        };
-        let err = Layout::discover(tmp.path(), &Overrides::default())
-            .err()
-            .expect("no repo");
-        assert!(err
-            .hints
-            .iter()
-            .any(|h| h.contains("git init") && h.contains("-C")));
+        discover_outside_any_repo(|dir| Layout::discover(dir, &Overrides::default()));
     }
 
     #[test]

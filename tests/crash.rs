@@ -228,9 +228,7 @@ fn value(c: &Cluster, name: &str) -> Option<String> {
 }
 
 /// Files a writer leaves while it works: our temp files and git's lock files (not
-/// flake.lock, nor the empty file src/repo_lock.rs flocks, which stays on purpose, nor
-/// `next-index-<pid>.lock`, the temp index of a killed `git commit --only`: named by
-/// the dead pid, git never reads it again, and it holds only blob ids).
+/// flake.lock, nor the empty file src/repo_lock.rs flocks, which stays on purpose).
 fn leftovers(c: &Cluster) -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         for e in std::fs::read_dir(dir).unwrap().flatten() {
@@ -243,7 +241,6 @@ fn leftovers(c: &Cluster) -> Vec<PathBuf> {
             } else if (name.starts_with(".git-secrets-") && name.ends_with(".tmp"))
                 || name.ends_with(".lock")
                     && !["flake.lock", "git-secrets.lock"].contains(&name.as_str())
-                    && !name.starts_with("next-index-")
             {
                 out.push(p);
             }
@@ -389,6 +386,26 @@ fn kill_then_rerun(
     }
     assert_settled(&c.env, &c.parent, &what);
     assert_eq!(c.locked_rev(), c.inner_head(), "{what}: lock not at HEAD");
+    // A killed `git commit --only` leaves its temp index `next-index-<pid>.lock`, which
+    // git never reads again: doctor names it, and --fix removes it (its pid is gone).
+    if leftovers(c)
+        .iter()
+        .any(|p| p.to_string_lossy().contains("/next-index-"))
+    {
+        assert_eq!(
+            doctor(&c.env, &c.parent)
+                .get("inner.locks")
+                .map(String::as_str),
+            Some("warn"),
+            "{what}: doctor does not name next-index"
+        );
+        let out = c
+            .cmd(&["doctor", "--fix", "--yes", "--offline"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("fixed: removed "), "{what}: {stderr}");
+    }
     assert_eq!(leftovers(c), Vec::<PathBuf>::new(), "{what}: files left");
 }
 
@@ -619,4 +636,139 @@ fn init_new_killed_at_every_step_recovers() {
             );
         }
     }
+}
+
+/// git killed while `git commit --only` moves the branch leaves its lock files: doctor
+/// names every one with the `rm` to run; `--fix` removes only `next-index-<pid>.lock`,
+/// whose git process is gone (a git that runs under that pid keeps it; a pid reused by
+/// another program does not), never `index.lock` and the others, which a running git
+/// holds just the same. Following the hints, the command then completes.
+#[test]
+#[cfg_attr(
+    any(missing_nix, missing_sops, missing_strace),
+    ignore = "needs nix, sops and strace"
+)]
+fn a_killed_git_commit_leaves_locks_doctor_names_and_fix_removes_only_the_stale_one() {
+    let c = Cluster::new(&[("kubeconfig.yaml", OLD)]);
+    let new = c.env.write("new.yaml", NEW);
+    let args = [
+        "rotate",
+        "kubeconfig",
+        "--from",
+        new.to_str().unwrap(),
+        "--offline",
+    ];
+    let stop = Stop::Child {
+        syscall: "rename",
+        rel: "secrets/.git/refs/heads/main.lock",
+        then: None,
+    };
+    let out = run_stopped(&c, ours(&c, &args), stop);
+    assert!(!out.status.success());
+    let git_dir = c.inner.join(".git");
+    let next_index: Vec<PathBuf> = std::fs::read_dir(&git_dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("next-index-")
+        })
+        .collect();
+    assert_eq!(next_index.len(), 1, "git commit --only left its temp index");
+    let stale = next_index[0].clone();
+
+    // a running git's next-index lock, and one whose pid now belongs to `sleep`
+    // (a program named git-…: what /proc/PID/comm shows for a git process)
+    let as_git = c.env.root().join("git-sleep");
+    std::os::unix::fs::symlink(common::tool_path("sleep").unwrap(), &as_git).unwrap();
+    let mut git = std::process::Command::new(&as_git)
+        .arg("30")
+        .spawn()
+        .unwrap();
+    let mut sleep = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
+    let live = git_dir.join(format!("next-index-{}.lock", git.id()));
+    let reused = git_dir.join(format!("next-index-{}.lock", sleep.id()));
+    std::fs::write(&live, "").unwrap();
+    std::fs::write(&reused, "").unwrap();
+
+    let (_, report, _) = c.doctor(&[]);
+    let locks = common::cluster::check(&report, "inner.locks");
+    assert_eq!(locks["status"], "warn", "{locks:#}");
+    let message = locks["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("5 git lock files in the secrets repo: "),
+        "{message}"
+    );
+    let hints = locks["hints"].to_string();
+    for name in ["index.lock", "HEAD.lock", "refs/heads/main.lock"] {
+        assert!(
+            hints.contains(&git_dir.join(name).display().to_string()),
+            "{hints}"
+        );
+    }
+    assert!(
+        !hints.contains(live.file_name().unwrap().to_str().unwrap()),
+        "{hints}"
+    );
+    assert!(
+        hints.contains(&format!("rm {} {}", stale.display(), reused.display()))
+            || hints.contains(&format!("rm {} {}", reused.display(), stale.display())),
+        "{hints}"
+    );
+    assert!(
+        hints.contains(&format!(
+            "when none runs in this repo: rm {}",
+            git_dir.join("HEAD.lock").display()
+        )),
+        "{hints}"
+    );
+
+    let (_, report, stderr) = c.doctor(&["--fix", "--yes"]);
+    assert!(!stale.exists() && !reused.exists(), "{stderr}");
+    assert!(live.exists(), "the running git's lock was removed");
+    for kept in ["index.lock", "HEAD.lock", "refs/heads/main.lock"] {
+        assert!(git_dir.join(kept).exists(), "{kept} removed by --fix");
+    }
+    // honest: the fix ran, but git's other locks still stand
+    assert!(
+        stderr.contains("not fixed: remove 2 lock files"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("inner.locks still warns"), "{stderr}");
+    assert_eq!(
+        common::cluster::check(&report, "inner.locks")["status"],
+        "warn"
+    );
+    git.kill().unwrap();
+    git.wait().unwrap();
+    sleep.kill().unwrap();
+    sleep.wait().unwrap();
+    std::fs::remove_file(&live).unwrap();
+
+    // the user follows the hint, and the command completes
+    let (_, report, _) = c.doctor(&[]);
+    let hints = common::cluster::check(&report, "inner.locks")["hints"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let rm = hints.split_once("when none runs in this repo: ").unwrap().1;
+    let out = std::process::Command::new("sh")
+        .args(["-c", rm])
+        .output()
+        .unwrap();
+    assert_success(rm, &out);
+    let out = ours(&c, &args).output().unwrap();
+    assert_success("rotate again", &out);
+    let (_, report, _) = c.doctor(&[]);
+    assert_eq!(
+        common::cluster::check(&report, "inner.locks")["status"],
+        "ok"
+    );
+    assert_eq!(leftovers(&c), Vec::<PathBuf>::new());
 }

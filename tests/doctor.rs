@@ -33,6 +33,7 @@ fn a_healthy_cluster_passes_with_exit_0() {
     assert!(report["checks"].as_array().unwrap().len() >= 18);
     for id in [
         "parent.repo",
+        "parent.locks",
         "parent.flake",
         "dir.ignored",
         "dir.gitlink",
@@ -45,6 +46,7 @@ fn a_healthy_cluster_passes_with_exit_0() {
         "inner.untracked",
         "inner.unstaged",
         "inner.staged",
+        "inner.locks",
         "secrets.plaintext",
         "secrets.valid",
         "key.identity",
@@ -88,6 +90,33 @@ fn a_staged_gitlink_fails_and_fix_drops_it_from_the_index() {
     assert_eq!(code, 0, "{stderr}\n{report:#}");
     assert_eq!(c.git(&c.parent, &["ls-files", "secrets"]), "");
     assert!(c.inner.join(".git").is_dir(), "the inner repo stays");
+}
+
+/// A gitlink the parent committed, then dropped from its index: the first hint is a
+/// command that works (it once began with `git rm --cached`, which fails on a path the
+/// index no longer holds), the second the purge `--history` names as well.
+#[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
+fn a_committed_gitlink_fails_with_a_removal_command_that_works() {
+    let c = Cluster::healthy();
+    c.git(&c.parent, &["add", "-f", "secrets"]);
+    c.git(&c.parent, &["commit", "-q", "-m", "oops"]);
+    c.git(&c.parent, &["rm", "-q", "--cached", "secrets"]);
+    let purge = "git filter-repo --path secrets --invert-paths";
+    let report = c.doctor_fails("dir.gitlink", Some(purge));
+    let hints = check(&report, "dir.gitlink")["hints"].clone();
+    let (_, command) = hints[0].as_str().unwrap().split_once(": ").unwrap();
+    let out = c
+        .env
+        .command("sh")
+        .args(["-c", command])
+        .current_dir(&c.parent)
+        .output()
+        .unwrap();
+    assert_success(command, &out);
+    let (_, report, _) = c.doctor(&["--history"]);
+    assert_check(&report, "dir.gitlink", "ok", None);
+    assert_check(&report, "history.dir", "fail", Some(purge));
 }
 
 #[test]
@@ -469,4 +498,134 @@ fn a_real_key_as_the_examples_key_fails_doctor() {
         .as_str()
         .unwrap()
         .contains("is a real key: it decrypts the secret kubeconfig"));
+}
+
+/// Untracked files in the secrets repo are invisible to Nix, so they do not stop
+/// `--fix` from relocking a lock that is behind; doctor commits nothing on its own,
+/// but names each file with the exact command: `git add` for a sops file, a warning
+/// (Nix copies committed files to the world-readable store) for anything else.
+#[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
+fn fix_relocks_past_untracked_files_and_names_them_with_the_command() {
+    let c = Cluster::healthy();
+    c.encrypt_in_place(
+        &c.inner,
+        "secrets/db.json",
+        r#"{"password":"correct-horse-battery"}"#,
+    );
+    let head = c.commit_inner_changes("db");
+    c.encrypt_in_place(&c.inner, "secrets/new.json", r#"{"a":"b"}"#);
+    fs::write(c.inner.join("notes.txt"), "call Bob about the rotation\n").unwrap();
+    let report = c.doctor_fails("lock.fresh", Some("git secrets doctor --fix"));
+    assert_check(
+        &report,
+        "lock.fresh",
+        "fail",
+        Some("nix flake lock --update-input"),
+    );
+
+    let (code, report, stderr) = c.doctor(&["--fix", "--yes"]);
+    assert_eq!(code, 1, "the untracked files are still there\n{stderr}");
+    assert!(stderr.contains("fixed: locked kubenix-secrets"), "{stderr}");
+    assert_eq!(c.locked_rev(), head, "relocked to HEAD: {stderr}");
+    assert_check(&report, "lock.fresh", "ok", None);
+    let add = "git -C secrets add -- secrets/new.json && git -C secrets commit -m 'add new'";
+    assert_check(&report, "inner.untracked", "fail", Some(add));
+    assert_check(
+        &report,
+        "inner.untracked",
+        "fail",
+        Some("not sops-encrypted: notes.txt"),
+    );
+    let hints = check(&report, "inner.untracked")["hints"].to_string();
+    assert!(!hints.contains("add -- notes.txt"), "{hints}");
+    assert!(
+        stderr.contains(&format!(
+            "inner.untracked: commit it (sops-encrypted): {add}"
+        )),
+        "{stderr}"
+    );
+    // nothing left that doctor may do: it says so, and claims no fix
+    let (_, _, stderr) = c.doctor(&["--fix", "--yes"]);
+    assert!(
+        stderr.contains("nothing doctor can fix on its own"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("fixed"), "{stderr}");
+    // the hint's command, as written, then --fix relocks to the new commit
+    let out = std::process::Command::new("sh")
+        .args(["-c", add])
+        .current_dir(&c.parent)
+        .envs(c.env.env_vars())
+        .output()
+        .unwrap();
+    common::assert_success(add, &out);
+    let (_, report, stderr) = c.doctor(&["--fix", "--yes"]);
+    assert_eq!(c.locked_rev(), c.inner_head(), "{stderr}");
+    assert_check(
+        &report,
+        "inner.untracked",
+        "fail",
+        Some("not sops-encrypted: notes.txt"),
+    );
+    assert!(!check(&report, "inner.untracked")["message"]
+        .as_str()
+        .unwrap()
+        .contains("new.json"));
+}
+
+/// A fix that ran but did not make its check pass is not reported as fixed: here a
+/// commit lands in the secrets repo while Nix relocks (a fake `nix` makes it), so the
+/// lock is behind again when doctor looks.
+#[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
+fn fix_says_not_fixed_when_the_check_still_fails_after_it() {
+    let c = Cluster::healthy();
+    c.encrypt_in_place(&c.inner, "secrets/db.json", r#"{"password":"x"}"#);
+    c.commit_inner_changes("db");
+    let (fake, _) = c.fake_nix_running(
+        "nix (Nix) 2.8.0",
+        &format!(
+            "rev=$(git -C secrets rev-parse HEAD)\ncat > flake.lock <<EOF\n{}\nEOF\n\
+             git -C secrets commit -q --allow-empty -m meanwhile",
+            common::cluster::lock_file_for("$rev")
+        ),
+    );
+    let mut cmd = c.cmd(&[]);
+    cmd.env("GIT_SECRETS_NIX", &fake);
+    let (code, report, stderr) = c.doctor_with(cmd, &["--fix", "--yes"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        !stderr.replace("not fixed:", "").contains("fixed:"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "not fixed: relock the flake input to the secrets repo's HEAD (locked kubenix-secrets"
+        ) && stderr.contains("but lock.fresh still fails: flake.lock is behind"),
+        "{stderr}"
+    );
+    assert_check(&report, "lock.fresh", "fail", None);
+}
+
+/// With a key that opens nothing here, a key file that could not be read is named
+/// first: it may be where the right key is.
+#[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
+fn key_identity_names_an_unreadable_key_file_when_no_key_decrypts() {
+    let c = Cluster::healthy();
+    fs::write(
+        c.env.config().join("sops/age/keys.txt"),
+        common::key_text("age-b"),
+    )
+    .unwrap();
+    let mut cmd = c.cmd(&[]);
+    cmd.env("SOPS_AGE_KEY_FILE", "/nonexistent/keys.txt");
+    let (_, report, _) = c.doctor_with(cmd, &[]);
+    assert_check(
+        &report,
+        "key.identity",
+        "warn",
+        Some("SOPS_AGE_KEY_FILE=/nonexistent/keys.txt: cannot read it: No such file"),
+    );
 }

@@ -163,18 +163,23 @@ impl Transaction {
         progress: &dyn Progress,
     ) -> Result<()> {
         let steps = Summary::new(progress);
-        let result = self.finish_steps(paths, message, opts, &steps);
+        let result = match self.commit(paths, message, opts.no_commit, &steps) {
+            Ok(Committed::Yes) => self.relock(opts, &steps),
+            other => other.map(drop),
+        };
         steps.close(message, result.is_ok());
         result
     }
 
-    fn finish_steps(
+    /// The first step of [`Transaction::finish`]: commits whichever of `paths` differ
+    /// from HEAD, or with `no_commit` says what is left to do and stops the change.
+    fn commit(
         &self,
         paths: &[PathBuf],
         message: &str,
-        opts: &Options,
+        no_commit: bool,
         progress: &dyn Progress,
-    ) -> Result<()> {
+    ) -> Result<Committed> {
         crate::failpoint::hit("change.before-commit")?;
         let dir = self.shown(self.inner.root());
         let pending = self.pending(paths)?;
@@ -182,7 +187,7 @@ impl Transaction {
             .iter()
             .map(|p| self.inner.rela_path(p))
             .collect::<Result<_>>()?;
-        if opts.no_commit {
+        if no_commit {
             if pending.is_empty() {
                 progress.status("nothing to commit: the secrets repo already has it");
             } else {
@@ -201,7 +206,7 @@ impl Transaction {
                 ));
             }
             progress.hint(&format!("then relock: {}", self.lock_command_hint()));
-            return Ok(());
+            return Ok(Committed::No);
         }
         if pending.is_empty() {
             progress.ok("already committed in the secrets repo");
@@ -220,6 +225,13 @@ impl Transaction {
             ));
         }
         crate::failpoint::hit("change.after-commit")?;
+        Ok(Committed::Yes)
+    }
+
+    /// The steps of [`Transaction::finish`] after the commit: relocks the parent's input
+    /// to the inner HEAD and verifies it, commits `flake.lock` and pushes as `opts` ask.
+    fn relock(&self, opts: &Options, progress: &dyn Progress) -> Result<()> {
+        let dir = self.shown(self.inner.root());
         if opts.no_lock {
             progress.ok("not relocked (--no-lock)");
             progress.hint(&format!(
@@ -319,6 +331,14 @@ impl Transaction {
             .unwrap_or_else(|| "<input>".into());
         wiring::lock::command_hint(&self.layout, &input)
     }
+}
+
+/// Whether the commit step of [`Transaction::finish`] left the change to go on.
+enum Committed {
+    /// HEAD has the files (committed now or before): relock next.
+    Yes,
+    /// `--no-commit`: the change stops after writing.
+    No,
 }
 
 /// The progress sink of [`Transaction::finish`]: every `ok` becomes a

@@ -153,10 +153,19 @@ impl std::str::FromStr for SetValue {
         };
         let steps = parse_field(path)?;
         let wrapped = format!("{{\"v\":{value}}}");
-        let value = json::parse(wrapped.as_bytes())
+        let parsed = json::parse(wrapped.as_bytes())
             .ok()
-            .and_then(|mut n| n.remove("v"))
-            .unwrap_or_else(|| Node::str(value));
+            .and_then(|mut n| n.remove("v"));
+        // A value that opens like JSON (an object, a list, a string) but does not parse
+        // is a typo, not text: taken as a string it would replace a structure silently
+        // (sops set refuses every value that is not JSON).
+        if parsed.is_none() && value.trim_start().starts_with(['{', '[', '"']) {
+            return Err(Error::usage(format!(
+                "the value for {path} starts like JSON but is not valid JSON (not shown: it may be a secret)"
+            ))
+            .hint("fix the JSON, or to set the text as it is, write it as a JSON string: --set 'PATH=\"…\"' (or use --set-from PATH=FILE)"));
+        }
+        let value = parsed.unwrap_or_else(|| Node::str(value));
         Ok(SetValue { steps, value })
     }
 }
@@ -339,6 +348,12 @@ mod tests {
         assert!(parse_set("a..b=1").is_err());
         let set: SetValue = "a=hunter2x".parse().unwrap();
         assert!(!format!("{set:?}").contains("hunter2x"));
+        // opens like JSON, does not parse: a typo, refused (never shown)
+        for typo in [r#"a={"k": 1"#, "a=[1,", r#"a="hunter2x"#, " a= {"] {
+            let e = parse_set(typo).unwrap_err();
+            e.assert_says("starts like JSON but is not valid JSON");
+            assert!(!e.to_string().contains("hunter2x") && !e.to_string().contains("k\""));
+        }
     }
 
     #[test]

@@ -38,6 +38,22 @@ pub fn apply(fix: &Fix, scene: &Scene, progress: &dyn Progress) -> Result<String
                 .map_err(|e| Error::io("chmod", path, e))?;
             Ok(fix.describe())
         }
+        Fix::RemoveStaleLocks(paths) => {
+            let removed = super::locks::remove_stale(paths)?;
+            if removed.is_empty() {
+                return Err(Error::new(
+                    "their git processes run again, or they are gone",
+                ));
+            }
+            Ok(format!(
+                "removed {}",
+                removed
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        }
         Fix::Rekey => {
             // the scene's layout stays with the scene; the transaction finds its own
             let again = crate::layout::Layout::discover(

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use super::known::Class;
-use super::leaks::{example_is_real_hint, shell_word, values_check, Patterns};
+use super::leaks::{example_is_real_hint, values_check, Patterns};
 use super::{count, list, Check, Scene};
 use crate::error::{Error, Result};
 use crate::git::{ObjectId, ObjectKind, ScannedObject};
@@ -133,8 +133,8 @@ pub fn history(
         let mut c = Check::fail(id, format!("{what} in {scope}: {}", list(&places, 3)));
         for p in &paths {
             c = c.hint(format!(
-                "purge it from history: git filter-repo --path {} --invert-paths",
-                shell_word(p)
+                "purge it from history: {}",
+                super::filter_repo(&crate::quote::shell(p))
             ));
         }
         if places.iter().any(|p| p.starts_with("unreachable")) {
@@ -216,7 +216,7 @@ fn history_dir(scene: &Scene, roots: &HashMap<ObjectId, Vec<ObjectId>>, scope: &
     let Some(rel) = scene.layout.dir_in_parent() else {
         return Check::ok(ID, "the secrets dir lies outside the parent");
     };
-    let shown = rel.display().to_string();
+    let shown = scene.dir_shown();
     let repo = &scene.layout.parent;
     let mut commits: Vec<ObjectId> = Vec::new();
     for (tree, cs) in roots {
@@ -241,7 +241,8 @@ fn history_dir(scene: &Scene, roots: &HashMap<ObjectId, Vec<ObjectId>>, scope: &
         ),
     )
     .hint(format!(
-        "purge it from history: git filter-repo --path {shown} --invert-paths"
+        "purge it from history: {}",
+        super::filter_repo(&shown)
     ))
 }
 

@@ -14,6 +14,7 @@ fn skip_repo_checks(why: &str) -> impl Iterator<Item = Check> + '_ {
         "inner.untracked",
         "inner.unstaged",
         "inner.staged",
+        "inner.locks",
     ]
     .into_iter()
     .map(move |id| Check::skip(id, why))
@@ -90,13 +91,7 @@ pub fn checks(s: &Scene) -> Vec<Check> {
     let mut out = vec![repo_check, head];
     match inner.status_under(Path::new("")) {
         Ok(st) => {
-            out.push(state(
-                "inner.untracked",
-                &st.untracked,
-                "untracked, so invisible to Nix",
-                &format!("git -C {dir} add <file> && git -C {dir} commit -m 'add secret', then relock (git secrets doctor --fix)"),
-                &dir,
-            ));
+            out.push(untracked(inner, &st.untracked, &dir));
             out.push(state(
                 "inner.unstaged",
                 &st.unstaged,
@@ -118,6 +113,11 @@ pub fn checks(s: &Scene) -> Vec<Check> {
             }
         }
     }
+    out.push(super::locks::check(
+        "inner.locks",
+        inner,
+        "the secrets repo",
+    ));
     out
 }
 
@@ -137,4 +137,53 @@ fn state(id: &'static str, paths: &[String], what: &str, hint: &str, dir: &str) 
         ),
     )
     .hint(hint.to_string())
+}
+
+/// Untracked files, with the exact commands: sops files can be committed as they are
+/// (doctor never commits on its own); any other file is committed only by a user who
+/// knows it holds no secret, since Nix copies every committed file into the
+/// world-readable store.
+fn untracked(inner: &crate::git::Repo, paths: &[String], dir: &str) -> Check {
+    const ID: &str = "inner.untracked";
+    let check = state(
+        ID,
+        paths,
+        "untracked, so invisible to Nix",
+        // replaced below; `state` words the message and the ok case
+        "",
+        dir,
+    );
+    if paths.is_empty() {
+        return check;
+    }
+    let (sops, other): (Vec<&String>, Vec<&String>) = paths.iter().partition(|p| {
+        std::fs::read(inner.root().join(p.as_str()))
+            .is_ok_and(|b| super::scene::looks_like_sops(&b))
+    });
+    let quoted = |ps: &[&String]| {
+        ps.iter()
+            .map(|p| crate::quote::shell(p).into_owned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut hints = Vec::new();
+    if !sops.is_empty() {
+        let names: Vec<String> = sops
+            .iter()
+            .map(|p| crate::layout::secret_name_of(Path::new(p.as_str())))
+            .collect();
+        let message = crate::quote::shell(&format!("add {}", names.join(", "))).into_owned();
+        hints.push(format!(
+            "commit {}: git -C {dir} add -- {} && git -C {dir} commit -m {message}, then relock: git secrets doctor --fix",
+            if sops.len() == 1 { "it (sops-encrypted)" } else { "them (sops-encrypted)" },
+            quoted(&sops),
+        ));
+    }
+    if !other.is_empty() {
+        hints.push(format!(
+            "not sops-encrypted: {}; Nix copies every committed file into the world-readable store, so commit one only if it holds no secret (git -C {dir} add -- FILE), encrypt it first (git secrets encrypt -i FILE), or remove it",
+            super::list(&other.iter().map(|p| p.to_string()).collect::<Vec<_>>(), 3),
+        ));
+    }
+    Check { hints, ..check }
 }

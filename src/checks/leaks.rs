@@ -117,40 +117,22 @@ pub fn staged(scene: &Scene) -> Vec<Check> {
             .collect()
     };
     let unstage = |paths: &[String]| format!("unstage: git restore --staged {}", paths.join(" "));
-    let sops = paths_where(&|f| f.sops);
-    out.push(if sops.is_empty() {
-        Check::ok("staged.sops", "no sops-encrypted file staged")
-    } else {
-        Check::fail(
-            "staged.sops",
-            format!("sops-encrypted content staged: {}", list(&sops, 3)),
-        )
-        .hint(unstage(&sops))
-        .hint("secrets belong in the secrets repo (git secrets add NAME)")
-    });
-    let keys = paths_where(&|f| f.age_key);
-    out.push(if keys.is_empty() {
-        Check::ok("staged.age-key", "no private age key staged")
-    } else {
-        let c = Check::fail(
-            "staged.age-key",
-            format!("a private age key is staged: {}", list(&keys, 3)),
-        )
-        .hint(unstage(&keys))
-        .hint("keep keys in ~/.config/sops/age/keys.txt, never in the repo");
-        example_is_real_hint(c, scene, &patterns)
-    });
-    let pems = paths_where(&|f| f.private_key);
-    out.push(if pems.is_empty() {
-        Check::ok("staged.private-key", "no PEM or OpenSSH private key staged")
-    } else {
-        Check::fail(
-            "staged.private-key",
-            format!("a private key is staged: {}", list(&pems, 3)),
-        )
-        .hint(unstage(&pems))
-        .hint("a private key never belongs in the public repo: keep it in the secrets repo (git secrets add NAME --from FILE) or in ~/.ssh")
-    });
+    for kind in FORBIDDEN {
+        let paths = paths_where(&kind.found_in);
+        out.push(if paths.is_empty() {
+            Check::ok(kind.id, kind.none)
+        } else {
+            let c = Check::fail(kind.id, format!("{}: {}", kind.staged, list(&paths, 3)))
+                .hint(unstage(&paths))
+                .hint(kind.belongs);
+            // The staged age key may be the example's key.txt, made from a real one.
+            if kind.id == "staged.age-key" {
+                example_is_real_hint(c, scene, &patterns)
+            } else {
+                c
+            }
+        });
+    }
     let found: Vec<(usize, &'static str, String)> = hits
         .iter()
         .flat_map(|(p, f)| {
@@ -177,6 +159,43 @@ pub fn staged(scene: &Scene) -> Vec<Check> {
     ));
     out
 }
+
+/// A kind of file that never belongs in the public repo: a check each.
+struct Forbidden {
+    id: &'static str,
+    /// Whether the scan found it in a blob.
+    found_in: fn(&Findings) -> bool,
+    /// The check's line when none is staged.
+    none: &'static str,
+    /// The check's line when some is, before the paths.
+    staged: &'static str,
+    /// Where it belongs instead (a hint).
+    belongs: &'static str,
+}
+
+const FORBIDDEN: [Forbidden; 3] = [
+    Forbidden {
+        id: "staged.sops",
+        found_in: |f| f.sops,
+        none: "no sops-encrypted file staged",
+        staged: "sops-encrypted content staged",
+        belongs: "secrets belong in the secrets repo (git secrets add NAME)",
+    },
+    Forbidden {
+        id: "staged.age-key",
+        found_in: |f| f.age_key,
+        none: "no private age key staged",
+        staged: "a private age key is staged",
+        belongs: "keep keys in ~/.config/sops/age/keys.txt, never in the repo",
+    },
+    Forbidden {
+        id: "staged.private-key",
+        found_in: |f| f.private_key,
+        none: "no PEM or OpenSSH private key staged",
+        staged: "a private key is staged",
+        belongs: "a private key never belongs in the public repo: keep it in the secrets repo (git secrets add NAME --from FILE) or in ~/.ssh",
+    },
+];
 
 /// When the example's key.txt is a real key, says so on the key check.
 pub(super) fn example_is_real_hint(c: Check, scene: &Scene, patterns: &Patterns) -> Check {
@@ -257,7 +276,7 @@ pub(super) fn values_check(
         }
         for s in &value.sources {
             secrets.insert(s.secret.as_str());
-            sources.insert(shell_word(&s.to_string()));
+            sources.insert(crate::quote::shell(&s.to_string()).into_owned());
         }
     }
     if by_label.is_empty() {
@@ -327,19 +346,6 @@ pub(super) fn values_check(
     }
 }
 
-/// `word` quoted for a POSIX shell when it needs quoting.
-pub(crate) fn shell_word(word: &str) -> String {
-    let safe = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.,:/@%+=".contains(c));
-    if safe {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
-    }
-}
-
 /// doctor's view of the parent's allowlist: what it marks public, and entries that
 /// cover nothing or cover a credential.
 pub fn allowlist_check(scene: &Scene) -> Check {
@@ -374,7 +380,7 @@ pub fn allowlist_check(scene: &Scene) -> Check {
     let stale: Vec<String> = cov
         .iter()
         .filter(|c| c.values == 0)
-        .map(|c| shell_word(&c.pattern.to_string()))
+        .map(|c| crate::quote::shell(&c.pattern.to_string()).into_owned())
         .collect();
     let risky: Vec<&known::Coverage> = cov.iter().filter(|c| !c.credentials.is_empty()).collect();
     if stale.is_empty() && risky.is_empty() {
@@ -415,7 +421,7 @@ pub fn allowlist_check(scene: &Scene) -> Check {
             "{} covers {}: the guards do not search for it; unless it is public on purpose: git secrets allow --remove {}",
             r.pattern,
             list(&r.credentials, 3),
-            shell_word(&r.pattern.to_string())
+            crate::quote::shell(&r.pattern.to_string())
         ));
     }
     if !stale.is_empty() {
@@ -425,19 +431,4 @@ pub fn allowlist_check(scene: &Scene) -> Check {
         ));
     }
     c
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shell_words_are_quoted_only_when_needed() {
-        assert_eq!(
-            shell_word("kubeconfig:contexts.0.context.namespace"),
-            "kubeconfig:contexts.0.context.namespace"
-        );
-        assert_eq!(shell_word("a b"), "'a b'");
-        assert_eq!(shell_word("it's"), "'it'\\''s'");
-    }
 }

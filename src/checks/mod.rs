@@ -14,6 +14,7 @@ pub mod history;
 pub mod inner;
 pub mod known;
 pub mod leaks;
+pub mod locks;
 mod multi_find;
 pub mod parent;
 pub mod remote;
@@ -55,8 +56,9 @@ impl Status {
     }
 }
 
-/// A repair doctor may make on its own with `--fix`: none deletes a file or rewrites
-/// history. The wiring ones are the steps `init` applies ([`crate::wiring`]).
+/// A repair doctor may make on its own with `--fix`: none deletes a file of the user's
+/// (only git's temporary index lock that no process can own) or rewrites history. The
+/// wiring ones are the steps `init` applies ([`crate::wiring`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fix {
     /// Append the secrets dir to the parent's `.gitignore` ([`crate::wiring::ignore`]).
@@ -76,6 +78,8 @@ pub enum Fix {
     Chmod(PathBuf),
     /// Rekey every secret ([`crate::change::rekey`]; asks first unless `--yes`).
     Rekey,
+    /// Remove `next-index-<pid>.lock` files whose git process is gone ([`locks`]).
+    RemoveStaleLocks(Vec<PathBuf>),
 }
 
 impl Fix {
@@ -95,6 +99,10 @@ impl Fix {
             Fix::Relock => "relock the flake input to the secrets repo's HEAD".into(),
             Fix::Chmod(p) => format!("chmod 0600 {}", p.display()),
             Fix::Rekey => "rekey every secret for the recipients .sops.yaml names".into(),
+            Fix::RemoveStaleLocks(ps) => format!(
+                "remove {} left by a killed git commit",
+                count(ps.len(), "lock file", "lock files")
+            ),
         }
     }
 
@@ -103,6 +111,7 @@ impl Fix {
     /// flake.nix).
     fn rank(&self) -> u8 {
         match self {
+            Fix::RemoveStaleLocks(_) => 0,
             Fix::UntrackDir => 0,
             Fix::IgnoreDir => 1,
             Fix::DropGitlink => 2,
@@ -215,8 +224,8 @@ pub fn planned_fixes(report: &Report) -> Vec<Fix> {
     fixes
 }
 
-/// The command that drops every trace of `path` from the history of a repo: what a
-/// hint says after "purge it from history:".
+/// The command that drops every trace of `path` (a shell word: quoted where it needs
+/// to be) from the history of a repo: what a hint says after "purge it from history:".
 pub(crate) fn filter_repo(path: &str) -> String {
     format!("git filter-repo --path {path} --invert-paths")
 }

@@ -18,6 +18,7 @@ pub fn checks(s: &Scene) -> Vec<Check> {
             "parent.repo",
             format!("parent repo at {}", s.layout.root().display()),
         ),
+        super::locks::check("parent.locks", &s.layout.parent, "the parent repo"),
         flake(s),
         dir_ignored(s),
         dir_gitlink(s),
@@ -78,23 +79,33 @@ fn dir_gitlink(s: &Scene) -> Check {
         )
         .hint(format!("git rm --cached {shown}"))
         .with_fix(Fix::DropGitlink),
-        Ok(gitlink::State::Committed { id }) => Check::fail(
-            ID,
-            format!(
-                "the parent's HEAD commit holds a gitlink for {shown} (commit {})",
-                short(&id)
+        Ok(gitlink::State::Committed { id }) => removal_hints(
+            Check::fail(
+                ID,
+                format!(
+                    "the parent's HEAD commit holds a gitlink for {shown} (commit {})",
+                    short(&id)
+                ),
             ),
-        )
-        .hint(format!("commit its removal: git rm --cached {shown} && git commit -m 'untrack the secrets dir'"))
-        .hint(format!(
-            "the commit id is public once pushed; to drop it from history: {}",
-            super::filter_repo(&shown)
-        )),
-        Ok(gitlink::State::Absent) => {
-            Check::ok(ID, format!("no gitlink for {shown} in the parent's index or HEAD"))
-        }
+            &shown,
+        ),
+        Ok(gitlink::State::Absent) => Check::ok(
+            ID,
+            format!("no gitlink for {shown} in the parent's index or HEAD"),
+        ),
         Err(e) => Check::error(ID, &e),
     }
+}
+
+/// The hints of a check that found the secrets dir (a gitlink, files) in the parent's
+/// HEAD commit but no longer in its index: the commit that removes it, then the purge
+/// of the history that holds it.
+fn removal_hints(c: Check, shown: &str) -> Check {
+    c.hint("commit the removal: git commit -m 'untrack the secrets dir'")
+        .hint(format!(
+            "it is public once pushed; to drop it from history: {}",
+            super::filter_repo(shown)
+        ))
 }
 
 fn dir_tracked(s: &Scene) -> Check {
@@ -120,15 +131,13 @@ fn dir_tracked(s: &Scene) -> Check {
             super::filter_repo(&shown)
         ))
         .with_fix(Fix::UntrackDir),
-        Ok(tracked::State::Committed) => Check::fail(
-            ID,
-            format!("the parent's HEAD commit still holds files of {shown}"),
-        )
-        .hint("commit their removal: git commit -m 'untrack the secrets dir'")
-        .hint(format!(
-            "then purge history: {}",
-            super::filter_repo(&shown)
-        )),
+        Ok(tracked::State::Committed) => removal_hints(
+            Check::fail(
+                ID,
+                format!("the parent's HEAD commit still holds files of {shown}"),
+            ),
+            &shown,
+        ),
         Ok(tracked::State::Clean) => {
             Check::ok(ID, format!("no file of {shown} is tracked by the parent"))
         }
@@ -256,14 +265,18 @@ fn lock_fresh(s: &Scene) -> Check {
     let (Some(inner), Some(head)) = (&s.inner, s.inner_head()) else {
         return Check::skip(ID, "the secrets repo has no commits");
     };
+    // Untracked files do not stop a relock: Nix never sees them, so the lock of HEAD is
+    // the same with or without them (inner.untracked names them). Uncommitted changes
+    // to tracked files do: Nix would lock a dirty tree without a rev.
     let clean = inner
         .status_under(Path::new(""))
-        .is_ok_and(|st| st.is_clean());
+        .is_ok_and(|st| st.unstaged.is_empty() && st.staged.is_empty());
     let relock_hint = format!(
         "git secrets doctor --fix (or: {} {name})",
         wiring::lock::command()
     );
-    // `--fix` relocks only a clean secrets repo: the hints say so, in that order.
+    // `--fix` relocks only when every tracked file is committed: the hints say so, in
+    // that order.
     let with_fix = |c: Check| {
         if clean {
             c.hint(relock_hint.clone()).with_fix(Fix::Relock)

@@ -192,6 +192,10 @@ fn identity(s: &Scene) -> Check {
         ID,
         format!("your identities cannot decrypt {}", list(&locked, 3)),
     );
+    // a key file that could not be read may be where the right key is
+    for h in crate::hints::unusable(&ids.looked) {
+        c = c.hint(h);
+    }
     if let Some(me) = ids.recipients().first() {
         c = c.hint(format!(
             "ask someone who can decrypt to run: git secrets rekey --add-recipient {me}"

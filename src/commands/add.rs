@@ -57,8 +57,9 @@ pub fn run(ctx: &Ctx, args: AddArgs) -> Result<i32> {
             let bytes = Zeroizing::new(read_input(from)?);
             format.parse_plain(&bytes).map(PlainDocs).map_err(|e| {
                 Error::new(format!(
-                    "{} is not valid {format:?}: {}",
+                    "{} is not valid {}: {}",
                     from.display(),
+                    format.name(),
                     e.message
                 ))
                 .hint("nothing was added")

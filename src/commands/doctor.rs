@@ -109,12 +109,16 @@ pub fn run(ctx: &Ctx, args: DoctorArgs) -> Result<i32> {
         if fixes.is_empty() {
             ctx.ui.status("nothing doctor can fix on its own");
         }
-        for f in &fixes {
-            apply(ctx, f, &scene);
-        }
+        let applied: Vec<(&Fix, String)> = fixes
+            .iter()
+            .filter_map(|f| apply(ctx, f, &scene).map(|done| (f, done)))
+            .collect();
         if !fixes.is_empty() {
             let again = Scene::discover(&ctx.cwd, &overrides, opts)?;
-            report = checks::run(&again);
+            let before = std::mem::replace(&mut report, checks::run(&again));
+            for (f, done) in applied {
+                confirm(ctx, f, &done, &before, &report);
+            }
         }
     }
     report.checks.extend(history_checks);
@@ -160,7 +164,7 @@ fn exit_code(report: &Report) -> i32 {
     i32::from(report.failed())
 }
 
-fn apply(ctx: &Ctx, f: &Fix, scene: &Scene) {
+fn apply(ctx: &Ctx, f: &Fix, scene: &Scene) -> Option<String> {
     if *f == Fix::Rekey {
         // Name who gains or loses access before asking (and with --yes too):
         // .sops.yaml may list a recipient nobody meant to add.
@@ -172,7 +176,7 @@ fn apply(ctx: &Ctx, f: &Fix, scene: &Scene) {
             Ok(true) => {}
             Ok(false) => {
                 ctx.ui.status(format!("skipped: {}", f.describe()));
-                return;
+                return None;
             }
             Err(e) => {
                 ctx.ui
@@ -180,18 +184,51 @@ fn apply(ctx: &Ctx, f: &Fix, scene: &Scene) {
                 for h in &e.hints {
                     ctx.ui.hint(h);
                 }
-                return;
+                return None;
             }
         }
     }
     match fix::apply(f, scene, &ctx.ui) {
-        Ok(done) => ctx.ui.ok(format!("fixed: {done}")),
+        Ok(done) => Some(done),
         Err(e) => {
             ctx.ui.warn(format!("could not {}: {}", f.describe(), e));
             for h in &e.hints {
                 ctx.ui.hint(h);
             }
+            None
         }
+    }
+}
+
+/// Says "fixed" only for a fix whose checks pass when doctor looks again: a fix that
+/// ran but changed nothing (or not enough) names the check that still fails.
+fn confirm(ctx: &Ctx, f: &Fix, done: &str, before: &Report, after: &Report) {
+    let failing = |c: &&Check| matches!(c.status, Status::Fail | Status::Warn);
+    let asked: Vec<&str> = before
+        .checks
+        .iter()
+        .filter(failing)
+        .filter(|c| c.fix.as_ref() == Some(f))
+        .map(|c| c.id)
+        .collect();
+    match after
+        .checks
+        .iter()
+        .filter(failing)
+        .find(|c| asked.contains(&c.id))
+    {
+        None => ctx.ui.ok(format!("fixed: {done}")),
+        Some(c) => ctx.ui.warn(format!(
+            "not fixed: {} ({done}), but {} still {}: {}",
+            f.describe(),
+            c.id,
+            if c.status == Status::Fail {
+                "fails"
+            } else {
+                "warns"
+            },
+            c.message
+        )),
     }
 }
 

@@ -5,6 +5,7 @@
 
 use super::Ctx;
 use crate::atomic;
+use crate::cli::LockArgs;
 use crate::error::{Error, Result};
 use crate::layout::{Layout, Overrides};
 use crate::nix::template::SECRETS_FLAKE;
@@ -84,12 +85,8 @@ pub struct InitArgs {
     /// Extra age recipients for .sops.yaml (with --new).
     #[arg(long = "recipient", value_name = "AGE")]
     pub recipients: Vec<String>,
-    /// Do not lock the flake input.
-    #[arg(long)]
-    pub no_lock: bool,
-    /// Pass --offline to nix.
-    #[arg(long)]
-    pub offline: bool,
+    #[command(flatten)]
+    pub lock: LockArgs,
     /// Print the plan and change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -268,8 +265,8 @@ fn my_recipients(steps: &mut Steps, ids: &Identities, extra: &[String]) -> Resul
         Some(r) => out.push(r.clone()),
         None => {
             let path = default_key_file().ok_or_else(|| {
-                Error::new("cannot find your config dir (HOME is not set)")
-                    .hint("set HOME or XDG_CONFIG_HOME")
+                Error::new("cannot find your config dir: HOME is not set, or XDG_CONFIG_HOME is a relative path (sops ignores it)")
+                    .hint("set HOME, or XDG_CONFIG_HOME to an absolute path")
             })?;
             let q = format!("No age key found. Create one in {}?", path.display());
             if !steps.dry_run && !steps.ctx.ui.confirm(&q, "--yes")? {
@@ -521,7 +518,7 @@ fn flake_input(steps: &mut Steps, layout: &Layout) -> Result<Option<String>> {
 }
 
 fn lock(steps: &mut Steps, layout: &Layout, input: &str, args: &InitArgs) -> Result<()> {
-    if args.no_lock {
+    if args.lock.no_lock {
         steps.ctx.ui.status("not locking (--no-lock)");
         return Ok(());
     }
@@ -553,7 +550,7 @@ fn lock(steps: &mut Steps, layout: &Layout, input: &str, args: &InitArgs) -> Res
             .hint("install Nix, then run git secrets init again (it only locks)");
         return Ok(());
     }
-    let outcome = lock::apply(layout, input, args.offline)?;
+    let outcome = lock::apply(layout, input, args.lock.offline)?;
     steps.changed += 1;
     steps.ctx.ui.ok(crate::nix::lock::describe(&outcome));
     for w in &outcome.warnings {

@@ -5,6 +5,7 @@
 
 use super::Ctx;
 use crate::change::sync::{self, Pulled};
+use crate::cli::LockArgs;
 use crate::error::Result;
 use crate::lock_direction::Direction;
 use crate::nix::flake_lock::short;
@@ -15,12 +16,8 @@ use clap::Args;
 
 #[derive(Debug, Args)]
 pub struct PullArgs {
-    /// Do not relock the parent flake.
-    #[arg(long)]
-    pub no_lock: bool,
-    /// Pass --offline to nix.
-    #[arg(long)]
-    pub offline: bool,
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 pub fn run(ctx: &Ctx, args: PullArgs) -> Result<i32> {
@@ -57,7 +54,7 @@ pub fn run(ctx: &Ctx, args: PullArgs) -> Result<i32> {
     let Some(input) = input else {
         return Ok(0);
     };
-    if args.no_lock {
+    if args.lock.no_lock {
         ctx.ui.status("not relocked (--no-lock)");
         return Ok(0);
     }
@@ -86,9 +83,9 @@ pub fn run(ctx: &Ctx, args: PullArgs) -> Result<i32> {
             return Ok(0);
         }
         _ if rebased_from_local => {
-            crate::wiring::lock::apply_unchecked(&layout, &input, args.offline)?
+            crate::wiring::lock::apply_unchecked(&layout, &input, args.lock.offline)?
         }
-        _ => crate::wiring::lock::apply(&layout, &input, args.offline)?,
+        _ => crate::wiring::lock::apply(&layout, &input, args.lock.offline)?,
     };
     for w in &outcome.warnings {
         ctx.ui.warn(format!("nix: {w}"));

@@ -70,9 +70,9 @@ pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
         let bytes = Zeroizing::new(read_input(from)?);
         let docs = file.format.parse_plain(&bytes).map_err(|e| {
             Error::new(format!(
-                "{} is not valid {:?}: {}",
+                "{} is not valid {}: {}",
                 from.display(),
-                file.format,
+                file.format.name(),
                 e.message
             ))
             .hint(format!("{} is unchanged", shown.display()))

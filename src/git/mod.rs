@@ -15,6 +15,7 @@
 
 mod error;
 mod history;
+mod locks;
 mod objects;
 mod remote;
 mod state;
@@ -31,6 +32,7 @@ use crate::error::{Context, Error, Result};
 
 pub use error::GitError;
 pub use gix::ObjectId;
+pub use locks::next_index_pid;
 pub use objects::{ObjectKind, ScannedObject};
 pub use remote::{fetch_timeout_from_env, ls_remote, RemoteReach, Upstream};
 pub use state::{EntryKind, Head};

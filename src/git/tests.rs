@@ -4,20 +4,16 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Mutex;
 
-use super::testutil::{commit_file, git, init, outside_any_repo, parent_with_inner, write};
+use super::testutil::{
+    commit_file, discover_outside_any_repo, git, init, parent_with_inner, write,
+};
 use super::*;
 
 #[test]
 fn discover_outside_any_repo_is_a_clear_error_with_hints() {
-    let Some(tmp) = outside_any_repo() else {
-        return;
-    };
-    let err = Repo::discover(tmp.path()).err().expect("not a repo");
-    err.assert_says("not in a git repository");
-    assert!(err
-        .hints
-        .iter()
-        .any(|h| h.contains("git init") && h.contains("-C")));
+    if let Some(err) = discover_outside_any_repo(Repo::discover) {
+        err.assert_says("not in a git repository");
+    }
 }
 
 #[test]
@@ -60,12 +56,12 @@ fn gitlink_in_index_and_head_is_detected() {
         ],
     );
     let repo = Repo::discover(root).unwrap();
+    let gitlink = (EntryKind::Gitlink, sha.to_string());
     let entry = repo
         .index_entry(Path::new("secrets"))
         .unwrap()
         .expect("gitlink staged");
-    assert_eq!(entry.kind, EntryKind::Gitlink);
-    assert_eq!(entry.id.to_string(), sha);
+    assert_eq!((entry.kind, entry.id.to_string()), gitlink);
     let under = repo.index_entries_under(Path::new("secrets")).unwrap();
     assert_eq!(under, vec![entry]);
     // not yet committed: HEAD has no such entry
@@ -75,8 +71,7 @@ fn gitlink_in_index_and_head_is_detected() {
         .head_entry(Path::new("secrets"))
         .unwrap()
         .expect("in HEAD");
-    assert_eq!(head_entry.kind, EntryKind::Gitlink);
-    assert_eq!(head_entry.id.to_string(), sha);
+    assert_eq!((head_entry.kind, head_entry.id.to_string()), gitlink);
     // an absolute path works the same
     assert!(repo
         .index_entry(&repo.root().join("secrets"))
@@ -362,31 +357,31 @@ fn last_commit_touching_a_path_is_like_git_log_1() {
     commit_file(&inner, "secrets/db.yaml", "b: 1\n", "add db");
     let rotate = commit_file(&inner, "secrets/db.yaml", "b: 2\n", "rotate db");
     commit_file(&inner, "README", "r", "readme");
-    let kc = repo
-        .last_commit_touching(Path::new("secrets/kubeconfig.yaml"))
-        .unwrap()
-        .unwrap();
-    assert_eq!(kc.id.to_string(), first);
-    assert_eq!(kc.summary, "first secret");
-    let db = repo
-        .last_commit_touching(Path::new("secrets/db.yaml"))
-        .unwrap()
-        .unwrap();
-    assert_eq!(db.id.to_string(), rotate);
-    assert_eq!(db.summary, "rotate db");
+    let last = |path: &str| {
+        repo.last_commit_touching(Path::new(path))
+            .unwrap()
+            .expect(path)
+    };
+    for (path, id, summary) in [
+        ("secrets/kubeconfig.yaml", &first, "first secret"),
+        ("secrets/db.yaml", &rotate, "rotate db"),
+        // a dir counts as touched when anything below it changed
+        ("secrets", &rotate, "rotate db"),
+    ] {
+        let c = last(path);
+        assert_eq!(
+            (&c.id.to_string(), c.summary.as_str()),
+            (id, summary),
+            "{path}"
+        );
+    }
     let want_time: i64 = git(
         &inner,
         &["log", "-1", "--format=%ct", "--", "secrets/db.yaml"],
     )
     .parse()
     .unwrap();
-    assert_eq!(db.time, want_time);
-    // a dir counts as touched when anything below it changed
-    let dir = repo
-        .last_commit_touching(Path::new("secrets"))
-        .unwrap()
-        .unwrap();
-    assert_eq!(dir.id.to_string(), rotate);
+    assert_eq!(last("secrets/db.yaml").time, want_time);
     assert_eq!(repo.last_commit_touching(Path::new("nope")).unwrap(), None);
 }
 

@@ -95,13 +95,27 @@ pub(crate) fn parent_with_inner() -> (tempfile::TempDir, PathBuf) {
     (tmp, parent)
 }
 
-/// A temp dir that no git repository contains, or `None` (with a note) where the
-/// machine's temp dir sits inside one, so "not in a repo" tests never pass vacuously.
-pub(crate) fn outside_any_repo() -> Option<tempfile::TempDir> {
+/// Looks for a repo with `discover` in a temp dir no git repository contains: it must
+/// fail, with hints that name `git init` and `-C`; returns its error for more checks.
+/// `None` (with a note) where the machine's temp dir sits inside a repository, so
+/// "not in a repo" tests never pass vacuously.
+pub(crate) fn discover_outside_any_repo<T>(
+    discover: impl FnOnce(&Path) -> crate::error::Result<T>,
+) -> Option<crate::error::Error> {
     let tmp = tempfile::tempdir().expect("tempdir");
     if gix::discover(tmp.path()).is_ok() {
         eprintln!("skipping: the temp dir is inside a git repository");
         return None;
     }
-    Some(tmp)
+    let Err(err) = discover(tmp.path()) else {
+        panic!("found a repository above {}", tmp.path().display());
+    };
+    assert!(
+        err.hints
+            .iter()
+            .any(|h| h.contains("git init") && h.contains("-C")),
+        "{:?}",
+        err.hints
+    );
+    Some(err)
 }

@@ -23,7 +23,7 @@ struct RawLock {
 struct RawNode {
     #[serde(default)]
     inputs: BTreeMap<String, InputRef>,
-    locked: Option<RawLocked>,
+    locked: Option<LockedInput>,
 }
 
 /// An input of a node: either the key of another node, or a `follows` path
@@ -35,29 +35,20 @@ enum InputRef {
     Follows(Vec<String>),
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// What one input is locked to: the `locked` attributes we care about, read from its
+/// node, and which input and node they are.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct RawLocked {
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    url: Option<String>,
-    rev: Option<String>,
-    nar_hash: Option<String>,
-    last_modified: Option<u64>,
-    rev_count: Option<u64>,
-    #[serde(rename = "ref")]
-    git_ref: Option<String>,
-}
-
-/// What one input is locked to (the `locked` attributes we care about).
-#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockedInput {
     /// The input's name in the parent's `inputs`.
+    #[serde(skip)]
     pub input: String,
     /// The node key in `flake.lock` (differs from the input name when Nix had
     /// to disambiguate, e.g. `nixpkgs_2`).
+    #[serde(skip)]
     pub node: String,
     /// `locked.type`, e.g. `git`.
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// `locked.url`, e.g. `file:./secrets`.
     pub url: Option<String>,
@@ -70,6 +61,7 @@ pub struct LockedInput {
     /// `locked.revCount`.
     pub rev_count: Option<u64>,
     /// `locked.ref`, the branch Nix followed.
+    #[serde(rename = "ref")]
     pub git_ref: Option<String>,
 }
 
@@ -157,7 +149,7 @@ impl FlakeLock {
             return Ok(None);
         };
         let locked = self.raw.nodes.get(&node).and_then(|n| n.locked.clone());
-        let Some(l) = locked else {
+        let Some(locked) = locked else {
             return Err(broken(format!(
                 "node {node:?} of input {input:?} has no `locked` attributes"
             )));
@@ -165,13 +157,7 @@ impl FlakeLock {
         Ok(Some(LockedInput {
             input: input.to_string(),
             node,
-            kind: l.kind,
-            url: l.url,
-            rev: l.rev,
-            nar_hash: l.nar_hash,
-            last_modified: l.last_modified,
-            rev_count: l.rev_count,
-            git_ref: l.git_ref,
+            ..locked
         }))
     }
 

@@ -362,6 +362,12 @@ mod tests {
             remove: vec![r.into()],
         }
     }
+    fn replace(old: &str, new: &str) -> RecipientEdit {
+        RecipientEdit {
+            add: vec![new.into()],
+            remove: vec![old.into()],
+        }
+    }
     // the text edit alone: the check parses YAML, tested with `rekey` in tests/loop.rs
     fn run(text: &str, e: &RecipientEdit) -> String {
         edit_text(text, Path::new("/x/.sops.yaml"), e).unwrap()
@@ -382,30 +388,34 @@ mod tests {
         assert_eq!(run(&added, &add(B)), added);
     }
 
+    /// Each way `age:` can be written keeps its style: a quoted string, a flow list, a
+    /// folded block scalar, block lists (comments kept, in every rule), CRLF lines and
+    /// a last line without its newline.
     #[test]
-    fn quoted_flow_and_block_scalars() {
-        let text = format!("creation_rules:\n  - age: \"{A}, {B}\"\n  - age: [{A}]\n  - age: >-\n      {A},\n      {B}\n    path_regex: x\n");
-        let out = run(
-            &text,
-            &RecipientEdit {
-                add: vec![C.into()],
-                remove: vec![A.into()],
-            },
-        );
-        assert_eq!(
-            out,
-            format!("creation_rules:\n  - age: \"{B}, {C}\"\n  - age: [{C}]\n  - age: >-\n      {B},\n      {C}\n    path_regex: x\n")
-        );
+    fn edits_keep_the_style_of_each_list() {
+        for (text, edit, want) in [
+            (
+                format!("creation_rules:\n  - age: \"{A}, {B}\"\n  - age: [{A}]\n  - age: >-\n      {A},\n      {B}\n    path_regex: x\n"),
+                replace(A, C),
+                format!("creation_rules:\n  - age: \"{B}, {C}\"\n  - age: [{C}]\n  - age: >-\n      {B},\n      {C}\n    path_regex: x\n"),
+            ),
+            (
+                format!("creation_rules:\n  - path_regex: a\n    age:\n      - {A} # alice\n      # bob below\n      - {B}\n  - path_regex: b\n    age:\n    - {A}\n"),
+                add(C),
+                format!("creation_rules:\n  - path_regex: a\n    age:\n      - {A} # alice\n      # bob below\n      - {B}\n      - {C}\n  - path_regex: b\n    age:\n    - {A}\n    - {C}\n"),
+            ),
+            (
+                format!("creation_rules:\r\n  - age:\r\n      - {A}"),
+                add(B),
+                format!("creation_rules:\r\n  - age:\r\n      - {A}\r\n      - {B}\r\n"),
+            ),
+        ] {
+            assert_eq!(run(&text, &edit), want, "{text:?}");
+        }
     }
 
     #[test]
-    fn block_lists_in_rules_and_key_groups() {
-        let text = format!("creation_rules:\n  - path_regex: a\n    age:\n      - {A} # alice\n      # bob below\n      - {B}\n  - path_regex: b\n    age:\n    - {A}\n");
-        let out = run(&text, &add(C));
-        assert_eq!(
-            out,
-            format!("creation_rules:\n  - path_regex: a\n    age:\n      - {A} # alice\n      # bob below\n      - {B}\n      - {C}\n  - path_regex: b\n    age:\n    - {A}\n    - {C}\n")
-        );
+    fn key_groups_lose_a_recipient_but_never_gain_one() {
         let groups = format!("creation_rules:\n  - key_groups:\n      - age:\n          - {A}\n          - {B}\n      - age:\n          - {C}\n");
         let out = run(&groups, &remove(B));
         assert_eq!(out, groups.replace(&format!("          - {B}\n"), ""));
@@ -419,23 +429,7 @@ mod tests {
         let err = edit_recipients(&text, Path::new("/x/.sops.yaml"), &remove(A)).unwrap_err();
         err.assert_says("no age recipient");
         // but replacing it in one run works
-        let out = run(
-            &text,
-            &RecipientEdit {
-                add: vec![B.into()],
-                remove: vec![A.into()],
-            },
-        );
+        let out = run(&text, &replace(A, B));
         assert_eq!(out, format!("creation_rules:\n  - age: {B}\n"));
-    }
-
-    #[test]
-    fn crlf_and_missing_final_newline() {
-        let text = format!("creation_rules:\r\n  - age:\r\n      - {A}");
-        let out = run(&text, &add(B));
-        assert_eq!(
-            out,
-            format!("creation_rules:\r\n  - age:\r\n      - {A}\r\n      - {B}\r\n")
-        );
     }
 }

@@ -29,6 +29,9 @@ pub enum SopsError {
         recipients: String,
         /// The user's own public key, when an identity gives one.
         own_key: Option<String>,
+        /// Places that held something unusable (an unreadable key file, a damaged
+        /// key): perhaps where the right key was meant to come from.
+        unusable: Vec<crate::sops::keys::Looked>,
     },
     /// The key group shares do not combine into a data key.
     #[error("the key group shares do not combine into a 32-byte data key")]

@@ -123,6 +123,7 @@ impl SopsFile {
                 needed,
                 recipients: self.metadata.age_recipients().join(", "),
                 own_key: ids.recipients().first().map(|r| r.to_string()),
+                unusable: ids.unusable(),
             }
             .into());
         }
@@ -365,7 +366,7 @@ pub fn render_extract(
             }
             Format::Yaml => crate::sops::formats::yaml::emit_value(node, indent.yaml),
             _ => Err(SopsError::OnlyStringsPrintable {
-                format: format!("{format:?}"),
+                format: format.name().to_string(),
             }
             .into()),
         },

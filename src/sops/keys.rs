@@ -58,12 +58,10 @@ impl Recipient {
         age::x25519::Recipient::from_str(s)
             .map(Recipient::X25519)
             .map_err(|e| {
-                let shape = if s.starts_with("age1pq") {
-                    RecipientShape::PostQuantum
-                } else if s.starts_with("age1") {
-                    RecipientShape::Plugin
-                } else {
-                    RecipientShape::NotAge
+                let shape = match s.strip_prefix("age1") {
+                    Some(rest) if rest.starts_with("pq") => RecipientShape::PostQuantum,
+                    Some(_) => RecipientShape::Plugin,
+                    None => RecipientShape::NotAge,
                 };
                 SopsError::BadAgeRecipient {
                     shown: short(s),
@@ -224,12 +222,28 @@ impl Identities {
                 let found = ids.add_key_file(&p, "sops age key file", false);
                 ids.note(p.display().to_string(), found);
             }
-            None => ids.note(
-                "~/.config/sops/age/keys.txt (HOME, XDG_CONFIG_HOME)".into(),
-                Found::NotSet,
-            ),
+            None => match std::env::var_os("XDG_CONFIG_HOME").filter(|x| !x.is_empty()) {
+                Some(x) => ids.note(
+                    format!("XDG_CONFIG_HOME={}", Path::new(&x).display()),
+                    Found::Failed(
+                        "a relative path, which sops ignores (so no sops/age/keys.txt is read)"
+                            .into(),
+                    ),
+                ),
+                None => ids.note("~/.config/sops/age/keys.txt (HOME)".into(), Found::NotSet),
+            },
         }
         ids
+    }
+
+    /// The places that held something unusable (not the ones that were merely
+    /// empty): what a user whose key does not decrypt should look at first.
+    pub fn unusable(&self) -> Vec<Looked> {
+        self.looked
+            .iter()
+            .filter(|l| matches!(l.found, Found::Failed(_) | Found::NoKey))
+            .cloned()
+            .collect()
     }
 
     fn note(&mut self, place: String, found: Found) {
@@ -463,10 +477,13 @@ pub fn home_dir() -> Option<PathBuf> {
 }
 
 /// The config dir sops uses: `$XDG_CONFIG_HOME`, else `~/.config` (Linux);
-/// on macOS `~/Library/Application Support` unless `XDG_CONFIG_HOME` is set.
+/// on macOS `~/Library/Application Support` unless `XDG_CONFIG_HOME` is set. `None`
+/// without `HOME`, and on Linux for a relative `XDG_CONFIG_HOME`, which Go's
+/// `os.UserConfigDir` (and so sops) refuses rather than falling back to `~/.config`.
 pub fn config_dir() -> Option<PathBuf> {
     if let Some(x) = std::env::var_os("XDG_CONFIG_HOME").filter(|x| !x.is_empty()) {
-        return Some(PathBuf::from(x));
+        let x = PathBuf::from(x);
+        return (x.is_absolute() || cfg!(target_os = "macos")).then_some(x);
     }
     let home = home_dir()?;
     if cfg!(target_os = "macos") {
@@ -543,9 +560,20 @@ mod tests {
     }
 
     #[test]
-    fn bad_recipients_are_usage_errors() {
-        for bad in ["", "age1xyz", "ssh-ed25519 AAAA", "AGE-SECRET-KEY-1ABC"] {
-            assert!(Recipient::parse(bad).is_err(), "{bad}");
+    fn bad_recipients_are_errors_that_say_what_they_look_like() {
+        for (bad, hint) in [
+            ("", "starts with age1"),
+            ("age1xyz", "plugin"),
+            ("age1pqxyz", "post-quantum"),
+            ("ssh-ed25519 AAAA", "ssh-ed25519 or ssh-rsa"),
+            ("AGE-SECRET-KEY-1ABC", "starts with age1"),
+        ] {
+            let err = Recipient::parse(bad).unwrap_err();
+            assert!(
+                err.hints.iter().any(|h| h.contains(hint)),
+                "{bad}: {:?}",
+                err.hints
+            );
         }
     }
 }

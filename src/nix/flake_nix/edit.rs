@@ -11,6 +11,9 @@ use super::{FlakeInputs, Input};
 use crate::error::{Error, Result};
 use crate::nix::error::NixError;
 
+/// One change to the text: the bytes of the range replaced by the string.
+type Edit = (Range<usize>, String);
+
 /// Replaces the url string literal of `input` (read from this same `src`)
 /// with `new_url`; nothing else in the file changes.
 pub fn rewrite_url(src: &str, input: &Input, new_url: &str) -> Result<String> {
@@ -55,7 +58,7 @@ pub fn insert_input(src: &str, name: &str, url: &str) -> Result<String> {
         return Err(manual("the file is not a plain attribute set { … }"));
     };
 
-    let mut edits: Vec<(Range<usize>, String)> = Vec::new();
+    let mut edits: Vec<Edit> = Vec::new();
     let entries: Vec<ast::AttrpathValue> = set.attrpath_values().collect();
     let inputs_entries: Vec<&ast::AttrpathValue> = entries
         .iter()
@@ -106,7 +109,7 @@ pub(super) fn outputs_argument_edit(
     src: &str,
     entries: &[ast::AttrpathValue],
     name: &str,
-) -> std::result::Result<Option<(Range<usize>, String)>, &'static str> {
+) -> std::result::Result<Option<Edit>, &'static str> {
     let outputs = entries
         .iter()
         .find(|e| attr_names(e).is_some_and(|p| p == ["outputs"]));
@@ -155,11 +158,7 @@ pub(super) fn outputs_argument_edit(
 
 /// Inserts `line` as the last entry of `set`, on its own line with the
 /// indentation of the entries when they are one per line.
-pub(super) fn insert_into_set(
-    src: &str,
-    set: &ast::AttrSet,
-    line: &str,
-) -> Option<(Range<usize>, String)> {
+pub(super) fn insert_into_set(src: &str, set: &ast::AttrSet, line: &str) -> Option<Edit> {
     if let Some(last) = set.entries().last() {
         return Some(insert_after_entry(src, node(&last), line));
     }
@@ -176,11 +175,7 @@ pub(super) fn insert_into_set(
 
 /// Inserts `line` after the entry `entry`: on a new line below it (after any
 /// comment that ends its line) when it starts its line, else inline.
-pub(super) fn insert_after_entry(
-    src: &str,
-    entry: &SyntaxNode,
-    line: &str,
-) -> (Range<usize>, String) {
+pub(super) fn insert_after_entry(src: &str, entry: &SyntaxNode, line: &str) -> Edit {
     let r = range(entry.text_range());
     let rest_of_line = src[r.end..].split('\n').next().unwrap_or("");
     let comment_or_blank =
@@ -200,11 +195,7 @@ pub(super) fn insert_after_entry(
 }
 
 /// Inserts `line` before `entry`, on its own line when the entry starts one.
-pub(super) fn insert_before_entry(
-    src: &str,
-    entry: &SyntaxNode,
-    line: &str,
-) -> (Range<usize>, String) {
+pub(super) fn insert_before_entry(src: &str, entry: &SyntaxNode, line: &str) -> Edit {
     let r = range(entry.text_range());
     let start = line_start(src, r.start);
     if src[start..r.start].trim().is_empty() {
@@ -216,7 +207,7 @@ pub(super) fn insert_before_entry(
 }
 
 /// Applies non-overlapping edits, last first so earlier offsets stay valid.
-pub(super) fn apply(src: &str, mut edits: Vec<(Range<usize>, String)>) -> String {
+pub(super) fn apply(src: &str, mut edits: Vec<Edit>) -> String {
     edits.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
     let mut out = src.to_string();
     for (r, text) in edits {

@@ -201,48 +201,41 @@ fn insert_into_an_inputs_attrset_keeps_indentation_and_comments() {
     assert_eq!(url(&out, "kubenix-secrets"), "git+file:./secrets");
 }
 
+/// Where the new input goes, in the file's own style: after the last entry of an
+/// `inputs` set (past its comment, with its indentation), after flat `inputs.x`
+/// lines, inside an empty or a one-line set, or before `outputs`; and the `outputs`
+/// pattern gets its name.
 #[test]
-fn insert_after_a_last_entry_with_a_trailing_comment_and_tabs() {
-    let src = "{\n\tinputs = {\n\t\tnixpkgs.url = \"github:x/y\"; # c\n\t};\n\toutputs = { self, nixpkgs }: { };\n}\n";
-    let out = insert_input(src, "s", "git+file:./secrets").unwrap();
-    assert_eq!(
-            out,
-            "{\n\tinputs = {\n\t\tnixpkgs.url = \"github:x/y\"; # c\n\t\ts.url = \"git+file:./secrets\";\n\t};\n\toutputs = { self, nixpkgs, s }: { };\n}\n"
-        );
-}
-
-#[test]
-fn insert_into_flat_inputs_and_one_line_sets() {
-    let flat = "{\n  inputs.a.url = \"github:x/a\";\n  inputs.b = { url = \"github:x/b\"; };\n  outputs = _: { };\n}\n";
-    let out = insert_input(flat, "s", "git+file:./secrets").unwrap();
-    assert_eq!(
-        out,
-        flat.replace(
-            "b\"; };\n",
-            "b\"; };\n  inputs.s.url = \"git+file:./secrets\";\n"
-        )
-    );
-
-    let one_line = "{ inputs = { a.url = \"github:x/a\"; }; outputs = { self, a }: { }; }";
-    let out = insert_input(one_line, "s", "git+file:./secrets").unwrap();
-    assert_eq!(
-            out,
-            "{ inputs = { a.url = \"github:x/a\"; s.url = \"git+file:./secrets\"; }; outputs = { self, a, s }: { }; }"
-        );
-}
-
-#[test]
-fn insert_into_an_empty_set_or_before_outputs() {
-    let empty = "{\n  inputs = { };\n  outputs = { self }: { };\n}\n";
-    let out = insert_input(empty, "s", "git+file:./secrets").unwrap();
-    assert_eq!(out, "{\n  inputs = {\n    s.url = \"git+file:./secrets\";\n  };\n  outputs = { self, s }: { };\n}\n");
-
-    let none = "{\n  description = \"d\";\n  outputs = { self }: { };\n}\n";
-    let out = insert_input(none, "s", "git+file:./secrets").unwrap();
-    assert_eq!(
-            out,
-            "{\n  description = \"d\";\n  inputs.s.url = \"git+file:./secrets\";\n  outputs = { self, s }: { };\n}\n"
-        );
+fn insert_places_the_input_in_the_files_style() {
+    for (case, src, want) in [
+        (
+            "a last entry with a trailing comment, tabs",
+            "{\n\tinputs = {\n\t\tnixpkgs.url = \"github:x/y\"; # c\n\t};\n\toutputs = { self, nixpkgs }: { };\n}\n",
+            "{\n\tinputs = {\n\t\tnixpkgs.url = \"github:x/y\"; # c\n\t\ts.url = \"git+file:./secrets\";\n\t};\n\toutputs = { self, nixpkgs, s }: { };\n}\n",
+        ),
+        (
+            "flat inputs",
+            "{\n  inputs.a.url = \"github:x/a\";\n  inputs.b = { url = \"github:x/b\"; };\n  outputs = _: { };\n}\n",
+            "{\n  inputs.a.url = \"github:x/a\";\n  inputs.b = { url = \"github:x/b\"; };\n  inputs.s.url = \"git+file:./secrets\";\n  outputs = _: { };\n}\n",
+        ),
+        (
+            "a one-line set",
+            "{ inputs = { a.url = \"github:x/a\"; }; outputs = { self, a }: { }; }",
+            "{ inputs = { a.url = \"github:x/a\"; s.url = \"git+file:./secrets\"; }; outputs = { self, a, s }: { }; }",
+        ),
+        (
+            "an empty set",
+            "{\n  inputs = { };\n  outputs = { self }: { };\n}\n",
+            "{\n  inputs = {\n    s.url = \"git+file:./secrets\";\n  };\n  outputs = { self, s }: { };\n}\n",
+        ),
+        (
+            "no inputs: before outputs",
+            "{\n  description = \"d\";\n  outputs = { self }: { };\n}\n",
+            "{\n  description = \"d\";\n  inputs.s.url = \"git+file:./secrets\";\n  outputs = { self, s }: { };\n}\n",
+        ),
+    ] {
+        assert_eq!(insert_input(src, "s", "git+file:./secrets").unwrap(), want, "{case}");
+    }
 }
 
 #[test]

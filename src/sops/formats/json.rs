@@ -10,6 +10,7 @@
 //! parser because `serde_json` would merge duplicate keys and reject the
 //! trailing bytes Go ignores.
 
+use super::cursor::Cursor;
 use crate::error::{Error, Result};
 use crate::sops::error::SopsError;
 use crate::sops::tree::{go_format_float_f, MapItem, Node, Scalar, SeqItem};
@@ -19,7 +20,7 @@ use crate::sops::tree::{go_format_float_f, MapItem, Node, Scalar, SeqItem};
 /// The top level must be an object; numbers become [`Scalar::Float`], as in
 /// sops ≤ 3.13.1. Bytes after the closing `}` are ignored, as sops does.
 pub fn parse(input: &[u8]) -> Result<Node> {
-    let mut p = Parser { s: input, i: 0 };
+    let mut p = Parser::new(input);
     p.skip_ws();
     match p.peek() {
         Some(b'{') => {
@@ -90,16 +91,10 @@ pub fn emit_value(node: &Node) -> Result<Vec<u8>> {
 /// either. The YAML reader uses the same bound.
 pub(crate) const MAX_DEPTH: usize = 256;
 
-struct Parser<'a> {
-    s: &'a [u8],
-    i: usize,
-}
+/// The JSON reader is a [`Cursor`] with the steps below (private to this module).
+type Parser<'a> = Cursor<'a>;
 
 impl Parser<'_> {
-    fn peek(&self) -> Option<u8> {
-        self.s.get(self.i).copied()
-    }
-
     fn skip_ws(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             self.i += 1;
@@ -203,7 +198,7 @@ impl Parser<'_> {
     }
 
     fn literal(&mut self, word: &str, value: Scalar) -> Result<Scalar> {
-        if self.s[self.i..].starts_with(word.as_bytes()) {
+        if self.bytes[self.i..].starts_with(word.as_bytes()) {
             self.i += word.len();
             Ok(value)
         } else {
@@ -247,7 +242,7 @@ impl Parser<'_> {
             }
         }
         // The grammar above admits only ASCII, so this is valid UTF-8.
-        let text = std::str::from_utf8(&self.s[start..self.i]).unwrap_or("");
+        let text = std::str::from_utf8(&self.bytes[start..self.i]).unwrap_or("");
         match text.parse::<f64>() {
             Ok(f) if f.is_finite() => Ok(f),
             _ => Err(SopsError::JsonNumberTooLarge { at: start }.into()),
@@ -301,7 +296,7 @@ impl Parser<'_> {
     /// After `\u`: four hex digits, pairing surrogates like Go.
     fn unicode_escape(&mut self) -> Result<char> {
         let first = self.hex4()?;
-        if (0xD800..0xDC00).contains(&first) && self.s[self.i..].starts_with(b"\\u") {
+        if (0xD800..0xDC00).contains(&first) && self.bytes[self.i..].starts_with(b"\\u") {
             let save = self.i;
             self.i += 2;
             let second = self.hex4()?;
@@ -316,7 +311,7 @@ impl Parser<'_> {
     }
 
     fn hex4(&mut self) -> Result<u32> {
-        let digits = self.s.get(self.i..self.i + 4).unwrap_or(&[]);
+        let digits = self.bytes.get(self.i..self.i + 4).unwrap_or(&[]);
         let text = std::str::from_utf8(digits).unwrap_or("");
         if text.len() != 4 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(self.err("invalid \\u escape"));

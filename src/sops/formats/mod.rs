@@ -8,6 +8,7 @@
 //! difference.
 
 pub mod binary;
+mod cursor;
 pub mod dotenv;
 mod flatten;
 pub mod ini;
@@ -87,6 +88,17 @@ impl Format {
             "ini" => Ok(Format::Ini),
             "binary" => Ok(Format::Binary),
             other => Err(SopsError::UnknownFormat(other.to_string()).into()),
+        }
+    }
+
+    /// The format's name in prose: `YAML`, `JSON`, `dotenv`, `INI`, `binary`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Yaml => "YAML",
+            Format::Json => "JSON",
+            Format::Dotenv => "dotenv",
+            Format::Ini => "INI",
+            Format::Binary => "binary",
         }
     }
 

@@ -2,6 +2,7 @@
 //! forms it accepts. The same rules decide, on output, whether a string can
 //! be written plain or must be quoted so it reads back as a string.
 
+use crate::sops::formats::cursor::Cursor;
 use crate::sops::tree::Scalar;
 
 /// What a scalar's text resolves to. `Uint` is go-yaml's `uint64` for
@@ -270,7 +271,7 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<String> {
     if lead != 4 || b.get(4) != Some(&b'-') {
         return None;
     }
-    let mut p = Cursor { b, i: 0 };
+    let mut p = Cursor::new(b);
     let year = p.fixed_digits(4)?;
     p.lit(b'-')?;
     let month = p.num12()?;
@@ -339,49 +340,6 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<String> {
         return None;
     }
     Some(format!("{date}T{hour:02}:{min:02}:{sec:02}{frac}{zone}"))
-}
-
-struct Cursor<'a> {
-    b: &'a [u8],
-    i: usize,
-}
-
-impl Cursor<'_> {
-    fn peek(&self) -> Option<u8> {
-        self.b.get(self.i).copied()
-    }
-    fn peek_at(&self, n: usize) -> Option<u8> {
-        self.b.get(self.i + n).copied()
-    }
-    fn next(&mut self) -> Option<u8> {
-        let c = self.peek()?;
-        self.i += 1;
-        Some(c)
-    }
-    fn done(&self) -> bool {
-        self.i == self.b.len()
-    }
-    fn lit(&mut self, c: u8) -> Option<()> {
-        (self.next()? == c).then_some(())
-    }
-    fn fixed_digits(&mut self, n: usize) -> Option<u32> {
-        let mut v = 0;
-        for _ in 0..n {
-            let c = self.next().filter(u8::is_ascii_digit)?;
-            v = v * 10 + u32::from(c - b'0');
-        }
-        Some(v)
-    }
-    /// Go's non-padded layout fields (`1`, `2`, `15`, `4`, `5`): one or two digits.
-    fn num12(&mut self) -> Option<u32> {
-        let first = self.next().filter(u8::is_ascii_digit)?;
-        let mut v = u32::from(first - b'0');
-        if let Some(c) = self.peek().filter(u8::is_ascii_digit) {
-            self.i += 1;
-            v = v * 10 + u32::from(c - b'0');
-        }
-        Some(v)
-    }
 }
 
 fn days_in(month: u32, year: u32) -> u32 {
