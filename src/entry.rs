@@ -11,9 +11,11 @@
 //! the relocation, that is before any Rust or C code, so it is a few instructions of
 //! assembly that touch nothing but registers: the RELRO range comes from the program
 //! headers of the image itself (`__ehdr_start`, reached PC-relatively, needs no
-//! relocation). `rdx` (the `atexit` function the kernel passes to `_start`) and `rsp`
-//! are kept as the kernel left them. A kernel without `MADV_POPULATE_WRITE` (before
-//! Linux 5.14) answers `EINVAL`, which is ignored: the pages then fault as before.
+//! relocation; in a PIE the header sits at the image's address 0, so the segment's
+//! `p_vaddr` is an offset from it). `rdx` (the `atexit` function the kernel passes to
+//! `_start`) and `rsp` are kept as the kernel left them. A kernel without
+//! `MADV_POPULATE_WRITE` (before Linux 5.14) answers `EINVAL`, which is ignored: the
+//! pages then fault as before.
 //! Linked without `-e`, as the plain and test builds are, this code is never run.
 
 // PT_GNU_RELRO = 0x6474e552; Elf64_Ehdr: e_phoff at 0x20, e_phnum at 0x38; Elf64_Phdr
