@@ -199,7 +199,9 @@ fn sops_hints(e: &SopsError) -> Vec<String> {
         YamlControlCharacter { .. } => one(
             "sops rejects it too; write it as an escape in a double-quoted string, like \"\\x01\"",
         ),
-        YamlTooDeep { .. } => one("flatten the data; git-secrets reads at most 256 nested levels"),
+        YamlTooDeep { max, .. } => vec![format!(
+            "flatten the data; git-secrets reads at most {max} nested levels"
+        )],
         YamlAliasBomb { .. } => one("write the repeated data out, or alias fewer times; anchors that alias each other grow the file exponentially"),
         YamlSyntax { cause, .. } => {
             let mut h = one("fix the YAML syntax; `sops` would reject this file too");

@@ -65,6 +65,26 @@ fn case(name: &'static str, args: &[&str]) -> Case {
     }
 }
 
+/// A `.sops.yaml` in the secrets repo whose one rule matches no file.
+fn sops_yaml_matching_nothing(_: &TestEnv, dir: &Path) {
+    let cfg = format!(
+        "creation_rules:\n    - path_regex: ^nothing/\n      age: {}\n",
+        age_a()
+    );
+    fs::write(dir.join("secrets/.sops.yaml"), cfg).unwrap()
+}
+
+/// Decrypting the app secret with `key_file` as the only place for keys (no config dir).
+fn decrypt_with_only(name: &'static str, key_file: &str) -> Case {
+    Case {
+        env: vec![
+            ("SOPS_AGE_KEY_FILE", key_file.into()),
+            ("XDG_CONFIG_HOME", "/nonexistent".into()),
+        ],
+        ..case(name, &["decrypt", "secrets/secrets/app.yaml"])
+    }
+}
+
 fn cases() -> Vec<Case> {
     let mut v = vec![
         case("unknown command", &["shwo"]),
@@ -169,38 +189,19 @@ fn cases() -> Vec<Case> {
             &["allow", "--remove", "app:x"],
         ),
     ];
-    v.push(Case {
-        env: vec![
-            ("SOPS_AGE_KEY_FILE", "/nonexistent/keys.txt".into()),
-            ("XDG_CONFIG_HOME", "/nonexistent".into()),
-        ],
-        ..case(
-            "decrypt with no key at all",
-            &["decrypt", "secrets/secrets/app.yaml"],
-        )
-    });
+    v.push(decrypt_with_only(
+        "decrypt with no key at all",
+        "/nonexistent/keys.txt",
+    ));
     // A key file that is there but gives no key: the error names it and says why.
     v.push(Case {
         setup: |_, dir| fs::write(dir.join("nokey.txt"), NO_KEY).unwrap(),
-        env: vec![
-            ("SOPS_AGE_KEY_FILE", "nokey.txt".into()),
-            ("XDG_CONFIG_HOME", "/nonexistent".into()),
-        ],
-        ..case(
-            "decrypt with a key file that holds no key",
-            &["decrypt", "secrets/secrets/app.yaml"],
-        )
+        ..decrypt_with_only("decrypt with a key file that holds no key", "nokey.txt")
     });
-    v.push(Case {
-        env: vec![
-            ("SOPS_AGE_KEY_FILE", "secrets".into()),
-            ("XDG_CONFIG_HOME", "/nonexistent".into()),
-        ],
-        ..case(
-            "decrypt with a key file that cannot be read (a directory)",
-            &["decrypt", "secrets/secrets/app.yaml"],
-        )
-    });
+    v.push(decrypt_with_only(
+        "decrypt with a key file that cannot be read (a directory)",
+        "secrets",
+    ));
     // A key that decrypts nothing here, and the key file meant to hold the right one
     // cannot be read: the error names that file first.
     v.push(Case {
@@ -238,13 +239,7 @@ fn cases() -> Vec<Case> {
         )
     });
     v.push(Case {
-        setup: |_, dir| {
-            let cfg = format!(
-                "creation_rules:\n    - path_regex: ^nothing/\n      age: {}\n",
-                age_a()
-            );
-            fs::write(dir.join("secrets/.sops.yaml"), cfg).unwrap()
-        },
+        setup: sops_yaml_matching_nothing,
         ..case(
             "encrypt with no matching rule",
             &["-C", "secrets", "encrypt", "../plain.yaml"],
@@ -319,16 +314,34 @@ fn cases() -> Vec<Case> {
         )
     });
     v.push(Case {
-        setup: |_, dir| {
-            let cfg = format!(
-                "creation_rules:\n    - path_regex: ^nothing/\n      age: {}\n",
-                age_a()
-            );
-            fs::write(dir.join("secrets/.sops.yaml"), cfg).unwrap()
-        },
+        setup: sops_yaml_matching_nothing,
         ..case(
             "add with a .sops.yaml whose rule matches nothing",
             &["add", "newone", "--from", "plain.yaml", "--no-lock"],
+        )
+    });
+    // a .sops.yaml that does not parse: sops refuses every command; a rewrite must not
+    // drop what it sets (the indent) without a word
+    v.push(Case {
+        setup: |_, dir| fs::write(dir.join("secrets/.sops.yaml"), "creation_rules: [\n").unwrap(),
+        ..case(
+            "rotate with a .sops.yaml that does not parse",
+            &["rotate", "app", "--from", "plain.yaml", "--no-lock"],
+        )
+    });
+    v.push(Case {
+        setup: |_, dir| fs::write(dir.join("secrets/.sops.yaml"), "creation_rules: [\n").unwrap(),
+        env: vec![("EDITOR", "sh -c 'printf \"z: 9\\n\" >> \"$0\"'".into())],
+        ..case(
+            "edit with a .sops.yaml that does not parse",
+            &["edit", "app", "--no-lock"],
+        )
+    });
+    v.push(Case {
+        setup: |_, dir| fs::write(dir.join("secrets/.sops.yaml"), "creation_rules: [\n").unwrap(),
+        ..case(
+            "rotate --set with a .sops.yaml that does not parse",
+            &["rotate", "app", "--set", "port=1", "--no-lock"],
         )
     });
     v.push(Case {
@@ -414,7 +427,7 @@ fn no_identity_names_where_it_looked_and_why() {
         .cmd(["show", "app"])
         .current_dir(dir)
         .env("SOPS_AGE_KEY_FILE", "nokey.txt")
-        .env("SOPS_AGE_KEY_CMD", "false")
+        .env("SOPS_AGE_KEY_CMD", "printf AGE-SECRET-KEY-1DAMAGED")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -423,7 +436,7 @@ fn no_identity_names_where_it_looked_and_why() {
     for said in [
         "error: no age identity found".to_string(),
         "hint: SOPS_AGE_KEY_FILE=nokey.txt: holds no age secret key".to_string(),
-        "hint: SOPS_AGE_KEY_CMD=false: the command failed (exit code 1)".to_string(),
+        "hint: SOPS_AGE_KEY_CMD=printf …: line 1 is not an age secret key".to_string(),
         format!(
             "hint: {}: line 2 is not an age secret key",
             keys_txt.display()
@@ -442,6 +455,60 @@ fn no_identity_names_where_it_looked_and_why() {
     ] {
         assert!(stderr.contains(&said), "missing {said:?} in:\n{stderr}");
     }
-    // never the damaged line itself: it may be a key of another kind
-    assert!(!stderr.contains("QQQQ"), "{stderr}");
+    // never the damaged line itself, nor the command's arguments: either may be a key
+    assert!(
+        !stderr.contains("QQQQ") && !stderr.contains("DAMAGED"),
+        "{stderr}"
+    );
+}
+
+/// A .sops.yaml whose rule matches no secret does not stop rotate or edit (sops, too,
+/// keeps an existing file's recipients), but they say so, with what to do if the
+/// recipients were meant to change.
+#[test]
+fn rotate_and_edit_with_no_matching_rule_keep_the_recipients_and_say_so() {
+    require_tool("git");
+    for (args, editor) in [
+        (
+            vec!["rotate", "app", "--from", "plain.yaml", "--no-lock"],
+            None,
+        ),
+        (vec!["rotate", "app", "--set", "port=1", "--no-lock"], None),
+        (
+            vec!["edit", "app", "--no-lock"],
+            Some("sh -c 'printf \"z: 9\\n\" >> \"$0\"'"),
+        ),
+    ] {
+        let w = world();
+        let (env, dir) = (&w.env, &w.parent);
+        let cfg = format!(
+            "creation_rules:\n    - path_regex: ^nothing/\n      age: {}\n",
+            age_a()
+        );
+        fs::write(dir.join("secrets/.sops.yaml"), cfg).unwrap();
+        env.git(&dir.join("secrets"), ["commit", "-qam", "rules"]);
+        let before = fs::read_to_string(dir.join("secrets/secrets/app.yaml")).unwrap();
+        let mut cmd = env.cmd(&args);
+        cmd.current_dir(dir);
+        if let Some(e) = editor {
+            cmd.env("EDITOR", e);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("matches secrets/app.yaml: it keeps the recipients it has")
+                && stderr.contains("fix path_regex in .sops.yaml, then: git secrets rekey"),
+            "{args:?}: {stderr}"
+        );
+        let after = fs::read_to_string(dir.join("secrets/secrets/app.yaml")).unwrap();
+        assert_ne!(before, after, "{args:?}");
+        let recipients = |t: &str| {
+            t.lines()
+                .filter(|l| l.contains("recipient:"))
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(recipients(&before), recipients(&after), "{args:?}");
+    }
 }

@@ -409,31 +409,48 @@ fn kill_then_rerun(
     assert_eq!(leftovers(c), Vec::<PathBuf>::new(), "{what}: files left");
 }
 
+/// Runs `change` at each of [`CHANGE_STOPS`], each time on a new cluster holding the
+/// kubeconfig secret (OLD).
+fn at_every_change_stop(change: impl Fn(&Cluster, Stop)) {
+    for stop in CHANGE_STOPS {
+        change(&Cluster::new(&[("kubeconfig.yaml", OLD)]), stop);
+    }
+}
+
+/// Writes NEW to a file: the args of `rotate kubeconfig --from <it> --offline`.
+fn rotate_to_new(c: &Cluster) -> [String; 5] {
+    let new = c.env.write("new.yaml", NEW);
+    let new = new.to_str().unwrap();
+    ["rotate", "kubeconfig", "--from", new, "--offline"].map(String::from)
+}
+
+/// `rotate kubeconfig --from <NEW>` killed at `stop`, then run again: the secret holds
+/// the old or the new value in between, the new one at the end.
+fn rotate_killed_then_rerun(c: &Cluster, stop: Stop) {
+    let args = rotate_to_new(c);
+    kill_then_rerun(
+        c,
+        &args.each_ref().map(String::as_str),
+        &[],
+        stop,
+        |c, what| {
+            let text = value(c, "kubeconfig");
+            assert!(
+                text.as_deref() == Some(OLD) || text.as_deref() == Some(NEW),
+                "{what}: neither value: {text:?}"
+            );
+        },
+    );
+    assert_eq!(value(c, "kubeconfig").as_deref(), Some(NEW));
+}
+
 #[test]
 #[cfg_attr(
     any(missing_nix, missing_sops, missing_strace),
     ignore = "needs nix, sops and strace"
 )]
 fn rotate_killed_at_every_step_leaves_old_or_new_and_a_rerun_completes() {
-    for stop in CHANGE_STOPS {
-        let c = Cluster::new(&[("kubeconfig.yaml", OLD)]);
-        let new = c.env.write("new.yaml", NEW);
-        let args = [
-            "rotate",
-            "kubeconfig",
-            "--from",
-            new.to_str().unwrap(),
-            "--offline",
-        ];
-        kill_then_rerun(&c, &args, &[], stop, |c, what| {
-            let text = value(c, "kubeconfig");
-            assert!(
-                text.as_deref() == Some(OLD) || text.as_deref() == Some(NEW),
-                "{what}: neither value: {text:?}"
-            );
-        });
-        assert_eq!(value(&c, "kubeconfig").as_deref(), Some(NEW));
-    }
+    at_every_change_stop(rotate_killed_then_rerun);
 }
 
 #[test]
@@ -442,11 +459,10 @@ fn rotate_killed_at_every_step_leaves_old_or_new_and_a_rerun_completes() {
     ignore = "needs nix, sops and strace"
 )]
 fn add_killed_at_every_step_leaves_none_or_all_and_a_rerun_completes() {
-    for stop in CHANGE_STOPS {
-        let c = Cluster::new(&[("kubeconfig.yaml", OLD)]);
+    at_every_change_stop(|c, stop| {
         let new = c.env.write("db.yaml", DB);
         let args = ["add", "db", "--from", new.to_str().unwrap(), "--offline"];
-        kill_then_rerun(&c, &args, &[], stop, |c, what| {
+        kill_then_rerun(c, &args, &[], stop, |c, what| {
             let text = value(c, "db");
             assert!(
                 text.is_none() || text.as_deref() == Some(DB),
@@ -454,8 +470,8 @@ fn add_killed_at_every_step_leaves_none_or_all_and_a_rerun_completes() {
             );
             assert_eq!(value(c, "kubeconfig").as_deref(), Some(OLD), "{what}");
         });
-        assert_eq!(value(&c, "db").as_deref(), Some(DB));
-    }
+        assert_eq!(value(c, "db").as_deref(), Some(DB));
+    });
 }
 
 #[test]
@@ -468,18 +484,17 @@ fn edit_killed_at_every_step_leaves_old_or_new_and_a_rerun_completes() {
     // The editor changes the value once; run again on the new value it changes nothing
     // and edit finishes what the killed run left (commit, lock).
     let editor = [("EDITOR", "sed -i s/old-token/new-token/")];
-    for stop in CHANGE_STOPS {
-        let c = Cluster::new(&[("kubeconfig.yaml", OLD)]);
+    at_every_change_stop(|c, stop| {
         let args = ["edit", "kubeconfig", "--offline"];
-        kill_then_rerun(&c, &args, &editor, stop, |c, what| {
+        kill_then_rerun(c, &args, &editor, stop, |c, what| {
             let text = value(c, "kubeconfig");
             assert!(
                 text.as_deref() == Some(OLD) || text.as_deref() == Some(&edited),
                 "{what}: neither value: {text:?}"
             );
         });
-        assert_eq!(value(&c, "kubeconfig").as_deref(), Some(edited.as_str()));
-    }
+        assert_eq!(value(c, "kubeconfig").as_deref(), Some(edited.as_str()));
+    });
 }
 
 #[test]
@@ -528,15 +543,8 @@ fn rotate_in_a_parent_worktree_keeps_the_lock_journal_in_its_git_dir() {
         .secret("kubeconfig.yaml", OLD)
         .in_parent_worktree()
         .build();
-    let new = c.env.write("new.yaml", NEW);
-    let args = [
-        "rotate",
-        "kubeconfig",
-        "--from",
-        new.to_str().unwrap(),
-        "--offline",
-    ];
-    let out = run_stopped(&c, ours(&c, &args), stop);
+    let args = rotate_to_new(&c);
+    let out = run_stopped(&c, ours(&c, &args.each_ref().map(String::as_str)), stop);
     assert!(!out.status.success(), "not stopped");
     let journal = c.parent_git_dir().join("git-secrets-flake.lock.prev");
     assert!(
@@ -557,22 +565,7 @@ fn rotate_in_a_parent_worktree_keeps_the_lock_journal_in_its_git_dir() {
         .secret("kubeconfig.yaml", OLD)
         .in_parent_worktree()
         .build();
-    let new = c.env.write("new.yaml", NEW);
-    let args = [
-        "rotate",
-        "kubeconfig",
-        "--from",
-        new.to_str().unwrap(),
-        "--offline",
-    ];
-    kill_then_rerun(&c, &args, &[], stop, |c, what| {
-        let text = value(c, "kubeconfig");
-        assert!(
-            text.as_deref() == Some(OLD) || text.as_deref() == Some(NEW),
-            "{what}: neither value: {text:?}"
-        );
-    });
-    assert_eq!(value(&c, "kubeconfig").as_deref(), Some(NEW));
+    rotate_killed_then_rerun(&c, stop);
     let status = c.git(&c.parent, &["status", "--porcelain", "--ignored"]);
     assert!(
         !status.contains("git-secrets"),

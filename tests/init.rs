@@ -360,6 +360,16 @@ fn init_refuses_bad_situations_and_changes_nothing() {
     // No identity, no --yes, no TTY.
     refused(&env, &dir, &["init", "--new"], "--yes");
 
+    // A --recipient that is no age key is refused before anything is made: not even
+    // the key init would create for a user without one.
+    refused(
+        &env,
+        &dir,
+        &["init", "--new", "--yes", "--recipient", "age1bogus"],
+        "--recipient",
+    );
+    assert!(!env.config().join("sops/age/keys.txt").exists());
+
     // secrets/ exists with files but is no repo.
     fs::create_dir_all(dir.join("secrets")).unwrap();
     fs::write(dir.join("secrets/notes.txt"), "x").unwrap();

@@ -180,4 +180,32 @@ fn a_parent_worktree_is_wired_like_the_main_one() {
         .parent_git_dir()
         .join("git-secrets-flake.lock.prev")
         .exists());
+    // the guards run from the worktree (its index is under its own git dir)
+    let out = c.git_hooked(&c.parent, &["commit", "-qam", "relock"]);
+    common::assert_success("commit through the pre-commit guard", &out);
+    std::fs::write(
+        c.parent.join("leak.yaml"),
+        fs::read(c.inner.join("secrets/kubeconfig.json")).unwrap(),
+    )
+    .unwrap();
+    c.git(&c.parent, &["add", "leak.yaml"]);
+    let out = c.git_hooked(&c.parent, &["commit", "-qm", "leak"]);
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !out.status.success() && said.contains("leak.yaml"),
+        "the guard let a sops file through in a worktree:\n{said}"
+    );
+    // git's lock files: the main work tree's own index.lock is not this worktree's
+    // business; a lock on what all worktrees share is
+    let main_git = c.env.work().join("cluster/.git");
+    std::fs::write(main_git.join("index.lock"), "").unwrap();
+    let (_, report, _) = c.doctor(&[]);
+    assert_check(&report, "parent.locks", "ok", None);
+    std::fs::write(main_git.join("packed-refs.lock"), "").unwrap();
+    let (_, report, _) = c.doctor(&[]);
+    assert_check(&report, "parent.locks", "warn", Some("packed-refs.lock"));
 }

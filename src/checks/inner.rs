@@ -96,14 +96,14 @@ pub fn checks(s: &Scene) -> Vec<Check> {
                 "inner.unstaged",
                 &st.unstaged,
                 "changed but not committed: a lock now would have no rev",
-                &format!("git -C {dir} commit -am 'update secrets', then relock (git secrets doctor --fix)"),
+                vec![format!("git -C {dir} commit -am 'update secrets', then relock (git secrets doctor --fix)")],
                 &dir,
             ));
             out.push(state(
                 "inner.staged",
                 &st.staged,
                 "staged but not committed: a lock now would have no rev",
-                &format!("git -C {dir} commit -m 'update secrets', then relock (git secrets doctor --fix)"),
+                vec![format!("git -C {dir} commit -m 'update secrets', then relock (git secrets doctor --fix)")],
                 &dir,
             ));
         }
@@ -121,7 +121,9 @@ pub fn checks(s: &Scene) -> Vec<Check> {
     out
 }
 
-fn state(id: &'static str, paths: &[String], what: &str, hint: &str, dir: &str) -> Check {
+/// `paths` in state `id` (untracked, unstaged, staged): ok when none, else a failure
+/// naming them, with `hints`.
+fn state(id: &'static str, paths: &[String], what: &str, hints: Vec<String>, dir: &str) -> Check {
     if paths.is_empty() {
         return Check::ok(
             id,
@@ -136,7 +138,7 @@ fn state(id: &'static str, paths: &[String], what: &str, hint: &str, dir: &str) 
             super::list(paths, 3)
         ),
     )
-    .hint(hint.to_string())
+    .hints(hints)
 }
 
 /// Untracked files, with the exact commands: sops files can be committed as they are
@@ -144,18 +146,6 @@ fn state(id: &'static str, paths: &[String], what: &str, hint: &str, dir: &str) 
 /// knows it holds no secret, since Nix copies every committed file into the
 /// world-readable store.
 fn untracked(inner: &crate::git::Repo, paths: &[String], dir: &str) -> Check {
-    const ID: &str = "inner.untracked";
-    let check = state(
-        ID,
-        paths,
-        "untracked, so invisible to Nix",
-        // replaced below; `state` words the message and the ok case
-        "",
-        dir,
-    );
-    if paths.is_empty() {
-        return check;
-    }
     let (sops, other): (Vec<&String>, Vec<&String>) = paths.iter().partition(|p| {
         std::fs::read(inner.root().join(p.as_str()))
             .is_ok_and(|b| super::scene::looks_like_sops(&b))
@@ -185,5 +175,11 @@ fn untracked(inner: &crate::git::Repo, paths: &[String], dir: &str) -> Check {
             super::list(&other.iter().map(|p| p.to_string()).collect::<Vec<_>>(), 3),
         ));
     }
-    Check { hints, ..check }
+    state(
+        "inner.untracked",
+        paths,
+        "untracked, so invisible to Nix",
+        hints,
+        dir,
+    )
 }

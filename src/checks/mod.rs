@@ -183,6 +183,12 @@ impl Check {
         self
     }
 
+    /// Adds hints, in order.
+    pub fn hints(mut self, hints: impl IntoIterator<Item = String>) -> Check {
+        self.hints.extend(hints);
+        self
+    }
+
     /// Attaches a safe fix.
     pub fn with_fix(mut self, fix: Fix) -> Check {
         self.fix = Some(fix);

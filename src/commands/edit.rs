@@ -18,7 +18,7 @@ use crate::plaintext;
 use crate::sops::file::SopsFile;
 use crate::sops::formats::{Format, Indent};
 use crate::sops::keys::Identities;
-use crate::sops::rules::store_indent;
+use crate::sops::rules::store_indent_checked;
 use crate::sops::tree::PlainDocs;
 use crate::wiring;
 use clap::Args;
@@ -104,9 +104,15 @@ fn edit_in_repo(ctx: &Ctx, args: &EditArgs, layout: Layout, path: PathBuf) -> Re
     // otherwise be undone by our save (a removed recipient written back).
     let session = Transaction::open(layout, &ctx.ui)?;
     session.check_no_foreign_staged(&[&path])?;
+    if let Some(why) = crate::change::secrets::uncovered_by_rules(&path) {
+        ctx.ui.warn(why);
+        ctx.ui.hint(
+            "if the recipients should change, fix path_regex in .sops.yaml, then: git secrets rekey",
+        );
+    }
     let shown = session.shown(&path);
     // Indent as `rotate` does: from the secrets repo's .sops.yaml.
-    let indent = store_indent(path.parent().unwrap_or(&session.layout.dir));
+    let indent = store_indent_checked(path.parent().unwrap_or(&session.layout.dir))?;
     let unchanged = |then: &str| {
         ctx.ui
             .status(format!("{} unchanged in the editor{then}", shown.display()))
@@ -151,7 +157,7 @@ fn edit_elsewhere(ctx: &Ctx, args: &EditArgs, path: &Path) -> Result<i32> {
         ));
     }
     // Like `sops edit`: the .sops.yaml found from the current dir.
-    let indent = store_indent(&ctx.cwd);
+    let indent = store_indent_checked(&ctx.cwd)?;
     match edit_file(ctx, path, indent)? {
         Some(new) => {
             atomic::write(path, &new.to_bytes(indent)?, 0o644)?;

@@ -83,8 +83,8 @@ pub struct InitArgs {
     #[arg(long, value_name = "NAME")]
     pub input: Option<String>,
     /// Extra age recipients for .sops.yaml (with --new).
-    #[arg(long = "recipient", value_name = "AGE")]
-    pub recipients: Vec<String>,
+    #[arg(long = "recipient", value_name = "AGE", value_parser = Recipient::parse)]
+    pub recipients: Vec<Recipient>,
     #[command(flatten)]
     pub lock: LockArgs,
     /// Print the plan and change nothing.
@@ -259,7 +259,11 @@ fn shown_dir(layout: &Layout) -> String {
 
 /// The recipients for a new `.sops.yaml`: this user's key (generated after
 /// a prompt when there is none) plus `--recipient`s.
-fn my_recipients(steps: &mut Steps, ids: &Identities, extra: &[String]) -> Result<Vec<Recipient>> {
+fn my_recipients(
+    steps: &mut Steps,
+    ids: &Identities,
+    extra: &[Recipient],
+) -> Result<Vec<Recipient>> {
     let mut out: Vec<Recipient> = Vec::new();
     match ids.recipients().first() {
         Some(r) => out.push(r.clone()),
@@ -282,9 +286,8 @@ fn my_recipients(steps: &mut Steps, ids: &Identities, extra: &[String]) -> Resul
         }
     }
     for r in extra {
-        let r = Recipient::parse(r)?;
-        if !out.contains(&r) {
-            out.push(r);
+        if !out.contains(r) {
+            out.push(r.clone());
         }
     }
     Ok(out)

@@ -20,10 +20,9 @@ use crate::error::{Error, Result};
 use crate::layout::SecretName;
 use crate::sops::file::{load, read_input, SopsFile};
 use crate::sops::keys::Identities;
-use crate::sops::rules::store_indent;
+use crate::sops::rules::store_indent_checked;
 use crate::sops::tree::PlainDocs;
 use clap::Args;
-use std::path::Path;
 use std::path::PathBuf;
 use zeroize::Zeroizing;
 
@@ -61,6 +60,13 @@ pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
         .find_secret(name)?
         .ok_or_else(|| session.layout.no_such_secret(name.as_str()))?;
     session.check_no_foreign_staged(&[&path])?;
+    if let Some(why) = crate::change::secrets::uncovered_by_rules(&path) {
+        ctx.ui.warn(why);
+        ctx.ui.hint(
+            "if the recipients should change, fix path_regex in .sops.yaml, then: git secrets rekey",
+        );
+    }
+    let indent = store_indent_checked(path.parent().unwrap_or(&session.layout.dir))?;
 
     let opened = Zeroizing::new(crate::error::read_file(&path)?);
     let file = load(&path, None)?;
@@ -79,7 +85,7 @@ pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
         })?;
         Some(PlainDocs(docs))
     } else if args.edit {
-        let original = Zeroizing::new(file.format.emit_plain(&plain.docs.0, store_indent(&path))?);
+        let original = Zeroizing::new(file.format.emit_plain(&plain.docs.0, indent)?);
         match edit_plain(&ctx.ui, &path, file.format, &original)? {
             Some(d) => Some(d),
             None => {
@@ -115,7 +121,6 @@ pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
     };
     match new_file {
         Some(f) => {
-            let dir = path.parent().unwrap_or(Path::new("."));
             // The lock keeps other git-secrets commands out, not sops or a
             // checkout: with --edit the editor may have been open for long.
             if crate::error::read_file(&path)?[..] != opened[..] {
@@ -125,7 +130,7 @@ pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
                 ))
                 .hint("the file keeps the other change; run the rotate again"));
             }
-            atomic::write(&path, &f.to_bytes(store_indent(dir))?, 0o644)?;
+            atomic::write(&path, &f.to_bytes(indent)?, 0o644)?;
             let what = if data_key_rotation {
                 "new data key"
             } else {

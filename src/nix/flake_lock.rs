@@ -47,11 +47,6 @@ pub struct LockedInput {
     /// to disambiguate, e.g. `nixpkgs_2`).
     #[serde(skip)]
     pub node: String,
-    /// `locked.type`, e.g. `git`.
-    #[serde(rename = "type")]
-    pub kind: Option<String>,
-    /// `locked.url`, e.g. `file:./secrets`.
-    pub url: Option<String>,
     /// `locked.rev`: the commit; absent when the tree was dirty.
     pub rev: Option<String>,
     /// `locked.narHash`: the content hash Nix checks on fetch.
@@ -60,9 +55,6 @@ pub struct LockedInput {
     pub last_modified: Option<u64>,
     /// `locked.revCount`.
     pub rev_count: Option<u64>,
-    /// `locked.ref`, the branch Nix followed.
-    #[serde(rename = "ref")]
-    pub git_ref: Option<String>,
 }
 
 /// A parsed `flake.lock`.
@@ -232,8 +224,6 @@ mod tests {
         let lock = FlakeLock::parse(NIX_2_8_LOCK.as_bytes()).unwrap();
         let l = lock.input("kubenix-secrets").unwrap().unwrap();
         assert_eq!(l.node, "kubenix-secrets");
-        assert_eq!(l.kind.as_deref(), Some("git"));
-        assert_eq!(l.url.as_deref(), Some("file:./secrets"));
         assert_eq!(l.rev.as_deref(), Some(REV));
         assert_eq!(
             l.nar_hash.as_deref(),
@@ -241,7 +231,6 @@ mod tests {
         );
         assert_eq!(l.last_modified, Some(1795619737));
         assert_eq!(l.rev_count, Some(1));
-        assert_eq!(l.git_ref.as_deref(), Some("main"));
         assert_eq!(lock.input("other").unwrap(), None);
         assert_eq!(lock.root_inputs(), ["kubenix-secrets"]);
     }

@@ -356,13 +356,10 @@ mod tests {
         let locked = LockedInput {
             input: "s".into(),
             node: "s".into(),
-            kind: Some("git".into()),
-            url: None,
             rev: Some("bbbbbbbbbbbbbbbbbbbb".into()),
             nar_hash: Some("sha256-x".into()),
             last_modified: None,
             rev_count: None,
-            git_ref: None,
         };
         let mut o = LockOutcome {
             command: version.lock_command(),

@@ -213,7 +213,11 @@ impl Identities {
         match std::env::var(CMD_ENV) {
             Ok(cmd) => {
                 let found = ids.add_key_cmd(&cmd);
-                ids.note(format!("{CMD_ENV}={cmd}"), found);
+                // only the program: the rest of the line may hold a key (`echo AGE-…`)
+                let mut words = cmd.split_whitespace();
+                let prog = words.next().unwrap_or_default();
+                let more = if words.next().is_some() { " …" } else { "" };
+                ids.note(format!("{CMD_ENV}={prog}{more}"), found);
             }
             Err(_) => ids.note(CMD_ENV.into(), Found::NotSet),
         }

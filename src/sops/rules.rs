@@ -379,6 +379,16 @@ pub fn store_indent(cwd: &Path) -> Indent {
         .unwrap_or_default()
 }
 
+/// [`store_indent`] for a command that writes: a `.sops.yaml` that does not parse is
+/// an error, as in sops (which refuses every command then), so a rewrite never drops
+/// the indent the file asks for without a word.
+pub fn store_indent_checked(cwd: &Path) -> Result<Indent> {
+    match find_config(cwd) {
+        Some(p) => Config::load(&p).map(|c| c.indent()),
+        None => Ok(Indent::default()),
+    }
+}
+
 impl Config {
     /// The `stores` indents of this config, sops' defaults where unset.
     pub fn indent(&self) -> Indent {

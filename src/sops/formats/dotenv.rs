@@ -6,13 +6,15 @@
 //! lines vanish. Metadata sits in the same file as flattened, sorted
 //! `sops_*` keys.
 
-use super::flatten::{metadata_entries, unflatten_metadata, value_to_string};
+use super::flatten::{unflatten_metadata, value_to_string, Place};
 use crate::error::{Error, Result};
 use crate::sops::error::SopsError;
 use crate::sops::tree::{MapItem, Node, Scalar};
 
 /// The prefix that marks metadata keys.
 const SOPS_PREFIX: &str = "sops_";
+/// The metadata as flattened `sops_*` keys after the document's own.
+pub(crate) const METADATA: Place = Place::Keys(SOPS_PREFIX);
 
 /// Parses a dotenv file into a flat map of strings and comments.
 pub fn parse(input: &[u8]) -> Result<Node> {
@@ -107,28 +109,27 @@ pub fn take_metadata(doc: &mut Node) -> Result<Option<Node>> {
     unflatten_metadata(flat).map(Some)
 }
 
-/// Adds the metadata map as flattened `sops_*` keys, sorted, after the
-/// document's own entries.
-pub fn put_metadata(doc: &Node, metadata: &Node) -> Result<Node> {
-    doc.with_entries(metadata_entries(metadata, SOPS_PREFIX)?)
-        .ok_or_else(|| Error::new("a dotenv file holds a flat map of keys"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sops::formats::flatten::put_metadata;
 
     #[test]
     fn parse_splits_at_first_equals_and_keeps_everything_else() {
-        let doc = parse(b"# c\nA=1\nB = x \nC=\"q\"\n\nD=a\\nb\nE=a=b\nexport H=x\r\n").unwrap();
-        let Node::Map(items) = &doc else { panic!() };
-        assert_eq!(items[0], MapItem::Comment(" c".into()));
-        assert_eq!(doc.get("B "), Some(&Node::str(" x ")));
-        assert_eq!(doc.get("C"), Some(&Node::str("\"q\"")));
-        assert_eq!(doc.get("D"), Some(&Node::str("a\nb")));
-        assert_eq!(doc.get("E"), Some(&Node::str("a=b")));
-        assert_eq!(doc.get("export H"), Some(&Node::str("x\r")));
-        assert_eq!(items.len(), 7);
+        // Every value a string, as it stands after the first `=`; the blank line gone.
+        assert_eq!(
+            parse(b"# c\nA=1\nB = x \nC=\"q\"\n\nD=a\\nb\nE=a=b\nexport H=x\r\n").unwrap(),
+            crate::sops::formats::yaml::doc(
+                r#"# c
+A: "1"
+"B ": " x "
+C: '"q"'
+D: "a\nb"
+E: a=b
+export H: "x\r"
+"#
+            )
+        );
     }
 
     #[test]
@@ -178,7 +179,7 @@ mod tests {
             order,
             ["age", "lastmodified", "mac_only_encrypted", "version"]
         );
-        let back = emit(&put_metadata(&doc, &md).unwrap()).unwrap();
+        let back = emit(&put_metadata(&doc, &md, METADATA).unwrap()).unwrap();
         assert_eq!(
             String::from_utf8(back).unwrap(),
             "A=1\nsops_age__list_0__map_enc=L1\\nL2\\n\nsops_age__list_0__map_recipient=age1x\n\

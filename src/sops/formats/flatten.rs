@@ -1,7 +1,8 @@
 //! What the flat formats (dotenv, INI) share with sops' `stores` package:
 //! the metadata map flattened into `age__list_0__map_enc`-style keys and
-//! back (`stores/flatten.go`), and `ValToString`, the text those formats
-//! write for a value that is not a string.
+//! back (`stores/flatten.go`), where each format puts those keys ([`Place`]),
+//! and `ValToString`, the text those formats write for a value that is not a
+//! string.
 
 use crate::error::{Error, Result};
 use crate::sops::error::SopsError;
@@ -45,12 +46,30 @@ pub fn flatten_metadata(metadata: &Node) -> Result<Vec<(String, Scalar)>> {
     Ok(out)
 }
 
-/// [`flatten_metadata`] as map entries, each key after `prefix` (dotenv's `sops_`).
-pub fn metadata_entries(metadata: &Node, prefix: &str) -> Result<Vec<MapItem>> {
-    Ok(flatten_metadata(metadata)?
-        .into_iter()
-        .map(|(key, value)| MapItem::Entry(format!("{prefix}{key}"), Node::Scalar(value)))
-        .collect())
+/// Where a flat format keeps the metadata in a file.
+#[derive(Debug, Clone, Copy)]
+pub enum Place {
+    /// dotenv: keys after the document's own, each a flattened key after this prefix.
+    Keys(&'static str),
+    /// INI: a last section of this name, holding the flattened keys.
+    Section(&'static str),
+}
+
+/// `doc` with the metadata added where `place` says, flattened and sorted by key. Only
+/// a map takes it (the walk has refused any other top level before a file is written).
+pub fn put_metadata(doc: &Node, metadata: &Node, place: Place) -> Result<Node> {
+    let entries = |prefix: &str| -> Result<Vec<MapItem>> {
+        Ok(flatten_metadata(metadata)?
+            .into_iter()
+            .map(|(key, value)| MapItem::Entry(format!("{prefix}{key}"), Node::Scalar(value)))
+            .collect())
+    };
+    let added = match place {
+        Place::Keys(prefix) => entries(prefix)?,
+        Place::Section(name) => vec![MapItem::Entry(name.into(), Node::Map(entries("")?))],
+    };
+    doc.with_entries(added)
+        .ok_or_else(|| SopsError::EncryptTopLevelNotMap.into())
 }
 
 fn flatten_into(node: &Node, key: String, out: &mut BTreeMap<String, Scalar>) {

@@ -16,7 +16,7 @@
 //! `[sops]` section of flattened keys, written sorted (3.11 writes it in
 //! random order, 3.13 sorted; any order is read).
 
-use super::flatten::{metadata_entries, unflatten_metadata, value_to_string};
+use super::flatten::{unflatten_metadata, value_to_string, Place};
 use crate::error::{Error, Result};
 use crate::sops::error::SopsError;
 use crate::sops::tree::{MapItem, Node};
@@ -25,6 +25,8 @@ use crate::sops::tree::{MapItem, Node};
 const DEFAULT_SECTION: &str = "DEFAULT";
 /// The section that holds sops' metadata.
 const SOPS_SECTION: &str = "sops";
+/// The metadata as a last `[sops]` section of flattened keys.
+pub(crate) const METADATA: Place = Place::Section(SOPS_SECTION);
 
 struct Section {
     name: String,
@@ -501,17 +503,10 @@ pub fn take_metadata(doc: &mut Node) -> Result<Option<Node>> {
     unflatten_metadata(flat).map(Some)
 }
 
-/// Adds the metadata map as a last `[sops]` section of flattened keys,
-/// sorted by key.
-pub fn put_metadata(doc: &Node, metadata: &Node) -> Result<Node> {
-    let section = Node::Map(metadata_entries(metadata, "")?);
-    doc.with_entries([MapItem::Entry(SOPS_SECTION.into(), section)])
-        .ok_or_else(|| Error::new("an INI file holds a map of sections"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sops::formats::flatten::put_metadata;
     use crate::sops::formats::Format;
 
     #[test]
@@ -603,7 +598,8 @@ mod tests {
         let md = take_metadata(&mut doc).unwrap().unwrap();
         assert_eq!(md.get("version"), Some(&Node::str("3.11.0")));
         assert!(doc.get("sops").is_none());
-        let out = String::from_utf8(emit(&put_metadata(&doc, &md).unwrap()).unwrap()).unwrap();
+        let out =
+            String::from_utf8(emit(&put_metadata(&doc, &md, METADATA).unwrap()).unwrap()).unwrap();
         assert_eq!(
             out,
             "[s]\nk = ENC[x]\n\n[sops]\nage__list_0__map_enc       = a\\nb\\n\n\

@@ -18,6 +18,7 @@ pub mod yaml;
 use crate::error::{Error, Result};
 use crate::sops::error::SopsError;
 use crate::sops::tree::Node;
+use flatten::put_metadata;
 use std::path::Path;
 
 /// How files are indented: `.sops.yaml`'s `stores` settings, which sops applies when
@@ -210,8 +211,8 @@ impl Format {
             Format::Binary => {
                 json::emit_indented_with_last(one(docs)?, &last(), indent.json_binary)
             }
-            Format::Dotenv => dotenv::emit(&dotenv::put_metadata(one(docs)?, metadata)?),
-            Format::Ini => ini::emit(&ini::put_metadata(one(docs)?, metadata)?),
+            Format::Dotenv => dotenv::emit(&put_metadata(one(docs)?, metadata, dotenv::METADATA)?),
+            Format::Ini => ini::emit(&put_metadata(one(docs)?, metadata, ini::METADATA)?),
         }
     }
 }
