@@ -139,6 +139,9 @@ fn sops_hints(e: &SopsError) -> Vec<String> {
             RecipientShape::NotAge => {
                 "an age recipient starts with age1 (see: age-keygen -y KEYFILE)"
             }
+            RecipientShape::SecretKey => {
+                "give its public key instead (age-keygen -y KEYFILE prints it); a secret key typed on a command line may be in your shell history"
+            }
         }),
         MacUndecryptable => one(RESTORE_FILE),
         MacMismatch => one("the file was tampered with or edited by hand; restore it from git (git checkout -- FILE)"),

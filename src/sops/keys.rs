@@ -44,6 +44,16 @@ impl Recipient {
     /// Parses an `age1…` or `ssh-ed25519 …`/`ssh-rsa …` recipient.
     pub fn parse(s: &str) -> Result<Recipient> {
         let s = s.trim();
+        // An identity (`AGE-SECRET-KEY-1…`, `AGE-PLUGIN-…`) pasted for its recipient: not
+        // a character of it in the error, which lands in terminals and CI logs.
+        if s.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("AGE-")) {
+            return Err(SopsError::BadAgeRecipient {
+                shown: "AGE-…".into(),
+                detail: "an age secret key (identity), not its public key; not shown".into(),
+                shape: RecipientShape::SecretKey,
+            }
+            .into());
+        }
         if s.starts_with("ssh-") {
             return age::ssh::Recipient::from_str(s)
                 .map(|r| Recipient::Ssh(r, s.to_string()))
@@ -570,7 +580,7 @@ mod tests {
             ("age1xyz", "plugin"),
             ("age1pqxyz", "post-quantum"),
             ("ssh-ed25519 AAAA", "ssh-ed25519 or ssh-rsa"),
-            ("AGE-SECRET-KEY-1ABC", "starts with age1"),
+            ("AGE-SECRET-KEY-1ABC", "age-keygen -y"),
         ] {
             let err = Recipient::parse(bad).unwrap_err();
             assert!(
