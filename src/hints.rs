@@ -258,6 +258,7 @@ fn lock_failure_hint(kind: LockFailure) -> &'static str {
         LockFailure::NeedsNetwork => "the secrets flake has an input the parent does not `follows`, so locking needs the network: make it follow the parent's (inputs.<secrets>.inputs.<x>.follows = \"<x>\") or remove it",
         LockFailure::MissingAttribute => "the secrets flake does not evaluate as expected; check its flake.nix",
         LockFailure::UnexpectedLockCommand => "this Nix has a lock command we did not expect; report `nix --version`",
+        LockFailure::NoSuchInput => "flake.nix has no input of that name: check the input name (git config secrets.input) against the inputs in flake.nix",
     }
 }
 
@@ -295,9 +296,6 @@ fn nix_hints(e: &NixError) -> Vec<String> {
         LockWroteNothing { .. } => {
             one("run the command yourself in the parent flake's directory to see what Nix does")
         }
-        NoSuchInput { .. } => one(
-            "check the input name (git config secrets.input) against the inputs in flake.nix",
-        ),
         LockRolledBack { restore_error, .. } => vec![match restore_error {
             None => "flake.lock is unchanged".to_string(),
             Some(e) => format!("could not restore flake.lock: {e}"),
