@@ -547,3 +547,38 @@ fn no_identity_hint_makes_a_key_that_is_then_found() {
     let again = String::from_utf8_lossy(&show().stderr).into_owned();
     assert!(!again.contains("no age identity found"), "{again}");
 }
+
+/// An age secret key put in SOPS_AGE_KEY_CMD (meant for SOPS_AGE_KEY) is not run and
+/// not shown: the no-identity error and doctor printed it whole, twice ("cannot run
+/// AGE-SECRET-KEY-1…"), and say which variable takes a key.
+#[test]
+fn a_key_in_sops_age_key_cmd_is_never_shown() {
+    require_tool("git");
+    let w = world();
+    let (env, dir) = (&w.env, &w.parent);
+    let key = common::key_text("age-b")
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+        .unwrap()
+        .to_string();
+    let body = &key["AGE-SECRET-KEY-1".len()..][..6];
+    for args in [&["show", "app"][..], &["doctor"][..]] {
+        let out = env
+            .cmd(args)
+            .current_dir(dir)
+            .env("SOPS_AGE_KEY_CMD", &key)
+            .env("XDG_CONFIG_HOME", env.root().join("no-keys"))
+            .output()
+            .unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!all.contains(body), "{args:?} shows the key:\n{all}");
+        assert!(
+            all.contains("SOPS_AGE_KEY_CMD=AGE-…: an age secret key, not a command"),
+            "{args:?}:\n{all}"
+        );
+    }
+}
