@@ -562,23 +562,47 @@ fn a_key_in_sops_age_key_cmd_is_never_shown() {
         .unwrap()
         .to_string();
     let body = &key["AGE-SECRET-KEY-1".len()..][..6];
-    for args in [&["show", "app"][..], &["doctor"][..]] {
-        let out = env
-            .cmd(args)
-            .current_dir(dir)
-            .env("SOPS_AGE_KEY_CMD", &key)
-            .env("XDG_CONFIG_HOME", env.root().join("no-keys"))
-            .output()
-            .unwrap();
-        let all = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(!all.contains(body), "{args:?} shows the key:\n{all}");
-        assert!(
-            all.contains("SOPS_AGE_KEY_CMD=AGE-…: an age secret key, not a command"),
-            "{args:?}:\n{all}"
-        );
+    // siblings: the variables that name a key file, given the key itself
+    let ssh_key = common::ssh_key_text();
+    let ssh_body = ssh_key.lines().nth(1).unwrap()[20..30].to_string();
+    for (var, value, secret, says) in [
+        (
+            "SOPS_AGE_KEY_CMD",
+            key.as_str(),
+            body,
+            "SOPS_AGE_KEY_CMD=AGE-…: an age secret key, not a command",
+        ),
+        (
+            "SOPS_AGE_KEY_FILE",
+            key.as_str(),
+            body,
+            "SOPS_AGE_KEY_FILE=AGE-…: an age secret key, not a path",
+        ),
+        (
+            "SOPS_AGE_SSH_PRIVATE_KEY_FILE",
+            ssh_key.as_str(),
+            ssh_body.as_str(),
+            "SOPS_AGE_SSH_PRIVATE_KEY_FILE=-----BEGIN …: a private key, not a path",
+        ),
+    ] {
+        for args in [&["show", "app"][..], &["doctor"][..]] {
+            let out = env
+                .cmd(args)
+                .current_dir(dir)
+                .env(var, value)
+                .env("XDG_CONFIG_HOME", env.root().join("no-keys"))
+                .output()
+                .unwrap();
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                !all.contains(secret),
+                "{var} {args:?} shows the key:\n{all}"
+            );
+            assert!(all.contains(says), "{var} {args:?}:\n{all}");
+        }
     }
 }

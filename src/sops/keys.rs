@@ -175,11 +175,14 @@ impl Identities {
         let mut ids = Identities::default();
         const SSH_ENV: &str = "SOPS_AGE_SSH_PRIVATE_KEY_FILE";
         match std::env::var_os(SSH_ENV) {
-            Some(p) => {
-                let place = format!("{SSH_ENV}={}", Path::new(&p).display());
-                let found = ids.add_ssh_file(Path::new(&p), SSH_ENV);
-                ids.note(place, found);
-            }
+            Some(p) => match key_not_path(&p) {
+                Some((shown, why)) => ids.note(format!("{SSH_ENV}={shown}"), why),
+                None => {
+                    let place = format!("{SSH_ENV}={}", Path::new(&p).display());
+                    let found = ids.add_ssh_file(Path::new(&p), SSH_ENV);
+                    ids.note(place, found);
+                }
+            },
             None => ids.note(SSH_ENV.into(), Found::NotSet),
         }
         match home_dir() {
@@ -212,11 +215,14 @@ impl Identities {
         }
         const FILE_ENV: &str = "SOPS_AGE_KEY_FILE";
         match std::env::var_os(FILE_ENV) {
-            Some(p) => {
-                let p = PathBuf::from(p);
-                let found = ids.add_key_file(&p, FILE_ENV, true);
-                ids.note(format!("{FILE_ENV}={}", p.display()), found);
-            }
+            Some(p) => match key_not_path(&p) {
+                Some((shown, why)) => ids.note(format!("{FILE_ENV}={shown}"), why),
+                None => {
+                    let p = PathBuf::from(p);
+                    let found = ids.add_key_file(&p, FILE_ENV, true);
+                    ids.note(format!("{FILE_ENV}={}", p.display()), found);
+                }
+            },
             None => ids.note(FILE_ENV.into(), Found::NotSet),
         }
         const CMD_ENV: &str = "SOPS_AGE_KEY_CMD";
@@ -432,6 +438,26 @@ fn is_identity(s: &str) -> bool {
     s.trim_start_matches(['"', '\''])
         .get(..4)
         .is_some_and(|p| p.eq_ignore_ascii_case("AGE-"))
+}
+
+/// When a variable that names a key file holds a key instead (an age identity, a PEM or
+/// OpenSSH private key): how to show it (never the key) and what it held.
+fn key_not_path(value: &std::ffi::OsStr) -> Option<(&'static str, Found)> {
+    let v = value.to_string_lossy();
+    let fix = "set SOPS_AGE_KEY to a key, SOPS_AGE_KEY_FILE or SOPS_AGE_SSH_PRIVATE_KEY_FILE to the file that holds one";
+    if is_identity(&v) {
+        Some((
+            "AGE-…",
+            Found::Failed(format!("an age secret key, not a path (not shown): {fix}")),
+        ))
+    } else if v.trim_start().starts_with("-----BEGIN") || v.contains("PRIVATE KEY") {
+        Some((
+            "-----BEGIN …",
+            Found::Failed(format!("a private key, not a path (not shown): {fix}")),
+        ))
+    } else {
+        None
+    }
 }
 
 /// The program of `SOPS_AGE_KEY_CMD` as shown: itself, unless it is a key put in the
