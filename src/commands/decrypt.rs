@@ -50,5 +50,8 @@ fn decrypt(ctx: &Ctx, args: DecryptArgs) -> Result<i32> {
         output,
         store_indent(&ctx.cwd),
     )?;
-    crate::ui::write_stdout(&bytes)
+    let code = crate::ui::write_stdout(&bytes);
+    // The process exits next: the two trees are not freed one string at a time.
+    crate::plaintext::release_at_exit((file, plain));
+    code
 }

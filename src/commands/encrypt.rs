@@ -63,13 +63,16 @@ fn encrypt_file(ctx: &Ctx, args: EncryptArgs) -> Result<i32> {
         crate::change::secrets::plan_from(&ctx.cwd, &path, args.age.as_deref())?;
     let file = encrypt(&docs.0, output, Some(&plan), None, rules)?;
     let bytes = file.to_bytes(indent)?;
-    if args.in_place {
+    let code = if args.in_place {
         atomic::write(&path, &bytes, 0o644)?;
         ctx.ui.ok(format!("encrypted {}", args.file.display()));
         Ok(0)
     } else {
         crate::ui::write_stdout(&bytes)
-    }
+    };
+    // The process exits next: the trees are not freed one string at a time.
+    crate::plaintext::release_at_exit((plain, docs, file, bytes));
+    code
 }
 
 /// Whether parsed plaintext is in fact a sops file: its metadata is there

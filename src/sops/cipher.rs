@@ -230,6 +230,9 @@ fn decode_small(field: &str, b64: &str, out: &mut [u8]) -> Result<Option<usize>>
     if b64.len() / 4 * 3 > out.len() - 3 {
         return Ok(None);
     }
+    if let Some(n) = crate::sops::b64::decode_to_slice(b64.as_bytes(), out) {
+        return Ok(Some(n));
+    }
     match B64.decode_slice(b64, out) {
         Ok(n) => Ok(Some(n)),
         Err(base64::DecodeSliceError::OutputSliceTooSmall) => Ok(None),
@@ -286,8 +289,10 @@ impl Cipher {
         let mut tag_buf = [0u8; 24];
         let tag_len = decode_small("tag", enc.tag, &mut tag_buf)?;
         let mut bytes = Zeroizing::new(Vec::with_capacity(enc.data.len() / 4 * 3 + 3));
-        B64.decode_vec(enc.data, &mut bytes)
-            .map_err(|e| bad_b64("data", e))?;
+        if !crate::sops::b64::decode_append(enc.data.as_bytes(), &mut bytes) {
+            B64.decode_vec(enc.data, &mut bytes)
+                .map_err(|e| bad_b64("data", e))?;
+        }
         let auth_failed = || {
             Error::from(SopsError::AuthenticationFailed {
                 at: display_aad(aad).to_string(),
@@ -470,11 +475,11 @@ impl Cipher {
         // `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]`, written straight into one string.
         let mut out = String::with_capacity(64 + buf.len() * 4 / 3 + 44 + 24 + kind.len());
         out.push_str("ENC[AES256_GCM,data:");
-        B64.encode_string(&buf[..], &mut out);
+        crate::sops::b64::encode_append(&buf[..], &mut out);
         out.push_str(",iv:");
-        B64.encode_string(iv, &mut out);
+        crate::sops::b64::encode_append(&iv, &mut out);
         out.push_str(",tag:");
-        B64.encode_string(tag, &mut out);
+        crate::sops::b64::encode_append(&tag, &mut out);
         out.push_str(",type:");
         out.push_str(kind);
         out.push(']');

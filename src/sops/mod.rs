@@ -1,6 +1,7 @@
 //! The SOPS file format, read and written natively, byte-compatible with the
 //! `sops` 3.x binary. See `shared/SOPS-NOTES.md` for the facts it rests on.
 
+pub mod b64;
 pub mod cipher;
 pub mod codes;
 pub mod config_edit;

@@ -118,20 +118,99 @@ impl Rules {
 }
 
 /// The hash over plaintext leaves that becomes a file's MAC.
-pub struct Mac(Sha512);
+pub struct Mac(MacSink);
+
+/// Where [`Mac`] hashes.
+enum MacSink {
+    Here(Sha512),
+    /// On a thread of its own, while the walk goes on (a large file: its MAC was a tenth
+    /// of a decrypt, all of it on the walking thread). The bytes go to it in chunks, in
+    /// the order the walk met them.
+    Thread {
+        chunk: zeroize::Zeroizing<Vec<u8>>,
+        to_hasher: std::sync::mpsc::SyncSender<zeroize::Zeroizing<Vec<u8>>>,
+        hasher: std::thread::JoinHandle<Sha512>,
+    },
+}
+
+/// How many bytes [`Mac`] gathers before it hands them to its thread.
+const MAC_CHUNK: usize = 64 * 1024;
 
 impl Mac {
-    fn new(rules: &Rules) -> Mac {
+    /// `threaded`: hash on a thread of its own (worth it from thousands of values up);
+    /// here when that thread cannot be started.
+    fn new(rules: &Rules, threaded: bool) -> Mac {
         let mut h = Sha512::new();
         if rules.mac_only_encrypted {
             h.update(MAC_ONLY_ENCRYPTED_INIT);
         }
-        Mac(h)
+        if !threaded {
+            return Mac(MacSink::Here(h));
+        }
+        let here = h.clone();
+        // A few chunks in flight at most: the walk never runs far ahead of the hash.
+        let (to_hasher, chunks) = std::sync::mpsc::sync_channel::<zeroize::Zeroizing<Vec<u8>>>(4);
+        let start = std::thread::Builder::new()
+            .name("mac".into())
+            .spawn(move || {
+                for chunk in chunks {
+                    h.update(&chunk[..]);
+                }
+                h
+            });
+        Mac(match start {
+            Ok(hasher) => MacSink::Thread {
+                chunk: zeroize::Zeroizing::new(Vec::with_capacity(MAC_CHUNK)),
+                to_hasher,
+                hasher,
+            },
+            Err(_) => MacSink::Here(here),
+        })
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        match &mut self.0 {
+            MacSink::Here(h) => h.update(bytes),
+            MacSink::Thread {
+                chunk, to_hasher, ..
+            } => {
+                // Handed over before it would grow: a reallocation would copy the
+                // plaintext and leave the old copy in freed memory.
+                if chunk.len() + bytes.len() > chunk.capacity() && !chunk.is_empty() {
+                    let full = std::mem::replace(
+                        chunk,
+                        zeroize::Zeroizing::new(Vec::with_capacity(MAC_CHUNK.max(bytes.len()))),
+                    );
+                    // The thread stops only when this sender is gone (it cannot panic).
+                    let _ = to_hasher.send(full);
+                }
+                if chunk.capacity() < bytes.len() {
+                    // An empty chunk: nothing to copy, the old buffer is given back empty.
+                    chunk.reserve_exact(bytes.len());
+                }
+                chunk.extend_from_slice(bytes);
+            }
+        }
     }
 
     /// The MAC as sops stores it: 128 uppercase hex characters.
     pub fn finish(self) -> String {
-        hex::encode_upper(self.0.finalize())
+        let h = match self.0 {
+            MacSink::Here(h) => h,
+            MacSink::Thread {
+                chunk,
+                to_hasher,
+                hasher,
+            } => {
+                let _ = to_hasher.send(chunk);
+                drop(to_hasher);
+                match hasher.join() {
+                    Ok(h) => h,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+        };
+        hex::encode_upper(h.finalize())
     }
 }
 
@@ -274,10 +353,10 @@ impl<'d> Walk<'_, 'd> {
             if !matches!(v, Scalar::Null) && (!self.rules.mac_only_encrypted || encrypted) {
                 match v {
                     // The common case, hashed in place (no copy per value).
-                    Scalar::Str(s) => self.mac.0.update(s.as_bytes()),
+                    Scalar::Str(s) => self.mac.update(s.as_bytes()),
                     _ => {
                         let (bytes, _) = plain.to_bytes();
-                        self.mac.0.update(&bytes[..]);
+                        self.mac.update(&bytes[..]);
                     }
                 }
             }
@@ -434,12 +513,52 @@ impl<'d> Walk<'_, 'd> {
     }
 }
 
+/// Whether `docs` hold at least `n` values and comments (leaves the walk hashes).
+fn has_leaves(docs: &[Node], n: usize) -> bool {
+    fn count(node: &Node, left: &mut usize) {
+        match node {
+            Node::Map(items) => {
+                for item in items {
+                    match item {
+                        MapItem::Comment(_) => *left = left.saturating_sub(1),
+                        MapItem::Entry(_, v) => count(v, left),
+                    }
+                    if *left == 0 {
+                        return;
+                    }
+                }
+            }
+            Node::Seq(items) => {
+                for item in items {
+                    match item {
+                        SeqItem::Comment(_) => *left = left.saturating_sub(1),
+                        SeqItem::Value(v) => count(v, left),
+                    }
+                    if *left == 0 {
+                        return;
+                    }
+                }
+            }
+            Node::Scalar(_) => *left = left.saturating_sub(1),
+        }
+    }
+    let mut left = n;
+    for d in docs {
+        count(d, &mut left);
+    }
+    left == 0
+}
+
 /// Encrypts every leaf the rules select; returns the new documents and the MAC.
 pub fn encrypt(docs: &[Node], rules: &Rules, cipher: &mut Cipher) -> Result<(Vec<Node>, String)> {
+    // A large file's MAC is hashed beside the walk, as when decrypting; the core count
+    // is asked only then (std reads the cgroup quota from /proc and /sys for it).
+    let threaded = has_leaves(docs, PARALLEL_MIN_VALUES)
+        && std::thread::available_parallelism().map_or(1, usize::from) >= 2;
     let mut w = Walk {
         rules,
         mode: Mode::Encrypt(cipher),
-        mac: Mac::new(rules),
+        mac: Mac::new(rules, threaded),
         pre: Vec::new().into_iter(),
         pre_next: None,
         pre_aads: String::new(),
@@ -468,12 +587,14 @@ fn decrypt_with_threads(
     threads: impl FnOnce() -> usize,
 ) -> Result<(Vec<Node>, String)> {
     let (pre, pre_aads) = preopen(docs, cipher, threads);
+    // Values opened on several threads: the file is large and there are cores to share.
+    let threaded = !pre.is_empty();
     let mut pre = pre.into_iter();
     let pre_next = pre.next();
     let mut w = Walk {
         rules,
         mode: Mode::Decrypt(cipher),
-        mac: Mac::new(rules),
+        mac: Mac::new(rules, threaded),
         pre,
         pre_next,
         pre_aads,
@@ -599,6 +720,40 @@ mod tests {
 
     fn doc() -> Node {
         crate::sops::formats::yaml::doc("# top\na: x\nn_unencrypted: 5\nl:\n    - true\n    # c\n")
+    }
+
+    #[test]
+    fn leaves_are_counted_up_to_the_limit() {
+        // The top comment, x, 5, true and the list's comment.
+        let docs = [doc()];
+        assert!(has_leaves(&docs, 5));
+        assert!(!has_leaves(&docs, 6));
+        assert!(has_leaves(&[doc(), doc()], 10));
+        assert!(!has_leaves(&[doc(), doc()], 11));
+    }
+
+    #[test]
+    fn the_mac_thread_hashes_what_the_walking_thread_would() {
+        let rules = default_rules();
+        // Values of many sizes, some larger than a chunk, one empty.
+        let values: Vec<Vec<u8>> = (0..5000)
+            .map(|i| match i % 1000 {
+                7 => vec![b'x'; MAC_CHUNK + i],
+                8 => Vec::new(),
+                _ => format!("value {i}").into_bytes(),
+            })
+            .collect();
+        let hash = |mut mac: Mac| {
+            for v in &values {
+                mac.update(v);
+            }
+            mac.finish()
+        };
+        let threaded = Mac::new(&rules, true);
+        assert!(matches!(threaded.0, MacSink::Thread { .. }));
+        let expected = hex::encode_upper(Sha512::digest(values.concat()));
+        assert_eq!(hash(Mac::new(&rules, false)), expected);
+        assert_eq!(hash(threaded), expected);
     }
 
     #[test]
