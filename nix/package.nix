@@ -26,7 +26,8 @@ pkgs.rustPlatform.buildRustPackage {
     # revision of the flake this is instead.
     GIT_SECRETS_DESCRIBE = describe;
   } // pkgs.lib.optionalAttrs staticPie {
-    RUSTFLAGS = "-C target-feature=+crt-static -C link-arg=-Wl,-z,pack-relative-relocs";
+    # as scripts/build.sh: static PIE, RELR, the entry point of src/entry.rs
+    RUSTFLAGS = "-C target-feature=+crt-static -C link-arg=-Wl,-z,pack-relative-relocs -C link-arg=-Wl,-e,git_secrets_entry";
   };
 
   # The test suite drives real git, sops, age and nix on temp repos (and nix

@@ -21,7 +21,10 @@ case "$target_dir" in /*) ;; *) target_dir="$PWD/$target_dir" ;; esac
 # The flags apply to the final link of the binary only: `cargo rustc` hands them to the
 # last rustc call, so dependencies, build scripts and proc-macros are the ones
 # `cargo build --release` made (and the test build is untouched).
-static_pie_flags=(-C target-feature=+crt-static -C link-arg=-Wl,-z,pack-relative-relocs)
+# The entry point `git_secrets_entry` (src/entry.rs) pre-faults the pages the start-up
+# relocation writes in one madvise, then jumps to glibc's `_start`.
+static_pie_flags=(-C target-feature=+crt-static -C link-arg=-Wl,-z,pack-relative-relocs
+    -C link-arg=-Wl,-e,git_secrets_entry)
 
 static_pie_possible() {
     [ "$(rustc -vV | sed -n 's/^host: //p')" = x86_64-unknown-linux-gnu ] || return 1
@@ -32,11 +35,12 @@ static_pie_possible() {
 }
 
 if [ "${GIT_SECRETS_BUILD:-}" != plain ] && static_pie_possible; then
-    if cargo rustc --release --locked --bin git-secrets "$@" -- "${static_pie_flags[@]}" >&2; then
+    if cargo rustc --release --locked --bin git-secrets "$@" -- "${static_pie_flags[@]}" >&2 &&
+        "$target_dir/release/git-secrets" --version > /dev/null; then
         echo "$target_dir/release/git-secrets"
         exit 0
     fi
-    echo "build: the static-pie link failed; building the plain (dynamically linked) binary" >&2
+    echo "build: the static-pie link failed or its binary does not start; building the plain (dynamically linked) binary" >&2
 fi
 cargo build --release --locked "$@" >&2
 echo "$target_dir/release/git-secrets"

@@ -44,6 +44,23 @@ pub(crate) fn unusable(looked: &[Looked]) -> Vec<String> {
         .collect()
 }
 
+/// The shell command that makes an age key at `key_file` (sops' default key file; the
+/// placeholder FILE when there is none): `age-keygen -o` creates the file, not its
+/// dirs, which a new machine does not have.
+pub(crate) fn make_key(key_file: Option<&std::path::Path>) -> String {
+    let Some(p) = key_file else {
+        return "age-keygen -o FILE".into();
+    };
+    let file = crate::quote::shell(&p.display().to_string()).into_owned();
+    match p.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(d) => format!(
+            "mkdir -p {} && age-keygen -o {file}",
+            crate::quote::shell(&d.display().to_string())
+        ),
+        None => format!("age-keygen -o {file}"),
+    }
+}
+
 /// Where sops looked and what to do: first each place that held something unusable and
 /// why, then the places that held nothing, then how to get a key there.
 fn no_identity(looked: &[Looked], key_file: Option<&std::path::Path>) -> Vec<String> {
@@ -60,21 +77,21 @@ fn no_identity(looked: &[Looked], key_file: Option<&std::path::Path>) -> Vec<Str
         let also = if h.is_empty() { "" } else { "also " };
         h.push(format!("{also}looked in: {}", empty.join(", ")));
     }
-    let file = match key_file {
+    let make = match key_file {
         Some(p) => {
             let file = p.display().to_string();
             h.push(format!(
                 "put your age key in {file}, or set SOPS_AGE_KEY_FILE to the file that holds it"
             ));
-            crate::quote::shell(&file).into_owned()
+            make_key(Some(p))
         }
         None => {
             h.push("set HOME (or XDG_CONFIG_HOME to an absolute path) and put your age key in its sops/age/keys.txt, or set SOPS_AGE_KEY_FILE to the file that holds it".into());
-            "FILE".into()
+            make_key(None)
         }
     };
     h.push(format!(
-        "no key yet? age-keygen -o {file} makes one; then someone who can decrypt runs: git secrets rekey --add-recipient <its age1… public key>"
+        "no key yet? {make} makes one; then someone who can decrypt runs: git secrets rekey --add-recipient <its age1… public key>"
     ));
     h
 }
@@ -121,6 +138,9 @@ fn sops_hints(e: &SopsError) -> Vec<String> {
             }
             RecipientShape::NotAge => {
                 "an age recipient starts with age1 (see: age-keygen -y KEYFILE)"
+            }
+            RecipientShape::SecretKey => {
+                "give its public key instead (age-keygen -y KEYFILE prints it); a secret key typed on a command line may be in your shell history"
             }
         }),
         MacUndecryptable => one(RESTORE_FILE),
@@ -238,6 +258,7 @@ fn lock_failure_hint(kind: LockFailure) -> &'static str {
         LockFailure::NeedsNetwork => "the secrets flake has an input the parent does not `follows`, so locking needs the network: make it follow the parent's (inputs.<secrets>.inputs.<x>.follows = \"<x>\") or remove it",
         LockFailure::MissingAttribute => "the secrets flake does not evaluate as expected; check its flake.nix",
         LockFailure::UnexpectedLockCommand => "this Nix has a lock command we did not expect; report `nix --version`",
+        LockFailure::NoSuchInput => "flake.nix has no input of that name: check the input name (git config secrets.input) against the inputs in flake.nix",
     }
 }
 
@@ -275,9 +296,6 @@ fn nix_hints(e: &NixError) -> Vec<String> {
         LockWroteNothing { .. } => {
             one("run the command yourself in the parent flake's directory to see what Nix does")
         }
-        NoSuchInput { .. } => one(
-            "check the input name (git config secrets.input) against the inputs in flake.nix",
-        ),
         LockRolledBack { restore_error, .. } => vec![match restore_error {
             None => "flake.lock is unchanged".to_string(),
             Some(e) => format!("could not restore flake.lock: {e}"),

@@ -4,6 +4,9 @@ use clap::{CommandFactory, FromArgMatches};
 use git_secrets::cli::Cli;
 use git_secrets::{commands, ui};
 
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+mod entry;
+
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if let Some(e) = commands::awslabs::forward_if_awslabs(&args) {

@@ -329,6 +329,12 @@ Exposes \fBlib.secrets.\fINAME\fR (the encrypted files) to the parent flake.
 .I secrets/.git/git\-secrets.lock
 Held (flock) while a command changes the secrets repo.
 .TP
+.I .git/git\-secrets\-flake.lock.prev
+The previous \fIflake.lock\fR, kept while Nix rewrites it and removed after; a command
+killed meanwhile leaves it, and the next one puts it back if \fIflake.lock\fR is
+half\-written. In the parent's own git dir (\fBgit rev\-parse \-\-git\-dir\fR: per
+worktree, never in the work tree).
+.TP
 .IR flake.nix ", " flake.lock
 The parent flake: its \fBgit+file:\fR input, locked to the secrets repo's HEAD.
 .TP

@@ -451,7 +451,7 @@ fn no_identity_names_where_it_looked_and_why() {
             env.home().join(".ssh/id_rsa").display()
         ),
         "SOPS_AGE_KEY (not set)".to_string(),
-        "hint: no key yet? age-keygen -o".to_string(),
+        "hint: no key yet? mkdir -p".to_string(),
     ] {
         assert!(stderr.contains(&said), "missing {said:?} in:\n{stderr}");
     }
@@ -460,4 +460,149 @@ fn no_identity_names_where_it_looked_and_why() {
         !stderr.contains("QQQQ") && !stderr.contains("DAMAGED"),
         "{stderr}"
     );
+}
+
+/// A .sops.yaml whose rule matches no secret does not stop rotate or edit (sops, too,
+/// keeps an existing file's recipients), but they say so, with what to do if the
+/// recipients were meant to change.
+#[test]
+fn rotate_and_edit_with_no_matching_rule_keep_the_recipients_and_say_so() {
+    require_tool("git");
+    for (args, editor) in [
+        (
+            vec!["rotate", "app", "--from", "plain.yaml", "--no-lock"],
+            None,
+        ),
+        (vec!["rotate", "app", "--set", "port=1", "--no-lock"], None),
+        (
+            vec!["edit", "app", "--no-lock"],
+            Some("sh -c 'printf \"z: 9\\n\" >> \"$0\"'"),
+        ),
+    ] {
+        let w = world();
+        let (env, dir) = (&w.env, &w.parent);
+        let cfg = format!(
+            "creation_rules:\n    - path_regex: ^nothing/\n      age: {}\n",
+            age_a()
+        );
+        fs::write(dir.join("secrets/.sops.yaml"), cfg).unwrap();
+        env.git(&dir.join("secrets"), ["commit", "-qam", "rules"]);
+        let before = fs::read_to_string(dir.join("secrets/secrets/app.yaml")).unwrap();
+        let mut cmd = env.cmd(&args);
+        cmd.current_dir(dir);
+        if let Some(e) = editor {
+            cmd.env("EDITOR", e);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("matches secrets/app.yaml: it keeps the recipients it has")
+                && stderr.contains("fix path_regex in .sops.yaml, then: git secrets rekey"),
+            "{args:?}: {stderr}"
+        );
+        let after = fs::read_to_string(dir.join("secrets/secrets/app.yaml")).unwrap();
+        assert_ne!(before, after, "{args:?}");
+        let recipients = |t: &str| {
+            t.lines()
+                .filter(|l| l.contains("recipient:"))
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(recipients(&before), recipients(&after), "{args:?}");
+    }
+}
+
+/// The no-identity hint's way to make a key works as written on a machine with no sops
+/// config dir yet (age-keygen does not create the dirs of `-o`), and puts the key where
+/// the next command finds it.
+#[test]
+fn no_identity_hint_makes_a_key_that_is_then_found() {
+    require_tool("git");
+    require_tool("age-keygen");
+    let w = world();
+    let (env, dir) = (&w.env, &w.parent);
+    let fresh = env.root().join("fresh-config");
+    let show = || {
+        env.cmd(["show", "app"])
+            .current_dir(dir)
+            .env("XDG_CONFIG_HOME", &fresh)
+            .output()
+            .unwrap()
+    };
+    let out = show();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let make = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("hint: no key yet? "))
+        .and_then(|l| l.split_once(" makes one;"))
+        .map(|(cmd, _)| cmd.to_string())
+        .unwrap_or_else(|| panic!("no 'no key yet?' hint in:\n{stderr}"));
+    let ran = env.command("sh").arg("-c").arg(&make).output().unwrap();
+    common::assert_success(&make, &ran);
+    let key = fs::read_to_string(fresh.join("sops/age/keys.txt")).unwrap();
+    assert!(key.contains("AGE-SECRET-KEY-1"), "{key}");
+    // found now: no longer 'no age identity', but not a recipient of the file
+    let again = String::from_utf8_lossy(&show().stderr).into_owned();
+    assert!(!again.contains("no age identity found"), "{again}");
+}
+
+/// An age secret key put in SOPS_AGE_KEY_CMD (meant for SOPS_AGE_KEY) is not run and
+/// not shown: the no-identity error and doctor printed it whole, twice ("cannot run
+/// AGE-SECRET-KEY-1…"), and say which variable takes a key.
+#[test]
+fn a_key_in_sops_age_key_cmd_is_never_shown() {
+    require_tool("git");
+    let w = world();
+    let (env, dir) = (&w.env, &w.parent);
+    let key = common::key_text("age-b")
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+        .unwrap()
+        .to_string();
+    let body = &key["AGE-SECRET-KEY-1".len()..][..6];
+    // siblings: the variables that name a key file, given the key itself
+    let ssh_key = common::ssh_key_text();
+    let ssh_body = ssh_key.lines().nth(1).unwrap()[20..30].to_string();
+    for (var, value, secret, says) in [
+        (
+            "SOPS_AGE_KEY_CMD",
+            key.as_str(),
+            body,
+            "SOPS_AGE_KEY_CMD=AGE-…: an age secret key, not a command",
+        ),
+        (
+            "SOPS_AGE_KEY_FILE",
+            key.as_str(),
+            body,
+            "SOPS_AGE_KEY_FILE=AGE-…: an age secret key, not a path",
+        ),
+        (
+            "SOPS_AGE_SSH_PRIVATE_KEY_FILE",
+            ssh_key.as_str(),
+            ssh_body.as_str(),
+            "SOPS_AGE_SSH_PRIVATE_KEY_FILE=-----BEGIN …: a private key, not a path",
+        ),
+    ] {
+        for args in [&["show", "app"][..], &["doctor"][..]] {
+            let out = env
+                .cmd(args)
+                .current_dir(dir)
+                .env(var, value)
+                .env("XDG_CONFIG_HOME", env.root().join("no-keys"))
+                .output()
+                .unwrap();
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                !all.contains(secret),
+                "{var} {args:?} shows the key:\n{all}"
+            );
+            assert!(all.contains(says), "{var} {args:?}:\n{all}");
+        }
+    }
 }

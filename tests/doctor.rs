@@ -629,3 +629,26 @@ fn key_identity_names_an_unreadable_key_file_when_no_key_decrypts() {
         Some("SOPS_AGE_KEY_FILE=/nonexistent/keys.txt: cannot read it: No such file"),
     );
 }
+
+/// `doctor --fix` keeps the `next-index-<pid>.lock` of a git that runs as a Nix
+/// `wrapProgram` wrapper (`exec -a git …/.git-wrapped`: /proc/PID/comm shows
+/// `.git-wrapped`): that git commit still reads it as its index.
+#[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
+fn fix_keeps_the_next_index_lock_of_a_git_run_through_a_nix_wrapper() {
+    let c = Cluster::builder().with_kubeconfig().build();
+    let wrapped = c.env.root().join(".git-wrapped");
+    std::os::unix::fs::symlink(common::tool_path("sleep").unwrap(), &wrapped).unwrap();
+    let mut git = std::process::Command::new(&wrapped)
+        .arg("30")
+        .spawn()
+        .unwrap();
+    let live = c.inner.join(format!(".git/next-index-{}.lock", git.id()));
+    fs::write(&live, "").unwrap();
+    let (_, report, stderr) = c.doctor(&["--fix", "--yes"]);
+    let kept = live.exists();
+    let _ = git.kill();
+    let _ = git.wait();
+    assert!(kept, "a running git's index was removed: {stderr}");
+    assert_eq!(check(&report, "inner.locks")["status"], "ok", "{stderr}");
+}

@@ -175,7 +175,10 @@ fn flake_outputs_evaluate_against_a_nixpkgs_stand_in() {
     let static_pie = |pkg: &serde_json::Value| (pkg["builds"].clone(), pkg["rustflags"].clone());
     let spie = (
         serde_json::json!(["glibc-static"]),
-        serde_json::json!("-C target-feature=+crt-static -C link-arg=-Wl,-z,pack-relative-relocs"),
+        serde_json::json!(
+            "-C target-feature=+crt-static -C link-arg=-Wl,-z,pack-relative-relocs \
+             -C link-arg=-Wl,-e,git_secrets_entry"
+        ),
     );
     let plain = (serde_json::json!([]), serde_json::Value::Null);
     let expect = |system: &str| {
@@ -489,4 +492,28 @@ fn wrappers_from_lib_and_flake_module_evaluate_against_a_nixpkgs_stand_in() {
         run("hcloud"),
         "hc0ExampleExampleExampleExampleExampleExampleExampleExampleEx"
     );
+}
+
+/// `scripts/build.sh` (install.sh, benches) and the Nix package link the same binary:
+/// the static-PIE flags of the one are the `RUSTFLAGS` of the other, the entry point
+/// of src/entry.rs included (a binary linked without it still runs, only slower).
+#[test]
+fn build_script_and_nix_package_link_with_the_same_flags() {
+    let script = fs::read_to_string(Path::new(REPO).join("scripts/build.sh")).unwrap();
+    let start = script.find("static_pie_flags=(").unwrap() + "static_pie_flags=(".len();
+    let end = start + script[start..].find(')').unwrap();
+    let script_flags: Vec<&str> = script[start..end].split_whitespace().collect();
+    let nix = fs::read_to_string(Path::new(REPO).join("nix/package.nix")).unwrap();
+    let line = nix
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("RUSTFLAGS = \""))
+        .unwrap();
+    let nix_flags: Vec<&str> = line.trim_end_matches("\";").split_whitespace().collect();
+    assert_eq!(script_flags, nix_flags);
+    assert!(
+        script_flags.contains(&"link-arg=-Wl,-e,git_secrets_entry"),
+        "{script_flags:?}"
+    );
+    let entry = fs::read_to_string(Path::new(REPO).join("src/entry.rs")).unwrap();
+    assert!(entry.contains("\".globl git_secrets_entry\""));
 }

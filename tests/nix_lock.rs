@@ -302,7 +302,67 @@ fn real_nix_unknown_input_name_is_an_error_not_a_silent_success() {
     };
     let err = nix.lock(&req).unwrap_err();
     assert!(err.message.contains("no-such-input"), "{}", err.message);
+    assert!(
+        err.hints
+            .iter()
+            .any(|h| h.contains("git config secrets.input")),
+        "{:?}",
+        err.hints
+    );
     assert!(!c.lock_path().exists());
+}
+
+/// Nix ≤ 2.18 only warns about an input name flake.nix does not have, and exits 0
+/// (without touching flake.lock): still a failure, with the hint to check the name,
+/// and the previous lock stays as it was.
+#[test]
+fn old_nix_warning_of_an_unknown_input_is_a_failure_and_keeps_the_lock() {
+    let c = cluster();
+    let head = c.inner_head();
+    let previous = lock_file_for(&head);
+    std::fs::write(c.lock_path(), &previous).unwrap();
+    let (fake, _) = c.fake_nix_running(
+        "nix (Nix) 2.18.1",
+        "echo \"warning: the flag '--update-input kubenix-secrets' does not match any input\" >&2",
+    );
+    let err = c.nix_at(&fake).lock(&c.request(&head)).unwrap_err();
+    assert!(
+        err.message.contains("does not match any input"),
+        "{}",
+        err.message
+    );
+    assert!(err.message.contains("exit code 0"), "{}", err.message);
+    assert!(
+        err.hints
+            .iter()
+            .any(|h| h.contains("git config secrets.input")),
+        "{:?}",
+        err.hints
+    );
+    assert_eq!(std::fs::read_to_string(c.lock_path()).unwrap(), previous);
+}
+
+/// A Nix that exits 0 but writes no flake.lock is a failure too, not a lock.
+#[test]
+fn nix_exiting_0_without_writing_flake_lock_is_a_failure() {
+    let c = cluster();
+    let head = c.inner_head();
+    let (fake, _) = c.fake_nix_running("nix (Nix) 2.24.9", "exit 0");
+    let err = c.nix_at(&fake).lock(&c.request(&head)).unwrap_err();
+    assert!(
+        err.message.contains("wrote no flake.lock"),
+        "{}",
+        err.message
+    );
+    assert!(
+        err.hints
+            .iter()
+            .any(|h| h.contains("run the command yourself")),
+        "{:?}",
+        err.hints
+    );
+    assert!(!c.lock_path().exists());
+    assert_eq!(c.git(&c.parent, &["status", "--porcelain"]), "");
 }
 
 #[test]

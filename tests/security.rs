@@ -799,3 +799,46 @@ fn add_names_a_recipient_no_secret_had_before_encrypting_for_it() {
         stderr(&out)
     );
 }
+
+/// An age *secret* key pasted where a recipient goes (`--add-recipient`, `--age`,
+/// `SOPS_AGE_RECIPIENTS`, `.sops.yaml`) is refused without showing any of it: the
+/// error used to quote its first 24 characters, 9 of them key material.
+#[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
+fn a_secret_key_given_as_a_recipient_is_refused_without_a_character_of_it() {
+    let c = Cluster::new(&[("db.yaml", "password: hunter2hunter2\n")]);
+    let key = common::key_text("age-b")
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+        .unwrap()
+        .to_string();
+    let body = key.strip_prefix("AGE-SECRET-KEY-1").unwrap();
+    let plain = c.env.write("plain.yaml", "a: 1\n");
+    let plain = plain.to_str().unwrap();
+    let lower = key.to_lowercase();
+    type Case<'a> = (Vec<&'a str>, Option<(&'a str, &'a str)>);
+    let cases: Vec<Case> = vec![
+        (vec!["rekey", "--add-recipient", &key], None),
+        (vec!["rekey", "--remove-recipient", &lower], None),
+        (vec!["encrypt", "--age", &key, plain], None),
+        (
+            vec!["encrypt", plain],
+            Some(("SOPS_AGE_RECIPIENTS", key.as_str())),
+        ),
+    ];
+    for (args, env) in cases {
+        let before = snapshot(c.env.root());
+        let mut cmd = c.cmd(&args);
+        if let Some((k, v)) = env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert_refused(&format!("{args:?}"), &out);
+        let err = stderr(&out);
+        for shown in [&body[..5], &body[..5].to_lowercase()] {
+            assert!(!err.contains(shown), "{args:?} shows the key:\n{err}");
+        }
+        assert!(err.contains("secret key"), "{args:?}:\n{err}");
+        assert_unchanged(&format!("{args:?}"), &before, c.env.root());
+    }
+}

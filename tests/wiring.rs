@@ -199,4 +199,13 @@ fn a_parent_worktree_is_wired_like_the_main_one() {
         !out.status.success() && said.contains("leak.yaml"),
         "the guard let a sops file through in a worktree:\n{said}"
     );
+    // git's lock files: the main work tree's own index.lock is not this worktree's
+    // business; a lock on what all worktrees share is
+    let main_git = c.env.work().join("cluster/.git");
+    std::fs::write(main_git.join("index.lock"), "").unwrap();
+    let (_, report, _) = c.doctor(&[]);
+    assert_check(&report, "parent.locks", "ok", None);
+    std::fs::write(main_git.join("packed-refs.lock"), "").unwrap();
+    let (_, report, _) = c.doctor(&[]);
+    assert_check(&report, "parent.locks", "warn", Some("packed-refs.lock"));
 }

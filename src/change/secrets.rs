@@ -110,6 +110,23 @@ pub fn plan_of(file: &SopsFile) -> Result<KeyPlan> {
     })
 }
 
+/// When `.sops.yaml` (found from the secret's dir) has no creation rule for `path`,
+/// what to tell the user: a new value keeps the recipients the file has (sops, too,
+/// never consults creation rules for an existing file), which may no longer be the
+/// ones meant. `None` when a rule matches or there is no config (or it does not
+/// parse: that is refused before).
+pub fn uncovered_by_rules(path: &Path) -> Option<String> {
+    let cfg = Config::load(&find_config(path.parent()?)?).ok()?;
+    if cfg.rule_for(path).is_ok() {
+        return None;
+    }
+    Some(format!(
+        "no creation rule in {} matches {}: it keeps the recipients it has",
+        cfg.path.display(),
+        cfg.relative_path(path)
+    ))
+}
+
 /// Splits `PATH=REST`: PATH is `a.b` or `["a"]["b"]` (then the first `]=`
 /// ends it, so keys may hold `=`). `None` without a `=`.
 fn split_path(arg: &str) -> Option<(&str, &str)> {

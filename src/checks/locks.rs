@@ -9,7 +9,8 @@
 //! `next-index-<pid>.lock`, the temporary index of a `git commit --only`, is litter
 //! git never reads again; its name says which process made it. When that process is
 //! gone (no such pid, or the pid now belongs to a program that is not git), no git can
-//! own it and `--fix` may remove it.
+//! own it and `--fix` may remove it. The pid is read in our pid namespace: a git run in
+//! another one (a container on the same repo) is not seen.
 
 use std::path::{Path, PathBuf};
 
@@ -47,8 +48,10 @@ fn git_runs_as(pid: i32) -> bool {
         Err(Errno::ESRCH) => false,
         Err(_) => true,
         Ok(()) => match std::fs::read_to_string(format!("/proc/{pid}/comm")) {
-            // a reused pid: some other program now
-            Ok(comm) => comm.trim().starts_with("git"),
+            // a reused pid: some other program now. A git run through a Nix
+            // `wrapProgram` wrapper is `.git-wrapped` (the wrapper execs it with
+            // `exec -a`, but comm is the file's name); git's own helpers are `git-…`.
+            Ok(comm) => comm.trim().trim_start_matches('.').starts_with("git"),
             Err(_) => true,
         },
     }

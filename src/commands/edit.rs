@@ -104,6 +104,12 @@ fn edit_in_repo(ctx: &Ctx, args: &EditArgs, layout: Layout, path: PathBuf) -> Re
     // otherwise be undone by our save (a removed recipient written back).
     let session = Transaction::open(layout, &ctx.ui)?;
     session.check_no_foreign_staged(&[&path])?;
+    if let Some(why) = crate::change::secrets::uncovered_by_rules(&path) {
+        ctx.ui.warn(why);
+        ctx.ui.hint(
+            "if the recipients should change, fix path_regex in .sops.yaml, then: git secrets rekey",
+        );
+    }
     let shown = session.shown(&path);
     // Indent as `rotate` does: from the secrets repo's .sops.yaml.
     let indent = store_indent_checked(path.parent().unwrap_or(&session.layout.dir))?;

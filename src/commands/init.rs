@@ -274,8 +274,10 @@ fn my_recipients(
             })?;
             let q = format!("No age key found. Create one in {}?", path.display());
             if !steps.dry_run && !steps.ctx.ui.confirm(&q, "--yes")? {
-                return Err(Error::new("no age key to encrypt to")
-                    .hint("create one with age-keygen -o ~/.config/sops/age/keys.txt, or pass --recipient age1…"));
+                return Err(Error::new("no age key to encrypt to").hint(format!(
+                    "create one with: {}, or pass --recipient age1…",
+                    crate::hints::make_key(Some(&path))
+                )));
             }
             let (text, r) = generate_identity();
             steps.change(
@@ -406,11 +408,14 @@ fn check_recipients(ctx: &Ctx, layout: &Layout, ids: &Identities) -> Result<()> 
     match mine.first() {
         Some(k) => {
             ctx.ui.hint(format!("your public key is {k}"));
-            ctx.ui.hint(format!("ask a teammate who can decrypt to run: git secrets rekey --add-recipient {k}"));
+            ctx.ui.hint(format!(
+                "ask a teammate who can decrypt to run: git secrets rekey --add-recipient {k}"
+            ));
         }
-        None => ctx.ui.hint(
-            "create a key (age-keygen -o ~/.config/sops/age/keys.txt) and send its public key to a teammate",
-        ),
+        None => ctx.ui.hint(format!(
+            "create a key ({}) and send its public key to a teammate",
+            crate::hints::make_key(default_key_file().as_deref())
+        )),
     }
     Ok(())
 }
@@ -665,10 +670,10 @@ fn offer_key(steps: &mut Steps, ids: &Identities) -> Result<()> {
                 .ctx
                 .ui
                 .warn("no age key on this machine: you cannot decrypt these secrets yet");
-            steps
-                .ctx
-                .ui
-                .hint("create one with: git secrets init --yes (again), or age-keygen -o ~/.config/sops/age/keys.txt");
+            steps.ctx.ui.hint(format!(
+                "create one with: git secrets init --yes (again), or {}",
+                crate::hints::make_key(default_key_file().as_deref())
+            ));
             return Ok(());
         }
     };

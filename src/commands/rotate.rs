@@ -60,6 +60,12 @@ pub fn run(ctx: &Ctx, args: RotateArgs) -> Result<i32> {
         .find_secret(name)?
         .ok_or_else(|| session.layout.no_such_secret(name.as_str()))?;
     session.check_no_foreign_staged(&[&path])?;
+    if let Some(why) = crate::change::secrets::uncovered_by_rules(&path) {
+        ctx.ui.warn(why);
+        ctx.ui.hint(
+            "if the recipients should change, fix path_regex in .sops.yaml, then: git secrets rekey",
+        );
+    }
     let indent = store_indent_checked(path.parent().unwrap_or(&session.layout.dir))?;
 
     let opened = Zeroizing::new(crate::error::read_file(&path)?);

@@ -6,21 +6,28 @@ use std::path::{Path, PathBuf};
 
 use super::Repo;
 
+/// The lock files of the common dir that every worktree shares.
+const SHARED: [&str; 3] = ["config.lock", "packed-refs.lock", "shallow.lock"];
+
 /// Our own flock file (src/repo_lock.rs): empty, kept on purpose, never git's.
 const OURS: &str = crate::repo_lock::LOCK_FILE;
 
 impl Repo {
-    /// Every `*.lock` file git may have left: at the top of the git dir and of the
-    /// common dir (index, HEAD, config, packed-refs, `next-index-<pid>`), and under
-    /// `refs/`. Sorted; our own flock file is not one of them.
+    /// Every `*.lock` file git may have left for this work tree: at the top of its git
+    /// dir (index, HEAD, config, packed-refs, `next-index-<pid>`), under `refs/`, and in
+    /// a linked worktree also the shared ones of the common dir (config, packed-refs;
+    /// not the main work tree's own index or HEAD). Sorted; our own flock file is not
+    /// one of them.
     pub fn lock_files(&self) -> Vec<PathBuf> {
         let mut out = Vec::new();
-        let dirs = [self.git_dir(), self.common_dir()];
-        for (i, dir) in dirs.iter().enumerate() {
-            if i == 1 && same_dir(dirs[0], dirs[1]) {
-                break;
-            }
-            top_level_locks(dir, &mut out);
+        top_level_locks(self.git_dir(), &mut out);
+        if !same_dir(self.git_dir(), self.common_dir()) {
+            let mut shared = Vec::new();
+            top_level_locks(self.common_dir(), &mut shared);
+            out.extend(shared.into_iter().filter(|p| {
+                p.file_name()
+                    .is_some_and(|n| SHARED.iter().any(|s| n == *s))
+            }));
         }
         refs_locks(&self.common_dir().join("refs"), &mut out, 0);
         out.sort();

@@ -38,9 +38,6 @@ pub enum NixError {
     },
     #[error("`{command} {input}` exited 0 but wrote no flake.lock")]
     LockWroteNothing { command: String, input: String },
-    /// Nix ≤ 2.18 warned that the input to update is not in flake.nix.
-    #[error("flake.nix has no input {input:?} ({warning})")]
-    NoSuchInput { input: String, warning: String },
     /// A lock step failed and flake.lock was put back as it was (or could not be:
     /// `restore_error`).
     #[error("{inner}")]
@@ -116,6 +113,8 @@ pub enum LockFailure {
     MissingAttribute,
     /// This Nix does not know the lock command we chose for its version.
     UnexpectedLockCommand,
+    /// flake.nix has no input of the name we lock (Nix ≤ 2.18 only warns, and exits 0).
+    NoSuchInput,
 }
 
 impl LockFailure {
@@ -134,6 +133,7 @@ impl LockFailure {
             ("unable to download", NeedsNetwork),
             ("does not provide attribute", MissingAttribute),
             ("unknown flag '--update-input'", UnexpectedLockCommand),
+            ("does not match any input", NoSuchInput),
         ];
         KNOWN
             .iter()

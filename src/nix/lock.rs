@@ -164,24 +164,14 @@ impl Nix {
             detail: e.to_string(),
         })?;
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let warnings = warnings(&stderr);
-        if !out.status.success() {
+        // Nix ≤ 2.18 only warns about an unknown --update-input and exits 0: a failure
+        // all the same, said now rather than later as "no input in flake.lock".
+        let unknown_input = LockFailure::recognise(&stderr) == Some(LockFailure::NoSuchInput);
+        if !out.status.success() || unknown_input {
             let shown = format!("nix {}", args.join(" "));
             return Err(explain_failure(&shown, out.status, req, &stderr));
         }
-        // Nix ≤ 2.18 only warns about an unknown --update-input and exits 0;
-        // say so plainly instead of failing later on "no input in flake.lock".
-        if let Some(w) = warnings
-            .iter()
-            .find(|w| w.contains("does not match any input"))
-        {
-            return Err(NixError::NoSuchInput {
-                input: req.input.to_string(),
-                warning: w.clone(),
-            }
-            .into());
-        }
-        Ok(warnings)
+        Ok(warnings(&stderr))
     }
 
     /// Puts the previous `flake.lock` back (or removes a new one) and undoes
@@ -271,7 +261,11 @@ fn explain_failure(
     NixError::LockFailed {
         shown: shown.to_string(),
         parent_root: req.parent_root.to_path_buf(),
-        exit: crate::error::exit_status(status),
+        exit: if status.success() {
+            "exit code 0, with a warning that means it did not lock".to_string()
+        } else {
+            crate::error::exit_status(status)
+        },
         stderr: shown_stderr,
         kind: LockFailure::recognise(stderr),
         network_without_offline: !req.offline && stderr.contains("unable to download"),

@@ -244,6 +244,8 @@ pub enum RecipientShape {
     Plugin,
     /// Not `age1…` at all.
     NotAge,
+    /// `AGE-…`: an identity (a secret key), never shown.
+    SecretKey,
 }
 
 /// Which YAML syntax error, where the kind matters for what to do.

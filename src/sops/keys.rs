@@ -44,6 +44,16 @@ impl Recipient {
     /// Parses an `age1…` or `ssh-ed25519 …`/`ssh-rsa …` recipient.
     pub fn parse(s: &str) -> Result<Recipient> {
         let s = s.trim();
+        // An identity (`AGE-SECRET-KEY-1…`, `AGE-PLUGIN-…`) pasted for its recipient: not
+        // a character of it in the error, which lands in terminals and CI logs.
+        if is_identity(s) {
+            return Err(SopsError::BadAgeRecipient {
+                shown: "AGE-…".into(),
+                detail: "an age secret key (identity), not its public key; not shown".into(),
+                shape: RecipientShape::SecretKey,
+            }
+            .into());
+        }
         if s.starts_with("ssh-") {
             return age::ssh::Recipient::from_str(s)
                 .map(|r| Recipient::Ssh(r, s.to_string()))
@@ -165,11 +175,14 @@ impl Identities {
         let mut ids = Identities::default();
         const SSH_ENV: &str = "SOPS_AGE_SSH_PRIVATE_KEY_FILE";
         match std::env::var_os(SSH_ENV) {
-            Some(p) => {
-                let place = format!("{SSH_ENV}={}", Path::new(&p).display());
-                let found = ids.add_ssh_file(Path::new(&p), SSH_ENV);
-                ids.note(place, found);
-            }
+            Some(p) => match key_not_path(&p) {
+                Some((shown, why)) => ids.note(format!("{SSH_ENV}={shown}"), why),
+                None => {
+                    let place = format!("{SSH_ENV}={}", Path::new(&p).display());
+                    let found = ids.add_ssh_file(Path::new(&p), SSH_ENV);
+                    ids.note(place, found);
+                }
+            },
             None => ids.note(SSH_ENV.into(), Found::NotSet),
         }
         match home_dir() {
@@ -202,11 +215,14 @@ impl Identities {
         }
         const FILE_ENV: &str = "SOPS_AGE_KEY_FILE";
         match std::env::var_os(FILE_ENV) {
-            Some(p) => {
-                let p = PathBuf::from(p);
-                let found = ids.add_key_file(&p, FILE_ENV, true);
-                ids.note(format!("{FILE_ENV}={}", p.display()), found);
-            }
+            Some(p) => match key_not_path(&p) {
+                Some((shown, why)) => ids.note(format!("{FILE_ENV}={shown}"), why),
+                None => {
+                    let p = PathBuf::from(p);
+                    let found = ids.add_key_file(&p, FILE_ENV, true);
+                    ids.note(format!("{FILE_ENV}={}", p.display()), found);
+                }
+            },
             None => ids.note(FILE_ENV.into(), Found::NotSet),
         }
         const CMD_ENV: &str = "SOPS_AGE_KEY_CMD";
@@ -215,7 +231,7 @@ impl Identities {
                 let found = ids.add_key_cmd(&cmd);
                 // only the program: the rest of the line may hold a key (`echo AGE-…`)
                 let mut words = cmd.split_whitespace();
-                let prog = words.next().unwrap_or_default();
+                let prog = shown_program(words.next().unwrap_or_default());
                 let more = if words.next().is_some() { " …" } else { "" };
                 ids.note(format!("{CMD_ENV}={prog}{more}"), found);
             }
@@ -365,6 +381,12 @@ impl Identities {
         let Some((prog, args)) = words.split_first() else {
             return Found::Failed("empty command".into());
         };
+        if is_identity(prog) {
+            // never run (nor shown): a key meant for SOPS_AGE_KEY
+            return Found::Failed(
+                "an age secret key, not a command (not shown): set SOPS_AGE_KEY to a key, SOPS_AGE_KEY_CMD to a command that prints one".into(),
+            );
+        }
         match std::process::Command::new(prog)
             .args(args)
             .stdin(std::process::Stdio::null())
@@ -407,6 +429,44 @@ impl Identities {
         let mut buf = Zeroizing::new(Vec::with_capacity(33));
         reader.read_to_end(&mut buf).ok()?;
         Some(buf)
+    }
+}
+
+/// Whether `s` looks like an age identity (`AGE-SECRET-KEY-1…`, `AGE-PLUGIN-…`): a
+/// secret, never shown.
+fn is_identity(s: &str) -> bool {
+    s.trim_start_matches(['"', '\''])
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case("AGE-"))
+}
+
+/// When a variable that names a key file holds a key instead (an age identity, a PEM or
+/// OpenSSH private key): how to show it (never the key) and what it held.
+fn key_not_path(value: &std::ffi::OsStr) -> Option<(&'static str, Found)> {
+    let v = value.to_string_lossy();
+    let fix = "set SOPS_AGE_KEY to a key, SOPS_AGE_KEY_FILE or SOPS_AGE_SSH_PRIVATE_KEY_FILE to the file that holds one";
+    if is_identity(&v) {
+        Some((
+            "AGE-…",
+            Found::Failed(format!("an age secret key, not a path (not shown): {fix}")),
+        ))
+    } else if v.trim_start().starts_with("-----BEGIN") || v.contains("PRIVATE KEY") {
+        Some((
+            "-----BEGIN …",
+            Found::Failed(format!("a private key, not a path (not shown): {fix}")),
+        ))
+    } else {
+        None
+    }
+}
+
+/// The program of `SOPS_AGE_KEY_CMD` as shown: itself, unless it is a key put in the
+/// wrong variable.
+fn shown_program(word: &str) -> &str {
+    if is_identity(word) {
+        "AGE-…"
+    } else {
+        word
     }
 }
 
@@ -570,7 +630,7 @@ mod tests {
             ("age1xyz", "plugin"),
             ("age1pqxyz", "post-quantum"),
             ("ssh-ed25519 AAAA", "ssh-ed25519 or ssh-rsa"),
-            ("AGE-SECRET-KEY-1ABC", "starts with age1"),
+            ("AGE-SECRET-KEY-1ABC", "age-keygen -y"),
         ] {
             let err = Recipient::parse(bad).unwrap_err();
             assert!(
