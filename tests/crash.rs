@@ -675,16 +675,8 @@ fn a_killed_git_commit_leaves_locks_doctor_names_and_fix_removes_only_the_stale_
 
     // a running git's next-index lock, and one whose pid now belongs to `sleep`
     // (a program named git-…: what /proc/PID/comm shows for a git process)
-    let as_git = c.env.root().join("git-sleep");
-    std::os::unix::fs::symlink(common::tool_path("sleep").unwrap(), &as_git).unwrap();
-    let mut git = std::process::Command::new(&as_git)
-        .arg("30")
-        .spawn()
-        .unwrap();
-    let mut sleep = std::process::Command::new("sleep")
-        .arg("30")
-        .spawn()
-        .unwrap();
+    let git = common::process_named(c.env.root(), "git-sleep");
+    let sleep = common::process_named(c.env.root(), "sleep");
     let live = git_dir.join(format!("next-index-{}.lock", git.id()));
     let reused = git_dir.join(format!("next-index-{}.lock", sleep.id()));
     std::fs::write(&live, "").unwrap();
@@ -738,10 +730,7 @@ fn a_killed_git_commit_leaves_locks_doctor_names_and_fix_removes_only_the_stale_
         common::cluster::check(&report, "inner.locks")["status"],
         "warn"
     );
-    git.kill().unwrap();
-    git.wait().unwrap();
-    sleep.kill().unwrap();
-    sleep.wait().unwrap();
+    drop((git, sleep));
     std::fs::remove_file(&live).unwrap();
 
     // the user follows the hint, and the command completes

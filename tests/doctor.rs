@@ -637,18 +637,12 @@ fn key_identity_names_an_unreadable_key_file_when_no_key_decrypts() {
 #[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
 fn fix_keeps_the_next_index_lock_of_a_git_run_through_a_nix_wrapper() {
     let c = Cluster::builder().with_kubeconfig().build();
-    let wrapped = c.env.root().join(".git-wrapped");
-    std::os::unix::fs::symlink(common::tool_path("sleep").unwrap(), &wrapped).unwrap();
-    let mut git = std::process::Command::new(&wrapped)
-        .arg("30")
-        .spawn()
-        .unwrap();
+    let git = common::process_named(c.env.root(), ".git-wrapped");
     let live = c.inner.join(format!(".git/next-index-{}.lock", git.id()));
     fs::write(&live, "").unwrap();
     let (_, report, stderr) = c.doctor(&["--fix", "--yes"]);
     let kept = live.exists();
-    let _ = git.kill();
-    let _ = git.wait();
+    drop(git);
     assert!(kept, "a running git's index was removed: {stderr}");
     assert_eq!(check(&report, "inner.locks")["status"], "ok", "{stderr}");
 }

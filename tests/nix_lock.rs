@@ -25,6 +25,20 @@ fn cluster() -> Cluster {
         .build()
 }
 
+/// Fails unless the error's message holds `text`.
+fn assert_message(err: &git_secrets::Error, text: &str) {
+    assert!(err.message.contains(text), "{}", err.message);
+}
+
+/// Fails unless one of the error's hints holds `text`.
+fn assert_hint(err: &git_secrets::Error, text: &str) {
+    assert!(
+        err.hints.iter().any(|h| h.contains(text)),
+        "{:?}",
+        err.hints
+    );
+}
+
 /// What the lock step's tests do in the world.
 trait LockWorld {
     /// `nix` with the world's environment: nothing from the user, and no
@@ -212,16 +226,8 @@ fn real_nix_dirty_inner_repo_is_refused_and_the_lock_restored() {
     // Modified but not committed: Nix 2.8 warns and writes a lock without rev.
     std::fs::write(c.inner.join("secrets/kubeconfig.yaml"), "uncommitted: 1\n").unwrap();
     let err = nix.lock(&c.request(&head)).unwrap_err();
-    assert!(
-        err.message.contains("without a commit id"),
-        "{}",
-        err.message
-    );
-    assert!(
-        err.hints.iter().any(|h| h.contains("commit")),
-        "{:?}",
-        err.hints
-    );
+    assert_message(&err, "without a commit id");
+    assert_hint(&err, "commit");
     assert!(
         err.hints.iter().any(|h| h == "flake.lock is unchanged"),
         "{:?}",
@@ -301,14 +307,8 @@ fn real_nix_unknown_input_name_is_an_error_not_a_silent_success() {
         ..c.request(&head)
     };
     let err = nix.lock(&req).unwrap_err();
-    assert!(err.message.contains("no-such-input"), "{}", err.message);
-    assert!(
-        err.hints
-            .iter()
-            .any(|h| h.contains("git config secrets.input")),
-        "{:?}",
-        err.hints
-    );
+    assert_message(&err, "no-such-input");
+    assert_hint(&err, "git config secrets.input");
     assert!(!c.lock_path().exists());
 }
 
@@ -326,19 +326,9 @@ fn old_nix_warning_of_an_unknown_input_is_a_failure_and_keeps_the_lock() {
         "echo \"warning: the flag '--update-input kubenix-secrets' does not match any input\" >&2",
     );
     let err = c.nix_at(&fake).lock(&c.request(&head)).unwrap_err();
-    assert!(
-        err.message.contains("does not match any input"),
-        "{}",
-        err.message
-    );
-    assert!(err.message.contains("exit code 0"), "{}", err.message);
-    assert!(
-        err.hints
-            .iter()
-            .any(|h| h.contains("git config secrets.input")),
-        "{:?}",
-        err.hints
-    );
+    assert_message(&err, "does not match any input");
+    assert_message(&err, "exit code 0");
+    assert_hint(&err, "git config secrets.input");
     assert_eq!(std::fs::read_to_string(c.lock_path()).unwrap(), previous);
 }
 
@@ -349,18 +339,8 @@ fn nix_exiting_0_without_writing_flake_lock_is_a_failure() {
     let head = c.inner_head();
     let (fake, _) = c.fake_nix_running("nix (Nix) 2.24.9", "exit 0");
     let err = c.nix_at(&fake).lock(&c.request(&head)).unwrap_err();
-    assert!(
-        err.message.contains("wrote no flake.lock"),
-        "{}",
-        err.message
-    );
-    assert!(
-        err.hints
-            .iter()
-            .any(|h| h.contains("run the command yourself")),
-        "{:?}",
-        err.hints
-    );
+    assert_message(&err, "wrote no flake.lock");
+    assert_hint(&err, "run the command yourself");
     assert!(!c.lock_path().exists());
     assert_eq!(c.git(&c.parent, &["status", "--porcelain"]), "");
 }
@@ -430,11 +410,7 @@ fn failing_nix_restores_flake_lock_byte_for_byte() {
         "echo 'garbage' > flake.lock\necho 'error: cannot lock: boom' >&2\nexit 1",
     );
     let err = c.nix_at(&fake).lock(&c.request(&head)).unwrap_err();
-    assert!(
-        err.message.contains("error: cannot lock: boom"),
-        "{}",
-        err.message
-    );
+    assert_message(&err, "error: cannot lock: boom");
     assert!(!err.hints.is_empty());
     assert_eq!(std::fs::read_to_string(c.lock_path()).unwrap(), previous);
     assert_eq!(c.git(&c.parent, &["status", "--porcelain"]), "");
@@ -467,7 +443,7 @@ fn nix_exiting_0_with_the_wrong_rev_is_an_error_and_restores() {
         &format!("cat > flake.lock <<'EOF'\n{}\nEOF", lock_file_for(stale)),
     );
     let err = c.nix_at(&fake).lock(&c.request(&head)).unwrap_err();
-    assert!(err.message.contains("222222222222"), "{}", err.message);
+    assert_message(&err, "222222222222");
     assert_eq!(std::fs::read_to_string(c.lock_path()).unwrap(), previous);
 }
 

@@ -582,6 +582,30 @@ pub fn writes_outside_memory(log: &str, allowed: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// A process that looks like the program `name` to `/proc/PID/comm` (`sleep 30` run
+/// through a symlink `dir/name`): a stand-in for a git that runs now, or for a pid reused
+/// by another program. Killed and reaped when dropped, so a failing test leaves nothing.
+pub struct NamedProcess(std::process::Child);
+
+pub fn process_named(dir: &Path, name: &str) -> NamedProcess {
+    let link = dir.join(name);
+    std::os::unix::fs::symlink(tool_path("sleep").unwrap(), &link).unwrap();
+    NamedProcess(Command::new(&link).arg("30").spawn().unwrap())
+}
+
+impl NamedProcess {
+    pub fn id(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for NamedProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Waits up to 20 s for `child` to end (killing it and failing the test after that);
 /// returns its status. `what` names what should have ended it.
 pub fn wait_for_exit(child: &mut std::process::Child, what: &str) -> std::process::ExitStatus {
