@@ -565,10 +565,19 @@ fn a_key_in_sops_age_key_cmd_is_never_shown() {
     // siblings: the variables that name a key file, given the key itself
     let ssh_key = common::ssh_key_text();
     let ssh_body = ssh_key.lines().nth(1).unwrap()[20..30].to_string();
+    // the command is shown as it is split to run: a `\` sops' splitter drops must not
+    // make the shown word differ from the one that is refused
+    let escaped = format!("\\{key}");
     for (var, value, secret, says) in [
         (
             "SOPS_AGE_KEY_CMD",
             key.as_str(),
+            body,
+            "SOPS_AGE_KEY_CMD=AGE-…: an age secret key, not a command",
+        ),
+        (
+            "SOPS_AGE_KEY_CMD",
+            escaped.as_str(),
             body,
             "SOPS_AGE_KEY_CMD=AGE-…: an age secret key, not a command",
         ),

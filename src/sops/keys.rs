@@ -228,12 +228,15 @@ impl Identities {
         const CMD_ENV: &str = "SOPS_AGE_KEY_CMD";
         match std::env::var(CMD_ENV) {
             Ok(cmd) => {
-                let found = ids.add_key_cmd(&cmd);
-                // only the program: the rest of the line may hold a key (`echo AGE-…`)
-                let mut words = cmd.split_whitespace();
-                let prog = shown_program(words.next().unwrap_or_default());
-                let more = if words.next().is_some() { " …" } else { "" };
-                ids.note(format!("{CMD_ENV}={prog}{more}"), found);
+                // split once, as sops splits it: what runs is what is named
+                let (found, shown) = match split_command(&cmd) {
+                    Ok(words) => (ids.add_key_cmd(&words), shown_command(&words)),
+                    Err(why) => (
+                        Found::Failed(format!("cannot split the command: {why}")),
+                        "…".to_string(),
+                    ),
+                };
+                ids.note(format!("{CMD_ENV}={shown}"), found);
             }
             Err(_) => ids.note(CMD_ENV.into(), Found::NotSet),
         }
@@ -373,11 +376,8 @@ impl Identities {
         }
     }
 
-    fn add_key_cmd(&mut self, cmd: &str) -> Found {
-        let words = match split_command(cmd) {
-            Ok(words) => words,
-            Err(why) => return Found::Failed(format!("cannot split the command: {why}")),
-        };
+    /// Runs `SOPS_AGE_KEY_CMD`, split into `words` by [`split_command`].
+    fn add_key_cmd(&mut self, words: &[String]) -> Found {
         let Some((prog, args)) = words.split_first() else {
             return Found::Failed("empty command".into());
         };
@@ -462,6 +462,16 @@ fn key_not_path(value: &std::ffi::OsStr) -> Option<(&'static str, Found)> {
 
 /// The program of `SOPS_AGE_KEY_CMD` as shown: itself, unless it is a key put in the
 /// wrong variable.
+/// `SOPS_AGE_KEY_CMD` as shown: only its program, since the rest of the line may hold
+/// a key (`echo AGE-…`).
+fn shown_command(words: &[String]) -> String {
+    match words.split_first() {
+        Some((prog, [])) => shown_program(prog).to_string(),
+        Some((prog, _)) => format!("{} …", shown_program(prog)),
+        None => String::new(),
+    }
+}
+
 fn shown_program(word: &str) -> &str {
     if is_identity(word) {
         "AGE-…"
