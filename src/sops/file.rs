@@ -249,11 +249,13 @@ pub fn encrypt(
     } else {
         rules
     };
-    let (mut fresh, cipher, mut metadata, enc_docs, mac) = match previous {
+    // A new file's cipher lives here; an edit's is the caller's.
+    let mut fresh: Cipher;
+    let (cipher, mut metadata, enc_docs, mac) = match previous {
         Some((c, md)) => {
             let compiled = Rules::new(&md.rules)?;
             let (enc_docs, mac) = walk::encrypt(docs, &compiled, c)?;
-            (None, Some(c), md.clone(), enc_docs, mac)
+            (c, md.clone(), enc_docs, mac)
         }
         None => {
             let key = new_data_key();
@@ -278,13 +280,9 @@ pub fn encrypt(
                 rules,
                 ..Default::default()
             };
-            (Some(cipher), None, metadata, enc_docs, mac)
+            fresh = cipher;
+            (&mut fresh, metadata, enc_docs, mac)
         }
-    };
-    let cipher: &mut Cipher = match (cipher, fresh.as_mut()) {
-        (Some(c), _) => c,
-        (None, Some(c)) => c,
-        (None, None) => return Err(Error::new("no data key")), // ok: one of the two is always set
     };
     metadata.touch();
     metadata.version = SOPS_VERSION.to_string();
