@@ -20,16 +20,16 @@ impl Repo {
     /// one of them.
     pub fn lock_files(&self) -> Vec<PathBuf> {
         let mut out = Vec::new();
-        top_level_locks(self.git_dir(), &mut out);
+        locks_in(self.git_dir(), 0, &mut out);
         if !same_dir(self.git_dir(), self.common_dir()) {
             let mut shared = Vec::new();
-            top_level_locks(self.common_dir(), &mut shared);
+            locks_in(self.common_dir(), 0, &mut shared);
             out.extend(shared.into_iter().filter(|p| {
                 p.file_name()
                     .is_some_and(|n| SHARED.iter().any(|s| n == *s))
             }));
         }
-        refs_locks(&self.common_dir().join("refs"), &mut out, 0);
+        locks_in(&self.common_dir().join("refs"), 16, &mut out);
         out.sort();
         out.dedup();
         out
@@ -44,26 +44,16 @@ fn is_lock(name: &str) -> bool {
     name.ends_with(".lock") && name != OURS
 }
 
-fn top_level_locks(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        if e.file_type().is_ok_and(|t| t.is_file()) && is_lock(&e.file_name().to_string_lossy()) {
-            out.push(e.path());
-        }
-    }
-}
-
-/// `refs/**/*.lock`; bounded depth, so a symlink loop cannot hold doctor up.
-fn refs_locks(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
+/// The `*.lock` files in `dir` and, `depth` levels down, in its subdirectories: 0 for
+/// the top of a git dir; bounded for `refs/`, so a symlink loop cannot hold doctor up.
+fn locks_in(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for e in entries.flatten() {
         let Ok(t) = e.file_type() else { continue };
-        if t.is_dir() && depth < 16 {
-            refs_locks(&e.path(), out, depth + 1);
+        if t.is_dir() && depth > 0 {
+            locks_in(&e.path(), depth - 1, out);
         } else if t.is_file() && is_lock(&e.file_name().to_string_lossy()) {
             out.push(e.path());
         }
