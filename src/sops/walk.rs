@@ -11,7 +11,7 @@ use crate::sops::rules::{check_one_rule_option, with_default_suffix};
 use crate::sops::tree::{MapItem, Node, Scalar, SeqItem};
 use regex::Regex;
 use sha2::{Digest, Sha512};
-use std::ops::Range;
+use std::ops::{ControlFlow, Range};
 
 /// The bytes a MAC with `mac_only_encrypted` starts from: sha256("sops").
 const MAC_ONLY_ENCRYPTED_INIT: [u8; 32] = [
@@ -513,38 +513,59 @@ impl<'d> Walk<'_, 'd> {
     }
 }
 
+/// Calls `visit(keys, leaf)` for each leaf under `node`, in walk order; `keys` holds the
+/// map keys above the leaf, each followed by `:` (the start of its additional data).
+/// Stops as soon as `visit` breaks.
+fn each_leaf<'d>(
+    node: &'d Node,
+    keys: &mut String,
+    visit: &mut impl FnMut(&str, Leaf<'d>) -> ControlFlow<()>,
+) -> ControlFlow<()> {
+    match node {
+        Node::Map(items) => {
+            for item in items {
+                match item {
+                    MapItem::Comment(c) => visit(keys, Leaf::Comment(c))?,
+                    MapItem::Entry(k, v) => {
+                        let len = keys.len();
+                        keys.push_str(k);
+                        keys.push(':');
+                        let flow = each_leaf(v, keys, visit);
+                        keys.truncate(len);
+                        flow?
+                    }
+                }
+            }
+        }
+        Node::Seq(items) => {
+            for item in items {
+                match item {
+                    SeqItem::Comment(c) => visit(keys, Leaf::Comment(c))?,
+                    SeqItem::Value(v) => each_leaf(v, keys, visit)?,
+                }
+            }
+        }
+        Node::Scalar(v) => visit(keys, Leaf::Value(v))?,
+    }
+    ControlFlow::Continue(())
+}
+
 /// Whether `docs` hold at least `n` values and comments (leaves the walk hashes).
 pub(crate) fn has_leaves(docs: &[Node], n: usize) -> bool {
-    fn count(node: &Node, left: &mut usize) {
-        match node {
-            Node::Map(items) => {
-                for item in items {
-                    match item {
-                        MapItem::Comment(_) => *left = left.saturating_sub(1),
-                        MapItem::Entry(_, v) => count(v, left),
-                    }
-                    if *left == 0 {
-                        return;
-                    }
-                }
-            }
-            Node::Seq(items) => {
-                for item in items {
-                    match item {
-                        SeqItem::Comment(_) => *left = left.saturating_sub(1),
-                        SeqItem::Value(v) => count(v, left),
-                    }
-                    if *left == 0 {
-                        return;
-                    }
-                }
-            }
-            Node::Scalar(_) => *left = left.saturating_sub(1),
-        }
-    }
     let mut left = n;
+    let mut count = |_: &str, _: Leaf<'_>| {
+        left = left.saturating_sub(1);
+        if left == 0 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+    let mut keys = String::new();
     for d in docs {
-        count(d, &mut left);
+        if each_leaf(d, &mut keys, &mut count).is_break() {
+            break;
+        }
     }
     left == 0
 }
@@ -608,62 +629,20 @@ fn decrypt_with_threads(
 /// Every string of `docs` that looks encrypted (`ENC[AES256_GCM,…`), in the order the
 /// walk meets leaves, with where its additional data is in the returned string.
 fn encrypted_strings(docs: &[Node]) -> (Vec<(&str, Range<usize>)>, String) {
-    struct Found<'d> {
-        strings: Vec<(&'d str, Range<usize>)>,
-        aads: String,
-        /// The keys of the current path, each followed by `:`.
-        prefix: String,
-    }
-    impl<'d> Found<'d> {
-        fn push(&mut self, s: &'d str) {
-            if is_encrypted(s) {
-                let start = self.aads.len();
-                self.aads.push_str(if self.prefix.is_empty() {
-                    ":"
-                } else {
-                    &self.prefix
-                });
-                self.strings.push((s, start..self.aads.len()));
-            }
-        }
-        fn visit(&mut self, node: &'d Node) {
-            match node {
-                Node::Map(items) => {
-                    for item in items {
-                        match item {
-                            MapItem::Comment(c) => self.push(c),
-                            MapItem::Entry(k, v) => {
-                                let len = self.prefix.len();
-                                self.prefix.push_str(k);
-                                self.prefix.push(':');
-                                self.visit(v);
-                                self.prefix.truncate(len);
-                            }
-                        }
-                    }
-                }
-                Node::Seq(items) => {
-                    for item in items {
-                        match item {
-                            SeqItem::Comment(c) => self.push(c),
-                            SeqItem::Value(v) => self.visit(v),
-                        }
-                    }
-                }
-                Node::Scalar(Scalar::Str(s)) => self.push(s),
-                Node::Scalar(_) => {}
-            }
-        }
-    }
-    let mut found = Found {
-        strings: Vec::new(),
-        aads: String::new(),
-        prefix: String::new(),
-    };
+    let mut strings = Vec::new();
+    let mut aads = String::new();
+    let mut keys = String::new();
     for d in docs.iter().filter(|d| matches!(d, Node::Map(_))) {
-        found.visit(d);
+        let _ = each_leaf(d, &mut keys, &mut |keys, leaf| {
+            if let Some(s) = leaf.enc_text().filter(|s| is_encrypted(s)) {
+                let start = aads.len();
+                aads.push_str(if keys.is_empty() { ":" } else { keys });
+                strings.push((s, start..aads.len()));
+            }
+            ControlFlow::Continue(())
+        });
     }
-    (found.strings, found.aads)
+    (strings, aads)
 }
 
 /// Opens the encrypted-looking strings of a large file on up to `threads()` threads, each
