@@ -1,9 +1,9 @@
 //! The static-PIE binary's entry point (`-Wl,-e,git_secrets_entry`, set by
 //! `scripts/build.sh` and the Nix package): one `madvise(MADV_POPULATE_WRITE)` over the
-//! RELRO segment, then glibc's own `_start`.
+//! RELRO segment, then the C library's own `_start` (glibc's, or musl's in the musl build).
 //!
-//! Why: a static PIE relocates itself at start (`_dl_relocate_static_pie`, in
-//! `__libc_start_main`), and its relocations write a pointer into every page of
+//! Why: a static PIE relocates itself at start (glibc: `_dl_relocate_static_pie`, in
+//! `__libc_start_main`; musl: `_start_c` of `rcrt1.o`), and its relocations write a pointer into every page of
 //! `.data.rel.ro` and `.got` (≈ 95 pages: vtables, `&str` tables, panic locations of
 //! every crate). Written one by one, each page is a copy-on-write fault; populated in one
 //! call, the kernel copies them in a batch: a 17 KB decrypt takes ≈ 95 fewer page faults

@@ -36,3 +36,4 @@ mod version;
 mod wiring;
 
 pub use error::{Error, Result};
+pub use one_shot::ArenaFirst;

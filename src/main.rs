@@ -6,6 +6,16 @@ use git_secrets::{commands, ui};
 
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 mod entry;
+// The musl build's memcpy/memmove; elsewhere only compiled for its tests.
+#[cfg(target_arch = "x86_64")]
+#[cfg_attr(not(target_env = "musl"), allow(dead_code))]
+mod musl_mem;
+
+/// Decrypt and encrypt serve their memory from one arena (src/one_shot.rs); everything
+/// else from the C library's allocator.
+#[global_allocator]
+static ALLOCATOR: git_secrets::ArenaFirst<std::alloc::System> =
+    git_secrets::ArenaFirst(std::alloc::System);
 
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();

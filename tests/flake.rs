@@ -496,13 +496,20 @@ fn wrappers_from_lib_and_flake_module_evaluate_against_a_nixpkgs_stand_in() {
 
 /// `scripts/build.sh` (install.sh, benches) and the Nix package link the same binary:
 /// the static-PIE flags of the one are the `RUSTFLAGS` of the other, the entry point
-/// of src/entry.rs included (a binary linked without it still runs, only slower).
+/// of src/entry.rs included (a binary linked without it still runs, only slower); the
+/// script's musl build links with the same flags but `crt-static`, musl's default.
 #[test]
 fn build_script_and_nix_package_link_with_the_same_flags() {
     let script = fs::read_to_string(Path::new(REPO).join("scripts/build.sh")).unwrap();
-    let start = script.find("static_pie_flags=(").unwrap() + "static_pie_flags=(".len();
-    let end = start + script[start..].find(')').unwrap();
-    let script_flags: Vec<&str> = script[start..end].split_whitespace().collect();
+    let array = |name: &str| -> Vec<&str> {
+        let start = script.find(&format!("{name}=(")).unwrap() + name.len() + 2;
+        let end = start + script[start..].find(')').unwrap();
+        script[start..end].split_whitespace().collect()
+    };
+    let script_flags = array("static_pie_flags");
+    // The musl build (static by default) links with the same relocations and entry.
+    let musl_flags = array("musl_flags");
+    assert_eq!(musl_flags, script_flags[2..], "{musl_flags:?}");
     let nix = fs::read_to_string(Path::new(REPO).join("nix/package.nix")).unwrap();
     let line = nix
         .lines()
