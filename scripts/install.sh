@@ -10,7 +10,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 prefix="${1:-$HOME/.local}"
 bin="${GIT_SECRETS_BIN:-}"
 if [ -z "$bin" ]; then
-    # static-pie on x86_64 glibc Linux, else plain `cargo build --release` (see there)
+    # static PIE on x86_64 Linux (musl if rustup has the target, else glibc), else the plain
+    # `cargo build --release` (see there)
     bin="$(bash scripts/build.sh)"
 fi
 install -Dm755 "$bin" "$prefix/bin/git-secrets"
