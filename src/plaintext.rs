@@ -44,7 +44,7 @@ static ORIGINAL_MASK: OnceLock<SigSet> = OnceLock::new();
 /// thread takes them, so none ends the process with a plaintext file left.
 /// SIGKILL and SIGSTOP cannot be caught; SIGPIPE is ignored by Rust's runtime.
 /// On Linux the real-time signals (default action: terminate) are added in
-/// [`handled_set`].
+/// [`handled_set`]; those the C library keeps for itself below them, in `musl_reserved`.
 const HANDLED: [Signal; 14] = [
     Signal::SIGHUP,
     Signal::SIGINT,
@@ -406,6 +406,8 @@ fn install_signal_cleanup_once() {
         // SAFETY: the handler only calls async-signal-safe functions.
         let _ = unsafe { sigaction(sig, &handler) };
     }
+    #[cfg(all(target_os = "linux", target_env = "musl", target_arch = "x86_64"))]
+    musl_reserved::ignore_from_others();
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         remove_files_now();
@@ -435,6 +437,77 @@ fn install_signal_cleanup_once() {
         cleanup_all();
         std::process::exit(128 + sig);
     });
+}
+
+/// Signals 32–34 in the musl build. Linux numbers its real-time signals from 32, and the
+/// C library keeps the lowest for itself: glibc 32–33, with handlers that ignore them when
+/// another process sends them, and its SIGRTMIN is 34 (what `kill -RTMIN` sends from a
+/// glibc shell), which [`handled_set`] takes like every other real-time signal. musl keeps
+/// 32–34 (`SIGEV_THREAD` timers, `pthread_cancel`, `__synccall`), installs its handler
+/// for one only while it uses it, and its `sigaction` and `sigaddset` refuse them:
+/// left alone, any of the three sent by another process ends the process the default way,
+/// with no cleanup, leaving a plaintext file on tmpfs. So they get a handler that does
+/// nothing, set with the raw system call: glibc's answer to 32–33 for all three (a 34 is
+/// ignored where the glibc build exits through the cleanup). A handler, unlike `SIG_IGN`,
+/// is reset by `exec`, so children start with the defaults; and when musl does need one
+/// of them it installs its own handler over this one.
+#[cfg(all(target_os = "linux", target_env = "musl", target_arch = "x86_64"))]
+mod musl_reserved {
+    use ::nix::libc;
+
+    /// The kernel's `struct sigaction` on x86_64 (not libc's: handler, flags, restorer,
+    /// and a mask of 64 bits).
+    #[repr(C)]
+    struct KernelSigaction {
+        handler: usize,
+        flags: libc::c_ulong,
+        restorer: usize,
+        mask: u64,
+    }
+
+    /// `SA_RESTORER` (the kernel's include/uapi/asm-generic/signal-defs.h): on x86_64 the
+    /// kernel returns from a handler through `restorer`, which must call `rt_sigreturn`.
+    const SA_RESTORER: libc::c_ulong = 0x0400_0000;
+
+    extern "C" fn ignore(_: libc::c_int) {}
+
+    // `rt_sigreturn` (syscall 15), entered with the stack as the kernel left it after the
+    // handler returned, as every C library's restorer is.
+    std::arch::global_asm!(
+        ".globl git_secrets_restore_rt",
+        ".hidden git_secrets_restore_rt",
+        ".type git_secrets_restore_rt,@function",
+        "git_secrets_restore_rt:",
+        "    mov eax, 15",
+        "    syscall",
+        ".size git_secrets_restore_rt, . - git_secrets_restore_rt",
+    );
+
+    unsafe extern "C" {
+        fn git_secrets_restore_rt();
+    }
+
+    pub(super) fn ignore_from_others() {
+        let act = KernelSigaction {
+            handler: ignore as extern "C" fn(libc::c_int) as usize,
+            flags: (libc::SA_RESTART | libc::SA_ONSTACK) as libc::c_ulong | SA_RESTORER,
+            restorer: git_secrets_restore_rt as unsafe extern "C" fn() as usize,
+            mask: 0,
+        };
+        for sig in 32..=34 {
+            // SAFETY: `act` is a valid kernel sigaction whose handler does nothing and
+            // whose restorer returns from it; the old action is not asked for (null).
+            unsafe {
+                libc::syscall(
+                    libc::SYS_rt_sigaction,
+                    sig,
+                    &act as *const KernelSigaction,
+                    std::ptr::null_mut::<KernelSigaction>(),
+                    std::mem::size_of::<u64>(),
+                )
+            };
+        }
+    }
 }
 
 /// Waits for one of `set`; returns its number and whether the kernel sent

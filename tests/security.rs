@@ -216,6 +216,44 @@ fn tmpfs_file_is_removed_after_every_catchable_terminating_signal() {
     }
 }
 
+/// Signals 32–34 sit below the real-time signals an application may catch: glibc keeps
+/// 32–33 (a handler that ignores them when another process sends them) and calls 34 its
+/// SIGRTMIN (what `kill -RTMIN` sends from a glibc shell); musl, the shipped binary's C
+/// library, keeps all three and refuses `sigaction` for them, so without more they end
+/// the process the default way, with no cleanup. Sent to the tool, none may end it with
+/// the plaintext file left behind, whichever C library it was linked with.
+#[test]
+fn the_c_librarys_own_signals_leave_no_plaintext_behind() {
+    for sig in 32..=34 {
+        let m = marker("libc-sig");
+        let c = exec_world(&m);
+        let (mut child, file) = c.spawn_sleeping_exec(&m);
+        // SAFETY: plain kill(2) of our own child.
+        assert_eq!(unsafe { nix::libc::kill(child.id() as i32, sig) }, 0);
+        std::thread::sleep(Duration::from_millis(300));
+        // Ignored (glibc 32–33, musl 32–34) or taken like any real-time signal (glibc
+        // 34): either way the tool ends through its cleanup.
+        if child.try_wait().unwrap().is_none() {
+            // SAFETY: as above.
+            assert_eq!(
+                unsafe { nix::libc::kill(child.id() as i32, nix::libc::SIGTERM) },
+                0
+            );
+        }
+        let status = wait_for_exit(&mut child, &format!("signal {sig}"));
+        assert_eq!(
+            status.signal(),
+            None,
+            "signal {sig} ended the tool: {status:?}"
+        );
+        assert!(!file.exists(), "signal {sig}: {} left", file.display());
+        assert!(
+            files_holding(m.as_bytes(), &leak_roots(&c.env)).is_empty(),
+            "signal {sig}: plaintext left"
+        );
+    }
+}
+
 #[test]
 fn tmpfs_file_is_removed_when_the_tool_aborts() {
     let m = marker("abort");
