@@ -10,6 +10,9 @@ mod entry;
 #[cfg(target_arch = "x86_64")]
 #[cfg_attr(not(target_env = "musl"), allow(dead_code))]
 mod musl_mem;
+// The musl build's abort, which runs the fatal-signal handler as glibc's does.
+#[cfg(all(target_os = "linux", target_env = "musl"))]
+mod musl_abort;
 
 /// Decrypt and encrypt serve their memory from one arena (src/one_shot.rs); everything
 /// else from the C library's allocator.
