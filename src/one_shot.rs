@@ -23,6 +23,15 @@ const RESERVE: usize = 1 << 30;
 /// scattered addresses were a third of a small decrypt's faults (docs/BENCHMARKS.md,
 /// "Issue 19, session 5"). The kernel takes the whole mapping back at exit.
 ///
+/// Plaintext: the allocator sees a block only after its owner's `drop` ran, so a
+/// `Zeroizing` buffer is wiped as before; a block freed unwiped (a `String` of plaintext, the
+/// old copy a growing buffer moved out of) keeps its bytes until the exit, where a general
+/// allocator would have handed them to a later allocation. Either way they stay inside the
+/// process, which dumps no core and is not ptrace-readable ([`release_at_exit`]).
+/// Memory: a freed block is not reused (only the last one), so the peak is what the run
+/// allocated in all, not what it held at once: a 1 MiB decrypt 47 MB and a 10 MiB one
+/// 363 MB (glibc's static PIE: 26 and 210 MB).
+///
 /// `input`: the file the command reads (stdin, `-`, counts as empty). `per_input_byte`:
 /// the bytes the command allocates per input byte, measured (decrypt ≈ 11: the bytes
 /// read, the tree, the decoded and opened values, the output and the buffers' growth).
