@@ -17,8 +17,7 @@
 
 use ::nix::libc;
 
-/// # Safety
-/// None needed: C's `abort`, callable from anywhere, never returns.
+/// C's `abort`: callable from anywhere, never returns.
 #[unsafe(no_mangle)]
 pub extern "C" fn abort() -> ! {
     // SAFETY: sigset and sigaction values built in place and handed to the C library's
