@@ -352,6 +352,48 @@ mod tests {
         );
     }
 
+    /// What `alloc_zeroed` relies on, under contention: threads that each write a block
+    /// full, give it back (it is the last block now and then, so the next one reuses it)
+    /// and grow or shrink others in place never leave a byte past `reused` that is not
+    /// zero in a block handed out.
+    #[test]
+    fn blocks_past_reused_are_zero_while_threads_write_and_give_back() {
+        let arena = started(1 << 24);
+        std::thread::scope(|s| {
+            for t in 0..4usize {
+                let arena = &arena;
+                s.spawn(move || {
+                    for i in 0..20_000usize {
+                        let size = 1 + (i * 31 + t * 7) % 300;
+                        let l = layout(size, 1 << (i % 5));
+                        let block = arena.alloc(l).unwrap();
+                        // SAFETY: the block is `size` bytes, this thread's alone until
+                        // given back below.
+                        unsafe {
+                            let bytes = std::slice::from_raw_parts(block.ptr, size);
+                            assert!(
+                                bytes[block.reused..].iter().all(|&b| b == 0),
+                                "stale bytes past reused={} of {size}",
+                                block.reused
+                            );
+                            let mut size = size;
+                            if i % 3 == 0 && arena.resize_in_place(block.ptr, size, size * 2) {
+                                size *= 2;
+                            } else if i % 3 == 1 && size > 1 {
+                                assert!(arena.resize_in_place(block.ptr, size, size / 2));
+                                size /= 2;
+                            }
+                            block.ptr.write_bytes(0xA5, size);
+                            if i % 2 == 0 {
+                                arena.release(block.ptr, size);
+                            }
+                        }
+                    }
+                });
+            }
+        });
+    }
+
     #[test]
     fn threads_get_disjoint_blocks() {
         let arena = started(1 << 24);
