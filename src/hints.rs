@@ -377,8 +377,9 @@ fn git_hints(e: &GitError) -> Vec<String> {
         CloneFailed(_) => one("check the URL and that you can reach it: git ls-remote <url>"),
         RangeWalkFailed(_) => one("check that both ends of the range exist (git rev-parse A B)"),
         FetchFailed { root, remote, .. } => vec![format!(
-            "check that the remote is reachable: git -C {} ls-remote {remote}",
-            shell(root)
+            "check that the remote is reachable: git -C {} ls-remote {}",
+            shell(root),
+            crate::quote::shell(remote)
         )],
         TimedOut { .. } => vec![
             "the remote may be unreachable or waiting for input; nothing was changed".to_string(),

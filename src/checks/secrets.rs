@@ -383,7 +383,8 @@ fn example(s: &Scene) -> Check {
             ),
         )
         .hint(format!(
-            "the example's key is public; give it a throwaway one: rm {shown}/key.txt && git secrets example"
+            "the example's key is public; give it a throwaway one: rm {} && git secrets example",
+            crate::quote::shell(&format!("{shown}/key.txt"))
         ))
         .hint("if it was ever committed, the key is burnt: make a new one and rekey (git secrets rekey --remove-recipient <its age1… key>)");
     }

@@ -98,7 +98,7 @@ pub fn run(ctx: &Ctx, args: ExampleArgs) -> Result<i32> {
             "{ex} is a real key: it decrypts {}",
             shown(&layout, path)
         ))
-        .hint(format!("the example's key is public; give it a throwaway one: rm {ex} && git secrets example"))
+        .hint(format!("the example's key is public; give it a throwaway one: rm {} && git secrets example", crate::quote::shell(&ex)))
         .hint("if that key was ever committed to the public repo, it is burnt: make a new one and rekey (git secrets rekey --remove-recipient <its age1… key>)"));
     }
 
