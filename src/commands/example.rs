@@ -115,10 +115,15 @@ pub fn run(ctx: &Ctx, args: ExampleArgs) -> Result<i32> {
     }
 
     let mut planned: Vec<Planned> = Vec::new();
-    let indent = Config::load(&inner.join(".sops.yaml"))
-        .ok()
-        .and_then(|c| c.yaml_indent)
-        .unwrap_or(DEFAULT_INDENT);
+    // The example copies the private config's rules and indent: one that does not parse
+    // is refused, as the other commands that write refuse it, never replaced by sops'
+    // defaults without a word.
+    let config_path = inner.join(".sops.yaml");
+    let config = match config_path.is_file() {
+        true => Some(Config::load(&config_path)?),
+        false => None,
+    };
+    let indent = config.and_then(|c| c.yaml_indent).unwrap_or(DEFAULT_INDENT);
     for (path, file, docs) in &real {
         let name = file_name(path);
         let target = example_dir.join("secrets").join(&name);
