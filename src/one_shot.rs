@@ -4,7 +4,10 @@
 //! waits for) or for tests in-process. [`ArenaFirst`] is the binary's global allocator.
 
 use std::alloc::{GlobalAlloc, Layout};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{
+    AtomicBool, AtomicUsize,
+    Ordering::{Acquire, Relaxed, Release, SeqCst},
+};
 
 /// The arena the binary's allocator ([`ArenaFirst`]) serves from once a command asks for it.
 static ARENA: Arena = Arena::new();
@@ -13,19 +16,18 @@ static ARENA: Arena = Arena::new();
 /// to the ordinary allocator, so a larger input only costs what it uses.
 const RESERVE: usize = 1 << 30;
 
-/// From here to the end of the process, memory comes from one bump arena: an allocation
-/// is the next bytes of one mapping, and a free gives nothing back (except for the last
-/// block, which a growing buffer then extends in place). The pages the run is expected to
-/// write are faulted in by one `madvise` up front, sized from the input; for a large
-/// input as huge pages. For `decrypt` and `encrypt`, which read one file, write one
-/// result and exit: what a general allocator does besides (size classes, free lists,
-/// locks) is work such a run never gets back, and the pages it faults one by one at
-/// scattered addresses were a third of a small decrypt's faults (docs/BENCHMARKS.md,
-/// "Issue 19, session 5"). The kernel takes the whole mapping back at exit.
+/// From here to the end of the process, memory comes from one arena: a single mapping
+/// handed out front to back, whose freed blocks serve later ones of their size (see
+/// [`SMALL_MAX`]), and whose pages the run is expected to write are faulted in by one
+/// `madvise` up front, sized from the input (for a large input as huge pages). For
+/// `decrypt` and `encrypt` under musl, whose malloc made a 1 MiB decrypt 40 % slower
+/// than glibc's; and with either C library, a small run's heap pages were faulted one
+/// by one at scattered addresses (docs/BENCHMARKS.md, "Issue 19, session 5"). The kernel
+/// takes the whole mapping back at exit.
 ///
 /// `input`: the file the command reads (stdin, `-`, counts as empty). `per_input_byte`:
-/// the bytes the command allocates per input byte, measured (decrypt ≈ 11: the bytes
-/// read, the tree, the decoded and opened values, the output and the buffers' growth).
+/// the arena bytes the command uses per input byte, measured (decrypt ≈ 8: the bytes
+/// read, the tree, the decoded and opened values, the output; encrypt ≈ 18).
 /// Without the binary's allocator (tests in-process) this only reserves address space;
 /// the kernel refusing the mapping (strict overcommit) leaves the ordinary allocator.
 pub fn use_arena_for(input: &std::path::Path, per_input_byte: usize) {
@@ -65,9 +67,10 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for ArenaFirst<A> {
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         match ARENA.alloc(layout) {
             Some(block) => {
-                // SAFETY: the block is `layout.size()` bytes, of which `reused` may hold
-                // an earlier block's bytes; the rest is fresh from the kernel, zeroed.
-                unsafe { std::ptr::write_bytes(block.ptr, 0, block.reused) };
+                // SAFETY: the block has at least `layout.size()` bytes, of which the first
+                // `dirty` may hold an earlier block's bytes; the rest are as the kernel
+                // zeroed them.
+                unsafe { std::ptr::write_bytes(block.ptr, 0, block.dirty) };
                 block.ptr
             }
             // SAFETY: the caller's contract, passed on.
@@ -77,7 +80,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for ArenaFirst<A> {
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         if ARENA.owns(ptr) {
-            ARENA.release(ptr, layout.size());
+            ARENA.free(ptr, layout);
         } else {
             // SAFETY: not the arena's, so `A` handed it out with this layout.
             unsafe { self.0.dealloc(ptr, layout) }
@@ -89,7 +92,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for ArenaFirst<A> {
             // SAFETY: `A`'s block, with the caller's contract passed on.
             return unsafe { self.0.realloc(ptr, layout, new_size) };
         }
-        if ARENA.resize_in_place(ptr, layout.size(), new_size) {
+        if ARENA.resize_in_place(ptr, layout, new_size) {
             return ptr;
         }
         // SAFETY: the caller guarantees that `new_size`, rounded up to the alignment,
@@ -100,13 +103,52 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for ArenaFirst<A> {
         if !new.is_null() {
             // SAFETY: two live, distinct blocks, each at least this long.
             unsafe { std::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size)) };
-            ARENA.release(ptr, layout.size());
+            ARENA.free(ptr, layout);
         }
         new
     }
 }
 
-/// One mapping handed out front to back, shared by all threads through atomics.
+/// Blocks of up to this size (aligned to at most 16) are rounded up to a size class and,
+/// once freed, handed out again for the next block of their class: the values, strings
+/// and tree nodes a decrypt frees in passing. Larger blocks are few (the file read, the
+/// output, the vectors of a large tree, each buffer a growing vector moved out of) and
+/// go to a short list, best fit, or, when it is the last block handed out, back to the
+/// bump pointer, which also lets it grow in place.
+const SMALL_MAX: usize = 64 << 10;
+/// 16, 32, 48, 64 bytes, then four classes per doubling up to SMALL_MAX: a block is at
+/// most 15 bytes or a quarter larger than asked for.
+const CLASSES: usize = 44;
+/// The alignment of every block the arena hands out.
+const ALIGN: usize = 16;
+
+/// The class of a small block of `size` bytes (1..=SMALL_MAX).
+fn class_of(size: usize) -> usize {
+    if size <= 64 {
+        return size.saturating_sub(1) / 16;
+    }
+    // size is in (2^(bits-1), 2^bits]; the class splits that range in four.
+    let bits = (usize::BITS - (size - 1).leading_zeros()) as usize;
+    4 + (bits - 7) * 4 + (((size - 1) >> (bits - 3)) & 3)
+}
+
+/// The bytes of a block of class `class`: the largest size [`class_of`] maps to it.
+fn class_size(class: usize) -> usize {
+    if class < 4 {
+        return (class + 1) * 16;
+    }
+    let (doubling, quarter) = ((class - 4) / 4, (class - 4) % 4);
+    let bits = 7 + doubling;
+    (1 << (bits - 1)) + (quarter + 1) * (1 << (bits - 3))
+}
+
+/// The class of a block of this layout, if it is small.
+fn small_class(layout: Layout) -> Option<usize> {
+    (layout.size() <= SMALL_MAX && layout.align() <= ALIGN).then(|| class_of(layout.size()))
+}
+
+/// One mapping handed out front to back, shared by all threads through atomics, and the
+/// freed small blocks by class.
 struct Arena {
     claimed: AtomicBool,
     /// The mapping's first address; 0 while the arena is not in use.
@@ -117,12 +159,22 @@ struct Arena {
     /// The highest end of a block ever handed out: below it, a block given back and handed
     /// out again still holds its earlier bytes; above it, memory is as the kernel zeroed it.
     used: AtomicUsize,
+    /// Per class, the first freed block (0: none); each freed block holds the next one's
+    /// address in its first word. Guarded by `lists_locked`.
+    free: [AtomicUsize; CLASSES],
+    /// Freed large blocks as (address, bytes), 0 where empty; guarded by `lists_locked`.
+    /// A vector that grows by moving leaves its old buffer here for the next one.
+    large: [(AtomicUsize, AtomicUsize); LARGE_SLOTS],
+    lists_locked: AtomicBool,
 }
+
+/// How many freed large blocks the arena remembers; more are left where they are.
+const LARGE_SLOTS: usize = 32;
 
 /// A block of the arena, and how many of its first bytes are not known to be zero.
 struct Block {
     ptr: *mut u8,
-    reused: usize,
+    dirty: usize,
 }
 
 impl Arena {
@@ -133,6 +185,9 @@ impl Arena {
             end: AtomicUsize::new(0),
             next: AtomicUsize::new(0),
             used: AtomicUsize::new(0),
+            free: [const { AtomicUsize::new(0) }; CLASSES],
+            large: [const { (AtomicUsize::new(0), AtomicUsize::new(0)) }; LARGE_SLOTS],
+            lists_locked: AtomicBool::new(false),
         }
     }
 
@@ -177,27 +232,52 @@ impl Arena {
         true
     }
 
-    /// The next free bytes for `layout`, or None when not started or full.
+    /// A block for `layout`: a freed one of its class, or the next free bytes; None when
+    /// not started or full.
     fn alloc(&self, layout: Layout) -> Option<Block> {
         if self.base.load(SeqCst) == 0 {
             return None;
         }
+        match small_class(layout) {
+            Some(class) => match self.pop(class) {
+                Some(ptr) => Some(Block {
+                    ptr,
+                    dirty: layout.size(),
+                }),
+                None => self.bump(class_size(class), ALIGN, layout.size()),
+            },
+            None => {
+                let align = layout.align().max(ALIGN);
+                match self.take_large(layout.size(), align) {
+                    Some(ptr) => Some(Block {
+                        ptr,
+                        dirty: layout.size(),
+                    }),
+                    None => self.bump(layout.size(), align, layout.size()),
+                }
+            }
+        }
+    }
+
+    /// The next `size` free bytes at `align`, of which the caller uses `asked`.
+    fn bump(&self, size: usize, align: usize, asked: usize) -> Option<Block> {
         let end = self.end.load(SeqCst);
         let mut next = self.next.load(SeqCst);
         loop {
-            let start = next.checked_add(layout.align() - 1)? & !(layout.align() - 1);
-            let stop = start.checked_add(layout.size())?;
+            let start = next.checked_add(align - 1)? & !(align - 1);
+            let stop = start.checked_add(size)?;
             if stop > end {
                 return None;
             }
             match self.next.compare_exchange_weak(next, stop, SeqCst, SeqCst) {
                 Ok(_) => {
-                    // Between `start` and the old high mark, a block given back earlier
-                    // left its bytes (see `release`).
+                    // Between `start` and the old high mark, a large block given back
+                    // earlier left its bytes (see `free`).
                     let used = self.used.fetch_max(stop, SeqCst);
+                    let dirty = used.min(stop).saturating_sub(start).min(asked);
                     return Some(Block {
                         ptr: start as *mut u8,
-                        reused: used.min(stop).saturating_sub(start),
+                        dirty,
                     });
                 }
                 Err(now) => next = now,
@@ -211,40 +291,118 @@ impl Arena {
         base != 0 && at >= base && at < self.end.load(SeqCst)
     }
 
-    /// Gives a block back: only the last one handed out can be reused (by the next block),
-    /// any other stays where it is until the process exits.
-    fn release(&self, ptr: *mut u8, size: usize) {
-        let start = ptr as usize;
-        let _ = self
-            .next
-            .compare_exchange(start + size, start, SeqCst, SeqCst);
+    /// Gives a block back: a small one to its class, a large one to the bump pointer if it
+    /// is the last block handed out (any other stays where it is until the process exits).
+    fn free(&self, ptr: *mut u8, layout: Layout) {
+        match small_class(layout) {
+            Some(class) => self.push(class, ptr),
+            None => {
+                let start = ptr as usize;
+                let last = self
+                    .next
+                    .compare_exchange(start + layout.size(), start, SeqCst, SeqCst)
+                    .is_ok();
+                if !last {
+                    self.keep_large(ptr, layout.size());
+                }
+            }
+        }
     }
 
-    /// Gives the block `new_size` bytes where it is: always when it shrinks, and when it
+    /// Gives the block `new_size` bytes where it is: a small one within its class, a
+    /// large one always when it shrinks (its tail is not given back: the block may be
+    /// freed later as a small one of a class no larger than what it has), and when it
     /// grows if it is the last block and the arena has room.
-    fn resize_in_place(&self, ptr: *mut u8, size: usize, new_size: usize) -> bool {
+    fn resize_in_place(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> bool {
+        if let Some(class) = small_class(layout) {
+            return new_size <= class_size(class);
+        }
+        if new_size <= layout.size() {
+            return true;
+        }
         let start = ptr as usize;
         let Some(stop) = start.checked_add(new_size) else {
             return false;
         };
-        if new_size <= size {
-            // The tail of the last block goes back; any other block keeps its length.
-            let _ = self
-                .next
-                .compare_exchange(start + size, stop, SeqCst, SeqCst);
-            return true;
-        }
         if stop > self.end.load(SeqCst) {
             return false;
         }
         let grown = self
             .next
-            .compare_exchange(start + size, stop, SeqCst, SeqCst)
+            .compare_exchange(start + layout.size(), stop, SeqCst, SeqCst)
             .is_ok();
         if grown {
             self.used.fetch_max(stop, SeqCst);
         }
         grown
+    }
+
+    /// Runs `f` holding the free lists. Held for a few instructions; a thread that finds
+    /// them held spins, and yields now and then in case the holder was preempted.
+    fn with_lists<R>(&self, f: impl FnOnce() -> R) -> R {
+        let mut spins = 0u32;
+        while self.lists_locked.swap(true, Acquire) {
+            spins = spins.wrapping_add(1);
+            if spins % 64 == 0 {
+                std::thread::yield_now();
+            } else {
+                std::hint::spin_loop();
+            }
+        }
+        let result = f();
+        self.lists_locked.store(false, Release);
+        result
+    }
+
+    fn pop(&self, class: usize) -> Option<*mut u8> {
+        self.with_lists(|| {
+            let head = self.free[class].load(Relaxed);
+            if head == 0 {
+                return None;
+            }
+            // SAFETY: a freed block of this class (16-aligned, at least 16 bytes) whose
+            // first word `push` wrote; nobody else uses it while it is on the list.
+            let next = unsafe { *(head as *const usize) };
+            self.free[class].store(next, Relaxed);
+            Some(head as *mut u8)
+        })
+    }
+
+    /// The smallest remembered large block of at least `size` bytes at `align`.
+    fn take_large(&self, size: usize, align: usize) -> Option<*mut u8> {
+        self.with_lists(|| {
+            let fits = |slot: &(AtomicUsize, AtomicUsize)| {
+                let (at, bytes) = (slot.0.load(Relaxed), slot.1.load(Relaxed));
+                (at != 0 && bytes >= size && at % align == 0).then_some(bytes)
+            };
+            let best = self
+                .large
+                .iter()
+                .filter_map(|slot| Some((fits(slot)?, slot)))
+                .min_by_key(|(bytes, _)| *bytes)?
+                .1;
+            let at = best.0.swap(0, Relaxed);
+            Some(at as *mut u8)
+        })
+    }
+
+    /// Remembers a freed large block, if a slot is free.
+    fn keep_large(&self, ptr: *mut u8, size: usize) {
+        self.with_lists(|| {
+            if let Some(slot) = self.large.iter().find(|slot| slot.0.load(Relaxed) == 0) {
+                slot.1.store(size, Relaxed);
+                slot.0.store(ptr as usize, Relaxed);
+            }
+        })
+    }
+
+    fn push(&self, class: usize, ptr: *mut u8) {
+        self.with_lists(|| {
+            // SAFETY: a block just freed, at least `class_size(class)` bytes and 16-aligned
+            // (every arena block is): its first word is free to hold the list's link.
+            unsafe { *(ptr as *mut usize) = self.free[class].load(Relaxed) };
+            self.free[class].store(ptr as usize, Relaxed);
+        })
     }
 }
 
@@ -274,6 +432,29 @@ mod tests {
     }
 
     #[test]
+    fn every_small_size_has_a_class_at_most_a_quarter_larger() {
+        let mut last = 0;
+        for size in 1..=SMALL_MAX {
+            let class = class_of(size);
+            assert!(class < CLASSES, "{size}");
+            assert!(class >= last, "classes grow with the size: {size}");
+            last = class;
+            let bytes = class_size(class);
+            assert!(bytes >= size, "{size} fits class {class} of {bytes}");
+            // Up to 64 bytes the classes are 16 apart; above, a quarter of the size.
+            assert!(
+                bytes <= (size + size / 4).max(size + 15),
+                "{size}: class of {bytes}"
+            );
+            assert_eq!(bytes % ALIGN, 0, "{size}");
+        }
+        for class in 0..CLASSES {
+            assert_eq!(class_of(class_size(class)), class);
+        }
+        assert_eq!(class_size(CLASSES - 1), SMALL_MAX);
+    }
+
+    #[test]
     fn an_arena_serves_nothing_until_started_and_starts_once() {
         let arena = Arena::new();
         assert!(arena.alloc(layout(8, 8)).is_none());
@@ -285,89 +466,144 @@ mod tests {
 
     #[test]
     fn blocks_are_aligned_disjoint_and_end_where_the_arena_ends() {
-        let arena = started(1 << 16);
+        let arena = started(1 << 20);
         let a = arena.alloc(layout(3, 1)).unwrap().ptr as usize;
         let b = arena.alloc(layout(16, 64)).unwrap().ptr as usize;
-        assert_eq!(b % 64, 0);
+        assert_eq!((a % ALIGN, b % 64), (0, 0));
         assert!(b >= a + 3);
-        let c = arena.alloc(layout(100, 8)).unwrap().ptr as usize;
-        assert_eq!(c % 8, 0);
+        let c = arena.alloc(layout(100_000, 8)).unwrap().ptr as usize;
+        assert_eq!(c % ALIGN, 0);
         assert!(c >= b + 16);
         assert!(arena.owns(c as *mut u8) && !arena.owns(std::ptr::null_mut()));
         // Full: the next block comes from the other allocator.
-        assert!(arena.alloc(layout(1 << 16, 1)).is_none());
+        assert!(arena.alloc(layout(1 << 20, 1)).is_none());
         assert!(arena.alloc(layout(1000, 8)).is_some());
     }
 
     #[test]
-    fn only_the_last_block_is_reused_and_then_counts_as_written() {
-        let arena = started(1 << 16);
-        let first = arena.alloc(layout(64, 8)).unwrap();
-        assert_eq!(first.reused, 0);
-        let last = arena.alloc(layout(64, 8)).unwrap();
-        // SAFETY: 64 bytes of the arena's mapping, handed out above.
-        unsafe { std::ptr::write_bytes(last.ptr, 0xAB, 64) };
-        arena.release(first.ptr, 64); // not the last: stays where it is
-        arena.release(last.ptr, 64);
-        let again = arena.alloc(layout(100, 8)).unwrap();
-        assert_eq!(again.ptr, last.ptr);
+    fn a_freed_small_block_serves_the_next_of_its_class_and_counts_as_written() {
+        let arena = started(1 << 20);
+        let first = arena.alloc(layout(100, 8)).unwrap();
+        assert_eq!(first.dirty, 0);
+        // SAFETY: 100 bytes of the block handed out above.
+        unsafe { std::ptr::write_bytes(first.ptr, 0xAB, 100) };
+        arena.free(first.ptr, layout(100, 8));
+        let other_class = arena.alloc(layout(20, 8)).unwrap();
+        assert_ne!(other_class.ptr, first.ptr);
+        let again = arena.alloc(layout(97, 4)).unwrap();
+        assert_eq!(again.ptr, first.ptr, "same class (97..=112 bytes)");
+        assert_eq!(again.dirty, 97, "all of it may hold the old block's bytes");
         assert_eq!(
-            again.reused, 64,
-            "the first 64 bytes hold the old block's bytes"
+            arena.alloc(layout(100, 8)).unwrap().dirty,
+            0,
+            "list empty: fresh"
         );
-        let fresh = arena.alloc(layout(8, 8)).unwrap();
-        assert_eq!(fresh.reused, 0);
     }
 
     #[test]
-    fn the_last_block_grows_and_shrinks_in_place_others_only_shrink() {
-        let arena = started(1 << 16);
-        let a = arena.alloc(layout(32, 8)).unwrap().ptr;
-        assert!(arena.resize_in_place(a, 32, 4096));
+    fn only_the_last_large_block_is_reused() {
+        let arena = started(1 << 20);
+        let big = layout(SMALL_MAX + 1, 8);
+        let first = arena.alloc(big).unwrap();
+        let last = arena.alloc(big).unwrap();
+        // SAFETY: the bytes of the block handed out above.
+        unsafe { std::ptr::write_bytes(last.ptr, 0xAB, SMALL_MAX + 1) };
+        arena.free(first.ptr, big); // not the last: stays where it is
+        arena.free(last.ptr, big);
+        let again = arena.alloc(layout(SMALL_MAX + 100, 8)).unwrap();
+        assert_eq!(again.ptr, last.ptr);
+        assert_eq!(again.dirty, SMALL_MAX + 1);
+    }
+
+    #[test]
+    fn a_freed_large_block_serves_the_next_that_fits_it_best() {
+        let arena = started(1 << 22);
+        let (big, bigger) = (layout(SMALL_MAX + 1, 8), layout(3 * SMALL_MAX, 8));
+        let a = arena.alloc(bigger).unwrap().ptr;
+        let b = arena.alloc(big).unwrap().ptr;
+        let _last = arena.alloc(layout(8, 8)).unwrap();
+        arena.free(a, bigger);
+        arena.free(b, big);
+        let fit = arena.alloc(layout(SMALL_MAX + 1, 8)).unwrap();
+        assert_eq!(
+            (fit.ptr, fit.dirty),
+            (b, SMALL_MAX + 1),
+            "the smaller block that fits"
+        );
+        let next = arena.alloc(layout(2 * SMALL_MAX, 8)).unwrap();
+        assert_eq!(next.ptr, a);
+        let none_left = arena.alloc(layout(2 * SMALL_MAX, 8)).unwrap();
+        assert!(none_left.ptr != a && none_left.ptr != b);
+        assert_eq!(none_left.dirty, 0);
+        // A block is only reused at the alignment asked for.
+        let aligned = layout(SMALL_MAX + 1, 1 << 16);
+        arena.free(next.ptr, layout(2 * SMALL_MAX, 8));
+        let at = arena.alloc(aligned).unwrap().ptr as usize;
+        assert_eq!(at % (1 << 16), 0);
+    }
+
+    #[test]
+    fn blocks_resize_in_place_within_their_class_or_at_the_end() {
+        let arena = started(1 << 20);
+        let small = arena.alloc(layout(40, 8)).unwrap().ptr;
+        assert!(
+            arena.resize_in_place(small, layout(40, 8), 48),
+            "class of 48"
+        );
+        assert!(!arena.resize_in_place(small, layout(48, 8), 49));
+        assert!(arena.resize_in_place(small, layout(48, 8), 1));
+        let big = layout(SMALL_MAX + 16, 8);
+        let a = arena.alloc(big).unwrap().ptr;
+        assert!(arena.resize_in_place(a, big, 2 * SMALL_MAX));
         let b = arena.alloc(layout(8, 8)).unwrap().ptr;
-        assert_eq!(b as usize, a as usize + 4096);
+        assert_eq!(b as usize, a as usize + 2 * SMALL_MAX);
+        let grown = layout(2 * SMALL_MAX, 8);
         assert!(
-            !arena.resize_in_place(a, 4096, 8192),
-            "no longer the last block"
+            !arena.resize_in_place(a, grown, 3 * SMALL_MAX),
+            "no longer last"
         );
-        assert!(arena.resize_in_place(a, 4096, 16));
         assert!(
-            arena.resize_in_place(b, 8, 4),
-            "the last block gives its tail back"
+            arena.resize_in_place(a, grown, 16),
+            "shrinks, keeping its bytes"
         );
-        let c = arena.alloc(layout(1, 1)).unwrap().ptr;
-        assert_eq!(c as usize, b as usize + 4);
+        let last = layout(SMALL_MAX + 1, 16);
+        let c = arena.alloc(last).unwrap().ptr;
         assert!(
-            !arena.resize_in_place(c, 1, 1 << 17),
+            !arena.resize_in_place(c, last, 1 << 21),
             "past the end of the arena"
         );
     }
 
     #[test]
-    fn threads_get_disjoint_blocks() {
+    fn threads_allocating_and_freeing_never_share_a_block() {
         let arena = started(1 << 24);
-        let mut spans: Vec<(usize, usize)> = std::thread::scope(|s| {
-            let workers: Vec<_> = (0..4)
-                .map(|t| {
-                    let arena = &arena;
-                    s.spawn(move || {
-                        (0..2000)
-                            .map(|i| {
-                                let size = 1 + (i * 7 + t) % 97;
-                                let at = arena.alloc(layout(size, 8)).unwrap().ptr as usize;
-                                (at, at + size)
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|w| w.join().unwrap())
-                .collect()
+        std::thread::scope(|s| {
+            for t in 0..4u8 {
+                let arena = &arena;
+                s.spawn(move || {
+                    let mut live = Vec::new();
+                    for i in 0..3000usize {
+                        let size = 1 + (i * 7 + t as usize) % 300;
+                        let block = arena.alloc(layout(size, 8)).unwrap();
+                        // SAFETY: the block handed out above, `size` bytes.
+                        unsafe { std::ptr::write_bytes(block.ptr, t, size) };
+                        live.push((block.ptr, size));
+                        if i % 3 == 0 {
+                            let (ptr, size) = live.swap_remove(i % live.len());
+                            // SAFETY: a live block of this thread, `size` bytes.
+                            let bytes = unsafe { std::slice::from_raw_parts(ptr, size) };
+                            assert!(bytes.iter().all(|&b| b == t), "thread {t}: overwritten");
+                            arena.free(ptr, layout(size, 8));
+                        }
+                    }
+                    for (ptr, size) in live {
+                        // SAFETY: a live block of this thread, `size` bytes.
+                        let bytes = unsafe { std::slice::from_raw_parts(ptr, size) };
+                        assert!(bytes.iter().all(|&b| b == t), "thread {t}: overwritten");
+                    }
+                });
+            }
         });
-        spans.sort();
-        assert!(spans.windows(2).all(|w| w[0].1 <= w[1].0), "blocks overlap");
     }
 
     /// The allocator keeps each block's bytes across moves and hands blocks back to the
@@ -388,18 +624,20 @@ mod tests {
             a.write_bytes(1, 24);
             let b = alloc.alloc_zeroed(l);
             assert_eq!(std::slice::from_raw_parts(b, 24), &[0; 24]);
-            // `a` is not the last block: growing it moves it, with its bytes.
+            // Past its class: `a` moves, with its bytes, and its old block is reused.
             let a2 = alloc.realloc(a, l, 4000);
             assert_ne!(a2, a);
             assert_eq!(std::slice::from_raw_parts(a2, 24), &[1; 24]);
-            // `a2` is the last block now: it grows in place.
-            assert_eq!(alloc.realloc(a2, layout(4000, 8), 8000), a2);
+            let c = alloc.alloc_zeroed(l);
+            assert_eq!(c, a, "the freed block of the same class");
+            assert_eq!(std::slice::from_raw_parts(c, 24), &[0; 24], "zeroed again");
             let before2 = alloc.realloc(before, l, 4000);
             assert!(!ARENA.owns(before2), "a block of System's stays System's");
             assert_eq!(std::slice::from_raw_parts(before2, 24), &[7; 24]);
             alloc.dealloc(before2, layout(4000, 8));
-            alloc.dealloc(a2, layout(8000, 8));
+            alloc.dealloc(a2, layout(4000, 8));
             alloc.dealloc(b, l);
+            alloc.dealloc(c, l);
         }
     }
 }

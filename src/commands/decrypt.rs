@@ -41,7 +41,7 @@ fn decrypt(ctx: &Ctx, args: DecryptArgs) -> Result<i32> {
         .map(parse_extract)
         .transpose()
         .map_err(|e| e.sops(codes::INVALID_TREE_PATH_FORMAT))?;
-    crate::one_shot::use_arena_for(&path, 11);
+    crate::one_shot::use_arena_for(&path, 8);
     let file = load(&path, input)?;
     let output = args.types.output_type.unwrap_or(file.format);
     let plain = file.decrypt(&Identities::discover())?;

@@ -48,7 +48,7 @@ fn encrypt_file(ctx: &Ctx, args: EncryptArgs) -> Result<i32> {
         .input_type
         .unwrap_or_else(|| Format::from_path(&path));
     let output = args.types.output_type.unwrap_or(input);
-    crate::one_shot::use_arena_for(&path, 13);
+    crate::one_shot::use_arena_for(&path, 18);
     let plain = zeroize::Zeroizing::new(read_input(&path)?);
     let docs = crate::sops::tree::PlainDocs(
         input
