@@ -12,7 +12,7 @@ use crate::git::GitError;
 use crate::nix::error::{LockFailure, NixError};
 use crate::plaintext::PlaintextError;
 use crate::sops::error::{RecipientShape, SopsError, YamlCause};
-use crate::sops::keys::{Found, Looked};
+use crate::sops::keys::{BadKeyLine, Found, Looked};
 
 /// The same hint for every file a user can restore from the inner repo's history.
 const RESTORE_FILE: &str = "restore the file from git (git checkout -- FILE)";
@@ -28,20 +28,44 @@ const INI_SYNTAX: &str =
 const HAND_EDITED: &str =
     "the file was edited by hand after encryption; restore it from git or re-encrypt it";
 
-/// One line for each place that held something unusable, and why (also doctor's
-/// key.identity hints).
+/// One line for each place that held something unusable, and why, and for a source
+/// refused for a line, how to fix it (also doctor's key.identity hints).
 pub(crate) fn unusable(looked: &[Looked]) -> Vec<String> {
-    looked
-        .iter()
-        .filter_map(|l| match &l.found {
-            Found::NoKey => Some(format!(
+    let mut h = Vec::new();
+    for l in looked {
+        match &l.found {
+            Found::NoKey => h.push(format!(
                 "{}: holds no age secret key (a line AGE-SECRET-KEY-1…)",
                 l.place
             )),
-            Found::Failed(why) => Some(format!("{}: {why}", l.place)),
-            _ => None,
-        })
-        .collect()
+            Found::Failed(why) => h.push(format!("{}: {why}", l.place)),
+            Found::Refused(bad) => {
+                h.push(format!(
+                    "{}: {bad}; like sops, git-secrets then uses none of the keys it holds",
+                    l.place
+                ));
+                h.push(refused_fix(&l.place, bad));
+            }
+            _ => {}
+        }
+    }
+    h
+}
+
+/// What to do about a source refused for a line: the line to fix, and what a line may be.
+fn refused_fix(place: &str, bad: &BadKeyLine) -> String {
+    let rule = "every line must be an AGE-SECRET-KEY-1… key, start with #, or be empty";
+    let n = bad.line;
+    match &bad.file {
+        Some(f) => format!(
+            "fix or delete line {n} of {}: {rule}",
+            crate::quote::shell(&f.display().to_string())
+        ),
+        None if place.starts_with("SOPS_AGE_KEY_CMD") => {
+            format!("fix the command so that line {n} of what it prints is right: {rule}")
+        }
+        None => format!("fix or delete line {n} of {place}: {rule}"),
+    }
 }
 
 /// The shell command that makes an age key at `key_file` (sops' default key file; the
@@ -353,8 +377,9 @@ fn git_hints(e: &GitError) -> Vec<String> {
         CloneFailed(_) => one("check the URL and that you can reach it: git ls-remote <url>"),
         RangeWalkFailed(_) => one("check that both ends of the range exist (git rev-parse A B)"),
         FetchFailed { root, remote, .. } => vec![format!(
-            "check that the remote is reachable: git -C {} ls-remote {remote}",
-            shell(root)
+            "check that the remote is reachable: git -C {} ls-remote {}",
+            shell(root),
+            crate::quote::shell(remote)
         )],
         TimedOut { .. } => vec![
             "the remote may be unreachable or waiting for input; nothing was changed".to_string(),

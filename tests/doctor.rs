@@ -646,3 +646,75 @@ fn fix_keeps_the_next_index_lock_of_a_git_run_through_a_nix_wrapper() {
     assert!(kept, "a running git's index was removed: {stderr}");
     assert_eq!(check(&report, "inner.locks")["status"], "ok", "{stderr}");
 }
+
+/// A key file with a line that is no key is refused whole, as sops refuses it (so the
+/// user's `sops` wrappers fail on it): key.identity fails with the words `decrypt` uses,
+/// naming the file and the line, never the line, even though the good key in it would
+/// decrypt. The example's key.txt with such a line fails example.matches the same way,
+/// and one that holds a real key next to such a line is still caught as a real key.
+#[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
+fn a_key_file_with_a_line_that_is_no_key_fails_like_sops_refuses_it() {
+    let c = Cluster::healthy();
+    let keys_txt = c.env.config().join("sops/age/keys.txt");
+    let line = key_text("age-a").lines().count() + 1;
+    c.env.install_age_identity("not-a-key-Zq9\n");
+    let (code, report, stderr) = c.doctor(&[]);
+    assert_eq!(code, 1, "{stderr}\n{report:#}");
+    let refused = format!(
+        "{} is refused (line {line} is not an age secret key)",
+        keys_txt.display()
+    );
+    assert_check(
+        &report,
+        "key.identity",
+        "fail",
+        Some(&format!(
+            "fix or delete line {line} of {}",
+            keys_txt.display()
+        )),
+    );
+    assert_eq!(check(&report, "key.identity")["message"], refused.as_str());
+    // the same words as a command that needs the key
+    let out = c.cmd(&["show", "kubeconfig"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let shown = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        shown.starts_with("error: no age identity found to decrypt this file: "),
+        "{shown}"
+    );
+    assert!(shown.contains(&refused), "{shown}");
+    assert!(
+        !format!("{report}{stderr}{shown}").contains("Zq9"),
+        "the line is shown"
+    );
+
+    // the example's key, with a stray line after it
+    let c = Cluster::healthy();
+    let example_key = c.parent.join("secrets-example/key.txt");
+    let line = key_text("age-b").lines().count() + 1;
+    fs::write(&example_key, format!("{}  # indented\n", key_text("age-b"))).unwrap();
+    let (code, report, _) = c.doctor(&[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_check(
+        &report,
+        "example.matches",
+        "fail",
+        Some(&format!("line {line} of")),
+    );
+    assert_eq!(
+        check(&report, "example.matches")["message"],
+        format!(
+            "secrets-example/key.txt is refused (line {line} is not an age secret key): the example cannot be decrypted"
+        )
+        .as_str()
+    );
+    // a real key next to a stray line is still a real key
+    fs::write(&example_key, format!("{}junk\n", key_text("age-a"))).unwrap();
+    let (_, report, _) = c.doctor(&[]);
+    let m = check(&report, "example.matches")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(m.contains("key.txt is a real key"), "{m}");
+}

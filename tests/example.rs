@@ -277,3 +277,26 @@ fn readers_evaluate_the_public_flake_with_the_example() {
         r#"["hcloud-token","kubeconfig"]"#
     );
 }
+
+/// `example` copies the private `.sops.yaml`'s rules and indent into the public example;
+/// under one that does not parse it is refused and writes nothing, as the other
+/// commands that write refuse it (it wrote the example with sops' default rule and
+/// indent, dropping the private rules without a word).
+#[test]
+#[cfg_attr(missing_sops, ignore = "needs sops")]
+fn example_under_an_unparsable_sops_yaml_is_refused_and_writes_nothing() {
+    let (env, dir) = cluster();
+    let config = dir.join("secrets/.sops.yaml");
+    let text = fs::read_to_string(&config).unwrap();
+    fs::write(&config, format!("{text}  - age: [unclosed\n")).unwrap();
+    let before = common::snapshot(env.root());
+    let out = env.cmd(["example"]).current_dir(&dir).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("error: ") && stderr.contains(".sops.yaml is not a valid sops config"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+    common::assert_unchanged("example under a broken .sops.yaml", &before, env.root());
+}

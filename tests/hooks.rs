@@ -452,3 +452,43 @@ fn names_warn_and_allow_marks_them_public_while_credentials_block() {
     let (_, report, _) = c.doctor(&[]);
     common::cluster::assert_check(&report, "allow.list", "ok", None);
 }
+
+/// The `git restore --staged` hints of `doctor --staged` work when pasted into a shell
+/// for staged paths with a space, a `'`, or a leading `-`: each path is one quoted word
+/// after `--` (staged.age-key and staged.plaintext both).
+#[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
+fn the_unstage_hint_works_pasted_for_a_path_with_a_space_and_a_quote() {
+    let c = Cluster::builder().with_kubeconfig().with_example().build();
+    fs::create_dir_all(c.parent.join("my dir")).unwrap();
+    for (rel, text) in [
+        ("my dir/it's a key.txt", key_text("age-a")),
+        ("-n.env", format!("TOKEN={TOKEN}\n")),
+    ] {
+        fs::write(c.parent.join(rel), text).unwrap();
+        c.git(&c.parent, &["add", "-f", "--", rel]);
+    }
+    let (code, report, _) = c.doctor(&["--staged"]);
+    assert_eq!(code, 1, "{report:#}");
+    for id in ["staged.age-key", "staged.plaintext"] {
+        let hints = common::cluster::check(&report, id)["hints"].clone();
+        let hint = hints
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|h| h.as_str())
+            .find_map(|h| h.strip_prefix("unstage: "))
+            .unwrap_or_else(|| panic!("{id}: no unstage hint: {hints:#}"))
+            .to_string();
+        let out = c
+            .env
+            .command("sh")
+            .args(["-c", &hint])
+            .current_dir(&c.parent)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{id}: {hint}: {}", stderr(&out));
+    }
+    assert_eq!(c.git(&c.parent, &["diff", "--cached", "--name-only"]), "");
+    assert!(c.parent.join("my dir/it's a key.txt").exists());
+}

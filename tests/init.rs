@@ -426,3 +426,37 @@ fn init_refuses_a_submodule_and_a_non_repo_parent() {
     assert_eq!(fs::read_dir(&plain).unwrap().count(), 0);
     assert!(!env.config().join("sops").exists(), "no key may be created");
 }
+
+/// `init --new` with a key file sops refuses (here: spaces before the key) neither uses
+/// the key (sops could not decrypt with that file) nor makes a second one: it names the
+/// file and the line, and changes nothing.
+#[test]
+#[cfg_attr(any(missing_nix, missing_sops), ignore = "needs nix and sops")]
+fn init_new_with_a_refused_key_file_names_the_line_and_makes_no_second_key() {
+    let (env, dir) = fresh_parent();
+    let key = common::key_text("age-a");
+    let spaced: String = key
+        .lines()
+        .map(|l| {
+            if l.starts_with("AGE-") {
+                format!("  {l}\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    let line = key.lines().position(|l| l.starts_with("AGE-")).unwrap() + 1;
+    env.install_age_identity(&spaced);
+    let keys_txt = env.config().join("sops/age/keys.txt");
+    refused(
+        &env,
+        &dir,
+        &["init", "--new", "--yes", "--no-lock"],
+        &format!(
+            "error: no usable age key: {} is refused (line {line} is not an age secret key)",
+            keys_txt.display()
+        ),
+    );
+    assert_eq!(fs::read_to_string(&keys_txt).unwrap(), spaced);
+    assert!(!dir.join("secrets").exists());
+}

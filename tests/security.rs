@@ -775,6 +775,68 @@ fn a_hostile_submodule_name_in_a_hint_stays_one_shell_word() {
     );
 }
 
+/// A secrets dir named with a space and a `'` is one shell word in doctor's hints, once:
+/// inner.upstream's `git -C` quoted it twice (the quotes became part of the name), and
+/// staged.dir's `.gitignore` line put the quoted name inside quotes again. Pasted, the
+/// gitignore hint ignores exactly that dir.
+#[test]
+fn a_secrets_dir_with_a_space_and_a_quote_is_one_word_in_doctor_hints() {
+    let dir = "my secret's";
+    let env = TestEnv::new();
+    let p = parent_repo(&env);
+    let out = env
+        .cmd(["--dir", dir, "init", "--new", "--yes", "--no-lock"])
+        .current_dir(&p)
+        .output()
+        .unwrap();
+    assert_success("init --dir with a space and a quote", &out);
+    let word = r"'my secret'\''s'";
+    let report = stdout(
+        &env.cmd(["--dir", dir, "doctor"])
+            .current_dir(&p)
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        report.contains(&format!("git -C {word} remote add origin <URL>")),
+        "{report}"
+    );
+    // stage it in the parent (a gitlink), and drop the ignore line, as a mistaken
+    // `git add` would
+    std::fs::write(p.join(".gitignore"), "").unwrap();
+    env.git(&p, ["add", "-f", "--", dir]);
+    let out = env
+        .cmd(["--dir", dir, "doctor", "--staged"])
+        .current_dir(&p)
+        .output()
+        .unwrap();
+    let report = stdout(&out);
+    let hint = report
+        .lines()
+        .find_map(|l| l.split("and ignore it: ").nth(1))
+        .unwrap_or_else(|| panic!("no gitignore hint:\n{report}"));
+    assert_eq!(hint, r"echo '/my secret'\''s/' >> .gitignore");
+    let run = env
+        .command("sh")
+        .args(["-c", hint])
+        .current_dir(&p)
+        .output()
+        .unwrap();
+    assert_success("the pasted hint", &run);
+    let check = env
+        .git_cmd(
+            &p,
+            ["check-ignore", "-q", "--no-index", &format!("{dir}/x")],
+        )
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        std::fs::read_to_string(p.join(".gitignore")).unwrap()
+    );
+}
+
 #[test]
 fn a_dir_with_glob_characters_is_escaped_in_gitignore() {
     for dir in ["sec[1]", "s*"] {

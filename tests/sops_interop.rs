@@ -733,3 +733,138 @@ fn the_key_command_is_split_like_sops_splits_it() {
         }
     }
 }
+
+/// A key source holding one line that is not empty, not a `#` comment and not a key
+/// (spaces only, an indented comment, spaces around the key, a lower-case or a damaged
+/// key, any other text) is refused whole by sops 3.11, the good key on the next line
+/// too: for `SOPS_AGE_KEY_FILE`, the default keys.txt, `SOPS_AGE_KEY` and
+/// `SOPS_AGE_KEY_CMD`'s output. Ours refuses it too, naming the source and the line,
+/// never the line. A `\r\n` line end is no such line; and a refused source does not stop
+/// a key from another source (sops uses it too).
+#[test]
+#[cfg_attr(missing_sops, ignore = "needs sops")]
+fn a_key_source_with_a_line_that_is_no_key_is_refused_whole_like_sops() {
+    require_tool("sops");
+    let key_line = common::key_text("age-b")
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+        .unwrap()
+        .to_string();
+    let tail = &key_line[key_line.len() - 12..];
+    let bad_lines = [
+        "  \t".to_string(),
+        "  # an indented comment".to_string(),
+        format!("{key_line} "),
+        key_line.to_lowercase(),
+        key_line[..key_line.len() - 3].to_string(),
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
+            .to_string(),
+    ];
+    for bad in &bad_lines {
+        // the bad line is line 2, the good key line 3
+        let keys = format!("# a comment\n{bad}\n{key_line}\n");
+        for source in [
+            "SOPS_AGE_KEY_FILE",
+            "keys.txt",
+            "SOPS_AGE_KEY",
+            "SOPS_AGE_KEY_CMD",
+        ] {
+            let env = TestEnv::new();
+            let dir = env.copy_fixture("age-b-only");
+            let file = env.write("k/keys.txt", &keys);
+            let (var, value, place) = match source {
+                "SOPS_AGE_KEY_FILE" => (
+                    Some("SOPS_AGE_KEY_FILE"),
+                    file.display().to_string(),
+                    format!("SOPS_AGE_KEY_FILE={}", file.display()),
+                ),
+                "keys.txt" => {
+                    env.install_age_identity(&keys);
+                    let p = env.config().join("sops/age/keys.txt");
+                    (None, String::new(), p.display().to_string())
+                }
+                "SOPS_AGE_KEY" => (Some("SOPS_AGE_KEY"), keys.clone(), "SOPS_AGE_KEY".into()),
+                _ => (
+                    Some("SOPS_AGE_KEY_CMD"),
+                    format!("cat {}", file.display()),
+                    "SOPS_AGE_KEY_CMD=cat …".into(),
+                ),
+            };
+            let run = |mut cmd: std::process::Command| {
+                if let Some(var) = var {
+                    cmd.env(var, &value);
+                }
+                cmd.current_dir(&dir).output().unwrap()
+            };
+            let mut ours_cmd = env.command(common::bin());
+            ours_cmd.args(["decrypt", "encrypted.yaml"]);
+            let ours = run(ours_cmd);
+            let mut sops_cmd = env.sops().unwrap();
+            sops_cmd.args(["decrypt", "encrypted.yaml"]);
+            let sops = run(sops_cmd);
+            let what = format!("{source} with line 2 {bad:?}");
+            assert_eq!(
+                sops.status.code(),
+                Some(128),
+                "sops, {what}: {}",
+                text(&sops.stderr)
+            );
+            assert_eq!(
+                ours.status.code(),
+                Some(128),
+                "ours, {what}: {}",
+                text(&ours.stderr)
+            );
+            assert!(ours.stdout.is_empty(), "{what}");
+            let stderr = text(&ours.stderr);
+            assert!(
+                stderr.starts_with(&format!(
+                    "error: no age identity found to decrypt this file: {place} is refused (line 2 is not an age secret key)\n"
+                )),
+                "{what}:\n{stderr}"
+            );
+            assert!(
+                stderr.contains("hint: ") && stderr.contains("fix") && stderr.contains("line 2"),
+                "{what}:\n{stderr}"
+            );
+            assert!(
+                !stderr.contains(tail)
+                    && !stderr.contains(&tail.to_lowercase())
+                    && !stderr.contains("AAAAC3"),
+                "{what}: the line is shown:\n{stderr}"
+            );
+        }
+    }
+    // `\r\n` ends a line for both; and a refused file does not stop another source's key
+    let env = TestEnv::new();
+    let dir = env.copy_fixture("age-b-only");
+    let crlf = env.write("crlf.txt", format!("# c\r\n{key_line}\r\n"));
+    let bad = env.write("bad.txt", format!("{key_line}\nnot a key\n"));
+    for (vars, what) in [
+        (
+            vec![("SOPS_AGE_KEY_FILE", crlf.display().to_string())],
+            "CRLF",
+        ),
+        (
+            vec![
+                ("SOPS_AGE_KEY_FILE", bad.display().to_string()),
+                ("SOPS_AGE_KEY", key_line.clone()),
+            ],
+            "a refused file and a good SOPS_AGE_KEY",
+        ),
+    ] {
+        let mut ours = env.command(common::bin());
+        let mut sops = env.sops().unwrap();
+        for cmd in [&mut ours, &mut sops] {
+            cmd.args(["decrypt", "encrypted.yaml"]).current_dir(&dir);
+            cmd.envs(vars.iter().map(|(k, v)| (k, v)));
+        }
+        let (ours, sops) = (ours.output().unwrap(), sops.output().unwrap());
+        let sops_out = expect_ok(&format!("sops, {what}"), &sops);
+        assert_eq!(
+            expect_ok(&format!("ours, {what}"), &ours),
+            sops_out,
+            "{what}"
+        );
+    }
+}

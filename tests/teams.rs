@@ -673,3 +673,112 @@ fn init_resolves_a_relative_remote_path_against_dash_c_like_git() {
     let origin = c.git(&dir.join("secrets"), &["remote", "get-url", "origin"]);
     assert_eq!(Path::new(&origin), c.inner_remote().as_path());
 }
+
+/// Under a `.sops.yaml` that does not parse, the merge driver still merges (read-only
+/// commands work there too), says so on stderr, and keeps the indent our version was
+/// written with (here 2, from the config before it broke) instead of sops' defaults,
+/// which would have rewritten every line of the file.
+#[test]
+fn the_merge_driver_under_an_unparsable_sops_yaml_keeps_our_versions_indent_and_says_so() {
+    let env = common::TestEnv::new();
+    env.install_fixture_identity("age-a");
+    let dir = env.work().join("repo");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = format!(
+        "stores:\n    yaml:\n        indent: 2\n    json:\n        indent: 2\ncreation_rules:\n    - age: {}\n",
+        common::cluster::age_a()
+    );
+    for (name, [base, ours, theirs]) in [
+        (
+            "db.yaml",
+            [
+                "db:\n  user: admin\n  password: base-pw\n",
+                "",
+                "db:\n  user: their-admin\n  password: theirs-pw\n",
+            ],
+        ),
+        (
+            "db.json",
+            [
+                r#"{"db": {"user": "admin", "password": "base-pw"}}"#,
+                "",
+                r#"{"db": {"user": "their-admin", "password": "theirs-pw"}}"#,
+            ],
+        ),
+    ] {
+        std::fs::write(dir.join(".sops.yaml"), &config).unwrap();
+        // ours is the base as it was (one side changed the secret): its data key and
+        // layout; theirs a new encryption with new values
+        let mut files = Vec::new();
+        for (side, plain) in [("base", base), ("ours", ours), ("theirs", theirs)] {
+            let path = dir.join(format!("{side}.{name}"));
+            if plain.is_empty() {
+                std::fs::copy(&files[0], &path).unwrap();
+                files.push(path);
+                continue;
+            }
+            let ext = name.rsplit('.').next().unwrap();
+            let out = env
+                .cmd([
+                    "encrypt",
+                    "--input-type",
+                    ext,
+                    "--output-type",
+                    ext,
+                    "/dev/stdin",
+                ])
+                .current_dir(&dir)
+                .write_stdin(plain)
+                .output()
+                .unwrap();
+            assert_success("encrypt", &out);
+            std::fs::write(&path, &out.stdout).unwrap();
+            files.push(path);
+        }
+        let ours_before = std::fs::read_to_string(&files[1]).unwrap();
+        // the config breaks (a half-resolved merge of it, say)
+        std::fs::write(
+            dir.join(".sops.yaml"),
+            format!("{config}    - age: [unclosed\n"),
+        )
+        .unwrap();
+        let out = env
+            .cmd(["merge-driver"])
+            .args(&files)
+            .arg(name)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert_success("merge-driver", &out);
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("warning: {name}: .sops.yaml does not parse"))
+                && err.contains("keeps the indent of our version"),
+            "{err}"
+        );
+        let merged = std::fs::read_to_string(&files[1]).unwrap();
+        assert_ne!(merged, ours_before, "not merged");
+        // the layout of our version: 2 spaces a level, never sops' default 4 or a tab
+        let layout = if name.ends_with(".yaml") {
+            "db:\n  user: ENC["
+        } else {
+            "{\n  \"db\": {\n    \"user\": \"ENC["
+        };
+        assert!(ours_before.starts_with(layout), "{ours_before}");
+        assert!(merged.starts_with(layout), "{merged}");
+        assert!(
+            !merged.contains('\t') && !merged.contains("\n    age:"),
+            "{merged}"
+        );
+        let out = env
+            .cmd(["decrypt", files[1].to_str().unwrap()])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        let plain = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            plain.contains("their-admin") && plain.contains("theirs-pw"),
+            "{plain}"
+        );
+    }
+}

@@ -143,7 +143,7 @@ impl Transaction {
                 .map(|f| quote::shell(f).into_owned())
                 .collect();
             format!(
-                "commit or unstage them first: git -C {root} commit, or git -C {root} restore --staged {}",
+                "commit or unstage them first: git -C {root} commit, or git -C {root} restore --staged -- {}",
                 files.join(" ")
             )
         }))

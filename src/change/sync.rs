@@ -204,7 +204,7 @@ pub fn pull_inner(inner: &Repo, timeout: Duration) -> Result<Pulled> {
                 let dir = crate::quote::shell(&inner.root().display().to_string()).into_owned();
                 e.hint(format!(
                     "to choose by hand: git -C {dir} rebase {}; at the stop, pick a side (git -C {dir} checkout --ours|--theirs FILE) or set the value (git secrets edit FILE), git -C {dir} add FILE, git -C {dir} rebase --continue; then git secrets pull",
-                    up.short
+                    crate::quote::shell(&up.short)
                 ))
             })?;
             Ok(Pulled::Rebased { ahead, behind })

@@ -66,7 +66,9 @@ impl Patterns {
 /// The name of a real secret the example's `key.txt` decrypts: then it is no throwaway
 /// key (someone copied the real one there) and must not be allowed anywhere.
 fn example_key_opens(scene: &Scene, key_text: &str) -> Option<String> {
-    let ids = Identities::from_age_text(key_text, "example key");
+    // every key in it, even one sops would refuse for another line: a stray line does
+    // not make a real key harmless
+    let ids = Identities::every_key_in(key_text);
     if ids.is_empty() {
         return None;
     }
@@ -116,7 +118,14 @@ pub fn staged(scene: &Scene) -> Vec<Check> {
             .map(|(p, _)| p.clone())
             .collect()
     };
-    let unstage = |paths: &[String]| format!("unstage: git restore --staged {}", paths.join(" "));
+    // quoted, and after `--`: a staged path may hold a space or a quote, or start with `-`
+    let unstage = |paths: &[String]| {
+        let words: Vec<String> = paths
+            .iter()
+            .map(|p| crate::quote::shell(p).into_owned())
+            .collect();
+        format!("unstage: git restore --staged -- {}", words.join(" "))
+    };
     for kind in FORBIDDEN {
         let paths = paths_where(&kind.found_in);
         out.push(if paths.is_empty() {
@@ -202,22 +211,27 @@ pub(super) fn example_is_real_hint(c: Check, scene: &Scene, patterns: &Patterns)
     let Some(name) = &patterns.example_is_real else {
         return c;
     };
-    let ex = crate::error::display_path(&scene.layout.example_dir, scene.layout.root())
-        .display()
-        .to_string();
+    let key = crate::error::display_path(
+        &scene.layout.example_dir.join("key.txt"),
+        scene.layout.root(),
+    )
+    .display()
+    .to_string();
     c.hint(format!(
-        "{ex}/key.txt decrypts the real secret {name}: it is a real key, not the example's throwaway one"
+        "{key} decrypts the real secret {name}: it is a real key, not the example's throwaway one"
     ))
     .hint(format!(
-        "give the example a key of its own: rm {ex}/key.txt && git secrets example"
+        "give the example a key of its own: rm {} && git secrets example",
+        crate::quote::shell(&key)
     ))
 }
 
 fn staged_dir(scene: &Scene) -> Check {
     const ID: &str = "staged.dir";
-    if scene.layout.dir_in_parent().is_none() {
+    let Some(rel) = scene.layout.dir_in_parent() else {
         return Check::ok(ID, "the secrets dir lies outside the parent");
-    }
+    };
+    let rel = rel.to_string_lossy().into_owned();
     let shown = scene.dir_shown();
     match scene.layout.parent.index_entries_under(&scene.layout.dir) {
         Ok(es) if es.is_empty() => Check::ok(ID, format!("nothing of {shown} is staged")),
@@ -233,7 +247,10 @@ fn staged_dir(scene: &Scene) -> Check {
             };
             Check::fail(ID, what)
                 .hint(format!("git rm --cached -r {shown}"))
-                .hint(format!("and ignore it: echo '/{shown}/' >> .gitignore"))
+                .hint(format!(
+                    "and ignore it: echo {} >> .gitignore",
+                    crate::quote::shell(&crate::wiring::ignore::pattern(&rel))
+                ))
         }
         Err(e) => Check::error(ID, &e),
     }

@@ -48,7 +48,7 @@ pub fn checks(s: &Scene) -> Vec<Check> {
 
 fn upstream(s: &Scene, inner: &Repo, up: &crate::error::Result<Option<Upstream>>) -> Check {
     const ID: &str = "inner.upstream";
-    let dir = crate::quote::shell(&s.dir_shown()).into_owned();
+    let dir = s.dir_shown(); // already a shell word
     if inner.remote_names().is_empty() {
         return Check::warn(
             ID,
@@ -141,7 +141,7 @@ fn pushed(
     let Some(rev) = &lock.rev else {
         return Check::skip(id, format!("{what} locks no rev for {}", lock.input));
     };
-    let dir = crate::quote::shell(&s.dir_shown()).into_owned();
+    let dir = s.dir_shown(); // already a shell word
     match inner.remote_reach(rev, up) {
         Ok(RemoteReach::Reachable(r)) => Check::ok(
             id,

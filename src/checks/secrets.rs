@@ -159,6 +159,15 @@ fn valid(s: &Scene) -> Check {
 fn identity(s: &Scene) -> Check {
     const ID: &str = "key.identity";
     let ids = &s.identities;
+    // sops refuses the whole source too: the user's `sops` wrappers fail on it, even
+    // when another source's key decrypts here
+    if let Some(refused) = crate::sops::keys::first_refusal(&ids.looked) {
+        let mut c = Check::fail(ID, refused);
+        for h in crate::hints::unusable(&ids.looked) {
+            c = c.hint(h);
+        }
+        return c;
+    }
     if ids.is_empty() {
         let mut c = Check::warn(
             ID,
@@ -351,14 +360,18 @@ fn example(s: &Scene) -> Check {
             .hint("regenerate it: git secrets example")
         }
     };
-    let ids = Identities::from_age_text(&key, "example key");
+    let key_txt = format!("{shown}/key.txt");
+    let ids = Identities::from_age_text(&key, &key_txt);
     let real: Vec<&SecretFile> = s
         .secrets
         .iter()
         .filter(|f| matches!(f.content, Content::Sops(..)))
         .collect();
+    // every key in it, even one sops would refuse for another line: a stray line does
+    // not make a real key harmless
+    let every_key = Identities::every_key_in(&key);
     let opened = real.iter().find(|f| match &f.content {
-        Content::Sops(file, _) => file.data_key(&ids).is_ok(),
+        Content::Sops(file, _) => file.data_key(&every_key).is_ok(),
         _ => false,
     });
     if let Some(f) = opened {
@@ -370,9 +383,18 @@ fn example(s: &Scene) -> Check {
             ),
         )
         .hint(format!(
-            "the example's key is public; give it a throwaway one: rm {shown}/key.txt && git secrets example"
+            "the example's key is public; give it a throwaway one: rm {} && git secrets example",
+            crate::quote::shell(&format!("{shown}/key.txt"))
         ))
         .hint("if it was ever committed, the key is burnt: make a new one and rekey (git secrets rekey --remove-recipient <its age1… key>)");
+    }
+    // contributors decrypt the example with sops, which refuses the file too
+    if let Some(refused) = crate::sops::keys::first_refusal(&ids.looked) {
+        let mut c = Check::fail(ID, format!("{refused}: the example cannot be decrypted"));
+        for h in crate::hints::unusable(&ids.looked) {
+            c = c.hint(h);
+        }
+        return c;
     }
     let secrets: Vec<RealSecret> = real
         .iter()

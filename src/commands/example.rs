@@ -68,7 +68,9 @@ pub fn run(ctx: &Ctx, args: ExampleArgs) -> Result<i32> {
     let ids = Identities::discover();
     let key_path = example_dir.join("key.txt");
     let (key_text, recipient, key_is_new) = example_key(&key_path)?;
-    let example_ids = Identities::from_age_text(&key_text, "secrets-example/key.txt");
+    // every key in it, even one sops would refuse for another line: a stray line does
+    // not make a real key harmless
+    let example_ids = Identities::every_key_in(&key_text);
 
     // Decrypt every real secret; gather all real values so placeholders avoid them.
     let mut real: Vec<(PathBuf, SopsFile, PlainDocs)> = Vec::new();
@@ -96,8 +98,16 @@ pub fn run(ctx: &Ctx, args: ExampleArgs) -> Result<i32> {
             "{ex} is a real key: it decrypts {}",
             shown(&layout, path)
         ))
-        .hint(format!("the example's key is public; give it a throwaway one: rm {ex} && git secrets example"))
+        .hint(format!("the example's key is public; give it a throwaway one: rm {} && git secrets example", crate::quote::shell(&ex)))
         .hint("if that key was ever committed to the public repo, it is burnt: make a new one and rekey (git secrets rekey --remove-recipient <its age1… key>)"));
+    }
+
+    // contributors decrypt the example with sops, which refuses the whole file too
+    let strict = Identities::from_age_text(&key_text, &shown(&layout, &key_path));
+    if let Some(refused) = crate::sops::keys::first_refusal(&strict.looked) {
+        let mut e = Error::new(format!("{refused}: the example cannot be decrypted"));
+        e.hints = crate::hints::unusable(&strict.looked);
+        return Err(e);
     }
 
     if args.check {
@@ -105,10 +115,15 @@ pub fn run(ctx: &Ctx, args: ExampleArgs) -> Result<i32> {
     }
 
     let mut planned: Vec<Planned> = Vec::new();
-    let indent = Config::load(&inner.join(".sops.yaml"))
-        .ok()
-        .and_then(|c| c.yaml_indent)
-        .unwrap_or(DEFAULT_INDENT);
+    // The example copies the private config's rules and indent: one that does not parse
+    // is refused, as the other commands that write refuse it, never replaced by sops'
+    // defaults without a word.
+    let config_path = inner.join(".sops.yaml");
+    let config = match config_path.is_file() {
+        true => Some(Config::load(&config_path)?),
+        false => None,
+    };
+    let indent = config.and_then(|c| c.yaml_indent).unwrap_or(DEFAULT_INDENT);
     for (path, file, docs) in &real {
         let name = file_name(path);
         let target = example_dir.join("secrets").join(&name);
@@ -279,7 +294,8 @@ fn shown(layout: &Layout, p: &Path) -> String {
 /// The example's key: read it, or make a new one with the public-on-purpose header.
 fn example_key(path: &Path) -> Result<(String, Recipient, bool)> {
     if let Ok(text) = std::fs::read_to_string(path) {
-        let ids = Identities::from_age_text(&text, "secrets-example/key.txt");
+        // a line sops refuses is reported after the real-key check, which comes first
+        let ids = Identities::every_key_in(&text);
         let r = ids.recipients().first().cloned().ok_or_else(|| {
             Error::new(format!("{} holds no age key", path.display())).hint(
                 "delete it to have a new throwaway key made (the example is regenerated for it)",

@@ -265,9 +265,16 @@ fn my_recipients(
     extra: &[Recipient],
 ) -> Result<Vec<Recipient>> {
     let mut out: Vec<Recipient> = Vec::new();
-    match ids.recipients().first() {
-        Some(r) => out.push(r.clone()),
-        None => {
+    let refused = crate::sops::keys::first_refusal(&ids.looked);
+    match (ids.recipients().first(), refused) {
+        (Some(r), _) => out.push(r.clone()),
+        // the user has a key file sops refuses: fix it rather than make a second key
+        (None, Some(refused)) => {
+            let mut e = Error::new(format!("no usable age key: {refused}"));
+            e.hints = crate::hints::unusable(&ids.looked);
+            return Err(e);
+        }
+        (None, None) => {
             let path = default_key_file().ok_or_else(|| {
                 Error::new("cannot find your config dir: HOME is not set, or XDG_CONFIG_HOME is a relative path (sops ignores it)")
                     .hint("set HOME, or XDG_CONFIG_HOME to an absolute path")

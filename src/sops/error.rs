@@ -15,13 +15,16 @@ pub enum SopsError {
     OnlyForeignKeys { types: String },
     /// No identity at all was found; `looked` says what each place sops looks in held,
     /// `key_file` is the default key file (`<config dir>/sops/age/keys.txt`).
-    #[error("no age identity found to decrypt this file")]
+    #[error(
+        "{}",
+        with_refusal("no age identity found to decrypt this file", looked)
+    )]
     NoIdentity {
         looked: Vec<crate::sops::keys::Looked>,
         key_file: Option<std::path::PathBuf>,
     },
     /// The identities found unlock fewer key groups than the file needs.
-    #[error("{}", not_recipient(*unlocked, *needed))]
+    #[error("{}", with_refusal(&not_recipient(*unlocked, *needed), unusable))]
     NotARecipient {
         unlocked: usize,
         needed: usize,
@@ -259,6 +262,15 @@ pub enum YamlCause {
     DuplicateKey,
     /// `*alias : v` where the alias is not a string.
     AliasKeyNotString,
+}
+
+/// `message`, and when a key source was refused for a line, which one: the likeliest
+/// reason no key opened the file.
+fn with_refusal(message: &str, looked: &[crate::sops::keys::Looked]) -> String {
+    match crate::sops::keys::first_refusal(looked) {
+        Some(refused) => format!("{message}: {refused}"),
+        None => message.to_string(),
+    }
 }
 
 fn not_recipient(unlocked: usize, needed: usize) -> String {

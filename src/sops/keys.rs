@@ -145,9 +145,121 @@ pub enum Found {
     NoFile,
     /// Read, but no key in it: empty, or only comments.
     NoKey,
-    /// Cannot be used, and why: unreadable, a command that failed, a line that is not a
-    /// key, a passphrase-protected SSH key.
+    /// Cannot be used, and why: unreadable, a command that failed, a passphrase-protected
+    /// SSH key.
     Failed(String),
+    /// Key text with a line sops 3.11 cannot read: sops then uses none of the keys in
+    /// it (the good lines neither), and so do we.
+    Refused(BadKeyLine),
+}
+
+/// The first line of a key source (file, `SOPS_AGE_KEY`, `SOPS_AGE_KEY_CMD`'s output)
+/// that is not empty, not a `#` comment and not an identity: what it looks like, never
+/// what it holds (it may be a mangled secret key).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BadKeyLine {
+    /// 1-based.
+    pub line: usize,
+    pub shape: LineShape,
+    /// The file the line is in, when the source is a file.
+    pub file: Option<PathBuf>,
+}
+
+/// What a refused line looks like.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LineShape {
+    /// Only spaces or tabs: sops skips only a line that is empty.
+    Blanks,
+    /// `  # …`: sops skips only a line whose first character is `#`.
+    IndentedComment,
+    /// A key with spaces or tabs before or after it: sops reads the line as it is.
+    SpacedKey,
+    /// `age-secret-key-1…`: sops reads the prefix in upper case only.
+    LowerCaseKey,
+    /// Starts with `AGE-SECRET-KEY-1` but does not decode (cut short, a typo).
+    DamagedKey,
+    /// Anything else.
+    NotAKey,
+}
+
+impl std::fmt::Display for BadKeyLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let why = match self.shape {
+            LineShape::NotAKey => "(AGE-SECRET-KEY-1…), a # comment or empty",
+            LineShape::Blanks => "nor empty: it holds only spaces or tabs (only an empty line is skipped)",
+            LineShape::IndentedComment => {
+                "nor a comment: spaces or tabs come before its # (only a line that starts with # is skipped)"
+            }
+            LineShape::SpacedKey => {
+                "as it stands: spaces or tabs around the key are read as part of it"
+            }
+            LineShape::LowerCaseKey => {
+                "as it stands: it is in lower case (only AGE-SECRET-KEY-1… in upper case is read)"
+            }
+            LineShape::DamagedKey => {
+                "though it starts like one (AGE-SECRET-KEY-1…): it does not decode, cut short or mistyped"
+            }
+        };
+        write!(f, "line {} is not an age secret key {why}", self.line)
+    }
+}
+
+impl Looked {
+    /// `SOPS_AGE_KEY_FILE=/k.txt is refused (line 2 is not an age secret key)`: the
+    /// words of an error and of doctor's check when a source was refused for a line.
+    pub fn refusal(&self) -> Option<String> {
+        match &self.found {
+            Found::Refused(bad) => Some(format!(
+                "{} is refused (line {} is not an age secret key)",
+                self.place, bad.line
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// The first place refused for a line, in the words of [`Looked::refusal`].
+pub fn first_refusal(looked: &[Looked]) -> Option<String> {
+    looked.iter().find_map(Looked::refusal)
+}
+
+/// What one line of age key text is, read as sops 3.11 reads it (`parseIdentities`): no
+/// trimming (Go's line scanner drops only a trailing `\r`), `#` only in the first column,
+/// the prefixes in upper case.
+enum KeyLine {
+    Skip,
+    Key(age::x25519::Identity),
+    /// `AGE-PLUGIN-…`: sops reads it; git-secrets cannot use a plugin.
+    Plugin,
+    Bad(LineShape),
+}
+
+fn read_key_line(line: &str) -> KeyLine {
+    if line.is_empty() || line.starts_with('#') {
+        return KeyLine::Skip;
+    }
+    if line.starts_with("AGE-PLUGIN-") {
+        return KeyLine::Plugin;
+    }
+    if line.starts_with("AGE-SECRET-KEY-1") {
+        if let Ok(id) = age::x25519::Identity::from_str(line) {
+            return KeyLine::Key(id);
+        }
+    }
+    let trimmed = line.trim();
+    KeyLine::Bad(if trimmed.is_empty() {
+        LineShape::Blanks
+    } else if trimmed.starts_with('#') {
+        LineShape::IndentedComment
+    } else if trimmed != line && matches!(read_key_line(trimmed), KeyLine::Key(_)) {
+        LineShape::SpacedKey
+    } else if trimmed.starts_with("AGE-SECRET-KEY-1") {
+        LineShape::DamagedKey
+    } else if trimmed.starts_with("age-secret-key-1") {
+        LineShape::LowerCaseKey
+    } else {
+        LineShape::NotAKey
+    })
 }
 
 /// Every identity this user has, from every place sops looks.
@@ -264,7 +376,7 @@ impl Identities {
     pub fn unusable(&self) -> Vec<Looked> {
         self.looked
             .iter()
-            .filter(|l| matches!(l.found, Found::Failed(_) | Found::NoKey))
+            .filter(|l| matches!(l.found, Found::Failed(_) | Found::Refused(_) | Found::NoKey))
             .cloned()
             .collect()
     }
@@ -287,10 +399,26 @@ impl Identities {
         }
     }
 
-    /// Identities from age key text only (tests, the example's key).
+    /// Identities from age key text only (tests, the example's key), read as sops reads
+    /// it: a line that is not a key refuses them all, and `looked` says which (`label`).
     pub fn from_age_text(text: &str, label: &str) -> Identities {
         let mut ids = Identities::default();
-        ids.add_age_text(text, label, None);
+        let found = ids.add_age_text(text, label, None);
+        ids.note(label.to_string(), found);
+        ids
+    }
+
+    /// Every age secret key in `text`, whatever else it holds (spaces around a key, lines
+    /// sops refuses): for asking whether a published key file holds a *real* key, where a
+    /// stray line must not make a real key look harmless. Never for decrypting.
+    pub fn every_key_in(text: &str) -> Identities {
+        let mut ids = Identities::default();
+        for line in text.lines() {
+            if let Ok(id) = age::x25519::Identity::from_str(line.trim()) {
+                ids.x25519.push(id.clone());
+                ids.identities.push(Box::new(id));
+            }
+        }
         ids
     }
 
@@ -308,41 +436,51 @@ impl Identities {
         self.identities.is_empty()
     }
 
-    /// Adds the identities in `text` (one per line; blank lines and `#` comments
-    /// skipped); says what it held.
+    /// Adds the identities in `text` the way sops 3.11 does: one per line, empty lines
+    /// and `#` comments skipped, and none at all when a line is anything else (sops
+    /// refuses the whole source, good lines too); says what it held.
     fn add_age_text(&mut self, text: &str, label: &str, path: Option<&Path>) -> Found {
-        let mut n = 0;
-        let mut bad = None;
-        for (lineno, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            match age::x25519::Identity::from_str(line) {
-                Ok(id) => {
-                    self.x25519.push(id.clone());
-                    self.identities.push(Box::new(id));
-                    n += 1;
+        // sops reads these as an identity file encrypted with a passphrase
+        if text.starts_with("age-encryption") || text.starts_with("-----BEGIN AGE") {
+            return Found::Failed(
+                "an age identity file encrypted with a passphrase, which git-secrets cannot prompt for".into(),
+            );
+        }
+        let mut keys = Vec::new();
+        let mut plugins = 0;
+        for (n, line) in text.lines().enumerate() {
+            match read_key_line(line) {
+                KeyLine::Skip => {}
+                KeyLine::Key(id) => keys.push(id),
+                KeyLine::Plugin => plugins += 1,
+                KeyLine::Bad(shape) => {
+                    return Found::Refused(BadKeyLine {
+                        line: n + 1,
+                        shape,
+                        file: path.map(Path::to_path_buf),
+                    })
                 }
-                Err(_) => {
-                    bad.get_or_insert(lineno + 1);
-                }
             }
         }
-        if n > 0 {
-            self.sources.push(IdentitySource {
-                label: label.to_string(),
-                path: path.map(Path::to_path_buf),
-            });
-            return Found::Keys(n);
+        if keys.is_empty() {
+            return match plugins {
+                0 => Found::NoKey,
+                _ => Found::Failed(
+                    "holds only age plugin identities (AGE-PLUGIN-…), which git-secrets cannot use"
+                        .into(),
+                ),
+            };
         }
-        match bad {
-            // never the line itself: it may be a key of another kind
-            Some(line) => Found::Failed(format!(
-                "line {line} is not an age secret key (AGE-SECRET-KEY-1…)"
-            )),
-            None => Found::NoKey,
+        let n = keys.len();
+        for id in keys {
+            self.x25519.push(id.clone());
+            self.identities.push(Box::new(id));
         }
+        self.sources.push(IdentitySource {
+            label: label.to_string(),
+            path: path.map(Path::to_path_buf),
+        });
+        Found::Keys(n)
     }
 
     fn add_ssh_file(&mut self, path: &Path, label: &str) -> Found {
@@ -616,6 +754,35 @@ mod tests {
         assert!(split_command(r#"cat "/k"#).is_err());
         assert!(split_command("cat 'x").is_err());
         assert!(split_command("cat x\\").is_err());
+    }
+
+    #[test]
+    fn key_text_with_a_stray_line_is_refused_whole_but_every_key_in_still_finds_the_key() {
+        let (text, r) = generate_identity();
+        let key = text.lines().last().unwrap().to_string();
+        for (bad, shape) in [
+            (" ", LineShape::Blanks),
+            ("\t# c", LineShape::IndentedComment),
+            (&format!("{key} ") as &str, LineShape::SpacedKey),
+            (&key.to_lowercase(), LineShape::LowerCaseKey),
+            (&key[..key.len() - 1], LineShape::DamagedKey),
+            ("age1xyz", LineShape::NotAKey),
+        ] {
+            let ids = Identities::from_age_text(&format!("# c\n\n{key}\n{bad}\n"), "k");
+            assert!(ids.is_empty(), "{bad:?}");
+            assert_eq!(
+                ids.looked[0].found,
+                Found::Refused(BadKeyLine {
+                    line: 4,
+                    shape,
+                    file: None
+                })
+            );
+            let every = Identities::every_key_in(&format!("{bad}\n{key}\n"));
+            assert_eq!(every.recipients()[0], r, "{bad:?}");
+        }
+        let crlf = Identities::from_age_text(&format!("# c\r\n{key}\r\nAGE-PLUGIN-X\n"), "k");
+        assert_eq!(crlf.looked[0].found, Found::Keys(1));
     }
 
     #[test]

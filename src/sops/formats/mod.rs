@@ -51,6 +51,50 @@ impl Default for Indent {
     }
 }
 
+impl Indent {
+    /// The indent a file sops wrote in `format` was written with, read back from its
+    /// layout: for YAML the first line under `sops:` (one level in, 2–9 spaces), for JSON
+    /// and binary the first line after the opening `{` (a tab, or n spaces); the
+    /// defaults for dotenv and INI, which have none. `None` when the layout does not say
+    /// (a hand-written or damaged file). The other stores' indents are the defaults.
+    pub fn of_written(bytes: &[u8], format: Format) -> Option<Indent> {
+        let text = std::str::from_utf8(bytes).ok()?;
+        let d = Indent::default();
+        match format {
+            Format::Yaml => {
+                let mut lines = text.lines().skip_while(|l| *l != "sops:");
+                lines.next()?;
+                let first = lines.find(|l| !l.trim().is_empty())?;
+                let n = first.len() - first.trim_start_matches(' ').len();
+                (2..=9).contains(&n).then_some(Indent { yaml: n, ..d })
+            }
+            Format::Json | Format::Binary => {
+                let mut lines = text.lines();
+                if lines.next()? != "{" {
+                    return None;
+                }
+                let first = lines.next()?;
+                let lead = &first[..first.len() - first.trim_start().len()];
+                let unit = if lead == "\t" {
+                    None
+                } else if lead.bytes().all(|b| b == b' ') {
+                    Some(lead.len())
+                } else {
+                    return None;
+                };
+                Some(match format {
+                    Format::Json => Indent { json: unit, ..d },
+                    _ => Indent {
+                        json_binary: unit,
+                        ..d
+                    },
+                })
+            }
+            Format::Dotenv | Format::Ini => Some(d),
+        }
+    }
+}
+
 /// The formats sops knows, named as sops' input and output type options name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -230,5 +274,40 @@ fn one(docs: &[Node]) -> Result<&Node> {
     match docs {
         [d] => Ok(d),
         _ => Err(SopsError::NotOneDocument(docs.len()).into()),
+    }
+}
+
+#[cfg(test)]
+mod indent_tests {
+    use super::*;
+
+    #[test]
+    fn the_indent_a_file_was_written_with_is_read_back_from_its_layout() {
+        let yaml = |n: usize| format!("a: 1\nsops:\n{}age: []\n", " ".repeat(n));
+        assert_eq!(
+            Indent::of_written(yaml(2).as_bytes(), Format::Yaml)
+                .unwrap()
+                .yaml,
+            2
+        );
+        assert_eq!(
+            Indent::of_written(yaml(4).as_bytes(), Format::Yaml)
+                .unwrap()
+                .yaml,
+            4
+        );
+        assert_eq!(Indent::of_written(yaml(0).as_bytes(), Format::Yaml), None);
+        assert_eq!(Indent::of_written(b"a: 1\n", Format::Yaml), None);
+        let json = Indent::of_written(b"{\n\t\"a\": 1\n}\n", Format::Json).unwrap();
+        assert_eq!(json.json, None);
+        let json = Indent::of_written(b"{\n  \"a\": 1\n}\n", Format::Json).unwrap();
+        assert_eq!(json.json, Some(2));
+        let bin = Indent::of_written(b"{\n   \"data\": 1\n}\n", Format::Binary).unwrap();
+        assert_eq!((bin.json, bin.json_binary), (None, Some(3)));
+        assert_eq!(Indent::of_written(b"{\"a\": 1}", Format::Json), None);
+        assert_eq!(
+            Indent::of_written(b"A=1\n", Format::Dotenv),
+            Some(Indent::default())
+        );
     }
 }
