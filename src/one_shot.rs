@@ -12,9 +12,14 @@ use std::sync::atomic::{
 /// The arena the binary's allocator ([`ArenaFirst`]) serves from once a command asks for it.
 static ARENA: Arena = Arena::new();
 
-/// Address space the arena reserves: no memory until touched, and past it allocations go
-/// to the ordinary allocator, so a larger input only costs what it uses.
-const RESERVE: usize = 1 << 30;
+/// Address space the arena reserves: four times what the run is expected to use, at least
+/// 64 MiB and at most 1 GiB. No memory until touched, and past it allocations go to the
+/// ordinary allocator; sized from the input because under strict overcommit
+/// (`vm.overcommit_memory=2`, where MAP_NORESERVE is ignored) the whole reservation is
+/// charged against the commit limit while the command runs.
+fn reserve_for(expected: usize) -> usize {
+    expected.saturating_mul(4).clamp(64 << 20, 1 << 30)
+}
 
 /// From here to the end of the process, memory comes from one arena: a single mapping
 /// handed out front to back, whose freed blocks serve later ones of their size (see
@@ -45,7 +50,7 @@ pub fn use_arena_for(input: &std::path::Path, per_input_byte: usize) {
         .saturating_mul(per_input_byte)
         .saturating_add(64 << 10)
         .min(64 << 20);
-    ARENA.start(RESERVE, expected, expected >= HUGE_FROM);
+    ARENA.start(reserve_for(expected), expected, expected >= HUGE_FROM);
 }
 
 /// From this many expected bytes on, the arena asks for huge pages: a 1 MiB decrypt then
@@ -219,11 +224,16 @@ impl Arena {
         if map == libc::MAP_FAILED {
             return false;
         }
-        if huge {
-            // Best effort: without transparent huge pages it changes nothing.
-            // SAFETY: advice on the mapping just made, which nothing uses yet.
-            unsafe { libc::madvise(map, reserve, libc::MADV_HUGEPAGE) };
-        }
+        // Huge pages only for a large run: where transparent huge pages are on `always`, a
+        // small run would otherwise zero a 2 MiB page for its first few kilobytes. Best
+        // effort: without transparent huge pages either advice changes nothing.
+        let advice = if huge {
+            libc::MADV_HUGEPAGE
+        } else {
+            libc::MADV_NOHUGEPAGE
+        };
+        // SAFETY: advice on the mapping just made, which nothing uses yet.
+        unsafe { libc::madvise(map, reserve, advice) };
         let populate = populate.min(reserve) & !4095;
         if populate > 0 {
             // Best effort: before Linux 5.14 (EINVAL) the pages fault in one by one.
@@ -586,7 +596,9 @@ mod tests {
     /// byte past `dirty` that is not zero.
     #[test]
     fn blocks_past_dirty_are_zero_while_threads_write_and_give_back() {
-        let arena = started(1 << 26);
+        // Room for every block even if none were reused (~80 MB of large ones): the
+        // arena running full would end the test, not test it.
+        let arena = started(1 << 28);
         std::thread::scope(|s| {
             for t in 0..4usize {
                 let arena = &arena;
