@@ -1,7 +1,8 @@
 //! Memory habits of a command that reads one file, writes one result and exits
-//! (`decrypt`, `encrypt`): set up at its start ([`use_arena_for`]), applied at its end
-//! ([`release_at_exit`]). Never for a command that runs on (a loop over files, a child it
-//! waits for) or for tests in-process. [`ArenaFirst`] is the binary's global allocator.
+//! (`decrypt`, `encrypt`: [`use_arena_for`] at its start, [`release_at_exit`] at its end),
+//! and of the history scan ([`use_arena_for_scan`]). Not for a command that loops over
+//! files or waits for a child, nor for tests in-process. [`ArenaFirst`] is the binary's
+//! global allocator.
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::{
@@ -51,6 +52,18 @@ pub fn use_arena_for(input: &std::path::Path, per_input_byte: usize) {
         .saturating_add(64 << 10)
         .min(64 << 20);
     ARENA.start(reserve_for(expected), expected, expected >= HUGE_FROM);
+}
+
+/// The same arena for a scan of the whole history (`doctor --history`, the pre-push
+/// scan): no pages populated ahead (the scan's size is not known), 1 GiB of address space.
+/// The scan inflates every object into a buffer it frees soon after; musl's malloc maps
+/// and unmaps each large one, and the page faults and cross-core TLB flushes that cost
+/// made the scan 20 % slower than under glibc (docs/BENCHMARKS.md, "Issue 19, session
+/// 5"). The arena's large-block list hands the buffers round instead. What the scan frees
+/// serves the rest of the command (doctor's fixes and report); none of it goes back to
+/// the kernel before the process exits.
+pub fn use_arena_for_scan() {
+    ARENA.start(1 << 30, 0, false);
 }
 
 /// From this many expected bytes on, the arena asks for huge pages: a 1 MiB decrypt then

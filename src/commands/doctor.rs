@@ -72,6 +72,7 @@ pub fn run(ctx: &Ctx, args: DoctorArgs) -> Result<i32> {
         return Ok(exit_code(&report));
     }
     if let Some(range) = &args.range {
+        crate::one_shot::use_arena_for_scan();
         let mut checks = history(
             ctx,
             &scene,
@@ -100,6 +101,7 @@ pub fn run(ctx: &Ctx, args: DoctorArgs) -> Result<i32> {
     }
     // fixes never rewrite history, so one scan serves before and after --fix
     let history_checks = if args.history {
+        crate::one_shot::use_arena_for_scan();
         history(ctx, &scene, None)
     } else {
         Vec::new()
