@@ -14,8 +14,8 @@ mod musl_mem;
 #[cfg(all(target_os = "linux", target_env = "musl"))]
 mod musl_abort;
 
-/// Decrypt and encrypt serve their memory from one arena (src/one_shot.rs); everything
-/// else from the C library's allocator.
+/// Decrypt, encrypt and the history scan serve their memory from one arena
+/// (src/one_shot.rs); everything else from the C library's allocator.
 #[global_allocator]
 static ALLOCATOR: git_secrets::ArenaFirst<std::alloc::System> =
     git_secrets::ArenaFirst(std::alloc::System);

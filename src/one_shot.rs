@@ -43,7 +43,10 @@ fn reserve_for(expected: usize) -> usize {
 /// Without the binary's allocator (tests in-process) this only reserves address space;
 /// the kernel refusing the mapping (strict overcommit) leaves the ordinary allocator.
 pub fn use_arena_for(input: &std::path::Path, per_input_byte: usize) {
-    let input_len = std::fs::metadata(input).map_or(0, |m| m.len());
+    let input_len = match input.as_os_str() == "-" {
+        true => 0,
+        false => std::fs::metadata(input).map_or(0, |m| m.len()),
+    };
     // 64 KiB: what a run takes besides its input (age's buffers, the key file, the
     // command line); 64 MiB: past that, populating ahead stops paying for itself.
     let expected = usize::try_from(input_len)
@@ -267,24 +270,21 @@ impl Arena {
         if self.base.load(SeqCst) == 0 {
             return None;
         }
-        match small_class(layout) {
-            Some(class) => match self.pop(class) {
-                Some(ptr) => Some(Block {
-                    ptr,
-                    dirty: layout.size(),
-                }),
-                None => self.bump(class_size(class), ALIGN, layout.size()),
-            },
+        // A freed block of the right kind, else new bytes of that size.
+        let (freed, size, align) = match small_class(layout) {
+            Some(class) => (self.pop(class), class_size(class), ALIGN),
             None => {
                 let align = layout.align().max(ALIGN);
-                match self.take_large(layout.size(), align) {
-                    Some(ptr) => Some(Block {
-                        ptr,
-                        dirty: layout.size(),
-                    }),
-                    None => self.bump(layout.size(), align, layout.size()),
-                }
+                (self.take_large(layout.size(), align), layout.size(), align)
             }
+        };
+        match freed {
+            // all of it may hold the earlier block's bytes
+            Some(ptr) => Some(Block {
+                ptr,
+                dirty: layout.size(),
+            }),
+            None => self.bump(size, align, layout.size()),
         }
     }
 
@@ -321,7 +321,8 @@ impl Arena {
     }
 
     /// Gives a block back: a small one to its class, a large one to the bump pointer if it
-    /// is the last block handed out (any other stays where it is until the process exits).
+    /// is the last block handed out, else to the large-block list (while it has a free
+    /// slot; past that it stays where it is until the process exits).
     fn free(&self, ptr: *mut u8, layout: Layout) {
         match small_class(layout) {
             Some(class) => self.push(class, ptr),
