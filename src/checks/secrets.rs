@@ -162,27 +162,20 @@ fn identity(s: &Scene) -> Check {
     // sops refuses the whole source too: the user's `sops` wrappers fail on it, even
     // when another source's key decrypts here
     if let Some(refused) = crate::sops::keys::first_refusal(&ids.looked) {
-        let mut c = Check::fail(ID, refused);
-        for h in crate::hints::unusable(&ids.looked) {
-            c = c.hint(h);
-        }
-        return c;
+        return Check::fail(ID, refused).hints(crate::hints::unusable(&ids.looked));
     }
     if ids.is_empty() {
-        let mut c = Check::warn(
-            ID,
-            "no age identity found: secrets cannot be decrypted or checked here",
-        );
         // the same words as a command that needs one
         let err: crate::error::Error = crate::sops::error::SopsError::NoIdentity {
             looked: ids.looked.clone(),
             key_file: crate::sops::keys::default_key_file(),
         }
         .into();
-        for h in err.hints {
-            c = c.hint(h);
-        }
-        return c;
+        return Check::warn(
+            ID,
+            "no age identity found: secrets cannot be decrypted or checked here",
+        )
+        .hints(err.hints);
     }
     let from: Vec<String> = ids.sources.iter().map(|s| s.label.clone()).collect();
     let locked: Vec<String> = s
@@ -202,9 +195,7 @@ fn identity(s: &Scene) -> Check {
         format!("your identities cannot decrypt {}", list(&locked, 3)),
     );
     // a key file that could not be read may be where the right key is
-    for h in crate::hints::unusable(&ids.looked) {
-        c = c.hint(h);
-    }
+    c = c.hints(crate::hints::unusable(&ids.looked));
     if let Some(me) = ids.recipients().first() {
         c = c.hint(format!(
             "ask someone who can decrypt to run: git secrets rekey --add-recipient {me}"
@@ -378,23 +369,20 @@ fn example(s: &Scene) -> Check {
         return Check::fail(
             ID,
             format!(
-                "{shown}/key.txt is a real key: it decrypts the secret {}",
+                "{key_txt} is a real key: it decrypts the secret {}",
                 f.name
             ),
         )
         .hint(format!(
             "the example's key is public; give it a throwaway one: rm {} && git secrets example",
-            crate::quote::shell(&format!("{shown}/key.txt"))
+            crate::quote::shell(&key_txt)
         ))
         .hint("if it was ever committed, the key is burnt: make a new one and rekey (git secrets rekey --remove-recipient <its age1… key>)");
     }
     // contributors decrypt the example with sops, which refuses the file too
     if let Some(refused) = crate::sops::keys::first_refusal(&ids.looked) {
-        let mut c = Check::fail(ID, format!("{refused}: the example cannot be decrypted"));
-        for h in crate::hints::unusable(&ids.looked) {
-            c = c.hint(h);
-        }
-        return c;
+        return Check::fail(ID, format!("{refused}: the example cannot be decrypted"))
+            .hints(crate::hints::unusable(&ids.looked));
     }
     let secrets: Vec<RealSecret> = real
         .iter()

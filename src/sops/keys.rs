@@ -415,11 +415,16 @@ impl Identities {
         let mut ids = Identities::default();
         for line in text.lines() {
             if let Ok(id) = age::x25519::Identity::from_str(line.trim()) {
-                ids.x25519.push(id.clone());
-                ids.identities.push(Box::new(id));
+                ids.add_x25519(id);
             }
         }
         ids
+    }
+
+    /// An X25519 identity, both to decrypt with and to name as a recipient.
+    fn add_x25519(&mut self, id: age::x25519::Identity) {
+        self.x25519.push(id.clone());
+        self.identities.push(Box::new(id));
     }
 
     /// The public keys of this user's identities (X25519 first).
@@ -473,8 +478,7 @@ impl Identities {
         }
         let n = keys.len();
         for id in keys {
-            self.x25519.push(id.clone());
-            self.identities.push(Box::new(id));
+            self.add_x25519(id);
         }
         self.sources.push(IdentitySource {
             label: label.to_string(),
