@@ -775,6 +775,16 @@ fn a_hostile_submodule_name_in_a_hint_stays_one_shell_word() {
     );
 }
 
+/// `git secrets --dir DIR init --new` in the parent `p`, which must succeed.
+fn init_with_dir(env: &TestEnv, p: &Path, dir: &str) {
+    let out = env
+        .cmd(["--dir", dir, "init", "--new", "--yes", "--no-lock"])
+        .current_dir(p)
+        .output()
+        .unwrap();
+    assert_success(&format!("init --dir {dir}"), &out);
+}
+
 /// A secrets dir named with a space and a `'` is one shell word in doctor's hints, once:
 /// inner.upstream's `git -C` quoted it twice (the quotes became part of the name), and
 /// staged.dir's `.gitignore` line put the quoted name inside quotes again. Pasted, the
@@ -784,12 +794,7 @@ fn a_secrets_dir_with_a_space_and_a_quote_is_one_word_in_doctor_hints() {
     let dir = "my secret's";
     let env = TestEnv::new();
     let p = parent_repo(&env);
-    let out = env
-        .cmd(["--dir", dir, "init", "--new", "--yes", "--no-lock"])
-        .current_dir(&p)
-        .output()
-        .unwrap();
-    assert_success("init --dir with a space and a quote", &out);
+    init_with_dir(&env, &p, dir);
     let word = r"'my secret'\''s'";
     let report = stdout(
         &env.cmd(["--dir", dir, "doctor"])
@@ -842,12 +847,7 @@ fn a_dir_with_glob_characters_is_escaped_in_gitignore() {
     for dir in ["sec[1]", "s*"] {
         let env = TestEnv::new();
         let p = parent_repo(&env);
-        let out = env
-            .cmd(["--dir", dir, "init", "--new", "--yes", "--no-lock"])
-            .current_dir(&p)
-            .output()
-            .unwrap();
-        assert_success(&format!("init --dir {dir}"), &out);
+        init_with_dir(&env, &p, dir);
         let check = env
             .git_cmd(&p, ["check-ignore", "-q", &format!("{dir}/flake.nix")])
             .output()
